@@ -1,0 +1,49 @@
+/** A problem with one field of a request. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** Base of the errors the API maps to HTTP answers; anything else is a 500. */
+export class KilnError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldIssue[],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request names what was wrong in `fields`. */
+export class ValidationError extends KilnError {
+  constructor(fields: FieldIssue[]) {
+    super(400, 'invalid_request', fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields);
+  }
+}
+
+export class UnauthorizedError extends KilnError {
+  constructor(message = 'missing or unknown API key: send Authorization: Bearer <key>') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends KilnError {
+  constructor(message: string) {
+    super(403, 'forbidden', message);
+  }
+}
+
+export class NotFoundError extends KilnError {
+  constructor(what: string) {
+    super(404, 'not_found', `${what} not found`);
+  }
+}
+
+export class ServiceUnavailableError extends KilnError {
+  constructor(message: string) {
+    super(503, 'unavailable', message);
+  }
+}

@@ -1,0 +1,65 @@
+import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
+import { bullPrefix, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import { createLogger } from '@kiln/logger';
+import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, RedisOccupancyGate } from '@kiln/realtime';
+import { Queue } from 'bullmq';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createApp } from './app.js';
+import { apiConfigSchema } from './config.js';
+import { publicPusherSettings } from './public-pusher.js';
+import { InputPolicy } from './services/input-policy.js';
+import { JobService } from './services/job.service.js';
+
+const config = loadConfigOrExit('api', () => loadConfig(apiConfigSchema, process.env));
+const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const redis = createRedisConnection(config.REDIS_URL);
+redis.on('error', (err) => logger.warn({ err }, 'redis error'));
+const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX), defaultJobOptions: DEFAULT_JOB_OPTIONS });
+const repo = new JobRepository(redis, config.KILN_REDIS_PREFIX);
+const settings = pusherSettings(config);
+const metrics = new RealtimeMetrics(registry);
+const transport = new PusherTransport(settings, metrics);
+const publisher = new GatedPublisher(new RedisOccupancyGate(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX)), transport, metrics, logger.child({ component: 'publisher' }));
+const jobs = new JobService(repo, queue, new JobAnnouncer(publisher), new InputPolicy(config.KILN_INPUT_ROOTS), logger.child({ component: 'jobs' }));
+
+const app = createApp({
+  logger,
+  registry,
+  apiKeys: config.KILN_API_KEYS,
+  jobs,
+  repo,
+  pusher: transport.client,
+  publicPusher: publicPusherSettings(config),
+  corsOrigins: config.KILN_DASHBOARD_ORIGINS,
+  ready: async () => ({ redis: await redis.ping().then(() => true, () => false) }),
+});
+
+const server = app.listen(config.KILN_API_PORT, () => {
+  logger.info({ port: config.KILN_API_PORT, customers: new Set(config.KILN_API_KEYS.values()).size }, 'api listening');
+});
+server.on('error', (err) => {
+  logger.fatal({ err }, 'api could not listen');
+  process.exit(1);
+});
+
+let stopping: Promise<void> | undefined;
+/** Stops accepting, lets requests finish, flushes events, closes the queue and Redis. */
+function shutdown(signal: string): Promise<void> {
+  stopping ??= (async () => {
+    logger.info({ signal }, 'api shutting down');
+    const hardExit = setTimeout(() => process.exit(1), 10_000);
+    hardExit.unref();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await publisher.flush();
+    await queue.close();
+    await redis.quit().catch(() => undefined);
+    logger.flush();
+    process.exit(0);
+  })();
+  return stopping;
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,48 @@
+import type { Logger } from '@kiln/logger';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { KilnError, ValidationError } from '../errors.js';
+
+/** Turns zod issues into our field list (`outputs.0.preset`). */
+export function validationErrorFrom(err: ZodError, root?: string): ValidationError {
+  return new ValidationError(
+    err.issues.map((i) => ({
+      path: [root, ...i.path.map(String)].filter((p) => p !== undefined && p !== '').join('.') || '(body)',
+      message: i.message,
+    })),
+  );
+}
+
+/** 404 for routes that do not exist, in the same JSON shape as every other error. */
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
+};
+
+/**
+ * The one place errors become HTTP answers: our error classes keep their status, body-parser's
+ * errors become 400/413, anything else is a logged 500 without internals in the body.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof ZodError) err = validationErrorFrom(err);
+    if (err instanceof KilnError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } });
+      return;
+    }
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'invalid_json', message: 'body is not valid JSON', fields: [{ path: '(body)', message: 'not valid JSON' }] } });
+      return;
+    }
+    if (e.type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'body_too_large', message: 'request body is too large' } });
+      return;
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      res.status(e.status).json({ error: { code: 'bad_request', message: e.message ?? 'bad request' } });
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+  };
+}

@@ -1,0 +1,33 @@
+import { customerChannel } from '@kiln/jobs';
+import type { Logger } from '@kiln/logger';
+import { Router } from 'express';
+import type Pusher from 'pusher';
+import { z } from 'zod';
+import { ForbiddenError } from '../errors.js';
+import { customerOf } from '../middleware/auth.middleware.js';
+import { validationErrorFrom } from '../middleware/error.middleware.js';
+
+const authBody = z.object({
+  socket_id: z.string({ error: 'socket_id is required' }).regex(/^\d+\.\d+$/, 'not a Pusher socket id'),
+  channel_name: z.string({ error: 'channel_name is required' }).min(1).max(164),
+});
+
+/**
+ * `POST /v1/realtime/auth`: Pusher private-channel authorization. A customer is authorized for
+ * its own channel only; anything else is a 403, logged.
+ */
+export function realtimeRouter(pusher: Pusher, logger: Logger): Router {
+  const router = Router();
+  router.post('/auth', (req, res) => {
+    const body = authBody.safeParse(req.body ?? {});
+    if (!body.success) throw validationErrorFrom(body.error);
+    const customerId = customerOf(req);
+    const own = customerChannel(customerId);
+    if (body.data.channel_name !== own) {
+      logger.warn({ customerId, channel: body.data.channel_name }, 'channel authorization refused');
+      throw new ForbiddenError(`you may subscribe to ${own} only`);
+    }
+    res.json(pusher.authorizeChannel(body.data.socket_id, own));
+  });
+  return router;
+}

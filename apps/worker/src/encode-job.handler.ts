@@ -1,0 +1,168 @@
+import { ACTIVE_STATUSES, EMPTY_PROGRESS, getPreset, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus } from '@kiln/jobs';
+import type { Logger } from '@kiln/logger';
+import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type MediaInfo } from '@kiln/media';
+import type { JobAnnouncer } from '@kiln/realtime';
+import { UnrecoverableError, type Job as BullJob } from 'bullmq';
+import { InputError, type InputResolver } from './input-resolver.js';
+import type { LocalStorage } from './local-storage.adapter.js';
+import { ProgressReporter } from './progress-reporter.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+export interface EncodeJobDeps {
+  repo: JobRepository;
+  announcer: JobAnnouncer;
+  media: MediaAdapter;
+  storage: LocalStorage;
+  inputs: InputResolver;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  progressIntervalMs: number;
+  /** ffmpeg threads per encode: cores divided by the worker's concurrency. */
+  threads: number;
+}
+
+/** The job was cancelled or removed while this worker held it: stop quietly. */
+class JobGoneError extends Error {
+  override name = 'JobGoneError';
+}
+
+const RUNNING: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
+
+/**
+ * Runs one encode job: resolve the input, probe it, transcode every requested output, store the
+ * files, and record and announce each step. Bad input fails at once (UnrecoverableError); other
+ * errors are thrown for BullMQ to retry with backoff, and the last attempt marks the job failed.
+ */
+export class EncodeJobHandler {
+  constructor(private readonly deps: EncodeJobDeps) {}
+
+  async process(bull: BullJob<EncodeJobData>, signal?: AbortSignal): Promise<void> {
+    const { jobId } = bull.data;
+    const log = this.deps.logger.child({ jobId, customerId: bull.data.customerId });
+    const attempt = bull.attemptsMade + 1;
+    const maxAttempts = bull.opts.attempts ?? 1;
+    const temps: string[] = [];
+    const started = await this.deps.repo.get(jobId);
+    if (!started || !RUNNING.includes(started.status)) {
+      log.info({ status: started?.status }, 'job is no longer runnable; skipped');
+      return;
+    }
+    let outputs: JobOutput[] = started.outputs.map((o) => ({ ...o, status: 'pending', sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));
+    try {
+      await this.transition(log, jobId, { status: 'probing', attempts: attempt, startedAt: started.startedAt ?? new Date().toISOString(), error: null, progress: EMPTY_PROGRESS, outputs });
+      const inputPath = await this.deps.inputs.resolve(started.input);
+      const media = await this.probeInput(inputPath);
+      log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt }, 'input probed');
+      await this.transition(log, jobId, { status: 'encoding' });
+
+      for (let i = 0; i < outputs.length; i++) {
+        const out = outputs[i]!;
+        const preset = getPreset(out.preset);
+        if (!preset) throw new UnrecoverableError(`unknown preset ${out.preset}`);
+        outputs = replaceAt(outputs, i, { ...out, status: 'encoding' });
+        await this.transition(log, jobId, { outputs }, ['encoding']);
+
+        const finalPath = this.deps.storage.finalPath(started.customerId, jobId, `${out.name}.${preset.extension}`);
+        const temp = await this.deps.storage.tempPathFor(finalPath);
+        temps.push(temp);
+        const reporter = new ProgressReporter(async (progress) => {
+          const res = await this.deps.repo.update(jobId, { progress }, ['encoding']);
+          if (res.ok) await this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+        }, this.deps.progressIntervalMs);
+        const t0 = performance.now();
+        try {
+          await this.deps.media.transcode({
+            input: inputPath,
+            output: temp,
+            preset,
+            media,
+            threads: this.deps.threads,
+            ...(signal ? { signal } : {}),
+            onProgress: (p) => reporter.report(overall(p, i, outputs.length)),
+          });
+        } finally {
+          await reporter.flush();
+        }
+        this.deps.metrics.encodeSeconds.observe({ preset: preset.id }, (performance.now() - t0) / 1000);
+
+        await this.transition(log, jobId, { status: 'storing' }, ['encoding']);
+        const result = await this.deps.media.probe(temp);
+        const sizeBytes = await this.deps.storage.commit(temp, finalPath);
+        temps.splice(temps.indexOf(temp), 1);
+        outputs = replaceAt(outputs, i, {
+          ...out,
+          status: 'completed',
+          sizeBytes,
+          durationSeconds: result.durationSeconds,
+          width: result.video?.width ?? null,
+          height: result.video?.height ?? null,
+          downloadPath: `/v1/jobs/${jobId}/outputs/${encodeURIComponent(out.name)}`,
+        });
+        const last = i === outputs.length - 1;
+        await this.transition(log, jobId, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
+      }
+
+      const done = await this.deps.repo.update(jobId, { status: 'completed', progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 }, finishedAt: new Date().toISOString() }, ['storing']);
+      if (!done.ok) throw new JobGoneError(`job became ${done.reason === 'status' ? done.current : 'missing'}`);
+      this.deps.metrics.jobs.inc({ status: 'completed' });
+      log.info({ attempt, outputs: outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes })) }, 'job completed');
+      await this.deps.announcer.announce(done.job, JOB_EVENTS.completed);
+    } catch (err) {
+      await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
+      if (err instanceof JobGoneError || err instanceof TranscodeCancelledError) {
+        log.info({ reason: (err as Error).message }, 'job stopped');
+        this.deps.metrics.jobs.inc({ status: 'cancelled' });
+        return;
+      }
+      const final = err instanceof UnrecoverableError || attempt >= maxAttempts;
+      const error = describe(err);
+      log.warn({ err, attempt, maxAttempts, final }, final ? 'job failed' : 'job attempt failed; will retry');
+      this.deps.metrics.jobs.inc({ status: final ? 'failed' : 'retrying' });
+      const patch: JobPatch = final
+        ? { status: 'failed', error, finishedAt: new Date().toISOString(), outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })) }
+        : { status: 'queued', error: { code: 'retrying', message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying` } };
+      const res = await this.deps.repo.update(jobId, patch, RUNNING);
+      if (res.ok) await this.deps.announcer.announce(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
+      throw err;
+    }
+  }
+
+  private async probeInput(path: string): Promise<MediaInfo> {
+    let media: MediaInfo;
+    try {
+      media = await this.deps.media.probe(path);
+    } catch (err) {
+      if (err instanceof MediaProbeError) throw new InputError('invalid_input', `input is not a readable media file: ${err.message}`);
+      throw err;
+    }
+    if (!media.video) throw new InputError('no_video', 'input has no video stream');
+    if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
+    return media;
+  }
+
+  /** Stores a step and announces it; a job that was cancelled meanwhile stops the run. */
+  private async transition(log: Logger, jobId: string, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNING): Promise<Job> {
+    const res = await this.deps.repo.update(jobId, patch, onlyFrom);
+    if (!res.ok) throw new JobGoneError(res.reason === 'status' ? `job is ${res.current}` : 'job record is missing');
+    if (patch.status) log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
+    await this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+    return res.job;
+  }
+}
+
+function replaceAt<T>(list: T[], index: number, value: T): T[] {
+  return list.map((v, i) => (i === index ? value : v));
+}
+
+/** Progress of one output mapped onto the whole job (outputs are encoded one after another). */
+function overall(p: JobProgress, index: number, count: number): JobProgress {
+  return { ...p, percent: Math.round(((index + p.percent / 100) / count) * 1000) / 10 };
+}
+
+/** A job's public error: a code and a message a customer can act on, no stack. */
+function describe(err: unknown): { code: string; message: string } {
+  if (err instanceof InputError) return { code: err.code, message: err.message };
+  const e = err as { name?: string; message?: string; code?: unknown };
+  const code = typeof e.code === 'string' ? e.code : e.name === 'UnrecoverableError' ? 'invalid_input' : (e.name ?? 'error').replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase() || 'error';
+  return { code, message: (e.message ?? String(err)).slice(0, 1000) };
+}

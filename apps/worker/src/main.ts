@@ -1,0 +1,73 @@
+import { availableParallelism } from 'node:os';
+import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
+import { bullPrefix, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import { createLogger } from '@kiln/logger';
+import { FfmpegMediaAdapter } from '@kiln/media';
+import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, RedisOccupancyGate } from '@kiln/realtime';
+import { Worker } from 'bullmq';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { workerConfigSchema } from './config.js';
+import { EncodeJobHandler } from './encode-job.handler.js';
+import { InputResolver } from './input-resolver.js';
+import { LocalStorage } from './local-storage.adapter.js';
+import { createWorkerHttpServer } from './worker-http.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+const config = loadConfigOrExit('worker', () => loadConfig(workerConfigSchema, process.env));
+const logger = createLogger({ name: 'worker', level: config.KILN_LOG_LEVEL });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const redis = createRedisConnection(config.REDIS_URL);
+redis.on('error', (err) => logger.warn({ err }, 'redis error'));
+const realtimeMetrics = new RealtimeMetrics(registry);
+const publisher = new GatedPublisher(
+  new RedisOccupancyGate(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX)),
+  new PusherTransport(pusherSettings(config), realtimeMetrics),
+  realtimeMetrics,
+  logger.child({ component: 'publisher' }),
+);
+const handler = new EncodeJobHandler({
+  repo: new JobRepository(redis, config.KILN_REDIS_PREFIX),
+  announcer: new JobAnnouncer(publisher),
+  media: new FfmpegMediaAdapter({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH, stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000 }),
+  storage: new LocalStorage(config.KILN_STORAGE_DIR),
+  inputs: new InputResolver(config.KILN_INPUT_ROOTS),
+  metrics: new WorkerMetrics(registry),
+  logger,
+  progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+  threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
+});
+
+const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, _token, signal) => handler.process(job, signal), {
+  connection: createRedisConnection(config.REDIS_URL),
+  prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+  concurrency: config.KILN_WORKER_CONCURRENCY,
+});
+worker.on('error', (err) => logger.error({ err }, 'worker error'));
+
+let stopping: Promise<void> | undefined;
+const server = createWorkerHttpServer({ registry, healthy: () => !stopping && worker.isRunning() });
+server.listen(config.KILN_WORKER_METRICS_PORT, '0.0.0.0', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.KILN_WORKER_METRICS_PORT;
+  logger.info({ metricsPort: port, concurrency: config.KILN_WORKER_CONCURRENCY }, 'worker ready');
+});
+
+/** Stops taking jobs, lets running ones finish, then closes everything. */
+function shutdown(signal: string): Promise<void> {
+  stopping ??= (async () => {
+    logger.info({ signal }, 'worker shutting down');
+    const hardExit = setTimeout(() => process.exit(1), 30_000);
+    hardExit.unref();
+    await worker.close();
+    await publisher.flush();
+    server.close();
+    await redis.quit().catch(() => undefined);
+    logger.flush();
+    process.exit(0);
+  })();
+  return stopping;
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

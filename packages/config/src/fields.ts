@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/** A TCP port; 0 where `allowZero` (meaning "pick a free one"). */
+export const port = (fallback: number, allowZero = false) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(allowZero ? 0 : 1, allowZero ? 'must be 0-65535' : 'must be 1-65535')
+    .max(65535, 'must be at most 65535')
+    .default(fallback);
+
+/** A positive whole number with a default. */
+export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback);
+
+/** A boolean written as true/false/1/0/yes/no. */
+export const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .default(fallback);
+
+/** A comma-separated list, trimmed, empty entries dropped. */
+export const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info');
+
+export const redisUrl = z
+  .string()
+  .refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL')
+  .default('redis://127.0.0.1:6379');
+
+/** Prefix of every Redis key Kiln writes (BullMQ's included); lets several farms share one Redis. */
+export const redisPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9_{}:-]{1,64}$/, 'use letters, digits, "_", "-", ":" or hash-tag braces')
+  .default('kiln');
+
+/** Customer API keys: `customerId:key,customerId:key`. */
+export const apiKeys = z
+  .string({ error: 'is required: customerId:key,customerId:key' })
+  .transform((s, ctx) => {
+    const byKey = new Map<string, string>();
+    for (const entry of s.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const sep = entry.indexOf(':');
+      const customerId = sep > 0 ? entry.slice(0, sep) : '';
+      const key = sep > 0 ? entry.slice(sep + 1) : '';
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(customerId) || key.length < 16) {
+        ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(entry.slice(0, 24))}… must be customerId:key with an id of [A-Za-z0-9_-] and a key of at least 16 characters` });
+        return z.NEVER;
+      }
+      if (byKey.has(key)) {
+        ctx.addIssue({ code: 'custom', message: 'the same key is given twice' });
+        return z.NEVER;
+      }
+      byKey.set(key, customerId);
+    }
+    if (byKey.size === 0) {
+      ctx.addIssue({ code: 'custom', message: 'needs at least one customerId:key' });
+      return z.NEVER;
+    }
+    return byKey;
+  });
+
+/** The Pusher app every publisher talks to and whose webhooks are verified. */
+export const pusherFields = {
+  PUSHER_APP_ID: z.string({ error: 'is required (the Pusher app id)' }).min(1),
+  PUSHER_KEY: z.string({ error: 'is required (the Pusher app key)' }).min(1),
+  PUSHER_SECRET: z.string({ error: 'is required (the Pusher app secret)' }).min(1),
+  PUSHER_CLUSTER: z.string().default('mt1'),
+  PUSHER_HOST: z.string().optional(),
+  PUSHER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  PUSHER_USE_TLS: bool(true),
+};
+
+/** Pusher connection settings in the shape the server SDK and our publishers use. */
+export interface PusherSettings {
+  appId: string;
+  key: string;
+  secret: string;
+  cluster: string;
+  host: string | undefined;
+  port: number | undefined;
+  useTLS: boolean;
+}
+
+/** Picks {@link PusherSettings} out of a parsed config holding {@link pusherFields}. */
+export function pusherSettings(c: {
+  PUSHER_APP_ID: string;
+  PUSHER_KEY: string;
+  PUSHER_SECRET: string;
+  PUSHER_CLUSTER: string;
+  PUSHER_HOST?: string | undefined;
+  PUSHER_PORT?: number | undefined;
+  PUSHER_USE_TLS: boolean;
+}): PusherSettings {
+  return {
+    appId: c.PUSHER_APP_ID,
+    key: c.PUSHER_KEY,
+    secret: c.PUSHER_SECRET,
+    cluster: c.PUSHER_CLUSTER,
+    host: c.PUSHER_HOST,
+    port: c.PUSHER_PORT,
+    useTLS: c.PUSHER_USE_TLS,
+  };
+}
+
+/** Variables every Kiln app shares. */
+export const commonFields = {
+  REDIS_URL: redisUrl,
+  KILN_REDIS_PREFIX: redisPrefix,
+  KILN_LOG_LEVEL: logLevel,
+};

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Job, JobError, JobOutput, JobProgress, JobStatus } from './job.schema.js';
+import { getPreset } from './presets.js';
+
+/** Fields a writer may change; `seq` and `updatedAt` are maintained by the store. */
+export type JobPatch = Partial<Pick<Job, 'status' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>>;
+
+/** Result of a conditional update. */
+export type UpdateResult = { ok: true; job: Job } | { ok: false; reason: 'not_found' } | { ok: false; reason: 'status'; current: JobStatus };
+
+// Checks the current status, writes the fields and bumps seq in one step, so every stored change
+// gets its own seq even when the API (cancel) and a worker write the same job at once.
+const UPDATE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if ARGV[1] ~= '' then
+  local cur = redis.call('HGET', KEYS[1], 'status')
+  local allowed = false
+  for s in string.gmatch(ARGV[1], '[^,]+') do
+    if s == cur then allowed = true end
+  end
+  if not allowed then return {0, cur} end
+end
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 3))
+redis.call('HINCRBY', KEYS[1], 'seq', 1)
+return {1, redis.call('HGETALL', KEYS[1])}
+`;
+
+const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error']);
+
+/** A new job's outputs, one per requested preset, all pending. */
+function pendingOutputs(requests: { preset: string; name?: string | undefined }[]): JobOutput[] {
+  return requests.map((r) => ({
+    name: r.name ?? r.preset,
+    preset: r.preset,
+    status: 'pending',
+    contentType: getPreset(r.preset)?.contentType ?? 'application/octet-stream',
+    sizeBytes: null,
+    durationSeconds: null,
+    width: null,
+    height: null,
+    downloadPath: null,
+  }));
+}
+
+export const EMPTY_PROGRESS: JobProgress = { percent: 0, fps: null, speed: null, etaSeconds: null };
+
+/**
+ * The job store: one Redis hash per job plus a per-customer index ordered by creation. It is the
+ * source of truth for what the API returns and what events carry; BullMQ only schedules.
+ */
+export class JobRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
+  }
+
+  private jobKey(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+
+  private customerIndexKey(customerId: string): string {
+    return `${this.prefix}:customer:${customerId}:jobs`;
+  }
+
+  /** Stores a new queued job (seq 1) and indexes it under its customer. */
+  async create(input: { customerId: string; input: string; outputs: { preset: string; name?: string | undefined }[]; metadata?: Record<string, string> | undefined; id?: string }): Promise<Job> {
+    const now = this.clock();
+    const job: Job = {
+      id: input.id ?? randomUUID(),
+      customerId: input.customerId,
+      status: 'queued',
+      input: input.input,
+      metadata: input.metadata ?? {},
+      progress: EMPTY_PROGRESS,
+      outputs: pendingOutputs(input.outputs),
+      error: null,
+      attempts: 0,
+      seq: 1,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      startedAt: null,
+      finishedAt: null,
+    };
+    await this.redis
+      .multi()
+      .hset(this.jobKey(job.id), encode(job))
+      .zadd(this.customerIndexKey(job.customerId), now.getTime(), job.id)
+      .exec();
+    return job;
+  }
+
+  /** A job by id, or null. */
+  async get(id: string): Promise<Job | null> {
+    const raw = await this.redis.hgetall(this.jobKey(id));
+    return Object.keys(raw).length === 0 ? null : decode(raw);
+  }
+
+  /** A job by id when it belongs to the customer; null otherwise (callers answer 404 either way). */
+  async getForCustomer(customerId: string, id: string): Promise<Job | null> {
+    const job = await this.get(id);
+    return job && job.customerId === customerId ? job : null;
+  }
+
+  /**
+   * Applies a patch, bumping seq, but only while the job's status is one of `onlyFrom` (all when
+   * omitted): a worker must not turn a cancelled job back into an encoding one.
+   */
+  async update(id: string, patch: JobPatch, onlyFrom?: readonly JobStatus[]): Promise<UpdateResult> {
+    const args: string[] = [];
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      args.push(field, encodeField(field, value));
+    }
+    const res = (await (this.redis as unknown as { kilnJobUpdate: (...a: string[]) => Promise<unknown[]> }).kilnJobUpdate(
+      this.jobKey(id),
+      onlyFrom ? onlyFrom.join(',') : '',
+      this.clock().toISOString(),
+      ...args,
+    )) as [number, unknown];
+    if (res[0] === -1) return { ok: false, reason: 'not_found' };
+    if (res[0] === 0) return { ok: false, reason: 'status', current: res[1] as JobStatus };
+    return { ok: true, job: decode(pairsToRecord(res[1] as string[])) };
+  }
+
+  /**
+   * A customer's jobs, newest first. `cursor` is the opaque `nextCursor` of the previous page;
+   * a status filter scans forward until the page is full.
+   */
+  async list(customerId: string, opts: { limit: number; status?: JobStatus | undefined; cursor?: string | undefined }): Promise<{ data: Job[]; nextCursor: string | null }> {
+    const key = this.customerIndexKey(customerId);
+    let start = opts.cursor ? decodeCursor(opts.cursor) : 0;
+    const data: Job[] = [];
+    const batch = Math.max(opts.limit * 2, 50);
+    for (;;) {
+      const ids = await this.redis.zrevrange(key, start, start + batch - 1);
+      if (ids.length === 0) return { data, nextCursor: null };
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hgetall(this.jobKey(id));
+      const rows = (await pipeline.exec()) ?? [];
+      for (let i = 0; i < ids.length; i++) {
+        const raw = rows[i]?.[1] as Record<string, string> | undefined;
+        start++;
+        if (!raw || Object.keys(raw).length === 0) continue;
+        const job = decode(raw);
+        if (opts.status && job.status !== opts.status) continue;
+        data.push(job);
+        if (data.length === opts.limit) {
+          const more = (await this.redis.zcard(key)) > start;
+          return { data, nextCursor: more ? encodeCursor(start) : null };
+        }
+      }
+    }
+  }
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`).toString('base64url');
+}
+
+/** Thrown for a cursor that is not one of ours; the API answers 400 naming `cursor`. */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+function decodeCursor(cursor: string): number {
+  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new InvalidCursorError('cursor is not a value this API returned');
+  return Number(m[1]);
+}
+
+function encodeField(field: string, value: unknown): string {
+  if (JSON_FIELDS.has(field)) return JSON.stringify(value);
+  if (value === null) return '';
+  return String(value);
+}
+
+function encode(job: Job): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(job)) out[k] = encodeField(k, v);
+  return out;
+}
+
+function pairsToRecord(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) out[pairs[i]!] = pairs[i + 1]!;
+  return out;
+}
+
+function decode(raw: Record<string, string>): Job {
+  const parse = <T>(s: string | undefined, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);
+  return {
+    id: raw.id ?? '',
+    customerId: raw.customerId ?? '',
+    status: (raw.status ?? 'queued') as JobStatus,
+    input: raw.input ?? '',
+    metadata: parse(raw.metadata, {}),
+    progress: parse(raw.progress, EMPTY_PROGRESS),
+    outputs: parse(raw.outputs, []),
+    error: parse<JobError | null>(raw.error, null),
+    attempts: Number(raw.attempts ?? 0),
+    seq: Number(raw.seq ?? 0),
+    createdAt: raw.createdAt ?? '',
+    updatedAt: raw.updatedAt ?? '',
+    startedAt: raw.startedAt || null,
+    finishedAt: raw.finishedAt || null,
+  };
+}

@@ -1,0 +1,20 @@
+import type { DefaultJobOptions } from 'bullmq';
+
+/** The BullMQ queue every encode job goes through. */
+export const ENCODE_QUEUE = 'encode';
+
+/** BullMQ's own key prefix under Kiln's prefix, so one Redis can hold several farms. */
+export function bullPrefix(redisPrefix: string): string {
+  return `${redisPrefix}:bull`;
+}
+
+/**
+ * Retries with exponential backoff for transient failures (bad input is an UnrecoverableError and
+ * never retried); finished BullMQ entries are trimmed because the job store keeps the history.
+ */
+export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};

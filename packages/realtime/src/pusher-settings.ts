@@ -1,0 +1,1 @@
+export type { PusherSettings } from '@kiln/config';
