@@ -1,5 +1,6 @@
 import type { JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
+import type { LocalStorage } from '@kiln/storage';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
@@ -9,6 +10,7 @@ import { errorHandler, notFoundHandler } from './middleware/error.middleware.js'
 import { healthRouter } from './routes/health.route.js';
 import { jobsRouter } from './routes/jobs.route.js';
 import { meRouter, type PublicPusherSettings } from './routes/me.route.js';
+import { outputsRouter } from './routes/outputs.route.js';
 import { presetsRouter } from './routes/presets.route.js';
 import { realtimeRouter } from './routes/realtime.route.js';
 import type { JobService } from './services/job.service.js';
@@ -19,6 +21,7 @@ export interface ApiDeps {
   apiKeys: ReadonlyMap<string, string>;
   jobs: JobService;
   repo: JobRepository;
+  storage: LocalStorage;
   pusher: Pusher;
   publicPusher: PublicPusherSettings;
   corsOrigins: string[];
@@ -38,6 +41,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
   v1.use(bearerAuth(deps.apiKeys));
   v1.use('/me', meRouter(deps.publicPusher));
+  v1.use('/jobs/:id/outputs', outputsRouter({ repo: deps.repo, storage: deps.storage }));
   v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo }));
   v1.use('/presets', presetsRouter());
   v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' })));

@@ -1,7 +1,8 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
-import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, RedisOccupancyGate } from '@kiln/realtime';
+import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, OccupancyMirror } from '@kiln/realtime';
+import { LocalStorage } from '@kiln/storage';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
@@ -22,7 +23,9 @@ const repo = new JobRepository(redis, config.KILN_REDIS_PREFIX);
 const settings = pusherSettings(config);
 const metrics = new RealtimeMetrics(registry);
 const transport = new PusherTransport(settings, metrics);
-const publisher = new GatedPublisher(new RedisOccupancyGate(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX)), transport, metrics, logger.child({ component: 'publisher' }));
+const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
+await mirror.start();
+const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
 const jobs = new JobService(repo, queue, new JobAnnouncer(publisher), new InputPolicy(config.KILN_INPUT_ROOTS), logger.child({ component: 'jobs' }));
 
 const app = createApp({
@@ -31,6 +34,7 @@ const app = createApp({
   apiKeys: config.KILN_API_KEYS,
   jobs,
   repo,
+  storage: new LocalStorage(config.KILN_STORAGE_DIR),
   pusher: transport.client,
   publicPusher: publicPusherSettings(config),
   corsOrigins: config.KILN_DASHBOARD_ORIGINS,
@@ -55,6 +59,7 @@ function shutdown(signal: string): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.flush();
     await queue.close();
+    await mirror.stop();
     await redis.quit().catch(() => undefined);
     logger.flush();
     process.exit(0);

@@ -4,7 +4,7 @@ import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type Media
 import type { JobAnnouncer } from '@kiln/realtime';
 import { UnrecoverableError, type Job as BullJob } from 'bullmq';
 import { InputError, type InputResolver } from './input-resolver.js';
-import type { LocalStorage } from './local-storage.adapter.js';
+import type { LocalStorage } from '@kiln/storage';
 import { ProgressReporter } from './progress-reporter.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -67,7 +67,7 @@ export class EncodeJobHandler {
         temps.push(temp);
         const reporter = new ProgressReporter(async (progress) => {
           const res = await this.deps.repo.update(jobId, { progress }, ['encoding']);
-          if (res.ok) await this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+          if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
         }, this.deps.progressIntervalMs);
         const t0 = performance.now();
         try {

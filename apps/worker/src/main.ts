@@ -3,13 +3,13 @@ import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import { FfmpegMediaAdapter } from '@kiln/media';
-import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, RedisOccupancyGate } from '@kiln/realtime';
+import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, OccupancyMirror } from '@kiln/realtime';
 import { Worker } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { workerConfigSchema } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
 import { InputResolver } from './input-resolver.js';
-import { LocalStorage } from './local-storage.adapter.js';
+import { LocalStorage } from '@kiln/storage';
 import { createWorkerHttpServer } from './worker-http.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
@@ -21,12 +21,11 @@ collectDefaultMetrics({ register: registry });
 const redis = createRedisConnection(config.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 const realtimeMetrics = new RealtimeMetrics(registry);
-const publisher = new GatedPublisher(
-  new RedisOccupancyGate(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX)),
-  new PusherTransport(pusherSettings(config), realtimeMetrics),
-  realtimeMetrics,
-  logger.child({ component: 'publisher' }),
-);
+const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
+await mirror.start();
+const publisher = new GatedPublisher(mirror, new PusherTransport(pusherSettings(config), realtimeMetrics), realtimeMetrics, logger.child({ component: 'publisher' }), {
+  progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+});
 const handler = new EncodeJobHandler({
   repo: new JobRepository(redis, config.KILN_REDIS_PREFIX),
   announcer: new JobAnnouncer(publisher),
@@ -62,6 +61,7 @@ function shutdown(signal: string): Promise<void> {
     hardExit.unref();
     await worker.close();
     await publisher.flush();
+    await mirror.stop();
     server.close();
     await redis.quit().catch(() => undefined);
     logger.flush();

@@ -1,73 +1,238 @@
 import type { Logger } from '@kiln/logger';
 import type { OccupancyGate } from './occupancy-gate.js';
-import type { PusherTransport } from './pusher-transport.js';
+import { MAX_BATCH_EVENTS, PusherApiError, type OutgoingEvent } from './pusher-transport.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 
 /** Pusher's limit on one event's data. */
 export const MAX_EVENT_BYTES = 10 * 1024;
 
 /** What became of one event handed to the publisher. */
-export type PublishOutcome = 'published' | 'gated' | 'failed';
+export type PublishOutcome = 'published' | 'gated' | 'coalesced' | 'failed';
 
 /**
- * Publishes events to customer channels only while someone watches them. Nobody watching means
- * no Pusher call at all; a failure is counted and logged, never thrown at the caller, because a
- * dashboard missing an event must not fail an encode (the dashboard re-syncs from the API).
+ * `state` events (a job changed status) are never dropped or reordered; `progress` events of one
+ * key (a job) are coalesced, latest wins, and leave at most once per progress interval.
+ */
+export type EventKind = 'state' | 'progress';
+
+export interface PublishOptions {
+  kind?: EventKind;
+  /** Ordering and coalescing key, usually the job id; defaults to the channel. */
+  key?: string;
+}
+
+/** What the publisher sends batches through (the Pusher transport, or a counting fake in benches). */
+export interface BatchSink {
+  triggerBatch(events: OutgoingEvent[]): Promise<void>;
+}
+
+export interface GatedPublisherOptions {
+  /** Minimum time between two progress events of one key. */
+  progressIntervalMs?: number;
+  /** Attempts for one batch on transient failures (network, 5xx), with exponential backoff. */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  /** How long the flusher waits for more events before sending a batch that is not full. */
+  batchWindowMs?: number;
+}
+
+interface Entry {
+  channel: string;
+  name: string;
+  json: string;
+  kind: EventKind;
+  key: string;
+  /** Progress may not leave before this time (the key's last progress + interval). */
+  notBefore: number;
+  resolve: (o: PublishOutcome) => void;
+}
+
+/**
+ * Publishes events to customer channels only while someone watches them, at the fewest Pusher
+ * calls: the gate is checked when an event is about to leave, progress is coalesced per job,
+ * and events leave in `triggerBatch` calls of at most 10. Events of one key keep their order;
+ * the last progress before a state change leaves before it. Failures are counted and logged,
+ * never thrown at the caller: a missed event must not fail an encode, and watching clients
+ * re-sync from the API.
  */
 export class GatedPublisher {
-  // Events of one channel leave in the order they were handed in.
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private queue: Entry[] = [];
+  private readonly pendingProgress = new Map<string, Entry>();
+  private readonly lastProgressAt = new Map<string, number>();
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly progressIntervalMs: number;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly batchWindowMs: number;
 
   constructor(
     private readonly gate: OccupancyGate,
-    private readonly transport: PusherTransport,
+    private readonly sink: BatchSink,
     private readonly metrics: RealtimeMetrics,
     private readonly logger: Logger,
-  ) {}
-
-  /** Publishes one event to one channel if the channel is occupied. */
-  publish(channel: string, name: string, data: unknown): Promise<PublishOutcome> {
-    const prev = this.tails.get(channel) ?? Promise.resolve();
-    const next = prev.then(() => this.publishNow(channel, name, data));
-    this.tails.set(channel, next);
-    void next.finally(() => {
-      if (this.tails.get(channel) === next) this.tails.delete(channel);
-    });
-    return next;
+    options: GatedPublisherOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.progressIntervalMs = options.progressIntervalMs ?? 1000;
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.retryBaseMs = options.retryBaseMs ?? 100;
+    this.batchWindowMs = options.batchWindowMs ?? 5;
   }
 
-  private async publishNow(channel: string, name: string, data: unknown): Promise<PublishOutcome> {
-    let open: boolean;
-    try {
-      open = await this.gate.isOccupied(channel);
-    } catch (err) {
-      this.logger.warn({ err, channel }, 'occupancy gate unavailable; event dropped');
-      this.metrics.events.inc({ outcome: 'failed' });
-      return 'failed';
-    }
-    if (!open) {
-      this.metrics.events.inc({ outcome: 'gated' });
-      return 'gated';
-    }
-    const json = JSON.stringify(data);
+  /** Hands one event over; resolves with what became of it. */
+  publish(channel: string, name: string, data: unknown, options: PublishOptions = {}): Promise<PublishOutcome> {
+    const kind = options.kind ?? 'state';
+    const key = options.key ?? channel;
+    const json = typeof data === 'string' ? data : JSON.stringify(data);
     if (Buffer.byteLength(json) > MAX_EVENT_BYTES) {
-      this.logger.error({ channel, event: name, bytes: Buffer.byteLength(json) }, 'event larger than Pusher allows; not sent');
+      this.logger.error({ channel, event: name, bytes: Buffer.byteLength(json) }, 'event larger than Pusher allows (10 KB); not sent');
       this.metrics.events.inc({ outcome: 'failed' });
-      return 'failed';
+      return Promise.resolve('failed');
     }
-    try {
-      await this.transport.triggerBatch([{ channel, name, data: json }]);
-      this.metrics.events.inc({ outcome: 'published' });
-      return 'published';
-    } catch (err) {
-      this.logger.warn({ err, channel, event: name }, 'Pusher publish failed');
-      this.metrics.events.inc({ outcome: 'failed' });
-      return 'failed';
+    return new Promise<PublishOutcome>((resolve) => {
+      if (kind === 'progress') {
+        const pending = this.pendingProgress.get(key);
+        if (pending) {
+          // Latest wins: the queued progress takes the new value; the older one is coalesced.
+          const previous = pending.resolve;
+          pending.json = json;
+          pending.name = name;
+          pending.resolve = resolve;
+          previous('coalesced');
+          this.metrics.events.inc({ outcome: 'coalesced' });
+          return;
+        }
+        const entry: Entry = { channel, name, json, kind, key, notBefore: (this.lastProgressAt.get(key) ?? -Infinity) + this.progressIntervalMs, resolve };
+        this.pendingProgress.set(key, entry);
+        this.queue.push(entry);
+      } else {
+        // A state change closes the key's progress slot: later progress queues behind it.
+        this.pendingProgress.delete(key);
+        this.queue.push({ channel, name, json, kind, key, notBefore: 0, resolve });
+      }
+      this.schedule(kind === 'state' ? 0 : this.batchWindowMs);
+    });
+  }
+
+  /** Resolves when every event handed in so far has left, been gated, or failed. */
+  flush(): Promise<void> {
+    if (this.queue.length === 0 && !this.flushing) return Promise.resolve();
+    // Held progress is sent now rather than waiting for its interval.
+    for (const e of this.queue) e.notBefore = 0;
+    this.schedule(0);
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.flushing) return;
+    if (this.timer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.drain().finally(() => {
+        this.flushing = undefined;
+        if (this.queue.length > 0) this.schedule(this.nextWake());
+        else for (const w of this.idleWaiters.splice(0)) w();
+      });
+    }, delayMs);
+  }
+
+  /** Time until the earliest held entry may leave. */
+  private nextWake(): number {
+    const earliest = Math.min(...this.queue.map((e) => e.notBefore));
+    return Math.max(0, earliest - this.now());
+  }
+
+  /** Sends every ready entry, in batches, one request at a time. */
+  private async drain(): Promise<void> {
+    for (;;) {
+      const batch = await this.takeBatch();
+      if (batch.length === 0) return;
+      await this.send(batch);
     }
   }
 
-  /** Resolves when every event handed in so far has been published, gated or failed. */
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.tails.values()]);
+  /**
+   * Picks up to 10 entries that may leave now, keeping each key's order: an entry is skipped
+   * while an earlier entry of its key is held. A held progress followed by a state change of
+   * the same key is released, so the final progress is not lost. Gated entries are resolved here.
+   */
+  private async takeBatch(): Promise<Entry[]> {
+    const now = this.now();
+    // Events handed in while the gate is asked land in a fresh queue, behind what is kept.
+    const snapshot = this.queue;
+    this.queue = [];
+    const blocked = new Set<string>();
+    const batch: Entry[] = [];
+    const keep: Entry[] = [];
+    const stateKeys = new Set(snapshot.filter((e) => e.kind === 'state').map((e) => e.key));
+    for (const e of snapshot) {
+      const ready = e.kind === 'state' || e.notBefore <= now || stateKeys.has(e.key);
+      if (batch.length >= MAX_BATCH_EVENTS || blocked.has(e.key) || !ready) {
+        blocked.add(e.key);
+        keep.push(e);
+        continue;
+      }
+      if (this.pendingProgress.get(e.key) === e) this.pendingProgress.delete(e.key);
+      const decision = await this.decide(e);
+      if (decision === 'gated' || decision === 'dropped') {
+        this.metrics.events.inc({ outcome: decision === 'gated' ? 'gated' : 'failed' });
+        e.resolve(decision === 'gated' ? 'gated' : 'failed');
+        continue;
+      }
+      if (e.kind === 'progress') this.lastProgressAt.set(e.key, now);
+      batch.push(e);
+    }
+    this.queue = [...keep, ...this.queue];
+    return batch;
   }
+
+  /**
+   * The gate's answer. When neither the mirror nor Redis can answer, state changes go out anyway
+   * (fail-open: a watcher must not miss a completion) and progress is dropped.
+   */
+  private async decide(e: Entry): Promise<'open' | 'gated' | 'dropped'> {
+    try {
+      return (await this.gate.isOccupied(e.channel)) ? 'open' : 'gated';
+    } catch (err) {
+      if (e.kind === 'state') {
+        this.metrics.gateFailures.inc({ action: 'fail_open' });
+        this.logger.warn({ err, channel: e.channel, event: e.name }, 'occupancy unknown (Redis unavailable); publishing state change anyway');
+        return 'open';
+      }
+      this.metrics.gateFailures.inc({ action: 'dropped' });
+      return 'dropped';
+    }
+  }
+
+  private async send(batch: Entry[]): Promise<void> {
+    const events = batch.map((e) => ({ channel: e.channel, name: e.name, data: e.json }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sink.triggerBatch(events);
+        this.metrics.events.inc({ outcome: 'published' }, batch.length);
+        for (const e of batch) e.resolve('published');
+        return;
+      } catch (err) {
+        const permanent = err instanceof PusherApiError && isClientError(err);
+        if (permanent || attempt >= this.maxAttempts) {
+          this.logger.warn({ err, events: batch.length, attempt }, 'Pusher publish failed; events dropped (clients re-sync from the API)');
+          this.metrics.events.inc({ outcome: 'failed' }, batch.length);
+          for (const e of batch) e.resolve('failed');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, this.retryBaseMs * 4 ** (attempt - 1)));
+      }
+    }
+  }
+}
+
+/** A 4xx (in the status or, for soketi's errors-in-a-200, the body's code) will not succeed on retry. */
+function isClientError(err: PusherApiError): boolean {
+  const code = err.code ?? err.status ?? 0;
+  return code >= 400 && code < 500;
 }

@@ -1,4 +1,4 @@
-export { GatedPublisher, MAX_EVENT_BYTES, type PublishOutcome } from './gated-publisher.js';
+export { GatedPublisher, MAX_EVENT_BYTES, type BatchSink, type EventKind, type GatedPublisherOptions, type PublishOptions, type PublishOutcome } from './gated-publisher.js';
 export { RedisOccupancyGate, type OccupancyGate } from './occupancy-gate.js';
 export { OccupancyRepository, type ApplyResult, type OccupancyEvent, type OccupancyEventName } from './occupancy.repository.js';
 export { MAX_BATCH_EVENTS, PusherApiError, PusherTransport, type OutgoingEvent } from './pusher-transport.js';
@@ -6,3 +6,4 @@ export type { PusherSettings } from './pusher-settings.js';
 export { RealtimeMetrics, type EventOutcome } from './realtime-metrics.js';
 export { WebhookAuthError, WebhookBodyError, WebhookVerifier, type VerifiedWebhook } from './webhook-verifier.js';
 export { JobAnnouncer } from './job-announcer.js';
+export { OccupancyMirror, type GateSource } from './occupancy-mirror.js';

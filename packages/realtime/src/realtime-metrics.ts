@@ -9,6 +9,7 @@ export type EventOutcome = 'published' | 'gated' | 'coalesced' | 'failed';
 export class RealtimeMetrics {
   readonly events: Counter<'outcome'>;
   readonly pusherRequests: Counter<'result'>;
+  readonly gateFailures: Counter<'action'>;
 
   constructor(registry: Registry) {
     this.events = new Counter({
@@ -23,8 +24,15 @@ export class RealtimeMetrics {
       labelNames: ['result'],
       registers: [registry],
     });
+    this.gateFailures = new Counter({
+      name: 'kiln_realtime_gate_unavailable_total',
+      help: 'Gate decisions Redis could not answer: state changes published anyway (fail_open), progress dropped',
+      labelNames: ['action'],
+      registers: [registry],
+    });
     // Start every series at zero so rates and "== 0" alerts work before the first event.
     for (const outcome of ['published', 'gated', 'coalesced', 'failed'] as const) this.events.inc({ outcome }, 0);
     for (const result of ['ok', 'error'] as const) this.pusherRequests.inc({ result }, 0);
+    for (const action of ['fail_open', 'dropped'] as const) this.gateFailures.inc({ action }, 0);
   }
 }

@@ -29,8 +29,8 @@ export class InputPolicy {
       } catch {
         return [{ path: 'input', message: 'not a valid local file URL' }];
       }
-      const inside = this.roots.some((root) => file === root || file.startsWith(root + path.sep));
-      if (!inside || file === path.parse(file).root) return [{ path: 'input', message: 'file is outside the allowed input roots (KILN_INPUT_ROOTS)' }];
+      const inside = this.roots.some((root) => file.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
+      if (!inside) return [{ path: 'input', message: 'file is outside the allowed input roots (KILN_INPUT_ROOTS)' }];
       return [];
     }
     if (url.protocol === 'http:' || url.protocol === 'https:') {

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { startRedis, type RedisHandle } from '@kiln/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidCursorError, JobRepository } from './job.repository.js';
+
+describe('JobRepository', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    await server?.stop();
+  });
+  const fresh = () => new JobRepository(redis, `test-${randomUUID()}`);
+  const newJob = (repo: JobRepository, customerId = 'acme') => repo.create({ customerId, input: 'file:///in/a.mp4', outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-720p', name: 'hd' }], metadata: { title: 'Ünïcode "quoted"' } });
+
+  it('creates a queued job at seq 1 with pending outputs and reads it back unchanged', async () => {
+    const repo = fresh();
+    const job = await newJob(repo);
+    expect(job).toMatchObject({ status: 'queued', seq: 1, attempts: 0, error: null, startedAt: null });
+    expect(job.outputs.map((o) => [o.name, o.status, o.contentType])).toEqual([
+      ['mp4-360p', 'pending', 'video/mp4'],
+      ['hd', 'pending', 'video/mp4'],
+    ]);
+    expect(await repo.get(job.id)).toEqual(job);
+  });
+
+  it('bumps seq on every update and returns the stored job', async () => {
+    const repo = fresh();
+    const job = await newJob(repo);
+    const a = await repo.update(job.id, { status: 'probing', attempts: 1 });
+    const b = await repo.update(job.id, { progress: { percent: 50, fps: 30, speed: 2, etaSeconds: 1 } });
+    expect(a.ok && a.job.seq).toBe(2);
+    expect(b.ok && b.job).toMatchObject({ seq: 3, status: 'probing', progress: { percent: 50 } });
+  });
+
+  it('refuses an update from a status not allowed, without changing seq', async () => {
+    const repo = fresh();
+    const job = await newJob(repo);
+    await repo.update(job.id, { status: 'cancelled' });
+    const res = await repo.update(job.id, { status: 'encoding' }, ['queued', 'probing']);
+    expect(res).toEqual({ ok: false, reason: 'status', current: 'cancelled' });
+    expect((await repo.get(job.id))!.seq).toBe(2);
+    expect(await repo.update('missing', { status: 'failed' })).toEqual({ ok: false, reason: 'not_found' });
+  });
+
+  it('gives every one of many concurrent updates its own seq', async () => {
+    const repo = fresh();
+    const job = await newJob(repo);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => repo.update(job.id, { progress: { percent: i, fps: null, speed: null, etaSeconds: null } })));
+    const seqs = results.map((r) => (r.ok ? r.job.seq : -1)).sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+  });
+
+  it("hides other customers' jobs", async () => {
+    const repo = fresh();
+    const job = await newJob(repo, 'acme');
+    expect(await repo.getForCustomer('globex', job.id)).toBeNull();
+    expect(await repo.getForCustomer('acme', job.id)).not.toBeNull();
+  });
+
+  it('lists newest first with cursor pages and a status filter', async () => {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const repo = new JobRepository(redis, `test-${randomUUID()}`, () => new Date((t += 1000)));
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await newJob(repo)).id);
+    await newJob(repo, 'globex');
+    await repo.update(ids[1]!, { status: 'failed' });
+    await repo.update(ids[4]!, { status: 'failed' });
+    const p1 = await repo.list('acme', { limit: 3 });
+    expect(p1.data.map((j) => j.id)).toEqual([ids[6], ids[5], ids[4]]);
+    const p2 = await repo.list('acme', { limit: 3, cursor: p1.nextCursor! });
+    const p3 = await repo.list('acme', { limit: 3, cursor: p2.nextCursor! });
+    expect([...p2.data, ...p3.data].map((j) => j.id)).toEqual([ids[3], ids[2], ids[1], ids[0]]);
+    expect(p3.nextCursor).toBeNull();
+    expect((await repo.list('acme', { limit: 10, status: 'failed' })).data.map((j) => j.id)).toEqual([ids[4], ids[1]]);
+    await expect(repo.list('acme', { limit: 3, cursor: 'garbage' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { createJobSchema, eventForStatus } from './job.schema.js';
+import { getPreset, PRESET_IDS } from './presets.js';
+
+describe('createJobSchema', () => {
+  const ok = { input: 'file:///srv/a.mp4', outputs: [{ preset: 'mp4-720p' }] };
+
+  it('accepts a minimal job and optional names and metadata', () => {
+    expect(createJobSchema.parse(ok)).toEqual(ok);
+    expect(createJobSchema.parse({ ...ok, outputs: [{ preset: 'mp4-720p', name: 'hd' }, { preset: 'mp4-360p' }], metadata: { title: 'x' } }).outputs).toHaveLength(2);
+  });
+
+  it('names the field of every problem', () => {
+    const paths = (body: unknown) => (createJobSchema.safeParse(body).error?.issues ?? []).map((i) => i.path.join('.'));
+    expect(paths({ outputs: [{ preset: 'mp4-720p' }] })).toEqual(['input']);
+    expect(paths({ input: 'file:///a', outputs: [{}] })).toEqual(['outputs.0.preset']);
+    expect(paths({ input: 'file:///a', outputs: [{ preset: 'x' }] })).toEqual(['outputs.0.preset']);
+    expect(paths({ input: 'file:///a', outputs: [] })).toEqual(['outputs']);
+    expect(paths({ input: 'file:///a', outputs: [{ preset: 'mp4-720p' }, { preset: 'mp4-720p' }] })).toEqual(['outputs.1.name']);
+    expect(paths({ ...ok, extra: 1 })).toEqual(['']);
+    expect(paths({ ...ok, metadata: { big: 'x'.repeat(600) } })).toEqual(['metadata.big']);
+  });
+
+  it('explains an unknown preset with the list of presets', () => {
+    const issue = createJobSchema.safeParse({ input: 'file:///a', outputs: [{ preset: 'mp4-9000p' }] }).error!.issues[0]!;
+    expect(issue.message).toContain('mp4-720p');
+  });
+});
+
+describe('presets', () => {
+  it('offers the H.264 ladder with even heights', () => {
+    expect(PRESET_IDS).toEqual(expect.arrayContaining(['mp4-1080p', 'mp4-720p', 'mp4-480p', 'mp4-360p']));
+    for (const id of PRESET_IDS) expect(getPreset(id)!.video.height % 2).toBe(0);
+  });
+
+  it('maps statuses to channel events', () => {
+    expect(eventForStatus('completed')).toBe('job.completed');
+    expect(eventForStatus('encoding')).toBe('job.progress');
+    expect(eventForStatus('cancelled')).toBe('job.cancelled');
+  });
+});

@@ -1,0 +1,42 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalStorage } from './local-storage.adapter.js';
+
+describe('LocalStorage', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'kiln-storage-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes under a temp name and shows only the committed file', async () => {
+    const storage = new LocalStorage(root);
+    const final = storage.finalPath('acme', 'job-1', 'mp4-360p.mp4');
+    const temp = await storage.tempPathFor(final);
+    await writeFile(temp, 'abc');
+    expect(await storage.sizeOf(final)).toBeNull();
+    expect(await storage.commit(temp, final)).toBe(3);
+    expect(await readdir(path.dirname(final))).toEqual(['mp4-360p.mp4']);
+  });
+
+  it('refuses path segments that could leave the root', () => {
+    const storage = new LocalStorage(root);
+    for (const bad of ['..', '../x', 'a/b', '.hidden', '']) {
+      expect(() => storage.finalPath('acme', 'job-1', bad)).toThrow(RangeError);
+      expect(() => storage.finalPath(bad, 'job-1', 'x.mp4')).toThrow(RangeError);
+    }
+  });
+
+  it('discards temp files, missing ones included', async () => {
+    const storage = new LocalStorage(root);
+    const temp = await storage.tempPathFor(storage.finalPath('acme', 'j', 'o.mp4'));
+    await writeFile(temp, 'x');
+    await storage.discard(temp);
+    await storage.discard(temp);
+    expect(await readdir(path.dirname(temp))).toEqual([]);
+  });
+});

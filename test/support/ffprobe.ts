@@ -1,0 +1,15 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface ProbeJson {
+  streams: { codec_type: string; codec_name: string; width?: number; height?: number; duration?: string }[];
+  format: { duration: string; format_name: string };
+}
+
+/** ffprobe's JSON view of a file: tests check outputs with the real ffprobe, not our adapter. */
+export async function ffprobeJson(file: string): Promise<ProbeJson> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
+  return JSON.parse(stdout) as ProbeJson;
+}

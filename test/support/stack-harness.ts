@@ -1,0 +1,141 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { getFreePort, startApp, startPusherRecorder, startRedis, startSoketi, type AppHandle } from '@kiln/testing';
+
+export interface TestCustomer {
+  id: string;
+  key: string;
+}
+
+export interface TestStack {
+  apiUrl: string;
+  webhooksUrl: string;
+  workerMetricsUrls: string[];
+  customers: TestCustomer[];
+  redisUrl: string;
+  prefix: string;
+  inputRoot: string;
+  storageDir: string;
+  soketi: Awaited<ReturnType<typeof startSoketi>>;
+  recorder: Awaited<ReturnType<typeof startPusherRecorder>>;
+  apps: Record<string, AppHandle>;
+  env: Record<string, string>;
+  /** Starts one more worker process (for fleet and failure tests). */
+  addWorker(): Promise<{ app: AppHandle; metricsUrl: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real stack for a whole-stack test: Redis, soketi (its webhooks aimed at our
+ * webhooks app), a recording proxy between our publishers and soketi (so tests count real Pusher
+ * HTTP calls), and the api, webhooks and worker apps as processes with their own key prefix.
+ */
+export async function startTestStack(opts: { customers?: string[]; workers?: number; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const [apiPort, webhooksPort] = [await getFreePort(), await getFreePort()];
+    const soketi = await startSoketi({ webhookUrl: `http://127.0.0.1:${webhooksPort}/pusher/webhooks` });
+    cleanups.push(() => soketi.stop());
+    const recorder = await startPusherRecorder({ targetHost: '127.0.0.1', targetPort: soketi.port });
+    cleanups.push(() => recorder.stop());
+    const inputRoot = await mkdtemp(path.join(tmpdir(), 'kiln-inputs-'));
+    const storageDir = await mkdtemp(path.join(tmpdir(), 'kiln-storage-'));
+    cleanups.push(() => rm(inputRoot, { recursive: true, force: true }));
+    cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
+    const customers = (opts.customers ?? ['acme', 'globex']).map((id) => ({ id, key: `key_${id}_${randomBytes(16).toString('hex')}` }));
+    const prefix = `test-${randomUUID()}`;
+    const env: Record<string, string> = {
+      REDIS_URL: redis.url,
+      KILN_REDIS_PREFIX: prefix,
+      ...soketi.pusherEnv(),
+      // Publishers reach Pusher through the recorder; browsers and pusher-js clients go straight to soketi.
+      PUSHER_PORT: String(recorder.port),
+      KILN_PUSHER_WS_HOST: '127.0.0.1',
+      KILN_PUSHER_WS_PORT: String(soketi.port),
+      KILN_API_KEYS: customers.map((c) => `${c.id}:${c.key}`).join(','),
+      KILN_API_PORT: String(apiPort),
+      KILN_WEBHOOKS_PORT: String(webhooksPort),
+      KILN_INPUT_ROOTS: inputRoot,
+      KILN_STORAGE_DIR: storageDir,
+      KILN_PROGRESS_INTERVAL_MS: '250',
+      KILN_LOG_LEVEL: 'debug',
+      ...opts.env,
+    };
+    const apps: Record<string, AppHandle> = {};
+    apps.webhooks = await startApp('webhooks', { env, port: webhooksPort });
+    cleanups.push(() => apps.webhooks!.stop());
+    apps.api = await startApp('api', { env, port: apiPort });
+    cleanups.push(() => apps.api!.stop());
+    const workerMetricsUrls: string[] = [];
+    const addWorker = async () => {
+      const metricsPort = await getFreePort();
+      const app = await startApp('worker', { env: { ...env, KILN_WORKER_METRICS_PORT: String(metricsPort) }, port: metricsPort });
+      const n = workerMetricsUrls.length;
+      apps[`worker${n}`] = app;
+      cleanups.push(() => app.stop());
+      const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+      workerMetricsUrls.push(metricsUrl);
+      return { app, metricsUrl };
+    };
+    for (let i = 0; i < (opts.workers ?? 1); i++) await addWorker();
+    return {
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      webhooksUrl: `http://127.0.0.1:${webhooksPort}`,
+      workerMetricsUrls,
+      customers,
+      redisUrl: redis.url,
+      prefix,
+      inputRoot,
+      storageDir,
+      soketi,
+      recorder,
+      apps,
+      env,
+      addWorker,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** A small JSON client for the API as one customer. */
+export function apiClient(baseUrl: string, key?: string) {
+  return async <T = unknown>(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> => {
+    const res = await fetch(`${baseUrl}${pathname}`, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+}
+
+/** Reads one sample of a Prometheus metric (summing series that match the labels). */
+export async function readMetric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(url)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-z_]+)(\{[^}]*\})?\s+([0-9.eE+-]+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const ok = Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`));
+    if (ok) sum += Number(m[3]);
+  }
+  return sum;
+}
