@@ -12,6 +12,8 @@ export interface TestCustomer {
 export interface TestStack {
   apiUrl: string;
   webhooksUrl: string;
+  /** Only served when started with `dashboard: true`. */
+  dashboardUrl: string;
   workerMetricsUrls: string[];
   customers: TestCustomer[];
   redisUrl: string;
@@ -32,7 +34,7 @@ export interface TestStack {
  * webhooks app), a recording proxy between our publishers and soketi (so tests count real Pusher
  * HTTP calls), and the api, webhooks and worker apps as processes with their own key prefix.
  */
-export async function startTestStack(opts: { customers?: string[]; workers?: number; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(opts: { customers?: string[]; workers?: number; dashboard?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
@@ -40,7 +42,7 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
   try {
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
-    const [apiPort, webhooksPort] = [await getFreePort(), await getFreePort()];
+    const [apiPort, webhooksPort, dashboardPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
     const soketi = await startSoketi({ webhookUrl: `http://127.0.0.1:${webhooksPort}/pusher/webhooks` });
     cleanups.push(() => soketi.stop());
     const recorder = await startPusherRecorder({ targetHost: '127.0.0.1', targetPort: soketi.port });
@@ -62,6 +64,9 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
       KILN_API_KEYS: customers.map((c) => `${c.id}:${c.key}`).join(','),
       KILN_API_PORT: String(apiPort),
       KILN_WEBHOOKS_PORT: String(webhooksPort),
+      KILN_DASHBOARD_PORT: String(dashboardPort),
+      KILN_API_URL: `http://127.0.0.1:${apiPort}`,
+      KILN_DASHBOARD_ORIGINS: `http://127.0.0.1:${dashboardPort}`,
       KILN_INPUT_ROOTS: inputRoot,
       KILN_STORAGE_DIR: storageDir,
       KILN_PROGRESS_INTERVAL_MS: '250',
@@ -85,9 +90,14 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
       return { app, metricsUrl };
     };
     for (let i = 0; i < (opts.workers ?? 1); i++) await addWorker();
+    if (opts.dashboard) {
+      apps.dashboard = await startApp('dashboard', { env, port: dashboardPort });
+      cleanups.push(() => apps.dashboard!.stop());
+    }
     return {
       apiUrl: `http://127.0.0.1:${apiPort}`,
       webhooksUrl: `http://127.0.0.1:${webhooksPort}`,
+      dashboardUrl: `http://127.0.0.1:${dashboardPort}`,
       workerMetricsUrls,
       customers,
       redisUrl: redis.url,

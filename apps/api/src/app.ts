@@ -36,7 +36,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRouter({ registry: deps.registry, ready: deps.ready }));
 
   const v1 = express.Router();
-  v1.use(cors({ origin: deps.corsOrigins, allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'], maxAge: 600 }));
+  v1.use(cors({ origin: deps.corsOrigins, allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'], exposedHeaders: ['Content-Disposition', 'Location', 'Retry-After'], maxAge: 600 }));
   v1.use(express.json({ limit: '64kb' }));
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
   v1.use(bearerAuth(deps.apiKeys));

@@ -42,6 +42,12 @@ export class NotFoundError extends KilnError {
   }
 }
 
+export class ConflictError extends KilnError {
+  constructor(message: string) {
+    super(409, 'conflict', message);
+  }
+}
+
 export class ServiceUnavailableError extends KilnError {
   constructor(message: string) {
     super(503, 'unavailable', message);

@@ -1,5 +1,5 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import { bullPrefix, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import { bullPrefix, cancelChannel, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, OccupancyMirror } from '@kiln/realtime';
 import { LocalStorage } from '@kiln/storage';
@@ -26,7 +26,9 @@ const transport = new PusherTransport(settings, metrics);
 const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
 await mirror.start();
 const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
-const jobs = new JobService(repo, queue, new JobAnnouncer(publisher), new InputPolicy(config.KILN_INPUT_ROOTS), logger.child({ component: 'jobs' }));
+const jobs = new JobService(repo, queue, new JobAnnouncer(publisher), new InputPolicy(config.KILN_INPUT_ROOTS), logger.child({ component: 'jobs' }), (id) =>
+  redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id),
+);
 
 const app = createApp({
   logger,

@@ -1,4 +1,4 @@
-import { commonFields, port, pusherFields } from '@kiln/config';
+import { commonFields, port, positiveInt, pusherFields } from '@kiln/config';
 import { z } from 'zod';
 
 /** Everything the webhooks app reads from the environment (see README, "Configuration"). */
@@ -6,5 +6,7 @@ export const webhooksConfigSchema = z.object({
   ...commonFields,
   ...pusherFields,
   KILN_WEBHOOKS_PORT: port(3001),
+  /** How often the occupied set is repaired from Pusher's channel list. */
+  KILN_RECONCILE_INTERVAL_S: positiveInt(60, 86_400),
 });
 export type WebhooksConfig = z.output<typeof webhooksConfigSchema>;

@@ -1,7 +1,8 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { createRedisConnection } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
-import { GatedPublisher, OccupancyRepository, PusherTransport, RealtimeMetrics, RedisOccupancyGate, WebhookVerifier } from '@kiln/realtime';
+import { CUSTOMER_CHANNEL_PREFIX } from '@kiln/jobs';
+import { GatedPublisher, OccupancyReconciler, OccupancyRepository, PusherTransport, RealtimeMetrics, RedisOccupancyGate, WebhookVerifier } from '@kiln/realtime';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { webhooksConfigSchema } from './config.js';
@@ -18,9 +19,19 @@ redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 const occupancyRepo = new OccupancyRepository(redis, config.KILN_REDIS_PREFIX);
 const realtimeMetrics = new RealtimeMetrics(registry);
 const settings = pusherSettings(config);
-const publisher = new GatedPublisher(new RedisOccupancyGate(occupancyRepo), new PusherTransport(settings, realtimeMetrics), realtimeMetrics, logger.child({ component: 'publisher' }));
+const transport = new PusherTransport(settings, realtimeMetrics);
+// The webhooks app asks Redis directly: a sync must see the change it just applied.
+const publisher = new GatedPublisher(new RedisOccupancyGate(occupancyRepo), transport, realtimeMetrics, logger.child({ component: 'publisher' }));
 const metrics = new OccupancyMetrics(registry);
 const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }));
+
+const reconciler = new OccupancyReconciler(
+  transport,
+  occupancyRepo,
+  (events) => occupancy.applyAll(events, 'repair'),
+  CUSTOMER_CHANNEL_PREFIX,
+  logger.child({ component: 'reconciler' }),
+);
 
 const app = createApp({
   logger,
@@ -30,7 +41,10 @@ const app = createApp({
   metrics,
   ready: async () => ({ redis: await redis.ping().then(() => true, () => false) }),
 });
-const server = app.listen(config.KILN_WEBHOOKS_PORT, () => logger.info({ port: config.KILN_WEBHOOKS_PORT }, 'webhooks listening'));
+const server = app.listen(config.KILN_WEBHOOKS_PORT, () => {
+  logger.info({ port: config.KILN_WEBHOOKS_PORT, reconcileIntervalS: config.KILN_RECONCILE_INTERVAL_S }, 'webhooks listening');
+  reconciler.start(config.KILN_RECONCILE_INTERVAL_S * 1000);
+});
 server.on('error', (err) => {
   logger.fatal({ err }, 'webhooks could not listen');
   process.exit(1);
@@ -43,6 +57,7 @@ function shutdown(signal: string): Promise<void> {
     const hardExit = setTimeout(() => process.exit(1), 10_000);
     hardExit.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await reconciler.stop();
     await publisher.flush();
     await redis.quit().catch(() => undefined);
     logger.flush();

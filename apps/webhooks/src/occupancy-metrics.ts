@@ -5,6 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 export class OccupancyMetrics {
   readonly events: Counter<'event' | 'result'>;
   readonly rejected: Counter<'reason'>;
+  readonly repairs: Counter<'event'>;
 
   constructor(registry: Registry) {
     this.events = new Counter({
@@ -19,6 +20,13 @@ export class OccupancyMetrics {
       labelNames: ['reason'],
       registers: [registry],
     });
+    this.repairs = new Counter({
+      name: 'kiln_occupancy_repairs_total',
+      help: 'Occupancy fixed by the repair loop from Pusher\'s channel list (a webhook was missed), by event',
+      labelNames: ['event'],
+      registers: [registry],
+    });
+    for (const event of ['channel_occupied', 'channel_vacated'] as const) this.repairs.inc({ event }, 0);
     for (const event of ['channel_occupied', 'channel_vacated'] as const)
       for (const result of ['applied', 'stale', 'duplicate'] as const) this.events.inc({ event, result }, 0);
   }

@@ -17,14 +17,16 @@ export class OccupancyService {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** Applies every event of one webhook in order; returns each result. */
-  async applyAll(events: OccupancyEvent[]): Promise<ApplyResult[]> {
+  /** Applies every event of one webhook (or one repair pass) in order; returns each result. */
+  async applyAll(events: OccupancyEvent[], source: 'webhook' | 'repair' = 'webhook'): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
     for (const event of events) {
       const result = await this.occupancy.apply(event);
-      this.metrics.count(event.name, result);
+      if (source === 'webhook') this.metrics.count(event.name, result);
+      else if (result === 'applied') this.metrics.repairs.inc({ event: event.name });
       results.push(result);
       this.logger.debug({ channel: event.channel, event: event.name, timeMs: event.timeMs, result }, 'occupancy event');
+      if (source === 'repair' && result === 'applied') this.logger.info({ channel: event.channel, event: event.name }, 'occupancy repaired');
       if (result === 'applied' && event.name === 'channel_occupied') {
         void this.publisher.publish(event.channel, SYNC_EVENT, { at: this.clock().toISOString() });
       }

@@ -11,6 +11,8 @@ export const workerConfigSchema = z.object({
   KILN_WORKER_METRICS_PORT: port(0, true),
   KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
   KILN_FFMPEG_STALL_S: positiveInt(120, 3600),
+  /** On SIGTERM, running jobs get this long to finish before they are handed to another worker. */
+  KILN_SHUTDOWN_GRACE_S: positiveInt(30, 3600),
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
 });

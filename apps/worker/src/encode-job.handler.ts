@@ -2,7 +2,7 @@ import { ACTIVE_STATUSES, EMPTY_PROGRESS, getPreset, JOB_EVENTS, type EncodeJobD
 import type { Logger } from '@kiln/logger';
 import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type MediaInfo } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
-import { UnrecoverableError, type Job as BullJob } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { InputError, type InputResolver } from './input-resolver.js';
 import type { LocalStorage } from '@kiln/storage';
 import { ProgressReporter } from './progress-reporter.js';
@@ -34,9 +34,19 @@ const RUNNING: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
  * errors are thrown for BullMQ to retry with backoff, and the last attempt marks the job failed.
  */
 export class EncodeJobHandler {
+  private handingOver = false;
+
   constructor(private readonly deps: EncodeJobDeps) {}
 
-  async process(bull: BullJob<EncodeJobData>, signal?: AbortSignal): Promise<void> {
+  /**
+   * Shutdown past its grace: jobs whose ffmpeg is killed from now on go back to the queue for
+   * another worker instead of being recorded as cancelled.
+   */
+  beginHandover(): void {
+    this.handingOver = true;
+  }
+
+  async process(bull: BullJob<EncodeJobData>, token?: string, signal?: AbortSignal): Promise<void> {
     const { jobId } = bull.data;
     const log = this.deps.logger.child({ jobId, customerId: bull.data.customerId });
     const attempt = bull.attemptsMade + 1;
@@ -109,6 +119,13 @@ export class EncodeJobHandler {
       await this.deps.announcer.announce(done.job, JOB_EVENTS.completed);
     } catch (err) {
       await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
+      if (err instanceof TranscodeCancelledError && this.handingOver) {
+        log.warn('worker shutting down: job handed back to the queue');
+        const res = await this.deps.repo.update(jobId, { status: 'queued', progress: EMPTY_PROGRESS, error: null }, RUNNING);
+        if (res.ok) await this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+        await bull.moveToWait(token);
+        throw new WaitingError('handed back on shutdown');
+      }
       if (err instanceof JobGoneError || err instanceof TranscodeCancelledError) {
         log.info({ reason: (err as Error).message }, 'job stopped');
         this.deps.metrics.jobs.inc({ status: 'cancelled' });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import { bullPrefix, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import { bullPrefix, cancelChannel, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import { FfmpegMediaAdapter } from '@kiln/media';
 import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, OccupancyMirror } from '@kiln/realtime';
@@ -38,12 +38,19 @@ const handler = new EncodeJobHandler({
   threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
 });
 
-const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, _token, signal) => handler.process(job, signal), {
+const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
   connection: createRedisConnection(config.REDIS_URL),
   prefix: bullPrefix(config.KILN_REDIS_PREFIX),
   concurrency: config.KILN_WORKER_CONCURRENCY,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
+
+// Cancels come from the API on any machine; the worker running the job aborts its ffmpeg.
+const cancels = createRedisConnection(config.REDIS_URL);
+await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
+cancels.on('message', (_channel: string, jobId: string) => {
+  if (worker.cancelJob(jobId, 'cancelled by the customer')) logger.info({ jobId }, 'cancel received; stopping ffmpeg');
+});
 
 let stopping: Promise<void> | undefined;
 const server = createWorkerHttpServer({ registry, healthy: () => !stopping && worker.isRunning() });
@@ -57,9 +64,17 @@ server.listen(config.KILN_WORKER_METRICS_PORT, '0.0.0.0', () => {
 function shutdown(signal: string): Promise<void> {
   stopping ??= (async () => {
     logger.info({ signal }, 'worker shutting down');
-    const hardExit = setTimeout(() => process.exit(1), 30_000);
+    const graceMs = config.KILN_SHUTDOWN_GRACE_S * 1000;
+    const handover = setTimeout(() => {
+      logger.warn({ graceS: config.KILN_SHUTDOWN_GRACE_S }, 'jobs still running after the grace period; handing them back to the queue');
+      handler.beginHandover();
+      worker.cancelAllJobs('worker shutting down');
+    }, graceMs);
+    const hardExit = setTimeout(() => process.exit(1), graceMs + 15_000);
     hardExit.unref();
     await worker.close();
+    clearTimeout(handover);
+    await cancels.quit().catch(() => undefined);
     await publisher.flush();
     await mirror.stop();
     server.close();

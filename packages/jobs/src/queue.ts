@@ -18,3 +18,8 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
+
+/** Redis pub/sub channel on which the API tells every worker to stop a job (message: the job id). */
+export function cancelChannel(redisPrefix: string): string {
+  return `${redisPrefix}:jobs:cancel`;
+}

@@ -7,3 +7,4 @@ export { RealtimeMetrics, type EventOutcome } from './realtime-metrics.js';
 export { WebhookAuthError, WebhookBodyError, WebhookVerifier, type VerifiedWebhook } from './webhook-verifier.js';
 export { JobAnnouncer } from './job-announcer.js';
 export { OccupancyMirror, type GateSource } from './occupancy-mirror.js';
+export { OccupancyReconciler, type ChannelLister, type RepairResult } from './occupancy-reconciler.js';

@@ -39,5 +39,13 @@ export function jobsRouter(deps: { jobs: JobService; repo: JobRepository }): Rou
     res.json(job);
   });
 
+  router.post('/:id/cancel', async (req, res) => {
+    res.json(await deps.jobs.cancel(customerOf(req), req.params.id));
+  });
+
+  router.post('/:id/retry', async (req, res) => {
+    res.status(202).json(await deps.jobs.retry(customerOf(req), req.params.id));
+  });
+
   return router;
 }

@@ -1,8 +1,8 @@
-import { createJobSchema, JOB_EVENTS, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
+import { ACTIVE_STATUSES, createJobSchema, EMPTY_PROGRESS, JOB_EVENTS, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { Queue } from 'bullmq';
-import { ServiceUnavailableError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 import type { InputPolicy } from './input-policy.js';
 
@@ -14,6 +14,8 @@ export class JobService {
     private readonly announcer: JobAnnouncer,
     private readonly inputPolicy: InputPolicy,
     private readonly logger: Logger,
+    /** Publishes a cancel request to every worker (Redis pub/sub). */
+    private readonly notifyCancel: (jobId: string) => Promise<unknown>,
   ) {}
 
   /** Validates a `POST /v1/jobs` body; throws a ValidationError naming the fields. */
@@ -40,5 +42,39 @@ export class JobService {
     }
     void this.announcer.announce(job, JOB_EVENTS.created);
     return job;
+  }
+
+  /**
+   * Cancels a job that has not finished: it is marked cancelled at once (a worker's next step
+   * sees that and stops), removed from the queue if waiting, and every worker is told to kill
+   * its ffmpeg if it runs it. A finished job is a 409.
+   */
+  async cancel(customerId: string, id: string): Promise<Job> {
+    const job = await this.repo.getForCustomer(customerId, id);
+    if (!job) throw new NotFoundError('job');
+    const res = await this.repo.update(id, { status: 'cancelled', finishedAt: new Date().toISOString(), error: null }, ['queued', ...ACTIVE_STATUSES]);
+    if (!res.ok) throw new ConflictError(`job is ${res.reason === 'status' ? res.current : 'gone'}; only queued or running jobs can be cancelled`);
+    await this.queue.remove(id).catch(() => 0); // a running job is locked: the worker gets the message below
+    await this.notifyCancel(id);
+    void this.announcer.announce(res.job, JOB_EVENTS.cancelled);
+    return res.job;
+  }
+
+  /** Queues a failed or cancelled job again, as a fresh run with the same id and outputs. */
+  async retry(customerId: string, id: string): Promise<Job> {
+    const job = await this.repo.getForCustomer(customerId, id);
+    if (!job) throw new NotFoundError('job');
+    if (job.status !== 'failed' && job.status !== 'cancelled') throw new ConflictError(`job is ${job.status}; only failed or cancelled jobs can be retried`);
+    const previous = await this.queue.getJob(id);
+    if (previous) {
+      const removed = await previous.remove().then(() => true, () => false);
+      if (!removed) throw new ConflictError('the previous run is still stopping; retry in a few seconds');
+    }
+    const outputs = job.outputs.map((o) => ({ ...o, status: 'pending' as const, sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));
+    const res = await this.repo.update(id, { status: 'queued', error: null, progress: EMPTY_PROGRESS, outputs, attempts: 0, startedAt: null, finishedAt: null }, ['failed', 'cancelled']);
+    if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
+    await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });
+    void this.announcer.announce(res.job, JOB_EVENTS.created);
+    return res.job;
   }
 }

@@ -1,0 +1,171 @@
+import { ApiError, type ApiClient, type Me } from './api.client.js';
+import type { LinkState } from './connection-state.js';
+import type { EventLogView } from './event-log.view.js';
+import { JobStore } from './job-store.js';
+import type { JobTableView } from './job-table.view.js';
+import { jobFromEvent } from './job.types.js';
+import { FALLBACK_PRESETS, type NewJobFormView } from './new-job-form.view.js';
+import { connectRealtime, type RealtimeConnection } from './realtime.adapter.js';
+import { SnapshotLoader } from './snapshot-loader.js';
+
+/** Jobs read per snapshot: enough for a dashboard, bounded so a big account cannot stall it. */
+export const SNAPSHOT_MAX_JOBS = 1000;
+const SNAPSHOT_PAGE = 100;
+
+/** What a notice is about; each source replaces only its own message. */
+export type NoticeSource = 'snapshot' | 'realtime' | 'download';
+
+/** The parts of the page a session drives. */
+export interface SessionViews {
+  table: JobTableView;
+  log: EventLogView;
+  form: NewJobFormView;
+  setLinkState(state: LinkState): void;
+  /** A message above the table, one per source; undefined clears that source's message. */
+  notice(source: NoticeSource, message: string | undefined): void;
+}
+
+/**
+ * One signed-in dashboard: snapshot plus channel events merged by seq into a {@link JobStore},
+ * rendered at most once per animation frame. The snapshot is re-read on `sync`, on every
+ * successful subscription and after every reconnect, which is what makes the gated channel exact:
+ * changes before the gate opened come from the snapshot, changes after it from events.
+ */
+export class DashboardSession {
+  readonly #store = new JobStore();
+  readonly #loader: SnapshotLoader;
+  readonly #abort = new AbortController();
+  #realtime: RealtimeConnection | undefined;
+  #frame = 0;
+  #closed = false;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly me: Me,
+    private readonly apiKey: string,
+    private readonly views: SessionViews,
+    private readonly onUnauthorized: () => void,
+  ) {
+    this.#loader = new SnapshotLoader(
+      () => this.#readSnapshot(),
+      (err) => this.#failed('snapshot', 'Could not load jobs', err),
+    );
+  }
+
+  /** Loads presets and the first snapshot, and connects to the channel. */
+  start(): void {
+    this.views.setLinkState('connecting');
+    void this.#loadPresets();
+    void this.#loader.request();
+    this.#realtime = connectRealtime(this.me, this.api.baseUrl, this.apiKey, {
+      onLinkState: (state) => this.views.setLinkState(state),
+      onJobEvent: (name, payload) => {
+        const job = jobFromEvent(payload);
+        if (job === undefined) {
+          this.views.log.add({ name, note: 'malformed' });
+          return;
+        }
+        const outcome = this.#store.apply(job);
+        this.views.log.add({ name, jobId: job.id, seq: job.seq, note: outcome === 'inserted' || outcome === 'updated' ? undefined : outcome });
+        if (outcome === 'inserted' || outcome === 'updated') this.#scheduleRender();
+      },
+      onSync: () => {
+        this.views.log.add({ name: 'sync' });
+        void this.#loader.request();
+      },
+      onSubscribed: () => {
+        this.views.notice('realtime', undefined);
+        this.views.log.add({ name: 'subscribed' });
+        void this.#loader.request();
+      },
+      onReconnected: () => {
+        this.views.log.add({ name: 'reconnected' });
+        void this.#loader.request();
+      },
+      onSubscriptionError: (message) => this.views.notice('realtime', message),
+    });
+  }
+
+  /** Submits a job and shows it at once; the channel's `job.created` then merges by seq. */
+  async submit(input: string, preset: string): Promise<void> {
+    try {
+      const job = await this.api.createJob(input, [preset]);
+      if (this.#store.apply(job) !== 'stale') this.#scheduleRender();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.onUnauthorized();
+      throw err;
+    }
+  }
+
+  /** Fetches an output with the bearer key and saves it through a short-lived blob URL. */
+  async download(link: HTMLAnchorElement): Promise<void> {
+    if (link.classList.contains('downloading')) return;
+    link.classList.add('downloading');
+    this.views.notice('download', undefined);
+    try {
+      const { blob, fileName } = await this.api.download(link.href, link.dataset['fileName'] ?? 'output');
+      const url = URL.createObjectURL(blob);
+      const save = document.createElement('a');
+      save.href = url;
+      save.download = fileName;
+      document.body.append(save);
+      save.click();
+      save.remove();
+      // Revoking at once can cancel the download in some browsers; a minute is plenty.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (err) {
+      this.#failed('download', 'Download failed', err);
+    } finally {
+      link.classList.remove('downloading');
+    }
+  }
+
+  /** Disconnects and stops every pending read; the session cannot be restarted. */
+  close(): void {
+    this.#closed = true;
+    this.#loader.stop();
+    this.#abort.abort();
+    this.#realtime?.close();
+    if (this.#frame !== 0) cancelAnimationFrame(this.#frame);
+    this.#store.clear();
+  }
+
+  async #readSnapshot(): Promise<void> {
+    let cursor: string | null = null;
+    let read = 0;
+    do {
+      const page = await this.api.jobsPage(cursor, SNAPSHOT_PAGE, this.#abort.signal);
+      if (this.#closed) return;
+      if (this.#store.applyMany(page.data).length > 0) this.#scheduleRender();
+      read += page.data.length;
+      cursor = page.nextCursor;
+    } while (cursor !== null && read < SNAPSHOT_MAX_JOBS);
+    this.views.notice('snapshot', undefined);
+  }
+
+  async #loadPresets(): Promise<void> {
+    try {
+      const presets = await this.api.presets();
+      if (!this.#closed) this.views.form.setPresets(presets.length > 0 ? presets : FALLBACK_PRESETS);
+    } catch {
+      if (!this.#closed) this.views.form.setPresets(FALLBACK_PRESETS);
+    }
+  }
+
+  #scheduleRender(): void {
+    if (this.#frame !== 0 || this.#closed) return;
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      this.views.table.render(this.#store.newestFirst());
+    });
+  }
+
+  #failed(source: NoticeSource, what: string, err: unknown): void {
+    if (this.#closed) return;
+    if (err instanceof ApiError && err.status === 401) {
+      this.onUnauthorized();
+      return;
+    }
+    this.views.notice(source, `${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

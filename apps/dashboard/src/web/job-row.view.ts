@@ -1,0 +1,111 @@
+import { el, setText } from './dom.js';
+import { formatBytes, formatCreated, formatEta, formatFps, formatSpeed, percentOf, shortId } from './format.js';
+import type { Job, JobOutput } from './job.types.js';
+
+const ACTIVE = new Set(['probing', 'encoding', 'storing']);
+
+/**
+ * One keyed table row. `update` touches the DOM only when the job's seq changed, and within the
+ * row rebuilds the outputs and error cells only when their content did, so a stream of progress
+ * events costs a few text writes and never replaces a link the user is about to click.
+ */
+export class JobRowView {
+  readonly el: HTMLTableRowElement;
+  readonly #created = el('td', { class: 'created' });
+  readonly #badge = el('span', { class: 'badge', 'data-testid': 'job-status' });
+  readonly #bar = el('div', { class: 'bar', 'data-testid': 'job-progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100' });
+  readonly #fill = el('div', { class: 'fill' });
+  readonly #percent = el('span', { class: 'pct' });
+  readonly #fps = el('td', { class: 'num' });
+  readonly #speed = el('td', { class: 'num' });
+  readonly #eta = el('td', { class: 'num' });
+  readonly #outputs = el('td', { class: 'outputs' });
+  readonly #error = el('td', { class: 'error' });
+  #seq = Number.NEGATIVE_INFINITY;
+  #outputsKey = '';
+  #errorKey = '';
+
+  constructor(
+    job: Job,
+    private readonly urlOf: (path: string) => string,
+  ) {
+    this.#bar.append(this.#fill);
+    this.el = el(
+      'tr',
+      { 'data-testid': 'job-row', 'data-job-id': job.id },
+      el('td', { class: 'id', title: job.id }, el('code', {}, shortId(job.id))),
+      this.#created,
+      el('td', {}, this.#badge),
+      el('td', {}, el('div', { class: 'progress-cell' }, this.#bar, this.#percent)),
+      this.#fps,
+      this.#speed,
+      this.#eta,
+      this.#outputs,
+      this.#error,
+    );
+    this.update(job);
+  }
+
+  /** Shows `job` if it is a different version from the one shown; returns whether it was. */
+  update(job: Job): boolean {
+    if (job.seq === this.#seq) return false;
+    this.#seq = job.seq;
+    const status = job.status;
+    if (this.el.dataset['status'] !== status) {
+      this.el.dataset['status'] = status;
+      this.#badge.className = `badge status-${status}`;
+    }
+    setText(this.#badge, status);
+    setText(this.#created, formatCreated(job.createdAt));
+    this.#created.title = job.createdAt;
+
+    const pct = status === 'completed' ? 100 : percentOf(job.progress?.percent);
+    const pctText = String(pct);
+    if (this.#bar.dataset['percent'] !== pctText) {
+      this.#bar.dataset['percent'] = pctText;
+      this.#bar.setAttribute('aria-valuenow', pctText);
+      // CSSOM writes are allowed by the CSP (style-src 'self'); a style="" attribute would not be.
+      this.#fill.style.width = `${pct}%`;
+      setText(this.#percent, `${pct}%`);
+    }
+
+    const active = ACTIVE.has(status);
+    setText(this.#fps, active ? formatFps(job.progress?.fps) : '—');
+    setText(this.#speed, active ? formatSpeed(job.progress?.speed) : '—');
+    setText(this.#eta, active ? formatEta(job.progress?.etaSeconds) : '—');
+
+    const outputsKey = JSON.stringify(job.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes, o.width, o.height]));
+    if (outputsKey !== this.#outputsKey) {
+      this.#outputsKey = outputsKey;
+      this.#outputs.replaceChildren(...job.outputs.map((o) => this.#output(o)));
+    }
+
+    const errorKey = job.error === null ? '' : `${job.error.code}\u0000${job.error.message}`;
+    if (errorKey !== this.#errorKey) {
+      this.#errorKey = errorKey;
+      this.#error.replaceChildren(
+        job.error === null ? '' : el('span', { 'data-testid': 'job-error', title: job.error.code }, job.error.message),
+      );
+    }
+    return true;
+  }
+
+  #output(o: JobOutput): HTMLElement {
+    const dims = o.width !== null && o.height !== null ? `${o.width}×${o.height}` : '';
+    const detail = [dims, formatBytes(o.sizeBytes)].filter(Boolean).join(' · ');
+    if (o.status === 'completed' && o.downloadPath !== null) {
+      return el(
+        'div',
+        { class: 'output' },
+        el('a', { 'data-testid': 'output-link', href: this.urlOf(o.downloadPath), 'data-file-name': fileNameFor(o), title: o.preset }, o.name),
+        detail ? el('span', { class: 'muted' }, ` ${detail}`) : null,
+      );
+    }
+    return el('div', { class: 'output' }, el('span', { title: o.preset }, o.name), el('span', { class: 'muted' }, ` ${o.status}`));
+  }
+}
+
+function fileNameFor(o: JobOutput): string {
+  const ext = o.contentType === 'video/mp4' ? '.mp4' : o.contentType === 'application/vnd.apple.mpegurl' ? '.m3u8' : '';
+  return o.name.includes('.') || ext === '' ? o.name : `${o.name}${ext}`;
+}

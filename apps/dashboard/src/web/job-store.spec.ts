@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JobStore } from './job-store.js';
+import type { Job, JobStatus } from './job.types.js';
+
+const STATUSES: JobStatus[] = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'];
+
+function job(id: string, seq: number, createdAt = '2025-01-01T00:00:00.000Z'): Job {
+  return {
+    id,
+    customerId: 'acme',
+    status: STATUSES[seq % STATUSES.length]!,
+    input: 'https://example.com/in.mp4',
+    metadata: {},
+    progress: { percent: Math.min(100, seq), fps: null, speed: null, etaSeconds: null },
+    outputs: [],
+    error: null,
+    attempts: 1,
+    seq,
+    createdAt,
+    updatedAt: createdAt,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+describe('JobStore', () => {
+  it('keeps a newer version and ignores older and equal ones', () => {
+    const store = new JobStore();
+    expect(store.apply(job('a', 3))).toBe('inserted');
+    expect(store.apply(job('a', 2))).toBe('stale');
+    expect(store.apply(job('a', 3))).toBe('duplicate');
+    expect(store.get('a')?.seq).toBe(3);
+    expect(store.apply(job('a', 7))).toBe('updated');
+    expect(store.get('a')?.seq).toBe(7);
+    expect(store.get('a')?.status).toBe(STATUSES[0]);
+  });
+
+  it('lets a late snapshot page not undo a newer event', () => {
+    const store = new JobStore();
+    store.apply(job('a', 5));
+    const changed = store.applyMany([job('a', 4), job('b', 1)]);
+    expect(changed).toEqual(['b']);
+    expect(store.get('a')?.seq).toBe(5);
+    expect(store.size).toBe(2);
+  });
+
+  it('lists jobs newest first and reflects updates in that list', () => {
+    const store = new JobStore();
+    store.apply(job('old', 1, '2025-01-01T00:00:00.000Z'));
+    store.apply(job('new', 1, '2025-01-02T00:00:00.000Z'));
+    store.apply(job('mid', 1, '2025-01-01T12:00:00.000Z'));
+    expect(store.newestFirst().map((j) => j.id)).toEqual(['new', 'mid', 'old']);
+    store.apply(job('mid', 2, '2025-01-01T12:00:00.000Z'));
+    expect(store.newestFirst().map((j) => `${j.id}@${j.seq}`)).toEqual(['new@1', 'mid@2', 'old@1']);
+  });
+
+  it('forgets everything on clear', () => {
+    const store = new JobStore();
+    store.apply(job('a', 1));
+    store.clear();
+    expect(store.size).toBe(0);
+    expect(store.newestFirst()).toEqual([]);
+  });
+
+  it('ends with the highest seq per job for any interleaving and duplication of versions', () => {
+    // Per job id, a set of distinct seqs; the delivery is any sequence of those versions, with
+    // repeats and in any order (events, re-sent events and snapshot pages all look like this).
+    const history = fc.dictionary(
+      fc.string({ minLength: 1, maxLength: 4 }),
+      fc.uniqueArray(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 8 }),
+      { minKeys: 1, maxKeys: 10 },
+    );
+    const scenario = history.chain((h) => {
+      const versions = Object.entries(h).flatMap(([id, seqs]) => seqs.map((seq) => job(id, seq)));
+      return fc.tuple(fc.constant(versions), fc.array(fc.nat({ max: versions.length - 1 }), { minLength: 1, maxLength: 60 }));
+    });
+    fc.assert(
+      fc.property(scenario, ([versions, picks]) => {
+        const delivered = picks.map((i) => versions[i]!);
+        const store = new JobStore();
+        for (const v of delivered) store.apply(v);
+
+        const expected = new Map<string, number>();
+        for (const v of delivered) expected.set(v.id, Math.max(expected.get(v.id) ?? 0, v.seq));
+        expect(store.size).toBe(expected.size);
+        for (const [id, seq] of expected) {
+          const stored = store.get(id);
+          expect(stored?.seq).toBe(seq);
+          expect(stored?.progress.percent).toBe(Math.min(100, seq));
+        }
+        expect(new Set(store.newestFirst().map((j) => j.id))).toEqual(new Set(expected.keys()));
+      }),
+    );
+  });
+
+  it('reaches the same state whether versions arrive one by one or in snapshot batches', () => {
+    const versions = fc.array(
+      fc.record({ id: fc.constantFrom('a', 'b', 'c'), seq: fc.integer({ min: 1, max: 50 }) }),
+      { minLength: 1, maxLength: 40 },
+    );
+    fc.assert(
+      fc.property(versions, fc.integer({ min: 1, max: 10 }), (vs, pageSize) => {
+        const jobs = vs.map((v) => job(v.id, v.seq));
+        const one = new JobStore();
+        for (const j of jobs) one.apply(j);
+        const paged = new JobStore();
+        for (let i = jobs.length - 1; i >= 0; i -= pageSize) paged.applyMany(jobs.slice(Math.max(0, i - pageSize + 1), i + 1));
+        expect(paged.newestFirst().map((j) => [j.id, j.seq])).toEqual(one.newestFirst().map((j) => [j.id, j.seq]));
+      }),
+    );
+  });
+});

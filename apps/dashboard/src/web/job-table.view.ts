@@ -1,0 +1,81 @@
+import { byTestId, setText } from './dom.js';
+import { JobRowView } from './job-row.view.js';
+import type { Job } from './job.types.js';
+
+/** Rows added to the DOM per "show more" click. */
+export const PAGE_ROWS = 200;
+
+/**
+ * The live job table. Rows are keyed by job id and reused; only the first `limit` jobs are in the
+ * DOM, so a thousand jobs cost no more layout than two hundred. Render is cheap when little
+ * changed: a seq comparison per visible row and no DOM moves when the order is the same.
+ */
+export class JobTableView {
+  readonly #rows = new Map<string, JobRowView>();
+  readonly #tbody: HTMLElement;
+  readonly #empty: HTMLElement;
+  readonly #count: HTMLElement;
+  readonly #more: HTMLButtonElement;
+  #limit = PAGE_ROWS;
+  #last: readonly Job[] = [];
+
+  constructor(
+    root: HTMLElement,
+    private readonly urlOf: (path: string) => string,
+    onDownload: (link: HTMLAnchorElement) => void,
+  ) {
+    this.#tbody = byTestId('job-rows', root);
+    this.#empty = byTestId('jobs-empty', root);
+    this.#count = byTestId('jobs-count', root);
+    this.#more = byTestId<HTMLButtonElement>('show-more', root);
+    this.#more.addEventListener('click', () => {
+      this.#limit += PAGE_ROWS;
+      this.render(this.#last);
+    });
+    // One listener for every download link, present and future.
+    this.#tbody.addEventListener('click', (e) => {
+      const link = (e.target as Element | null)?.closest?.('a[data-testid="output-link"]');
+      if (link instanceof HTMLAnchorElement) {
+        e.preventDefault();
+        onDownload(link);
+      }
+    });
+  }
+
+  /** Shows `jobs` (already newest first). */
+  render(jobs: readonly Job[]): void {
+    this.#last = jobs;
+    const visible = jobs.length > this.#limit ? jobs.slice(0, this.#limit) : jobs;
+    const keep = new Set<string>();
+    for (const job of visible) keep.add(job.id);
+    for (const [id, row] of this.#rows) {
+      if (!keep.has(id)) {
+        row.el.remove();
+        this.#rows.delete(id);
+      }
+    }
+    let cursor = this.#tbody.firstElementChild;
+    for (const job of visible) {
+      let row = this.#rows.get(job.id);
+      if (row === undefined) {
+        row = new JobRowView(job, this.urlOf);
+        this.#rows.set(job.id, row);
+      } else {
+        row.update(job);
+      }
+      if (row.el === cursor) cursor = cursor.nextElementSibling;
+      else this.#tbody.insertBefore(row.el, cursor);
+    }
+    this.#empty.hidden = jobs.length > 0;
+    setText(this.#count, jobs.length === 0 ? '' : visible.length < jobs.length ? `${visible.length} of ${jobs.length}` : `${jobs.length}`);
+    this.#more.hidden = visible.length >= jobs.length;
+  }
+
+  /** Empties the table (sign-out). */
+  clear(): void {
+    this.#rows.clear();
+    this.#tbody.replaceChildren();
+    this.#limit = PAGE_ROWS;
+    this.render([]);
+  }
+}

@@ -1,0 +1,293 @@
+import { PRESETS, type Mp4Preset } from '@kiln/jobs';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
+import type { TranscodeProgress } from './ffmpeg-progress.parser.js';
+import { transcode } from './ffmpeg-transcode.adapter.js';
+import { probe } from './ffprobe.adapter.js';
+import type { MediaInfo } from './media-info.js';
+import { MediaProbeError, MediaToolError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
+
+const run = promisify(execFile);
+const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
+const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
+
+let dir: string;
+const clip = (name: string): string => join(dir, name);
+
+/** Writes a test clip with ffmpeg's lavfi sources: `size` video, optionally a 440 Hz tone. */
+async function makeClip(name: string, size: string, seconds: number, opts: { audio?: boolean; encode?: string[] } = {}): Promise<string> {
+  const audio = opts.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'];
+  const codecs = opts.encode ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(opts.audio === false ? [] : ['-c:a', 'aac'])];
+  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, ...audio, '-t', String(seconds), ...codecs, clip(name)]);
+  return clip(name);
+}
+
+/** Raw ffprobe of the first video stream, for fields our MediaInfo leaves out. */
+async function rawVideoStream(file: string): Promise<{ profile: string; pix_fmt: string }> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=profile,pix_fmt', '-print_format', 'json', file]);
+  return (JSON.parse(stdout) as { streams: Array<{ profile: string; pix_fmt: string }> }).streams[0]!;
+}
+
+/** Top-level MP4 box types in file order (fast start = `moov` before `mdat`). */
+async function topLevelBoxes(file: string): Promise<string[]> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const types: string[] = [];
+    const head = Buffer.alloc(16);
+    for (let pos = 0; pos + 8 <= size; ) {
+      await fh.read(head, 0, 16, pos);
+      let len = head.readUInt32BE(0);
+      if (len === 1) len = Number(head.readBigUInt64BE(8));
+      types.push(head.toString('latin1', 4, 8));
+      if (len < 8) break;
+      pos += len;
+    }
+    return types;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Pids of running processes whose command line mentions `needle`. */
+function pidsMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let av: string;
+let avInfo: MediaInfo;
+const media = new FfmpegMediaAdapter();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-media-'));
+  av = await makeClip('av.mp4', '320x240', 2);
+  await Promise.all([
+    makeClip('vga.mp4', '640x480', 1),
+    makeClip('silent.mp4', '320x240', 1, { audio: false }),
+    // ffv1 in Matroska keeps odd dimensions (x264 with 4:2:0 cannot).
+    makeClip('odd.mkv', '320x240', 1, { audio: false, encode: ['-vf', 'scale=321:241,format=yuv444p', '-c:v', 'ffv1'] }),
+    makeClip('big.mp4', '1280x720', 10),
+    writeFile(clip('random.mp4'), randomBytes(64 * 1024)),
+    writeFile(clip('empty.mp4'), ''),
+  ]);
+  await run('ffmpeg', ['-v', 'error', '-y', '-i', clip('vga.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', clip('rotated.mp4')]);
+  await writeFile(clip('truncated.mp4'), (await readFile(av)).subarray(0, 3000));
+  avInfo = await probe(av);
+}, 30_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('probe', () => {
+  it('reads duration, format, video and audio of a clip', async () => {
+    const info = await media.probe(av);
+    expect(info.durationSeconds).toBeCloseTo(2, 1);
+    expect(info.formatName).toContain('mp4');
+    expect(info.sizeBytes).toBe((await stat(av)).size);
+    expect(info.bitRate).toBeGreaterThan(0);
+    expect(info.video).toEqual({ codec: 'h264', width: 320, height: 240, displayWidth: 320, displayHeight: 240, fps: 25, rotation: 0 });
+    expect(info.audio).toEqual({ codec: 'aac', channels: 1, sampleRate: 44100 });
+    expect(info.transcodable).toBe(true);
+  });
+
+  it('reports the rotation of phone-style video and its display size', async () => {
+    const info = await probe(clip('rotated.mp4'));
+    expect(info.video).toMatchObject({ width: 640, height: 480, displayWidth: 480, displayHeight: 640 });
+    expect([90, 270]).toContain(info.video?.rotation);
+  });
+
+  it('rejects random bytes with ffprobe\'s reason and without the server path', async () => {
+    const err = await probe(clip('random.mp4')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MediaProbeError);
+    expect((err as Error).message).toMatch(/Invalid data found when processing input/);
+    expect((err as Error).message).not.toContain(dir);
+  });
+
+  it('rejects a cut-off MP4 with "moov atom not found"', async () => {
+    await expect(probe(clip('truncated.mp4'))).rejects.toThrow(/moov atom not found/);
+  });
+
+  it('rejects empty and missing files with a plain reason', async () => {
+    await expect(probe(clip('empty.mp4'))).rejects.toThrow(new MediaProbeError('file is empty (0 bytes)', clip('empty.mp4')));
+    await expect(probe(clip('nope.mp4'))).rejects.toThrow(/file not found/);
+    await expect(probe(dir)).rejects.toThrow(/not a regular file/);
+  });
+
+  it('fails with MediaToolError when ffprobe cannot be started', async () => {
+    await expect(probe(av, { ffprobePath: clip('no-such-ffprobe') })).rejects.toBeInstanceOf(MediaToolError);
+  });
+});
+
+describe('transcode', () => {
+  it('encodes 320x240 to mp4-360p without upscaling: H.264 High yuv420p, AAC, fast start, same duration', async () => {
+    const out = clip('av-360.mp4');
+    const result = await media.transcode({ input: av, output: out, preset: p360, media: avInfo, threads: 2 });
+    expect(result).toMatchObject({ width: 320, height: 240 });
+    expect(result.durationSeconds).toBeCloseTo(2, 1);
+    const info = await probe(out);
+    expect(info.video).toMatchObject({ codec: 'h264', width: 320, height: 240 });
+    expect(info.audio?.codec).toBe('aac');
+    expect(Math.abs(info.durationSeconds - avInfo.durationSeconds)).toBeLessThanOrEqual(0.1);
+    expect(await rawVideoStream(out)).toEqual({ profile: 'High', pix_fmt: 'yuv420p' });
+    const boxes = await topLevelBoxes(out);
+    expect(boxes.indexOf('moov')).toBeGreaterThanOrEqual(0);
+    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
+  });
+
+  it('scales 640x480 down to 480x360 for mp4-360p', async () => {
+    const out = clip('vga-360.mp4');
+    await transcode({ input: clip('vga.mp4'), output: out, preset: p360, media: await probe(clip('vga.mp4')) });
+    expect((await probe(out)).video).toMatchObject({ width: 480, height: 360 });
+  });
+
+  it('applies the rotation: a 640x480 clip turned a quarter becomes upright 360x480', async () => {
+    const out = clip('rotated-360.mp4');
+    await transcode({ input: clip('rotated.mp4'), output: out, preset: p360, media: await probe(clip('rotated.mp4')) });
+    expect((await probe(out)).video).toMatchObject({ width: 360, height: 480, rotation: 0 });
+  });
+
+  it('encodes a clip without audio to a video-only file', async () => {
+    const input = clip('silent.mp4');
+    const info = await probe(input);
+    expect(info.audio).toBeNull();
+    const out = clip('silent-360.mp4');
+    await transcode({ input, output: out, preset: p360, media: info });
+    const outInfo = await probe(out);
+    expect(outInfo.audio).toBeNull();
+    expect(outInfo.video?.codec).toBe('h264');
+  });
+
+  it('turns odd dimensions (321x241) into even ones', async () => {
+    const input = clip('odd.mkv');
+    const info = await probe(input);
+    expect(info.video).toMatchObject({ width: 321, height: 241 });
+    const out = clip('odd-360.mp4');
+    await transcode({ input, output: out, preset: p360, media: info });
+    expect((await probe(out)).video).toMatchObject({ width: 320, height: 240 });
+  });
+
+  it('reports progress with rising percent, ending at 100', async () => {
+    const input = clip('big.mp4');
+    const seen: TranscodeProgress[] = [];
+    const result = await transcode({ input, output: clip('big-360.mp4'), preset: p360, media: await probe(input), onProgress: (p) => seen.push(p) });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.percent).toBeGreaterThanOrEqual(seen[i - 1]!.percent);
+    expect(seen.some((p) => p.percent > 0 && p.percent < 100)).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ percent: 100, etaSeconds: 0 });
+    expect(seen.some((p) => (p.speed ?? 0) > 0 && (p.fps ?? 0) > 0)).toBe(true);
+    expect(result.durationSeconds).toBeCloseTo(10, 0);
+  });
+
+  it('stops ffmpeg on abort and rejects with TranscodeCancelledError within 3 s', async () => {
+    const input = clip('big.mp4');
+    const out = clip('cancel-720.mp4');
+    const ac = new AbortController();
+    let pids: number[] = [];
+    let abortedAt = 0;
+    const err = await transcode({
+      input,
+      output: out,
+      preset: p720,
+      media: await probe(input),
+      signal: ac.signal,
+      onProgress: () => {
+        if (abortedAt) return;
+        pids = pidsMentioning(out);
+        abortedAt = performance.now();
+        ac.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TranscodeCancelledError);
+    expect(performance.now() - abortedAt).toBeLessThan(3000);
+    expect(pids).toHaveLength(1);
+    expect(alive(pids[0]!)).toBe(false);
+  });
+
+  it('rejects at once when the signal was aborted before the start', async () => {
+    await expect(transcode({ input: av, output: clip('never.mp4'), preset: p360, media: avInfo, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TranscodeCancelledError);
+    await expect(stat(clip('never.mp4'))).rejects.toThrow();
+  });
+
+  it('kills an ffmpeg that reports nothing, even one ignoring SIGTERM, and rejects with TranscodeStalledError', async () => {
+    const fake = clip('stuck-ffmpeg.sh');
+    await writeFile(fake, "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.2; done\n");
+    await chmod(fake, 0o755);
+    const t0 = performance.now();
+    const err = await transcode({ input: av, output: clip('stuck.mp4'), preset: p360, media: avInfo, ffmpegPath: fake, stallTimeoutMs: 600, killGraceMs: 400 }).catch((e: unknown) => e);
+    const elapsed = performance.now() - t0;
+    expect(err).toBeInstanceOf(TranscodeStalledError);
+    expect((err as TranscodeStalledError).retryable).toBe(true);
+    expect((err as TranscodeStalledError).exitCode).toBeNull();
+    expect(elapsed).toBeGreaterThanOrEqual(600 + 400 - 50);
+    expect(elapsed).toBeLessThan(600 + 400 + 1000);
+    expect(pidsMentioning(fake)).toEqual([]);
+  });
+
+  it('fails with the exit code, a readable reason and the stderr tail when ffmpeg cannot decode', async () => {
+    const err = await transcode({ input: clip('random.mp4'), output: clip('bad.mp4'), preset: p360, media: avInfo }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TranscodeError);
+    const e = err as TranscodeError;
+    expect(e.exitCode).toBeGreaterThan(0);
+    expect(e.message).toMatch(/exit code \d+: .*Invalid data found when processing input/);
+    expect(e.message).not.toContain(dir);
+    expect(e.stderrTail).toContain('Invalid data found when processing input');
+  });
+
+  it('fails with MediaToolError when ffmpeg cannot be started', async () => {
+    await expect(transcode({ input: av, output: clip('x.mp4'), preset: p360, media: avInfo, ffmpegPath: clip('no-such-ffmpeg') })).rejects.toBeInstanceOf(MediaToolError);
+  });
+
+  describe('with a playlist that points at a URL', () => {
+    let server: Server;
+    let hits = 0;
+    let playlist: string;
+
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        hits++;
+        res.end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      playlist = clip('remote.m3u8');
+      await writeFile(playlist, `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nhttp://127.0.0.1:${port}/segment.ts\n#EXT-X-ENDLIST\n`);
+    });
+
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    // ffmpeg 5.1 already limits an HLS playlist opened from a file; this guards the outcome on any version.
+    it('neither ffprobe nor ffmpeg fetches it', async () => {
+      await expect(probe(playlist)).rejects.toBeInstanceOf(MediaProbeError);
+      await expect(transcode({ input: playlist, output: clip('remote.mp4'), preset: p360, media: avInfo })).rejects.toBeInstanceOf(TranscodeError);
+      expect(hits).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
+import type { MediaInfo } from './media-info.js';
+import { parseFfprobeJson, type FfprobeJson } from './media-info.parser.js';
+import { MediaProbeError, MediaToolError } from './media.errors.js';
+
+/** Options of {@link probe}. */
+export interface ProbeOptions {
+  /** The ffprobe binary; default `ffprobe` on PATH. */
+  ffprobePath?: string | undefined;
+  /** Kill ffprobe and fail after this long (a crafted file can keep it busy); default 30 s. */
+  timeoutMs?: number | undefined;
+  /** Aborting kills ffprobe and rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+}
+
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a local media file's duration, format and first video and audio streams with ffprobe.
+ * Rejects with {@link MediaProbeError} (a readable reason, e.g. "file is empty (0 bytes)" or
+ * "moov atom not found; Invalid data found when processing input") when the file is missing, empty
+ * or unreadable as media, and with {@link MediaToolError} when ffprobe itself cannot run.
+ * Only the `file` and `pipe` protocols may be opened, so a playlist cannot make ffprobe fetch URLs.
+ */
+export async function probe(path: string, opts: ProbeOptions = {}): Promise<MediaInfo> {
+  const sizeBytes = await checkFile(path);
+  opts.signal?.throwIfAborted();
+  const tool = opts.ffprobePath ?? 'ffprobe';
+  const args = ['-v', 'error', '-protocol_whitelist', 'file,pipe', '-print_format', 'json', '-show_format', '-show_streams', `file:${path}`];
+  const { code, stdout, stderr, timedOut } = await run(tool, args, opts.timeoutMs ?? 30_000, opts.signal);
+  if (timedOut) throw new MediaProbeError(`ffprobe gave no answer within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`, path);
+  if (code !== 0) {
+    const reason = summarizeStderr(stderr, { input: path }) || `ffprobe exited with ${code === null ? 'a signal' : `code ${code}`}`;
+    throw new MediaProbeError(reason, path);
+  }
+  let json: FfprobeJson;
+  try {
+    json = JSON.parse(stdout) as FfprobeJson;
+  } catch {
+    throw new MediaProbeError('ffprobe returned unreadable output', path);
+  }
+  if (!json.streams?.length) throw new MediaProbeError('no audio or video streams found', path);
+  return parseFfprobeJson(json, sizeBytes);
+}
+
+/** Turns the usual file problems into clear messages before ffprobe gives a vaguer one. */
+async function checkFile(path: string): Promise<number> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new MediaProbeError('not a regular file', path);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof MediaProbeError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read file (${code ?? String(err)})`;
+    throw new MediaProbeError(reason, path);
+  }
+  if (size === 0) throw new MediaProbeError('file is empty (0 bytes)', path);
+  return size;
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+function run(tool: string, args: string[], timeoutMs: number, signal: AbortSignal | undefined): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    const err = new TextTail();
+    let timedOut = false;
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+      finish(() => reject(signal?.reason));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (b: Buffer) => {
+      outBytes += b.length;
+      if (outBytes <= MAX_JSON_BYTES) out.push(b);
+      else child.kill('SIGKILL');
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => err.push(s));
+    child.on('error', (e) => finish(() => reject(new MediaToolError(`could not run ${tool}: ${e.message}`, { cause: e }))));
+    child.on('close', (code) => {
+      if (outBytes > MAX_JSON_BYTES) return finish(() => resolve({ code: code ?? 1, stdout: '', stderr: 'ffprobe output too large', timedOut }));
+      finish(() => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: err.toString(), timedOut }));
+    });
+  });
+}

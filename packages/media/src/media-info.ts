@@ -1,0 +1,45 @@
+/** The first usable video stream of a file, as ffprobe reports it. */
+export interface VideoStreamInfo {
+  /** ffprobe's codec name, e.g. `h264`, `hevc`, `vp9`. */
+  codec: string;
+  /** Coded width in pixels, before rotation and sample aspect ratio. */
+  width: number;
+  /** Coded height in pixels, before rotation. */
+  height: number;
+  /** Width as shown to a viewer: sample aspect ratio applied, then rotation. */
+  displayWidth: number;
+  /** Height as shown to a viewer: after rotation. */
+  displayHeight: number;
+  /** Average frame rate, or null when the container does not say. */
+  fps: number | null;
+  /** Rotation from the display matrix (or the legacy `rotate` tag), normalised to 0, 90, 180 or 270. */
+  rotation: 0 | 90 | 180 | 270;
+}
+
+/** The first audio stream of a file. */
+export interface AudioStreamInfo {
+  /** ffprobe's codec name, e.g. `aac`, `opus`, `mp3`. */
+  codec: string;
+  channels: number;
+  sampleRate: number;
+}
+
+/**
+ * What Kiln needs to know about a media file before encoding it. Our own shape, so callers do not
+ * depend on ffprobe's JSON.
+ */
+export interface MediaInfo {
+  /** Duration in seconds (container first, else the longest stream); 0 when unknown. */
+  durationSeconds: number;
+  /** ffprobe's demuxer name(s), e.g. `mov,mp4,m4a,3gp,3g2,mj2`. */
+  formatName: string;
+  sizeBytes: number;
+  /** Overall bit rate in bit/s, or null when unknown. */
+  bitRate: number | null;
+  /** The first video stream that is not cover art, or null. */
+  video: VideoStreamInfo | null;
+  /** The first audio stream, or null. */
+  audio: AudioStreamInfo | null;
+  /** True when the file can become a video: it has a video stream and a duration above zero. */
+  transcodable: boolean;
+}

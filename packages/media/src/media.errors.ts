@@ -1,0 +1,46 @@
+/** ffprobe could not read the input: it is missing, empty, or not media ffprobe understands. */
+export class MediaProbeError extends Error {
+  constructor(
+    message: string,
+    /** The file that was probed. */
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** ffmpeg or ffprobe could not be started at all (wrong path, not executable): not the input's fault. */
+export class MediaToolError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * ffmpeg failed. `stderrTail` holds the last few KB of its diagnostics; `exitCode` is null when it
+ * was ended by a signal or never ran.
+ */
+export class TranscodeError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The encode was cancelled through its AbortSignal; ffmpeg has exited and the output is partial. */
+export class TranscodeCancelledError extends TranscodeError {}
+
+/**
+ * ffmpeg reported no progress for the stall timeout and was killed. Transient by nature (a hung
+ * mount, a starved machine): retry it.
+ */
+export class TranscodeStalledError extends TranscodeError {
+  /** Always true: worth another attempt. */
+  readonly retryable = true;
+}

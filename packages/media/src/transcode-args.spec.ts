@@ -1,0 +1,112 @@
+import { PRESETS, type Mp4Preset } from '@kiln/jobs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { MediaInfo } from './media-info.js';
+import { buildTranscodeArgs, computeOutputSize } from './transcode-args.js';
+
+const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
+const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
+
+function media(width: number, height: number, audio = true, extra: Partial<NonNullable<MediaInfo['video']>> = {}): MediaInfo {
+  return {
+    durationSeconds: 2,
+    formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+    sizeBytes: 1000,
+    bitRate: 1000,
+    video: { codec: 'h264', width, height, displayWidth: width, displayHeight: height, fps: 25, rotation: 0, ...extra },
+    audio: audio ? { codec: 'aac', channels: 2, sampleRate: 44100 } : null,
+    transcodable: true,
+  };
+}
+
+/** The value following `flag` in an argument list. */
+function arg(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i < 0 ? undefined : args[i + 1];
+}
+
+describe('computeOutputSize', () => {
+  it.each([
+    [320, 240, 360, 320, 240],
+    [640, 480, 360, 480, 360],
+    [1920, 1080, 720, 1280, 720],
+    [1080, 1920, 720, 720, 1280],
+    [1280, 720, 1080, 1280, 720],
+    [321, 241, 360, 320, 240],
+    [853, 480, 360, 640, 360],
+    [241, 321, 360, 240, 320],
+  ])('fits %ix%i under %ip as %ix%i', (w, h, bound, ow, oh) => {
+    expect(computeOutputSize({ width: w, height: h }, bound)).toEqual({ width: ow, height: oh });
+  });
+
+  it('never upscales, keeps both sides even and the aspect ratio close, for any size', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 16, max: 8000 }), fc.integer({ min: 16, max: 8000 }), fc.constantFrom(360, 480, 720, 1080), (w, h, bound) => {
+        const out = computeOutputSize({ width: w, height: h }, bound);
+        expect(out.width % 2).toBe(0);
+        expect(out.height % 2).toBe(0);
+        expect(out.width).toBeLessThanOrEqual(w);
+        expect(out.height).toBeLessThanOrEqual(h);
+        expect(Math.min(out.width, out.height)).toBeLessThanOrEqual(bound);
+        // Rounding to even sides moves each by at most 2 px from the exact aspect.
+        const exactLong = (Math.max(w, h) * Math.min(out.width, out.height)) / Math.min(w, h);
+        expect(Math.abs(Math.max(out.width, out.height) - exactLong)).toBeLessThanOrEqual(2);
+      }),
+    );
+  });
+});
+
+describe('buildTranscodeArgs', () => {
+  it('builds an H.264/AAC fast-start MP4 command from the preset', () => {
+    const args = buildTranscodeArgs({ input: '/in/a.mov', output: '/out/x.tmp', preset: p720, media: media(1920, 1080), threads: 2 });
+    expect(arg(args, '-c:v')).toBe('libx264');
+    expect(arg(args, '-preset')).toBe('veryfast');
+    expect(arg(args, '-crf')).toBe('23');
+    expect(arg(args, '-maxrate')).toBe('3500k');
+    expect(arg(args, '-bufsize')).toBe('7000k');
+    expect(arg(args, '-profile:v')).toBe('high');
+    expect(arg(args, '-pix_fmt')).toBe('yuv420p');
+    expect(arg(args, '-vf')).toBe('scale=1280:720,setsar=1');
+    expect(arg(args, '-c:a')).toBe('aac');
+    expect(arg(args, '-b:a')).toBe('128k');
+    expect(arg(args, '-threads')).toBe('2');
+    expect(arg(args, '-movflags')).toBe('+faststart');
+    expect(arg(args, '-progress')).toBe('pipe:1');
+    expect(args).toEqual(expect.arrayContaining(['-nostats', '-hide_banner', '-nostdin', '-y']));
+    expect(args).not.toContain('-an');
+    expect(args.slice(-3)).toEqual(['-f', 'mp4', 'file:/out/x.tmp']);
+  });
+
+  it('restricts the input to file and pipe protocols, set before -i', () => {
+    const args = buildTranscodeArgs({ input: 'http://evil/x.m3u8', output: '/o.mp4', preset: p360, media: media(640, 480) });
+    const wl = args.indexOf('-protocol_whitelist');
+    expect(args[wl + 1]).toBe('file,pipe');
+    expect(wl).toBeLessThan(args.indexOf('-i'));
+    expect(arg(args, '-i')).toBe('file:http://evil/x.m3u8');
+  });
+
+  it('drops audio with -an when the input has none, and omits -threads when not given', () => {
+    const args = buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: media(640, 480, false) });
+    expect(args).toContain('-an');
+    expect(args).not.toContain('-c:a');
+    expect(args).not.toContain('0:a:0');
+    expect(args).not.toContain('-threads');
+  });
+
+  it('downmixes more than two audio channels to stereo', () => {
+    const m = media(640, 480);
+    const args = buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: { ...m, audio: { codec: 'ac3', channels: 6, sampleRate: 48000 } } });
+    expect(arg(args, '-ac')).toBe('2');
+  });
+
+  it('sizes rotated and non-square-pixel input by what the viewer sees', () => {
+    const rotated = media(1920, 1080, true, { displayWidth: 1080, displayHeight: 1920, rotation: 90 });
+    expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p720, media: rotated }), '-vf')).toBe('scale=720:1280,setsar=1');
+    const anamorphic = media(720, 480, true, { displayWidth: 853, displayHeight: 480 });
+    expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: anamorphic }), '-vf')).toBe('scale=640:360,setsar=1');
+  });
+
+  it('refuses input without a video stream', () => {
+    expect(() => buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: { ...media(1, 1), video: null } })).toThrow(TypeError);
+  });
+});

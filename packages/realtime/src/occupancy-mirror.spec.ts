@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { startRedis, waitFor, type RedisHandle } from '@kiln/testing';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OccupancyMirror } from './occupancy-mirror.js';
+import { OccupancyRepository } from './occupancy.repository.js';
+
+describe('OccupancyMirror', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    await server?.stop();
+  });
+
+  /** Counts the commands a connection sends, to show that decisions cost none. */
+  function countingConnection(): { conn: Redis; commands: string[] } {
+    const conn = new Redis(server.url);
+    const commands: string[] = [];
+    const original = conn.sendCommand.bind(conn);
+    conn.sendCommand = ((cmd: { name: string }) => {
+      commands.push(cmd.name);
+      return original(cmd as never);
+    }) as typeof conn.sendCommand;
+    return { conn, commands };
+  }
+
+  it('answers from memory once in sync, with no Redis command per decision', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const writer = new OccupancyRepository(redis, prefix);
+    await writer.apply({ name: 'channel_occupied', channel: 'c1', timeMs: 1 });
+    const { conn, commands } = countingConnection();
+    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(server.url), pino({ level: 'silent' }));
+    await mirror.start();
+    expect(mirror.isTrusted).toBe(true);
+    const before = commands.length;
+    for (let i = 0; i < 1000; i++) await mirror.isOccupied(i % 2 ? 'c1' : 'c2');
+    expect(commands.length - before).toBe(0);
+    expect(await mirror.isOccupied('c1')).toBe(true);
+    expect(await mirror.isOccupied('c2')).toBe(false);
+
+    // Changes made by the webhooks app arrive through pub/sub.
+    await writer.apply({ name: 'channel_occupied', channel: 'c2', timeMs: 2 });
+    await writer.apply({ name: 'channel_vacated', channel: 'c1', timeMs: 3 });
+    await waitFor(async () => (await mirror.isOccupied('c2')) && !(await mirror.isOccupied('c1')), { timeoutMs: 2000, message: 'mirror to follow changes' });
+    await mirror.stop();
+    await conn.quit();
+  });
+
+  it('falls back to SISMEMBER while its subscription is down, and re-syncs after', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const writer = new OccupancyRepository(redis, prefix);
+    const subscriber = new Redis(server.url);
+    const mirror = new OccupancyMirror(new OccupancyRepository(redis, prefix), subscriber, pino({ level: 'silent' }));
+    await mirror.start();
+    // Cut the subscriber's connection from the server side; ioredis reconnects by itself.
+    const clients = (await redis.client('LIST')) as string;
+    const subLine = clients.split('\n').find((l) => l.includes('cmd=subscribe') || l.includes('sub=1'));
+    expect(subLine).toBeTruthy();
+    const subId = /id=(\d+)/.exec(subLine!)![1]!;
+    await redis.client('KILL', 'ID', subId);
+    await waitFor(() => !mirror.isTrusted, { timeoutMs: 2000, message: 'mirror to notice the lost subscription' });
+    // A change made while the mirror is blind is still seen, via SISMEMBER.
+    await writer.apply({ name: 'channel_occupied', channel: 'late', timeMs: 5 });
+    expect(await mirror.isOccupied('late')).toBe(true);
+    await waitFor(() => mirror.isTrusted, { timeoutMs: 5000, message: 'mirror to re-sync' });
+    expect(await mirror.isOccupied('late')).toBe(true);
+    expect(mirror.decisions.redis).toBeGreaterThan(0);
+    await mirror.stop();
+  });
+});

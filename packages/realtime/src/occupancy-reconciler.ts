@@ -1,0 +1,75 @@
+import type { Logger } from '@kiln/logger';
+import type { OccupancyEvent, OccupancyRepository } from './occupancy.repository.js';
+
+/** Where the reconciler learns which channels Pusher considers occupied right now. */
+export interface ChannelLister {
+  occupiedChannels(prefix: string): Promise<string[]>;
+}
+
+/** What one repair pass changed. */
+export interface RepairResult {
+  opened: string[];
+  closed: string[];
+}
+
+/**
+ * Repairs the occupied set from Pusher's own view (`GET /channels?filter_by_prefix=`), because
+ * webhooks can be missed (soketi never retries). Each fix is applied as an event stamped with the
+ * time the read started, through the same ordered script as webhooks: a webhook newer than the
+ * read wins, so a repair never overrules fresher news.
+ */
+export class OccupancyReconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<RepairResult | undefined> | undefined;
+
+  constructor(
+    private readonly lister: ChannelLister,
+    private readonly repo: OccupancyRepository,
+    /** Applies repair events (the webhooks app routes them through its service, so `sync` goes out). */
+    private readonly apply: (events: OccupancyEvent[]) => Promise<unknown>,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** One pass: read Pusher's channels and the set, then fix the differences both ways. */
+  async reconcileOnce(): Promise<RepairResult> {
+    const readAt = this.now();
+    const [live, stored] = await Promise.all([this.lister.occupiedChannels(this.prefix), this.repo.members()]);
+    const liveSet = new Set(live);
+    const storedSet = new Set(stored.filter((c) => c.startsWith(this.prefix)));
+    const opened = live.filter((c) => !storedSet.has(c));
+    const closed = [...storedSet].filter((c) => !liveSet.has(c));
+    const events: OccupancyEvent[] = [
+      ...opened.map((channel) => ({ name: 'channel_occupied' as const, channel, timeMs: readAt })),
+      ...closed.map((channel) => ({ name: 'channel_vacated' as const, channel, timeMs: readAt })),
+    ];
+    if (events.length > 0) {
+      await this.apply(events);
+      this.logger.info({ opened, closed }, 'occupancy repaired from Pusher channel list');
+    }
+    return { opened, closed };
+  }
+
+  /** Runs a pass every `intervalMs` (and one now); passes never overlap. */
+  start(intervalMs: number): void {
+    const tick = () => {
+      this.running ??= this.reconcileOnce()
+        .catch((err: unknown) => {
+          this.logger.warn({ err }, 'occupancy repair failed; will try again');
+          return undefined;
+        })
+        .finally(() => {
+          this.running = undefined;
+        });
+    };
+    tick();
+    this.timer = setInterval(tick, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

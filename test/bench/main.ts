@@ -1,0 +1,15 @@
+import { runRealtimeBench } from './realtime.bench.js';
+import { RESULTS_FILE } from './results.js';
+
+/** `npm run bench`: every benchmark section in one run; figures go to test/bench/results/latest.json. */
+const sections: Record<string, () => Promise<unknown>> = {
+  realtime: runRealtimeBench,
+};
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(sections)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`\n== bench: ${name} ==\n`);
+  await run();
+}
+process.stdout.write(`\nresults written to ${RESULTS_FILE}\n`);
+process.exit(0);
