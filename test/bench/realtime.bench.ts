@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import Pusher from 'pusher';
-import PusherClient from 'pusher-js';
+import { PusherClient } from '../support/pusher-js.js';
 import { printTable, writeSection } from './results.js';
 
 const CUSTOMERS = 20;
@@ -94,7 +94,7 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
         forceTLS: false,
         enabledTransports: ['ws'],
         disableStats: true,
-        channelAuthorization: { endpoint: '/unused', transport: 'ajax', customHandler: (p, cb) => cb(null, server.authorizeChannel(p.socketId, p.channelName)) },
+        channelAuthorization: { endpoint: '/unused', transport: 'ajax', customHandler: (p: { socketId: string; channelName: string }, cb: (err: Error | null, data: { auth: string }) => void) => cb(null, server.authorizeChannel(p.socketId, p.channelName)) },
       });
       clients.push(client);
       const sub = client.subscribe(channel);

@@ -1,4 +1,4 @@
-import Pusher from 'pusher-js';
+import { PusherClient as Pusher } from './pusher-js.js';
 
 export interface ReceivedEvent {
   name: string;
