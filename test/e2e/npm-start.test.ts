@@ -59,9 +59,12 @@ describe('npm start with nothing configured', () => {
     const dashboard = await fetch('http://127.0.0.1:3002/');
     expect(dashboard.status).toBe(200);
 
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    // SIGTERM to the whole process group, as a service manager or Ctrl-C would: npm dies of the
+    // signal itself, so the launcher's own line tells that it stopped every part cleanly.
+    const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
     process.kill(-child.pid!, 'SIGTERM');
-    expect(await exited).toBe(0);
+    await exited;
+    await waitFor(() => output.includes('kiln: stopped.'), { timeoutMs: 20_000, message: 'the launcher to report a clean stop' });
     // Every port is free again: nothing was left running.
     await waitFor(async () => (await fetch('http://127.0.0.1:3000/healthz').then(() => false, () => true)) && (await fetch('http://127.0.0.1:6001/ready').then(() => false, () => true)), { timeoutMs: 10_000, message: 'every child to stop' });
   });

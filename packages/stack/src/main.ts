@@ -17,7 +17,7 @@ const example = path.join(running.inputRoot, 'my-video.mp4');
 const key = running.apiKey ?? '<one of the keys in KILN_API_KEYS>';
 out('');
 out('  ┌─ Kiln');
-out(`  │ API        ${running.apiUrl}   (OpenAPI-style summary in README.md)`);
+out(`  │ API        ${running.apiUrl}`);
 out(`  │ Dashboard  ${running.dashboardUrl}`);
 out(`  │ Webhooks   ${running.webhooksUrl}/pusher/webhooks`);
 out(`  │ Pusher     ${running.pusher}`);
