@@ -1,47 +1,73 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+/** How a child process ended. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Options of {@link ManagedChild}: spawn options plus output handling. */
+export interface ManagedChildOptions extends Omit<SpawnOptions, 'stdio'> {
+  /** Also write every output line here, prefixed (e.g. `process.stdout` for `npm start`). */
+  tee?: NodeJS.WritableStream;
+  /** Prefix of teed lines; default `[<name>] `. */
+  prefix?: string;
+  /** How many of the last output lines to keep (default 200). */
+  keepLines?: number;
+}
+
+/** A line longer than this is cut and kept anyway, so a child that never prints '\n' cannot grow memory. */
+const MAX_LINE = 64 * 1024;
+/** After 'exit', how long to wait for the pipes to drain so the last lines are not lost. */
+const DRAIN_MS = 250;
 
 /**
- * A supervised child process: keeps its PID (soketi renames itself, so a name lookup would miss
- * it), the tail of its output, and stops it with SIGTERM then SIGKILL after a grace period.
+ * A supervised child process. It keeps the PID (soketi renames itself, so looking it up by name
+ * would miss it), the last lines of its stdout and stderr, optionally tees them with a prefix,
+ * and stops it with a signal then SIGKILL after a grace period. It also tells whether the child
+ * died on its own (`diedEarly`) as opposed to being stopped.
  */
 export class ManagedChild {
   readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the process has exited and its output has been read. Never rejects. */
+  readonly exited: Promise<ChildExit>;
+  /** Set when the process could not be spawned at all (e.g. ENOENT: the binary is missing). */
+  spawnError: NodeJS.ErrnoException | undefined;
   private readonly lines: string[] = [];
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private stopping: Promise<void> | undefined;
+  private readonly keepLines: number;
+  private exitInfo: ChildExit | undefined;
+  private stopping: Promise<ChildExit> | undefined;
 
   constructor(
     readonly name: string,
     command: string,
-    args: string[],
-    options: SpawnOptions & { tee?: NodeJS.WritableStream; keepLines?: number } = {},
+    args: readonly string[],
+    options: ManagedChildOptions = {},
   ) {
-    const { tee, keepLines = 200, ...spawnOptions } = options;
-    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.length === 0) continue;
-        this.lines.push(line);
-        if (this.lines.length > keepLines) this.lines.shift();
-        tee?.write(`[${name}] ${line}\n`);
-      }
-    };
-    this.child.stdout?.on('data', onData);
-    this.child.stderr?.on('data', onData);
+    const { tee, prefix = `[${name}] `, keepLines = 200, ...spawnOptions } = options;
+    this.keepLines = keepLines;
+    this.child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+    const closed = [this.child.stdout, this.child.stderr].map((stream) => this.collect(stream, tee, prefix));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
+        const timer = new Promise((r) => setTimeout(r, DRAIN_MS).unref());
+        // A grandchild holding the pipes open must not hold up the exit, hence the race.
+        void Promise.race([Promise.all(closed), timer]).then(() => resolve(this.exitInfo!));
       });
-      this.child.once('error', (err) => {
-        this.lines.push(`spawn error: ${err.message}`);
-        this.exitInfo = { code: -1, signal: null };
+      // 'on', not 'once': a second 'error' (a failed kill) without a listener would crash us.
+      this.child.on('error', (err: NodeJS.ErrnoException) => {
+        if (this.child.pid !== undefined) return; // a failed kill() or send(), not a failed spawn
+        this.spawnError = err;
+        this.record(`spawn error: ${err.message}`, undefined, prefix);
+        this.exitInfo ??= { code: null, signal: null };
         resolve(this.exitInfo);
       });
     });
   }
 
+  /** The child's PID (undefined if it could not be spawned). */
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -52,24 +78,79 @@ export class ManagedChild {
   }
 
   /** How it exited, once it has. */
-  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+  get exit(): ChildExit | undefined {
     return this.exitInfo;
   }
 
-  /** The last lines it printed (stdout and stderr). */
+  /** Whether `stop()` has been called. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  /** Whether it exited (or failed to spawn) without anyone asking it to stop. */
+  get diedEarly(): boolean {
+    return this.exitInfo !== undefined && this.stopping === undefined;
+  }
+
+  /** The last lines it printed (stdout and stderr interleaved as they arrived), joined by newlines. */
   output(): string {
     return this.lines.join('\n');
   }
 
-  /** Stops it: `signal`, then SIGKILL after `graceMs`. Idempotent; resolves when it has exited. */
-  stop(opts: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<void> {
+  /** The last `count` lines it printed. */
+  tail(count = 20): string[] {
+    return this.lines.slice(-count);
+  }
+
+  /**
+   * Stops it: sends `signal` (default SIGTERM), then SIGKILL after `graceMs` (default 5 s).
+   * Idempotent: later calls return the first call's promise. Resolves once it has exited.
+   */
+  stop(opts: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<ChildExit> {
     this.stopping ??= (async () => {
-      if (!this.alive) return;
-      this.child.kill(opts.signal ?? 'SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), opts.graceMs ?? 5000);
-      await this.exited;
-      clearTimeout(timer);
+      if (this.exitInfo === undefined) {
+        this.child.kill(opts.signal ?? 'SIGTERM');
+        const timer = setTimeout(() => this.child.kill('SIGKILL'), opts.graceMs ?? 5000);
+        try {
+          return await this.exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return this.exited;
     })();
     return this.stopping;
+  }
+
+  private collect(stream: Readable | null, tee: NodeJS.WritableStream | undefined, prefix: string): Promise<void> {
+    if (!stream) return Promise.resolve();
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      partial += chunk;
+      let newline: number;
+      while ((newline = partial.indexOf('\n')) >= 0) {
+        this.record(partial.slice(0, newline).replace(/\r$/, ''), tee, prefix);
+        partial = partial.slice(newline + 1);
+      }
+      if (partial.length > MAX_LINE) {
+        this.record(partial, tee, prefix);
+        partial = '';
+      }
+    });
+    return new Promise((resolve) => {
+      stream.once('close', () => {
+        if (partial.length > 0) this.record(partial, tee, prefix);
+        partial = '';
+        resolve();
+      });
+    });
+  }
+
+  private record(line: string, tee: NodeJS.WritableStream | undefined, prefix: string): void {
+    if (line.length === 0) return;
+    this.lines.push(line);
+    if (this.lines.length > this.keepLines) this.lines.splice(0, this.lines.length - this.keepLines);
+    tee?.write(`${prefix}${line}\n`);
   }
 }

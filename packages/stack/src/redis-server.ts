@@ -1,52 +1,107 @@
-import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PortTakenError, ProcessStartError, RedisServerMissingError } from './errors.js';
 import { ManagedChild } from './managed-child.js';
-import { canConnect, getFreePort } from './ports.js';
+import { getFreePort, isPortFree } from './ports.js';
+import { pingRedis, redisProcessId } from './redis-ping.js';
 
+/** A `redis-server` child started by {@link spawnRedisServer}. */
 export interface RedisServerHandle {
   url: string;
+  host: string;
   port: number;
   child: ManagedChild;
+  /** SIGTERM (Redis flushes its AOF), SIGKILL after 5 s; resolves once it has exited. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Thrown when the machine has no `redis-server` binary. */
-export class RedisServerMissingError extends Error {
-  override name = 'RedisServerMissingError';
-  constructor() {
-    super('redis-server not found on PATH: apt-get install redis-server, or set REDIS_URL');
-  }
+/** Options of {@link spawnRedisServer}. */
+export interface SpawnRedisServerOptions {
+  /** Its working and data directory (created if missing). */
+  dir: string;
+  /** A fixed port; default a free one (retried if another process takes it first). */
+  port?: number;
+  /** Turn the append-only file on (durable across restarts) or off (tests). Default off. */
+  appendOnly?: boolean;
+  host?: string;
+  /** Tee its output here with a `[redis] ` prefix. */
+  tee?: NodeJS.WritableStream;
+  /** The binary to run; default `redis-server` from PATH. */
+  command?: string;
+  /** How long to wait for PONG (default 15 s; loading a big AOF can take a while). */
+  startTimeoutMs?: number;
 }
 
-/** Whether `redis-server` can be run here. */
-export function hasRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether `redis-server` (or `command`) is an executable file on PATH. */
+export function hasRedisServer(command = 'redis-server', pathVar = process.env.PATH ?? ''): boolean {
+  const candidates = command.includes('/') ? [command] : pathVar.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  return candidates.some((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
- * Starts the machine's `redis-server` as a child on a free port (never `--port 0`: that turns TCP
- * off) with its data in `dir`, and waits until it answers.
+ * Starts the machine's `redis-server` as a child on loopback with its data in `dir`, and waits
+ * until it answers PING. The port is picked in Node and passed explicitly, because
+ * `--port 0` turns TCP off in Redis rather than picking a free port.
  */
-export async function spawnRedisServer(opts: { dir: string; port?: number; appendOnly?: boolean; host?: string; tee?: NodeJS.WritableStream }): Promise<RedisServerHandle> {
-  if (!hasRedisServer()) throw new RedisServerMissingError();
+export async function spawnRedisServer(opts: SpawnRedisServerOptions): Promise<RedisServerHandle> {
+  const command = opts.command ?? 'redis-server';
+  if (!hasRedisServer(command)) throw new RedisServerMissingError();
   const host = opts.host ?? '127.0.0.1';
-  const port = opts.port ?? (await getFreePort(host));
+  if (opts.port !== undefined && !(await isPortFree(opts.port, host))) {
+    throw new PortTakenError(opts.port, host, `port ${opts.port} on ${host} is already in use: cannot start redis-server there`);
+  }
   await mkdir(opts.dir, { recursive: true });
-  const args = ['--port', String(port), '--bind', host, '--dir', opts.dir, '--save', '', '--appendonly', opts.appendOnly ? 'yes' : 'no', '--daemonize', 'no', '--maxmemory-policy', 'noeviction'];
-  const child = new ManagedChild('redis', 'redis-server', args, opts.tee ? { tee: opts.tee } : {});
-  const deadline = Date.now() + 10_000;
-  while (!(await canConnect(port, host, 200))) {
-    if (!child.alive) throw new Error(`redis-server exited at start:\n${child.output()}`);
+  // A free port can be taken between our check and Redis binding it; only then is a retry right.
+  const attempts = opts.port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await getFreePort(host));
+    try {
+      return await startOnce(command, host, port, opts);
+    } catch (err) {
+      const raced = err instanceof ProcessStartError && /address already in use/i.test(err.output);
+      if (!raced || attempt >= attempts) throw err;
+    }
+  }
+}
+
+async function startOnce(command: string, host: string, port: number, opts: SpawnRedisServerOptions): Promise<RedisServerHandle> {
+  // prettier-ignore
+  const args = [
+    '--port', String(port), '--bind', host, '--dir', opts.dir,
+    '--appendonly', opts.appendOnly ? 'yes' : 'no', '--save', '', '--daemonize', 'no',
+    // BullMQ needs noeviction: an evicted job key is a silently lost job.
+    '--maxmemory-policy', 'noeviction',
+  ];
+  const child = new ManagedChild('redis', command, args, { cwd: opts.dir, ...(opts.tee ? { tee: opts.tee } : {}) });
+  const timeoutMs = opts.startTimeoutMs ?? 15_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!child.alive) {
+      await child.exited;
+      if (child.spawnError?.code === 'ENOENT') throw new RedisServerMissingError();
+      throw new ProcessStartError(`redis-server exited at start (port ${port})`, child.tail(20).join('\n'));
+    }
+    // Only our own process counts: another Redis that grabbed the port would answer PONG too.
+    if ((await pingRedis(port, host, 300)) === '+PONG' && (await redisProcessId(port, host, 300)) === child.pid) break;
     if (Date.now() > deadline) {
-      await child.stop({ graceMs: 500 });
-      throw new Error(`redis-server did not answer on ${host}:${port}:\n${child.output()}`);
+      await child.stop({ graceMs: 1000 });
+      throw new ProcessStartError(`redis-server did not answer PING on ${host}:${port} within ${timeoutMs} ms`, child.tail(20).join('\n'));
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { url: `redis://${host}:${port}`, port, child, stop: () => child.stop({ graceMs: 3000 }) };
+  return {
+    url: `redis://${host}:${port}`,
+    host,
+    port,
+    child,
+    stop: async () => void (await child.stop({ graceMs: 5000 })),
+  };
 }

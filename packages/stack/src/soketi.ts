@@ -1,56 +1,71 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PortTakenError, ProcessStartError } from './errors.js';
 import { ManagedChild } from './managed-child.js';
-import { getFreePort, isPortFree, waitForHttp } from './ports.js';
+import { getFreePort, isPortFree } from './ports.js';
+import { generatePusherCredentials, type PusherCredentials } from './pusher-credentials.js';
+import { waitForHttp } from './wait-for.js';
 
-export interface PusherCredentials {
-  appId: string;
-  key: string;
-  secret: string;
-}
-
-/** Fresh Pusher app credentials for a local soketi. */
-export function generatePusherCredentials(): PusherCredentials {
-  return { appId: String(randomInt(100_000, 999_999)), key: randomBytes(10).toString('hex'), secret: randomBytes(20).toString('hex') };
-}
-
+/** A soketi child started by {@link spawnSoketi}, with the app it serves. */
 export interface SoketiHandle extends PusherCredentials {
   host: string;
   port: number;
   metricsPort: number;
+  /** The child's PID: soketi renames itself `soketi-server`, so find it by this, not by name. */
   pid: number | undefined;
   child: ManagedChild;
+  /** SIGTERM (soketi sends channel_vacated for every channel), SIGKILL after 3 s. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Thrown when a port soketi needs is already taken (soketi itself would claim success). */
-export class PortTakenError extends Error {
-  override name = 'PortTakenError';
+/** Options of {@link spawnSoketi}; credentials not given are generated. */
+export interface SpawnSoketiOptions extends Partial<PusherCredentials> {
+  /** Default: a free port. */
+  port?: number;
+  /** Default: a free port (soketi listens there even with metrics off). */
+  metricsPort?: number;
+  host?: string;
+  /** Where its channel_occupied / channel_vacated webhooks go; no webhooks when absent. */
+  webhookUrl?: string;
+  /** More SOKETI_* variables (e.g. SOKETI_DEBUG=1, SOKETI_WEBHOOKS_BATCHING=true). */
+  extraEnv?: Record<string, string>;
+  /** Tee its output here with a `[soketi] ` prefix. */
+  tee?: NodeJS.WritableStream;
+  /** How long to wait for `GET /ready` (default 20 s). */
+  startTimeoutMs?: number;
+}
+
+/** The path of soketi's CLI entry, resolved from this package's dependencies. */
+export function soketiBin(): string {
+  const pkg = createRequire(import.meta.url).resolve('@soketi/soketi/package.json');
+  return path.join(path.dirname(pkg), 'bin', 'server.js');
 }
 
 /**
- * Starts soketi (a Pusher-protocol server) as a child on loopback. Both its ports are checked
- * first, because soketi says it started even when its port is taken; its working directory is
- * an empty temp dir, because it reads a `.env` there; it is ready when `GET /ready` says OK.
+ * Starts soketi (a Pusher-protocol server) as a child on loopback. Both of its ports are
+ * checked first, because soketi reports a successful start even when its port is taken; its
+ * working directory is an empty temp dir, because it reads a `.env` from there; it is ready
+ * when `GET /ready` answers `OK`. Shutdown grace is 0, else SIGTERM takes ~4.6 s.
  */
-export async function spawnSoketi(opts: Partial<PusherCredentials> & { port?: number; metricsPort?: number; host?: string; webhookUrl?: string; extraEnv?: Record<string, string>; tee?: NodeJS.WritableStream } = {}): Promise<SoketiHandle> {
+export async function spawnSoketi(opts: SpawnSoketiOptions = {}): Promise<SoketiHandle> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await getFreePort(host));
-  const metricsPort = opts.metricsPort ?? (await getFreePort(host));
+  let metricsPort = opts.metricsPort ?? (await getFreePort(host));
+  // Two back-to-back free-port picks can return the same port once the first is closed.
+  while (opts.metricsPort === undefined && metricsPort === port) metricsPort = await getFreePort(host);
   for (const [what, p] of [
-    ['soketi port', port],
-    ['soketi metrics port', metricsPort],
+    ['soketi', port],
+    ['soketi metrics', metricsPort],
   ] as const) {
-    if (!(await isPortFree(p, host))) throw new PortTakenError(`${what} ${host}:${p} is already in use`);
+    if (!(await isPortFree(p, host))) throw new PortTakenError(p, host, `port ${p} (${what}) on ${host} is already in use`);
   }
-  const creds = { ...generatePusherCredentials(), ...Object.fromEntries(Object.entries({ appId: opts.appId, key: opts.key, secret: opts.secret }).filter(([, v]) => v)) } as PusherCredentials;
-  const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('@soketi/soketi/package.json')), 'bin', 'server.js');
+  const generated = generatePusherCredentials();
+  const creds: PusherCredentials = { appId: opts.appId ?? generated.appId, key: opts.key ?? generated.key, secret: opts.secret ?? generated.secret };
   const cwd = await mkdtemp(path.join(tmpdir(), 'kiln-soketi-'));
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env.HOME ?? cwd,
     SOKETI_DEFAULT_APP_ID: creds.appId,
     SOKETI_DEFAULT_APP_KEY: creds.key,
@@ -63,16 +78,18 @@ export async function spawnSoketi(opts: Partial<PusherCredentials> & { port?: nu
     ...(opts.webhookUrl ? { SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: opts.webhookUrl, event_types: ['channel_occupied', 'channel_vacated'] }]) } : {}),
     ...opts.extraEnv,
   };
-  const child = new ManagedChild('soketi', process.execPath, [bin, 'start'], { cwd, env, ...(opts.tee ? { tee: opts.tee } : {}) });
-  const stop = async () => {
-    await child.stop({ graceMs: 3000 });
-    await rm(cwd, { recursive: true, force: true });
-  };
+  const child = new ManagedChild('soketi', process.execPath, [soketiBin(), 'start'], { cwd, env, ...(opts.tee ? { tee: opts.tee } : {}) });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await child.stop({ graceMs: 3000 });
+      await rm(cwd, { recursive: true, force: true });
+    })());
   try {
-    await waitForHttp(`http://${host}:${port}/ready`, { timeoutMs: 20_000, expectBody: 'OK', isAlive: () => child.alive });
+    await waitForHttp(`http://${host}:${port}/ready`, { timeoutMs: opts.startTimeoutMs ?? 20_000, expectBody: 'OK', isAlive: () => child.alive });
   } catch (err) {
     await stop();
-    throw new Error(`soketi did not become ready: ${(err as Error).message}\n${child.output()}`);
+    throw new ProcessStartError(`soketi did not become ready on ${host}:${port}: ${(err as Error).message}`, child.tail(20).join('\n'));
   }
   return { ...creds, host, port, metricsPort, pid: child.pid, child, stop };
 }
