@@ -3,7 +3,10 @@ import { startRedis, waitFor, type RedisHandle } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatedPublisher } from './gated-publisher.js';
 import { OccupancyMirror } from './occupancy-mirror.js';
+import { RealtimeMetrics } from './realtime-metrics.js';
+import { Registry } from 'prom-client';
 import { OccupancyRepository } from './occupancy.repository.js';
 
 describe('OccupancyMirror', () => {
@@ -48,6 +51,25 @@ describe('OccupancyMirror', () => {
     await writer.apply({ name: 'channel_occupied', channel: 'c2', timeMs: 2 });
     await writer.apply({ name: 'channel_vacated', channel: 'c1', timeMs: 3 });
     await waitFor(async () => (await mirror.isOccupied('c2')) && !(await mirror.isOccupied('c1')), { timeoutMs: 2000, message: 'mirror to follow changes' });
+    await mirror.stop();
+    await conn.quit();
+  });
+
+  it('lets a steady stream of gated events through the publisher without a single Redis command', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const { conn, commands } = countingConnection();
+    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(server.url), pino({ level: 'silent' }));
+    await mirror.start();
+    const sent: unknown[] = [];
+    const metrics = new RealtimeMetrics(new Registry());
+    const publisher = new GatedPublisher(mirror, { triggerBatch: async (e) => void sent.push(...e) }, metrics, pino({ level: 'silent' }));
+    const before = commands.length;
+    const outcomes = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => publisher.publish(`private-customer-c${i % 50}`, i % 10 ? 'job.progress' : 'job.completed', { seq: i }, { key: `j${i % 200}`, kind: i % 10 ? 'progress' : 'state' })),
+    );
+    expect(commands.length - before).toBe(0);
+    expect(sent).toHaveLength(0);
+    expect(outcomes.every((o) => o === 'gated' || o === 'coalesced')).toBe(true);
     await mirror.stop();
     await conn.quit();
   });
