@@ -65,8 +65,10 @@ export interface JobOutput {
   durationSeconds: number | null;
   width: number | null;
   height: number | null;
-  /** API path that streams the file once it is completed. */
+  /** API path that streams the file (for HLS the master playlist) once it is completed. */
   downloadPath: string | null;
+  /** For outputs made of several files (HLS, thumbnails): each file, relative to the output. */
+  files?: { path: string; sizeBytes: number }[];
 }
 
 export interface JobError {

@@ -21,7 +21,66 @@ export interface Mp4Preset {
   audio: { codec: 'aac'; bitrateKbps: number };
 }
 
-export type Preset = Mp4Preset;
+/** WebM: VP9 + Opus, for browsers that prefer open codecs. */
+export interface WebmPreset {
+  kind: 'webm';
+  id: string;
+  description: string;
+  extension: 'webm';
+  contentType: 'video/webm';
+  video: VideoRendition & { codec: 'vp9' };
+  audio: { codec: 'opus'; bitrateKbps: number };
+}
+
+/** HLS: a master playlist and several H.264 renditions, encoded from one decode. */
+export interface HlsPreset {
+  kind: 'hls';
+  id: string;
+  description: string;
+  /** The output is a directory; this is its entry file. */
+  extension: 'm3u8';
+  contentType: 'application/vnd.apple.mpegurl';
+  segmentSeconds: number;
+  renditions: (VideoRendition & { audioKbps: number })[];
+}
+
+/** Still JPEG frames, evenly spaced over the input. */
+export interface ThumbnailsPreset {
+  kind: 'thumbnails';
+  id: string;
+  description: string;
+  extension: 'jpg';
+  contentType: 'image/jpeg';
+  count: number;
+  height: number;
+}
+
+/** The audio track alone, as AAC in an M4A container. */
+export interface AudioPreset {
+  kind: 'audio';
+  id: string;
+  description: string;
+  extension: 'm4a';
+  contentType: 'audio/mp4';
+  audio: { codec: 'aac'; bitrateKbps: number };
+}
+
+export type Preset = Mp4Preset | WebmPreset | HlsPreset | ThumbnailsPreset | AudioPreset;
+
+/** Whether a preset writes a directory of files (HLS, thumbnails) rather than one file. */
+export function isDirectoryPreset(p: Preset): p is HlsPreset | ThumbnailsPreset {
+  return p.kind === 'hls' || p.kind === 'thumbnails';
+}
+
+/** Whether a preset needs a video stream in its input. */
+export function needsVideo(p: Preset): boolean {
+  return p.kind !== 'audio';
+}
+
+/** Whether a preset needs an audio stream in its input. */
+export function needsAudio(p: Preset): boolean {
+  return p.kind === 'audio';
+}
 
 const mp4 = (height: number, crf: number, maxrateKbps: number, audioKbps: number): Mp4Preset => ({
   kind: 'mp4',
@@ -33,9 +92,52 @@ const mp4 = (height: number, crf: number, maxrateKbps: number, audioKbps: number
   audio: { codec: 'aac', bitrateKbps: audioKbps },
 });
 
+const webm720: WebmPreset = {
+  kind: 'webm',
+  id: 'webm-720p',
+  description: 'WebM, VP9 up to 720p (CRF 33, peak 2500 kbit/s) + Opus 96 kbit/s; never upscaled, aspect kept',
+  extension: 'webm',
+  contentType: 'video/webm',
+  video: { codec: 'vp9', height: 720, crf: 33, maxrateKbps: 2500 },
+  audio: { codec: 'opus', bitrateKbps: 96 },
+};
+
+const hls: HlsPreset = {
+  kind: 'hls',
+  id: 'hls',
+  description: 'HLS: master playlist + H.264/AAC renditions at 720p, 480p and 360p (those not above the input), 4 s segments, from one decode',
+  extension: 'm3u8',
+  contentType: 'application/vnd.apple.mpegurl',
+  segmentSeconds: 4,
+  renditions: [
+    { height: 720, crf: 23, maxrateKbps: 3500, audioKbps: 128 },
+    { height: 480, crf: 24, maxrateKbps: 1500, audioKbps: 96 },
+    { height: 360, crf: 25, maxrateKbps: 900, audioKbps: 64 },
+  ],
+};
+
+const thumbnails: ThumbnailsPreset = {
+  kind: 'thumbnails',
+  id: 'thumbnails',
+  description: '5 JPEG thumbnails evenly spaced over the video, 360p (never upscaled)',
+  extension: 'jpg',
+  contentType: 'image/jpeg',
+  count: 5,
+  height: 360,
+};
+
+const audioAac: AudioPreset = {
+  kind: 'audio',
+  id: 'audio-aac',
+  description: 'The audio track alone: AAC 128 kbit/s stereo in M4A',
+  extension: 'm4a',
+  contentType: 'audio/mp4',
+  audio: { codec: 'aac', bitrateKbps: 128 },
+};
+
 /** Every preset by id, in the order `GET /v1/presets` lists them. */
 export const PRESETS: ReadonlyMap<string, Preset> = new Map(
-  [mp4(1080, 22, 6000, 160), mp4(720, 23, 3500, 128), mp4(480, 24, 1500, 128), mp4(360, 25, 900, 96)].map(
+  [mp4(1080, 22, 6000, 160), mp4(720, 23, 3500, 128), mp4(480, 24, 1500, 128), mp4(360, 25, 900, 96), webm720, hls, thumbnails, audioAac].map(
     (p) => [p.id, p] as const,
   ),
 );

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import { MediaToolError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
-import { buildTranscodeArgs, computeOutputSize, type TranscodeArgsInput } from './transcode-args.js';
+import { buildTranscodeArgs, computeOutputSize, hlsRungs, type FrameSize, type TranscodeArgsInput } from './transcode-args.js';
 
 /** A transcode request: what to encode, how, and how to watch and stop it. */
 export interface TranscodeOptions extends TranscodeArgsInput {
@@ -22,9 +24,9 @@ export interface TranscodeOptions extends TranscodeArgsInput {
 export interface TranscodeResult {
   /** Duration written, from ffmpeg's last reported position (the probed duration if it gave none). */
   durationSeconds: number;
-  /** Output frame size, as chosen by `computeOutputSize`. */
-  width: number;
-  height: number;
+  /** Output frame size, as chosen by `computeOutputSize` (the largest rung for HLS); null for audio. */
+  width: number | null;
+  height: number | null;
   /** Wall-clock time the encode took. */
   elapsedSeconds: number;
 }
@@ -33,14 +35,42 @@ const DEFAULT_STALL_MS = 120_000;
 const DEFAULT_GRACE_MS = 2_000;
 
 /**
- * Encodes `input` to `output` (an MP4, written in place: give a temporary path and rename it when
+ * Encodes `input` to `output` (a file, or a directory for HLS and thumbnails, written in place: give a temporary path and rename it when
  * this resolves) with the arguments of {@link buildTranscodeArgs}, reporting progress as it goes.
  * ffmpeg runs as a child process without a shell, so the caller's event loop stays free. Rejects
  * with {@link TranscodeError} (exit code and the last 4 KB of stderr), {@link TranscodeCancelledError},
  * {@link TranscodeStalledError}, {@link MediaToolError} when ffmpeg cannot start, or a TypeError
  * when `media` has no video stream. Cancelled and stalled encodes settle only once ffmpeg has exited.
  */
-export function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
+export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
+  // HLS and thumbnails write a directory: `output` and HLS's per-rung folders must exist.
+  if (opts.preset.kind === 'hls') {
+    for (let i = 0; i < hlsRungs(opts.media, opts.preset).length; i++) await mkdir(path.join(opts.output, `v${i}`), { recursive: true });
+  } else if (opts.preset.kind === 'thumbnails') {
+    await mkdir(opts.output, { recursive: true });
+  }
+  return run(opts);
+}
+
+/** The frame size of the main output. */
+function outputSize(opts: TranscodeOptions): FrameSize | null {
+  const video = opts.media.video;
+  if (!video) return null;
+  const display = { width: video.displayWidth, height: video.displayHeight };
+  switch (opts.preset.kind) {
+    case 'mp4':
+    case 'webm':
+      return computeOutputSize(display, opts.preset.video.height);
+    case 'hls':
+      return hlsRungs(opts.media, opts.preset)[0]?.size ?? null;
+    case 'thumbnails':
+      return computeOutputSize(display, opts.preset.height);
+    case 'audio':
+      return null;
+  }
+}
+
+function run(opts: TranscodeOptions): Promise<TranscodeResult> {
   if (opts.signal?.aborted) return Promise.reject(new TranscodeCancelledError('the encode was cancelled before it started', null, ''));
   let args: string[];
   try {
@@ -48,8 +78,7 @@ export function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
   } catch (err) {
     return Promise.reject(err);
   }
-  const video = opts.media.video!;
-  const size = computeOutputSize({ width: video.displayWidth, height: video.displayHeight }, opts.preset.video.height);
+  const size = outputSize(opts);
   const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
   const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
   const tool = opts.ffmpegPath ?? 'ffmpeg';
@@ -127,7 +156,7 @@ export function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
       const tail = stderr.toString();
       settle(() => {
         if (code === 0) {
-          resolve({ durationSeconds: lastOutTime ?? opts.media.durationSeconds, width: size.width, height: size.height, elapsedSeconds: (performance.now() - started) / 1000 });
+          resolve({ durationSeconds: lastOutTime ?? opts.media.durationSeconds, width: size?.width ?? null, height: size?.height ?? null, elapsedSeconds: (performance.now() - started) / 1000 });
           return;
         }
         const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `failed with exit code ${code}`;

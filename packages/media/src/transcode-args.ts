@@ -1,4 +1,4 @@
-import type { Mp4Preset } from '@kiln/jobs';
+import type { AudioPreset, HlsPreset, Mp4Preset, Preset, ThumbnailsPreset, WebmPreset } from '@kiln/jobs';
 import type { MediaInfo } from './media-info.js';
 
 /** Output frame size in pixels. */
@@ -11,9 +11,9 @@ export interface FrameSize {
 export interface TranscodeArgsInput {
   /** Local file to read. */
   input: string;
-  /** Local file to write (always muxed as MP4, whatever its extension). */
+  /** Local file to write (muxed per the preset, whatever its extension); a directory for HLS and thumbnails. */
   output: string;
-  preset: Mp4Preset;
+  preset: Preset;
   /** The probe result of `input`; must have a video stream. */
   media: MediaInfo;
   /** ffmpeg `-threads`; omitted means ffmpeg's own choice (all cores). */
@@ -36,39 +36,142 @@ export function computeOutputSize(display: FrameSize, bound: number): FrameSize 
   return landscape ? { width: outLong, height: outShort } : { width: outShort, height: outLong };
 }
 
+const COMMON_HEAD = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', '-y'];
+// Inputs with sparse audio or late streams otherwise fail with "Too many packets buffered".
+const COMMON_TAIL = ['-sn', '-dn', '-max_muxing_queue_size', '1024'];
+
 /**
- * ffmpeg arguments (without the binary) that encode `input` to an MP4 per `preset`: H.264 (libx264,
- * CRF with a `-maxrate` peak and a `-bufsize` of twice that), yuv420p, High profile, AAC when the input
- * has audio (else `-an`), fast start, size from {@link computeOutputSize} with square pixels. The
- * input may only be opened through the `file` and `pipe` protocols, so a playlist or concat file
- * cannot make ffmpeg fetch URLs. Progress goes to stdout as `key=value` blocks.
+ * ffmpeg arguments (without the binary) that encode `input` per `preset`. The input may only be
+ * opened through the `file` and `pipe` protocols, so a playlist or concat file cannot make ffmpeg
+ * fetch URLs or other files. Progress goes to stdout as `key=value` blocks.
  */
 export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
-  const { preset, media } = req;
-  if (!media.video) throw new TypeError('the input has no video stream to encode');
-  const size = computeOutputSize({ width: media.video.displayWidth, height: media.video.displayHeight }, preset.video.height);
-  const v = preset.video;
-  const audio = media.audio
-    ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...(media.audio.channels > 2 ? ['-ac', '2'] : [])]
-    : ['-an'];
-  return [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', '-y',
+  const head = [
+    ...COMMON_HEAD,
     '-protocol_whitelist', 'file,pipe',
     // `file:` keeps a name containing ":" (or starting with "-") from being read as a protocol or option.
     '-i', `file:${req.input}`,
+  ];
+  const threads = req.threads !== undefined ? ['-threads', String(req.threads)] : [];
+  switch (req.preset.kind) {
+    case 'mp4':
+      return [...head, ...mp4Args(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
+    case 'webm':
+      return [...head, ...webmArgs(req, req.preset), ...threads, '-f', 'webm', `file:${req.output}`];
+    case 'hls':
+      return [...head, ...hlsArgs(req, req.preset), ...threads];
+    case 'thumbnails':
+      return [...head, ...thumbnailArgs(req, req.preset), ...threads];
+    case 'audio':
+      return [...head, ...audioArgs(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
+  }
+}
+
+function videoSize(media: MediaInfo, bound: number): FrameSize {
+  if (!media.video) throw new TypeError('the input has no video stream to encode');
+  return computeOutputSize({ width: media.video.displayWidth, height: media.video.displayHeight }, bound);
+}
+
+function stereo(media: MediaInfo): string[] {
+  return media.audio && media.audio.channels > 2 ? ['-ac', '2'] : [];
+}
+
+/** H.264 (libx264, CRF with a `-maxrate` peak and a `-bufsize` of twice that), yuv420p, High profile, AAC when the input has audio. */
+function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
+  const size = videoSize(req.media, preset.video.height);
+  const v = preset.video;
+  return [
     '-map', '0:v:0',
     // ffmpeg has already applied the rotation (autorotate) when frames reach this filter.
     '-vf', `scale=${size.width}:${size.height},setsar=1`,
     '-c:v', 'libx264', '-preset', v.x264Preset, '-crf', String(v.crf),
     '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
     '-profile:v', 'high', '-pix_fmt', 'yuv420p',
-    ...audio,
-    '-sn', '-dn',
-    // Inputs with sparse audio or late streams otherwise fail with "Too many packets buffered".
-    '-max_muxing_queue_size', '1024',
-    ...(req.threads !== undefined ? ['-threads', String(req.threads)] : []),
-    '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`,
+    ...(req.media.audio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media)] : ['-an']),
+    ...COMMON_TAIL,
   ];
+}
+
+/** VP9 (constrained quality, row multithreading, speed 5) + Opus. */
+function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
+  const size = videoSize(req.media, preset.video.height);
+  const v = preset.video;
+  return [
+    '-map', '0:v:0',
+    '-vf', `scale=${size.width}:${size.height},setsar=1`,
+    '-c:v', 'libvpx-vp9', '-crf', String(v.crf), '-b:v', `${Math.round(v.maxrateKbps * 0.6)}k`, '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
+    '-deadline', 'good', '-cpu-used', '5', '-row-mt', '1', '-pix_fmt', 'yuv420p',
+    ...(req.media.audio ? ['-map', '0:a:0', '-c:a', 'libopus', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media)] : ['-an']),
+    ...COMMON_TAIL,
+  ];
+}
+
+/** The HLS rungs for an input: those not above its size, duplicates (after the no-upscale rule) dropped. */
+export function hlsRungs(media: MediaInfo, preset: HlsPreset): { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] {
+  const seen = new Set<string>();
+  const rungs: { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] = [];
+  for (const rendition of preset.renditions) {
+    const size = videoSize(media, rendition.height);
+    const key = `${size.width}x${size.height}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rungs.push({ size, rendition });
+  }
+  return rungs;
+}
+
+/**
+ * One decode split into every rung (`split` filter), H.264 with `-maxrate`/`-bufsize` per rung
+ * (else the master's BANDWIDTH is the audio rate alone) and keyframes forced on segment
+ * boundaries (else `-hls_time` is ignored); writes `master.m3u8` and `v<N>/index.m3u8` + segments.
+ */
+function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
+  const rungs = hlsRungs(req.media, preset);
+  const n = rungs.length;
+  const filter = `[0:v]split=${n}${rungs.map((_, i) => `[s${i}]`).join('')};` + rungs.map((r, i) => `[s${i}]scale=${r.size.width}:${r.size.height},setsar=1[v${i}]`).join(';');
+  const hasAudio = req.media.audio !== null;
+  const maps: string[] = [];
+  const codecs: string[] = [];
+  rungs.forEach((r, i) => {
+    maps.push('-map', `[v${i}]`);
+    if (hasAudio) maps.push('-map', '0:a:0');
+    codecs.push(`-crf:v:${i}`, String(r.rendition.crf), `-maxrate:v:${i}`, `${r.rendition.maxrateKbps}k`, `-bufsize:v:${i}`, `${r.rendition.maxrateKbps * 2}k`);
+    if (hasAudio) codecs.push(`-b:a:${i}`, `${r.rendition.audioKbps}k`);
+  });
+  const streamMap = rungs.map((_, i) => (hasAudio ? `v:${i},a:${i}` : `v:${i}`)).join(' ');
+  return [
+    '-filter_complex', filter,
+    ...maps,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+    ...codecs,
+    '-force_key_frames', `expr:gte(t,n_forced*${preset.segmentSeconds})`,
+    ...(hasAudio ? ['-c:a', 'aac', ...stereo(req.media)] : []),
+    ...COMMON_TAIL,
+    '-f', 'hls', '-hls_time', String(preset.segmentSeconds), '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',
+    '-hls_segment_filename', `${req.output}/v%v/seg_%03d.ts`,
+    '-master_pl_name', 'master.m3u8',
+    '-var_stream_map', streamMap,
+    `${req.output}/v%v/index.m3u8`,
+  ];
+}
+
+/** `count` frames at evenly spaced times (the middle of each 1/count of the video), scaled, as JPEG. */
+function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset): string[] {
+  const size = videoSize(req.media, preset.height);
+  const rate = preset.count / Math.max(req.media.durationSeconds, 0.001);
+  return [
+    '-map', '0:v:0', '-an',
+    '-vf', `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)},scale=${size.width}:${size.height},setsar=1`,
+    '-frames:v', String(preset.count), '-q:v', '3',
+    ...COMMON_TAIL,
+    '-f', 'image2', `${req.output}/thumb-%02d.jpg`,
+  ];
+}
+
+/** The first audio track as AAC stereo, no video. */
+function audioArgs(req: TranscodeArgsInput, preset: AudioPreset): string[] {
+  if (!req.media.audio) throw new TypeError('the input has no audio stream');
+  return ['-map', '0:a:0', '-vn', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media), ...COMMON_TAIL];
 }
 
 function evenFloor(n: number): number {

@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { getPreset, type Preset } from '@kiln/jobs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transcode } from './ffmpeg-transcode.adapter.js';
+import { probe } from './ffprobe.adapter.js';
+
+const run = promisify(execFile);
+
+describe('every preset, checked with ffprobe', () => {
+  let dir: string;
+  let hd: string;
+  let sd: string;
+  let silent: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-presets-'));
+    const make = async (name: string, size: string, seconds: number, audio: boolean) => {
+      const file = join(dir, name);
+      await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []), '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(audio ? ['-c:a', 'aac'] : []), file]);
+      return file;
+    };
+    [hd, sd, silent] = await Promise.all([make('hd.mp4', '1280x720', 5, true), make('sd.mp4', '640x480', 2, true), make('silent.mp4', '480x272', 2, false)]);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const encode = async (input: string, id: string, out: string) => {
+    const media = await probe(input);
+    const preset = getPreset(id) as Preset;
+    const result = await transcode({ input, output: join(dir, out), preset, media, threads: 2 });
+    return { media, result, output: join(dir, out) };
+  };
+
+  it('webm-720p: VP9 + Opus, never upscaled, same duration', async () => {
+    const { media, output } = await encode(sd, 'webm-720p', 'sd.webm');
+    const out = await probe(output);
+    expect(out.video).toMatchObject({ codec: 'vp9', width: 640, height: 480 });
+    expect(out.audio?.codec).toBe('opus');
+    expect(Math.abs(out.durationSeconds - media.durationSeconds)).toBeLessThan(0.1);
+  });
+
+  it('hls: a master listing three renditions with BANDWIDTH, whose segments decode', async () => {
+    const { output } = await encode(hd, 'hls', 'hls');
+    const master = await readFile(join(output, 'master.m3u8'), 'utf8');
+    const variants = master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF'));
+    expect(variants).toHaveLength(3);
+    for (const v of variants) expect(Number(/BANDWIDTH=(\d+)/.exec(v)![1])).toBeGreaterThan(200_000);
+    expect(master).toMatch(/RESOLUTION=1280x720/);
+    expect(master).toMatch(/RESOLUTION=854x480/);
+    expect(master).toMatch(/RESOLUTION=640x360/);
+    for (let i = 0; i < 3; i++) {
+      const segments = (await readdir(join(output, `v${i}`))).filter((f) => f.endsWith('.ts'));
+      expect(segments.length).toBeGreaterThanOrEqual(1);
+      // Segment length follows -hls_time 4: a 5 s input gives two segments per rendition.
+      expect(segments.length).toBe(2);
+      const seg = await probe(join(output, `v${i}`, segments[0]!));
+      expect(seg.video?.codec).toBe('h264');
+      expect(seg.audio?.codec).toBe('aac');
+    }
+    const whole = await probe(join(output, 'v0', 'index.m3u8'));
+    expect(Math.abs(whole.durationSeconds - 5)).toBeLessThan(0.15);
+  });
+
+  it('hls from a small input keeps only the rungs not above it', async () => {
+    const { output } = await encode(sd, 'hls', 'hls-sd');
+    const master = await readFile(join(output, 'master.m3u8'), 'utf8');
+    expect(master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF'))).toHaveLength(2);
+  });
+
+  it('thumbnails: five JPEGs at 360p', async () => {
+    const { output } = await encode(hd, 'thumbnails', 'thumbs');
+    const files = (await readdir(output)).sort();
+    expect(files).toEqual(['thumb-01.jpg', 'thumb-02.jpg', 'thumb-03.jpg', 'thumb-04.jpg', 'thumb-05.jpg']);
+    const first = await probe(join(output, files[0]!));
+    expect(first.video).toMatchObject({ codec: 'mjpeg', width: 640, height: 360 });
+  });
+
+  it('audio-aac: AAC only, same duration', async () => {
+    const { media, output } = await encode(sd, 'audio-aac', 'sd.m4a');
+    const out = await probe(output);
+    expect(out.video).toBeNull();
+    expect(out.audio?.codec).toBe('aac');
+    expect(Math.abs(out.durationSeconds - media.durationSeconds)).toBeLessThan(0.1);
+  });
+
+  it('audio-aac refuses an input without audio before starting ffmpeg', async () => {
+    await expect(encode(silent, 'audio-aac', 'silent.m4a')).rejects.toThrow(/no audio stream/);
+  });
+});
