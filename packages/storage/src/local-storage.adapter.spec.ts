@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -38,5 +38,20 @@ describe('LocalStorage', () => {
     await storage.discard(temp);
     await storage.discard(temp);
     expect(await readdir(path.dirname(temp))).toEqual([]);
+  });
+
+  it('commits a directory output whole and lists its files', async () => {
+    const storage = new LocalStorage(root);
+    const final = storage.finalPath('acme', 'job-1', 'hls');
+    const temp = await storage.tempPathFor(final);
+    await mkdir(path.join(temp, 'v0'), { recursive: true });
+    await writeFile(path.join(temp, 'master.m3u8'), '#EXTM3U');
+    await writeFile(path.join(temp, 'v0', 'seg_000.ts'), 'abcd');
+    expect(await storage.commitDir(temp, final)).toEqual([
+      { path: 'master.m3u8', sizeBytes: 7 },
+      { path: 'v0/seg_000.ts', sizeBytes: 4 },
+    ]);
+    expect(storage.fileInside(final, 'v0/seg_000.ts')).toBe(path.join(final, 'v0', 'seg_000.ts'));
+    for (const bad of ['../x', 'v0/../../x', '.hidden', '', 'a//b']) expect(storage.fileInside(final, bad)).toBeNull();
   });
 });

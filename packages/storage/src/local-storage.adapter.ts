@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -41,14 +41,40 @@ export class LocalStorage {
     return path.join(path.dirname(finalPath), `.tmp-${randomUUID()}-${path.basename(finalPath)}`);
   }
 
+  /**
+   * Moves a finished temp directory (HLS, thumbnails) into place, replacing an older one, and
+   * lists its files (paths relative to it, sorted) with their sizes.
+   */
+  async commitDir(tempDir: string, finalDir: string): Promise<{ path: string; sizeBytes: number }[]> {
+    await rm(finalDir, { recursive: true, force: true });
+    await rename(tempDir, finalDir);
+    const files: { path: string; sizeBytes: number }[] = [];
+    for (const entry of await readdir(finalDir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const full = path.join(entry.parentPath, entry.name);
+      files.push({ path: path.relative(finalDir, full).split(path.sep).join('/'), sizeBytes: (await stat(full)).size });
+    }
+    return files.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /**
+   * A file inside a stored directory output, or null when `relative` would leave it (only plain
+   * segments, no `..`, no hidden names).
+   */
+  fileInside(dir: string, relative: string): string | null {
+    const parts = relative.split('/');
+    if (parts.length === 0 || parts.length > 4 || parts.some((p) => !SAFE_SEGMENT.test(p))) return null;
+    return path.join(dir, ...parts);
+  }
+
   /** Moves a finished temp file into place and returns its size. */
   async commit(tempPath: string, finalPath: string): Promise<number> {
     await rename(tempPath, finalPath);
     return (await stat(finalPath)).size;
   }
 
-  /** Removes a temp file; missing is fine. */
+  /** Removes a temp file or directory; missing is fine. */
   async discard(tempPath: string): Promise<void> {
-    await rm(tempPath, { force: true });
+    await rm(tempPath, { force: true, recursive: true });
   }
 }
