@@ -1,5 +1,6 @@
 import { commonFields, csv, port, positiveInt, pusherFields } from '@kiln/config';
 import { z } from 'zod';
+import { isValidAllowEntry } from './address-policy.js';
 
 /** Everything a worker reads from the environment (see README, "Configuration"). */
 export const workerConfigSchema = z.object({
@@ -7,8 +8,13 @@ export const workerConfigSchema = z.object({
   ...pusherFields,
   KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
   KILN_INPUT_ROOTS: csv.default([]),
+  KILN_MAX_INPUT_BYTES: positiveInt(10 * 1024 ** 3),
+  KILN_INPUT_TIMEOUT_S: positiveInt(30, 3600),
+  KILN_INPUT_ALLOW_HOSTS: csv.default([]).refine((hosts) => hosts.every(isValidAllowEntry), 'must be comma-separated host names, IP addresses or CIDR ranges'),
   KILN_WORKER_CONCURRENCY: positiveInt(1, 64),
   KILN_WORKER_METRICS_PORT: port(0, true),
+  /** A job whose worker stopped renewing its lock for this long is handed to another worker. */
+  KILN_WORKER_STALLED_S: positiveInt(30, 3600),
   KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
   KILN_FFMPEG_STALL_S: positiveInt(120, 3600),
   /** On SIGTERM, running jobs get this long to finish before they are handed to another worker. */

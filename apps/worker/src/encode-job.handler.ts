@@ -1,9 +1,12 @@
-import { ACTIVE_STATUSES, EMPTY_PROGRESS, getPreset, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus } from '@kiln/jobs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ACTIVE_STATUSES, EMPTY_PROGRESS, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type MediaInfo } from '@kiln/media';
+import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type MediaInfo, type TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
-import { InputError, type InputResolver } from './input-resolver.js';
+import { InputCancelledError, InputError, type InputResolver } from './input-resolver.js';
 import type { LocalStorage } from '@kiln/storage';
 import { ProgressReporter } from './progress-reporter.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -52,6 +55,7 @@ export class EncodeJobHandler {
     const attempt = bull.attemptsMade + 1;
     const maxAttempts = bull.opts.attempts ?? 1;
     const temps: string[] = [];
+    let workDir: string | undefined;
     const started = await this.deps.repo.get(jobId);
     if (!started || !RUNNING.includes(started.status)) {
       log.info({ status: started?.status }, 'job is no longer runnable; skipped');
@@ -60,8 +64,9 @@ export class EncodeJobHandler {
     let outputs: JobOutput[] = started.outputs.map((o) => ({ ...o, status: 'pending', sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));
     try {
       await this.transition(log, jobId, { status: 'probing', attempts: attempt, startedAt: started.startedAt ?? new Date().toISOString(), error: null, progress: EMPTY_PROGRESS, outputs });
-      const inputPath = await this.deps.inputs.resolve(started.input);
-      const media = await this.probeInput(inputPath);
+      workDir = await mkdtemp(path.join(tmpdir(), 'kiln-input-'));
+      const inputPath = (await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })).path;
+      const media = await this.probeInput(inputPath, outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined));
       log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt }, 'input probed');
       await this.transition(log, jobId, { status: 'encoding' });
 
@@ -72,7 +77,8 @@ export class EncodeJobHandler {
         outputs = replaceAt(outputs, i, { ...out, status: 'encoding' });
         await this.transition(log, jobId, { outputs }, ['encoding']);
 
-        const finalPath = this.deps.storage.finalPath(started.customerId, jobId, `${out.name}.${preset.extension}`);
+        const directory = isDirectoryPreset(preset);
+        const finalPath = this.deps.storage.finalPath(started.customerId, jobId, directory ? out.name : `${out.name}.${preset.extension}`);
         const temp = await this.deps.storage.tempPathFor(finalPath);
         temps.push(temp);
         const reporter = new ProgressReporter(async (progress) => {
@@ -80,8 +86,9 @@ export class EncodeJobHandler {
           if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
         }, this.deps.progressIntervalMs);
         const t0 = performance.now();
+        let result: TranscodeResult;
         try {
-          await this.deps.media.transcode({
+          result = await this.deps.media.transcode({
             input: inputPath,
             output: temp,
             preset,
@@ -96,18 +103,16 @@ export class EncodeJobHandler {
         this.deps.metrics.encodeSeconds.observe({ preset: preset.id }, (performance.now() - t0) / 1000);
 
         await this.transition(log, jobId, { status: 'storing' }, ['encoding']);
-        const result = await this.deps.media.probe(temp);
-        const sizeBytes = await this.deps.storage.commit(temp, finalPath);
+        const downloadPath = `/v1/jobs/${jobId}/outputs/${encodeURIComponent(out.name)}`;
+        let stored: Partial<JobOutput>;
+        if (directory) {
+          const files = await this.deps.storage.commitDir(temp, finalPath);
+          stored = { files, sizeBytes: files.reduce((n, f) => n + f.sizeBytes, 0), durationSeconds: preset.kind === 'hls' ? result.durationSeconds : null };
+        } else {
+          stored = { sizeBytes: await this.deps.storage.commit(temp, finalPath), durationSeconds: result.durationSeconds };
+        }
         temps.splice(temps.indexOf(temp), 1);
-        outputs = replaceAt(outputs, i, {
-          ...out,
-          status: 'completed',
-          sizeBytes,
-          durationSeconds: result.durationSeconds,
-          width: result.video?.width ?? null,
-          height: result.video?.height ?? null,
-          downloadPath: `/v1/jobs/${jobId}/outputs/${encodeURIComponent(out.name)}`,
-        });
+        outputs = replaceAt(outputs, i, { ...out, ...stored, status: 'completed', width: result.width, height: result.height, downloadPath });
         const last = i === outputs.length - 1;
         await this.transition(log, jobId, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
       }
@@ -119,14 +124,14 @@ export class EncodeJobHandler {
       await this.deps.announcer.announce(done.job, JOB_EVENTS.completed);
     } catch (err) {
       await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
-      if (err instanceof TranscodeCancelledError && this.handingOver) {
+      if ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver) {
         log.warn('worker shutting down: job handed back to the queue');
         const res = await this.deps.repo.update(jobId, { status: 'queued', progress: EMPTY_PROGRESS, error: null }, RUNNING);
         if (res.ok) await this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
         await bull.moveToWait(token);
         throw new WaitingError('handed back on shutdown');
       }
-      if (err instanceof JobGoneError || err instanceof TranscodeCancelledError) {
+      if (err instanceof JobGoneError || err instanceof TranscodeCancelledError || err instanceof InputCancelledError) {
         log.info({ reason: (err as Error).message }, 'job stopped');
         this.deps.metrics.jobs.inc({ status: 'cancelled' });
         return;
@@ -141,10 +146,12 @@ export class EncodeJobHandler {
       const res = await this.deps.repo.update(jobId, patch, RUNNING);
       if (res.ok) await this.deps.announcer.announce(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
       throw err;
+    } finally {
+      if (workDir) await rm(workDir, { recursive: true, force: true });
     }
   }
 
-  private async probeInput(path: string): Promise<MediaInfo> {
+  private async probeInput(path: string, presets: Preset[]): Promise<MediaInfo> {
     let media: MediaInfo;
     try {
       media = await this.deps.media.probe(path);
@@ -152,7 +159,10 @@ export class EncodeJobHandler {
       if (err instanceof MediaProbeError) throw new InputError('invalid_input', `input is not a readable media file: ${err.message}`);
       throw err;
     }
-    if (!media.video) throw new InputError('no_video', 'input has no video stream');
+    const video = presets.filter(needsVideo);
+    if (!media.video && video.length > 0) throw new InputError('no_video', `input has no video stream (needed by ${video.map((p) => p.id).join(', ')}); an audio-only input can use audio-aac`);
+    const audio = presets.filter(needsAudio);
+    if (!media.audio && audio.length > 0) throw new InputError('no_audio', `input has no audio stream (needed by ${audio.map((p) => p.id).join(', ')})`);
     if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
     return media;
   }

@@ -1,46 +1,128 @@
-import { realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UnrecoverableError } from 'bullmq';
+import { AddressPolicy } from './address-policy.js';
+import { HttpInputDownloader } from './http-input.downloader.js';
+import { InputError } from './input.errors.js';
 
-/** Bad job input: fails the job at once with a readable reason, never retried. */
-export class InputError extends UnrecoverableError {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InputError';
-  }
+export { InputCancelledError, InputError, InputUnavailableError } from './input.errors.js';
+
+/** What the resolver needs to know about the job whose input it fetches. */
+export interface ResolveContext {
+  customerId: string;
+  jobId: string;
+  /** An empty directory the caller created and removes afterwards; downloads land here. */
+  workDir: string;
+  /** Cancels a download in progress (job cancelled, worker shutting down). */
+  signal?: AbortSignal | undefined;
 }
 
+/** A local, readable, non-empty regular file holding the job's input. */
+export interface ResolvedInput {
+  path: string;
+  /** Removes what resolving created (a download); a no-op for files that belong to someone else. */
+  cleanup(): Promise<void>;
+}
+
+export interface InputResolverOptions {
+  /** Directories `file://` inputs may come from (KILN_INPUT_ROOTS); empty refuses `file://`. */
+  roots: readonly string[];
+  /** KILN_STORAGE_DIR: `upload://<id>` is `<dir>/uploads/<customerId>/<id>`. */
+  storageDir: string;
+  /** KILN_MAX_INPUT_BYTES: largest `http(s)://` input accepted. */
+  maxInputBytes: number;
+  /** KILN_INPUT_TIMEOUT_S in ms: connect/headers limit and idle limit of a download. */
+  timeoutMs: number;
+  /** KILN_INPUT_ALLOW_HOSTS: host names, IPs and CIDRs a download may reach although private. */
+  allowHosts?: readonly string[];
+}
+
+const UPLOAD = /^upload:\/\/([0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/i;
+const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const EXTENSION = /\.[A-Za-z0-9]{1,10}$/;
+const noop = async (): Promise<void> => undefined;
+
 /**
- * Turns a job's `input` into a local file the worker may read: `file://` paths only under the
- * configured roots, checked after resolving `..` and symbolic links so a link cannot lead out.
+ * Turns a job's `input` into a local file the worker may read:
+ * - `file://` paths only under the configured roots, checked after resolving `..` and symbolic
+ *   links so a link cannot lead out;
+ * - `upload://<uuid>`: a file the job's own customer uploaded;
+ * - `http(s)://` URLs, downloaded into the job's work directory with SSRF protection and limits.
+ * Bad input throws {@link InputError} (the job fails at once); network trouble throws a plain
+ * error so the job is retried.
  */
 export class InputResolver {
-  constructor(private readonly roots: string[]) {}
+  private readonly downloader: HttpInputDownloader;
 
-  async resolve(input: string): Promise<string> {
+  constructor(private readonly opts: InputResolverOptions) {
+    this.downloader = new HttpInputDownloader({ policy: new AddressPolicy(opts.allowHosts ?? []), maxBytes: opts.maxInputBytes, timeoutMs: opts.timeoutMs });
+  }
+
+  async resolve(input: string, ctx: ResolveContext): Promise<ResolvedInput> {
+    if (/^upload:/i.test(input)) return { path: await this.upload(input, ctx.customerId), cleanup: noop };
     let url: URL;
     try {
       url = new URL(input);
     } catch {
       throw new InputError('invalid_input', 'input is not a valid URL');
     }
-    if (url.protocol !== 'file:') throw new InputError('unsupported_input', `inputs with scheme ${url.protocol} are not supported by this worker`);
+    if (url.protocol === 'file:') return { path: await this.file(url), cleanup: noop };
+    if (url.protocol === 'http:' || url.protocol === 'https:') return this.download(url, ctx);
+    throw new InputError('unsupported_input', `inputs with scheme ${url.protocol} are not supported by this worker`);
+  }
+
+  private async file(url: URL): Promise<string> {
     let real: string;
     try {
       real = await realpath(fileURLToPath(url));
     } catch {
       throw new InputError('input_not_found', 'input file does not exist or cannot be read');
     }
-    const roots = await Promise.all(this.roots.map((r) => realpath(path.resolve(r)).catch(() => undefined)));
-    const inside = roots.some((root) => root !== undefined && real.startsWith(root + path.sep));
-    if (!inside) throw new InputError('input_forbidden', 'input file is outside the allowed input roots');
-    const info = await stat(real);
-    if (!info.isFile()) throw new InputError('invalid_input', 'input is not a regular file');
-    if (info.size === 0) throw new InputError('invalid_input', 'input file is empty (0 bytes)');
+    const roots = await Promise.all(this.opts.roots.map((r) => realpath(path.resolve(r)).catch(() => undefined)));
+    if (!roots.some((root) => root !== undefined && isInside(root, real))) throw new InputError('input_forbidden', 'input file is outside the allowed input roots');
+    assertUsableFile(await stat(real), 'input file');
     return real;
   }
+
+  private async upload(input: string, customerId: string): Promise<string> {
+    const id = UPLOAD.exec(input)?.[1]?.toLowerCase();
+    if (!id) throw new InputError('invalid_input', 'an upload input must be upload://<upload id> with the id returned by POST /v1/uploads');
+    // The id comes from the job record; still, never let it build a path outside the uploads tree.
+    if (!CUSTOMER_ID.test(customerId)) throw new InputError('input_forbidden', 'the job has an invalid customer id');
+    const file = path.join(path.resolve(this.opts.storageDir), 'uploads', customerId, id);
+    let info: Stats;
+    try {
+      // lstat: a link planted in the uploads tree is not followed.
+      info = await lstat(file);
+    } catch {
+      throw new InputError('input_not_found', `upload ${id} does not exist for this customer`);
+    }
+    assertUsableFile(info, `upload ${id}`);
+    return file;
+  }
+
+  private async download(url: URL, ctx: ResolveContext): Promise<ResolvedInput> {
+    const ext = EXTENSION.exec(path.posix.basename(url.pathname))?.[0] ?? '';
+    const dest = path.join(ctx.workDir, `input${ext.toLowerCase()}`);
+    const cleanup = () => rm(dest, { force: true });
+    try {
+      const bytes = await this.downloader.download(url, dest, ctx.signal);
+      if (bytes === 0) throw new InputError('invalid_input', 'the downloaded input is empty (0 bytes)');
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+    return { path: dest, cleanup };
+  }
+}
+
+function isInside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+function assertUsableFile(info: Stats, what: string): void {
+  if (!info.isFile()) throw new InputError('invalid_input', `${what} is not a regular file`);
+  if (info.size === 0) throw new InputError('invalid_input', `${what} is empty (0 bytes)`);
 }

@@ -31,7 +31,13 @@ const handler = new EncodeJobHandler({
   announcer: new JobAnnouncer(publisher),
   media: new FfmpegMediaAdapter({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH, stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000 }),
   storage: new LocalStorage(config.KILN_STORAGE_DIR),
-  inputs: new InputResolver(config.KILN_INPUT_ROOTS),
+  inputs: new InputResolver({
+    roots: config.KILN_INPUT_ROOTS,
+    storageDir: config.KILN_STORAGE_DIR,
+    maxInputBytes: config.KILN_MAX_INPUT_BYTES,
+    timeoutMs: config.KILN_INPUT_TIMEOUT_S * 1000,
+    allowHosts: config.KILN_INPUT_ALLOW_HOSTS,
+  }),
   metrics: new WorkerMetrics(registry),
   logger,
   progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
@@ -42,6 +48,9 @@ const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => h
   connection: createRedisConnection(config.REDIS_URL),
   prefix: bullPrefix(config.KILN_REDIS_PREFIX),
   concurrency: config.KILN_WORKER_CONCURRENCY,
+  lockDuration: config.KILN_WORKER_STALLED_S * 1000,
+  stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
+  maxStalledCount: 2,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
 

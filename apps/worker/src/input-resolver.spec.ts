@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError, InputResolver, type ResolveContext } from './input-resolver.js';
+
+let base: string;
+let root: string;
+let storage: string;
+let resolver: InputResolver;
+const ctx = (customerId = 'cust-a'): ResolveContext => ({ customerId, jobId: randomUUID(), workDir: path.join(base, 'work') });
+
+beforeAll(async () => {
+  base = await realpath(await mkdtemp(path.join(tmpdir(), 'kiln-input-resolver-')));
+  root = path.join(base, 'inputs');
+  storage = path.join(base, 'storage');
+  await mkdir(path.join(root, 'sub'), { recursive: true });
+  await mkdir(path.join(base, 'inputs-other'), { recursive: true });
+  await mkdir(path.join(base, 'work'), { recursive: true });
+  await writeFile(path.join(root, 'clip.mp4'), 'inside');
+  await writeFile(path.join(root, 'empty.mp4'), '');
+  await writeFile(path.join(base, 'secret.txt'), 'outside');
+  await writeFile(path.join(base, 'inputs-other', 'clip.mp4'), 'sibling');
+  await symlink(path.join(base, 'secret.txt'), path.join(root, 'escape.mp4'));
+  await symlink(path.join(base), path.join(root, 'sub', 'up'));
+  await symlink(path.join(root, 'clip.mp4'), path.join(root, 'alias.mp4'));
+  resolver = new InputResolver({ roots: [root], storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000 });
+});
+
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+const fileUrl = (p: string) => pathToFileURL(p).href;
+
+describe('InputResolver file://', () => {
+  it('resolves a file under a root, and its cleanup leaves the file alone', async () => {
+    const input = await resolver.resolve(fileUrl(path.join(root, 'clip.mp4')), ctx());
+    expect(input.path).toBe(path.join(root, 'clip.mp4'));
+    await input.cleanup();
+    expect(await readFile(input.path, 'utf8')).toBe('inside');
+  });
+
+  it('follows a link that stays inside the root', async () => {
+    const input = await resolver.resolve(fileUrl(path.join(root, 'alias.mp4')), ctx());
+    expect(input.path).toBe(path.join(root, 'clip.mp4'));
+  });
+
+  it.each([
+    ['a .. path out of the root', () => `file://${root}/../secret.txt`],
+    ['an encoded .. path', () => `file://${root}/%2e%2e/secret.txt`],
+    ['a symlink inside the root pointing outside', () => fileUrl(path.join(root, 'escape.mp4'))],
+    ['a path through a symlinked directory', () => `file://${root}/sub/up/secret.txt`],
+    ['a sibling directory sharing the root as a name prefix', () => fileUrl(path.join(base, 'inputs-other', 'clip.mp4'))],
+  ])('refuses %s', async (_what, input) => {
+    await expect(resolver.resolve(input(), ctx())).rejects.toMatchObject({ name: 'InputError', code: 'input_forbidden' });
+  });
+
+  it('refuses a directory, an empty file and a missing file', async () => {
+    await expect(resolver.resolve(fileUrl(path.join(root, 'sub')), ctx())).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(resolver.resolve(fileUrl(path.join(root, 'empty.mp4')), ctx())).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('0 bytes') });
+    await expect(resolver.resolve(fileUrl(path.join(root, 'nope.mp4')), ctx())).rejects.toMatchObject({ code: 'input_not_found' });
+  });
+
+  it('refuses every file:// input when no roots are configured', async () => {
+    const none = new InputResolver({ roots: [], storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000 });
+    await expect(none.resolve(fileUrl(path.join(root, 'clip.mp4')), ctx())).rejects.toMatchObject({ code: 'input_forbidden' });
+  });
+
+  it('refuses unknown schemes and non-URLs as final errors', async () => {
+    await expect(resolver.resolve('ftp://example.com/a.mp4', ctx())).rejects.toMatchObject({ code: 'unsupported_input' });
+    await expect(resolver.resolve('not a url', ctx())).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('InputResolver upload://', () => {
+  const own = randomUUID();
+  const others = randomUUID();
+
+  beforeAll(async () => {
+    await mkdir(path.join(storage, 'uploads', 'cust-a'), { recursive: true });
+    await mkdir(path.join(storage, 'uploads', 'cust-b'), { recursive: true });
+    await writeFile(path.join(storage, 'uploads', 'cust-a', own), 'uploaded by a');
+    await writeFile(path.join(storage, 'uploads', 'cust-b', others), 'uploaded by b');
+  });
+
+  it("resolves the customer's own upload, and cleanup keeps it", async () => {
+    const input = await resolver.resolve(`upload://${own}`, ctx('cust-a'));
+    expect(await readFile(input.path, 'utf8')).toBe('uploaded by a');
+    await input.cleanup();
+    expect(await readFile(input.path, 'utf8')).toBe('uploaded by a');
+  });
+
+  it('accepts the id in upper case', async () => {
+    const input = await resolver.resolve(`upload://${own.toUpperCase()}`, ctx('cust-a'));
+    expect(input.path).toBe(path.join(path.resolve(storage), 'uploads', 'cust-a', own));
+  });
+
+  it("does not find another customer's upload", async () => {
+    await expect(resolver.resolve(`upload://${others}`, ctx('cust-a'))).rejects.toMatchObject({ name: 'InputError', code: 'input_not_found' });
+    await expect(resolver.resolve(`upload://${own}`, ctx('cust-b'))).rejects.toMatchObject({ code: 'input_not_found' });
+  });
+
+  it('reports a missing upload as input_not_found', async () => {
+    await expect(resolver.resolve(`upload://${randomUUID()}`, ctx('cust-a'))).rejects.toMatchObject({ code: 'input_not_found' });
+  });
+
+  it.each(['upload://../cust-b/x', 'upload://not-a-uuid', `upload://${randomUUID()}/x`, `upload://${randomUUID()}x`, 'upload://', `upload:${randomUUID()}`])('refuses the malformed id in %s', async (input) => {
+    await expect(resolver.resolve(input, ctx('cust-a'))).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
+  it('refuses a customer id that could leave the uploads tree', async () => {
+    await expect(resolver.resolve(`upload://${own}`, ctx('../cust-a'))).rejects.toMatchObject({ code: 'input_forbidden' });
+  });
+
+  it('does not follow a link planted in the uploads tree', async () => {
+    const id = randomUUID();
+    await symlink(path.join(base, 'secret.txt'), path.join(storage, 'uploads', 'cust-a', id));
+    await expect(resolver.resolve(`upload://${id}`, ctx('cust-a'))).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+});
