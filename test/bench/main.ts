@@ -1,9 +1,11 @@
+import { runEncodingBench } from './encoding.bench.js';
 import { runRealtimeBench } from './realtime.bench.js';
 import { RESULTS_FILE } from './results.js';
 
 /** `npm run bench`: every benchmark section in one run; figures go to test/bench/results/latest.json. */
 const sections: Record<string, () => Promise<unknown>> = {
   realtime: runRealtimeBench,
+  encoding: runEncodingBench,
 };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {

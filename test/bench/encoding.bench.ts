@@ -1,0 +1,131 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { getPreset, type Job } from '@kiln/jobs';
+import { buildTranscodeArgs, probe } from '@kiln/media';
+import { makeClip, waitFor } from '@kiln/testing';
+import { connectCustomerClient } from '../support/pusher-client.js';
+import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
+import { printTable, writeSection } from './results.js';
+
+const SHORT_CLIPS = 40;
+
+function ffmpeg(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.slice(-500)}`))));
+  });
+}
+
+/** The same command a worker runs, run directly. */
+async function direct(input: string, presetId: string, out: string, threads: number): Promise<number> {
+  const media = await probe(input);
+  const args = buildTranscodeArgs({ input, output: out, preset: getPreset(presetId)!, media, threads });
+  const t0 = performance.now();
+  await ffmpeg(args);
+  return (performance.now() - t0) / 1000;
+}
+
+async function submitAndWait(stack: TestStack, key: string, inputs: string[], presetId: string): Promise<number> {
+  const api = apiClient(stack.apiUrl, key);
+  const t0 = performance.now();
+  const ids = await Promise.all(inputs.map(async (input) => (await api<Job>('POST', '/v1/jobs', { input, outputs: [{ preset: presetId }] })).body.id));
+  const pending = new Set(ids);
+  await waitFor(
+    async () => {
+      for (const id of [...pending]) {
+        const job = (await api<Job>('GET', `/v1/jobs/${id}`)).body;
+        if (job.status === 'failed') throw new Error(`job ${id} failed: ${job.error?.message}`);
+        if (job.status === 'completed') pending.delete(id);
+      }
+      return pending.size === 0;
+    },
+    { timeoutMs: 600_000, intervalMs: 50, message: 'jobs to complete' },
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * The encoding benchmark: (a) ffmpeg run directly with the worker's own arguments against (b) the
+ * whole Kiln path, API request to the `job.completed` event on a watching client, for a 10 s 720p
+ * clip; and 40 short clips through 1 and 2 worker processes against the same commands in a loop.
+ */
+export async function runEncodingBench(): Promise<Record<string, unknown>> {
+  const work = await mkdtemp(path.join(tmpdir(), 'kiln-bench-enc-'));
+  const cores = availableParallelism();
+  try {
+    const big = await makeClip({ seconds: 10, width: 1280, height: 720, audio: true });
+    const small = await makeClip({ seconds: 2, width: 640, height: 360, audio: true });
+
+    // (a) direct, best of 3 so the page cache and CPU frequency settle.
+    const directTimes: number[] = [];
+    for (let i = 0; i < 3; i++) directTimes.push(await direct(big, 'mp4-720p', path.join(work, `direct-${i}.mp4`), cores));
+    const directSeconds = Math.min(...directTimes);
+
+    // (b) through Kiln, one worker with concurrency 1 (ffmpeg gets every core, as in (a)).
+    const stack = await startTestStack({ customers: ['bench'], workers: 1, env: { KILN_LOG_LEVEL: 'warn' } });
+    let kilnSeconds = Infinity;
+    let fleet1 = 0;
+    let fleet2 = 0;
+    try {
+      const input = path.join(stack.inputRoot, 'big.mp4');
+      await copyFile(big, input);
+      const key = stack.customers[0]!.key;
+      const client = await connectCustomerClient(stack.apiUrl, key);
+      await client.subscribed;
+      const api = apiClient(stack.apiUrl, key);
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const id = (await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(input).href, outputs: [{ preset: 'mp4-720p' }] })).body.id;
+        await waitFor(() => client.events.some((e) => e.name === 'job.completed' && e.data.id === id), { timeoutMs: 120_000, intervalMs: 5, message: 'job.completed' });
+        kilnSeconds = Math.min(kilnSeconds, (performance.now() - t0) / 1000);
+      }
+      client.disconnect();
+
+      // Fleet: 40 short clips, 1 worker then 2 workers, against a plain loop of the same commands.
+      const inputs: string[] = [];
+      for (let i = 0; i < SHORT_CLIPS; i++) {
+        const file = path.join(stack.inputRoot, `short-${i}.mp4`);
+        await copyFile(small, file);
+        inputs.push(pathToFileURL(file).href);
+      }
+      fleet1 = await submitAndWait(stack, key, inputs, 'mp4-360p');
+      await stack.addWorker();
+      fleet2 = await submitAndWait(stack, key, inputs, 'mp4-360p');
+    } finally {
+      await stack.stop();
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < SHORT_CLIPS; i++) await direct(small, 'mp4-360p', path.join(work, `loop-${i}.mp4`), cores);
+    const loopSeconds = (performance.now() - t0) / 1000;
+
+    const figures = {
+      clip: '10 s 1280x720 → mp4-720p',
+      directSeconds: +directSeconds.toFixed(3),
+      kilnSeconds: +kilnSeconds.toFixed(3),
+      overheadRatio: +(kilnSeconds / directSeconds).toFixed(3),
+      shortClips: SHORT_CLIPS,
+      loopSeconds: +loopSeconds.toFixed(2),
+      oneWorkerSeconds: +fleet1.toFixed(2),
+      twoWorkersSeconds: +fleet2.toFixed(2),
+      fleetVsLoop: +(loopSeconds / Math.min(fleet1, fleet2)).toFixed(3),
+      fleetVsLoopOneWorker: +(loopSeconds / fleet1).toFixed(3),
+      targets: { overheadAtMost105: kilnSeconds / directSeconds <= 1.05, fleetAtLeast090: loopSeconds / Math.min(fleet1, fleet2) >= 0.9 },
+    };
+    printTable('encoding', [
+      { run: '(a) ffmpeg direct, 10 s 720p', seconds: figures.directSeconds, ratio: 1 },
+      { run: '(b) Kiln API → job.completed', seconds: figures.kilnSeconds, ratio: figures.overheadRatio },
+      { run: `${SHORT_CLIPS} clips, plain loop`, seconds: figures.loopSeconds, ratio: 1 },
+      { run: `${SHORT_CLIPS} clips, 1 worker`, seconds: figures.oneWorkerSeconds, ratio: figures.fleetVsLoopOneWorker },
+      { run: `${SHORT_CLIPS} clips, 2 workers`, seconds: figures.twoWorkersSeconds, ratio: +(loopSeconds / fleet2).toFixed(3) },
+    ]);
+    await writeSection('encoding', figures);
+    return figures;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
