@@ -2,7 +2,7 @@ import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { createRedisConnection } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import { CUSTOMER_CHANNEL_PREFIX } from '@kiln/jobs';
-import { GatedPublisher, OccupancyReconciler, OccupancyRepository, PusherTransport, RealtimeMetrics, RedisOccupancyGate, WebhookVerifier } from '@kiln/realtime';
+import { GatedPublisher, OccupancyReconciler, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics, RedisOccupancyGate, WebhookVerifier } from '@kiln/realtime';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { webhooksConfigSchema } from './config.js';
@@ -25,6 +25,7 @@ const publisher = new GatedPublisher(new RedisOccupancyGate(occupancyRepo), tran
 const metrics = new OccupancyMetrics(registry);
 const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }));
 
+const readiness = new Readiness(redis, transport);
 const reconciler = new OccupancyReconciler(
   transport,
   occupancyRepo,
@@ -39,7 +40,7 @@ const app = createApp({
   verifier: new WebhookVerifier([{ key: settings.key, secret: settings.secret }]),
   occupancy,
   metrics,
-  ready: async () => ({ redis: await redis.ping().then(() => true, () => false) }),
+  ready: () => readiness.check(),
 });
 const server = app.listen(config.KILN_WEBHOOKS_PORT, () => {
   logger.info({ port: config.KILN_WEBHOOKS_PORT, reconcileIntervalS: config.KILN_RECONCILE_INTERVAL_S }, 'webhooks listening');

@@ -3,7 +3,7 @@ import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, cancelChannel, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import { FfmpegMediaAdapter } from '@kiln/media';
-import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, OccupancyMirror } from '@kiln/realtime';
+import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { Worker } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { workerConfigSchema } from './config.js';
@@ -23,7 +23,9 @@ redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 const realtimeMetrics = new RealtimeMetrics(registry);
 const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
 await mirror.start();
-const publisher = new GatedPublisher(mirror, new PusherTransport(pusherSettings(config), realtimeMetrics), realtimeMetrics, logger.child({ component: 'publisher' }), {
+const transport = new PusherTransport(pusherSettings(config), realtimeMetrics);
+const readiness = new Readiness(redis, transport);
+const publisher = new GatedPublisher(mirror, transport, realtimeMetrics, logger.child({ component: 'publisher' }), {
   progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
 });
 const handler = new EncodeJobHandler({
@@ -62,7 +64,7 @@ cancels.on('message', (_channel: string, jobId: string) => {
 });
 
 let stopping: Promise<void> | undefined;
-const server = createWorkerHttpServer({ registry, healthy: () => !stopping && worker.isRunning() });
+const server = createWorkerHttpServer({ registry, healthy: () => !stopping && worker.isRunning(), ready: async () => ({ ...(await readiness.check()), running: !stopping && worker.isRunning() }) });
 server.listen(config.KILN_WORKER_METRICS_PORT, '0.0.0.0', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.KILN_WORKER_METRICS_PORT;

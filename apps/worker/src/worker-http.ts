@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 
-/** The worker's small HTTP side: `/healthz` (alive and running) and `/metrics` (Prometheus). */
-export function createWorkerHttpServer(deps: { registry: Registry; healthy: () => boolean }): http.Server {
+/** The worker's small HTTP side: `/healthz` (alive and running), `/readyz` (Redis and Pusher answer) and `/metrics`. */
+export function createWorkerHttpServer(deps: { registry: Registry; healthy: () => boolean; ready: () => Promise<Record<string, boolean>> }): http.Server {
   return http.createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type });
@@ -12,6 +12,16 @@ export function createWorkerHttpServer(deps: { registry: Registry; healthy: () =
     if (req.url === '/healthz') {
       const ok = deps.healthy();
       return send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
+    }
+    if (req.url === '/readyz') {
+      deps.ready().then(
+        (checks) => {
+          const ok = Object.values(checks).every(Boolean);
+          send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ready' : 'not_ready', checks }));
+        },
+        () => send(503, 'application/json', JSON.stringify({ status: 'not_ready' })),
+      );
+      return;
     }
     if (req.url === '/metrics') {
       deps.registry.metrics().then(

@@ -8,3 +8,4 @@ export { WebhookAuthError, WebhookBodyError, WebhookVerifier, type VerifiedWebho
 export { JobAnnouncer } from './job-announcer.js';
 export { OccupancyMirror, type GateSource } from './occupancy-mirror.js';
 export { OccupancyReconciler, type ChannelLister, type RepairResult } from './occupancy-reconciler.js';
+export { Readiness } from './readiness.js';

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { Readiness } from './readiness.js';
+
+describe('Readiness', () => {
+  it('reports each dependency and caches the Pusher answer', async () => {
+    let t = 0;
+    let calls = 0;
+    let pusherUp = true;
+    let redisUp = true;
+    const r = new Readiness(
+      { ping: async () => (redisUp ? 'PONG' : Promise.reject(new Error('down'))) },
+      {
+        occupiedChannels: async () => {
+          calls++;
+          if (!pusherUp) throw new Error('down');
+          return [];
+        },
+      },
+      1000,
+      () => t,
+    );
+    expect(await r.check()).toEqual({ redis: true, pusher: true });
+    pusherUp = false;
+    redisUp = false;
+    expect(await r.check()).toEqual({ redis: false, pusher: true });
+    expect(calls).toBe(1);
+    t = 2000;
+    expect(await r.check()).toEqual({ redis: false, pusher: false });
+    expect(calls).toBe(2);
+  });
+});
