@@ -1,0 +1,127 @@
+/**
+ * The public JSON of the Kiln API as the CLI reads it. Mirrors `Job` in `@kiln/jobs`
+ * (packages/jobs/src/job.schema.ts) as types only: the CLI is an HTTP client of the public
+ * contract and must not pull in the server's dependencies (BullMQ, ioredis, zod).
+ */
+export type JobStatus = 'queued' | 'probing' | 'encoding' | 'storing' | 'completed' | 'failed' | 'cancelled';
+
+/** Every status, in the order a job normally moves through them. */
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'];
+
+/** Statuses a job never leaves on its own. */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+export interface JobProgress {
+  percent: number;
+  fps: number | null;
+  speed: number | null;
+  etaSeconds: number | null;
+}
+
+export interface JobOutput {
+  name: string;
+  preset: string;
+  status: 'pending' | 'encoding' | 'completed' | 'failed';
+  contentType: string;
+  sizeBytes: number | null;
+  durationSeconds: number | null;
+  width: number | null;
+  height: number | null;
+  downloadPath: string | null;
+}
+
+export interface Job {
+  id: string;
+  customerId: string;
+  status: JobStatus;
+  input: string;
+  metadata: Record<string, string>;
+  progress: JobProgress;
+  outputs: JobOutput[];
+  error: { code: string; message: string } | null;
+  attempts: number;
+  seq: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** `GET /v1/jobs`: one page, newest first. */
+export interface JobPage {
+  data: Job[];
+  nextCursor: string | null;
+}
+
+/** What a pusher-js client needs to reach the customer's channel. */
+export interface PusherSettings {
+  key: string;
+  cluster: string;
+  wsHost?: string;
+  wsPort?: number;
+  forceTLS?: boolean;
+}
+
+/** `GET /v1/me`. */
+export interface Me {
+  customerId: string;
+  channel: string;
+  pusher: PusherSettings;
+}
+
+/** One entry of `GET /v1/presets`. */
+export interface Preset {
+  id: string;
+  description: string;
+  kind?: string;
+  extension?: string;
+  contentType?: string;
+}
+
+/** `POST /v1/uploads`: the stored file, and the `input` a job can name it by. */
+export interface Upload {
+  id: string;
+  sizeBytes: number;
+  input: string;
+}
+
+/** One output a new job should produce. */
+export interface OutputRequest {
+  preset: string;
+  name?: string;
+}
+
+/** Names of the `job.*` events on a customer's channel. */
+export const JOB_EVENT_NAMES = ['job.created', 'job.progress', 'job.completed', 'job.failed', 'job.cancelled'] as const;
+export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
+
+/** True for a status the job will not leave without a retry. */
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/**
+ * Checks the fields the CLI relies on before a value from the network is used: a malformed event
+ * must not win the seq comparison by accident or crash the progress display.
+ */
+export function isJob(value: unknown): value is Job {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v['id'] === 'string' &&
+    v['id'].length > 0 &&
+    typeof v['seq'] === 'number' &&
+    Number.isFinite(v['seq']) &&
+    typeof v['status'] === 'string' &&
+    typeof v['progress'] === 'object' &&
+    v['progress'] !== null &&
+    Array.isArray(v['outputs'])
+  );
+}
+
+/** The job inside a `job.*` event payload (`{id, seq, status, job}`), or undefined. */
+export function jobFromEvent(payload: unknown): Job | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const job = (payload as { job?: unknown }).job;
+  return isJob(job) ? job : undefined;
+}

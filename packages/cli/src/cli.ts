@@ -1,0 +1,103 @@
+import { Command, CommanderError } from 'commander';
+import { KilnApiClient } from './api.client.js';
+import type { JobStatus } from './api.types.js';
+import type { CliIo, CommandContext } from './cli-context.js';
+import { cancelCommand } from './commands/cancel.command.js';
+import { jobsCommand } from './commands/jobs.command.js';
+import { presetsCommand } from './commands/presets.command.js';
+import { retryCommand } from './commands/retry.command.js';
+import { submitCommand } from './commands/submit.command.js';
+import { watchCommand } from './commands/watch.command.js';
+import { renderError } from './error-render.js';
+import { collect, DEFAULT_API_URL, parseLimit, parseStatus, resolveGlobalOptions } from './global-options.js';
+
+/** Exit code for a command line commander or we refused (unknown option, missing key...). */
+const USAGE = 2;
+
+/**
+ * Runs the `kiln` command line in-process and resolves with the exit code (0 ok, 1 failure,
+ * 2 usage error). Nothing here reads `process`: `main.ts` passes the real streams and environment.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    // Commander has already printed its own message (or the help) to stderr/stdout.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE;
+    const rendered = renderError(err);
+    if (program.opts<{ json?: boolean }>().json === true) io.stdout.write(`${JSON.stringify(rendered.json, null, 2)}\n`);
+    io.stderr.write(rendered.text);
+    return rendered.exitCode;
+  }
+}
+
+/** The commander program: global options, subcommands, and output routed through `io`. */
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('kiln')
+    .description('Submit and watch video encoding jobs on a Kiln farm.')
+    .option('--api-url <url>', `API base URL (env KILN_API_URL, default ${DEFAULT_API_URL})`)
+    .option('--key <key>', 'API key (env KILN_API_KEY)')
+    .option('--json', 'machine output: one JSON document on stdout, no progress display')
+    .exitOverride()
+    .showHelpAfterError('(see kiln --help)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const context = (cmd: Command): CommandContext => {
+    const g = resolveGlobalOptions(cmd.optsWithGlobals(), io.env);
+    return { io, json: g.json, api: new KilnApiClient(g.apiUrl, g.key, io.fetch) };
+  };
+  const run =
+    <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) =>
+    async (...args: [...A, Command]) => {
+      const cmd = args[args.length - 1] as Command;
+      setExitCode(await fn(context(cmd), ...(args.slice(0, -1) as A)));
+    };
+
+  program
+    .command('submit')
+    .description('create a job from a local file (uploaded first) or an http(s):// or file:// URL')
+    .argument('<input>', 'local file path, http(s):// URL, or file:// URL under one of the server input roots')
+    .option('--preset <id>', 'output preset; repeat for several outputs (see kiln presets)', collect, [] as string[])
+    .option('--name <name>', 'name of the output (with exactly one --preset)')
+    .option('--watch', 'follow the job live until it ends; exit 1 if it fails')
+    .action(run((ctx, input: string, opts: { preset: string[]; name?: string; watch?: boolean }) => submitCommand(ctx, input, opts)));
+
+  program
+    .command('jobs')
+    .description('list jobs, newest first')
+    .option('--status <status>', 'only jobs in this status', parseStatus)
+    .option('--limit <n>', 'how many (1-100, default 50)', parseLimit)
+    .option('--cursor <cursor>', 'the next page, as printed after a full page')
+    .action(run((ctx, opts: { status?: JobStatus; limit?: number; cursor?: string }) => jobsCommand(ctx, opts)));
+
+  program
+    .command('watch')
+    .description('follow an existing job live until it ends')
+    .argument('<id>', 'job id')
+    .action(run((ctx, id: string) => watchCommand(ctx, id)));
+
+  program
+    .command('cancel')
+    .description('cancel a queued or running job')
+    .argument('<id>', 'job id')
+    .action(run((ctx, id: string) => cancelCommand(ctx, id)));
+
+  program
+    .command('retry')
+    .description('requeue a failed or cancelled job')
+    .argument('<id>', 'job id')
+    .option('--watch', 'follow the new run until it ends')
+    .action(run((ctx, id: string, opts: { watch?: boolean }) => retryCommand(ctx, id, opts)));
+
+  program
+    .command('presets')
+    .description('list output presets')
+    .action(run((ctx) => presetsCommand(ctx)));
+
+  return program;
+}

@@ -1,0 +1,89 @@
+import cliProgress from 'cli-progress';
+import { isTerminal, type Job } from './api.types.js';
+import { formatPercent, formatProgressLine, progressFields } from './progress-format.js';
+
+/** Where a watched job's progress goes: a terminal bar, plain lines, or nowhere (`--json`). */
+export interface ProgressReporter {
+  update(job: Job): void;
+  /** Leaves the display in its final state (the bar stays on screen, the cursor comes back). */
+  stop(): void;
+}
+
+/** A writable text stream; `process.stdout` in the CLI, a buffer in tests. */
+export interface TextOut {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * A cli-progress bar for an interactive terminal: percent, status, fps, speed and the job's own
+ * ETA (from ffmpeg's position, not cli-progress's guess from the bar's rate).
+ */
+export class TerminalProgressBar implements ProgressReporter {
+  readonly #bar: cliProgress.SingleBar;
+  #started = false;
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.#bar = new cliProgress.SingleBar({
+      stream,
+      format: ' {bar} {pct} | {status} | {fps} | {speed} | ETA {etaText}',
+      barsize: 30,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      // Draw on every update we give it; updates are already paced by the server's coalescing.
+      fps: 20,
+    });
+  }
+
+  update(job: Job): void {
+    const f = progressFields(job.status, job.progress);
+    const percent = job.status === 'completed' ? 100 : Math.min(100, Math.max(0, job.progress.percent || 0));
+    const payload = { pct: job.status === 'completed' ? formatPercent(100) : f.percent, status: f.status.padEnd(9), fps: f.fps, speed: f.speed, etaText: f.eta };
+    if (!this.#started) {
+      this.#bar.start(100, percent, payload);
+      this.#started = true;
+    } else {
+      this.#bar.update(percent, payload);
+    }
+  }
+
+  stop(): void {
+    if (this.#started) this.#bar.stop();
+    this.#started = false;
+  }
+}
+
+/**
+ * Plain progress lines for pipes and CI logs, where a redrawn bar would be noise: at most one line
+ * per `intervalMs`, except that a change of status is always printed (a job can pass through
+ * probing, encoding and storing within one second, and each of those is news). Terminal statuses
+ * are left to the command's summary.
+ */
+export class PlainProgressLines implements ProgressReporter {
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #lastStatus: string | undefined;
+
+  constructor(
+    private readonly out: TextOut,
+    private readonly now: () => number = Date.now,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  update(job: Job): void {
+    if (isTerminal(job.status)) return;
+    const t = this.now();
+    if (job.status === this.#lastStatus && t - this.#lastAt < this.intervalMs) return;
+    this.#lastAt = t;
+    this.#lastStatus = job.status;
+    this.out.write(`${formatProgressLine(job)}\n`);
+  }
+
+  stop(): void {}
+}
+
+/** No progress output: `--json` prints one document at the end. */
+export class SilentProgress implements ProgressReporter {
+  update(_job: Job): void {}
+  stop(): void {}
+}
