@@ -1,3 +1,4 @@
+import { runApiBench } from './api.bench.js';
 import { runEncodingBench } from './encoding.bench.js';
 import { runRealtimeBench } from './realtime.bench.js';
 import { RESULTS_FILE } from './results.js';
@@ -6,6 +7,7 @@ import { RESULTS_FILE } from './results.js';
 const sections: Record<string, () => Promise<unknown>> = {
   realtime: runRealtimeBench,
   encoding: runEncodingBench,
+  api: runApiBench,
 };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bullPrefix, ENCODE_QUEUE } from '@kiln/jobs';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { startTestStack } from '../support/stack-harness.js';
+import { printTable, writeSection } from './results.js';
+
+const CONNECTIONS = 50;
+const SECONDS = 10;
+
+/**
+ * The API benchmark: autocannon against `POST /v1/jobs` (50 connections, 10 s) beside the
+ * ceiling, BullMQ `add` from one process with the same concurrency, on the same Redis. No worker
+ * runs, so the API has the machine to itself.
+ */
+export async function runApiBench(): Promise<Record<string, unknown>> {
+  const stack = await startTestStack({ customers: ['bench'], workers: 0, env: { KILN_LOG_LEVEL: 'warn', KILN_RATE_LIMIT_PER_MIN: '100000000' } });
+  try {
+    const body = JSON.stringify({ input: pathToFileURL(path.join(stack.inputRoot, 'in.mp4')).href, outputs: [{ preset: 'mp4-720p' }] });
+    // Warm up the API's JIT and connections.
+    await autocannon({ url: `${stack.apiUrl}/v1/jobs`, connections: 10, duration: 2, method: 'POST', headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'application/json' }, body });
+    const result = await autocannon({ url: `${stack.apiUrl}/v1/jobs`, connections: CONNECTIONS, duration: SECONDS, method: 'POST', headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'application/json' }, body });
+    const jobsPerSec = (result.requests.total - result.non2xx) / SECONDS;
+
+    // Ceiling: BullMQ add from one process, 50 in flight, for the same time.
+    const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(`ceiling-${randomUUID()}`) });
+    let added = 0;
+    const deadline = Date.now() + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < deadline) {
+          await queue.add('encode', { jobId: randomUUID(), customerId: 'bench' });
+          added++;
+        }
+      }),
+    );
+    const ceilingJobsPerSec = added / SECONDS;
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    await redis.quit();
+
+    const figures = {
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      jobsPerSec: Math.round(jobsPerSec),
+      ceilingJobsPerSec: Math.round(ceilingJobsPerSec),
+      ratio: +(jobsPerSec / ceilingJobsPerSec).toFixed(3),
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      targets: { atLeastHalfOfCeiling: jobsPerSec >= 0.5 * ceilingJobsPerSec, p99Under100Ms: result.latency.p99 < 100 },
+    };
+    printTable('api: POST /v1/jobs', [
+      { run: `autocannon, ${CONNECTIONS} connections`, 'jobs/s': figures.jobsPerSec, 'p50 ms': figures.p50Ms, 'p99 ms': figures.p99Ms, 'non-2xx': figures.non2xx },
+      { run: 'BullMQ add, one process (ceiling)', 'jobs/s': figures.ceilingJobsPerSec, 'p50 ms': '-', 'p99 ms': '-', 'non-2xx': 0 },
+    ]);
+    await writeSection('api', figures);
+    return figures;
+  } finally {
+    await stack.stop();
+  }
+}
