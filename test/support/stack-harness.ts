@@ -71,6 +71,8 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
       KILN_STORAGE_DIR: storageDir,
       KILN_PROGRESS_INTERVAL_MS: '250',
       KILN_LOG_LEVEL: 'debug',
+      // Tests poll the API hard; the rate limit has its own tests.
+      KILN_RATE_LIMIT_PER_MIN: '0',
       ...opts.env,
     };
     const apps: Record<string, AppHandle> = {};

@@ -1,70 +1,27 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { bullPrefix, ENCODE_QUEUE, JobRepository, type EncodeJobData, type Job } from '@kiln/jobs';
-import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
-import { LocalStorage } from '@kiln/storage';
+import type { Job } from '@kiln/jobs';
 import { startRedis, type RedisHandle } from '@kiln/testing';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from './app.js';
-import { InputPolicy } from './services/input-policy.js';
-import { JobService } from './services/job.service.js';
-
-const KEY_A = 'key-acme-0123456789abcdef';
-const KEY_B = 'key-globex-0123456789abcdef';
+import { bearer, KEY_B, startApiHarness, type ApiHarness } from './testing/api-harness.js';
 
 describe('api app', () => {
   let server: RedisHandle;
-  let redis: Redis;
-  let queue: Queue<EncodeJobData>;
-  let app: ReturnType<typeof createApp>;
+  let h: ApiHarness;
+  let app: ApiHarness['app'];
   let inputRoot: string;
-  const cancels: string[] = [];
 
   beforeAll(async () => {
     server = await startRedis();
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-    const prefix = `test-${randomUUID()}`;
-    inputRoot = await mkdtemp(path.join(tmpdir(), 'kiln-api-in-'));
-    queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
-    const registry = new Registry();
-    const metrics = new RealtimeMetrics(registry);
-    const settings = { appId: '1', key: 'pk', secret: 'ps', cluster: 'mt1', host: '127.0.0.1', port: 9, useTLS: false };
-    const transport = new PusherTransport(settings, metrics);
-    // Nobody watches in these tests: the gate is closed, so no Pusher call is attempted.
-    const publisher = new GatedPublisher({ isOccupied: async () => false }, transport, metrics, pino({ level: 'silent' }));
-    const repo = new JobRepository(redis, prefix);
-    const jobs = new JobService(repo, queue, new JobAnnouncer(publisher), new InputPolicy([inputRoot]), pino({ level: 'silent' }), async (id) => cancels.push(id));
-    app = createApp({
-      logger: pino({ level: 'silent' }),
-      registry,
-      apiKeys: new Map([
-        [KEY_A, 'acme'],
-        [KEY_B, 'globex'],
-      ]),
-      jobs,
-      repo,
-      storage: new LocalStorage(await mkdtemp(path.join(tmpdir(), 'kiln-api-st-'))),
-      pusher: transport.client,
-      publicPusher: { key: 'pk', cluster: 'mt1', wsHost: 'ws.example', wsPort: 6001, forceTLS: false },
-      corsOrigins: ['http://dash.example'],
-      ready: async () => ({ redis: true }),
-    });
+    h = await startApiHarness(server.url);
+    app = h.app;
+    inputRoot = h.inputRoot;
   });
   afterAll(async () => {
-    await queue?.close();
-    await redis?.quit();
+    await h?.close();
     await server?.stop();
-    await rm(inputRoot, { recursive: true, force: true });
   });
 
-  const auth = (key = KEY_A) => ({ Authorization: `Bearer ${key}` });
+  const auth = bearer;
   const input = () => `file://${inputRoot}/a.mp4`;
 
   it('GET /v1/me gives the customer, its channel and the pusher-js settings', async () => {
@@ -86,7 +43,7 @@ describe('api app', () => {
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/v1/jobs/${res.body.id}`);
     expect(res.body).toMatchObject({ status: 'queued', seq: 1, customerId: 'acme', metadata: { title: 'x' } });
-    const queued = await queue.getJob(res.body.id);
+    const queued = await h.queue.getJob(res.body.id);
     expect(queued?.data).toEqual({ jobId: res.body.id, customerId: 'acme' });
   });
 
@@ -132,13 +89,13 @@ describe('api app', () => {
     const cancelled = await request(app).post(`/v1/jobs/${created.id}/cancel`).set(auth());
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', seq: 2 });
-    expect(cancels).toContain(created.id);
-    expect(await queue.getJob(created.id)).toBeUndefined();
+    expect(h.cancels).toContain(created.id);
+    expect(await h.queue.getJob(created.id)).toBeUndefined();
     expect((await request(app).post(`/v1/jobs/${created.id}/cancel`).set(auth())).status).toBe(409);
     const retried = await request(app).post(`/v1/jobs/${created.id}/retry`).set(auth());
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ status: 'queued', seq: 3, attempts: 0 });
-    expect(await queue.getJob(created.id)).toBeDefined();
+    expect(await h.queue.getJob(created.id)).toBeDefined();
     expect((await request(app).post(`/v1/jobs/${created.id}/retry`).set(auth())).status).toBe(409);
   });
 
@@ -180,5 +137,67 @@ describe('api app', () => {
     const missing = await request(app).get('/nope');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('not_found');
+  });
+
+  it('sends helmet security headers on every response, errors included', async () => {
+    const responses: [string, request.Response][] = [
+      ['GET /healthz', await request(app).get('/healthz')],
+      ['GET /v1/me', await request(app).get('/v1/me').set(auth())],
+      ['GET /v1/me', await request(app).get('/v1/me')],
+      ['GET /nope', await request(app).get('/nope')],
+      ['POST /v1/jobs', await request(app).post('/v1/jobs').set(auth()).send({})],
+      ['GET /openapi.json', await request(app).get('/openapi.json')],
+    ];
+    for (const [label, res] of responses) {
+      expect(res.headers['x-content-type-options'], label).toBe('nosniff');
+      expect(res.headers['content-security-policy'], label).toContain("default-src 'none'");
+      expect(res.headers['strict-transport-security'], label).toMatch(/max-age=/);
+      expect(res.headers['x-frame-options'], label).toBeDefined();
+      expect(res.headers['x-powered-by'], label).toBeUndefined();
+      expect(res.headers['x-request-id'], label).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('keeps the JSON error shape on every 4xx', async () => {
+    const cases: [string, request.Response][] = [
+      ['GET /v1/jobs', await request(app).get('/v1/jobs')],
+      ['GET /v1/jobs/x', await request(app).get('/v1/jobs/x').set(auth())],
+      ['GET /v1/jobs?limit=0', await request(app).get('/v1/jobs?limit=0').set(auth())],
+      ['GET /v1/jobs/%E0%A4%A', await request(app).get('/v1/jobs/%E0%A4%A').set(auth())],
+      ['POST /v1/jobs', await request(app).post('/v1/jobs').set(auth()).set('content-type', 'application/json').send('{')],
+      ['POST /v1/jobs', await request(app).post('/v1/jobs').set(auth()).set('Idempotency-Key', 'k'.repeat(256)).send({ input: input(), outputs: [{ preset: 'mp4-360p' }] })],
+      ['POST /v1/uploads', await request(app).post('/v1/uploads').set(auth())],
+      ['POST /v1/realtime/auth', await request(app).post('/v1/realtime/auth').set(auth()).send({})],
+      ['GET /admin/queues', await request(app).get('/admin/queues')],
+      ['DELETE /v1/presets', await request(app).delete('/v1/presets').set(auth())],
+    ];
+    for (const [label, res] of cases) {
+      expect(res.status, label).toBeGreaterThanOrEqual(400);
+      expect(res.status, label).toBeLessThan(500);
+      expect(res.headers['content-type'], label).toMatch(/^application\/json/);
+      expect(res.body, label).toEqual({ error: { code: expect.any(String), message: expect.any(String), ...(res.body.error.fields ? { fields: expect.any(Array) } : {}) } });
+    }
+  });
+
+  it('accepts http(s) inputs without credentials and refuses those with', async () => {
+    const ok = await request(app).post('/v1/jobs').set(auth()).send({ input: 'https://media.example.com/in.mp4', outputs: [{ preset: 'mp4-360p' }] });
+    expect(ok.status).toBe(202);
+    expect(ok.body.input).toBe('https://media.example.com/in.mp4');
+    const creds = await request(app).post('/v1/jobs').set(auth()).send({ input: 'https://me:pw@media.example.com/in.mp4', outputs: [{ preset: 'mp4-360p' }] });
+    expect(creds.status).toBe(400);
+    expect(creds.body.error.fields).toEqual([{ path: 'input', message: expect.stringMatching(/credentials/) }]);
+  });
+  it("GET /v1/stats counts the customer's own jobs", async () => {
+    const all = (await request(app).get('/v1/jobs?limit=100').set(auth())).body.data as Job[];
+    const res = await request(app).get('/v1/stats').set(auth());
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ meanEncodeSpeed: null, scannedJobs: all.length, truncated: false });
+    expect(res.body.counts.queued).toBe(all.filter((j) => j.status === 'queued').length);
+    expect(res.body.counts.cancelled).toBe(all.filter((j) => j.status === 'cancelled').length);
+    expect(res.body.jobsPerHour).toHaveLength(24);
+    expect(res.body.jobsPerHour.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(all.length);
+    const other = await request(app).get('/v1/stats').set(auth(KEY_B));
+    expect(other.body.scannedJobs).toBe(0);
+    expect(Object.values(other.body.counts).every((n) => n === 0)).toBe(true);
   });
 });

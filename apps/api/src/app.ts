@@ -2,18 +2,29 @@ import type { JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { LocalStorage } from '@kiln/storage';
 import cors from 'cors';
+import type { Store } from 'express-rate-limit';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type Pusher from 'pusher';
 import { bearerAuth } from './middleware/auth.middleware.js';
 import { errorHandler, notFoundHandler } from './middleware/error.middleware.js';
+import { rateLimitPerKey } from './middleware/rate-limit.middleware.js';
+import { requestLogger } from './middleware/request-log.middleware.js';
+import { securityHeaders } from './middleware/security-headers.middleware.js';
+import { buildOpenApiDocument } from './openapi/openapi.document.js';
+import { adminRouter, type AdminSettings } from './routes/admin.route.js';
 import { healthRouter } from './routes/health.route.js';
 import { jobsRouter } from './routes/jobs.route.js';
 import { meRouter, type PublicPusherSettings } from './routes/me.route.js';
+import { openApiRouter } from './routes/openapi.route.js';
 import { outputsRouter } from './routes/outputs.route.js';
 import { presetsRouter } from './routes/presets.route.js';
 import { realtimeRouter } from './routes/realtime.route.js';
+import { statsRouter } from './routes/stats.route.js';
+import { uploadsRouter } from './routes/uploads.route.js';
 import type { JobService } from './services/job.service.js';
+import type { StatsService } from './services/stats.service.js';
+import type { UploadStorage } from './services/upload-storage.adapter.js';
 
 export interface ApiDeps {
   logger: Logger;
@@ -22,9 +33,17 @@ export interface ApiDeps {
   jobs: JobService;
   repo: JobRepository;
   storage: LocalStorage;
+  uploads: UploadStorage;
+  /** Largest `POST /v1/uploads` body (KILN_MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
+  stats: StatsService;
   pusher: Pusher;
   publicPusher: PublicPusherSettings;
   corsOrigins: string[];
+  /** Requests per minute per API key on `/v1` (0 = off), counted in `store` (Redis: shared by every API process). */
+  rateLimit: { perMinute: number; store: Store };
+  /** Bull Board at /admin/queues; not mounted at all without it. */
+  admin?: AdminSettings | undefined;
   ready: () => Promise<Record<string, boolean>>;
 }
 
@@ -33,17 +52,32 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(requestLogger(deps.logger));
+  app.use(securityHeaders());
   app.use(healthRouter({ registry: deps.registry, ready: deps.ready }));
+  app.use(openApiRouter(buildOpenApiDocument({ admin: deps.admin !== undefined })));
+  if (deps.admin) app.use(adminRouter(deps.admin));
 
   const v1 = express.Router();
-  v1.use(cors({ origin: deps.corsOrigins, allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'], exposedHeaders: ['Content-Disposition', 'Location', 'Retry-After'], maxAge: 600 }));
+  v1.use(
+    cors({
+      origin: deps.corsOrigins,
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      exposedHeaders: ['Content-Disposition', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'X-Request-Id'],
+      maxAge: 600,
+    }),
+  );
+  v1.use(bearerAuth(deps.apiKeys));
+  v1.use(rateLimitPerKey(deps.rateLimit));
+  // Before the body parsers: an upload's body is streamed to disk as sent, whatever its type.
+  v1.use('/uploads', uploadsRouter({ uploads: deps.uploads, maxBytes: deps.maxUploadBytes }));
   v1.use(express.json({ limit: '64kb' }));
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
-  v1.use(bearerAuth(deps.apiKeys));
   v1.use('/me', meRouter(deps.publicPusher));
   v1.use('/jobs/:id/outputs', outputsRouter({ repo: deps.repo, storage: deps.storage }));
   v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo }));
   v1.use('/presets', presetsRouter());
+  v1.use('/stats', statsRouter(deps.stats));
   v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' })));
   app.use('/v1', v1);
 

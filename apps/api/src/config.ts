@@ -1,17 +1,33 @@
 import { apiKeys, commonFields, csv, port, pusherFields } from '@kiln/config';
 import { z } from 'zod';
 
+/** 2 GiB: a long 1080p source fits; anything larger should come as an http(s):// or file:// input. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
+
 /** Everything the API reads from the environment (see README, "Configuration"). */
-export const apiConfigSchema = z.object({
-  ...commonFields,
-  ...pusherFields,
-  KILN_API_KEYS: apiKeys,
-  KILN_API_PORT: port(3000),
-  KILN_INPUT_ROOTS: csv.default([]),
-  KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
-  KILN_DASHBOARD_ORIGINS: csv.default(['http://127.0.0.1:3002', 'http://localhost:3002']),
-  /** What browsers connect to when it differs from what the API publishes to (containers, proxies). */
-  KILN_PUSHER_WS_HOST: z.string().optional(),
-  KILN_PUSHER_WS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-});
+export const apiConfigSchema = z
+  .object({
+    ...commonFields,
+    ...pusherFields,
+    KILN_API_KEYS: apiKeys,
+    KILN_API_PORT: port(3000),
+    KILN_INPUT_ROOTS: csv.default([]),
+    KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
+    KILN_DASHBOARD_ORIGINS: csv.default(['http://127.0.0.1:3002', 'http://localhost:3002']),
+    /** What browsers connect to when it differs from what the API publishes to (containers, proxies). */
+    KILN_PUSHER_WS_HOST: z.string().optional(),
+    KILN_PUSHER_WS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Requests per minute per API key on `/v1`, shared by every API process through Redis; 0 turns the limit off. */
+    KILN_RATE_LIMIT_PER_MIN: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').max(1_000_000, 'must be at most 1000000').default(600),
+    KILN_MAX_UPLOAD_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number').min(1, 'must be at least 1').max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_UPLOAD_BYTES),
+    /** Bull Board at /admin/queues is mounted only when both are set. */
+    KILN_ADMIN_USER: z.string().max(128, 'must be at most 128 characters').regex(/^[^:]+$/, 'must not contain ":"').optional(),
+    KILN_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters').optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.KILN_ADMIN_USER === undefined) !== (c.KILN_ADMIN_PASSWORD === undefined)) {
+      const missing = c.KILN_ADMIN_USER === undefined ? 'KILN_ADMIN_USER' : 'KILN_ADMIN_PASSWORD';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set both KILN_ADMIN_USER and KILN_ADMIN_PASSWORD to enable /admin/queues, or neither' });
+    }
+  });
 export type ApiConfig = z.output<typeof apiConfigSchema>;

@@ -53,3 +53,23 @@ export class ServiceUnavailableError extends KilnError {
     super(503, 'unavailable', message);
   }
 }
+
+/** 409 for an `Idempotency-Key` reused with another body, or whose first request is still running. */
+export class IdempotencyConflictError extends KilnError {
+  constructor(code: 'idempotency_key_reused' | 'idempotency_key_in_use', message: string) {
+    super(409, code, message, [{ path: 'Idempotency-Key', message }]);
+  }
+}
+
+export class PayloadTooLargeError extends KilnError {
+  constructor(message: string) {
+    super(413, 'body_too_large', message);
+  }
+}
+
+/** 429: the API key used up its requests for the current window (`Retry-After` says when to come back). */
+export class TooManyRequestsError extends KilnError {
+  constructor(message: string) {
+    super(429, 'rate_limited', message);
+  }
+}

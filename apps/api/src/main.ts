@@ -7,9 +7,14 @@ import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { apiConfigSchema } from './config.js';
+import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
 import { publicPusherSettings } from './public-pusher.js';
+import { IdempotencyRepository } from './services/idempotency.repository.js';
 import { InputPolicy } from './services/input-policy.js';
 import { JobService } from './services/job.service.js';
+import { JobStatsRepository } from './services/job-stats.repository.js';
+import { StatsService } from './services/stats.service.js';
+import { UploadStorage } from './services/upload-storage.adapter.js';
 
 const config = loadConfigOrExit('api', () => loadConfig(apiConfigSchema, process.env));
 const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
@@ -26,8 +31,15 @@ const transport = new PusherTransport(settings, metrics);
 const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
 await mirror.start();
 const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
-const jobs = new JobService(repo, queue, new JobAnnouncer(publisher), new InputPolicy(config.KILN_INPUT_ROOTS), logger.child({ component: 'jobs' }), (id) =>
-  redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id),
+const uploads = new UploadStorage(config.KILN_STORAGE_DIR);
+const jobs = new JobService(
+  repo,
+  queue,
+  new JobAnnouncer(publisher),
+  new InputPolicy(config.KILN_INPUT_ROOTS, uploads),
+  logger.child({ component: 'jobs' }),
+  (id) => redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id),
+  new IdempotencyRepository(redis, config.KILN_REDIS_PREFIX),
 );
 
 const app = createApp({
@@ -37,14 +49,22 @@ const app = createApp({
   jobs,
   repo,
   storage: new LocalStorage(config.KILN_STORAGE_DIR),
+  uploads,
+  maxUploadBytes: config.KILN_MAX_UPLOAD_BYTES,
+  stats: new StatsService(new JobStatsRepository(redis, config.KILN_REDIS_PREFIX)),
   pusher: transport.client,
   publicPusher: publicPusherSettings(config),
   corsOrigins: config.KILN_DASHBOARD_ORIGINS,
+  rateLimit: { perMinute: config.KILN_RATE_LIMIT_PER_MIN, store: redisRateLimitStore(redis, config.KILN_REDIS_PREFIX) },
+  admin: config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] } : undefined,
   ready: async () => ({ redis: await redis.ping().then(() => true, () => false) }),
 });
 
 const server = app.listen(config.KILN_API_PORT, () => {
-  logger.info({ port: config.KILN_API_PORT, customers: new Set(config.KILN_API_KEYS.values()).size }, 'api listening');
+  logger.info(
+    { port: config.KILN_API_PORT, customers: new Set(config.KILN_API_KEYS.values()).size, rateLimitPerMin: config.KILN_RATE_LIMIT_PER_MIN, admin: config.KILN_ADMIN_USER !== undefined },
+    'api listening',
+  );
 });
 server.on('error', (err) => {
   logger.fatal({ err }, 'api could not listen');

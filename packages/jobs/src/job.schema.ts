@@ -27,7 +27,7 @@ export const createJobSchema = z
       .string({ error: 'input is required: an http(s):// URL or a file:// path' })
       .min(1)
       .max(2048)
-      .refine((s) => /^(file|https?):\/\//i.test(s), 'input must be an http(s):// URL or a file:// path'),
+      .refine((s) => /^(file|https?|upload):\/\//i.test(s), 'input must be an http(s):// URL, an upload://<id> or a file:// path'),
     outputs: z.array(outputRequestSchema, { error: 'outputs is required: a list of {preset}' }).min(1, 'at least one output').max(10),
     metadata: z
       .record(z.string().max(64), z.string().max(512))

@@ -1,6 +1,12 @@
-export { ManagedChild } from './managed-child.js';
-export { canConnect, getFreePort, isPortFree, waitForHttp } from './ports.js';
-export { hasRedisServer, RedisServerMissingError, spawnRedisServer, type RedisServerHandle } from './redis-server.js';
-export { appEntry, findRepoRoot } from './repo-root.js';
-export { generatePusherCredentials, PortTakenError, spawnSoketi, type PusherCredentials, type SoketiHandle } from './soketi.js';
-export { StackStartError, startStack, type RunningStack } from './stack.js';
+export { formatBanner, READY_LINE } from './banner.js';
+export { PortTakenError, ProcessStartError, RedisServerMissingError, StackStartError } from './errors.js';
+export { ManagedChild, type ChildExit, type ManagedChildOptions } from './managed-child.js';
+export { assertPortsFree, type PortClaim } from './port-check.js';
+export { canConnect, getFreePort, isPortFree } from './ports.js';
+export { generatePusherCredentials, type PusherCredentials } from './pusher-credentials.js';
+export { answersPing, pingRedis, redisInline, redisProcessId } from './redis-ping.js';
+export { hasRedisServer, spawnRedisServer, type RedisServerHandle, type SpawnRedisServerOptions } from './redis-server.js';
+export { appEntry, findRepoRoot, type AppName } from './repo-root.js';
+export { soketiBin, spawnSoketi, type SoketiHandle, type SpawnSoketiOptions } from './soketi.js';
+export { EMBEDDED_SOKETI_METRICS_PORT, EMBEDDED_SOKETI_PORT, maskRedisUrl, startStack, type RunningStack, type StartStackOptions } from './stack.js';
+export { waitForHttp, waitForTcp, type WaitOptions } from './wait-for.js';

@@ -1,48 +1,73 @@
 #!/usr/bin/env node
-import path from 'node:path';
-import { startStack, StackStartError } from './stack.js';
+// `npm start`: the whole stack on embedded defaults (ARCHITECTURE §2), one clean stop on Ctrl-C
+// or SIGTERM, and a stop with exit 1 when any part dies on its own.
+import { formatBanner } from './banner.js';
+import { StackStartError } from './errors.js';
+import { startStack, type RunningStack } from './stack.js';
 
-/** `npm start`: the whole stack on embedded defaults, one clean stop on Ctrl-C or SIGTERM. */
 const out = (line: string) => process.stdout.write(`${line}\n`);
-out('kiln: starting the stack…');
-let stack;
+const say = (line: string) => out(`kiln: ${line}`);
+
+const starting = new AbortController();
+let running: RunningStack | undefined;
+let exiting: Promise<void> | undefined;
+let signals = 0;
+
+/** The one shutdown path: idempotent, stops every part in order, then exits with `code`. */
+function shutdown(reason: string, code: number): Promise<void> {
+  exiting ??= (async () => {
+    say(`${reason}; stopping every part…`);
+    const hard = setTimeout(() => {
+      say('parts did not stop within 60 s; killing them');
+      running?.kill();
+      process.exit(1);
+    }, 60_000);
+    hard.unref();
+    await running?.stop();
+    say('stopped.');
+    process.exit(code);
+  })();
+  return exiting;
+}
+
+const onSignal = (signal: NodeJS.Signals) => {
+  signals += 1;
+  if (!running) {
+    // Still starting: abort, and let the failed start below stop what was started.
+    starting.abort();
+    return;
+  }
+  if (signals >= 3) {
+    say(`${signal} again: killing every part now`);
+    running.kill();
+    process.exit(1);
+  }
+  if (signals === 2) say('still stopping (workers hand their jobs back); press Ctrl-C once more to kill everything');
+  void shutdown(signal, 0);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+say('starting the stack…');
 try {
-  stack = await startStack(process.env, { log: (l) => out(`kiln: ${l}`) });
+  running = await startStack(process.env, { log: say, signal: starting.signal });
 } catch (err) {
-  process.stderr.write(`kiln: cannot start: ${err instanceof StackStartError ? err.message : (err as Error).stack}\n`);
+  if (starting.signal.aborted) {
+    say('start interrupted; stopped.');
+    process.exit(0);
+  }
+  process.stderr.write(`kiln: cannot start: ${err instanceof StackStartError ? err.message : ((err as Error).stack ?? String(err))}\n`);
   process.exit(1);
 }
-const running = stack;
-const example = path.join(running.inputRoot, 'my-video.mp4');
-const key = running.apiKey ?? '<one of the keys in KILN_API_KEYS>';
-out('');
-out('  ┌─ Kiln');
-out(`  │ API        ${running.apiUrl}`);
-out(`  │ Dashboard  ${running.dashboardUrl}`);
-out(`  │ Webhooks   ${running.webhooksUrl}/pusher/webhooks`);
-out(`  │ Pusher     ${running.pusher}`);
-out(`  │ Redis      ${running.redisUrl}`);
-out(`  │ Inputs     ${running.inputRoot}  (file:// inputs must be under here)`);
-out('  └─');
-if (running.apiKey) out(`Demo API key: ${running.apiKey}`);
-out('');
-out('Create a job (put a video at the path first):');
-out(`  curl -s -X POST ${running.apiUrl}/v1/jobs -H 'Authorization: Bearer ${key}' -H 'content-type: application/json' \\`);
-out(`    -d '{"input": "file://${example}", "outputs": [{"preset": "mp4-720p"}]}'`);
-out('');
-out('Kiln is up. Press Ctrl-C to stop.');
+const stack = running;
+for (const line of formatBanner(stack)) out(line);
 
-let exiting = false;
-const shutdown = async (reason: string, code: number) => {
-  if (exiting) return;
-  exiting = true;
-  out(`kiln: ${reason}; stopping every part…`);
-  const hard = setTimeout(() => process.exit(1), 60_000);
-  hard.unref();
-  await running.stop();
-  out('kiln: stopped.');
-  process.exit(code);
-};
-process.on('SIGINT', () => void shutdown('SIGINT', 0));
-process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-void running.died.then((why) => shutdown(`${why}`, 1));
+void stack.died.then((why) => {
+  // A Ctrl-C reaches the children too (same process group); give our own signal handler the
+  // chance to claim the shutdown so an ordinary stop is not reported as a crash.
+  setTimeout(() => {
+    if (exiting) return;
+    say(why);
+    void shutdown('a part died', 1);
+  }, 250);
+});

@@ -29,6 +29,8 @@ export interface SpawnRedisServerOptions {
   tee?: NodeJS.WritableStream;
   /** The binary to run; default `redis-server` from PATH. */
   command?: string;
+  /** Run it in its own process group, so a terminal's Ctrl-C reaches only the supervisor, which stops things in order. */
+  detached?: boolean;
   /** How long to wait for PONG (default 15 s; loading a big AOF can take a while). */
   startTimeoutMs?: number;
 }
@@ -80,7 +82,7 @@ async function startOnce(command: string, host: string, port: number, opts: Spaw
     // BullMQ needs noeviction: an evicted job key is a silently lost job.
     '--maxmemory-policy', 'noeviction',
   ];
-  const child = new ManagedChild('redis', command, args, { cwd: opts.dir, ...(opts.tee ? { tee: opts.tee } : {}) });
+  const child = new ManagedChild('redis', command, args, { cwd: opts.dir, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}) });
   const timeoutMs = opts.startTimeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

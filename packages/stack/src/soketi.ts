@@ -33,6 +33,8 @@ export interface SpawnSoketiOptions extends Partial<PusherCredentials> {
   extraEnv?: Record<string, string>;
   /** Tee its output here with a `[soketi] ` prefix. */
   tee?: NodeJS.WritableStream;
+  /** Run it in its own process group, so a terminal's Ctrl-C reaches only the supervisor, which stops things in order. */
+  detached?: boolean;
   /** How long to wait for `GET /ready` (default 20 s). */
   startTimeoutMs?: number;
 }
@@ -75,10 +77,12 @@ export async function spawnSoketi(opts: SpawnSoketiOptions = {}): Promise<Soketi
     SOKETI_METRICS_SERVER_PORT: String(metricsPort),
     SOKETI_SHUTDOWN_GRACE_PERIOD: '0',
     SOKETI_EVENT_MAX_SIZE_IN_KB: '10',
+    // soketi bundles aws-sdk v2, which prints an end-of-support notice at every start.
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     ...(opts.webhookUrl ? { SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: opts.webhookUrl, event_types: ['channel_occupied', 'channel_vacated'] }]) } : {}),
     ...opts.extraEnv,
   };
-  const child = new ManagedChild('soketi', process.execPath, [soketiBin(), 'start'], { cwd, env, ...(opts.tee ? { tee: opts.tee } : {}) });
+  const child = new ManagedChild('soketi', process.execPath, [soketiBin(), 'start'], { cwd, env, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}) });
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {

@@ -1,27 +1,63 @@
-import { appEntry, findRepoRoot, ManagedChild, waitForHttp } from '@kiln/stack';
+import { appEntry, findRepoRoot, getFreePort, type AppName } from '@kiln/stack';
+import { startProcess, type ProcessHandle } from './start-process.js';
 
-export type AppName = 'api' | 'webhooks' | 'worker' | 'dashboard';
+export type { AppName };
 
-export interface AppHandle {
-  child: ManagedChild;
-  logs(): string;
-  stop(opts?: { signal?: NodeJS.Signals; graceMs?: number }): Promise<void>;
+/** A running app process started by {@link startApp}. */
+export interface AppHandle extends ProcessHandle {
+  /** The port its `/healthz` is served on (the worker's: its metrics port). */
+  port: number;
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
 }
 
+/** Options of {@link startApp}. */
+export interface StartAppOptions {
+  /** The app's environment; only PATH and HOME are added from ours. */
+  env: Record<string, string>;
+  /**
+   * Where its /healthz is served. Default: the app's own port variable in `env`
+   * (KILN_API_PORT, KILN_WEBHOOKS_PORT, KILN_DASHBOARD_PORT, KILN_WORKER_METRICS_PORT); when that
+   * is unset or 0, a free port is picked and set in the app's env.
+   */
+  port?: number;
+  /** A full health URL, overriding `port`'s `/healthz`. */
+  healthUrl?: string;
+  /** Path of the health check on `port` (default `/healthz`). */
+  healthPath?: string;
+  timeoutMs?: number;
+}
+
+const PORT_VARIABLE: Record<AppName, string> = {
+  api: 'KILN_API_PORT',
+  webhooks: 'KILN_WEBHOOKS_PORT',
+  worker: 'KILN_WORKER_METRICS_PORT',
+  dashboard: 'KILN_DASHBOARD_PORT',
+};
+
 /**
- * Starts a built app as a real process (`node apps/<app>/dist/main.js`) with only the given
- * environment (plus PATH and HOME), and waits until its `/healthz` on `port` answers.
+ * Starts a built app as a real process (`node apps/<app>/dist/main.js`, the dashboard's
+ * `dist/server/main.js`) from the repository root with only the given environment plus PATH and
+ * HOME, and waits for its `/healthz`. Set KILN_TEST_APP_LOGS=1 to see its output on stderr.
  */
-export async function startApp(name: AppName, opts: { env: Record<string, string>; port: number; healthPath?: string }): Promise<AppHandle> {
+export async function startApp(name: AppName, opts: StartAppOptions): Promise<AppHandle> {
   const root = findRepoRoot();
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env };
-  const tee = process.env.KILN_TEST_APP_LOGS ? process.stderr : undefined;
-  const child = new ManagedChild(name, process.execPath, [appEntry(root, name)], { cwd: root, env, keepLines: 2000, ...(tee ? { tee } : {}) });
-  try {
-    await waitForHttp(`http://127.0.0.1:${opts.port}${opts.healthPath ?? '/healthz'}`, { timeoutMs: 30_000, isAlive: () => child.alive });
-  } catch (err) {
-    await child.stop({ graceMs: 1000 });
-    throw new Error(`${name} did not become healthy: ${(err as Error).message}\n${child.output().split('\n').slice(-30).join('\n')}`);
+  const variable = PORT_VARIABLE[name];
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env };
+  let port = opts.port ?? Number(env[variable] ?? 0);
+  if (!Number.isInteger(port) || port <= 0) {
+    port = await getFreePort();
+    env[variable] = String(port);
+  } else if (opts.port !== undefined && env[variable] === undefined) {
+    env[variable] = String(port);
   }
-  return { child, logs: () => child.output(), stop: (o) => child.stop({ graceMs: 10_000, ...o }) };
+  const tee = process.env.KILN_TEST_APP_LOGS ? process.stderr : undefined;
+  const handle = await startProcess(name, process.execPath, [appEntry(root, name)], {
+    env,
+    cwd: root,
+    healthUrl: opts.healthUrl ?? `http://127.0.0.1:${port}${opts.healthPath ?? '/healthz'}`,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(tee ? { tee } : {}),
+  });
+  return { ...handle, port, url: `http://127.0.0.1:${port}` };
 }

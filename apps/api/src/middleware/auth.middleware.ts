@@ -6,6 +6,8 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Set by the auth middleware on every `/v1` route. */
     customerId?: string;
+    /** A stable, non-secret id of the API key used (a prefix of its SHA-256), for per-key limits. */
+    apiKeyId?: string;
   }
 }
 
@@ -20,12 +22,14 @@ export function bearerAuth(keys: ReadonlyMap<string, string>): RequestHandler {
   return (req, _res, next) => {
     const header = req.get('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const customerId = m ? byDigest.get(digest(m[1]!)) : undefined;
-    if (!customerId) {
+    const keyDigest = m ? digest(m[1]!) : undefined;
+    const customerId = keyDigest ? byDigest.get(keyDigest) : undefined;
+    if (!keyDigest || !customerId) {
       next(new UnauthorizedError(m ? 'unknown API key' : undefined));
       return;
     }
     req.customerId = customerId;
+    req.apiKeyId = keyDigest.slice(0, 32);
     next();
   };
 }

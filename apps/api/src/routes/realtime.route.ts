@@ -7,7 +7,8 @@ import { ForbiddenError } from '../errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 
-const authBody = z.object({
+/** Body of `POST /v1/realtime/auth`, as pusher-js sends it (also the OpenAPI schema). */
+export const realtimeAuthBodySchema = z.object({
   socket_id: z.string({ error: 'socket_id is required' }).regex(/^\d+\.\d+$/, 'not a Pusher socket id'),
   channel_name: z.string({ error: 'channel_name is required' }).min(1).max(164),
 });
@@ -19,7 +20,7 @@ const authBody = z.object({
 export function realtimeRouter(pusher: Pusher, logger: Logger): Router {
   const router = Router();
   router.post('/auth', (req, res) => {
-    const body = authBody.safeParse(req.body ?? {});
+    const body = realtimeAuthBodySchema.safeParse(req.body ?? {});
     if (!body.success) throw validationErrorFrom(body.error);
     const customerId = customerOf(req);
     const own = customerChannel(customerId);

@@ -1,10 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ACTIVE_STATUSES, createJobSchema, EMPTY_PROGRESS, JOB_EVENTS, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { Queue } from 'bullmq';
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import { ConflictError, IdempotencyConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
+import type { IdempotencyRecord, IdempotencyRepository } from './idempotency.repository.js';
 import type { InputPolicy } from './input-policy.js';
+
+/** How long a replay waits for the first request with its key to store the job. */
+const REPLAY_WAIT_MS = 1_000;
+/** A claim older than this whose job never appeared belongs to a request that died. */
+const DEAD_CLAIM_MS = 15_000;
+
+/** A create with an `Idempotency-Key`: the key and the fingerprint of the body it came with. */
+export interface IdempotentRequest {
+  key: string;
+  fingerprint: string;
+}
 
 /** Creating and reading jobs on behalf of one customer. */
 export class JobService {
@@ -16,23 +30,28 @@ export class JobService {
     private readonly logger: Logger,
     /** Publishes a cancel request to every worker (Redis pub/sub). */
     private readonly notifyCancel: (jobId: string) => Promise<unknown>,
+    private readonly idempotency: IdempotencyRepository,
+    private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Validates a `POST /v1/jobs` body; throws a ValidationError naming the fields. */
-  parse(body: unknown): CreateJobRequest {
+  /**
+   * Validates a `POST /v1/jobs` body for a customer (an `upload://` input must be one of its
+   * uploads); throws a ValidationError naming the fields.
+   */
+  async parse(body: unknown, customerId: string): Promise<CreateJobRequest> {
     if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ValidationError([{ path: '(body)', message: 'expected a JSON object {input, outputs}' }]);
     }
     const parsed = createJobSchema.safeParse(body);
     if (!parsed.success) throw validationErrorFrom(parsed.error);
-    const issues = this.inputPolicy.check(parsed.data.input);
+    const issues = await this.inputPolicy.check(parsed.data.input, customerId);
     if (issues.length > 0) throw new ValidationError(issues);
     return parsed.data;
   }
 
   /** Stores the job, queues it, and announces `job.created` (gated, not awaited by the caller). */
-  async create(customerId: string, request: CreateJobRequest): Promise<Job> {
-    const job = await this.repo.create({ customerId, input: request.input, outputs: request.outputs, metadata: request.metadata });
+  async create(customerId: string, request: CreateJobRequest, id?: string): Promise<Job> {
+    const job = await this.repo.create({ customerId, input: request.input, outputs: request.outputs, metadata: request.metadata, ...(id ? { id } : {}) });
     try {
       await this.queue.add('encode', { jobId: job.id, customerId }, { jobId: job.id });
     } catch (err) {
@@ -42,6 +61,46 @@ export class JobService {
     }
     void this.announcer.announce(job, JOB_EVENTS.created);
     return job;
+  }
+
+  /**
+   * {@link create} at most once per customer and `Idempotency-Key`: the first request with a key
+   * creates the job; a later one with the same body gets that job (`replayed`), one with another
+   * body a 409. A create that fails gives the key back, so the client's retry can succeed.
+   */
+  async createOnce(customerId: string, request: CreateJobRequest, idem: IdempotentRequest): Promise<{ job: Job; replayed: boolean }> {
+    const mine: IdempotencyRecord = { fingerprint: idem.fingerprint, jobId: randomUUID(), claimedAt: this.clock() };
+    const holder = await this.idempotency.claim(customerId, idem.key, mine);
+    if (holder) {
+      if (holder.fingerprint !== idem.fingerprint) {
+        throw new IdempotencyConflictError('idempotency_key_reused', 'this Idempotency-Key was already used with a different request body; use a new key for a new job');
+      }
+      const job = await this.waitForJob(customerId, holder.jobId);
+      if (job) return { job, replayed: true };
+      if (this.clock() - holder.claimedAt < DEAD_CLAIM_MS) {
+        throw new IdempotencyConflictError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry in a moment');
+      }
+      if (!(await this.idempotency.takeOver(customerId, idem.key, holder, mine))) {
+        throw new IdempotencyConflictError('idempotency_key_in_use', 'a request with this Idempotency-Key is being processed; retry in a moment');
+      }
+      this.logger.warn({ customerId, jobId: holder.jobId }, 'took over an idempotency key whose request never stored its job');
+    }
+    try {
+      return { job: await this.create(customerId, request, mine.jobId), replayed: false };
+    } catch (err) {
+      await this.idempotency.release(customerId, idem.key, mine).catch((e: unknown) => this.logger.warn({ err: e }, 'could not release an idempotency key'));
+      throw err;
+    }
+  }
+
+  /** The job of an earlier request with the same key; it may still be storing it. */
+  private async waitForJob(customerId: string, jobId: string): Promise<Job | null> {
+    const deadline = performance.now() + REPLAY_WAIT_MS;
+    for (;;) {
+      const job = await this.repo.getForCustomer(customerId, jobId);
+      if (job || performance.now() >= deadline) return job;
+      await sleep(25);
+    }
   }
 
   /**

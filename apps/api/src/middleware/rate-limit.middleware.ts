@@ -1,0 +1,40 @@
+import type { RequestHandler } from 'express';
+import { rateLimit, type Store } from 'express-rate-limit';
+import type { Redis } from 'ioredis';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import { TooManyRequestsError } from '../errors.js';
+
+const WINDOW_MS = 60_000;
+
+/**
+ * The counters of {@link rateLimitPerKey} in Redis under `<prefix>:ratelimit:`, so every API
+ * process draws from the same budget. One store per limiter (express-rate-limit insists).
+ */
+export function redisRateLimitStore(redis: Redis, prefix: string): Store {
+  return new RedisStore({
+    sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+    prefix: `${prefix}:ratelimit:`,
+  });
+}
+
+/**
+ * At most `perMinute` requests per API key per minute (fixed window); 0 turns the limit off. Runs
+ * after authentication, so it counts by key (a customer with two keys has two budgets). Over the
+ * limit: 429 with `Retry-After` and the usual JSON error.
+ */
+export function rateLimitPerKey(opts: { perMinute: number; store: Store }): RequestHandler {
+  if (opts.perMinute === 0) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: WINDOW_MS,
+    limit: opts.perMinute,
+    store: opts.store,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    // Unauthenticated requests never get here (auth runs first); the fallback is never a shared bucket.
+    keyGenerator: (req) => req.apiKeyId ?? `customer:${req.customerId ?? 'unknown'}`,
+    handler: (_req, res, next) => {
+      const retryAfter = res.getHeader('Retry-After');
+      next(new TooManyRequestsError(`rate limit of ${opts.perMinute} requests per minute per API key reached; retry in ${String(retryAfter ?? 60)} s`));
+    },
+  });
+}

@@ -1,0 +1,51 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@kiln/logger';
+import { startRedis, type RedisHandle } from '@kiln/testing';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, KEY_A, startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+
+describe('request logs', () => {
+  let server: RedisHandle;
+  let h: ApiHarness;
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+
+  beforeAll(async () => {
+    server = await startRedis();
+    h = await startApiHarness(server.url);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await server?.stop();
+  });
+
+  it('logs each request with customerId once authenticated and never an API key or admin password', async () => {
+    const app = h.sibling({ logger: createLogger({ name: 'api', level: 'info' }, sink), admin: { user: 'ops', password: 'admin-pass-s3cret', queues: [h.queue] } });
+    await request(app).get('/v1/me?x=1').set(bearer(KEY_A)).expect(200);
+    await request(app).get('/v1/jobs').set('Authorization', 'Bearer guessed-key-0123456789').expect(401);
+    await request(app).get('/admin/queues').auth('ops', 'admin-pass-s3cret').expect(200);
+    await request(app).get('/healthz').expect(200);
+    await new Promise((r) => setImmediate(r));
+
+    const all = lines.join('\n');
+    expect(all).not.toContain(KEY_A);
+    expect(all).not.toContain('guessed-key-0123456789');
+    expect(all).not.toContain(Buffer.from('ops:admin-pass-s3cret').toString('base64'));
+    expect(all).not.toContain('admin-pass-s3cret');
+
+    const entries = lines.map((l) => JSON.parse(l) as { msg: string; customerId?: string; req?: { url: string; headers: Record<string, string> }; res?: { statusCode: number } });
+    const me = entries.find((e) => e.req?.url === '/v1/me?x=1');
+    expect(me).toMatchObject({ customerId: 'acme', res: { statusCode: 200 }, req: { headers: { authorization: '[redacted]' } } });
+    const denied = entries.find((e) => e.req?.url === '/v1/jobs');
+    expect(denied).toMatchObject({ res: { statusCode: 401 }, req: { headers: { authorization: '[redacted]' } } });
+    expect(denied?.customerId).toBeUndefined();
+    expect(entries.find((e) => e.req?.url === '/admin/queues')?.req?.headers.authorization).toBe('[redacted]');
+    expect(entries.some((e) => e.req?.url === '/healthz')).toBe(false);
+  });
+});

@@ -1,0 +1,262 @@
+import { createJobSchema, JOB_STATUSES, PRESET_IDS } from '@kiln/jobs';
+import { z } from 'zod';
+import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH } from '../routes/jobs.route.js';
+import { realtimeAuthBodySchema } from '../routes/realtime.route.js';
+import { STATS_SCAN_LIMIT } from '../services/stats.service.js';
+
+/** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as is). */
+export type JsonSchema = Record<string, unknown>;
+
+interface Operation {
+  summary: string;
+  description?: string;
+  tags: string[];
+  security?: Record<string, string[]>[];
+  parameters?: Record<string, unknown>[];
+  requestBody?: Record<string, unknown>;
+  responses: Record<string, unknown>;
+}
+
+/** The parts of an OpenAPI 3.1 document Kiln fills in. */
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  servers: { url: string }[];
+  tags: { name: string; description: string }[];
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, JsonSchema>; responses: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+}
+
+/** A zod schema as it is accepted on the wire (defaults optional, coercions as their input). */
+function fromZod(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: JsonSchema, description: string, headers?: Record<string, unknown>) => ({ description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } });
+const errorRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null'], ...extra });
+
+const ISO = { type: 'string', format: 'date-time' };
+
+/** Hand-described response shapes (the API builds them in code, not from zod). */
+const responseSchemas: Record<string, JsonSchema> = {
+  Error: {
+    type: 'object',
+    description: 'Every 4xx and 5xx answer.',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', examples: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'rate_limited'] },
+          message: { type: 'string' },
+          fields: { type: 'array', description: 'What was wrong, per field (`outputs.0.preset`, `query.status`, `Idempotency-Key`, `(body)`).', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+  JobOutput: {
+    type: 'object',
+    required: ['name', 'preset', 'status', 'contentType', 'sizeBytes', 'durationSeconds', 'width', 'height', 'downloadPath'],
+    properties: {
+      name: { type: 'string' },
+      preset: { type: 'string', enum: [...PRESET_IDS] },
+      status: { type: 'string', enum: ['pending', 'encoding', 'completed', 'failed'] },
+      contentType: { type: 'string' },
+      sizeBytes: nullable('integer'),
+      durationSeconds: nullable('number'),
+      width: nullable('integer'),
+      height: nullable('integer'),
+      downloadPath: nullable('string', { description: 'API path streaming the file once completed: GET it with the same bearer key.' }),
+    },
+  },
+  Job: {
+    type: 'object',
+    required: ['id', 'customerId', 'status', 'input', 'metadata', 'progress', 'outputs', 'error', 'attempts', 'seq', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      customerId: { type: 'string' },
+      status: { type: 'string', enum: [...JOB_STATUSES] },
+      input: { type: 'string' },
+      metadata: { type: 'object', additionalProperties: { type: 'string' } },
+      progress: {
+        type: 'object',
+        required: ['percent', 'fps', 'speed', 'etaSeconds'],
+        properties: { percent: { type: 'number', minimum: 0, maximum: 100 }, fps: nullable('number'), speed: nullable('number', { description: 'multiple of real time' }), etaSeconds: nullable('number') },
+      },
+      outputs: { type: 'array', items: ref('JobOutput') },
+      error: { oneOf: [{ type: 'null' }, { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } }] },
+      attempts: { type: 'integer', minimum: 0 },
+      seq: { type: 'integer', minimum: 1, description: 'Grows with every stored change; keep the version with the highest.' },
+      createdAt: ISO,
+      updatedAt: ISO,
+      startedAt: nullable('string', { format: 'date-time' }),
+      finishedAt: nullable('string', { format: 'date-time' }),
+    },
+  },
+  JobList: { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref('Job') }, nextCursor: nullable('string') } },
+  Me: {
+    type: 'object',
+    required: ['customerId', 'channel', 'pusher'],
+    properties: {
+      customerId: { type: 'string' },
+      channel: { type: 'string', examples: ['private-customer-acme'] },
+      pusher: {
+        type: 'object',
+        required: ['key', 'cluster', 'wsHost', 'wsPort', 'forceTLS'],
+        properties: { key: { type: 'string' }, cluster: { type: 'string' }, wsHost: { type: 'string' }, wsPort: { type: 'integer' }, forceTLS: { type: 'boolean' } },
+      },
+    },
+  },
+  PresetList: {
+    type: 'object',
+    required: ['data'],
+    properties: {
+      data: { type: 'array', items: { type: 'object', required: ['id', 'kind', 'description', 'extension', 'contentType'], properties: { id: { type: 'string' }, kind: { type: 'string' }, description: { type: 'string' }, extension: { type: 'string' }, contentType: { type: 'string' } } } },
+    },
+  },
+  Stats: {
+    type: 'object',
+    required: ['counts', 'jobsPerHour', 'meanEncodeSpeed', 'scannedJobs', 'truncated'],
+    properties: {
+      counts: { type: 'object', required: [...JOB_STATUSES], properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: 'integer', minimum: 0 }])) },
+      jobsPerHour: { type: 'array', minItems: 24, maxItems: 24, description: 'The 24 UTC hours up to the current one, oldest first.', items: { type: 'object', required: ['hour', 'count'], properties: { hour: ISO, count: { type: 'integer', minimum: 0 } } } },
+      meanEncodeSpeed: nullable('number', { description: 'Mean over completed jobs of media seconds per second of encoding (longest output duration / (finishedAt - startedAt)), else the last ffmpeg speed; null without completed jobs.' }),
+      scannedJobs: { type: 'integer', minimum: 0, maximum: STATS_SCAN_LIMIT },
+      truncated: { type: 'boolean', description: `True when the customer has more than ${STATS_SCAN_LIMIT} jobs: counts and the mean then cover the newest ${STATS_SCAN_LIMIT}.` },
+    },
+  },
+  Upload: {
+    type: 'object',
+    required: ['id', 'sizeBytes', 'input'],
+    properties: { id: { type: 'string', format: 'uuid' }, sizeBytes: { type: 'integer', minimum: 1 }, input: { type: 'string', examples: ['upload://0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11'], description: 'Use as a job\'s "input".' } },
+  },
+  RealtimeAuth: { type: 'object', required: ['auth'], properties: { auth: { type: 'string', description: '`<pusher key>:<HMAC-SHA256 hex>`' } } },
+  Health: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
+  Ready: { type: 'object', required: ['status', 'checks'], properties: { status: { enum: ['ready', 'not_ready'] }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } } },
+};
+
+const bearer = [{ bearerAuth: [] }];
+const jobIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const rateLimited = { '401': errorRef('Unauthorized'), '429': errorRef('RateLimited') };
+
+/**
+ * The API's OpenAPI 3.1 document: request bodies and query parameters come from the same zod
+ * schemas the routes validate with, responses are described here. `admin` adds Bull Board's page
+ * when it is mounted.
+ */
+export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument {
+  const listParams = Object.entries((fromZod(listJobsQuerySchema).properties ?? {}) as Record<string, JsonSchema>).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+  const paths: OpenApiDocument['paths'] = {
+    '/healthz': { get: { summary: 'Liveness', tags: ['operations'], responses: { '200': json(ref('Health'), 'the process is up') } } },
+    '/readyz': { get: { summary: 'Readiness: Redis answers', tags: ['operations'], responses: { '200': json(ref('Ready'), 'ready'), '503': json(ref('Ready'), 'a dependency does not answer') } } },
+    '/metrics': { get: { summary: 'Prometheus metrics', tags: ['operations'], responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/openapi.json': { get: { summary: 'This document', tags: ['operations'], responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1') } } },
+    '/docs': { get: { summary: 'This document as an HTML page', tags: ['operations'], responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+    '/v1/me': { get: { summary: 'Who the key belongs to and how to connect to its channel', tags: ['account'], security: bearer, responses: { '200': json(ref('Me'), 'the customer, its private channel and pusher-js settings'), ...rateLimited } } },
+    '/v1/jobs': {
+      post: {
+        summary: 'Create a job',
+        description: `Queues an encode. \`input\` is an http(s):// URL (no credentials), an \`upload://<id>\` from POST /v1/uploads, or a file:// path under KILN_INPUT_ROOTS. With an \`Idempotency-Key\` (1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, kept 24 h per customer), repeating the request with the same body returns the same job with \`Idempotent-Replayed: true\`; another body is a 409.`,
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH } }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('CreateJobRequest') } } },
+        responses: {
+          '202': json(ref('Job'), 'queued (or, with `Idempotent-Replayed: true`, the job an earlier request with the same key created)', {
+            Location: { schema: { type: 'string' }, description: '/v1/jobs/<id>' },
+            'Idempotent-Replayed': { schema: { const: 'true' }, description: 'present when the job was created by an earlier request' },
+          }),
+          '400': errorRef('BadRequest'),
+          '409': errorRef('Conflict'),
+          '413': errorRef('TooLarge'),
+          ...rateLimited,
+          '503': json(ref('Error'), 'the queue is unavailable; retry'),
+        },
+      },
+      get: { summary: "List the customer's jobs, newest first", tags: ['jobs'], security: bearer, parameters: listParams, responses: { '200': json(ref('JobList'), 'a page of jobs'), '400': errorRef('BadRequest'), ...rateLimited } },
+    },
+    '/v1/jobs/{id}': { get: { summary: 'Read a job', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '200': json(ref('Job'), 'the job'), '404': errorRef('NotFound'), ...rateLimited } } },
+    '/v1/jobs/{id}/cancel': {
+      post: { summary: 'Cancel a queued or running job', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '200': json(ref('Job'), 'cancelled'), '404': errorRef('NotFound'), '409': errorRef('Conflict'), ...rateLimited } },
+    },
+    '/v1/jobs/{id}/retry': {
+      post: { summary: 'Run a failed or cancelled job again', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '202': json(ref('Job'), 'queued again'), '404': errorRef('NotFound'), '409': errorRef('Conflict'), ...rateLimited } },
+    },
+    '/v1/jobs/{id}/outputs/{name}': {
+      get: {
+        summary: 'Download a completed output',
+        description: 'Range requests are supported.',
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), ...rateLimited },
+      },
+    },
+    '/v1/presets': { get: { summary: 'The presets', tags: ['jobs'], security: bearer, responses: { '200': json(ref('PresetList'), 'every preset'), ...rateLimited } } },
+    '/v1/stats': {
+      get: {
+        summary: "The customer's job statistics",
+        description: `Counts by status, jobs created per hour over the last 24 h and the mean encode speed, from the customer's newest ${STATS_SCAN_LIMIT} jobs at most.`,
+        tags: ['jobs'],
+        security: bearer,
+        responses: { '200': json(ref('Stats'), 'the figures'), ...rateLimited },
+      },
+    },
+    '/v1/uploads': {
+      post: {
+        summary: 'Upload an input file',
+        description: 'The raw request body (any content type) is stored; use the returned `input` (`upload://<id>`) in POST /v1/jobs. At most KILN_MAX_UPLOAD_BYTES.',
+        tags: ['jobs'],
+        security: bearer,
+        requestBody: { required: true, content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+        responses: { '201': json(ref('Upload'), 'stored'), '400': errorRef('BadRequest'), '413': errorRef('TooLarge'), ...rateLimited },
+      },
+    },
+    '/v1/realtime/auth': {
+      post: {
+        summary: "Authorize a pusher-js client for the customer's private channel",
+        tags: ['realtime'],
+        security: bearer,
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: ref('RealtimeAuthRequest') }, 'application/json': { schema: ref('RealtimeAuthRequest') } } },
+        responses: { '200': json(ref('RealtimeAuth'), 'the channel signature'), '400': errorRef('BadRequest'), '403': errorRef('Forbidden'), ...rateLimited },
+      },
+    },
+  };
+  if (opts.admin) {
+    paths['/admin/queues'] = {
+      get: { summary: 'Bull Board (read-only), for operators', tags: ['operations'], security: [{ adminBasic: [] }], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '401': errorRef('Unauthorized') } },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Kiln API', version: 'v1', description: 'Self-hosted video encoding farm. Every /v1 route needs `Authorization: Bearer <key>`; errors are `{error: {code, message, fields?}}`.' },
+    servers: [{ url: '/' }],
+    tags: [
+      { name: 'jobs', description: 'Encoding jobs, their inputs and outputs' },
+      { name: 'account', description: 'The customer behind a key' },
+      { name: 'realtime', description: 'Live job events over Pusher Channels' },
+      { name: 'operations', description: 'Probes, metrics and documentation' },
+    ],
+    paths,
+    components: {
+      schemas: { CreateJobRequest: fromZod(createJobSchema), RealtimeAuthRequest: fromZod(realtimeAuthBodySchema), ...responseSchemas },
+      responses: {
+        BadRequest: json(ref('Error'), 'the request is malformed; `fields` names what to fix'),
+        Unauthorized: json(ref('Error'), 'missing or unknown credentials'),
+        Forbidden: json(ref('Error'), 'not allowed for this customer'),
+        NotFound: json(ref('Error'), "no such resource for this customer (another customer's is a 404 too)"),
+        Conflict: json(ref('Error'), 'the resource is not in a state that allows this, or an Idempotency-Key was reused with another body'),
+        TooLarge: json(ref('Error'), 'the body is too large'),
+        RateLimited: json(ref('Error'), 'too many requests for this API key; see Retry-After', { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds until the window resets' } }),
+      },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from KILN_API_KEYS' },
+        adminBasic: { type: 'http', scheme: 'basic', description: 'KILN_ADMIN_USER / KILN_ADMIN_PASSWORD' },
+      },
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import { Router } from 'express';
+import { basicAuth } from '../middleware/basic-auth.middleware.js';
+import { adminPageCsp } from '../middleware/security-headers.middleware.js';
+
+/** Where Bull Board is mounted. */
+export const ADMIN_QUEUES_PATH = '/admin/queues';
+
+/** Operator access to Bull Board: who may see it and which queues it shows. */
+export interface AdminSettings {
+  user: string;
+  password: string;
+  queues: Queue[];
+}
+
+/**
+ * Bull Board at {@link ADMIN_QUEUES_PATH} behind HTTP basic authentication. Read-only: the job
+ * store, not BullMQ, is the source of truth, so retrying or removing a BullMQ entry from the board
+ * would leave the job the API shows out of step; operators use the API's cancel and retry.
+ */
+export function adminRouter(settings: AdminSettings): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(ADMIN_QUEUES_PATH);
+  createBullBoard({
+    queues: settings.queues.map((q) => new BullMQAdapter(q, { readOnlyMode: true })),
+    // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 next to our 9.10.2: the same
+    // interface twice, which TypeScript tells apart by a private field only.
+    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    options: { uiConfig: { boardTitle: 'Kiln queues' } },
+  });
+  const router = Router();
+  router.use(ADMIN_QUEUES_PATH, basicAuth(settings.user, settings.password, 'Kiln admin'), adminPageCsp(), serverAdapter.getRouter() as Router);
+  return router;
+}

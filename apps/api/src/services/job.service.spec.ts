@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { bullPrefix, ENCODE_QUEUE, JobRepository, type CreateJobRequest, type EncodeJobData } from '@kiln/jobs';
+import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
+import { getFreePort, startRedis, type RedisHandle } from '@kiln/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyConflictError, ServiceUnavailableError } from '../errors.js';
+import { IdempotencyRepository } from './idempotency.repository.js';
+import { InputPolicy } from './input-policy.js';
+import { JobService } from './job.service.js';
+
+describe('JobService.createOnce', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  const prefixes: string[] = [];
+  const track = (prefix: string) => (prefixes.push(prefix), prefix);
+  const silent = pino({ level: 'silent' });
+  const request: CreateJobRequest = { input: 'https://media.example.com/a.mp4', outputs: [{ preset: 'mp4-360p' }] };
+  const announcer = () => {
+    const metrics = new RealtimeMetrics(new Registry());
+    const transport = new PusherTransport({ appId: '1', key: 'pk', secret: 'ps', cluster: 'mt1', host: '127.0.0.1', port: 9, useTLS: false }, metrics);
+    return new JobAnnouncer(new GatedPublisher({ isOccupied: async () => false }, transport, metrics, silent));
+  };
+  const service = (queue: Queue<EncodeJobData>, prefix: string, clock?: () => number) =>
+    new JobService(new JobRepository(redis, prefix), queue, announcer(), new InputPolicy([], { exists: async () => false }), silent, async () => 0, new IdempotencyRepository(redis, prefix), clock);
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+    await redis?.quit();
+    await server?.stop();
+  });
+
+  it('gives the key back when the job could not be queued, so a retry creates it', async () => {
+    const prefix = track(`test-${randomUUID()}`);
+    // A queue whose Redis is gone: queue.add fails the way it does when Redis is down.
+    const dead = new Redis(`redis://127.0.0.1:${await getFreePort()}`, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const brokenQueue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: dead, prefix: bullPrefix(prefix) });
+    brokenQueue.on('error', () => undefined);
+    await expect(service(brokenQueue, prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(await redis.exists(`${prefix}:idem:acme:k1`)).toBe(0);
+    await brokenQueue.close().catch(() => undefined);
+    dead.disconnect();
+
+    const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
+    const retried = await service(queue, prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' });
+    expect(retried.replayed).toBe(false);
+    expect(await queue.getJob(retried.job.id)).toBeDefined();
+    await queue.close();
+  });
+
+  it('answers 409 while the first request is storing the job, and takes over a claim whose request died', async () => {
+    const prefix = track(`test-${randomUUID()}`);
+    const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
+    let now = 1_000_000;
+    const jobs = service(queue, prefix, () => now);
+    // A claim without its job: another request is between SET NX and storing the job (or died there).
+    await new IdempotencyRepository(redis, prefix).claim('acme', 'k2', { fingerprint: 'f2', jobId: randomUUID(), claimedAt: now });
+    const busy = await jobs.createOnce('acme', request, { key: 'k2', fingerprint: 'f2' }).catch((e: unknown) => e);
+    expect(busy).toBeInstanceOf(IdempotencyConflictError);
+    expect((busy as IdempotencyConflictError).code).toBe('idempotency_key_in_use');
+    now += 60_000;
+    const taken = await jobs.createOnce('acme', request, { key: 'k2', fingerprint: 'f2' });
+    expect(taken.replayed).toBe(false);
+    const again = await jobs.createOnce('acme', request, { key: 'k2', fingerprint: 'f2' });
+    expect(again).toMatchObject({ replayed: true, job: { id: taken.job.id } });
+    await queue.close();
+  });
+});

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CUSTOMER_ID_PATTERN } from '@kiln/jobs';
+
+/** The shape of upload ids: the UUIDs {@link UploadStorage.save} makes (lower case, as on disk). */
+export const UPLOAD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The body went over the limit; nothing was kept. */
+export class UploadTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`upload is larger than ${maxBytes} bytes`);
+    this.name = new.target.name;
+  }
+}
+
+/** The body was empty; nothing was kept. */
+export class EmptyUploadError extends Error {
+  constructor() {
+    super('upload is empty');
+    this.name = new.target.name;
+  }
+}
+
+/** The client went away before the body ended; nothing was kept. */
+export class UploadAbortedError extends Error {
+  constructor() {
+    super('the upload was interrupted before its end');
+    this.name = new.target.name;
+  }
+}
+
+/** Counts bytes on their way through and fails the stream once there are more than `max`. */
+class ByteLimit extends Transform {
+  bytes = 0;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) done(new UploadTooLargeError(this.max));
+    else done(null, chunk);
+  }
+}
+
+/**
+ * Uploaded inputs on local disk at `<storage>/uploads/<customerId>/<uploadId>`, the path the worker
+ * reads `upload://<uploadId>` from. A body is written under a temporary name and renamed into place
+ * once complete, so a half-written upload is never visible under its id.
+ */
+export class UploadStorage {
+  readonly root: string;
+
+  constructor(storageDir: string) {
+    this.root = path.resolve(storageDir, 'uploads');
+  }
+
+  /** Where an upload lives; throws a RangeError for ids that are not ours (no path tricks). */
+  pathOf(customerId: string, uploadId: string): string {
+    if (!CUSTOMER_ID_PATTERN.test(customerId)) throw new RangeError(`unsafe customer id ${JSON.stringify(customerId)}`);
+    if (!UPLOAD_ID_PATTERN.test(uploadId)) throw new RangeError(`not an upload id: ${JSON.stringify(uploadId)}`);
+    return path.join(this.root, customerId, uploadId);
+  }
+
+  /** Whether the customer has a complete upload with this id. */
+  async exists(customerId: string, uploadId: string): Promise<boolean> {
+    if (!UPLOAD_ID_PATTERN.test(uploadId) || !CUSTOMER_ID_PATTERN.test(customerId)) return false;
+    try {
+      return (await stat(this.pathOf(customerId, uploadId))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Streams `source` to a new upload of at most `maxBytes`. Over the limit, empty or interrupted,
+   * the partial file is removed and an error says which. `source` is never destroyed here, so an
+   * HTTP caller can still answer on the same connection.
+   */
+  async save(customerId: string, source: Readable, maxBytes: number): Promise<{ id: string; sizeBytes: number }> {
+    const id = randomUUID();
+    const finalPath = this.pathOf(customerId, id);
+    await mkdir(path.dirname(finalPath), { recursive: true });
+    const tempPath = path.join(path.dirname(finalPath), `.tmp-${id}`);
+    const limit = new ByteLimit(maxBytes);
+    const onAbort = () => {
+      if (!source.readableEnded) limit.destroy(new UploadAbortedError());
+    };
+    const onError = () => limit.destroy(new UploadAbortedError());
+    source.once('close', onAbort);
+    source.once('error', onError);
+    // source.pipe (not pipeline) because pipeline destroys its source on failure, which for a
+    // request means the socket, and the 413 could not be sent.
+    const written = pipeline(limit, createWriteStream(tempPath, { flags: 'wx' }));
+    source.pipe(limit);
+    try {
+      await written;
+      if (limit.bytes === 0) throw new EmptyUploadError();
+      await rename(tempPath, finalPath);
+      return { id, sizeBytes: limit.bytes };
+    } catch (err) {
+      source.unpipe(limit);
+      await rm(tempPath, { force: true });
+      throw err;
+    } finally {
+      source.off('close', onAbort);
+      source.off('error', onError);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { makeClip, makeCorruptFile } from './make-clip.js';
+
+const run = promisify(execFile);
+
+async function probe(file: string) {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
+  return JSON.parse(stdout) as { format: { duration: string }; streams: { codec_type: string; codec_name: string; width?: number; height?: number }[] };
+}
+
+describe('makeClip', () => {
+  it('makes a probe-able H.264 + AAC mp4 of the asked size and length', async () => {
+    const file = await makeClip({ seconds: 1, width: 320, height: 240 });
+    expect(file).toMatch(/\.mp4$/);
+    const info = await probe(file);
+    const video = info.streams.find((s) => s.codec_type === 'video');
+    expect(video).toMatchObject({ codec_name: 'h264', width: 320, height: 240 });
+    expect(info.streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac' });
+    expect(Number(info.format.duration)).toBeGreaterThan(0.9);
+    expect(Number(info.format.duration)).toBeLessThan(1.2);
+  });
+
+  it('makes a silent clip when audio is false', async () => {
+    const info = await probe(await makeClip({ seconds: 1, width: 160, height: 120, audio: false }));
+    expect(info.streams.map((s) => s.codec_type)).toEqual(['video']);
+  });
+
+  it('returns the cached file for the same spec and shares one ffmpeg between concurrent calls', async () => {
+    const spec = { seconds: 1, width: 192, height: 108, fps: 10 };
+    const [a, b] = await Promise.all([makeClip(spec), makeClip({ ...spec })]);
+    expect(a).toBe(b);
+    const before = (await stat(a)).mtimeMs;
+    expect(await makeClip(spec)).toBe(a);
+    expect((await stat(a)).mtimeMs).toBe(before); // not made again
+    expect(await makeClip({ ...spec, fps: 12 })).not.toBe(a);
+  });
+});
+
+describe('makeCorruptFile', () => {
+  it('makes an .mp4 that ffprobe rejects', async () => {
+    const file = await makeCorruptFile();
+    expect(file).toMatch(/\.mp4$/);
+    expect((await stat(file)).size).toBe(64 * 1024);
+    await expect(probe(file)).rejects.toThrow();
+  });
+});

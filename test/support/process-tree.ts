@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** One line of `ps`: a process, its parent and its command line. */
+export interface ProcessRow {
+  pid: number;
+  ppid: number;
+  args: string;
+}
+
+/** Every process on the machine, read with `ps` (what an operator would look at). */
+export async function listProcesses(): Promise<ProcessRow[]> {
+  const { stdout } = await run('ps', ['-eo', 'pid=,ppid=,args='], { maxBuffer: 16 * 1024 * 1024 });
+  const rows: ProcessRow[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (m) rows.push({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! });
+  }
+  return rows;
+}
+
+/** PIDs of the ffmpeg (and ffprobe) children of `ppid`: the encodes a worker process is running. */
+export async function mediaChildrenOf(ppid: number): Promise<number[]> {
+  return (await listProcesses()).filter((p) => p.ppid === ppid && /\bff(mpeg|probe)\b/.test(p.args)).map((p) => p.pid);
+}
+
+/**
+ * SIGKILLs a process, then the ffmpeg children it had, as a machine losing power would leave
+ * nothing running: the children are read before the kill, because they are re-parented after.
+ * Returns the children it killed.
+ */
+export async function killHard(pid: number): Promise<number[]> {
+  const children = await mediaChildrenOf(pid);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  for (const child of children) {
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // finished meanwhile
+    }
+  }
+  return children;
+}
