@@ -64,6 +64,8 @@ export class EncodeJobHandler {
     let outputs: JobOutput[] = started.outputs.map((o) => ({ ...o, status: 'pending', sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));
     try {
       await this.transition(log, jobId, { status: 'probing', attempts: attempt, startedAt: started.startedAt ?? new Date().toISOString(), error: null, progress: EMPTY_PROGRESS, outputs });
+      const cleared = await this.deps.storage.clearTemps(started.customerId, jobId);
+      if (cleared > 0) log.info({ cleared }, 'removed temp files of an earlier, interrupted attempt');
       workDir = await mkdtemp(path.join(tmpdir(), 'kiln-input-'));
       const inputPath = (await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })).path;
       const media = await this.probeInput(inputPath, outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined));

@@ -54,4 +54,15 @@ describe('LocalStorage', () => {
     expect(storage.fileInside(final, 'v0/seg_000.ts')).toBe(path.join(final, 'v0', 'seg_000.ts'));
     for (const bad of ['../x', 'v0/../../x', '.hidden', '', 'a//b']) expect(storage.fileInside(final, bad)).toBeNull();
   });
+
+  it('clears the temp files a crashed attempt left, and only those', async () => {
+    const storage = new LocalStorage(root);
+    const final = storage.finalPath('acme', 'job-9', 'out.mp4');
+    await writeFile(await storage.tempPathFor(final), 'partial');
+    await mkdir(await storage.tempPathFor(storage.finalPath('acme', 'job-9', 'hls')), { recursive: true });
+    await writeFile(final, 'done');
+    expect(await storage.clearTemps('acme', 'job-9')).toBe(2);
+    expect(await readdir(path.dirname(final))).toEqual(['out.mp4']);
+    expect(await storage.clearTemps('acme', 'no-such-job')).toBe(0);
+  });
 });

@@ -73,6 +73,23 @@ export class LocalStorage {
     return (await stat(finalPath)).size;
   }
 
+  /**
+   * Removes the temp files a crashed earlier attempt left in a job's folder. Call it when an
+   * attempt starts: BullMQ's lock guarantees no other worker is writing there then.
+   */
+  async clearTemps(customerId: string, jobId: string): Promise<number> {
+    const dir = path.dirname(this.finalPath(customerId, jobId, 'x'));
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return 0;
+    }
+    const stale = names.filter((n) => n.startsWith('.tmp-'));
+    await Promise.all(stale.map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
+    return stale.length;
+  }
+
   /** Removes a temp file or directory; missing is fine. */
   async discard(tempPath: string): Promise<void> {
     await rm(tempPath, { force: true, recursive: true });
