@@ -80,6 +80,17 @@ describe('encoding on real workers', () => {
     expect((await ffprobeJson(master)).streams.filter((s) => s.codec_type === 'video').length).toBe(3);
     expect(byName.hls!.files!.map((f) => f.path)).toContain('master.m3u8');
     expect((await readdir(path.join(dir, 'thumbnails'))).length).toBe(5);
+    // Directory outputs download through the API: the entry file, then any listed file.
+    const get = (p: string) => fetch(`${stack.apiUrl}${p}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
+    const masterRes = await get(byName.hls!.downloadPath!);
+    expect(masterRes.status).toBe(200);
+    expect(await masterRes.text()).toContain('v0/index.m3u8');
+    const segment = byName.hls!.files!.find((f) => f.path.endsWith('.ts'))!;
+    const segRes = await get(`${byName.hls!.downloadPath}/${segment.path}`);
+    expect(segRes.status).toBe(200);
+    expect((await segRes.arrayBuffer()).byteLength).toBe(segment.sizeBytes);
+    for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/v0/..%2f..%2fmp4-360p.mp4', '/nope.ts']) expect((await get(`${byName.hls!.downloadPath}${bad}`)).status).toBe(404);
+    expect((await get(byName.thumbnails!.downloadPath!)).headers.get('content-type')).toBe('image/jpeg');
     const audio = await ffprobeJson(path.join(dir, 'audio-aac.m4a'));
     expect(audio.streams.map((s) => s.codec_type)).toEqual(['audio']);
     // Nothing half-written is left behind.

@@ -70,6 +70,7 @@ const responseSchemas: Record<string, JsonSchema> = {
       durationSeconds: nullable('number'),
       width: nullable('integer'),
       height: nullable('integer'),
+      files: { type: 'array', description: 'Directory outputs (HLS, thumbnails): every file, relative to the output.', items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' } } } },
       downloadPath: nullable('string', { description: 'API path streaming the file once completed: GET it with the same bearer key.' }),
     },
   },
@@ -189,10 +190,20 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     '/v1/jobs/{id}/outputs/{name}': {
       get: {
         summary: 'Download a completed output',
-        description: 'Range requests are supported.',
+        description: 'Range requests are supported. For a directory output (HLS, thumbnails) this is its entry file: the master playlist or the first thumbnail.',
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), ...rateLimited },
+      },
+    },
+    '/v1/jobs/{id}/outputs/{name}/{file}': {
+      get: {
+        summary: 'Download one file of a directory output',
+        description: 'HLS playlists and segments (`v0/index.m3u8`, `v0/seg_000.ts`) and thumbnails (`thumb-01.jpg`), as listed in the output\'s `files`. Range requests are supported.',
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: 'file', in: 'path', required: true, description: 'path inside the output, may contain `/`', schema: { type: 'string' } }],
         responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), ...rateLimited },
       },
     },

@@ -30,7 +30,7 @@ function registeredRoutes(app: Express): { method: string; path: string }[] {
   return out;
 }
 
-const toOpenApiPath = (p: string) => p.replace(/:(\w+)/g, '{$1}');
+const toOpenApiPath = (p: string) => p.replace(/[:*](\w+)/g, '{$1}');
 
 describe('OpenAPI document and docs page', () => {
   let server: RedisHandle;
