@@ -1,51 +1,16 @@
 /**
- * The public JSON of the Kiln API as the CLI reads it. Mirrors `Job` in `@kiln/jobs`
- * (packages/jobs/src/job.schema.ts) as types only: the CLI is an HTTP client of the public
- * contract and must not pull in the server's dependencies (BullMQ, ioredis, zod).
+ * The public JSON of the Kiln API as the CLI reads it. Job types come from `@kiln/jobs` as types
+ * only: the CLI is an HTTP client of the public contract and loads none of the server's code.
  */
-export type JobStatus = 'queued' | 'probing' | 'encoding' | 'storing' | 'completed' | 'failed' | 'cancelled';
+import type { Job, JobStatus } from '@kiln/jobs';
+
+export type { Job, JobOutput, JobProgress, JobStatus } from '@kiln/jobs';
 
 /** Every status, in the order a job normally moves through them. */
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'];
 
 /** Statuses a job never leaves on its own. */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-
-export interface JobProgress {
-  percent: number;
-  fps: number | null;
-  speed: number | null;
-  etaSeconds: number | null;
-}
-
-export interface JobOutput {
-  name: string;
-  preset: string;
-  status: 'pending' | 'encoding' | 'completed' | 'failed';
-  contentType: string;
-  sizeBytes: number | null;
-  durationSeconds: number | null;
-  width: number | null;
-  height: number | null;
-  downloadPath: string | null;
-}
-
-export interface Job {
-  id: string;
-  customerId: string;
-  status: JobStatus;
-  input: string;
-  metadata: Record<string, string>;
-  progress: JobProgress;
-  outputs: JobOutput[];
-  error: { code: string; message: string } | null;
-  attempts: number;
-  seq: number;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
 
 /** `GET /v1/jobs`: one page, newest first. */
 export interface JobPage {

@@ -129,7 +129,7 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     afterCreate = completed(7);
     const io = memoryIo(env(), { connectRealtime: rt.connect });
     expect(await runCli(['submit', 'https://x.test/a.mp4', '--preset', 'mp4-360p', '--watch'], io)).toBe(0);
-    expect(api.requests.filter((r) => r.method === 'GET' && r.path === '/v1/jobs/job_new')).toHaveLength(1);
+    expect(api.requests.filter((r) => r.method === 'GET' && r.path === '/v1/jobs/job_new').length).toBeGreaterThanOrEqual(1);
     expect(io.err()).toContain('live updates unavailable (subscription refused: HTTP 403)');
     expect(io.out()).toContain('Job job_new completed in 2.3s (no live events; read from the API)');
   });

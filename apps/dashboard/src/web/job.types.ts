@@ -1,57 +1,18 @@
 /**
- * The public Job JSON as the API returns it and channel events carry it. Mirrors `Job` in
- * `@kiln/jobs` (packages/jobs/src/job.schema.ts); copied as types only so the browser bundle
- * never pulls in that package's server dependencies (BullMQ, ioredis).
+ * The public Job JSON as the API returns it and channel events carry it: the types of
+ * `@kiln/jobs`, imported as types only, so the browser bundle pulls in none of that package's
+ * server code (BullMQ, ioredis).
  */
-export type JobStatus = 'queued' | 'probing' | 'encoding' | 'storing' | 'completed' | 'failed' | 'cancelled';
+import type { Job } from '@kiln/jobs';
 
-export interface JobProgress {
-  percent: number;
-  fps: number | null;
-  speed: number | null;
-  etaSeconds: number | null;
-}
-
-export interface JobOutput {
-  name: string;
-  preset: string;
-  status: 'pending' | 'encoding' | 'completed' | 'failed';
-  contentType: string;
-  sizeBytes: number | null;
-  durationSeconds: number | null;
-  width: number | null;
-  height: number | null;
-  downloadPath: string | null;
-}
-
-export interface Job {
-  id: string;
-  customerId: string;
-  status: JobStatus;
-  input: string;
-  metadata: Record<string, string>;
-  progress: JobProgress;
-  outputs: JobOutput[];
-  error: { code: string; message: string } | null;
-  attempts: number;
-  seq: number;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+export type { Job, JobOutput, JobProgress, JobStatus } from '@kiln/jobs';
 
 /** Names of the `job.*` events on a customer's channel. */
 export const JOB_EVENT_NAMES = ['job.created', 'job.progress', 'job.completed', 'job.failed', 'job.cancelled'] as const;
 export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
 
 /** Payload of every `job.*` event. */
-export interface JobEventPayload {
-  id: string;
-  seq: number;
-  status: JobStatus;
-  job: Job;
-}
+export type { JobEventPayload } from '@kiln/jobs';
 
 /**
  * Checks the fields the dashboard relies on before a value from the network enters the store: a
