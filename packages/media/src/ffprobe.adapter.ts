@@ -6,7 +6,19 @@ import { parseFfprobeJson, type FfprobeJson } from './media-info.parser.js';
 import { MediaProbeError, MediaToolError } from './media.errors.js';
 
 /** Options of {@link probe}. */
+/**
+ * Demuxers of real media containers, and only those, for untrusted inputs: a playlist (HLS,
+ * DASH), a concat list or an image sequence pattern could make ffmpeg open other files, so a
+ * file that is really one of those fails as unreadable instead of being followed.
+ */
+export const INPUT_FORMAT_WHITELIST = [
+  'mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm', 'avi', 'flv', 'mpegts', 'mpeg', 'mpegps', 'mpegvideo', 'ogg', 'asf', 'wav', 'w64', 'mp3', 'aac',
+  'flac', 'ac3', 'eac3', 'h264', 'hevc', 'm4v', 'mxf', 'gif', 'png_pipe', 'jpeg_pipe', 'webp_pipe', 'bmp_pipe', 'tiff_pipe', 'yuv4mpegpipe', 'ivf', 'dv', 'obu',
+].join(',');
+
 export interface ProbeOptions {
+  /** Reads our own outputs (an HLS playlist, say): any demuxer. Never set for customer inputs. */
+  trustedFormat?: boolean | undefined;
   /** The ffprobe binary; default `ffprobe` on PATH. */
   ffprobePath?: string | undefined;
   /** Kill ffprobe and fail after this long (a crafted file can keep it busy); default 30 s. */
@@ -28,7 +40,8 @@ export async function probe(path: string, opts: ProbeOptions = {}): Promise<Medi
   const sizeBytes = await checkFile(path);
   opts.signal?.throwIfAborted();
   const tool = opts.ffprobePath ?? 'ffprobe';
-  const args = ['-v', 'error', '-protocol_whitelist', 'file,pipe', '-print_format', 'json', '-show_format', '-show_streams', `file:${path}`];
+  const formats = opts.trustedFormat ? [] : ['-format_whitelist', INPUT_FORMAT_WHITELIST];
+  const args = ['-v', 'error', '-protocol_whitelist', 'file,pipe', ...formats, '-print_format', 'json', '-show_format', '-show_streams', `file:${path}`];
   const { code, stdout, stderr, timedOut } = await run(tool, args, opts.timeoutMs ?? 30_000, opts.signal);
   if (timedOut) throw new MediaProbeError(`ffprobe gave no answer within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`, path);
   if (code !== 0) {

@@ -1,7 +1,7 @@
 export type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from './media-info.js';
 export { parseFfprobeJson, type FfprobeJson, type FfprobeStream } from './media-info.parser.js';
 export { MediaProbeError, MediaToolError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
-export { probe, type ProbeOptions } from './ffprobe.adapter.js';
+export { INPUT_FORMAT_WHITELIST, probe, type ProbeOptions } from './ffprobe.adapter.js';
 export { buildTranscodeArgs, computeOutputSize, type FrameSize, type TranscodeArgsInput } from './transcode-args.js';
 export { FfmpegProgressParser, toTranscodeProgress, type FfmpegProgressBlock, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 export { summarizeStderr, TextTail } from './ffmpeg-stderr.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import { getPreset, type Preset } from '@kiln/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
+import { MediaProbeError } from './media.errors.js';
 
 const run = promisify(execFile);
 
@@ -62,7 +63,7 @@ describe('every preset, checked with ffprobe', () => {
       expect(seg.video?.codec).toBe('h264');
       expect(seg.audio?.codec).toBe('aac');
     }
-    const whole = await probe(join(output, 'v0', 'index.m3u8'));
+    const whole = await probe(join(output, 'v0', 'index.m3u8'), { trustedFormat: true });
     expect(Math.abs(whole.durationSeconds - 5)).toBeLessThan(0.15);
   });
 
@@ -76,7 +77,7 @@ describe('every preset, checked with ffprobe', () => {
     const { output } = await encode(hd, 'thumbnails', 'thumbs');
     const files = (await readdir(output)).sort();
     expect(files).toEqual(['thumb-01.jpg', 'thumb-02.jpg', 'thumb-03.jpg', 'thumb-04.jpg', 'thumb-05.jpg']);
-    const first = await probe(join(output, files[0]!));
+    const first = await probe(join(output, files[0]!), { trustedFormat: true });
     expect(first.video).toMatchObject({ codec: 'mjpeg', width: 640, height: 360 });
   });
 
@@ -90,5 +91,17 @@ describe('every preset, checked with ffprobe', () => {
 
   it('audio-aac refuses an input without audio before starting ffmpeg', async () => {
     await expect(encode(silent, 'audio-aac', 'silent.m4a')).rejects.toThrow(/no audio stream/);
+  });
+
+  it('refuses a concat list or a playlist disguised as .mp4, opening nothing it names', async () => {
+    const concat = join(dir, 'concat.mp4');
+    const playlist = join(dir, 'playlist.mp4');
+    await writeFile(concat, `ffconcat version 1.0\nfile '${sd}'\n`);
+    await writeFile(playlist, `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n${sd}\n#EXT-X-ENDLIST\n`);
+    await expect(probe(concat)).rejects.toThrow(MediaProbeError);
+    await expect(probe(playlist)).rejects.toThrow(MediaProbeError);
+    // Even if a caller skipped the probe, ffmpeg itself refuses to follow them.
+    const media = await probe(sd);
+    await expect(transcode({ input: concat, output: join(dir, 'x.mp4'), preset: getPreset('mp4-360p')!, media })).rejects.toThrow(/whitelist|Invalid data|ffmpeg failed/);
   });
 });

@@ -1,4 +1,5 @@
 import type { AudioPreset, HlsPreset, Mp4Preset, Preset, ThumbnailsPreset, WebmPreset } from '@kiln/jobs';
+import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
 
 /** Output frame size in pixels. */
@@ -49,6 +50,7 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
   const head = [
     ...COMMON_HEAD,
     '-protocol_whitelist', 'file,pipe',
+    '-format_whitelist', INPUT_FORMAT_WHITELIST,
     // `file:` keeps a name containing ":" (or starting with "-") from being read as a protocol or option.
     '-i', `file:${req.input}`,
   ];
