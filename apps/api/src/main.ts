@@ -1,7 +1,7 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, cancelChannel, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
-import { GatedPublisher, JobAnnouncer, OccupancyRepository, PusherTransport, RealtimeMetrics, OccupancyMirror } from '@kiln/realtime';
+import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { LocalStorage } from '@kiln/storage';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -28,6 +28,7 @@ const repo = new JobRepository(redis, config.KILN_REDIS_PREFIX);
 const settings = pusherSettings(config);
 const metrics = new RealtimeMetrics(registry);
 const transport = new PusherTransport(settings, metrics);
+const readiness = new Readiness(redis, transport);
 const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
 await mirror.start();
 const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
@@ -57,7 +58,7 @@ const app = createApp({
   corsOrigins: config.KILN_DASHBOARD_ORIGINS,
   rateLimit: { perMinute: config.KILN_RATE_LIMIT_PER_MIN, store: redisRateLimitStore(redis, config.KILN_REDIS_PREFIX) },
   admin: config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] } : undefined,
-  ready: async () => ({ redis: await redis.ping().then(() => true, () => false) }),
+  ready: () => readiness.check(),
 });
 
 const server = app.listen(config.KILN_API_PORT, () => {
