@@ -1,4 +1,6 @@
 import { isJob, type Job } from './job.types.js';
+import { isStats, type Stats } from './stats.types.js';
+import { xhrUpload, type UploadFn, type UploadProgress } from './upload.transport.js';
 
 /** One invalid field of a request, as the API reports it. */
 export interface FieldError {
@@ -41,6 +43,13 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
+/** `POST /v1/uploads`: the stored file and the `input` a job names it by. */
+export interface Upload {
+  id: string;
+  sizeBytes: number;
+  input: string;
+}
+
 /** A downloaded output, ready to be saved through a blob URL. */
 export interface Download {
   blob: Blob;
@@ -61,6 +70,7 @@ export class ApiClient {
     private readonly apiKey: string,
     // Wrapped so `fetch` is never called with the client as `this` (browsers throw on that).
     private readonly fetchFn: FetchFn = (input, init) => fetch(input, init),
+    private readonly uploadFn: UploadFn = xhrUpload,
   ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
@@ -104,6 +114,44 @@ export class ApiClient {
       body: JSON.stringify({ input, outputs: presets.map((preset) => ({ preset })) }),
     });
     if (!isJob(body)) throw new ApiError(502, 'The API accepted the job but answered with an unexpected body.');
+    return body;
+  }
+
+  /** `GET /v1/stats`. */
+  async stats(signal?: AbortSignal): Promise<Stats> {
+    const body = await this.#json('/v1/stats', { signal });
+    if (!isStats(body)) throw new ApiError(502, 'The API answered /v1/stats with an unexpected body.');
+    return body;
+  }
+
+  /**
+   * `POST /v1/uploads` with `file` as the raw body. Goes through XMLHttpRequest rather than fetch
+   * because only XHR reports upload progress; `onProgress` gets bytes sent and the total.
+   */
+  async upload(file: Blob, onProgress?: UploadProgress, signal?: AbortSignal): Promise<Upload> {
+    const headers = {
+      Authorization: `Bearer ${this.apiKey}`,
+      Accept: 'application/json',
+      'Content-Type': file.type || 'application/octet-stream',
+    };
+    let reply;
+    try {
+      reply = await this.uploadFn(this.url('/v1/uploads'), headers, file, onProgress, signal);
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'AbortError') throw err;
+      // The API answers an oversized body early and closes the connection; a browser may then
+      // see only the broken upload, not the 413.
+      throw new ApiError(0, `The upload to ${this.baseUrl} failed: the connection was closed or the API could not be reached. A file over the API's size limit (KILN_MAX_UPLOAD_BYTES) ends this way too.`);
+    }
+    const res = new Response(reply.text === '' ? null : reply.text, { status: reply.status, statusText: reply.statusText });
+    if (!res.ok) throw await errorFrom(res);
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      throw new ApiError(502, 'The API answered /v1/uploads with a body that is not JSON.');
+    }
+    if (!isUpload(body)) throw new ApiError(502, 'The API accepted the upload but answered with an unexpected body.');
     return body;
   }
 
@@ -165,6 +213,12 @@ async function errorFrom(res: Response): Promise<ApiError> {
         .map((f) => ({ path: Array.isArray(f.path) ? f.path.join('.') : String(f.path ?? ''), message: String(f.message ?? '') }))
     : [];
   return new ApiError(res.status, message, typeof error?.code === 'string' ? error.code : undefined, fields);
+}
+
+function isUpload(v: unknown): v is Upload {
+  if (typeof v !== 'object' || v === null) return false;
+  const u = v as Record<string, unknown>;
+  return typeof u['id'] === 'string' && typeof u['sizeBytes'] === 'number' && typeof u['input'] === 'string' && u['input'].length > 0;
 }
 
 function isMe(v: unknown): v is Me {

@@ -7,10 +7,16 @@ import { jobFromEvent } from './job.types.js';
 import { FALLBACK_PRESETS, type NewJobFormView } from './new-job-form.view.js';
 import { connectRealtime, type RealtimeConnection } from './realtime.adapter.js';
 import { SnapshotLoader } from './snapshot-loader.js';
+import type { ThroughputChartView } from './throughput-chart.view.js';
+import type { UploadProgress } from './upload.transport.js';
 
 /** Jobs read per snapshot: enough for a dashboard, bounded so a big account cannot stall it. */
 export const SNAPSHOT_MAX_JOBS = 1000;
 const SNAPSHOT_PAGE = 100;
+/** Stats are re-read this often even when nothing else asks. */
+export const STATS_REFRESH_MS = 60_000;
+/** A job created or finished asks for stats this long after, so a burst of jobs costs one read. */
+const STATS_SETTLE_MS = 2_000;
 
 /** What a notice is about; each source replaces only its own message. */
 export type NoticeSource = 'snapshot' | 'realtime' | 'download';
@@ -20,6 +26,7 @@ export interface SessionViews {
   table: JobTableView;
   log: EventLogView;
   form: NewJobFormView;
+  stats: ThroughputChartView;
   setLinkState(state: LinkState): void;
   /** A message above the table, one per source; undefined clears that source's message. */
   notice(source: NoticeSource, message: string | undefined): void;
@@ -34,9 +41,12 @@ export interface SessionViews {
 export class DashboardSession {
   readonly #store = new JobStore();
   readonly #loader: SnapshotLoader;
+  readonly #statsLoader: SnapshotLoader;
   readonly #abort = new AbortController();
   #realtime: RealtimeConnection | undefined;
   #frame = 0;
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+  #statsSoon: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(
@@ -50,13 +60,22 @@ export class DashboardSession {
       () => this.#readSnapshot(),
       (err) => this.#failed('snapshot', 'Could not load jobs', err),
     );
+    this.#statsLoader = new SnapshotLoader(
+      () => this.#readStats(),
+      (err) => {
+        if (err instanceof ApiError && err.status === 401) this.onUnauthorized();
+        else this.views.stats.showError(`Could not load stats: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
   }
 
-  /** Loads presets and the first snapshot, and connects to the channel. */
+  /** Loads presets, the first snapshot and stats, and connects to the channel. */
   start(): void {
     this.views.setLinkState('connecting');
     void this.#loadPresets();
     void this.#loader.request();
+    void this.#statsLoader.request();
+    this.#statsTimer = setInterval(() => void this.#statsLoader.request(), STATS_REFRESH_MS);
     this.#realtime = connectRealtime(this.me, this.api.baseUrl, this.apiKey, {
       onLinkState: (state) => this.views.setLinkState(state),
       onJobEvent: (name, payload) => {
@@ -68,10 +87,12 @@ export class DashboardSession {
         const outcome = this.#store.apply(job);
         this.views.log.add({ name, jobId: job.id, seq: job.seq, note: outcome === 'inserted' || outcome === 'updated' ? undefined : outcome });
         if (outcome === 'inserted' || outcome === 'updated') this.#scheduleRender();
+        if (name !== 'job.progress' && outcome !== 'stale' && outcome !== 'duplicate') this.#refreshStatsSoon();
       },
       onSync: () => {
         this.views.log.add({ name: 'sync' });
         void this.#loader.request();
+        void this.#statsLoader.request();
       },
       onSubscribed: () => {
         this.views.notice('realtime', undefined);
@@ -91,6 +112,16 @@ export class DashboardSession {
     try {
       const job = await this.api.createJob(input, [preset]);
       if (this.#store.apply(job) !== 'stale') this.#scheduleRender();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.onUnauthorized();
+      throw err;
+    }
+  }
+
+  /** Uploads a file for a job; resolves with the `upload://` input naming it. */
+  async upload(file: File, onProgress: UploadProgress, signal: AbortSignal): Promise<string> {
+    try {
+      return (await this.api.upload(file, onProgress, signal)).input;
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) this.onUnauthorized();
       throw err;
@@ -124,6 +155,9 @@ export class DashboardSession {
   close(): void {
     this.#closed = true;
     this.#loader.stop();
+    this.#statsLoader.stop();
+    clearInterval(this.#statsTimer);
+    clearTimeout(this.#statsSoon);
     this.#abort.abort();
     this.#realtime?.close();
     if (this.#frame !== 0) cancelAnimationFrame(this.#frame);
@@ -141,6 +175,19 @@ export class DashboardSession {
       cursor = page.nextCursor;
     } while (cursor !== null && read < SNAPSHOT_MAX_JOBS);
     this.views.notice('snapshot', undefined);
+  }
+
+  async #readStats(): Promise<void> {
+    const stats = await this.api.stats(this.#abort.signal);
+    if (!this.#closed) this.views.stats.render(stats);
+  }
+
+  #refreshStatsSoon(): void {
+    if (this.#statsSoon !== undefined || this.#closed) return;
+    this.#statsSoon = setTimeout(() => {
+      this.#statsSoon = undefined;
+      void this.#statsLoader.request();
+    }, STATS_SETTLE_MS);
   }
 
   async #loadPresets(): Promise<void> {

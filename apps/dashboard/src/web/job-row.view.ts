@@ -50,6 +50,7 @@ export class JobRowView {
   update(job: Job): boolean {
     if (job.seq === this.#seq) return false;
     this.#seq = job.seq;
+    this.el.dataset['seq'] = String(job.seq);
     const status = job.status;
     if (this.el.dataset['status'] !== status) {
       this.el.dataset['status'] = status;

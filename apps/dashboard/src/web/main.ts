@@ -6,6 +6,7 @@ import { byTestId, el, setText } from './dom.js';
 import { EventLogView } from './event-log.view.js';
 import { JobTableView } from './job-table.view.js';
 import { FALLBACK_PRESETS, NewJobFormView } from './new-job-form.view.js';
+import { ThroughputChartView } from './throughput-chart.view.js';
 
 const KEY_STORAGE = 'kiln.apiKey';
 
@@ -42,7 +43,11 @@ function boot(apiUrl: string): void {
   let session: DashboardSession | undefined;
   const table = new JobTableView(byTestId('jobs'), (path) => joinApiUrl(apiUrl, path), (link) => void session?.download(link));
   const log = new EventLogView(byTestId('event-log'));
-  const form = new NewJobFormView(byTestId('new-job'), (input, preset) => session?.submit(input, preset) ?? Promise.resolve());
+  const form = new NewJobFormView(byTestId('new-job'), {
+    submit: (input, preset) => session?.submit(input, preset) ?? Promise.resolve(),
+    upload: (file, onProgress, signal) => session?.upload(file, onProgress, signal) ?? Promise.reject(new ApiError(401, 'Signed out.')),
+  });
+  const stats = new ThroughputChartView(byTestId('throughput'));
   form.setPresets(FALLBACK_PRESETS);
 
   const setLinkState = (state: LinkState) => {
@@ -66,6 +71,7 @@ function boot(apiUrl: string): void {
     table.clear();
     log.clear();
     form.reset();
+    stats.clear();
     notices.clear();
     showNotices();
     setText(customerId, '');
@@ -90,6 +96,7 @@ function boot(apiUrl: string): void {
         table,
         log,
         form,
+        stats,
         setLinkState,
         notice: (source, message) => {
           if (message === undefined) notices.delete(source);

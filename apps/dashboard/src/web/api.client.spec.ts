@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ApiClient, ApiError } from './api.client.js';
+import type { UploadFn, UploadReply } from './upload.transport.js';
+
+interface Sent {
+  url: string;
+  headers: Record<string, string>;
+  body: Blob;
+}
+
+function uploader(reply: UploadReply | Error, progress: [number, number][] = []): { fn: UploadFn; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const fn: UploadFn = async (url, headers, body, onProgress) => {
+    sent.push({ url, headers, body });
+    for (const [a, b] of progress) onProgress?.(a, b);
+    if (reply instanceof Error) throw reply;
+    return reply;
+  };
+  return { fn, sent };
+}
+
+const noFetch = () => Promise.reject(new Error('no fetch expected'));
+
+describe('ApiClient.upload', () => {
+  it('posts the file as the body with the key and its type, reports progress, and returns the input', async () => {
+    const body = { id: 'u1', sizeBytes: 4, input: 'upload://u1' };
+    const { fn, sent } = uploader({ status: 201, statusText: 'Created', text: JSON.stringify(body) }, [[2, 4], [4, 4]]);
+    const api = new ApiClient('http://api.test/', 'k1', noFetch, fn);
+    const seen: [number, number][] = [];
+    const file = new Blob(['abcd'], { type: 'video/mp4' });
+    expect(await api.upload(file, (a, b) => seen.push([a, b]))).toEqual(body);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.url).toBe('http://api.test/v1/uploads');
+    expect(sent[0]!.headers).toMatchObject({ Authorization: 'Bearer k1', 'Content-Type': 'video/mp4' });
+    expect(sent[0]!.body).toBe(file);
+    expect(seen).toEqual([[2, 4], [4, 4]]);
+  });
+
+  it("turns a 413 into an ApiError with the API's message", async () => {
+    const text = JSON.stringify({ error: { code: 'body_too_large', message: 'the upload is larger than KILN_MAX_UPLOAD_BYTES (10 bytes)' } });
+    const api = new ApiClient('http://api.test', 'k1', noFetch, uploader({ status: 413, statusText: 'Payload Too Large', text }).fn);
+    const err = await api.upload(new Blob(['x'.repeat(20)])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 413, code: 'body_too_large', message: expect.stringContaining('KILN_MAX_UPLOAD_BYTES') });
+  });
+
+  it('sends octet-stream for a file without a type, and reports a dropped connection as status 0', async () => {
+    const { fn, sent } = uploader(new TypeError('network'));
+    const api = new ApiClient('http://api.test', 'k1', noFetch, fn);
+    const err = await api.upload(new Blob(['x'])).catch((e: unknown) => e);
+    expect(sent[0]!.headers['Content-Type']).toBe('application/octet-stream');
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(0);
+    expect((err as ApiError).message).toMatch(/size limit/);
+  });
+
+  it('passes an abort through and refuses an unexpected 201 body', async () => {
+    const aborted = new ApiClient('http://api.test', 'k1', noFetch, uploader(new DOMException('stop', 'AbortError')).fn);
+    await expect(aborted.upload(new Blob(['x']))).rejects.toMatchObject({ name: 'AbortError' });
+    const odd = new ApiClient('http://api.test', 'k1', noFetch, uploader({ status: 201, statusText: 'Created', text: '{"id":"u1"}' }).fn);
+    await expect(odd.upload(new Blob(['x']))).rejects.toMatchObject({ status: 502 });
+  });
+});
+
+describe('ApiClient.stats', () => {
+  it('reads /v1/stats with the key and refuses a body that is not stats', async () => {
+    const stats = { counts: { completed: 1 }, jobsPerHour: [{ hour: '2025-01-01T00:00:00.000Z', count: 1 }], meanEncodeSpeed: 2, scannedJobs: 1, truncated: false };
+    const urls: string[] = [];
+    let body: unknown = stats;
+    const api = new ApiClient('http://api.test', 'k1', async (url, init) => {
+      urls.push(`${url} ${new Headers(init?.headers).get('Authorization')}`);
+      return new Response(JSON.stringify(body), { status: 200 });
+    });
+    expect(await api.stats()).toEqual(stats);
+    expect(urls).toEqual(['http://api.test/v1/stats Bearer k1']);
+    body = { counts: {} };
+    await expect(api.stats()).rejects.toMatchObject({ status: 502 });
+  });
+});
