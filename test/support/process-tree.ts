@@ -21,9 +21,17 @@ export async function listProcesses(): Promise<ProcessRow[]> {
   return rows;
 }
 
-/** PIDs of the ffmpeg (and ffprobe) children of `ppid`: the encodes a worker process is running. */
-export async function mediaChildrenOf(ppid: number): Promise<number[]> {
-  return (await listProcesses()).filter((p) => p.ppid === ppid && /\bff(mpeg|probe)\b/.test(p.args)).map((p) => p.pid);
+/** Whether a process is an ffmpeg (an encode), as opposed to ffprobe or anything else. */
+export const isFfmpeg = (p: ProcessRow): boolean => /(^|\/)ffmpeg\s/.test(p.args);
+
+/** The temporary output file an ffmpeg command line writes (`file:<dir>/.tmp-<id>-<name>`), if it names one. */
+export function tempOutputOf(p: ProcessRow): string | undefined {
+  return /(?:^|\s)(?:file:)?(\/\S*\/\.tmp-\S+)$/.exec(p.args)?.[1];
+}
+
+/** The ffmpeg and ffprobe children of `ppid`: the media work a worker process is doing. */
+export async function mediaChildrenOf(ppid: number): Promise<ProcessRow[]> {
+  return (await listProcesses()).filter((p) => p.ppid === ppid && /(^|\/)ff(mpeg|probe)\s/.test(p.args));
 }
 
 /**
@@ -31,7 +39,7 @@ export async function mediaChildrenOf(ppid: number): Promise<number[]> {
  * nothing running: the children are read before the kill, because they are re-parented after.
  * Returns the children it killed.
  */
-export async function killHard(pid: number): Promise<number[]> {
+export async function killHard(pid: number): Promise<ProcessRow[]> {
   const children = await mediaChildrenOf(pid);
   try {
     process.kill(pid, 'SIGKILL');
@@ -40,7 +48,7 @@ export async function killHard(pid: number): Promise<number[]> {
   }
   for (const child of children) {
     try {
-      process.kill(child, 'SIGKILL');
+      process.kill(child.pid, 'SIGKILL');
     } catch {
       // finished meanwhile
     }

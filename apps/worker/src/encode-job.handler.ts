@@ -153,6 +153,29 @@ export class EncodeJobHandler {
     }
   }
 
+  /**
+   * BullMQ found a job whose worker stopped renewing its lock. Usually it goes back to the queue
+   * for another worker; once it has stalled more often than allowed, BullMQ fails it without
+   * running our code, so the job record is failed here instead of staying `encoding` forever.
+   */
+  async onStalled(jobId: string, bullState: () => Promise<string | undefined>): Promise<void> {
+    const log = this.deps.logger.child({ jobId });
+    const state = await bullState();
+    if (state !== 'failed') {
+      log.warn({ state }, 'job stalled (its worker died or froze); handed to another worker');
+      return;
+    }
+    const res = await this.deps.repo.update(
+      jobId,
+      { status: 'failed', error: { code: 'worker_lost', message: 'the workers running this job stopped responding too many times (crashed, killed or frozen); it was not tried again' }, finishedAt: new Date().toISOString() },
+      RUNNING,
+    );
+    if (!res.ok) return;
+    log.warn('job failed: stalled more often than allowed');
+    this.deps.metrics.jobs.inc({ status: 'failed' });
+    await this.deps.announcer.announce(res.job, JOB_EVENTS.failed);
+  }
+
   private async probeInput(path: string, presets: Preset[]): Promise<MediaInfo> {
     let media: MediaInfo;
     try {

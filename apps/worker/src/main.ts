@@ -4,7 +4,7 @@ import { bullPrefix, cancelChannel, createRedisConnection, ENCODE_QUEUE, JobRepo
 import { createLogger } from '@kiln/logger';
 import { FfmpegMediaAdapter } from '@kiln/media';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { workerConfigSchema } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
@@ -55,6 +55,10 @@ const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => h
   maxStalledCount: 2,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
+const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX) });
+worker.on('stalled', (jobId: string) => {
+  handler.onStalled(jobId, async () => (await queue.getJob(jobId))?.getState()).catch((err: unknown) => logger.warn({ err, jobId }, 'could not handle a stalled job'));
+});
 
 // Cancels come from the API on any machine; the worker running the job aborts its ffmpeg.
 const cancels = createRedisConnection(config.REDIS_URL);
@@ -86,6 +90,7 @@ function shutdown(signal: string): Promise<void> {
     await worker.close();
     clearTimeout(handover);
     await cancels.quit().catch(() => undefined);
+    await queue.close();
     await publisher.flush();
     await mirror.stop();
     server.close();

@@ -6,9 +6,14 @@ import { pinoHttp } from 'pino-http';
 /** Probes and scrapes would drown the log: they are answered, not logged. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** Request headers worth a log line; anything else (a key sent as `X-Api-Key`, say) is never written. */
+const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 'origin', 'x-forwarded-for', 'idempotency-key'];
+
 /**
  * One JSON log line per request (pino-http) through the process logger, so its redaction applies:
- * `Authorization` (API keys, admin credentials) and cookies are written as `[redacted]`. Lines of
+ * `Authorization` (API keys, admin credentials) and cookies are written as `[redacted]`. Only an
+ * allowlist of headers is logged, and the URL without its query string, so a client that puts
+ * its key somewhere unusual (`X-Api-Key`, `?api_key=`) does not leak it either. Lines of
  * authenticated requests carry `customerId`; each request gets an id, also sent as `X-Request-Id`.
  */
 export function requestLogger(logger: Logger): RequestHandler {
@@ -23,6 +28,19 @@ export function requestLogger(logger: Logger): RequestHandler {
     customProps: (req) => {
       const customerId = (req as { customerId?: string }).customerId;
       return customerId ? { customerId } : {};
+    },
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: String(req.url ?? '').split('?')[0],
+        headers: {
+          ...Object.fromEntries(LOGGED_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]])),
+          // Say that credentials came, never what they were.
+          ...(req.headers.authorization !== undefined ? { authorization: '[redacted]' } : {}),
+        },
+        remoteAddress: req.remoteAddress,
+      }),
     },
     autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]!) },
   });
