@@ -84,6 +84,13 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
       expect(probe.streams.some((s) => s.codec_type === 'audio' && s.codec_name === 'aac')).toBe(true);
       expect(Number(probe.format.duration)).toBeCloseTo(2, 0);
       expect(Number((await download.arrayBuffer()).byteLength)).toBe(job.outputs[0]!.sizeBytes);
+      // Range requests: a player or a resumed download asks for a slice.
+      const ranged = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-199' } });
+      expect(ranged.status).toBe(206);
+      expect(ranged.headers.get('content-range')).toBe(`bytes 100-199/${job.outputs[0]!.sizeBytes}`);
+      expect((await ranged.arrayBuffer()).byteLength).toBe(100);
+      const beyond = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: `bytes=${job.outputs[0]!.sizeBytes! + 10}-` } });
+      expect(beyond.status).toBe(416);
     } finally {
       client.disconnect();
     }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ACTIVE_STATUSES, EMPTY_PROGRESS, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
+import { ACTIVE_STATUSES, EMPTY_PROGRESS, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type MediaInfo, type TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
@@ -59,6 +59,9 @@ export class EncodeJobHandler {
     const started = await this.deps.repo.get(jobId);
     if (!started || !RUNNING.includes(started.status)) {
       log.info({ status: started?.status }, 'job is no longer runnable; skipped');
+      // A worker killed after storing the final state but before publishing it leaves the job to
+      // BullMQ, which hands it here: announce that state again (clients drop repeats by seq).
+      if (started) await this.deps.announcer.announce(started, eventForStatus(started.status));
       return;
     }
     let outputs: JobOutput[] = started.outputs.map((o) => ({ ...o, status: 'pending', sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));

@@ -78,7 +78,8 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     const rt = fakeRealtime('subscribe');
     const io = memoryIo(env(), { connectRealtime: rt.connect });
     const run = runCli(['submit', 'file:///in/clip.mp4', '--preset', 'mp4-360p', '--watch'], io);
-    await until(() => api.requests.some((r) => r.path === '/v1/jobs' && r.method === 'POST'));
+    // Events only make sense once the CLI knows the job: wait until it said so.
+    await until(() => io.out().includes('Job job_new queued'));
     const h = rt.state.handlers!;
     h.onJobEvent('job.progress', event(job({ id: 'job_new', seq: 2, status: 'probing' })));
     h.onJobEvent('job.progress', event(job({ id: 'job_new', seq: 3, status: 'encoding', progress: { percent: 48, fps: 240, speed: 9.6, etaSeconds: 1 } })));
@@ -108,6 +109,7 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     const io = memoryIo(env(), { connectRealtime: rt.connect });
     const run = runCli(['submit', 'file:///in/corrupt.mp4', '--preset', 'mp4-360p', '--watch'], io);
     await until(() => rt.state.handlers !== undefined && api.requests.some((r) => r.path === '/v1/jobs'));
+    await until(() => io.out().includes('Job job_new queued'));
     rt.state.handlers!.onJobEvent('job.failed', event(job({ id: 'job_new', seq: 4, status: 'failed', error: { code: 'invalid_input', message: 'not a readable media file (moov atom not found)' } })));
     expect(await run).toBe(1);
     expect(io.err()).toContain('Job job_new failed: not a readable media file (moov atom not found)');
@@ -118,9 +120,16 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     const io = memoryIo(env(), { connectRealtime: rt.connect });
     const run = runCli(['--json', 'submit', 'file:///in/clip.mp4', '--preset', 'mp4-360p', '--watch'], io);
     await until(() => rt.state.handlers !== undefined && api.requests.some((r) => r.path === '/v1/jobs'));
-    rt.state.handlers!.onJobEvent('job.progress', event(job({ id: 'job_new', seq: 2, status: 'encoding' })));
-    rt.state.handlers!.onJobEvent('job.completed', event(completed(3)));
-    expect(await run).toBe(0);
+    // --json prints nothing until the end, so there is no moment to wait for: deliver the events
+    // again until the CLI is done, as a redelivering channel would (the seq merge drops repeats).
+    let done = false;
+    const exit = run.finally(() => (done = true));
+    while (!done) {
+      rt.state.handlers!.onJobEvent('job.progress', event(job({ id: 'job_new', seq: 2, status: 'encoding' })));
+      rt.state.handlers!.onJobEvent('job.completed', event(completed(3)));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await exit).toBe(0);
     expect(JSON.parse(io.out())).toMatchObject({ id: 'job_new', seq: 3, status: 'completed' });
   });
 
