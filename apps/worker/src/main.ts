@@ -56,6 +56,12 @@ const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => h
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
 const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX) });
+// BullMQ fails a job that stalled too often when a worker next picks it up, without running the
+// processor ("deferred failure"): that arrives here as a 'failed' event.
+worker.on('failed', (job, err) => {
+  if (!job?.id || !/(stalled|started) more than allowable limit/.test(err.message)) return;
+  handler.onStalled(job.id, async () => 'failed').catch((e: unknown) => logger.warn({ err: e, jobId: job.id }, 'could not record a stalled job as failed'));
+});
 worker.on('stalled', (jobId: string) => {
   handler.onStalled(jobId, async () => (await queue.getJob(jobId))?.getState()).catch((err: unknown) => logger.warn({ err, jobId }, 'could not handle a stalled job'));
 });
