@@ -122,10 +122,16 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
 /** A small JSON client for the API as one customer. */
 export function apiClient(baseUrl: string, key?: string) {
   return async <T = unknown>(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> => {
-    const res = await fetch(`${baseUrl}${pathname}`, {
+    // A keep-alive socket the server closed at the same moment fails the request without it
+    // reaching the API; GETs are safe to send again.
+    const send = (): Promise<Response> => fetch(`${baseUrl}${pathname}`, {
       method,
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const res = await send().catch((err: unknown) => {
+      if (method !== 'GET') throw err;
+      return send();
     });
     const text = await res.text();
     let parsed: unknown = text;

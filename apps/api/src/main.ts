@@ -67,6 +67,10 @@ const server = app.listen(config.KILN_API_PORT, () => {
     'api listening',
   );
 });
+// Longer than the keep-alive of clients and load balancers, so the server is not the side that
+// closes an idle connection just as a request is sent on it.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.on('error', (err) => {
   logger.fatal({ err }, 'api could not listen');
   process.exit(1);
