@@ -65,28 +65,4 @@ export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/**
- * Checks the fields the CLI relies on before a value from the network is used: a malformed event
- * must not win the seq comparison by accident or crash the progress display.
- */
-export function isJob(value: unknown): value is Job {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v['id'] === 'string' &&
-    v['id'].length > 0 &&
-    typeof v['seq'] === 'number' &&
-    Number.isFinite(v['seq']) &&
-    typeof v['status'] === 'string' &&
-    typeof v['progress'] === 'object' &&
-    v['progress'] !== null &&
-    Array.isArray(v['outputs'])
-  );
-}
-
-/** The job inside a `job.*` event payload (`{id, seq, status, job}`), or undefined. */
-export function jobFromEvent(payload: unknown): Job | undefined {
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  const job = (payload as { job?: unknown }).job;
-  return isJob(job) ? job : undefined;
-}
+export { isJob, jobFromEvent } from '@kiln/jobs/client';
