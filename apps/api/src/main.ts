@@ -1,6 +1,6 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, cancelChannel, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
-import { createLogger } from '@kiln/logger';
+import { createLogger, installShutdown } from '@kiln/logger';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { LocalStorage } from '@kiln/storage';
 import { Queue } from 'bullmq';
@@ -76,22 +76,15 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
-let stopping: Promise<void> | undefined;
-/** Stops accepting, lets requests finish, flushes events, closes the queue and Redis. */
-function shutdown(signal: string): Promise<void> {
-  stopping ??= (async () => {
-    logger.info({ signal }, 'api shutting down');
-    const hardExit = setTimeout(() => process.exit(1), 10_000);
-    hardExit.unref();
+// Stop accepting, let requests finish, flush events, close the queue and Redis.
+installShutdown(
+  logger,
+  async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.flush();
     await queue.close();
     await mirror.stop();
     await redis.quit().catch(() => undefined);
-    logger.flush();
-    process.exit(0);
-  })();
-  return stopping;
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+  },
+  10_000,
+);

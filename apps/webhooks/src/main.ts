@@ -1,6 +1,6 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { createRedisConnection } from '@kiln/jobs';
-import { createLogger } from '@kiln/logger';
+import { createLogger, installShutdown } from '@kiln/logger';
 import { CUSTOMER_CHANNEL_PREFIX } from '@kiln/jobs';
 import { GatedPublisher, OccupancyReconciler, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics, RedisOccupancyGate, WebhookVerifier } from '@kiln/realtime';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -51,20 +51,13 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
-let stopping: Promise<void> | undefined;
-function shutdown(signal: string): Promise<void> {
-  stopping ??= (async () => {
-    logger.info({ signal }, 'webhooks shutting down');
-    const hardExit = setTimeout(() => process.exit(1), 10_000);
-    hardExit.unref();
+installShutdown(
+  logger,
+  async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await reconciler.stop();
     await publisher.flush();
     await redis.quit().catch(() => undefined);
-    logger.flush();
-    process.exit(0);
-  })();
-  return stopping;
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+  },
+  10_000,
+);

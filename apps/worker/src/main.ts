@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, cancelChannel, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
-import { createLogger } from '@kiln/logger';
+import { createLogger, installShutdown } from '@kiln/logger';
 import { FfmpegMediaAdapter } from '@kiln/media';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { Queue, Worker } from 'bullmq';
@@ -73,26 +73,16 @@ cancels.on('message', (_channel: string, jobId: string) => {
   if (worker.cancelJob(jobId, 'cancelled by the customer')) logger.info({ jobId }, 'cancel received; stopping ffmpeg');
 });
 
-let stopping: Promise<void> | undefined;
-const server = createWorkerHttpServer({ registry, healthy: () => !stopping && worker.isRunning(), ready: async () => ({ ...(await readiness.check()), running: !stopping && worker.isRunning() }) });
-server.listen(config.KILN_WORKER_METRICS_PORT, '0.0.0.0', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.KILN_WORKER_METRICS_PORT;
-  logger.info({ metricsPort: port, concurrency: config.KILN_WORKER_CONCURRENCY }, 'worker ready');
-});
-
-/** Stops taking jobs, lets running ones finish, then closes everything. */
-function shutdown(signal: string): Promise<void> {
-  stopping ??= (async () => {
-    logger.info({ signal }, 'worker shutting down');
-    const graceMs = config.KILN_SHUTDOWN_GRACE_S * 1000;
+// Stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
+const graceMs = config.KILN_SHUTDOWN_GRACE_S * 1000;
+const shutdown = installShutdown(
+  logger,
+  async () => {
     const handover = setTimeout(() => {
       logger.warn({ graceS: config.KILN_SHUTDOWN_GRACE_S }, 'jobs still running after the grace period; handing them back to the queue');
       handler.beginHandover();
       worker.cancelAllJobs('worker shutting down');
     }, graceMs);
-    const hardExit = setTimeout(() => process.exit(1), graceMs + 15_000);
-    hardExit.unref();
     await worker.close();
     clearTimeout(handover);
     await cancels.quit().catch(() => undefined);
@@ -101,10 +91,13 @@ function shutdown(signal: string): Promise<void> {
     await mirror.stop();
     server.close();
     await redis.quit().catch(() => undefined);
-    logger.flush();
-    process.exit(0);
-  })();
-  return stopping;
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+  },
+  graceMs + 15_000,
+);
+
+const server = createWorkerHttpServer({ registry, healthy: () => !shutdown.requested && worker.isRunning(), ready: async () => ({ ...(await readiness.check()), running: !shutdown.requested && worker.isRunning() }) });
+server.listen(config.KILN_WORKER_METRICS_PORT, '0.0.0.0', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.KILN_WORKER_METRICS_PORT;
+  logger.info({ metricsPort: port, concurrency: config.KILN_WORKER_CONCURRENCY }, 'worker ready');
+});
