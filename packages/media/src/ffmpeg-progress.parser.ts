@@ -14,7 +14,10 @@ export interface TranscodeProgress {
 export interface FfmpegProgressBlock {
   /** Position in the output, in seconds, or null while ffmpeg says `N/A`. */
   outTimeSeconds: number | null;
+  /** ffmpeg's own frame rate; version 5 reports 0 until its first second has passed. */
   fps: number | null;
+  /** Frames written so far, or null when ffmpeg does not say. */
+  frames: number | null;
   speed: number | null;
   /** True for the last block (`progress=end`). */
   end: boolean;
@@ -52,19 +55,34 @@ export class FfmpegProgressParser {
 
 /**
  * Maps a progress block onto a {@link TranscodeProgress} for an input of `durationSeconds`.
- * The final block always reads 100 % with no time left.
+ * The final block always reads 100 % with no time left. ffmpeg 5 says `fps=0.00` for the whole
+ * first second of an encode (and for all of a short one); when it does and `elapsedSeconds` (our own
+ * clock since ffmpeg started) is given, the rate is frames written over elapsed time instead.
  */
-export function toTranscodeProgress(block: FfmpegProgressBlock, durationSeconds: number): TranscodeProgress {
-  if (block.end) return { percent: 100, fps: block.fps, speed: block.speed, etaSeconds: 0 };
+export function toTranscodeProgress(block: FfmpegProgressBlock, durationSeconds: number, elapsedSeconds?: number): TranscodeProgress {
+  const fps = frameRate(block, elapsedSeconds);
+  if (block.end) return { percent: 100, fps, speed: block.speed, etaSeconds: 0 };
   const done = block.outTimeSeconds ?? 0;
   const percent = durationSeconds > 0 ? clamp((done / durationSeconds) * 100, 0, 100) : 0;
   const left = Math.max(0, durationSeconds - done);
   const etaSeconds = block.speed && block.speed > 0 && durationSeconds > 0 ? round1(left / block.speed) : null;
-  return { percent: round1(percent), fps: block.fps, speed: block.speed, etaSeconds };
+  return { percent: round1(percent), fps, speed: block.speed, etaSeconds };
+}
+
+function frameRate(block: FfmpegProgressBlock, elapsedSeconds: number | undefined): number | null {
+  if (block.fps !== null && block.fps > 0) return block.fps;
+  if (block.frames !== null && block.frames > 0 && elapsedSeconds !== undefined && elapsedSeconds > 0) return round1(block.frames / elapsedSeconds);
+  return block.fps;
 }
 
 function toBlock(fields: Map<string, string>, end: boolean): FfmpegProgressBlock {
-  return { outTimeSeconds: outTime(fields), fps: number(fields.get('fps')), speed: number(fields.get('speed')?.replace(/x$/, '')), end };
+  return {
+    outTimeSeconds: outTime(fields),
+    fps: number(fields.get('fps')),
+    frames: number(fields.get('frame')),
+    speed: number(fields.get('speed')?.replace(/x$/, '')),
+    end,
+  };
 }
 
 /** `out_time_us`, else `out_time_ms` (also microseconds, despite its name), else `out_time` (HH:MM:SS.micro). */

@@ -125,7 +125,7 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
         if (block.outTimeSeconds !== null) lastOutTime = block.outTimeSeconds;
         if (stopping) continue;
         try {
-          opts.onProgress?.(toTranscodeProgress(block, opts.media.durationSeconds));
+          opts.onProgress?.(toTranscodeProgress(block, opts.media.durationSeconds, (performance.now() - started) / 1000));
         } catch (error) {
           // A throwing callback would otherwise become an uncaught exception in this stream handler.
           stop({ reason: 'error', error });
