@@ -61,7 +61,7 @@ export class EncodeJobHandler {
       log.info({ status: started?.status }, 'job is no longer runnable; skipped');
       // A worker killed after storing the final state but before publishing it leaves the job to
       // BullMQ, which hands it here: announce that state again (clients drop repeats by seq).
-      if (started) await this.deps.announcer.announce(started, eventForStatus(started.status));
+      if (started) await this.deps.announcer.announceFinal(started, eventForStatus(started.status));
       return;
     }
     let outputs: JobOutput[] = started.outputs.map((o) => ({ ...o, status: 'pending', sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));
@@ -126,13 +126,13 @@ export class EncodeJobHandler {
       if (!done.ok) throw new JobGoneError(`job became ${done.reason === 'status' ? done.current : 'missing'}`);
       this.deps.metrics.jobs.inc({ status: 'completed' });
       log.info({ attempt, outputs: outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes })) }, 'job completed');
-      await this.deps.announcer.announce(done.job, JOB_EVENTS.completed);
+      await this.deps.announcer.announceFinal(done.job, JOB_EVENTS.completed);
     } catch (err) {
       await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
       if ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver) {
         log.warn('worker shutting down: job handed back to the queue');
         const res = await this.deps.repo.update(jobId, { status: 'queued', progress: EMPTY_PROGRESS, error: null }, RUNNING);
-        if (res.ok) await this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+        if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
         await bull.moveToWait(token);
         throw new WaitingError('handed back on shutdown');
       }
@@ -149,7 +149,7 @@ export class EncodeJobHandler {
         ? { status: 'failed', error, finishedAt: new Date().toISOString(), outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })) }
         : { status: 'queued', error: { code: 'retrying', message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying` } };
       const res = await this.deps.repo.update(jobId, patch, RUNNING);
-      if (res.ok) await this.deps.announcer.announce(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
+      if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
       throw err;
     } finally {
       if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -176,7 +176,7 @@ export class EncodeJobHandler {
     if (!res.ok) return;
     log.warn('job failed: stalled more often than allowed');
     this.deps.metrics.jobs.inc({ status: 'failed' });
-    await this.deps.announcer.announce(res.job, JOB_EVENTS.failed);
+    await this.deps.announcer.announceFinal(res.job, JOB_EVENTS.failed);
   }
 
   private async probeInput(path: string, presets: Preset[]): Promise<MediaInfo> {
@@ -195,12 +195,16 @@ export class EncodeJobHandler {
     return media;
   }
 
-  /** Stores a step and announces it; a job that was cancelled meanwhile stops the run. */
+  /**
+   * Stores a step and announces it; a job that was cancelled meanwhile stops the run. The
+   * announcement is not waited for: the publisher keeps each job's events in order, and a slow or
+   * failing Pusher must not slow the encode (the job store is the truth clients re-sync from).
+   */
   private async transition(log: Logger, jobId: string, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNING): Promise<Job> {
     const res = await this.deps.repo.update(jobId, patch, onlyFrom);
     if (!res.ok) throw new JobGoneError(res.reason === 'status' ? `job is ${res.current}` : 'job record is missing');
     if (patch.status) log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
-    await this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+    void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
     return res.job;
   }
 }

@@ -1,7 +1,9 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import type { Job } from '@kiln/jobs';
 import { GatedPublisher, type BatchSink } from './gated-publisher.js';
+import { JobAnnouncer } from './job-announcer.js';
 import type { OccupancyGate } from './occupancy-gate.js';
 import { PusherApiError, type OutgoingEvent } from './pusher-transport.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
@@ -40,6 +42,23 @@ function setup(open: string[] = ['a', 'b'], progressIntervalMs = 1000) {
   const count = async (outcome: string) => (await metrics.events.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
   return { publisher, sink, gate, metrics, count };
 }
+
+const sampleJob: Job = {
+  id: 'job-1',
+  customerId: 'acme',
+  status: 'completed',
+  input: 'file:///in.mp4',
+  metadata: {},
+  progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
+  outputs: [],
+  error: null,
+  attempts: 1,
+  seq: 1,
+  createdAt: '2026-11-28T00:00:00.000Z',
+  updatedAt: '2026-11-28T00:00:00.000Z',
+  startedAt: null,
+  finishedAt: null,
+};
 
 describe('GatedPublisher', () => {
   it('sends nothing for channels nobody watches and counts them as gated', async () => {
@@ -121,5 +140,46 @@ describe('GatedPublisher', () => {
     expect(sink.events.map((e) => e.data.seq)).toEqual([5]);
     const byAction = Object.fromEntries((await metrics.gateFailures.get()).values.map((v) => [v.labels.action, v.value]));
     expect(byAction).toEqual({ fail_open: 1, dropped: 1 });
+  });
+
+  it('is degraded from a batch that exhausted its retries until the next one gets through, not after a client error', async () => {
+    const { publisher, sink } = setup();
+    sink.failures.push(new PusherApiError('too big', 200, 413));
+    expect(await publisher.publish('a', 'job.created', { seq: 1 })).toBe('failed');
+    expect(publisher.degraded).toBe(false);
+    sink.failures.push(...Array.from({ length: 4 }, () => new PusherApiError('connect ECONNREFUSED', undefined, undefined)));
+    expect(await publisher.publish('a', 'job.created', { seq: 2 })).toBe('failed');
+    expect(publisher.degraded).toBe(true);
+    expect(await publisher.publish('a', 'job.created', { seq: 3 })).toBe('published');
+    expect(publisher.degraded).toBe(false);
+  });
+});
+
+describe('JobAnnouncer.announceFinal', () => {
+  const job = (seq: number) => ({ ...sampleJob, seq });
+
+  it('waits for the event while Pusher works, and not at all while it is failing', async () => {
+    const { publisher, sink } = setup(['private-customer-acme']);
+    const announcer = new JobAnnouncer(publisher);
+    expect(await announcer.announceFinal(job(2), 'job.completed')).toBe('published');
+    sink.failures.push(...Array.from({ length: 4 }, () => new PusherApiError('connect ECONNREFUSED', undefined, undefined)));
+    expect(await announcer.announceFinal(job(3), 'job.completed')).toBe('failed');
+    sink.failures.push(new PusherApiError('still down', undefined, undefined));
+    // Degraded: returns before the publisher has even tried; the event leaves behind the others.
+    expect(await announcer.announceFinal(job(4), 'job.completed')).toBe('queued');
+    await publisher.flush();
+    expect(sink.events.map((e) => e.data.seq)).toEqual([2, 4]);
+    expect(publisher.degraded).toBe(false);
+  });
+
+  it('stops waiting after finalWaitMs when Pusher hangs', async () => {
+    const registry = new Registry();
+    let release: () => void = () => undefined;
+    const hanging: BatchSink = { triggerBatch: () => new Promise<void>((resolve) => (release = resolve)) };
+    const publisher = new GatedPublisher(new SetGate(new Set(['private-customer-acme'])), hanging, new RealtimeMetrics(registry), pino({ level: 'silent' }));
+    const announcer = new JobAnnouncer(publisher, 50);
+    expect(await announcer.announceFinal(job(2), 'job.completed')).toBe('queued');
+    release();
+    await publisher.flush();
   });
 });

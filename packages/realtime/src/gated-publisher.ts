@@ -62,6 +62,7 @@ export class GatedPublisher {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly idleWaiters: (() => void)[] = [];
+  private failing = false;
   private readonly progressIntervalMs: number;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
@@ -114,6 +115,15 @@ export class GatedPublisher {
       }
       this.schedule(kind === 'state' ? 0 : this.batchWindowMs);
     });
+  }
+
+  /**
+   * True from a batch that failed on every attempt with a transient error (Pusher down or
+   * unreachable) until the next batch gets through. Callers that wait for their events can stop
+   * waiting while it is set: the wait would only add the retries' backoff to their own work.
+   */
+  get degraded(): boolean {
+    return this.failing;
   }
 
   /** Resolves when every event handed in so far has left, been gated, or failed. */
@@ -214,12 +224,14 @@ export class GatedPublisher {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.sink.triggerBatch(events);
+        this.failing = false;
         this.metrics.events.inc({ outcome: 'published' }, batch.length);
         for (const e of batch) e.resolve('published');
         return;
       } catch (err) {
         const permanent = err instanceof PusherApiError && isClientError(err);
         if (permanent || attempt >= this.maxAttempts) {
+          if (!permanent) this.failing = true;
           this.logger.warn({ err, events: batch.length, attempt }, 'Pusher publish failed; events dropped (clients re-sync from the API)');
           this.metrics.events.inc({ outcome: 'failed' }, batch.length);
           for (const e of batch) e.resolve('failed');

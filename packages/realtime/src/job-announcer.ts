@@ -3,7 +3,11 @@ import type { GatedPublisher, PublishOutcome } from './gated-publisher.js';
 
 /** Announces changes to a job on its customer's channel, through the gate. */
 export class JobAnnouncer {
-  constructor(private readonly publisher: GatedPublisher) {}
+  constructor(
+    private readonly publisher: GatedPublisher,
+    /** Longest {@link announceFinal} waits for its event (a timing-out Pusher takes 5 s a try). */
+    private readonly finalWaitMs = 2_000,
+  ) {}
 
   /**
    * Publishes `event` with the job as stored (its seq included). `progressOnly` marks an update
@@ -14,5 +18,27 @@ export class JobAnnouncer {
       key: job.id,
       kind: progressOnly ? 'progress' : 'state',
     });
+  }
+
+  /**
+   * {@link announce} for a job's final state, waited for while Pusher works, so a worker that
+   * acknowledges the job afterwards has delivered the event first (a worker killed before the
+   * acknowledgement gets the job announced again by the next one). While Pusher is failing it
+   * does not wait, and it never waits longer than `finalWaitMs`: the retries' backoff would stall
+   * the encode path for nothing. The event stays queued in order behind the job's earlier ones,
+   * and clients re-sync from the API.
+   */
+  async announceFinal(job: Job, event: JobEventName): Promise<PublishOutcome | 'queued'> {
+    const outcome = this.announce(job, event);
+    if (this.publisher.degraded) return 'queued';
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'queued'>((resolve) => {
+      timer = setTimeout(() => resolve('queued'), this.finalWaitMs);
+    });
+    try {
+      return await Promise.race([outcome, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
