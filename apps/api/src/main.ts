@@ -24,7 +24,11 @@ collectDefaultMetrics({ register: registry });
 const redis = createRedisConnection(config.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX), defaultJobOptions: DEFAULT_JOB_OPTIONS });
-const repo = new JobRepository(redis, config.KILN_REDIS_PREFIX);
+// The job store gets a connection of its own: an ioredis pipeline copies every script defined on
+// its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
+const storeRedis = createRedisConnection(config.REDIS_URL);
+storeRedis.on('error', (err) => logger.warn({ err }, 'redis error'));
+const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
 const settings = pusherSettings(config);
 const metrics = new RealtimeMetrics(registry);
 const transport = new PusherTransport(settings, metrics);
@@ -84,7 +88,7 @@ installShutdown(
     await publisher.flush();
     await queue.close();
     await mirror.stop();
-    await redis.quit().catch(() => undefined);
+    await Promise.all([redis.quit().catch(() => undefined), storeRedis.quit().catch(() => undefined)]);
   },
   10_000,
 );

@@ -49,4 +49,19 @@ describe('request logs', () => {
     expect(entries.find((e) => e.req?.url === '/admin/queues')?.req?.headers.authorization).toBe('[redacted]');
     expect(entries.some((e) => e.req?.url === '/healthz')).toBe(false);
   });
+
+  it('writes no request lines above info, and still gives every response an X-Request-Id', async () => {
+    const quiet: string[] = [];
+    const quietSink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        quiet.push(chunk.toString());
+        done();
+      },
+    });
+    const app = h.sibling({ logger: createLogger({ name: 'api', level: 'warn' }, quietSink) });
+    const res = await request(app).get('/v1/me').set(bearer(KEY_A)).expect(200);
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    await new Promise((r) => setImmediate(r));
+    expect(quiet).toEqual([]);
+  });
 });

@@ -15,15 +15,21 @@ const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 
  * allowlist of headers is logged, and the URL without its query string, so a client that puts
  * its key somewhere unusual (`X-Api-Key`, `?api_key=`) does not leak it either. Lines of
  * authenticated requests carry `customerId`; each request gets an id, also sent as `X-Request-Id`.
+ *
+ * Request lines are written at `info`. When the logger's level is above that, pino-http is not
+ * installed at all: it builds three child loggers per request even when it writes nothing, which
+ * cost a fifth of the API's CPU per job created. Requests still get their `X-Request-Id`.
  */
 export function requestLogger(logger: Logger): RequestHandler {
+  if (!logger.isLevelEnabled('info')) {
+    return (req, res, next) => {
+      (req as { id?: string }).id = newRequestId(res);
+      next();
+    };
+  }
   return pinoHttp({
     logger,
-    genReqId: (_req, res) => {
-      const id = randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
+    genReqId: (_req, res) => newRequestId(res),
     // Evaluated again when the response finishes, after the auth middleware set the customer.
     customProps: (req) => {
       const customerId = (req as { customerId?: string }).customerId;
@@ -44,4 +50,10 @@ export function requestLogger(logger: Logger): RequestHandler {
     },
     autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]!) },
   });
+}
+
+function newRequestId(res: { setHeader(name: string, value: string): unknown }): string {
+  const id = randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
 }
