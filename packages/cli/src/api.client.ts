@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isJob, type Job, type JobPage, type JobStatus, type Me, type OutputRequest, type Preset, type Upload } from './api.types.js';
-import { ApiError, type FieldError } from './errors.js';
+import { readApiError } from '@kiln/jobs/client';
+import { ApiError } from './errors.js';
 
 /** The `fetch` the client calls; injectable so tests can count or fake requests. */
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
@@ -172,25 +173,9 @@ export class KilnApiClient {
  * `fields` when it is the API's JSON, otherwise the status line (a proxy's HTML page, say).
  */
 export async function apiErrorFrom(res: Response): Promise<ApiError> {
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    // Not JSON: fall back to the status line below.
-  }
-  const error = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
-  const message =
-    typeof error?.message === 'string' && error.message.length > 0
-      ? error.message
-      : res.status === 401
-        ? 'the API key was not accepted'
-        : `the API answered ${res.status} ${res.statusText}`.trim();
-  const fields: FieldError[] = Array.isArray(error?.fields)
-    ? error.fields
-        .filter((f): f is { path?: unknown; message?: unknown } => typeof f === 'object' && f !== null)
-        .map((f) => ({ path: Array.isArray(f.path) ? f.path.join('.') : String(f.path ?? ''), message: String(f.message ?? '') }))
-    : [];
-  return new ApiError(res.status, message, typeof error?.code === 'string' ? error.code : undefined, fields);
+  const e = await readApiError(res);
+  const message = e.message ?? (e.status === 401 ? 'the API key was not accepted' : `the API answered ${e.status} ${e.statusText}`.trim());
+  return new ApiError(e.status, message, e.code, e.fields);
 }
 
 async function readJson(res: Response, path: string): Promise<unknown> {

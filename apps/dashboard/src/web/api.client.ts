@@ -1,12 +1,10 @@
+import { readApiError, type ApiFieldError } from '@kiln/jobs/client';
 import { isJob, type Job } from './job.types.js';
 import { isStats, type Stats } from './stats.types.js';
 import { xhrUpload, type UploadFn, type UploadProgress } from './upload.transport.js';
 
 /** One invalid field of a request, as the API reports it. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export type FieldError = ApiFieldError;
 
 /**
  * A failed API call: HTTP status (0 when the API could not be reached), the API's message and,
@@ -194,25 +192,9 @@ export function apiUrl(baseUrl: string, path: string): string {
 }
 
 async function errorFrom(res: Response): Promise<ApiError> {
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    // Not JSON (a proxy's HTML page, say): fall back to the status line below.
-  }
-  const error = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
-  const message =
-    typeof error?.message === 'string' && error.message.length > 0
-      ? error.message
-      : res.status === 401
-        ? 'The API key was not accepted.'
-        : `The API answered ${res.status} ${res.statusText}`.trim();
-  const fields = Array.isArray(error?.fields)
-    ? error.fields
-        .filter((f): f is { path: unknown; message: unknown } => typeof f === 'object' && f !== null)
-        .map((f) => ({ path: Array.isArray(f.path) ? f.path.join('.') : String(f.path ?? ''), message: String(f.message ?? '') }))
-    : [];
-  return new ApiError(res.status, message, typeof error?.code === 'string' ? error.code : undefined, fields);
+  const e = await readApiError(res);
+  const message = e.message ?? (e.status === 401 ? 'The API key was not accepted.' : `The API answered ${e.status} ${e.statusText}`.trim());
+  return new ApiError(e.status, message, e.code, e.fields);
 }
 
 function isUpload(v: unknown): v is Upload {
