@@ -1,6 +1,6 @@
 import type { JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import type { LocalStorage } from '@kiln/storage';
+import type { OutputStorage } from '@kiln/storage';
 import cors from 'cors';
 import type { Store } from 'express-rate-limit';
 import express, { type Express } from 'express';
@@ -24,7 +24,7 @@ import { statsRouter } from './routes/stats.route.js';
 import { uploadsRouter } from './routes/uploads.route.js';
 import type { JobService } from './services/job.service.js';
 import type { StatsService } from './services/stats.service.js';
-import type { UploadStorage } from './services/upload-storage.adapter.js';
+import type { UploadStore } from './services/upload-storage.adapter.js';
 
 export interface ApiDeps {
   logger: Logger;
@@ -32,8 +32,10 @@ export interface ApiDeps {
   apiKeys: ReadonlyMap<string, string>;
   jobs: JobService;
   repo: JobRepository;
-  storage: LocalStorage;
-  uploads: UploadStorage;
+  /** Outputs: local disk or an S3 bucket (KILN_S3_BUCKET). */
+  storage: OutputStorage;
+  /** Uploaded inputs, on the same kind of storage as outputs. */
+  uploads: UploadStore;
   /** Largest `POST /v1/uploads` body (KILN_MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   stats: StatsService;

@@ -1,4 +1,5 @@
 import { apiKeys, commonFields, csv, port, pusherFields } from '@kiln/config';
+import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 
 /** 2 GiB: a long 1080p source fits; anything larger should come as an http(s):// or file:// input. */
@@ -23,8 +24,11 @@ export const apiConfigSchema = z
     /** Bull Board at /admin/queues is mounted only when both are set. */
     KILN_ADMIN_USER: z.string().max(128, 'must be at most 128 characters').regex(/^[^:]+$/, 'must not contain ":"').optional(),
     KILN_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters').optional(),
+    /** KILN_S3_*: with KILN_S3_BUCKET set, outputs and uploads are in that bucket instead of KILN_STORAGE_DIR. */
+    ...s3Fields,
   })
   .superRefine((c, ctx) => {
+    checkS3Config(c, ctx);
     if ((c.KILN_ADMIN_USER === undefined) !== (c.KILN_ADMIN_PASSWORD === undefined)) {
       const missing = c.KILN_ADMIN_USER === undefined ? 'KILN_ADMIN_USER' : 'KILN_ADMIN_PASSWORD';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'set both KILN_ADMIN_USER and KILN_ADMIN_PASSWORD to enable /admin/queues, or neither' });

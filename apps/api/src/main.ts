@@ -2,7 +2,7 @@ import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, cancelChannel, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
-import { LocalStorage } from '@kiln/storage';
+import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
@@ -14,7 +14,7 @@ import { InputPolicy } from './services/input-policy.js';
 import { JobService } from './services/job.service.js';
 import { JobStatsRepository } from './services/job-stats.repository.js';
 import { StatsService } from './services/stats.service.js';
-import { UploadStorage } from './services/upload-storage.adapter.js';
+import { S3UploadStorage, UploadStorage } from './services/upload-storage.adapter.js';
 
 const config = loadConfigOrExit('api', () => loadConfig(apiConfigSchema, process.env));
 const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
@@ -36,7 +36,10 @@ const readiness = new Readiness(redis, transport);
 const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
 await mirror.start();
 const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
-const uploads = new UploadStorage(config.KILN_STORAGE_DIR);
+// With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
+const bucket = createS3Bucket(config);
+const storage = createOutputStorage(config, bucket);
+const uploads = bucket ? new S3UploadStorage(bucket) : new UploadStorage(config.KILN_STORAGE_DIR);
 const jobs = new JobService(
   repo,
   queue,
@@ -53,7 +56,7 @@ const app = createApp({
   apiKeys: config.KILN_API_KEYS,
   jobs,
   repo,
-  storage: new LocalStorage(config.KILN_STORAGE_DIR),
+  storage,
   uploads,
   maxUploadBytes: config.KILN_MAX_UPLOAD_BYTES,
   stats: new StatsService(new JobStatsRepository(redis, config.KILN_REDIS_PREFIX)),
@@ -89,6 +92,7 @@ installShutdown(
     await queue.close();
     await mirror.stop();
     await Promise.all([redis.quit().catch(() => undefined), storeRedis.quit().catch(() => undefined)]);
+    bucket?.destroy();
   },
   10_000,
 );

@@ -1,25 +1,36 @@
 import { commonFields, csv, port, positiveInt, pusherFields } from '@kiln/config';
+import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 import { isValidAllowEntry } from './address-policy.js';
 
 /** Everything a worker reads from the environment (see README, "Configuration"). */
-export const workerConfigSchema = z.object({
-  ...commonFields,
-  ...pusherFields,
-  KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
-  KILN_INPUT_ROOTS: csv.default([]),
-  KILN_MAX_INPUT_BYTES: positiveInt(10 * 1024 ** 3),
-  KILN_INPUT_TIMEOUT_S: positiveInt(30, 3600),
-  KILN_INPUT_ALLOW_HOSTS: csv.default([]).refine((hosts) => hosts.every(isValidAllowEntry), 'must be comma-separated host names, IP addresses or CIDR ranges'),
-  KILN_WORKER_CONCURRENCY: positiveInt(1, 64),
-  KILN_WORKER_METRICS_PORT: port(0, true),
-  /** A job whose worker stopped renewing its lock for this long is handed to another worker. */
-  KILN_WORKER_STALLED_S: positiveInt(30, 3600),
-  KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
-  KILN_FFMPEG_STALL_S: positiveInt(120, 3600),
-  /** On SIGTERM, running jobs get this long to finish before they are handed to another worker. */
-  KILN_SHUTDOWN_GRACE_S: positiveInt(30, 3600),
-  FFMPEG_PATH: z.string().default('ffmpeg'),
-  FFPROBE_PATH: z.string().default('ffprobe'),
-});
+export const workerConfigSchema = z
+  .object({
+    ...commonFields,
+    ...pusherFields,
+    KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
+    KILN_INPUT_ROOTS: csv.default([]),
+    KILN_MAX_INPUT_BYTES: positiveInt(10 * 1024 ** 3),
+    KILN_INPUT_TIMEOUT_S: positiveInt(30, 3600),
+    KILN_INPUT_ALLOW_HOSTS: csv.default([]).refine((hosts) => hosts.every(isValidAllowEntry), 'must be comma-separated host names, IP addresses or CIDR ranges'),
+    KILN_WORKER_CONCURRENCY: positiveInt(1, 64),
+    /**
+     * Jobs a process takes beyond its concurrency, to fetch and probe their inputs while every
+     * encode slot is busy. Helps deep queues of short jobs and slow downloads; costs latency when
+     * the queue is shallow and another worker sits idle (the job waits here instead), so 0 by default.
+     */
+    KILN_WORKER_PREFETCH: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').max(16, 'must be at most 16').default(0),
+    KILN_WORKER_METRICS_PORT: port(0, true),
+    /** A job whose worker stopped renewing its lock for this long is handed to another worker. */
+    KILN_WORKER_STALLED_S: positiveInt(30, 3600),
+    KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
+    KILN_FFMPEG_STALL_S: positiveInt(120, 3600),
+    /** On SIGTERM, running jobs get this long to finish before they are handed to another worker. */
+    KILN_SHUTDOWN_GRACE_S: positiveInt(30, 3600),
+    FFMPEG_PATH: z.string().default('ffmpeg'),
+    FFPROBE_PATH: z.string().default('ffprobe'),
+    /** KILN_S3_*: with KILN_S3_BUCKET set, outputs and uploads are in that bucket instead of KILN_STORAGE_DIR. */
+    ...s3Fields,
+  })
+  .superRefine(checkS3Config);
 export type WorkerConfig = z.output<typeof workerConfigSchema>;

@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ACTIVE_STATUSES, EMPTY_PROGRESS, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
+import { ACTIVE_STATUSES, EMPTY_PROGRESS, resetOutputs, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type MediaInfo, type TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { InputCancelledError, InputError, type InputResolver } from './input-resolver.js';
-import type { LocalStorage } from '@kiln/storage';
+import { bitrateKbps, type OutputStorage } from '@kiln/storage';
+import { SlotsClosedError, type EncodeSlots } from './encode-slots.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -15,8 +16,11 @@ export interface EncodeJobDeps {
   repo: JobRepository;
   announcer: JobAnnouncer;
   media: MediaAdapter;
-  storage: LocalStorage;
+  /** Local disk or an S3 bucket; ffmpeg always writes to its local scratch path first. */
+  storage: OutputStorage;
   inputs: InputResolver;
+  /** At most this many encodes at once; jobs BullMQ hands over beyond them prepare, then wait. */
+  slots: EncodeSlots;
   metrics: WorkerMetrics;
   logger: Logger;
   progressIntervalMs: number;
@@ -64,15 +68,24 @@ export class EncodeJobHandler {
       if (started) await this.deps.announcer.announceFinal(started, eventForStatus(started.status));
       return;
     }
-    let outputs: JobOutput[] = started.outputs.map((o) => ({ ...o, status: 'pending', sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));
+    let outputs: JobOutput[] = resetOutputs(started.outputs);
+    let release: (() => void) | undefined;
     try {
-      await this.transition(log, jobId, { status: 'probing', attempts: attempt, startedAt: started.startedAt ?? new Date().toISOString(), error: null, progress: EMPTY_PROGRESS, outputs });
+      const begin = (): JobPatch => ({ status: 'probing', attempts: attempt, startedAt: started.startedAt ?? new Date().toISOString(), error: null, progress: EMPTY_PROGRESS, outputs });
+      // With a free encode slot the job is probing from now on. Without one (a prefetched job),
+      // it stays queued while its input is fetched and probed, then waits for a slot.
+      release = this.deps.slots.tryAcquire();
+      if (release) await this.transition(log, jobId, begin());
       const cleared = await this.deps.storage.clearTemps(started.customerId, jobId);
       if (cleared > 0) log.info({ cleared }, 'removed temp files of an earlier, interrupted attempt');
       workDir = await mkdtemp(path.join(tmpdir(), 'kiln-input-'));
       const inputPath = (await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })).path;
       const media = await this.probeInput(inputPath, outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined));
-      log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt }, 'input probed');
+      log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt, prefetched: release === undefined }, 'input probed');
+      if (!release) {
+        release = await this.waitForSlot(signal);
+        await this.transition(log, jobId, begin());
+      }
       await this.transition(log, jobId, { status: 'encoding' });
 
       for (let i = 0; i < outputs.length; i++) {
@@ -83,8 +96,8 @@ export class EncodeJobHandler {
         await this.transition(log, jobId, { outputs }, ['encoding']);
 
         const directory = isDirectoryPreset(preset);
-        const finalPath = this.deps.storage.finalPath(started.customerId, jobId, directory ? out.name : `${out.name}.${preset.extension}`);
-        const temp = await this.deps.storage.tempPathFor(finalPath);
+        const ref = { customerId: started.customerId, jobId, name: directory ? out.name : `${out.name}.${preset.extension}` };
+        const temp = await this.deps.storage.scratchPathFor(ref);
         temps.push(temp);
         const reporter = new ProgressReporter(async (progress) => {
           const res = await this.deps.repo.update(jobId, { progress }, ['encoding']);
@@ -109,15 +122,18 @@ export class EncodeJobHandler {
 
         await this.transition(log, jobId, { status: 'storing' }, ['encoding']);
         const downloadPath = `/v1/jobs/${jobId}/outputs/${encodeURIComponent(out.name)}`;
-        let stored: Partial<JobOutput>;
+        // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
+        let stored: Pick<JobOutput, 'sizeBytes' | 'durationSeconds' | 'checksum' | 'files'>;
         if (directory) {
-          const files = await this.deps.storage.commitDir(temp, finalPath);
-          stored = { files, sizeBytes: files.reduce((n, f) => n + f.sizeBytes, 0), durationSeconds: preset.kind === 'hls' ? result.durationSeconds : null };
+          const files = await this.deps.storage.storeDir(temp, ref);
+          stored = { files, sizeBytes: files.reduce((n, f) => n + f.sizeBytes, 0), durationSeconds: preset.kind === 'hls' ? result.durationSeconds : null, checksum: null };
         } else {
-          stored = { sizeBytes: await this.deps.storage.commit(temp, finalPath), durationSeconds: result.durationSeconds };
+          const file = await this.deps.storage.store(temp, ref);
+          stored = { sizeBytes: file.sizeBytes, checksum: file.checksum, durationSeconds: result.durationSeconds };
         }
         temps.splice(temps.indexOf(temp), 1);
-        outputs = replaceAt(outputs, i, { ...out, ...stored, status: 'completed', width: result.width, height: result.height, downloadPath });
+        const bitrate = bitrateKbps(stored.sizeBytes ?? 0, stored.durationSeconds);
+        outputs = replaceAt(outputs, i, { ...out, ...stored, bitrateKbps: bitrate, status: 'completed', width: result.width, height: result.height, downloadPath });
         const last = i === outputs.length - 1;
         await this.transition(log, jobId, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
       }
@@ -126,10 +142,12 @@ export class EncodeJobHandler {
       if (!done.ok) throw new JobGoneError(`job became ${done.reason === 'status' ? done.current : 'missing'}`);
       this.deps.metrics.jobs.inc({ status: 'completed' });
       log.info({ attempt, outputs: outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes })) }, 'job completed');
+      release();
       await this.deps.announcer.announceFinal(done.job, JOB_EVENTS.completed);
     } catch (err) {
       await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
-      if ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver) {
+      release?.();
+      if (err instanceof SlotsClosedError || ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver)) {
         log.warn('worker shutting down: job handed back to the queue');
         const res = await this.deps.repo.update(jobId, { status: 'queued', progress: EMPTY_PROGRESS, error: null }, RUNNING);
         if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
@@ -146,13 +164,28 @@ export class EncodeJobHandler {
       log.warn({ err, attempt, maxAttempts, final }, final ? 'job failed' : 'job attempt failed; will retry');
       this.deps.metrics.jobs.inc({ status: final ? 'failed' : 'retrying' });
       const patch: JobPatch = final
-        ? { status: 'failed', error, finishedAt: new Date().toISOString(), outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })) }
-        : { status: 'queued', error: { code: 'retrying', message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying` } };
+        ? { status: 'failed', error, attempts: attempt, finishedAt: new Date().toISOString(), outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })) }
+        : { status: 'queued', attempts: attempt, error: { code: 'retrying', message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying` } };
       const res = await this.deps.repo.update(jobId, patch, RUNNING);
       if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
       throw err;
     } finally {
+      release?.();
       if (workDir) await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A free encode slot for a prefetched job. A cancel while it waits stops the job; a shutdown
+   * (the slots close, or the grace ran out) hands it back to the queue.
+   */
+  private async waitForSlot(signal: AbortSignal | undefined): Promise<() => void> {
+    try {
+      return await this.deps.slots.acquire(signal);
+    } catch (err) {
+      if (err instanceof SlotsClosedError || this.handingOver) throw new SlotsClosedError('worker is shutting down');
+      if (signal?.aborted) throw new JobGoneError('cancelled while waiting for an encode slot');
+      throw err;
     }
   }
 

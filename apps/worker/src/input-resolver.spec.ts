@@ -121,3 +121,36 @@ describe('InputResolver upload://', () => {
     await expect(resolver.resolve(`upload://${id}`, ctx('cust-a'))).rejects.toMatchObject({ code: 'invalid_input' });
   });
 });
+
+describe('InputResolver upload:// from remote storage (S3)', () => {
+  const id = randomUUID();
+  // A stand-in for the bucket: keys map to contents; a download copies one into the work dir.
+  const objects = new Map<string, string>([[`uploads/cust-a/${id}`, 'in the bucket']]);
+  const remote = {
+    download: async (key: string, dest: string) => {
+      const body = objects.get(key);
+      if (body === undefined) return null;
+      await writeFile(dest, body, { flag: 'wx' });
+      return body.length;
+    },
+  };
+  const s3Resolver = () => new InputResolver({ roots: [], storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000, remoteUploads: remote });
+
+  it("downloads the customer's own upload into the work dir, and cleanup removes the copy", async () => {
+    const workDir = await mkdtemp(path.join(base, 'work-s3-'));
+    const input = await s3Resolver().resolve(`upload://${id.toUpperCase()}`, { ...ctx('cust-a'), workDir });
+    expect(path.dirname(input.path)).toBe(workDir);
+    expect(await readFile(input.path, 'utf8')).toBe('in the bucket');
+    await input.cleanup();
+    await expect(readFile(input.path)).rejects.toThrow();
+  });
+
+  it("reports another customer's or a missing upload as input_not_found, and an empty one as invalid", async () => {
+    const workDir = await mkdtemp(path.join(base, 'work-s3-'));
+    await expect(s3Resolver().resolve(`upload://${id}`, { ...ctx('cust-b'), workDir })).rejects.toMatchObject({ code: 'input_not_found' });
+    const empty = randomUUID();
+    objects.set(`uploads/cust-a/${empty}`, '');
+    await expect(s3Resolver().resolve(`upload://${empty}`, { ...ctx('cust-a'), workDir })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(s3Resolver().resolve(`upload://${id}`, { ...ctx('../cust-a'), workDir })).rejects.toMatchObject({ code: 'input_forbidden' });
+  });
+});

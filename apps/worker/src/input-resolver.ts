@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AddressPolicy } from './address-policy.js';
 import { HttpInputDownloader } from './http-input.downloader.js';
-import { InputError } from './input.errors.js';
+import { InputCancelledError, InputError } from './input.errors.js';
 
 export { InputCancelledError, InputError, InputUnavailableError } from './input.errors.js';
 
@@ -36,6 +36,18 @@ export interface InputResolverOptions {
   timeoutMs: number;
   /** KILN_INPUT_ALLOW_HOSTS: host names, IPs and CIDRs a download may reach although private. */
   allowHosts?: readonly string[];
+  /**
+   * With S3 storage (KILN_S3_BUCKET), uploads live in the bucket under
+   * `uploads/<customerId>/<id>` and are downloaded into the job's work directory; without it they
+   * are read in place under `storageDir`.
+   */
+  remoteUploads?: RemoteUploads | undefined;
+}
+
+/** Where uploads are when they are not on this machine's disk (an S3 bucket). */
+export interface RemoteUploads {
+  /** Copies `key` to the new file `dest`; its size, or null when there is no such object. */
+  download(key: string, dest: string, signal?: AbortSignal): Promise<number | null>;
 }
 
 const UPLOAD = /^upload:\/\/([0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/i;
@@ -60,7 +72,7 @@ export class InputResolver {
   }
 
   async resolve(input: string, ctx: ResolveContext): Promise<ResolvedInput> {
-    if (/^upload:/i.test(input)) return { path: await this.upload(input, ctx.customerId), cleanup: noop };
+    if (/^upload:/i.test(input)) return this.opts.remoteUploads ? this.remoteUpload(input, ctx, this.opts.remoteUploads) : { path: await this.upload(input, ctx.customerId), cleanup: noop };
     let url: URL;
     try {
       url = new URL(input);
@@ -85,11 +97,37 @@ export class InputResolver {
     return real;
   }
 
-  private async upload(input: string, customerId: string): Promise<string> {
+  /** The upload's id, checked, with the customer id it may be read for. */
+  private uploadId(input: string, customerId: string): string {
     const id = UPLOAD.exec(input)?.[1]?.toLowerCase();
     if (!id) throw new InputError('invalid_input', 'an upload input must be upload://<upload id> with the id returned by POST /v1/uploads');
     // The id comes from the job record; still, never let it build a path outside the uploads tree.
     if (!CUSTOMER_ID.test(customerId)) throw new InputError('input_forbidden', 'the job has an invalid customer id');
+    return id;
+  }
+
+  private async remoteUpload(input: string, ctx: ResolveContext, remote: RemoteUploads): Promise<ResolvedInput> {
+    const id = this.uploadId(input, ctx.customerId);
+    const dest = path.join(ctx.workDir, 'input');
+    const cleanup = () => rm(dest, { force: true });
+    let bytes: number | null;
+    try {
+      bytes = await remote.download(`uploads/${ctx.customerId}/${id}`, dest, ctx.signal);
+    } catch (err) {
+      await cleanup();
+      if (ctx.signal?.aborted) throw new InputCancelledError();
+      throw err;
+    }
+    if (bytes === null) throw new InputError('input_not_found', `upload ${id} does not exist for this customer`);
+    if (bytes === 0) {
+      await cleanup();
+      throw new InputError('invalid_input', `upload ${id} is empty (0 bytes)`);
+    }
+    return { path: dest, cleanup };
+  }
+
+  private async upload(input: string, customerId: string): Promise<string> {
+    const id = this.uploadId(input, customerId);
     const file = path.join(path.resolve(this.opts.storageDir), 'uploads', customerId, id);
     let info: Stats;
     try {

@@ -8,8 +8,9 @@ import { Queue, Worker } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { workerConfigSchema } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
+import { EncodeSlots } from './encode-slots.js';
 import { InputResolver } from './input-resolver.js';
-import { LocalStorage } from '@kiln/storage';
+import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { createWorkerHttpServer } from './worker-http.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
@@ -28,18 +29,24 @@ const readiness = new Readiness(redis, transport);
 const publisher = new GatedPublisher(mirror, transport, realtimeMetrics, logger.child({ component: 'publisher' }), {
   progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
 });
+// With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
+const bucket = createS3Bucket(config);
+const storage = createOutputStorage(config, bucket);
+const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
 const handler = new EncodeJobHandler({
   repo: new JobRepository(redis, config.KILN_REDIS_PREFIX),
   announcer: new JobAnnouncer(publisher),
   media: new FfmpegMediaAdapter({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH, stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000 }),
-  storage: new LocalStorage(config.KILN_STORAGE_DIR),
+  storage,
   inputs: new InputResolver({
     roots: config.KILN_INPUT_ROOTS,
     storageDir: config.KILN_STORAGE_DIR,
     maxInputBytes: config.KILN_MAX_INPUT_BYTES,
     timeoutMs: config.KILN_INPUT_TIMEOUT_S * 1000,
     allowHosts: config.KILN_INPUT_ALLOW_HOSTS,
+    remoteUploads: bucket,
   }),
+  slots,
   metrics: new WorkerMetrics(registry),
   logger,
   progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
@@ -49,7 +56,8 @@ const handler = new EncodeJobHandler({
 const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
   connection: createRedisConnection(config.REDIS_URL),
   prefix: bullPrefix(config.KILN_REDIS_PREFIX),
-  concurrency: config.KILN_WORKER_CONCURRENCY,
+  // Prefetched jobs fetch and probe their inputs while every encode slot is busy.
+  concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
   lockDuration: config.KILN_WORKER_STALLED_S * 1000,
   stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
   maxStalledCount: 2,
@@ -78,6 +86,8 @@ const graceMs = config.KILN_SHUTDOWN_GRACE_S * 1000;
 const shutdown = installShutdown(
   logger,
   async () => {
+    // Jobs waiting for an encode slot go back to the queue now; running encodes get the grace.
+    slots.close();
     const handover = setTimeout(() => {
       logger.warn({ graceS: config.KILN_SHUTDOWN_GRACE_S }, 'jobs still running after the grace period; handing them back to the queue');
       handler.beginHandover();
@@ -91,6 +101,7 @@ const shutdown = installShutdown(
     await mirror.stop();
     server.close();
     await redis.quit().catch(() => undefined);
+    bucket?.destroy();
   },
   graceMs + 15_000,
 );
@@ -99,5 +110,5 @@ const server = createWorkerHttpServer({ registry, healthy: () => !shutdown.reque
 server.listen(config.KILN_WORKER_METRICS_PORT, '0.0.0.0', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.KILN_WORKER_METRICS_PORT;
-  logger.info({ metricsPort: port, concurrency: config.KILN_WORKER_CONCURRENCY }, 'worker ready');
+  logger.info({ metricsPort: port, concurrency: config.KILN_WORKER_CONCURRENCY, prefetch: config.KILN_WORKER_PREFETCH, storage: storage.kind, bucket: bucket?.name }, 'worker ready');
 });

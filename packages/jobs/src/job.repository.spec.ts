@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startRedis, type RedisHandle } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidCursorError, JobRepository } from './job.repository.js';
+import { InvalidCursorError, JobRepository, resetOutputs } from './job.repository.js';
 
 describe('JobRepository', () => {
   let server: RedisHandle;
@@ -79,5 +79,27 @@ describe('JobRepository', () => {
     expect(p3.nextCursor).toBeNull();
     expect((await repo.list('acme', { limit: 10, status: 'failed' })).data.map((j) => j.id)).toEqual([ids[4], ids[1]]);
     await expect(repo.list('acme', { limit: 3, cursor: 'garbage' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+});
+
+describe('resetOutputs', () => {
+  it('keeps names and presets and clears everything an earlier run recorded, files included', () => {
+    const done = {
+      name: 'stream',
+      preset: 'hls',
+      status: 'completed' as const,
+      contentType: 'application/vnd.apple.mpegurl',
+      sizeBytes: 1234,
+      durationSeconds: 2,
+      width: 1280,
+      height: 720,
+      bitrateKbps: 4936,
+      checksum: null,
+      downloadPath: '/v1/jobs/x/outputs/stream',
+      files: [{ path: 'master.m3u8', sizeBytes: 200, checksum: 'sha256:00' }],
+    };
+    expect(resetOutputs([done])).toEqual([
+      { name: 'stream', preset: 'hls', status: 'pending', contentType: 'application/vnd.apple.mpegurl', sizeBytes: null, durationSeconds: null, width: null, height: null, bitrateKbps: null, checksum: null, downloadPath: null },
+    ]);
   });
 });

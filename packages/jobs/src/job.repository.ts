@@ -39,8 +39,18 @@ function pendingOutputs(requests: { preset: string; name?: string | undefined }[
     durationSeconds: null,
     width: null,
     height: null,
+    bitrateKbps: null,
+    checksum: null,
     downloadPath: null,
   }));
+}
+
+/**
+ * The outputs of a job about to run again (a new attempt, or a retry): same names and presets, all
+ * pending, with nothing of the earlier run left (sizes, checksums, files, download paths).
+ */
+export function resetOutputs(outputs: readonly Pick<JobOutput, 'name' | 'preset'>[]): JobOutput[] {
+  return pendingOutputs(outputs.map((o) => ({ name: o.name, preset: o.preset })));
 }
 
 export const EMPTY_PROGRESS: JobProgress = { percent: 0, fps: null, speed: null, etaSeconds: null };

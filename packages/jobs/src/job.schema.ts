@@ -65,10 +65,30 @@ export interface JobOutput {
   durationSeconds: number | null;
   width: number | null;
   height: number | null;
+  /**
+   * Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, so container and
+   * audio are included. Null until completed, and for outputs without a duration (thumbnails).
+   * Optional only because jobs stored before it existed lack it.
+   */
+  bitrateKbps?: number | null;
+  /**
+   * `sha256:<hex>` of the stored file, computed while it was stored. Null until completed, and for
+   * directory outputs (HLS, thumbnails), whose every entry in `files` has its own checksum instead.
+   */
+  checksum?: string | null;
   /** API path that streams the file (for HLS the master playlist) once it is completed. */
   downloadPath: string | null;
   /** For outputs made of several files (HLS, thumbnails): each file, relative to the output. */
-  files?: { path: string; sizeBytes: number }[];
+  files?: OutputFile[];
+}
+
+/** One file of a directory output. */
+export interface OutputFile {
+  /** Relative to the output, `/`-separated: `v0/seg_000.ts`. */
+  path: string;
+  sizeBytes: number;
+  /** `sha256:<hex>`; absent on jobs stored before checksums were recorded. */
+  checksum?: string;
 }
 
 export interface JobError {

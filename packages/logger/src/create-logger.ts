@@ -19,6 +19,8 @@ export const REDACT_PATHS = [
   '*.apiKey',
   '*.password',
   '*.secretAccessKey',
+  'KILN_S3_SECRET_ACCESS_KEY',
+  '*.KILN_S3_SECRET_ACCESS_KEY',
 ];
 
 /** Creates the one root logger of a process; classes take `logger.child({ component })`. */

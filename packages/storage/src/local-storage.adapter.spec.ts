@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorage } from './local-storage.adapter.js';
 
@@ -64,5 +66,28 @@ describe('LocalStorage', () => {
     expect(await storage.clearTemps('acme', 'job-9')).toBe(2);
     expect(await readdir(path.dirname(final))).toEqual(['out.mp4']);
     expect(await storage.clearTemps('acme', 'no-such-job')).toBe(0);
+  });
+
+  it('stores through the OutputStorage interface with a sha256 per file, and opens ranges', async () => {
+    const storage = new LocalStorage(root);
+    const sha = (b: string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    const ref = { customerId: 'acme', jobId: 'job-2', name: 'a.mp4' };
+    const temp = await storage.scratchPathFor(ref);
+    await writeFile(temp, 'abcdefghij');
+    expect(await storage.stat(ref)).toBeNull();
+    expect(await storage.store(temp, ref)).toEqual({ sizeBytes: 10, checksum: sha('abcdefghij') });
+    expect(await storage.stat(ref)).toEqual({ sizeBytes: 10 });
+    const part = (await storage.open(ref, undefined, { start: 3, end: 5 }))!;
+    expect({ size: part.sizeBytes, text: (await buffer(part.body)).toString() }).toEqual({ size: 10, text: 'def' });
+
+    const dirRef = { ...ref, name: 'hls' };
+    const dir = await storage.scratchPathFor(dirRef);
+    await mkdir(path.join(dir, 'v0'), { recursive: true });
+    await writeFile(path.join(dir, 'v0', 'seg_000.ts'), 'abcd');
+    expect(await storage.storeDir(dir, dirRef)).toEqual([{ path: 'v0/seg_000.ts', sizeBytes: 4, checksum: sha('abcd') }]);
+    expect((await buffer((await storage.open(dirRef, 'v0/seg_000.ts'))!.body)).toString()).toBe('abcd');
+    expect(await storage.stat(dirRef)).toBeNull();
+    expect(await storage.open(dirRef, '../a.mp4')).toBeNull();
+    expect(await storage.open({ ...ref, name: 'missing.mp4' })).toBeNull();
   });
 });

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-
-const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+import { checksumFile } from './checksum.js';
+import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
 
 /**
  * Outputs on local disk under `<root>/<customer>/<job>/<name>.<ext>`. Files are written under a
  * temporary name and renamed into place, so a half-written output is never visible.
  */
-export class LocalStorage {
+export class LocalStorage implements OutputStorage {
+  readonly kind = 'local' as const;
   readonly root: string;
 
   constructor(root: string) {
@@ -20,10 +22,51 @@ export class LocalStorage {
    * id or name can point outside the root.
    */
   finalPath(customerId: string, jobId: string, fileName: string): string {
-    for (const part of [customerId, jobId, fileName]) {
-      if (!SAFE_SEGMENT.test(part) || part === '.' || part === '..') throw new RangeError(`unsafe storage path segment: ${JSON.stringify(part)}`);
+    return path.join(this.root, ...refSegments({ customerId, jobId, name: fileName }));
+  }
+
+  /** The scratch file sits next to its final place, so storing it is an atomic rename. */
+  async scratchPathFor(ref: OutputRef): Promise<string> {
+    return this.tempPathFor(this.finalPath(ref.customerId, ref.jobId, ref.name));
+  }
+
+  /** Checksums the finished file, then renames it into place. */
+  async store(scratchPath: string, ref: OutputRef): Promise<StoredObject> {
+    const stored = await checksumFile(scratchPath);
+    await this.commit(scratchPath, this.finalPath(ref.customerId, ref.jobId, ref.name));
+    return stored;
+  }
+
+  /** Renames the finished directory into place, then checksums each of its files. */
+  async storeDir(scratchDir: string, ref: OutputRef): Promise<StoredFile[]> {
+    const finalDir = this.finalPath(ref.customerId, ref.jobId, ref.name);
+    const files = await this.commitDir(scratchDir, finalDir);
+    const out: StoredFile[] = [];
+    for (const f of files) out.push({ path: f.path, ...(await checksumFile(path.join(finalDir, ...f.path.split('/')))) });
+    return out;
+  }
+
+  async stat(ref: OutputRef, file?: string): Promise<{ sizeBytes: number } | null> {
+    const full = this.storedPath(ref, file);
+    if (!full) return null;
+    try {
+      const info = await stat(full);
+      return info.isFile() ? { sizeBytes: info.size } : null;
+    } catch {
+      return null;
     }
-    return path.join(this.root, customerId, jobId, fileName);
+  }
+
+  async open(ref: OutputRef, file?: string, range?: ByteRange): Promise<OpenedObject | null> {
+    const full = this.storedPath(ref, file);
+    const info = full ? await this.stat(ref, file) : null;
+    if (!full || !info) return null;
+    return { body: createReadStream(full, range ? { start: range.start, end: range.end } : {}), sizeBytes: info.sizeBytes };
+  }
+
+  private storedPath(ref: OutputRef, file?: string): string | null {
+    const base = this.finalPath(ref.customerId, ref.jobId, ref.name);
+    return file === undefined ? base : this.fileInside(base, file);
   }
 
   /** Whether a stored file exists (and its size). */
@@ -62,9 +105,8 @@ export class LocalStorage {
    * segments, no `..`, no hidden names).
    */
   fileInside(dir: string, relative: string): string | null {
-    const parts = relative.split('/');
-    if (parts.length === 0 || parts.length > 4 || parts.some((p) => !SAFE_SEGMENT.test(p))) return null;
-    return path.join(dir, ...parts);
+    const parts = relativeSegments(relative);
+    return parts ? path.join(dir, ...parts) : null;
   }
 
   /** Moves a finished temp file into place and returns its size. */

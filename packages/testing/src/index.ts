@@ -7,3 +7,4 @@ export { ProcessNotHealthyError, startProcess, type ProcessHandle, type StartPro
 export { startRedis, type RedisHandle, type StartRedisOptions } from './start-redis.js';
 export { startSoketi, type SoketiHandle } from './start-soketi.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
+export { startS3, type S3Handle, type StartS3Options } from './start-s3.js';

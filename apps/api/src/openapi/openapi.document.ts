@@ -70,7 +70,17 @@ const responseSchemas: Record<string, JsonSchema> = {
       durationSeconds: nullable('number'),
       width: nullable('integer'),
       height: nullable('integer'),
-      files: { type: 'array', description: 'Directory outputs (HLS, thumbnails): every file, relative to the output.', items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' } } } },
+      bitrateKbps: nullable('integer', { description: 'Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, container and audio included. Null until completed and for outputs without a duration (thumbnails).' }),
+      checksum: nullable('string', {
+        pattern: '^sha256:[0-9a-f]{64}$',
+        examples: ['sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+        description: 'SHA-256 of the stored file, taken while it was stored: compare it with the downloaded bytes. Null until completed and for directory outputs (HLS, thumbnails), whose `files` carry one each.',
+      }),
+      files: {
+        type: 'array',
+        description: 'Directory outputs (HLS, thumbnails): every file, relative to the output.',
+        items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' }, checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } },
+      },
       downloadPath: nullable('string', { description: 'API path streaming the file once completed: GET it with the same bearer key.' }),
     },
   },
@@ -190,11 +200,12 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     '/v1/jobs/{id}/outputs/{name}': {
       get: {
         summary: 'Download a completed output',
-        description: 'Range requests are supported. For a directory output (HLS, thumbnails) this is its entry file: the master playlist or the first thumbnail.',
+        description:
+          'Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end). For a directory output (HLS, thumbnails) this is its entry file: the master playlist or the first thumbnail. The bytes come from the configured storage (local disk or the S3 bucket) through the API.',
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), ...rateLimited },
+        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
       },
     },
     '/v1/jobs/{id}/outputs/{name}/{file}': {
@@ -204,7 +215,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: 'file', in: 'path', required: true, description: 'path inside the output, may contain `/`', schema: { type: 'string' } }],
-        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), ...rateLimited },
+        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
       },
     },
     '/v1/presets': { get: { summary: 'The presets', tags: ['jobs'], security: bearer, responses: { '200': json(ref('PresetList'), 'every preset'), ...rateLimited } } },

@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { getPreset, isDirectoryPreset, type Job, type JobOutput, type JobRepository, type Preset } from '@kiln/jobs';
-import type { LocalStorage } from '@kiln/storage';
+import type { ByteRange, OutputRef, OutputStorage } from '@kiln/storage';
 import { Router, type Request, type Response } from 'express';
 import { NotFoundError } from '../errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
@@ -8,13 +9,13 @@ import { customerOf } from '../middleware/auth.middleware.js';
 const CONTENT_TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.ts': 'video/mp2t', '.jpg': 'image/jpeg' };
 
 /**
- * Completed outputs (Range requests supported by `sendFile`):
+ * Completed outputs, streamed from the output storage (local disk or S3) with Range support:
  * `GET /v1/jobs/:id/outputs/:name` streams a file output, or the entry file of a directory output
  * (HLS: `master.m3u8`; thumbnails: the first image); `GET /v1/jobs/:id/outputs/:name/<path>`
  * streams one file of a directory output (HLS playlists and segments, each thumbnail). Another
  * customer's job, an unknown name or path, or an unfinished output is a 404.
  */
-export function outputsRouter(deps: { repo: JobRepository; storage: LocalStorage }): Router {
+export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorage }): Router {
   const router = Router({ mergeParams: true });
 
   async function find(req: Request): Promise<{ job: Job; output: JobOutput; preset: Preset }> {
@@ -26,23 +27,64 @@ export function outputsRouter(deps: { repo: JobRepository; storage: LocalStorage
     return { job, output, preset };
   }
 
-  async function send(res: Response, file: string | null, type: string, downloadName?: string): Promise<void> {
-    if (!file || (await deps.storage.sizeOf(file)) === null) throw new NotFoundError('output file');
+  /**
+   * Answers with the stored file: 200 whole, 206 for one satisfiable byte range, 416 for a range
+   * past the end. Several ranges or a malformed header get the whole file, as `send` does. The
+   * bytes are piped from the storage as they come (an S3 object is never held in memory).
+   * The recorded checksum is the strong `ETag` and the job's finish time `Last-Modified`, so a
+   * client's cached copy gets a 304, and a resumed download whose `If-Range` no longer matches (the
+   * job was retried) gets the whole new file instead of a slice of it.
+   */
+  async function send(req: Request, res: Response, ref: OutputRef, file: string | undefined, type: string, validators: Validators, downloadName?: string): Promise<void> {
+    const found = await deps.storage.stat(ref, file);
+    if (!found) throw new NotFoundError('output file');
+    const size = found.sizeBytes;
+    res.set('Accept-Ranges', 'bytes');
+    if (validators.etag) res.set('ETag', validators.etag);
+    if (validators.lastModified) res.set('Last-Modified', validators.lastModified);
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    let range: ByteRange | undefined;
+    const ifRange = req.get('If-Range');
+    const rangeApplies = ifRange === undefined || (validators.etag !== undefined && ifRange === validators.etag);
+    const ranges = req.headers.range && rangeApplies ? req.range(size, { combine: true }) : undefined;
+    if (ranges === -1) {
+      res.status(416).set('Content-Range', `bytes */${size}`).end();
+      return;
+    }
+    if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) range = { start: ranges[0]!.start, end: ranges[0]!.end };
+    const opened = await deps.storage.open(ref, file, range);
+    // Gone between the two calls (a retried job replacing its outputs): as missing as before.
+    if (!opened) throw new NotFoundError('output file');
     res.type(type);
     if (downloadName) res.attachment(downloadName);
-    res.sendFile(file, { dotfiles: 'deny', acceptRanges: true, cacheControl: false });
+    if (range) res.status(206).set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    res.set('Content-Length', String(range ? range.end - range.start + 1 : size));
+    if (req.method === 'HEAD') {
+      opened.body.destroy();
+      res.end();
+      return;
+    }
+    try {
+      await pipeline(opened.body, res);
+    } catch {
+      // The client went away or the storage failed mid-body: pipeline destroyed both ends, and
+      // with the status line sent there is nothing else to tell the client.
+    }
   }
 
   router.get('/:name', async (req, res) => {
     const { job, output, preset } = await find(req);
     if (isDirectoryPreset(preset)) {
       const entry = preset.kind === 'hls' ? 'master.m3u8' : output.files?.[0]?.path;
-      const dir = deps.storage.finalPath(job.customerId, job.id, output.name);
-      await send(res, entry ? deps.storage.fileInside(dir, entry) : null, output.contentType);
+      if (!entry) throw new NotFoundError('output file');
+      await send(req, res, { customerId: job.customerId, jobId: job.id, name: output.name }, entry, output.contentType, validatorsOf(job, output.files?.find((f) => f.path === entry)?.checksum));
       return;
     }
-    const file = deps.storage.finalPath(job.customerId, job.id, `${output.name}.${preset.extension}`);
-    await send(res, file, output.contentType, `${job.id}-${output.name}.${preset.extension}`);
+    const fileName = `${output.name}.${preset.extension}`;
+    await send(req, res, { customerId: job.customerId, jobId: job.id, name: fileName }, undefined, output.contentType, validatorsOf(job, output.checksum), `${job.id}-${fileName}`);
   });
 
   router.get('/:name/*file', async (req, res) => {
@@ -50,9 +92,23 @@ export function outputsRouter(deps: { repo: JobRepository; storage: LocalStorage
     const parts = (req.params as { file?: string[] | string }).file;
     const relative = Array.isArray(parts) ? parts.join('/') : String(parts ?? '');
     if (!isDirectoryPreset(preset) || !output.files?.some((f) => f.path === relative)) throw new NotFoundError('output file');
-    const dir = deps.storage.finalPath(job.customerId, job.id, output.name);
-    await send(res, deps.storage.fileInside(dir, relative), CONTENT_TYPES[path.extname(relative)] ?? 'application/octet-stream');
+    const checksum = output.files.find((f) => f.path === relative)?.checksum;
+    await send(req, res, { customerId: job.customerId, jobId: job.id, name: output.name }, relative, CONTENT_TYPES[path.extname(relative)] ?? 'application/octet-stream', validatorsOf(job, checksum));
   });
 
   return router;
+}
+
+/** HTTP validators of one stored file. */
+interface Validators {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+}
+
+function validatorsOf(job: Job, checksum: string | null | undefined): Validators {
+  const hex = checksum?.startsWith('sha256:') ? checksum.slice('sha256:'.length) : undefined;
+  return {
+    etag: hex ? `"${hex}"` : undefined,
+    lastModified: job.finishedAt ? new Date(job.finishedAt).toUTCString() : undefined,
+  };
 }

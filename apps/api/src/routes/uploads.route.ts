@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { KilnError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
-import { EmptyUploadError, UploadAbortedError, UploadTooLargeError, type UploadStorage } from '../services/upload-storage.adapter.js';
+import { EmptyUploadError, UploadAbortedError, UploadTooLargeError, type UploadStore } from '../services/upload-storage.adapter.js';
 
 const emptyUpload = () => new ValidationError([{ path: '(body)', message: 'the upload is empty: send the file as the raw request body' }]);
 
@@ -9,7 +9,7 @@ const emptyUpload = () => new ValidationError([{ path: '(body)', message: 'the u
  * `POST /v1/uploads`: the raw request body (any content type) becomes an upload a job can name as
  * `upload://<id>`. Mounted before the JSON parser, so a JSON or form file is stored as sent.
  */
-export function uploadsRouter(deps: { uploads: UploadStorage; maxBytes: number }): Router {
+export function uploadsRouter(deps: { uploads: UploadStore; maxBytes: number }): Router {
   const router = Router();
   router.post('/', async (req, res) => {
     const customerId = customerOf(req);

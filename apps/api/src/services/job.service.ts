@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTIVE_STATUSES, createJobSchema, EMPTY_PROGRESS, JOB_EVENTS, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
+import { ACTIVE_STATUSES, createJobSchema, EMPTY_PROGRESS, JOB_EVENTS, resetOutputs, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { Queue } from 'bullmq';
@@ -129,7 +129,7 @@ export class JobService {
       const removed = await previous.remove().then(() => true, () => false);
       if (!removed) throw new ConflictError('the previous run is still stopping; retry in a few seconds');
     }
-    const outputs = job.outputs.map((o) => ({ ...o, status: 'pending' as const, sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }));
+    const outputs = resetOutputs(job.outputs);
     const res = await this.repo.update(id, { status: 'queued', error: null, progress: EMPTY_PROGRESS, outputs, attempts: 0, startedAt: null, finishedAt: null }, ['failed', 'cancelled']);
     if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
     await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });

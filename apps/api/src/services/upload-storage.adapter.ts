@@ -5,6 +5,8 @@ import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CUSTOMER_ID_PATTERN } from '@kiln/jobs';
+import type { S3Bucket } from '@kiln/storage';
+import type { UploadLookup } from './input-policy.js';
 
 /** The shape of upload ids: the UUIDs {@link UploadStorage.save} makes (lower case, as on disk). */
 export const UPLOAD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -48,12 +50,40 @@ class ByteLimit extends Transform {
   }
 }
 
+/** Where uploaded inputs are kept: {@link UploadStorage} on local disk or {@link S3UploadStorage}. */
+export interface UploadStore extends UploadLookup {
+  /**
+   * Streams `source` to a new upload of at most `maxBytes`. Over the limit, empty or interrupted,
+   * nothing is kept and an error says which. `source` is never destroyed, so an HTTP caller can
+   * still answer on the same connection.
+   */
+  save(customerId: string, source: Readable, maxBytes: number): Promise<{ id: string; sizeBytes: number }>;
+}
+
+/**
+ * Listens for the end of `source` while it is piped into `limit`: a request that closes before its
+ * end, or fails, fails `limit` with {@link UploadAbortedError}. Returns the function that stops
+ * listening.
+ */
+function watchSource(source: Readable, limit: ByteLimit): () => void {
+  const onAbort = () => {
+    if (!source.readableEnded) limit.destroy(new UploadAbortedError());
+  };
+  const onError = () => limit.destroy(new UploadAbortedError());
+  source.once('close', onAbort);
+  source.once('error', onError);
+  return () => {
+    source.off('close', onAbort);
+    source.off('error', onError);
+  };
+}
+
 /**
  * Uploaded inputs on local disk at `<storage>/uploads/<customerId>/<uploadId>`, the path the worker
  * reads `upload://<uploadId>` from. A body is written under a temporary name and renamed into place
  * once complete, so a half-written upload is never visible under its id.
  */
-export class UploadStorage {
+export class UploadStorage implements UploadStore {
   readonly root: string;
 
   constructor(storageDir: string) {
@@ -77,23 +107,14 @@ export class UploadStorage {
     }
   }
 
-  /**
-   * Streams `source` to a new upload of at most `maxBytes`. Over the limit, empty or interrupted,
-   * the partial file is removed and an error says which. `source` is never destroyed here, so an
-   * HTTP caller can still answer on the same connection.
-   */
+  /** See {@link UploadStore.save}; a partial file is removed. */
   async save(customerId: string, source: Readable, maxBytes: number): Promise<{ id: string; sizeBytes: number }> {
     const id = randomUUID();
     const finalPath = this.pathOf(customerId, id);
     await mkdir(path.dirname(finalPath), { recursive: true });
     const tempPath = path.join(path.dirname(finalPath), `.tmp-${id}`);
     const limit = new ByteLimit(maxBytes);
-    const onAbort = () => {
-      if (!source.readableEnded) limit.destroy(new UploadAbortedError());
-    };
-    const onError = () => limit.destroy(new UploadAbortedError());
-    source.once('close', onAbort);
-    source.once('error', onError);
+    const unwatch = watchSource(source, limit);
     // source.pipe (not pipeline) because pipeline destroys its source on failure, which for a
     // request means the socket, and the 413 could not be sent.
     const written = pipeline(limit, createWriteStream(tempPath, { flags: 'wx' }));
@@ -108,8 +129,53 @@ export class UploadStorage {
       await rm(tempPath, { force: true });
       throw err;
     } finally {
-      source.off('close', onAbort);
-      source.off('error', onError);
+      unwatch();
+    }
+  }
+}
+
+/**
+ * Uploaded inputs in the S3 bucket (KILN_S3_BUCKET) at `<prefix>uploads/<customerId>/<uploadId>`,
+ * where workers on other machines download `upload://<uploadId>` from. The body is streamed to
+ * the bucket (multipart above 8 MiB, never whole in memory) and the object exists only once the
+ * upload completed; an interrupted or oversized one is aborted and leaves nothing.
+ */
+export class S3UploadStorage implements UploadStore {
+  constructor(private readonly bucket: S3Bucket) {}
+
+  /** The object key (under the bucket prefix); throws a RangeError for ids that are not ours. */
+  keyOf(customerId: string, uploadId: string): string {
+    if (!CUSTOMER_ID_PATTERN.test(customerId)) throw new RangeError(`unsafe customer id ${JSON.stringify(customerId)}`);
+    if (!UPLOAD_ID_PATTERN.test(uploadId)) throw new RangeError(`not an upload id: ${JSON.stringify(uploadId)}`);
+    return `uploads/${customerId}/${uploadId}`;
+  }
+
+  async exists(customerId: string, uploadId: string): Promise<boolean> {
+    if (!UPLOAD_ID_PATTERN.test(uploadId) || !CUSTOMER_ID_PATTERN.test(customerId)) return false;
+    return (await this.bucket.size(this.keyOf(customerId, uploadId))) !== null;
+  }
+
+  /** See {@link UploadStore.save}; an empty body is deleted again after its (empty) PUT. */
+  async save(customerId: string, source: Readable, maxBytes: number): Promise<{ id: string; sizeBytes: number }> {
+    const id = randomUUID();
+    const key = this.keyOf(customerId, id);
+    const limit = new ByteLimit(maxBytes);
+    const unwatch = watchSource(source, limit);
+    source.pipe(limit);
+    try {
+      await this.bucket.put(key, limit);
+      if (limit.bytes === 0) {
+        await this.bucket.delete([key]);
+        throw new EmptyUploadError();
+      }
+      return { id, sizeBytes: limit.bytes };
+    } catch (err) {
+      source.unpipe(limit);
+      // lib-storage reports the stream's own error wrapped or as is, depending on where it struck.
+      if (limit.destroyed && limit.errored instanceof Error && !(err instanceof EmptyUploadError)) throw limit.errored;
+      throw err;
+    } finally {
+      unwatch();
     }
   }
 }

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ChecksumStream } from './checksum.js';
+import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
+import type { S3Bucket } from './s3-bucket.adapter.js';
+
+/** Stored as object metadata so a bucket browser or a presigned URL serves the right type. */
+const CONTENT_TYPES: Record<string, string> = {
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.m4a': 'audio/mp4',
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.jpg': 'image/jpeg',
+};
+
+/** Files of one directory output uploaded at once. */
+const DIR_CONCURRENCY = 4;
+
+/**
+ * Outputs in an S3-compatible bucket under `<prefix><customer>/<job>/<name>.<ext>` (directory
+ * outputs: `<prefix><customer>/<job>/<name>/<path>`). ffmpeg still writes to a local scratch
+ * directory (default `<tmp>/kiln-scratch`); `store` uploads the finished file while hashing it,
+ * then removes the scratch copy. Each object appears whole or not at all; a directory output is
+ * uploaded file by file, and the API serves it only once the job records it as completed.
+ */
+export class S3Storage implements OutputStorage {
+  readonly kind = 's3' as const;
+  readonly scratchDir: string;
+
+  constructor(
+    readonly bucket: S3Bucket,
+    scratchDir = path.join(tmpdir(), 'kiln-scratch'),
+  ) {
+    this.scratchDir = path.resolve(scratchDir);
+  }
+
+  /** The object key (without the bucket prefix) of an output, or of a file inside a directory output. */
+  keyOf(ref: OutputRef, file?: string): string | null {
+    const base = refSegments(ref).join('/');
+    if (file === undefined) return base;
+    const parts = relativeSegments(file);
+    return parts ? `${base}/${parts.join('/')}` : null;
+  }
+
+  async scratchPathFor(ref: OutputRef): Promise<string> {
+    const [customer, job, name] = refSegments(ref);
+    const dir = this.jobScratchDir(customer, job);
+    await mkdir(dir, { recursive: true });
+    return path.join(dir, `.tmp-${randomUUID()}-${name}`);
+  }
+
+  async store(scratchPath: string, ref: OutputRef): Promise<StoredObject> {
+    const stored = await this.upload(scratchPath, this.keyOf(ref)!);
+    await this.discard(scratchPath);
+    return stored;
+  }
+
+  /** Uploads every file, then deletes objects an older version of the output left that are not in this one. */
+  async storeDir(scratchDir: string, ref: OutputRef): Promise<StoredFile[]> {
+    const base = this.keyOf(ref)!;
+    const relatives: string[] = [];
+    for (const entry of await readdir(scratchDir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) relatives.push(path.relative(scratchDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+    }
+    relatives.sort((a, b) => a.localeCompare(b));
+    const files: StoredFile[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < relatives.length) {
+        const rel = relatives[next++]!;
+        files.push({ path: rel, ...(await this.upload(path.join(scratchDir, ...rel.split('/')), `${base}/${rel}`)) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DIR_CONCURRENCY, relatives.length) }, worker));
+    const fresh = new Set(relatives.map((r) => `${base}/${r}`));
+    await this.bucket.delete((await this.bucket.list(`${base}/`)).filter((k) => !fresh.has(k)));
+    await this.discard(scratchDir);
+    return files.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  async stat(ref: OutputRef, file?: string): Promise<{ sizeBytes: number } | null> {
+    const key = this.keyOf(ref, file);
+    const size = key === null ? null : await this.bucket.size(key);
+    return size === null ? null : { sizeBytes: size };
+  }
+
+  async open(ref: OutputRef, file?: string, range?: ByteRange): Promise<OpenedObject | null> {
+    const key = this.keyOf(ref, file);
+    return key === null ? null : this.bucket.get(key, range);
+  }
+
+  async clearTemps(customerId: string, jobId: string): Promise<number> {
+    const dir = this.jobScratchDir(customerId, jobId);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return 0;
+    }
+    const stale = names.filter((n) => n.startsWith('.tmp-'));
+    await Promise.all(stale.map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
+    return stale.length;
+  }
+
+  /** Removes the scratch file or directory, and the job's scratch folder once it is empty. */
+  async discard(scratchPath: string): Promise<void> {
+    await rm(scratchPath, { force: true, recursive: true });
+    await rmdir(path.dirname(scratchPath)).catch(() => undefined);
+  }
+
+  private jobScratchDir(customerId: string, jobId: string): string {
+    const [customer, job] = refSegments({ customerId, jobId, name: 'x' });
+    return path.join(this.scratchDir, customer, job);
+  }
+
+  /** Streams a local file to `key`, hashing it on the way; the read stops if the upload fails. */
+  private async upload(file: string, key: string): Promise<StoredObject> {
+    const reader = createReadStream(file);
+    const sum = new ChecksumStream();
+    const piping = pipeline(reader, sum);
+    try {
+      await this.bucket.put(key, sum, CONTENT_TYPES[path.extname(key)]);
+    } catch (err) {
+      reader.destroy();
+      sum.destroy();
+      await piping.catch(() => undefined);
+      throw err;
+    }
+    await piping;
+    return { sizeBytes: sum.bytes, checksum: sum.checksum() };
+  }
+}
