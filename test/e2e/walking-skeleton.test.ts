@@ -91,6 +91,20 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
       expect((await ranged.arrayBuffer()).byteLength).toBe(100);
       const beyond = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: `bytes=${job.outputs[0]!.sizeBytes! + 10}-` } });
       expect(beyond.status).toBe(416);
+      // Validators: the recorded checksum is the ETag; a cached copy gets a 304 (max-age=0, as a
+      // browser revalidates: fetch would otherwise add no-cache, which forbids a 304), and a resumed
+      // download whose If-Range no longer matches gets the whole file, not a slice of another one.
+      const etag = `"${job.outputs[0]!.checksum!.replace(/^sha256:/, '')}"`;
+      expect(download.headers.get('etag')).toBe(etag);
+      expect(download.headers.get('last-modified')).toBe(new Date(job.finishedAt!).toUTCString());
+      const cached = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'if-none-match': etag, 'cache-control': 'max-age=0' } });
+      expect(cached.status).toBe(304);
+      const resumedSame = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-', 'if-range': etag } });
+      expect(resumedSame.status).toBe(206);
+      await resumedSame.arrayBuffer();
+      const resumedOther = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-', 'if-range': '"0000"' } });
+      expect(resumedOther.status).toBe(200);
+      expect((await resumedOther.arrayBuffer()).byteLength).toBe(job.outputs[0]!.sizeBytes);
     } finally {
       client.disconnect();
     }
