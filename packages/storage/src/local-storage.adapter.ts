@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checksumFile } from './checksum.js';
+import { removeScratch, scratchName } from './scratch-files.js';
 import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
 
 /**
@@ -81,7 +81,7 @@ export class LocalStorage implements OutputStorage {
   /** A fresh temporary path next to the final one (same file system, so rename is atomic). */
   async tempPathFor(finalPath: string): Promise<string> {
     await mkdir(path.dirname(finalPath), { recursive: true });
-    return path.join(path.dirname(finalPath), `.tmp-${randomUUID()}-${path.basename(finalPath)}`);
+    return scratchName(path.dirname(finalPath), path.basename(finalPath));
   }
 
   /**
@@ -120,16 +120,7 @@ export class LocalStorage implements OutputStorage {
    * attempt starts: BullMQ's lock guarantees no other worker is writing there then.
    */
   async clearTemps(customerId: string, jobId: string): Promise<number> {
-    const dir = path.dirname(this.finalPath(customerId, jobId, 'x'));
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return 0;
-    }
-    const stale = names.filter((n) => n.startsWith('.tmp-'));
-    await Promise.all(stale.map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
-    return stale.length;
+    return removeScratch(path.dirname(this.finalPath(customerId, jobId, 'x')));
   }
 
   /** Removes a temp file or directory; missing is fine. */

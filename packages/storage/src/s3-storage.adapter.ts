@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ChecksumStream } from './checksum.js';
+import { removeScratch, scratchName } from './scratch-files.js';
 import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
 import type { S3Bucket } from './s3-bucket.adapter.js';
 
@@ -51,7 +51,7 @@ export class S3Storage implements OutputStorage {
     const [customer, job, name] = refSegments(ref);
     const dir = this.jobScratchDir(customer, job);
     await mkdir(dir, { recursive: true });
-    return path.join(dir, `.tmp-${randomUUID()}-${name}`);
+    return scratchName(dir, name);
   }
 
   async store(scratchPath: string, ref: OutputRef): Promise<StoredObject> {
@@ -95,16 +95,7 @@ export class S3Storage implements OutputStorage {
   }
 
   async clearTemps(customerId: string, jobId: string): Promise<number> {
-    const dir = this.jobScratchDir(customerId, jobId);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return 0;
-    }
-    const stale = names.filter((n) => n.startsWith('.tmp-'));
-    await Promise.all(stale.map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
-    return stale.length;
+    return removeScratch(this.jobScratchDir(customerId, jobId));
   }
 
   /** Removes the scratch file or directory, and the job's scratch folder once it is empty. */
