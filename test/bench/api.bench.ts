@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bullPrefix, ENCODE_QUEUE } from '@kiln/jobs';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
@@ -10,6 +11,24 @@ import { printTable, writeSection } from './results.js';
 
 const CONNECTIONS = 50;
 const SECONDS = 10;
+
+/** autocannon against the floor server (`http-floor.ts`) of one kind, for SECONDS. */
+async function floorJobsPerSec(kind: 'http' | 'express', body: string): Promise<{ jobsPerSec: number; p99Ms: number }> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'http-floor.js');
+  const child = spawn(process.execPath, [script, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
+    });
+    const opts = { url: `http://127.0.0.1:${port}/v1/jobs`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
+    await autocannon({ ...opts, connections: 10, duration: 2 });
+    const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: SECONDS });
+    return { jobsPerSec: Math.round((r.requests.total - r.non2xx) / SECONDS), p99Ms: r.latency.p99 };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
 
 /**
  * The API benchmark: autocannon against `POST /v1/jobs` (50 connections, 10 s) beside the
@@ -43,6 +62,10 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
     await queue.close();
     await redis.quit();
 
+    // What any HTTP API pays on this machine before its own work: node:http alone, and Express.
+    const httpFloor = await floorJobsPerSec('http', body);
+    const expressFloor = await floorJobsPerSec('express', body);
+
     const figures = {
       connections: CONNECTIONS,
       seconds: SECONDS,
@@ -53,11 +76,14 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors,
+      floors: { nodeHttpNoWork: httpFloor, expressJsonNoWork: expressFloor, kilnVsExpressFloor: +(jobsPerSec / expressFloor.jobsPerSec).toFixed(3) },
       targets: { atLeastHalfOfCeiling: jobsPerSec >= 0.5 * ceilingJobsPerSec, p99Under100Ms: result.latency.p99 < 100 },
     };
     printTable('api: POST /v1/jobs', [
       { run: `autocannon, ${CONNECTIONS} connections`, 'jobs/s': figures.jobsPerSec, 'p50 ms': figures.p50Ms, 'p99 ms': figures.p99Ms, 'non-2xx': figures.non2xx },
       { run: 'BullMQ add, one process (ceiling)', 'jobs/s': figures.ceilingJobsPerSec, 'p50 ms': '-', 'p99 ms': '-', 'non-2xx': 0 },
+      { run: 'floor: Express + JSON, no work', 'jobs/s': expressFloor.jobsPerSec, 'p50 ms': '-', 'p99 ms': expressFloor.p99Ms, 'non-2xx': 0 },
+      { run: 'floor: node:http, no work', 'jobs/s': httpFloor.jobsPerSec, 'p50 ms': '-', 'p99 ms': httpFloor.p99Ms, 'non-2xx': 0 },
     ]);
     await writeSection('api', figures);
     return figures;
