@@ -42,6 +42,9 @@ export const redisPrefix = z
   .default('kiln');
 
 /** Customer API keys: `customerId:key,customerId:key`. */
+/** Customer ids the storage layout uses for itself: `<storage>/uploads/…` holds every customer's uploads. */
+const RESERVED_CUSTOMER_IDS = new Set(['uploads']);
+
 export const apiKeys = z
   .string({ error: 'is required: customerId:key,customerId:key' })
   .transform((s, ctx) => {
@@ -52,6 +55,10 @@ export const apiKeys = z
       const key = sep > 0 ? entry.slice(sep + 1) : '';
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(customerId) || key.length < 16) {
         ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(entry.slice(0, 24))}… must be customerId:key with an id of [A-Za-z0-9_-] and a key of at least 16 characters` });
+        return z.NEVER;
+      }
+      if (RESERVED_CUSTOMER_IDS.has(customerId.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', message: `customer id ${JSON.stringify(customerId)} is reserved (storage keeps uploads under that name); pick another` });
         return z.NEVER;
       }
       if (byKey.has(key)) {
