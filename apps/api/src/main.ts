@@ -40,6 +40,18 @@ const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ 
 const bucket = createS3Bucket(config);
 const storage = createOutputStorage(config, bucket);
 const uploads = bucket ? new S3UploadStorage(bucket) : new UploadStorage(config.KILN_STORAGE_DIR);
+// Local uploads expire after KILN_UPLOAD_TTL_H, swept at start and hourly by every API process
+// (deleting is idempotent). In a bucket, an S3 lifecycle rule on `uploads/` does the same job.
+let uploadSweep: NodeJS.Timeout | undefined;
+if (uploads instanceof UploadStorage && config.KILN_UPLOAD_TTL_H > 0) {
+  const sweep = () =>
+    uploads
+      .removeOlderThan(config.KILN_UPLOAD_TTL_H * 3_600_000)
+      .then((removed) => removed > 0 && logger.info({ removed, ttlH: config.KILN_UPLOAD_TTL_H }, 'expired uploads removed'))
+      .catch((err: unknown) => logger.warn({ err }, 'could not sweep expired uploads'));
+  void sweep();
+  uploadSweep = setInterval(sweep, 3_600_000).unref();
+}
 const jobs = new JobService(
   repo,
   queue,
@@ -87,6 +99,7 @@ server.on('error', (err) => {
 installShutdown(
   logger,
   async () => {
+    clearInterval(uploadSweep);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.flush();
     await queue.close();

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { S3Bucket } from '@kiln/storage';
 import { startS3, type S3Handle } from '@kiln/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmptyUploadError, S3UploadStorage, UploadTooLargeError } from './upload-storage.adapter.js';
+import { EmptyUploadError, S3UploadStorage, UploadStorage, UploadTooLargeError } from './upload-storage.adapter.js';
 
 describe('S3UploadStorage', () => {
   let s3: S3Handle;
@@ -37,5 +40,31 @@ describe('S3UploadStorage', () => {
     await expect(uploads.save('acme', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000)).rejects.toThrow(UploadTooLargeError);
     await expect(uploads.save('acme', Readable.from([]), 1000)).rejects.toThrow(EmptyUploadError);
     expect(await bucket.list('')).toEqual([]);
+  });
+});
+
+describe('UploadStorage.removeOlderThan', () => {
+  it('removes uploads and interrupted temp files last written before the cutoff, keeps newer ones', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kiln-uploads-'));
+    try {
+      const store = new UploadStorage(dir);
+      const old = await store.save('acme', Readable.from([Buffer.from('old bytes')]), 1024);
+      const fresh = await store.save('acme', Readable.from([Buffer.from('new bytes')]), 1024);
+      const other = await store.save('globex', Readable.from([Buffer.from('old too')]), 1024);
+      const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
+      await utimes(store.pathOf('acme', old.id), twoDaysAgo, twoDaysAgo);
+      await utimes(store.pathOf('globex', other.id), twoDaysAgo, twoDaysAgo);
+      const temp = path.join(store.root, 'acme', '.tmp-interrupted');
+      await writeFile(temp, 'partial');
+      await utimes(temp, twoDaysAgo, twoDaysAgo);
+
+      expect(await store.removeOlderThan(24 * 3_600_000)).toBe(3);
+      expect(await store.exists('acme', old.id)).toBe(false);
+      expect(await store.exists('globex', other.id)).toBe(false);
+      expect(await store.exists('acme', fresh.id)).toBe(true);
+      expect(await store.removeOlderThan(24 * 3_600_000)).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

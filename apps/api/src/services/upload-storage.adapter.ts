@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -97,6 +97,11 @@ export class UploadStorage implements UploadStore {
     return path.join(this.root, customerId, uploadId);
   }
 
+  /** Removes uploads older than `maxAgeMs`; see {@link removeUploadsOlderThan}. */
+  removeOlderThan(maxAgeMs: number, now = Date.now()): Promise<number> {
+    return removeUploadsOlderThan(this.root, now - maxAgeMs);
+  }
+
   /** Whether the customer has a complete upload with this id. */
   async exists(customerId: string, uploadId: string): Promise<boolean> {
     if (!UPLOAD_ID_PATTERN.test(uploadId) || !CUSTOMER_ID_PATTERN.test(customerId)) return false;
@@ -132,6 +137,38 @@ export class UploadStorage implements UploadStore {
       unwatch();
     }
   }
+}
+
+/**
+ * Removes the uploads (and interrupted temp files) under `root` last written before `cutoffMs`;
+ * returns how many. Customer folders stay (an upload may be arriving in one). A job whose upload
+ * expired fails with "upload not found", and a new job cannot name it (the API's input check).
+ */
+export async function removeUploadsOlderThan(root: string, cutoffMs: number): Promise<number> {
+  let removed = 0;
+  let customers: string[];
+  try {
+    customers = await readdir(root);
+  } catch {
+    return 0;
+  }
+  for (const customer of customers) {
+    const dir = path.join(root, customer);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const info = await stat(file).catch(() => null);
+      if (!info?.isFile() || info.mtimeMs >= cutoffMs) continue;
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 /**
