@@ -201,11 +201,11 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       get: {
         summary: 'Download a completed output',
         description:
-          'Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end). For a directory output (HLS, thumbnails) this is its entry file: the master playlist or the first thumbnail. The bytes come from the configured storage (local disk or the S3 bucket) through the API.',
+          'Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end; `If-Range` with a stale `ETag` gets the whole file). `ETag` is the file\'s sha256 and `Last-Modified` the job\'s finish time; a matching `If-None-Match` gets a 304. For a directory output (HLS, thumbnails) this is its entry file: the master playlist or the first thumbnail. The bytes come from the configured storage (local disk or the S3 bucket) through the API.',
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
+        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '304': { description: 'unchanged: `If-None-Match` matched the `ETag` (the file\'s sha256)' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
       },
     },
     '/v1/jobs/{id}/outputs/{name}/{file}': {
@@ -215,7 +215,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: 'file', in: 'path', required: true, description: 'path inside the output, may contain `/`', schema: { type: 'string' } }],
-        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
+        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '304': { description: 'unchanged: `If-None-Match` matched the `ETag` (the file\'s sha256)' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
       },
     },
     '/v1/presets': { get: { summary: 'The presets', tags: ['jobs'], security: bearer, responses: { '200': json(ref('PresetList'), 'every preset'), ...rateLimited } } },
