@@ -14,7 +14,7 @@ function shq(value: string): string {
  * key, and a curl command that works when pasted as is (after dropping a video in the input
  * root). {@link READY_LINE} is always the last line.
  */
-export function formatBanner(stack: Pick<RunningStack, 'urls' | 'redis' | 'pusher' | 'apiKey' | 'inputRoot' | 'storageDir' | 'workers'>): string[] {
+export function formatBanner(stack: Pick<RunningStack, 'urls' | 'redis' | 'pusher' | 'apiKey' | 'inputRoot' | 'storage' | 'workers'>): string[] {
   const redisNote = { REDIS_URL: 'from REDIS_URL', existing: 'the one already running there', spawned: `started redis-server, data in ${stack.redis.dataDir ?? '.kiln/redis'}` }[stack.redis.source];
   const key = stack.apiKey ?? '<a key from KILN_API_KEYS>';
   const video = path.join(stack.inputRoot, 'my-video.mp4');
@@ -28,7 +28,7 @@ export function formatBanner(stack: Pick<RunningStack, 'urls' | 'redis' | 'pushe
     `  Pusher     ${stack.pusher.description}`,
     `  Redis      ${stack.urls.redis} (${redisNote})`,
     `  Inputs     ${stack.inputRoot} (file:// inputs must be under here)`,
-    `  Storage    ${stack.storageDir}`,
+    `  Storage    ${stack.storage}`,
     `  Workers    ${stack.workers}`,
     '',
   ];

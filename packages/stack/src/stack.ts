@@ -33,6 +33,8 @@ export interface RunningStack {
   /** The first input root (where a newcomer drops a video). */
   inputRoot: string;
   storageDir: string;
+  /** Where outputs and uploads go, for the banner: the storage dir, or the S3 bucket when KILN_S3_BUCKET is set. */
+  storage: string;
   workers: number;
   /** Resolves with a reason when any child exits on its own after the start. Never rejects. */
   died: Promise<string>;
@@ -294,6 +296,7 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
       apiKey: demoKey,
       inputRoot,
       storageDir,
+      storage: describeStorage(env, storageDir),
       workers,
       died,
       stop,
@@ -309,4 +312,12 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Where the apps will store outputs and uploads, as a person reads it. */
+export function describeStorage(env: NodeJS.ProcessEnv, storageDir: string): string {
+  const bucket = env.KILN_S3_BUCKET?.trim();
+  if (!bucket) return storageDir;
+  const prefix = env.KILN_S3_PREFIX?.trim() ?? '';
+  return `S3 bucket ${bucket}${prefix ? ` under ${prefix}` : ''} at ${env.KILN_S3_ENDPOINT?.trim() || 'AWS'}`;
 }
