@@ -97,6 +97,10 @@ describe('dashboard in headless Chromium', () => {
     const jobs = await apiClient(stack.apiUrl, acme.key)<{ data: Job[] }>('GET', '/v1/jobs');
     const job = jobs.body.data[0]!;
     expect(await row.getAttribute('data-job-id')).toBe(job.id);
+    // The output shows its size and bit rate, and its checksum in the link's tooltip.
+    const output = job.outputs[0]!;
+    expect(await row.getByTestId('output-link').first().getAttribute('title')).toBe(`mp4-360p · ${output.checksum}`);
+    expect(await row.locator('.output').first().textContent()).toContain(`${output.bitrateKbps!.toLocaleString('en-US')} kbit/s`);
     const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('output-link').first().click()]);
     const saved = await download.path();
     expect(saved).toBeTruthy();

@@ -75,7 +75,7 @@ export class JobRowView {
     setText(this.#speed, active ? formatSpeed(job.progress?.speed) : '—');
     setText(this.#eta, active ? formatEta(job.progress?.etaSeconds) : '—');
 
-    const outputsKey = JSON.stringify(job.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes, o.width, o.height]));
+    const outputsKey = JSON.stringify(job.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes, o.width, o.height, o.bitrateKbps, o.checksum]));
     if (outputsKey !== this.#outputsKey) {
       this.#outputsKey = outputsKey;
       this.#outputs.replaceChildren(...job.outputs.map((o) => this.#output(o)));
@@ -93,12 +93,15 @@ export class JobRowView {
 
   #output(o: JobOutput): HTMLElement {
     const dims = o.width !== null && o.height !== null ? `${o.width}×${o.height}` : '';
-    const detail = [dims, formatBytes(o.sizeBytes)].filter(Boolean).join(' · ');
+    const bitrate = typeof o.bitrateKbps === 'number' ? `${o.bitrateKbps.toLocaleString('en-US')} kbit/s` : '';
+    const detail = [dims, formatBytes(o.sizeBytes), bitrate].filter(Boolean).join(' · ');
     if (o.status === 'completed' && o.downloadPath !== null) {
+      // The checksum goes in the tooltip: whoever needs it copies it from there or from the API.
+      const title = o.checksum ? `${o.preset} · ${o.checksum}` : o.preset;
       return el(
         'div',
         { class: 'output' },
-        el('a', { 'data-testid': 'output-link', href: this.urlOf(o.downloadPath), 'data-file-name': fileNameFor(o), title: o.preset }, o.name),
+        el('a', { 'data-testid': 'output-link', href: this.urlOf(o.downloadPath), 'data-file-name': fileNameFor(o), title }, o.name),
         detail ? el('span', { class: 'muted' }, ` ${detail}`) : null,
       );
     }
