@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { copyFile, readdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -141,10 +142,16 @@ describe('encoding on real workers', () => {
       const parent = Number(ffmpegLine.trim().split(/\s+/)[1]);
       const victim = workers.find(([, app]) => app.child.pid === parent);
       expect(victim, 'the worker running the job').toBeTruthy();
+      // The worker keeps its scratch (the job's input folder) under its own folder, in /tmp: the
+      // harness gives apps no TMPDIR.
+      const victimScratch = path.join('/tmp', `kiln-worker-${hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64)}-${parent}`);
+      expect((await readdir(victimScratch)).some((n) => n.startsWith('kiln-input-'))).toBe(true);
       process.kill(parent, 'SIGKILL');
       // Its orphaned ffmpeg is killed too, as a machine failure would.
       for (const pid of await ffmpegsFor(id)) process.kill(pid, 'SIGKILL');
       await stack.addWorker();
+      // The new worker removed what the dead one left behind when it started.
+      await expect(readdir(victimScratch)).rejects.toMatchObject({ code: 'ENOENT' });
       const job = await finish(id, 120_000);
       expect(job.status).toBe('completed');
       expect(job.attempts).toBeGreaterThanOrEqual(1);

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ACTIVE_STATUSES, EMPTY_PROGRESS, resetOutputs, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
@@ -21,6 +20,8 @@ export interface EncodeJobDeps {
   inputs: InputResolver;
   /** At most this many encodes at once; jobs BullMQ hands over beyond them prepare, then wait. */
   slots: EncodeSlots;
+  /** This process's scratch folder: downloaded inputs go in job folders under it. */
+  scratchDir: string;
   metrics: WorkerMetrics;
   logger: Logger;
   progressIntervalMs: number;
@@ -78,7 +79,7 @@ export class EncodeJobHandler {
       if (release) await this.transition(log, jobId, begin());
       const cleared = await this.deps.storage.clearTemps(started.customerId, jobId);
       if (cleared > 0) log.info({ cleared }, 'removed temp files of an earlier, interrupted attempt');
-      workDir = await mkdtemp(path.join(tmpdir(), 'kiln-input-'));
+      workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-input-'));
       const inputPath = (await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })).path;
       const media = await this.probeInput(inputPath, outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined));
       log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt, prefetched: release === undefined }, 'input probed');

@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, cancelChannel, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
@@ -9,6 +10,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { workerConfigSchema } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
 import { EncodeSlots } from './encode-slots.js';
+import { ScratchRoot } from './scratch-root.js';
 import { InputResolver } from './input-resolver.js';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { createWorkerHttpServer } from './worker-http.js';
@@ -31,7 +33,18 @@ const publisher = new GatedPublisher(mirror, transport, realtimeMetrics, logger.
 });
 // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
 const bucket = createS3Bucket(config);
-const storage = createOutputStorage(config, bucket);
+// Downloaded inputs and (with S3) encodes in progress live in this process's own scratch folder;
+// what SIGKILLed workers of this host left behind is removed now and every 10 minutes.
+const scratch = new ScratchRoot(tmpdir());
+const deadScratch = await scratch.prepare();
+if (deadScratch > 0) logger.info({ folders: deadScratch }, 'removed scratch folders of workers that died');
+const scratchSweep = setInterval(() => {
+  scratch
+    .sweep()
+    .then((n) => n > 0 && logger.info({ folders: n }, 'removed scratch folders of workers that died'))
+    .catch((err: unknown) => logger.warn({ err }, 'could not sweep scratch folders'));
+}, 600_000).unref();
+const storage = createOutputStorage(config, bucket, path.join(scratch.dir, 'outputs'));
 const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
 const handler = new EncodeJobHandler({
   repo: new JobRepository(redis, config.KILN_REDIS_PREFIX),
@@ -47,6 +60,7 @@ const handler = new EncodeJobHandler({
     remoteUploads: bucket,
   }),
   slots,
+  scratchDir: scratch.dir,
   metrics: new WorkerMetrics(registry),
   logger,
   progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
@@ -99,6 +113,8 @@ const shutdown = installShutdown(
     await queue.close();
     await publisher.flush();
     await mirror.stop();
+    clearInterval(scratchSweep);
+    await scratch.remove();
     server.close();
     await redis.quit().catch(() => undefined);
     bucket?.destroy();
