@@ -156,6 +156,16 @@ describe('kiln CLI against the whole stack', () => {
     expect(job.outputs[0]).toMatchObject({ status: 'completed', height: 240 });
   });
 
+  it('delete removes a finished job (--json says so), and a second delete exits 1 with the 404', async () => {
+    const run = await kiln(['--json', 'delete', ids.failed!], env());
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ id: ids.failed, deleted: true });
+    expect((await api()('GET', `/v1/jobs/${ids.failed}`)).status).toBe(404);
+    const again = await kiln(['delete', ids.failed!], env());
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('HTTP 404');
+  });
+
   it('refuses to run without a key, naming --key and KILN_API_KEY (exit 2)', async () => {
     const run = await kiln(['jobs'], { KILN_API_URL: stack.apiUrl });
     expect(run.code).toBe(2);

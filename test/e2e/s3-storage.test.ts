@@ -107,6 +107,14 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
     expect(sha256(new Uint8Array(await segRes.arrayBuffer()))).toBe(segment.checksum);
     for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/nope.ts']) expect((await get(`${hls!.downloadPath}${bad}`)).status).toBe(404);
     expect((await get(`/v1/jobs/${job.id}/outputs/nope`)).status).toBe(404);
+
+    // Deleting the job deletes its objects, and nothing of other jobs.
+    const jobPrefix = `${PREFIX}${stack.customers[0]!.id}/${job.id}/`;
+    expect((await keys(jobPrefix)).length).toBeGreaterThan(2);
+    const deleted = await fetch(`${stack.apiUrl}/v1/jobs/${job.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
+    expect(deleted.status).toBe(204);
+    expect(await keys(jobPrefix)).toEqual([]);
+    expect((await get(mp4!.downloadPath!)).status).toBe(404);
   });
 
   it('keeps uploads in the bucket, and a worker encodes from one', async () => {

@@ -22,6 +22,7 @@ import { presetsRouter } from './routes/presets.route.js';
 import { realtimeRouter } from './routes/realtime.route.js';
 import { statsRouter } from './routes/stats.route.js';
 import { uploadsRouter } from './routes/uploads.route.js';
+import type { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobService } from './services/job.service.js';
 import type { StatsService } from './services/stats.service.js';
 import type { UploadStore } from './services/upload-storage.adapter.js';
@@ -31,6 +32,7 @@ export interface ApiDeps {
   registry: Registry;
   apiKeys: ReadonlyMap<string, string>;
   jobs: JobService;
+  deletion: JobDeletionService;
   repo: JobRepository;
   /** Outputs: local disk or an S3 bucket (KILN_S3_BUCKET). */
   storage: OutputStorage;
@@ -77,7 +79,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
   v1.use('/me', meRouter(deps.publicPusher));
   v1.use('/jobs/:id/outputs', outputsRouter({ repo: deps.repo, storage: deps.storage }));
-  v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo }));
+  v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo, deletion: deps.deletion }));
   v1.use('/presets', presetsRouter());
   v1.use('/stats', statsRouter(deps.stats));
   v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' })));

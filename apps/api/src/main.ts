@@ -11,6 +11,7 @@ import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
 import { publicPusherSettings } from './public-pusher.js';
 import { IdempotencyRepository } from './services/idempotency.repository.js';
 import { InputPolicy } from './services/input-policy.js';
+import { JobDeletionService } from './services/job-deletion.service.js';
 import { JobService } from './services/job.service.js';
 import { JobStatsRepository } from './services/job-stats.repository.js';
 import { StatsService } from './services/stats.service.js';
@@ -67,6 +68,7 @@ const app = createApp({
   registry,
   apiKeys: config.KILN_API_KEYS,
   jobs,
+  deletion: new JobDeletionService(repo, queue, storage, logger.child({ component: 'jobs' })),
   repo,
   storage,
   uploads,

@@ -53,6 +53,11 @@ export class KilnApiClient {
     return this.#job('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
   }
 
+  /** `DELETE /v1/jobs/:id`: deletes a finished job and its outputs; 409 while it is queued or running. */
+  async deleteJob(id: string): Promise<void> {
+    await this.#fetch(`/v1/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
   /** `POST /v1/jobs/:id/retry`: requeues a failed or cancelled job. */
   async retryJob(id: string): Promise<Job> {
     return this.#job('POST', `/v1/jobs/${encodeURIComponent(id)}/retry`);

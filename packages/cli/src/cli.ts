@@ -3,6 +3,7 @@ import { KilnApiClient } from './api.client.js';
 import type { JobStatus } from './api.types.js';
 import type { CliIo, CommandContext } from './cli-context.js';
 import { cancelCommand } from './commands/cancel.command.js';
+import { deleteCommand } from './commands/delete.command.js';
 import { jobsCommand } from './commands/jobs.command.js';
 import { presetsCommand } from './commands/presets.command.js';
 import { retryCommand } from './commands/retry.command.js';
@@ -86,6 +87,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description('cancel a queued or running job')
     .argument('<id>', 'job id')
     .action(run((ctx, id: string) => cancelCommand(ctx, id)));
+
+  program
+    .command('delete')
+    .description('delete a finished job and its outputs')
+    .argument('<id>', 'job id')
+    .action(run((ctx, id: string) => deleteCommand(ctx, id)));
 
   program
     .command('retry')

@@ -136,6 +136,12 @@ export class JobRepository {
     return { ok: true, job: decode(pairsToRecord(res[1] as string[])) };
   }
 
+  /** Removes a job's record and its entry in the customer's index; false when there was none. */
+  async delete(customerId: string, id: string): Promise<boolean> {
+    const res = await this.redis.multi().del(this.jobKey(id)).zrem(this.customerIndexKey(customerId), id).exec();
+    return Number(res?.[0]?.[1] ?? 0) > 0;
+  }
+
   /**
    * A customer's jobs, newest first. `cursor` is the opaque `nextCursor` of the previous page;
    * a status filter scans forward until the page is full.

@@ -119,6 +119,11 @@ export class LocalStorage implements OutputStorage {
    * Removes the temp files a crashed earlier attempt left in a job's folder. Call it when an
    * attempt starts: BullMQ's lock guarantees no other worker is writing there then.
    */
+  /** Removes the job's folder with every output (and temp file) in it. */
+  async removeJob(customerId: string, jobId: string): Promise<void> {
+    await rm(path.dirname(this.finalPath(customerId, jobId, 'x')), { recursive: true, force: true });
+  }
+
   async clearTemps(customerId: string, jobId: string): Promise<number> {
     return removeScratch(path.dirname(this.finalPath(customerId, jobId, 'x')));
   }

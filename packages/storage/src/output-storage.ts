@@ -52,6 +52,8 @@ export interface OutputStorage {
   stat(ref: OutputRef, file?: string): Promise<{ sizeBytes: number } | null>;
   /** Opens a stored file, or a range of it; null when it is missing (or `file` is unsafe). */
   open(ref: OutputRef, file?: string, range?: ByteRange): Promise<OpenedObject | null>;
+  /** Removes every stored output of a job (the job is being deleted); missing is fine. */
+  removeJob(customerId: string, jobId: string): Promise<void>;
   /** Removes scratch files a crashed earlier attempt of the job left; returns how many. */
   clearTemps(customerId: string, jobId: string): Promise<number>;
   /** Removes a scratch file or directory; missing is fine. */

@@ -98,6 +98,12 @@ export class S3Storage implements OutputStorage {
     return removeScratch(this.jobScratchDir(customerId, jobId));
   }
 
+  /** Deletes every object under `<customer>/<job>/`. */
+  async removeJob(customerId: string, jobId: string): Promise<void> {
+    const [customer, job] = refSegments({ customerId, jobId, name: 'x' });
+    await this.bucket.delete(await this.bucket.list(`${customer}/${job}/`));
+  }
+
   /** Removes the scratch file or directory, and the job's scratch folder once it is empty. */
   async discard(scratchPath: string): Promise<void> {
     await rm(scratchPath, { force: true, recursive: true });

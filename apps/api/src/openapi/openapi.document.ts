@@ -190,7 +190,17 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       },
       get: { summary: "List the customer's jobs, newest first", tags: ['jobs'], security: bearer, parameters: listParams, responses: { '200': json(ref('JobList'), 'a page of jobs'), '400': errorRef('BadRequest'), ...rateLimited } },
     },
-    '/v1/jobs/{id}': { get: { summary: 'Read a job', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '200': json(ref('Job'), 'the job'), '404': errorRef('NotFound'), ...rateLimited } } },
+    '/v1/jobs/{id}': {
+      get: { summary: 'Read a job', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '200': json(ref('Job'), 'the job'), '404': errorRef('NotFound'), ...rateLimited } },
+      delete: {
+        summary: 'Delete a finished job and its outputs',
+        description: 'Removes the stored outputs (files or S3 objects), the queue entry and the record. A queued or running job is a 409: cancel it first.',
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam],
+        responses: { '204': { description: 'deleted' }, '404': errorRef('NotFound'), '409': errorRef('Conflict'), ...rateLimited },
+      },
+    },
     '/v1/jobs/{id}/cancel': {
       post: { summary: 'Cancel a queued or running job', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '200': json(ref('Job'), 'cancelled'), '404': errorRef('NotFound'), '409': errorRef('Conflict'), ...rateLimited } },
     },

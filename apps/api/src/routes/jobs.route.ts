@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 import { fingerprintOf } from '../services/canonical-json.js';
+import type { JobDeletionService } from '../services/job-deletion.service.js';
 import type { JobService } from '../services/job.service.js';
 
 /** Longest `Idempotency-Key` accepted (a UUID needs 36). */
@@ -27,8 +28,8 @@ function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-/** `/v1/jobs`: create, list and read a customer's jobs. */
-export function jobsRouter(deps: { jobs: JobService; repo: JobRepository }): Router {
+/** `/v1/jobs`: create, list, read, cancel, retry and delete a customer's jobs. */
+export function jobsRouter(deps: { jobs: JobService; repo: JobRepository; deletion: JobDeletionService }): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
@@ -61,6 +62,11 @@ export function jobsRouter(deps: { jobs: JobService; repo: JobRepository }): Rou
     const job = await deps.repo.getForCustomer(customerOf(req), req.params.id);
     if (!job) throw new NotFoundError('job');
     res.json(job);
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await deps.deletion.delete(customerOf(req), req.params.id);
+    res.status(204).end();
   });
 
   router.post('/:id/cancel', async (req, res) => {

@@ -17,6 +17,7 @@ import { InputPolicy } from '../services/input-policy.js';
 import { JobService } from '../services/job.service.js';
 import { JobStatsRepository } from '../services/job-stats.repository.js';
 import { StatsService } from '../services/stats.service.js';
+import { JobDeletionService } from '../services/job-deletion.service.js';
 import { UploadStorage } from '../services/upload-storage.adapter.js';
 
 export const KEY_A = 'key-acme-0123456789abcdef';
@@ -70,6 +71,7 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
         [KEY_B, 'globex'],
       ]),
       jobs,
+      deletion: new JobDeletionService(repo, queue, new LocalStorage(storageDir), silent),
       repo,
       storage: new LocalStorage(storageDir),
       uploads,

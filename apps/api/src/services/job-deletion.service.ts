@@ -1,0 +1,30 @@
+import { TERMINAL_STATUSES, type EncodeJobData, type JobRepository } from '@kiln/jobs';
+import type { Logger } from '@kiln/logger';
+import type { OutputStorage } from '@kiln/storage';
+import type { Queue } from 'bullmq';
+import { ConflictError, NotFoundError } from '../errors.js';
+
+/**
+ * Deletes a customer's finished job for good: its outputs in the storage (local files or S3
+ * objects), its BullMQ entry and its record. A queued or running job is a 409 (cancel it first),
+ * so no worker can be writing outputs meanwhile. Outputs go first: if the storage fails, the
+ * record stays and the customer can delete again.
+ */
+export class JobDeletionService {
+  constructor(
+    private readonly repo: JobRepository,
+    private readonly queue: Queue<EncodeJobData>,
+    private readonly storage: OutputStorage,
+    private readonly logger: Logger,
+  ) {}
+
+  async delete(customerId: string, id: string): Promise<void> {
+    const job = await this.repo.getForCustomer(customerId, id);
+    if (!job) throw new NotFoundError('job');
+    if (!TERMINAL_STATUSES.includes(job.status)) throw new ConflictError(`job is ${job.status}; cancel it before deleting it`);
+    await this.queue.remove(id).catch(() => 0);
+    await this.storage.removeJob(customerId, id);
+    await this.repo.delete(customerId, id);
+    this.logger.info({ jobId: id, customerId, outputs: job.outputs.length }, 'job deleted with its outputs');
+  }
+}
