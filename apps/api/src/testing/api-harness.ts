@@ -5,19 +5,21 @@ import path from 'node:path';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
 import { LocalStorage } from '@kiln/storage';
+import { startRedis, type RedisHandle } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp, type ApiDeps } from '../app.js';
 import { redisRateLimitStore } from '../middleware/rate-limit.middleware.js';
 import { IdempotencyRepository } from '../services/idempotency.repository.js';
 import { InputPolicy } from '../services/input-policy.js';
 import { JobService } from '../services/job.service.js';
 import { JobStatsRepository } from '../services/job-stats.repository.js';
-import { StatsService } from '../services/stats.service.js';
 import { JobDeletionService } from '../services/job-deletion.service.js';
+import { StatsService } from '../services/stats.service.js';
 import { UploadStorage } from '../services/upload-storage.adapter.js';
 
 export const KEY_A = 'key-acme-0123456789abcdef';
@@ -107,3 +109,24 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
 
 /** The Authorization header of an API key. */
 export const bearer = (key = KEY_A) => ({ Authorization: `Bearer ${key}` });
+
+/**
+ * For a `describe` block: starts a Redis and an API harness before its tests and stops both after
+ * them. Returns a getter for the harness (it exists only once the tests run).
+ */
+export function useApiHarness(overrides: Partial<ApiDeps> = {}): () => ApiHarness {
+  let server: RedisHandle | undefined;
+  let harness: ApiHarness | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    harness = await startApiHarness(server.url, overrides);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await server?.stop();
+  });
+  return () => {
+    if (!harness) throw new Error('the API harness starts in beforeAll; use it inside tests');
+    return harness;
+  };
+}
