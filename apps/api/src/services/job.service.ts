@@ -11,6 +11,8 @@ import type { InputPolicy } from './input-policy.js';
 
 /** How long a replay waits for the first request with its key to store the job. */
 const REPLAY_WAIT_MS = 1_000;
+/** How long a retry waits for the previous run's worker to let go of it (a cancel takes ≤ 2 s). */
+const RETRY_WAIT_MS = 5_000;
 /** A claim older than this whose job never appeared belongs to a request that died. */
 const DEAD_CLAIM_MS = 15_000;
 
@@ -124,10 +126,14 @@ export class JobService {
     const job = await this.repo.getForCustomer(customerId, id);
     if (!job) throw new NotFoundError('job');
     if (job.status !== 'failed' && job.status !== 'cancelled') throw new ConflictError(`job is ${job.status}; only failed or cancelled jobs can be retried`);
-    const previous = await this.queue.getJob(id);
-    if (previous) {
-      const removed = await previous.remove().then(() => true, () => false);
-      if (!removed) throw new ConflictError('the previous run is still stopping; retry in a few seconds');
+    // Right after a cancel, the worker may still be stopping its ffmpeg (at most ~2 s) and holds
+    // the run's lock: wait for it rather than send the customer away.
+    const deadline = performance.now() + RETRY_WAIT_MS;
+    for (;;) {
+      const previous = await this.queue.getJob(id);
+      if (!previous || (await previous.remove().then(() => true, () => false))) break;
+      if (performance.now() >= deadline) throw new ConflictError('the previous run is still stopping; retry in a few seconds');
+      await sleep(100);
     }
     const outputs = resetOutputs(job.outputs);
     const res = await this.repo.update(id, { status: 'queued', error: null, progress: EMPTY_PROGRESS, outputs, attempts: 0, startedAt: null, finishedAt: null }, ['failed', 'cancelled']);
