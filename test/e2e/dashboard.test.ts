@@ -218,6 +218,37 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it("cancels a running job, retries it and deletes it from its row's buttons", async () => {
+    const globex = stack.customers[1]!;
+    const api = apiClient(stack.apiUrl, globex.key);
+    const id = (await api<Job>('POST', '/v1/jobs', { input: longClipUrl, outputs: [{ preset: 'mp4-1080p' }] })).body.id;
+    const page = await signIn(globex.key);
+    const row = page.locator(`[data-testid="job-row"][data-job-id="${id}"]`);
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toMatch(/^(probing|encoding)$/);
+    expect(await row.getByTestId('job-delete').count(), 'no delete while it runs').toBe(0);
+
+    await row.getByTestId('job-cancel').click();
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('cancelled');
+    expect((await api<Job>('GET', `/v1/jobs/${id}`)).body.status).toBe('cancelled');
+
+    await row.getByTestId('job-retry').click();
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).not.toBe('cancelled');
+    await row.getByTestId('job-cancel').click();
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('cancelled');
+    await screenshot(page, 'dashboard-row-actions');
+
+    // Deleting asks first; declined, nothing happens.
+    page.once('dialog', (d) => void d.dismiss());
+    await row.getByTestId('job-delete').click();
+    expect((await api('GET', `/v1/jobs/${id}`)).status).toBe(200);
+    page.once('dialog', (d) => void d.accept());
+    await row.getByTestId('job-delete').click();
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(0);
+    expect((await api('GET', `/v1/jobs/${id}`)).status).toBe(404);
+    expect(await cspViolations(page)).toEqual([]);
+    await page.close();
+  });
+
   it('draws jobs per hour as 24 SVG bars and summarises counts and speed, within the CSP', async () => {
     const acme = stack.customers[0]!;
     const stats = (await apiClient(stack.apiUrl, acme.key)<StatsBody>('GET', '/v1/stats')).body;

@@ -105,6 +105,18 @@ export class ApiClient {
   }
 
   /** `POST /v1/jobs` with one output per preset; resolves with the queued job. */
+  /** `POST /v1/jobs/:id/cancel` or `/retry`: the job as it is afterwards. */
+  async jobAction(id: string, action: 'cancel' | 'retry'): Promise<Job> {
+    const body = await this.#json(`/v1/jobs/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
+    if (!isJob(body)) throw new ApiError(502, `The API answered /v1/jobs/:id/${action} with an unexpected body.`);
+    return body;
+  }
+
+  /** `DELETE /v1/jobs/:id`: the job and its outputs are gone. */
+  async deleteJob(id: string): Promise<void> {
+    await this.#fetch(`/v1/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
   async createJob(input: string, presets: string[]): Promise<Job> {
     const body = await this.#json('/v1/jobs', {
       method: 'POST',

@@ -2,6 +2,7 @@ import { ApiError, type ApiClient, type Me } from './api.client.js';
 import type { LinkState } from './connection-state.js';
 import type { EventLogView } from './event-log.view.js';
 import { JobStore } from './job-store.js';
+import type { JobAction } from './job-row.view.js';
 import type { JobTableView } from './job-table.view.js';
 import { jobFromEvent } from './job.types.js';
 import { FALLBACK_PRESETS, type NewJobFormView } from './new-job-form.view.js';
@@ -19,7 +20,7 @@ export const STATS_REFRESH_MS = 60_000;
 const STATS_SETTLE_MS = 2_000;
 
 /** What a notice is about; each source replaces only its own message. */
-export type NoticeSource = 'snapshot' | 'realtime' | 'download';
+export type NoticeSource = 'snapshot' | 'realtime' | 'download' | 'action';
 
 /** The parts of the page a session drives. */
 export interface SessionViews {
@@ -125,6 +126,28 @@ export class DashboardSession {
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) this.onUnauthorized();
       throw err;
+    }
+  }
+
+  /**
+   * A row's button: cancel or retry shows the job as the API answers (its channel event then
+   * merges by seq); delete removes the row once the API has deleted the job and its outputs.
+   */
+  async act(action: JobAction, jobId: string, button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    this.views.notice('action', undefined);
+    try {
+      if (action === 'delete') {
+        await this.api.deleteJob(jobId);
+        if (this.#store.remove(jobId)) this.#scheduleRender();
+        return;
+      }
+      const job = await this.api.jobAction(jobId, action);
+      if (this.#store.apply(job) !== 'stale') this.#scheduleRender();
+    } catch (err) {
+      this.#failed('action', `Could not ${action} job ${jobId}`, err);
+    } finally {
+      button.disabled = false;
     }
   }
 

@@ -4,6 +4,19 @@ import type { Job, JobOutput } from './job.types.js';
 
 const ACTIVE = new Set(['probing', 'encoding', 'storing']);
 
+/** What a row's buttons do; the table turns a click into a call with the row's job id. */
+export type JobAction = 'cancel' | 'retry' | 'delete';
+
+/** The buttons a job in each status offers, in the order shown. */
+function actionsFor(status: string): JobAction[] {
+  if (status === 'queued' || ACTIVE.has(status)) return ['cancel'];
+  if (status === 'failed' || status === 'cancelled') return ['retry', 'delete'];
+  if (status === 'completed') return ['delete'];
+  return [];
+}
+
+const ACTION_LABELS: Record<JobAction, string> = { cancel: 'Cancel', retry: 'Retry', delete: 'Delete' };
+
 /**
  * One keyed table row. `update` touches the DOM only when the job's seq changed, and within the
  * row rebuilds the outputs and error cells only when their content did, so a stream of progress
@@ -21,6 +34,8 @@ export class JobRowView {
   readonly #eta = el('td', { class: 'num' });
   readonly #outputs = el('td', { class: 'outputs' });
   readonly #error = el('td', { class: 'error' });
+  readonly #actions = el('td', { class: 'actions' });
+  #actionsKey = '';
   #seq = Number.NEGATIVE_INFINITY;
   #outputsKey = '';
   #errorKey = '';
@@ -42,6 +57,7 @@ export class JobRowView {
       this.#eta,
       this.#outputs,
       this.#error,
+      this.#actions,
     );
     this.update(job);
   }
@@ -79,6 +95,15 @@ export class JobRowView {
     if (outputsKey !== this.#outputsKey) {
       this.#outputsKey = outputsKey;
       this.#outputs.replaceChildren(...job.outputs.map((o) => this.#output(o)));
+    }
+
+    const actions = actionsFor(status);
+    const actionsKey = actions.join(',');
+    if (actionsKey !== this.#actionsKey) {
+      this.#actionsKey = actionsKey;
+      this.#actions.replaceChildren(
+        ...actions.map((action) => el('button', { type: 'button', class: `ghost action action-${action}`, 'data-action': action, 'data-testid': `job-${action}` }, ACTION_LABELS[action])),
+      );
     }
 
     const errorKey = job.error === null ? '' : `${job.error.code}\u0000${job.error.message}`;

@@ -55,6 +55,16 @@ describe('JobStore', () => {
     expect(store.newestFirst().map((j) => `${j.id}@${j.seq}`)).toEqual(['new@1', 'mid@2', 'old@1']);
   });
 
+  it('forgets a deleted job, also in the newest-first list it had already built', () => {
+    const store = new JobStore();
+    store.applyMany([job('a', 1, '2025-01-01T00:00:00.000Z'), job('b', 1, '2025-01-02T00:00:00.000Z')]);
+    expect(store.newestFirst().map((j) => j.id)).toEqual(['b', 'a']);
+    expect(store.remove('b')).toBe(true);
+    expect(store.remove('b')).toBe(false);
+    expect(store.newestFirst().map((j) => j.id)).toEqual(['a']);
+    expect(store.get('b')).toBeUndefined();
+  });
+
   it('forgets everything on clear', () => {
     const store = new JobStore();
     store.apply(job('a', 1));

@@ -17,6 +17,13 @@ export class JobStore {
     return this.#jobs.size;
   }
 
+  /** Forgets a job (it was deleted); returns whether it was there. */
+  remove(id: string): boolean {
+    if (!this.#jobs.delete(id)) return false;
+    this.#sorted = null;
+    return true;
+  }
+
   /** The stored version of a job, if any. */
   get(id: string): Job | undefined {
     return this.#jobs.get(id);

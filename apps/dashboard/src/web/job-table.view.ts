@@ -1,5 +1,5 @@
 import { byTestId, setText } from './dom.js';
-import { JobRowView } from './job-row.view.js';
+import { JobRowView, type JobAction } from './job-row.view.js';
 import type { Job } from './job.types.js';
 
 /** Rows added to the DOM per "show more" click. */
@@ -23,6 +23,7 @@ export class JobTableView {
     root: HTMLElement,
     private readonly urlOf: (path: string) => string,
     onDownload: (link: HTMLAnchorElement) => void,
+    onAction: (action: JobAction, jobId: string, button: HTMLButtonElement) => void = () => undefined,
   ) {
     this.#tbody = byTestId('job-rows', root);
     this.#empty = byTestId('jobs-empty', root);
@@ -32,13 +33,18 @@ export class JobTableView {
       this.#limit += PAGE_ROWS;
       this.render(this.#last);
     });
-    // One listener for every download link, present and future.
+    // One listener for every download link and row button, present and future.
     this.#tbody.addEventListener('click', (e) => {
-      const link = (e.target as Element | null)?.closest?.('a[data-testid="output-link"]');
+      const target = e.target as Element | null;
+      const link = target?.closest?.('a[data-testid="output-link"]');
       if (link instanceof HTMLAnchorElement) {
         e.preventDefault();
         onDownload(link);
+        return;
       }
+      const button = target?.closest?.('button[data-action]');
+      const jobId = button?.closest('tr')?.dataset['jobId'];
+      if (button instanceof HTMLButtonElement && jobId !== undefined && !button.disabled) onAction(button.dataset['action'] as JobAction, jobId, button);
     });
   }
 

@@ -41,7 +41,16 @@ function boot(apiUrl: string): void {
   };
 
   let session: DashboardSession | undefined;
-  const table = new JobTableView(byTestId('jobs'), (path) => joinApiUrl(apiUrl, path), (link) => void session?.download(link));
+  const table = new JobTableView(
+    byTestId('jobs'),
+    (path) => joinApiUrl(apiUrl, path),
+    (link) => void session?.download(link),
+    (action, jobId, button) => {
+      // Deleting removes the outputs for good: ask first.
+      if (action === 'delete' && !window.confirm(`Delete job ${jobId} and its outputs? This cannot be undone.`)) return;
+      void session?.act(action, jobId, button);
+    },
+  );
   const log = new EventLogView(byTestId('event-log'));
   const form = new NewJobFormView(byTestId('new-job'), {
     submit: (input, preset) => session?.submit(input, preset) ?? Promise.resolve(),
