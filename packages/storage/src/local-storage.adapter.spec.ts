@@ -15,13 +15,14 @@ describe('LocalStorage', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('writes under a temp name and shows only the committed file', async () => {
+  it('writes under a temp name and shows only the stored file', async () => {
     const storage = new LocalStorage(root);
+    const ref = { customerId: 'acme', jobId: 'job-1', name: 'mp4-360p.mp4' };
     const final = storage.finalPath('acme', 'job-1', 'mp4-360p.mp4');
-    const temp = await storage.tempPathFor(final);
+    const temp = await storage.scratchPathFor(ref);
     await writeFile(temp, 'abc');
-    expect(await storage.sizeOf(final)).toBeNull();
-    expect(await storage.commit(temp, final)).toBe(3);
+    expect(await storage.stat(ref)).toBeNull();
+    expect((await storage.store(temp, ref)).sizeBytes).toBe(3);
     expect(await readdir(path.dirname(final))).toEqual(['mp4-360p.mp4']);
   });
 
@@ -35,33 +36,33 @@ describe('LocalStorage', () => {
 
   it('discards temp files, missing ones included', async () => {
     const storage = new LocalStorage(root);
-    const temp = await storage.tempPathFor(storage.finalPath('acme', 'j', 'o.mp4'));
+    const temp = await storage.scratchPathFor({ customerId: 'acme', jobId: 'j', name: 'o.mp4' });
     await writeFile(temp, 'x');
     await storage.discard(temp);
     await storage.discard(temp);
     expect(await readdir(path.dirname(temp))).toEqual([]);
   });
 
-  it('commits a directory output whole and lists its files', async () => {
+  it('stores a directory output whole, lists its files, and opens only plain paths inside it', async () => {
     const storage = new LocalStorage(root);
-    const final = storage.finalPath('acme', 'job-1', 'hls');
-    const temp = await storage.tempPathFor(final);
+    const ref = { customerId: 'acme', jobId: 'job-1', name: 'hls' };
+    const temp = await storage.scratchPathFor(ref);
     await mkdir(path.join(temp, 'v0'), { recursive: true });
     await writeFile(path.join(temp, 'master.m3u8'), '#EXTM3U');
     await writeFile(path.join(temp, 'v0', 'seg_000.ts'), 'abcd');
-    expect(await storage.commitDir(temp, final)).toEqual([
+    expect((await storage.storeDir(temp, ref)).map(({ path: p, sizeBytes }) => ({ path: p, sizeBytes }))).toEqual([
       { path: 'master.m3u8', sizeBytes: 7 },
       { path: 'v0/seg_000.ts', sizeBytes: 4 },
     ]);
-    expect(storage.fileInside(final, 'v0/seg_000.ts')).toBe(path.join(final, 'v0', 'seg_000.ts'));
-    for (const bad of ['../x', 'v0/../../x', '.hidden', '', 'a//b']) expect(storage.fileInside(final, bad)).toBeNull();
+    expect(await storage.stat(ref, 'v0/seg_000.ts')).toEqual({ sizeBytes: 4 });
+    for (const bad of ['../x', 'v0/../../x', '.hidden', '', 'a//b']) expect(await storage.open(ref, bad)).toBeNull();
   });
 
   it('clears the temp files a crashed attempt left, and only those', async () => {
     const storage = new LocalStorage(root);
     const final = storage.finalPath('acme', 'job-9', 'out.mp4');
-    await writeFile(await storage.tempPathFor(final), 'partial');
-    await mkdir(await storage.tempPathFor(storage.finalPath('acme', 'job-9', 'hls')), { recursive: true });
+    await writeFile(await storage.scratchPathFor({ customerId: 'acme', jobId: 'job-9', name: 'out.mp4' }), 'partial');
+    await mkdir(await storage.scratchPathFor({ customerId: 'acme', jobId: 'job-9', name: 'hls' }), { recursive: true });
     await writeFile(final, 'done');
     expect(await storage.clearTemps('acme', 'job-9')).toBe(2);
     expect(await readdir(path.dirname(final))).toEqual(['out.mp4']);
