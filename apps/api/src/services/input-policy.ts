@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FieldIssue } from '../errors.js';
+import { UPLOAD_ID_PATTERN } from './upload-storage.adapter.js';
 
 /** What the policy needs to know about uploads: whether one exists for a customer. */
 export interface UploadLookup {
@@ -8,7 +9,6 @@ export interface UploadLookup {
 }
 
 const UPLOAD_INPUT = /^upload:\/\/(.*)$/i;
-const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_URL_LENGTH = 2048;
 
 /**
@@ -42,7 +42,7 @@ export class InputPolicy {
   }
 
   private async checkUpload(id: string, customerId: string): Promise<FieldIssue[]> {
-    if (!UPLOAD_ID.test(id)) return issue('not an upload id: use the "input" that POST /v1/uploads returned');
+    if (!UPLOAD_ID_PATTERN.test(id)) return issue('not an upload id: use the "input" that POST /v1/uploads returned');
     if (!(await this.uploads.exists(customerId, id))) return issue(`no upload ${id} for this customer`);
     return [];
   }
