@@ -20,7 +20,12 @@ describe('worker prefetch (KILN_WORKER_PREFETCH=1, one encode at a time)', () =>
   let input: (name: string) => string;
   const api = () => apiClient(stack.apiUrl, stack.customers[0]!.key);
   const get = async (id: string) => (await api()<Job>('GET', `/v1/jobs/${id}`)).body;
-  const create = async (file: string) => (await api()<Job>('POST', '/v1/jobs', { input: input(file), outputs: [{ preset: 'mp4-720p' }] })).body.id;
+  // The long job encodes H.264 and VP9, seconds of work even on a fast machine, so the steps
+  // each test takes while it runs (probe the next input, cancel, SIGTERM) all happen before it ends.
+  const create = async (file: 'long.mp4' | 'short.mp4') => {
+    const presets = file === 'long.mp4' ? ['mp4-720p', 'webm-720p'] : ['mp4-720p'];
+    return (await api()<Job>('POST', '/v1/jobs', { input: input(file), outputs: presets.map((preset) => ({ preset })) })).body.id;
+  };
 
   beforeAll(async () => {
     stack = await startTestStack({ customers: ['acme'], workers: 1, env: { KILN_WORKER_CONCURRENCY: '1', KILN_WORKER_PREFETCH: '1', KILN_SHUTDOWN_GRACE_S: '30', KILN_LOG_LEVEL: 'info' } });
@@ -55,6 +60,7 @@ describe('worker prefetch (KILN_WORKER_PREFETCH=1, one encode at a time)', () =>
     expect(overlap).toBe(false);
     const [a, b] = await Promise.all([get(first), get(second)]);
     expect(Date.parse(b.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a.finishedAt!) - 50);
+    expect(a.outputs.map((o) => o.status)).toEqual(['completed', 'completed']);
     expect(b.outputs[0]).toMatchObject({ status: 'completed' });
   });
 

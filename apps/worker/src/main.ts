@@ -103,7 +103,9 @@ const shutdown = installShutdown(
     // Jobs waiting for an encode slot go back to the queue now; running encodes get the grace.
     slots.close();
     const handover = setTimeout(() => {
-      logger.warn({ graceS: config.KILN_SHUTDOWN_GRACE_S }, 'jobs still running after the grace period; handing them back to the queue');
+      // A job whose encode is done may still be announcing its final event: that is not a handover.
+      if (slots.busy > 0) logger.warn({ graceS: config.KILN_SHUTDOWN_GRACE_S, encoding: slots.busy }, 'jobs still running after the grace period; handing them back to the queue');
+      else logger.info({ graceS: config.KILN_SHUTDOWN_GRACE_S }, 'grace period over; no encode running, finishing final announcements');
       handler.beginHandover();
       worker.cancelAllJobs('worker shutting down');
     }, graceMs);
