@@ -2,11 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { S3Client } from '@aws-sdk/client-s3';
 import { startS3, type S3Handle } from '@kiln/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UnsafeStoragePathError } from './output-storage.js';
-import { S3Bucket } from './s3-bucket.adapter.js';
+import { S3Bucket, s3ClientConfig } from './s3-bucket.adapter.js';
 import { S3Storage } from './s3-storage.adapter.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -95,6 +97,32 @@ describe('S3Storage', () => {
     expect((await buffer((await storage.open(ref, 'v0/seg_000.ts'))!.body)).toString()).toBe('abcd');
     expect(await storage.stat(ref, 'v9/seg_000.ts')).toBeNull();
     expect(await readdir(path.join(scratch, 'acme'))).toEqual([]);
+  });
+
+  it('removes what it uploaded of a directory output when one file fails, and reports that failure', async () => {
+    // The real bucket, with one PUT made to fail: the rest of the upload goes to s3rver.
+    class FailingBucket extends S3Bucket {
+      override async put(key: string, body: Readable, contentType?: string): Promise<void> {
+        if (key.endsWith('seg_003.ts')) {
+          body.resume();
+          throw new Error('injected: connection reset');
+        }
+        return super.put(key, body, contentType);
+      }
+    }
+    const options = { bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true, prefix };
+    const failing = new S3Storage(new FailingBucket(new S3Client(s3ClientConfig(options)), s3.bucket, prefix), scratch);
+    const ref = { customerId: 'acme', jobId: 'job-7', name: 'hls' };
+    const temp = await failing.scratchPathFor(ref);
+    await mkdir(path.join(temp, 'v0'), { recursive: true });
+    await writeFile(path.join(temp, 'master.m3u8'), '#EXTM3U');
+    for (let i = 0; i < 8; i++) await writeFile(path.join(temp, 'v0', `seg_00${i}.ts`), `segment ${i}`);
+    await expect(failing.storeDir(temp, ref)).rejects.toThrow('injected: connection reset');
+    expect(await bucket.list('acme/job-7/')).toEqual([]);
+    // The scratch copy stays for the caller to discard (the worker does, then retries or fails the job).
+    expect((await readdir(path.join(temp, 'v0'))).length).toBe(8);
+    await failing.discard(temp);
+    failing.bucket.destroy();
   });
 
   it('reads a missing object, or an unsafe path inside a directory, as missing', async () => {

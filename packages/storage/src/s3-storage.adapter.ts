@@ -70,13 +70,30 @@ export class S3Storage implements OutputStorage {
     relatives.sort((a, b) => a.localeCompare(b));
     const files: StoredFile[] = [];
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < relatives.length) {
+      while (!failed && next < relatives.length) {
         const rel = relatives[next++]!;
-        files.push({ path: rel, ...(await this.upload(path.join(scratchDir, ...rel.split('/')), `${base}/${rel}`)) });
+        try {
+          files.push({ path: rel, ...(await this.upload(path.join(scratchDir, ...rel.split('/')), `${base}/${rel}`)) });
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DIR_CONCURRENCY, relatives.length) }, worker));
+    // Every upload settles before a failure is handled, so none lands after the clean-up.
+    const results = await Promise.allSettled(Array.from({ length: Math.min(DIR_CONCURRENCY, relatives.length) }, worker));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      // A half-uploaded directory is worth nothing (the API serves it only once the output is
+      // completed): remove what landed, best effort, so a job that fails for good leaves no objects.
+      await this.bucket
+        .list(`${base}/`)
+        .then((keys) => this.bucket.delete(keys))
+        .catch(() => undefined);
+      throw failure.reason;
+    }
     const fresh = new Set(relatives.map((r) => `${base}/${r}`));
     await this.bucket.delete((await this.bucket.list(`${base}/`)).filter((k) => !fresh.has(k)));
     await this.discard(scratchDir);
