@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ACTIVE_STATUSES, EMPTY_PROGRESS, resetOutputs, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import { MediaProbeError, TranscodeCancelledError, type MediaAdapter, type MediaInfo, type TranscodeResult } from '@kiln/media';
+import { MediaProbeError, TranscodeCancelledError, type EarlyTranscode, type MediaAdapter, type MediaInfo, type TranscodeOptions, type TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { InputCancelledError, InputError, type InputResolver } from './input-resolver.js';
@@ -71,6 +71,7 @@ export class EncodeJobHandler {
     }
     let outputs: JobOutput[] = resetOutputs(started.outputs);
     let release: (() => void) | undefined;
+    let head: { temp: string; early: EarlyTranscode } | undefined;
     try {
       const begin = (): JobPatch => ({ status: 'probing', attempts: attempt, startedAt: started.startedAt ?? new Date().toISOString(), error: null, progress: EMPTY_PROGRESS, outputs });
       // With a free encode slot the job is probing from now on. Without one (a prefetched job),
@@ -81,6 +82,10 @@ export class EncodeJobHandler {
       if (cleared > 0) log.info({ cleared }, 'removed temp files of an earlier, interrupted attempt');
       workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-input-'));
       const inputPath = (await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })).path;
+      // Holding a slot, the first output's ffmpeg starts beside ffprobe: starting either takes about
+      // as long as a 10 s clip's probe, and this way the two overlap.
+      if (release) head = await this.startHead(started, outputs[0], inputPath, signal);
+      if (head) temps.push(head.temp);
       const media = await this.probeInput(inputPath, outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined));
       log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt, prefetched: release === undefined }, 'input probed');
       if (!release) {
@@ -97,9 +102,10 @@ export class EncodeJobHandler {
         await this.transition(log, jobId, { outputs }, ['encoding']);
 
         const directory = isDirectoryPreset(preset);
-        const ref = { customerId: started.customerId, jobId, name: directory ? out.name : `${out.name}.${preset.extension}` };
-        const temp = await this.deps.storage.scratchPathFor(ref);
-        temps.push(temp);
+        const ref = outputRef(started, out, preset);
+        const early = i === 0 ? head : undefined;
+        const temp = early?.temp ?? (await this.deps.storage.scratchPathFor(ref));
+        if (!early) temps.push(temp);
         const reporter = new ProgressReporter(async (progress) => {
           const res = await this.deps.repo.update(jobId, { progress }, ['encoding']);
           if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
@@ -107,7 +113,7 @@ export class EncodeJobHandler {
         const t0 = performance.now();
         let result: TranscodeResult;
         try {
-          result = await this.deps.media.transcode({
+          const request: TranscodeOptions = {
             input: inputPath,
             output: temp,
             preset,
@@ -115,7 +121,8 @@ export class EncodeJobHandler {
             threads: this.deps.threads,
             ...(signal ? { signal } : {}),
             onProgress: (p) => reporter.report(overall(p, i, outputs.length)),
-          });
+          };
+          result = await (early ? early.early.run(request) : this.deps.media.transcode(request));
         } finally {
           await reporter.flush();
         }
@@ -146,6 +153,8 @@ export class EncodeJobHandler {
       release();
       await this.deps.announcer.announceFinal(done.job, JOB_EVENTS.completed);
     } catch (err) {
+      // An ffmpeg started early whose job ended before it ran goes first: it may hold a temp file.
+      await head?.early.abandon();
       await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
       release?.();
       if (err instanceof SlotsClosedError || ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver)) {
@@ -213,6 +222,18 @@ export class EncodeJobHandler {
     await this.deps.announcer.announceFinal(res.job, JOB_EVENTS.failed);
   }
 
+  /**
+   * The first output's ffmpeg, started before the probe when the media toolkit can (MP4 and WebM:
+   * see `startEarlyTranscode`); undefined means it starts after the probe, as every other output does.
+   */
+  private async startHead(job: Job, out: JobOutput | undefined, inputPath: string, signal: AbortSignal | undefined): Promise<{ temp: string; early: EarlyTranscode } | undefined> {
+    const preset = out && getPreset(out.preset);
+    if (!out || !preset || !this.deps.media.startEarly) return undefined;
+    const temp = await this.deps.storage.scratchPathFor(outputRef(job, out, preset));
+    const early = await this.deps.media.startEarly({ input: inputPath, output: temp, preset, threads: this.deps.threads, ...(signal ? { signal } : {}) });
+    return early ? { temp, early } : undefined;
+  }
+
   private async probeInput(path: string, presets: Preset[]): Promise<MediaInfo> {
     let media: MediaInfo;
     try {
@@ -241,6 +262,11 @@ export class EncodeJobHandler {
     void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
     return res.job;
   }
+}
+
+/** Where an output is stored: a file `<name>.<ext>`, or a folder `<name>` for HLS and thumbnails. */
+function outputRef(job: Pick<Job, 'customerId' | 'id'>, out: JobOutput, preset: Preset): { customerId: string; jobId: string; name: string } {
+  return { customerId: job.customerId, jobId: job.id, name: isDirectoryPreset(preset) ? out.name : `${out.name}.${preset.extension}` };
 }
 
 function replaceAt<T>(list: T[], index: number, value: T): T[] {

@@ -291,3 +291,83 @@ describe('transcode', () => {
     });
   });
 });
+
+describe('startEarlyTranscode', () => {
+  const fifoOf = (out: string) => `${out}.vf`;
+
+  it('starts ffmpeg before the probe result and writes byte for byte what transcode writes, with progress', async () => {
+    const input = clip('big.mp4');
+    const plain = clip('plain-360.mp4');
+    await transcode({ input, output: plain, preset: p360, media: await probe(input), threads: 2 });
+
+    const out = clip('early-360.mp4');
+    const early = await media.startEarly({ input, output: out, preset: p360, threads: 2 });
+    expect(early).not.toBeNull();
+    // ffmpeg runs already, waiting on its FIFO for the filter only the probe can decide.
+    expect(pidsMentioning(out)).toHaveLength(1);
+    expect((await stat(fifoOf(out))).isFIFO()).toBe(true);
+    const info = await probe(input);
+    const seen: TranscodeProgress[] = [];
+    const result = await early!.run({ input, output: out, preset: p360, media: info, threads: 2, onProgress: (p) => seen.push(p) });
+    expect(result).toMatchObject({ width: 640, height: 360 });
+    expect(result.durationSeconds).toBeCloseTo(10, 0);
+    expect(seen.at(-1)).toMatchObject({ percent: 100 });
+    expect((await readFile(out)).equals(await readFile(plain))).toBe(true);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(pidsMentioning(out)).toEqual([]);
+  });
+
+  it('runs a plain encode instead when the probe differs from what it assumed (no audio)', async () => {
+    const input = clip('silent.mp4');
+    const out = clip('early-silent.mp4');
+    const early = await media.startEarly({ input, output: out, preset: p360 });
+    const result = await early!.run({ input, output: out, preset: p360, media: await probe(input) });
+    expect(result).toMatchObject({ width: 320, height: 240 });
+    const info = await probe(out);
+    expect(info.audio).toBeNull();
+    expect(info.video?.codec).toBe('h264');
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('reports the plain encode\'s error when ffmpeg could not open the input', async () => {
+    const input = clip('random.mp4');
+    const out = clip('early-bad.mp4');
+    const early = await media.startEarly({ input, output: out, preset: p360 });
+    const err = await early!.run({ input, output: out, preset: p360, media: avInfo }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TranscodeError);
+    expect((err as Error).message).toMatch(/Invalid data found when processing input/);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('abandon kills the waiting ffmpeg at once (it sits out SIGTERM there) and removes the FIFO', async () => {
+    const out = clip('early-abandoned.mp4');
+    const early = await media.startEarly({ input: av, output: out, preset: p360 });
+    const [pid] = pidsMentioning(out);
+    expect(pid).toBeDefined();
+    const t0 = performance.now();
+    await early!.abandon();
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(alive(pid!)).toBe(false);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    await early!.abandon();
+  });
+
+  it('a cancel while ffmpeg waits kills it at once, and run rejects with TranscodeCancelledError', async () => {
+    const out = clip('early-cancelled.mp4');
+    const ac = new AbortController();
+    const early = await media.startEarly({ input: av, output: out, preset: p360, signal: ac.signal });
+    const [pid] = pidsMentioning(out);
+    const t0 = performance.now();
+    ac.abort();
+    await expect(early!.run({ input: av, output: out, preset: p360, media: avInfo, signal: ac.signal })).rejects.toBeInstanceOf(TranscodeCancelledError);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(alive(pid!)).toBe(false);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('is null for presets whose whole command needs the probe, and for a cancelled request', async () => {
+    for (const id of ['hls', 'thumbnails', 'audio-aac']) expect(await media.startEarly({ input: av, output: clip(`early-${id}`), preset: PRESETS.get(id)! })).toBeNull();
+    expect(await media.startEarly({ input: av, output: clip('early-never.mp4'), preset: p360, signal: AbortSignal.abort() })).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 import { probe } from './ffprobe.adapter.js';
-import { transcode, type TranscodeOptions, type TranscodeResult } from './ffmpeg-transcode.adapter.js';
+import { startEarlyTranscode, transcode, type EarlyTranscode, type EarlyTranscodeRequest, type TranscodeOptions, type TranscodeResult } from './ffmpeg-transcode.adapter.js';
 import type { MediaInfo } from './media-info.js';
 
 /** What the worker needs from a media toolkit: read a file's streams, encode it to a preset. */
@@ -8,6 +8,8 @@ export interface MediaAdapter {
   probe(path: string): Promise<MediaInfo>;
   /** See {@link transcode}. */
   transcode(opts: TranscodeOptions): Promise<TranscodeResult>;
+  /** See {@link startEarlyTranscode}; a toolkit without it encodes only after the probe. */
+  startEarly?(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null>;
 }
 
 /** Settings of {@link FfmpegMediaAdapter}; each has the default of the function it feeds. */
@@ -36,12 +38,17 @@ export class FfmpegMediaAdapter implements MediaAdapter {
 
   /** Encodes with the configured ffmpeg; fields set in `opts` win over the adapter's defaults. */
   transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
+    return transcode(this.withDefaults(opts));
+  }
+
+  /** Starts the configured ffmpeg before the probe result is known (MP4 and WebM); see {@link startEarlyTranscode}. */
+  async startEarly(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
+    const early = await startEarlyTranscode(this.withDefaults(req));
+    return early && { run: (opts) => early.run(this.withDefaults(opts)), abandon: () => early.abandon() };
+  }
+
+  private withDefaults<T extends Pick<TranscodeOptions, 'ffmpegPath' | 'stallTimeoutMs' | 'killGraceMs'>>(opts: T): T {
     const { ffmpegPath, stallTimeoutMs, killGraceMs } = this.options;
-    return transcode({
-      ...opts,
-      ffmpegPath: opts.ffmpegPath ?? ffmpegPath,
-      stallTimeoutMs: opts.stallTimeoutMs ?? stallTimeoutMs,
-      killGraceMs: opts.killGraceMs ?? killGraceMs,
-    });
+    return { ...opts, ffmpegPath: opts.ffmpegPath ?? ffmpegPath, stallTimeoutMs: opts.stallTimeoutMs ?? stallTimeoutMs, killGraceMs: opts.killGraceMs ?? killGraceMs };
   }
 }

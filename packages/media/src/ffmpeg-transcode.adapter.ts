@@ -1,10 +1,16 @@
-import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import { MediaToolError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
-import { buildTranscodeArgs, computeOutputSize, hlsRungs, type FrameSize, type TranscodeArgsInput } from './transcode-args.js';
+import type { MediaInfo } from './media-info.js';
+import { buildTranscodeArgs, computeOutputSize, hlsRungs, videoFilter, type FrameSize, type TranscodeArgsInput } from './transcode-args.js';
+
+const execFileAsync = promisify(execFile);
 
 /** A transcode request: what to encode, how, and how to watch and stop it. */
 export interface TranscodeOptions extends TranscodeArgsInput {
@@ -53,7 +59,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
 }
 
 /** The frame size of the main output. */
-function outputSize(opts: TranscodeOptions): FrameSize | null {
+function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): FrameSize | null {
   const video = opts.media.video;
   if (!video) return null;
   const display = { width: video.displayWidth, height: video.displayHeight };
@@ -78,14 +84,26 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
   } catch (err) {
     return Promise.reject(err);
   }
-  const size = outputSize(opts);
+  return execute(args, opts, { media: opts.media, onProgress: opts.onProgress }).done;
+}
+
+/** What an encode reports with, known at spawn for a plain encode, and only later for an early one. */
+interface EncodeState {
+  media: MediaInfo | null;
+  onProgress: TranscodeOptions['onProgress'];
+}
+
+type ExecuteOptions = Pick<TranscodeOptions, 'preset' | 'input' | 'output' | 'signal' | 'stallTimeoutMs' | 'killGraceMs' | 'ffmpegPath'>;
+
+/** Spawns ffmpeg with `args` and watches it: progress, the stall watchdog, cancel, and its exit. */
+function execute(args: string[], opts: ExecuteOptions, state: EncodeState): { child: ChildProcess; done: Promise<TranscodeResult> } {
   const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
   const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
   const tool = opts.ffmpegPath ?? 'ffmpeg';
   const started = performance.now();
+  const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
-  return new Promise<TranscodeResult>((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<TranscodeResult>((resolve, reject) => {
     const parser = new FfmpegProgressParser();
     const stderr = new TextTail(4096);
     let lastOutTime: number | null = null;
@@ -123,9 +141,9 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
       for (const block of parser.push(chunk)) {
         armWatchdog();
         if (block.outTimeSeconds !== null) lastOutTime = block.outTimeSeconds;
-        if (stopping) continue;
+        if (stopping || !state.media) continue;
         try {
-          opts.onProgress?.(toTranscodeProgress(block, opts.media.durationSeconds, (performance.now() - started) / 1000));
+          state.onProgress?.(toTranscodeProgress(block, state.media.durationSeconds, (performance.now() - started) / 1000));
         } catch (error) {
           // A throwing callback would otherwise become an uncaught exception in this stream handler.
           stop({ reason: 'error', error });
@@ -155,8 +173,9 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
       if (stopping) return;
       const tail = stderr.toString();
       settle(() => {
-        if (code === 0) {
-          resolve({ durationSeconds: lastOutTime ?? opts.media.durationSeconds, width: size?.width ?? null, height: size?.height ?? null, elapsedSeconds: (performance.now() - started) / 1000 });
+        if (code === 0 && state.media) {
+          const size = outputSize({ preset: opts.preset, media: state.media });
+          resolve({ durationSeconds: lastOutTime ?? state.media.durationSeconds, width: size?.width ?? null, height: size?.height ?? null, elapsedSeconds: (performance.now() - started) / 1000 });
           return;
         }
         const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `failed with exit code ${code}`;
@@ -165,4 +184,157 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
       });
     });
   });
+  return { child, done };
+}
+
+/** What {@link startEarlyTranscode} needs: a transcode request without the probe result. */
+export type EarlyTranscodeRequest = Omit<TranscodeOptions, 'media' | 'onProgress' | 'videoFilterScript'>;
+
+/** An encode started before its input's probe result is known; see {@link startEarlyTranscode}. */
+export interface EarlyTranscode {
+  /**
+   * Goes on with the probe result: when the early ffmpeg's arguments are those `opts` asks for, it
+   * gets its video filter and this resolves as {@link transcode} would; otherwise it is stopped and
+   * `opts` runs as a plain {@link transcode}. Call once.
+   */
+  run(opts: TranscodeOptions): Promise<TranscodeResult>;
+  /** Stops the early ffmpeg (the probe failed, or the job ended first); resolves once it has exited. Safe to call at any time, and more than once. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * What the early ffmpeg assumes until the probe says: a video stream (its size only reaches
+ * ffmpeg through the filter) and mono or stereo audio, as nearly every input has.
+ */
+const ASSUMED_MEDIA: MediaInfo = {
+  durationSeconds: 0,
+  formatName: 'unknown',
+  sizeBytes: 0,
+  bitRate: null,
+  video: { codec: 'unknown', width: 2, height: 2, displayWidth: 2, displayHeight: 2, fps: null, rotation: 0 },
+  audio: { codec: 'unknown', channels: 2, sampleRate: 48_000 },
+  transcodable: true,
+};
+
+/** How often the filter's writer looks for ffmpeg at the other end of the FIFO. */
+const FIFO_POLL_MS = 2;
+
+/**
+ * Starts ffmpeg for an MP4 or WebM output while the input is still being probed. ffmpeg loads
+ * (Debian's links over 200 shared libraries: about as long as ffprobe takes), opens the input and
+ * then waits on a FIFO for its video filter, the one argument that needs the probe; {@link
+ * EarlyTranscode.run} writes it there. The output is byte for byte what {@link transcode} writes
+ * with the same request. Resolves to null (encode after the probe, as before) for other presets,
+ * or when no FIFO can be made (`mkfifo` missing, or a file system without them).
+ */
+export async function startEarlyTranscode(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
+  if ((req.preset.kind !== 'mp4' && req.preset.kind !== 'webm') || req.signal?.aborted) return null;
+  const fifo = `${req.output}.vf`;
+  try {
+    await execFileAsync('mkfifo', ['-m', '600', fifo]);
+  } catch {
+    return null;
+  }
+  return new FifoEarlyTranscode(req, fifo);
+}
+
+class FifoEarlyTranscode implements EarlyTranscode {
+  private readonly args: string[];
+  private readonly child: ChildProcess;
+  private readonly done: Promise<TranscodeResult>;
+  private readonly stopper = new AbortController();
+  private readonly state: EncodeState = { media: null, onProgress: undefined };
+  /** ffmpeg has its filter: from here on it encodes like any other. */
+  private fed = false;
+  private used = false;
+
+  constructor(
+    private readonly req: EarlyTranscodeRequest,
+    private readonly fifo: string,
+  ) {
+    this.args = buildTranscodeArgs({ ...req, media: ASSUMED_MEDIA, videoFilterScript: fifo });
+    const signal = req.signal ? AbortSignal.any([req.signal, this.stopper.signal]) : this.stopper.signal;
+    const started = execute(this.args, { ...req, signal }, this.state);
+    this.child = started.child;
+    this.done = started.done;
+    // Settled later by run() or abandon(); until then a failure must not count as unhandled.
+    this.done.catch(() => undefined);
+    // Blocked on the FIFO, ffmpeg sits out SIGTERM (its handler restarts the open), so a cancel
+    // kills it at once; it has written nothing yet.
+    req.signal?.addEventListener('abort', () => this.killIfWaiting(), { once: true });
+  }
+
+  async run(opts: TranscodeOptions): Promise<TranscodeResult> {
+    if (this.used) throw new Error('EarlyTranscode.run may be called only once');
+    this.used = true;
+    let filter: string | null = null;
+    let same = false;
+    try {
+      filter = videoFilter(opts);
+      same = sameArgs(buildTranscodeArgs({ ...opts, videoFilterScript: this.fifo }), this.args);
+    } catch {
+      // The probe result does not fit the preset: the plain path reports why.
+    }
+    if (!filter || !same || this.exited()) {
+      await this.abandon();
+      return transcode(opts);
+    }
+    this.state.media = opts.media;
+    this.state.onProgress = opts.onProgress;
+    try {
+      await this.feed(filter);
+    } catch {
+      // ffmpeg went away before it read its filter (it could not open the input, say): the plain
+      // path runs it again and reports its own error.
+      await this.abandon();
+      return transcode(opts);
+    }
+    try {
+      return await this.done;
+    } finally {
+      await rm(this.fifo, { force: true });
+    }
+  }
+
+  async abandon(): Promise<void> {
+    this.killIfWaiting();
+    this.stopper.abort();
+    await this.done.catch(() => undefined);
+    await rm(this.fifo, { force: true });
+  }
+
+  private exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  private killIfWaiting(): void {
+    if (!this.fed && !this.exited()) this.child.kill('SIGKILL');
+  }
+
+  /** Writes the filter once ffmpeg has the FIFO open (a non-blocking open fails with ENXIO until then). */
+  private async feed(filter: string): Promise<void> {
+    for (;;) {
+      if (this.exited() || this.stopper.signal.aborted || this.req.signal?.aborted) throw new Error('ffmpeg stopped before it read its filter');
+      let handle: FileHandle;
+      try {
+        handle = await open(this.fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+        await sleep(FIFO_POLL_MS);
+        continue;
+      }
+      try {
+        // Far below a pipe's buffer: one write, whole.
+        this.fed = true;
+        await handle.writeFile(filter);
+      } finally {
+        await handle.close();
+      }
+      return;
+    }
+  }
+}
+
+function sameArgs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -2,7 +2,7 @@ import { PRESETS, type Mp4Preset } from '@kiln/jobs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MediaInfo } from './media-info.js';
-import { buildTranscodeArgs, computeOutputSize } from './transcode-args.js';
+import { buildTranscodeArgs, computeOutputSize, videoFilter } from './transcode-args.js';
 
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
 const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
@@ -104,6 +104,20 @@ describe('buildTranscodeArgs', () => {
     expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p720, media: rotated }), '-vf')).toBe('scale=720:1280,setsar=1');
     const anamorphic = media(720, 480, true, { displayWidth: 853, displayHeight: 480 });
     expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: anamorphic }), '-vf')).toBe('scale=640:360,setsar=1');
+  });
+
+  it('reads the video filter from a file when asked (MP4 and WebM), and changes nothing else', () => {
+    for (const preset of [p720, PRESETS.get('webm-720p')!]) {
+      const req = { input: '/in/a.mov', output: '/out/b', preset, media: media(1920, 1080), threads: 2 };
+      const inline = buildTranscodeArgs(req);
+      const scripted = buildTranscodeArgs({ ...req, videoFilterScript: '/out/b.vf' });
+      const at = inline.indexOf('-vf');
+      expect(inline[at + 1]).toBe(videoFilter(req));
+      expect(videoFilter(req)).toBe('scale=1280:720,setsar=1');
+      expect(scripted.slice(at, at + 2)).toEqual(['-filter_script:v', 'file:/out/b.vf']);
+      expect([...scripted.slice(0, at), ...scripted.slice(at + 2)]).toEqual([...inline.slice(0, at), ...inline.slice(at + 2)]);
+    }
+    expect(videoFilter({ preset: PRESETS.get('hls')!, media: media(1920, 1080) })).toBeNull();
   });
 
   it('refuses input without a video stream', () => {

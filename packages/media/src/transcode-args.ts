@@ -19,6 +19,12 @@ export interface TranscodeArgsInput {
   media: MediaInfo;
   /** ffmpeg `-threads`; omitted means ffmpeg's own choice (all cores). */
   threads?: number | undefined;
+  /**
+   * MP4 and WebM only: read the video filter ({@link videoFilter}) from this file (`-filter_script:v`)
+   * instead of the command line (`-vf`). ffmpeg reads it after opening the input, so a FIFO here
+   * lets ffmpeg start before the probe result that decides the filter is known.
+   */
+  videoFilterScript?: string | undefined;
 }
 
 /**
@@ -69,6 +75,19 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
   }
 }
 
+/** The `-vf` filter of an MP4 or WebM encode (scale to the output size, square pixels); null for other presets. */
+export function videoFilter(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): string | null {
+  if (req.preset.kind !== 'mp4' && req.preset.kind !== 'webm') return null;
+  const size = videoSize(req.media, req.preset.video.height);
+  return `scale=${size.width}:${size.height},setsar=1`;
+}
+
+/** `-vf <filter>`, or `-filter_script:v <file>` when the request says where ffmpeg reads it from. */
+function videoFilterArgs(req: TranscodeArgsInput): string[] {
+  // `file:` keeps a name containing ":" from being read as a protocol.
+  return req.videoFilterScript !== undefined ? ['-filter_script:v', `file:${req.videoFilterScript}`] : ['-vf', videoFilter(req)!];
+}
+
 function videoSize(media: MediaInfo, bound: number): FrameSize {
   if (!media.video) throw new TypeError('the input has no video stream to encode');
   return computeOutputSize({ width: media.video.displayWidth, height: media.video.displayHeight }, bound);
@@ -80,12 +99,11 @@ function stereo(media: MediaInfo): string[] {
 
 /** H.264 (libx264, CRF with a `-maxrate` peak and a `-bufsize` of twice that), yuv420p, High profile, AAC when the input has audio. */
 function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
-  const size = videoSize(req.media, preset.video.height);
   const v = preset.video;
   return [
     '-map', '0:v:0',
     // ffmpeg has already applied the rotation (autorotate) when frames reach this filter.
-    '-vf', `scale=${size.width}:${size.height},setsar=1`,
+    ...videoFilterArgs(req),
     '-c:v', 'libx264', '-preset', v.x264Preset, '-crf', String(v.crf),
     '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
     '-profile:v', 'high', '-pix_fmt', 'yuv420p',
@@ -96,11 +114,10 @@ function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
 
 /** VP9 (constrained quality, row multithreading, speed 5) + Opus. */
 function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
-  const size = videoSize(req.media, preset.video.height);
   const v = preset.video;
   return [
     '-map', '0:v:0',
-    '-vf', `scale=${size.width}:${size.height},setsar=1`,
+    ...videoFilterArgs(req),
     '-c:v', 'libvpx-vp9', '-crf', String(v.crf), '-b:v', `${Math.round(v.maxrateKbps * 0.6)}k`, '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
     '-deadline', 'good', '-cpu-used', '5', '-row-mt', '1', '-pix_fmt', 'yuv420p',
     ...(req.media.audio ? ['-map', '0:a:0', '-c:a', 'libopus', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media)] : ['-an']),
