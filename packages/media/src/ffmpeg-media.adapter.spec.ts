@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
 import type { TranscodeProgress } from './ffmpeg-progress.parser.js';
-import { transcode } from './ffmpeg-transcode.adapter.js';
+import { startEarlyTranscode, transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
 import { MediaProbeError, MediaToolError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
@@ -336,6 +336,13 @@ describe('startEarlyTranscode', () => {
     const err = await early!.run({ input, output: out, preset: p360, media: avInfo }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TranscodeError);
     expect((err as Error).message).toMatch(/Invalid data found when processing input/);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('fails with MediaToolError, as a plain encode does, when ffmpeg cannot be started', async () => {
+    const out = clip('early-no-tool.mp4');
+    const early = await startEarlyTranscode({ input: av, output: out, preset: p360, ffmpegPath: clip('no-such-ffmpeg') });
+    await expect(early!.run({ input: av, output: out, preset: p360, media: avInfo, ffmpegPath: clip('no-such-ffmpeg') })).rejects.toBeInstanceOf(MediaToolError);
     await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

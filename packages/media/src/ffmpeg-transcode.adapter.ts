@@ -247,6 +247,7 @@ class FifoEarlyTranscode implements EarlyTranscode {
   /** ffmpeg has its filter: from here on it encodes like any other. */
   private fed = false;
   private used = false;
+  private ended = false;
 
   constructor(
     private readonly req: EarlyTranscodeRequest,
@@ -257,8 +258,12 @@ class FifoEarlyTranscode implements EarlyTranscode {
     const started = execute(this.args, { ...req, signal }, this.state);
     this.child = started.child;
     this.done = started.done;
-    // Settled later by run() or abandon(); until then a failure must not count as unhandled.
-    this.done.catch(() => undefined);
+    // Settled later by run() or abandon(); until then a failure must not count as unhandled. An
+    // ffmpeg that could not even start has no exit code: `ended` covers it too.
+    this.done.then(
+      () => (this.ended = true),
+      () => (this.ended = true),
+    );
     // Blocked on the FIFO, ffmpeg sits out SIGTERM (its handler restarts the open), so a cancel
     // kills it at once; it has written nothing yet.
     req.signal?.addEventListener('abort', () => this.killIfWaiting(), { once: true });
@@ -304,7 +309,7 @@ class FifoEarlyTranscode implements EarlyTranscode {
   }
 
   private exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
+    return this.ended || this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   private killIfWaiting(): void {
