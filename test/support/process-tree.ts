@@ -40,6 +40,12 @@ export async function mediaChildrenOf(ppid: number): Promise<ProcessRow[]> {
  * Returns the children it killed.
  */
 export async function killHard(pid: number): Promise<ProcessRow[]> {
+  // Frozen first, so it cannot start another ffmpeg between the listing and the kill.
+  try {
+    process.kill(pid, 'SIGSTOP');
+  } catch {
+    // already gone
+  }
   const children = await mediaChildrenOf(pid);
   try {
     process.kill(pid, 'SIGKILL');

@@ -1,5 +1,5 @@
 import { PRESETS, type Mp4Preset } from '@kiln/jobs';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -344,6 +344,35 @@ describe('startEarlyTranscode', () => {
     const early = await startEarlyTranscode({ input: av, output: out, preset: p360, ffmpegPath: clip('no-such-ffmpeg') });
     await expect(early!.run({ input: av, output: out, preset: p360, media: avInfo, ffmpegPath: clip('no-such-ffmpeg') })).rejects.toBeInstanceOf(MediaToolError);
     await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('dies with its worker: a SIGKILLed worker leaves no ffmpeg waiting on the FIFO for ever', async () => {
+    const out = clip('early-orphan.mp4');
+    // A stand-in worker: starts the early ffmpeg from the built package, then idles.
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const script = `const { startEarlyTranscode } = await import(${JSON.stringify(dist)}); const { PRESETS } = await import('@kiln/jobs');
+      await startEarlyTranscode({ input: ${JSON.stringify(av)}, output: ${JSON.stringify(out)}, preset: PRESETS.get('mp4-360p') });
+      console.log('started'); setInterval(() => {}, 1000);`;
+    const worker = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
+      worker.on('exit', (code) => reject(new Error(`stand-in worker exited ${code}`)));
+    });
+    const [pid] = pidsMentioning(out).filter((p) => p !== worker.pid);
+    expect(pid).toBeDefined();
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.once('exit', r));
+    // Dead, or a zombie left to a PID 1 that does not reap (as in some containers): not running.
+    const running = (): boolean => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && running(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(running()).toBe(false);
+    await rm(fifoOf(out), { force: true });
   });
 
   it('abandon kills the waiting ffmpeg at once (it sits out SIGTERM there) and removes the FIFO', async () => {

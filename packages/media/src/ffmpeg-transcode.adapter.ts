@@ -216,6 +216,21 @@ const ASSUMED_MEDIA: MediaInfo = {
   transcodable: true,
 };
 
+let tieCheck: Promise<boolean> | undefined;
+
+/**
+ * Whether util-linux's `setpriv --pdeathsig` works here (Debian and its container images have it).
+ * An ffmpeg waiting on its FIFO would otherwise wait for ever if its worker were SIGKILLed, as
+ * nothing else would ever write there; tied to the worker, the kernel kills it with the worker.
+ */
+function canTieToParent(): Promise<boolean> {
+  tieCheck ??= execFileAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'true']).then(
+    () => true,
+    () => false,
+  );
+  return tieCheck;
+}
+
 /** How often the filter's writer looks for ffmpeg at the other end of the FIFO. */
 const FIFO_POLL_MS = 2;
 
@@ -229,6 +244,7 @@ const FIFO_POLL_MS = 2;
  */
 export async function startEarlyTranscode(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
   if ((req.preset.kind !== 'mp4' && req.preset.kind !== 'webm') || req.signal?.aborted) return null;
+  if (!(await canTieToParent())) return null;
   const fifo = `${req.output}.vf`;
   try {
     await execFileAsync('mkfifo', ['-m', '600', fifo]);
@@ -255,7 +271,9 @@ class FifoEarlyTranscode implements EarlyTranscode {
   ) {
     this.args = buildTranscodeArgs({ ...req, media: ASSUMED_MEDIA, videoFilterScript: fifo });
     const signal = req.signal ? AbortSignal.any([req.signal, this.stopper.signal]) : this.stopper.signal;
-    const started = execute(this.args, { ...req, signal }, this.state);
+    // setpriv execs ffmpeg in place (same pid), dying with this process.
+    const tied = ['--pdeathsig', 'KILL', '--', req.ffmpegPath ?? 'ffmpeg', ...this.args];
+    const started = execute(tied, { ...req, signal, ffmpegPath: 'setpriv' }, this.state);
     this.child = started.child;
     this.done = started.done;
     // Settled later by run() or abandon(); until then a failure must not count as unhandled. An
