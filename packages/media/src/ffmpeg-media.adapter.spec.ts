@@ -72,6 +72,24 @@ function pidsMentioning(needle: string): number[] {
   return pids;
 }
 
+/**
+ * The pid of the ffmpeg writing `out`, once it has one: a process just spawned shows its parent's
+ * command line until it has exec'd (and an early one first runs as setpriv).
+ */
+async function ffmpegWriting(out: string): Promise<number> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+    const pid = pidsMentioning(out).find((p) => {
+      try {
+        return /(^|\/)ffmpeg$/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')[0]!);
+      } catch {
+        return false;
+      }
+    });
+    if (pid !== undefined) return pid;
+  }
+  throw new Error(`no ffmpeg writing ${out} within 5 s`);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -304,7 +322,8 @@ describe('startEarlyTranscode', () => {
     const early = await media.startEarly({ input, output: out, preset: p360, threads: 2 });
     expect(early).not.toBeNull();
     // ffmpeg runs already, waiting on its FIFO for the filter only the probe can decide.
-    expect(pidsMentioning(out)).toHaveLength(1);
+    const pid = await ffmpegWriting(out);
+    expect(pidsMentioning(out)).toEqual([pid]);
     expect((await stat(fifoOf(out))).isFIFO()).toBe(true);
     const info = await probe(input);
     const seen: TranscodeProgress[] = [];
@@ -358,8 +377,7 @@ describe('startEarlyTranscode', () => {
       worker.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
       worker.on('exit', (code) => reject(new Error(`stand-in worker exited ${code}`)));
     });
-    const [pid] = pidsMentioning(out).filter((p) => p !== worker.pid);
-    expect(pid).toBeDefined();
+    const pid = await ffmpegWriting(out);
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
     // Dead, or a zombie left to a PID 1 that does not reap (as in some containers): not running.
@@ -378,12 +396,11 @@ describe('startEarlyTranscode', () => {
   it('abandon kills the waiting ffmpeg at once (it sits out SIGTERM there) and removes the FIFO', async () => {
     const out = clip('early-abandoned.mp4');
     const early = await media.startEarly({ input: av, output: out, preset: p360 });
-    const [pid] = pidsMentioning(out);
-    expect(pid).toBeDefined();
+    const pid = await ffmpegWriting(out);
     const t0 = performance.now();
     await early!.abandon();
     expect(performance.now() - t0).toBeLessThan(1000);
-    expect(alive(pid!)).toBe(false);
+    expect(alive(pid)).toBe(false);
     await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
     await early!.abandon();
@@ -393,12 +410,12 @@ describe('startEarlyTranscode', () => {
     const out = clip('early-cancelled.mp4');
     const ac = new AbortController();
     const early = await media.startEarly({ input: av, output: out, preset: p360, signal: ac.signal });
-    const [pid] = pidsMentioning(out);
+    const pid = await ffmpegWriting(out);
     const t0 = performance.now();
     ac.abort();
     await expect(early!.run({ input: av, output: out, preset: p360, media: avInfo, signal: ac.signal })).rejects.toBeInstanceOf(TranscodeCancelledError);
     expect(performance.now() - t0).toBeLessThan(1000);
-    expect(alive(pid!)).toBe(false);
+    expect(alive(pid)).toBe(false);
     await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
