@@ -28,8 +28,22 @@ export class JobAnnouncer {
    * the encode path for nothing. The event stays queued in order behind the job's earlier ones,
    * and clients re-sync from the API.
    */
-  async announceFinal(job: Job, event: JobEventName): Promise<PublishOutcome | 'queued'> {
-    const outcome = this.announce(job, event);
+  announceFinal(job: Job, event: JobEventName): Promise<PublishOutcome | 'queued'> {
+    return this.delivered(this.announce(job, event));
+  }
+
+  /**
+   * {@link announce} for a job about to be queued (`job.created`), waited for the same way as
+   * {@link announceFinal}: events go out in order per process, but a worker is another process,
+   * so the job reaches the queue only once its creation has left, and the worker's `probing`
+   * cannot overtake it on the channel.
+   */
+  announceBeforeQueueing(job: Job, event: JobEventName): Promise<PublishOutcome | 'queued'> {
+    return this.delivered(this.announce(job, event));
+  }
+
+  /** Waits for `outcome` while Pusher works, at most `finalWaitMs`; 'queued' when it stopped waiting. */
+  private async delivered(outcome: Promise<PublishOutcome>): Promise<PublishOutcome | 'queued'> {
     if (this.publisher.degraded) return 'queued';
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<'queued'>((resolve) => {

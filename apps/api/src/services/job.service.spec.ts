@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, type CreateJobRequest, type EncodeJobData } from '@kiln/jobs';
-import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
+import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics, type BatchSink } from '@kiln/realtime';
 import { getFreePort, startRedis, type RedisHandle } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -74,5 +74,46 @@ describe('JobService.createOnce', () => {
     const again = await jobs.createOnce('acme', request, { key: 'k2', fingerprint: 'f2' });
     expect(again).toMatchObject({ replayed: true, job: { id: taken.job.id } });
     await queue.close();
+  });
+});
+
+describe('JobService.create and retry', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  const silent = pino({ level: 'silent' });
+  const request: CreateJobRequest = { input: 'https://media.example.com/a.mp4', outputs: [{ preset: 'mp4-360p' }] };
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    await server?.stop();
+  });
+
+  it('sends job.created before the job reaches the queue, so a worker\'s first event cannot overtake it', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const steps: string[] = [];
+    // A watched channel whose Pusher answers after 50 ms: plenty of time for a worker to start.
+    const metrics = new RealtimeMetrics(new Registry());
+    const slowSink: BatchSink = {
+      triggerBatch: async (batch) => {
+        await new Promise((r) => setTimeout(r, 50));
+        for (const e of batch) steps.push(`sent ${e.name} seq ${(typeof e.data === 'string' ? (JSON.parse(e.data) as { seq: number }) : (e.data as { seq: number })).seq}`);
+      },
+    };
+    const announcer = new JobAnnouncer(new GatedPublisher({ isOccupied: async () => true }, slowSink, metrics, silent));
+    const queue = { add: async (_name: string, data: EncodeJobData) => void steps.push(`queued ${data.jobId}`), getJob: async () => undefined } as unknown as Queue<EncodeJobData>;
+    const repo = new JobRepository(redis, prefix);
+    const service = new JobService(repo, queue, announcer, new InputPolicy([], { exists: async () => false }), silent, async () => 0, new IdempotencyRepository(redis, prefix));
+
+    const job = await service.create('acme', request);
+    expect(steps).toEqual(['sent job.created seq 1', `queued ${job.id}`]);
+
+    await repo.update(job.id, { status: 'failed', finishedAt: new Date().toISOString() });
+    steps.length = 0;
+    const retried = await service.retry('acme', job.id);
+    expect(steps).toEqual([`sent job.created seq ${retried.seq}`, `queued ${job.id}`]);
   });
 });

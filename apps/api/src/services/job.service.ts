@@ -51,17 +51,21 @@ export class JobService {
     return parsed.data;
   }
 
-  /** Stores the job, queues it, and announces `job.created` (gated, not awaited by the caller). */
+  /**
+   * Stores the job, announces `job.created` (gated; sent before the job is queued, so a worker's
+   * first event cannot reach the channel ahead of it), and queues it.
+   */
   async create(customerId: string, request: CreateJobRequest, id?: string): Promise<Job> {
     const job = await this.repo.create({ customerId, input: request.input, outputs: request.outputs, metadata: request.metadata, ...(id ? { id } : {}) });
+    await this.announcer.announceBeforeQueueing(job, JOB_EVENTS.created);
     try {
       await this.queue.add('encode', { jobId: job.id, customerId }, { jobId: job.id });
     } catch (err) {
       this.logger.error({ err, jobId: job.id }, 'could not queue job');
-      await this.repo.update(job.id, { status: 'failed', error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() });
+      const res = await this.repo.update(job.id, { status: 'failed', error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() });
+      if (res.ok) void this.announcer.announce(res.job, JOB_EVENTS.failed);
       throw new ServiceUnavailableError('the job queue is unavailable; try again');
     }
-    void this.announcer.announce(job, JOB_EVENTS.created);
     return job;
   }
 
@@ -138,8 +142,8 @@ export class JobService {
     const outputs = resetOutputs(job.outputs);
     const res = await this.repo.update(id, { status: 'queued', error: null, progress: EMPTY_PROGRESS, outputs, attempts: 0, startedAt: null, finishedAt: null }, ['failed', 'cancelled']);
     if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
+    await this.announcer.announceBeforeQueueing(res.job, JOB_EVENTS.created);
     await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });
-    void this.announcer.announce(res.job, JOB_EVENTS.created);
     return res.job;
   }
 }
