@@ -336,7 +336,7 @@ describe('startEarlyTranscode', () => {
     expect(pidsMentioning(out)).toEqual([]);
   });
 
-  it('runs a plain encode instead when the probe differs from what it assumed (no audio)', async () => {
+  it('encodes video-only input too, and runs a plain encode when the probe differs from what it assumed (5.1 audio)', async () => {
     const input = clip('silent.mp4');
     const out = clip('early-silent.mp4');
     const early = await media.startEarly({ input, output: out, preset: p360 });
@@ -346,6 +346,15 @@ describe('startEarlyTranscode', () => {
     expect(info.audio).toBeNull();
     expect(info.video?.codec).toBe('h264');
     await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // Six channels take `-ac 2`, which the early command does not have: the plain encode runs.
+    const surround = clip('surround.mp4');
+    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1', '-ac', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', surround]);
+    const surroundOut = clip('early-surround.mp4');
+    const again = await media.startEarly({ input: surround, output: surroundOut, preset: p360 });
+    await again!.run({ input: surround, output: surroundOut, preset: p360, media: await probe(surround) });
+    expect((await probe(surroundOut)).audio).toMatchObject({ codec: 'aac', channels: 2 });
+    await expect(stat(fifoOf(surroundOut))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('reports the plain encode\'s error when ffmpeg could not open the input', async () => {

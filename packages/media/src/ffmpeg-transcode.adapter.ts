@@ -204,7 +204,7 @@ export interface EarlyTranscode {
 
 /**
  * What the early ffmpeg assumes until the probe says: a video stream (its size only reaches
- * ffmpeg through the filter) and mono or stereo audio, as nearly every input has.
+ * ffmpeg through the filter) and mono or stereo audio or none, as nearly every input has.
  */
 const ASSUMED_MEDIA: MediaInfo = {
   durationSeconds: 0,

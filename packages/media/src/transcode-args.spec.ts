@@ -85,11 +85,11 @@ describe('buildTranscodeArgs', () => {
     expect(arg(args, '-i')).toBe('file:http://evil/x.m3u8');
   });
 
-  it('drops audio with -an when the input has none, and omits -threads when not given', () => {
+  it('maps audio only if there is some (the same command with or without it), and omits -threads when not given', () => {
     const args = buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: media(640, 480, false) });
-    expect(args).toContain('-an');
-    expect(args).not.toContain('-c:a');
-    expect(args).not.toContain('0:a:0');
+    expect(arg(args, '-map')).toBe('0:v:0');
+    expect(args.slice(args.lastIndexOf('-map'), args.lastIndexOf('-map') + 2)).toEqual(['-map', '0:a:0?']);
+    expect(args).toEqual(buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: media(640, 480, true) }));
     expect(args).not.toContain('-threads');
   });
 

@@ -107,7 +107,9 @@ function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
     '-c:v', 'libx264', '-preset', v.x264Preset, '-crf', String(v.crf),
     '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
     '-profile:v', 'high', '-pix_fmt', 'yuv420p',
-    ...(req.media.audio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media)] : ['-an']),
+    // `?`: an input without audio gives a video-only file (the same bytes `-an` gives), so only
+    // the channel count in this command depends on the probe.
+    '-map', '0:a:0?', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media),
     ...COMMON_TAIL,
   ];
 }
@@ -120,7 +122,7 @@ function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
     ...videoFilterArgs(req),
     '-c:v', 'libvpx-vp9', '-crf', String(v.crf), '-b:v', `${Math.round(v.maxrateKbps * 0.6)}k`, '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
     '-deadline', 'good', '-cpu-used', '5', '-row-mt', '1', '-pix_fmt', 'yuv420p',
-    ...(req.media.audio ? ['-map', '0:a:0', '-c:a', 'libopus', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media)] : ['-an']),
+    '-map', '0:a:0?', '-c:a', 'libopus', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media),
     ...COMMON_TAIL,
   ];
 }
