@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ACTIVE_STATUSES, EMPTY_PROGRESS, resetOutputs, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
+import { outputDownloadPath } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import { MediaProbeError, TranscodeCancelledError, type EarlyTranscode, type MediaAdapter, type MediaInfo, type TranscodeOptions, type TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
@@ -129,7 +130,7 @@ export class EncodeJobHandler {
         this.deps.metrics.encodeSeconds.observe({ preset: preset.id }, (performance.now() - t0) / 1000);
 
         await this.transition(log, jobId, { status: 'storing' }, ['encoding']);
-        const downloadPath = `/v1/jobs/${jobId}/outputs/${encodeURIComponent(out.name)}`;
+        const downloadPath = outputDownloadPath(jobId, out, preset);
         // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
         let stored: Pick<JobOutput, 'sizeBytes' | 'durationSeconds' | 'checksum' | 'files'>;
         if (directory) {

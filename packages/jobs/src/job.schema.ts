@@ -76,7 +76,7 @@ export interface JobOutput {
    * directory outputs (HLS, thumbnails), whose every entry in `files` has its own checksum instead.
    */
   checksum?: string | null;
-  /** API path that streams the file (for HLS the master playlist) once it is completed. */
+  /** API path that streams the file once it is completed; a directory output's names its entry file (`hls/master.m3u8`). */
   downloadPath: string | null;
   /** For outputs made of several files (HLS, thumbnails): each file, relative to the output. */
   files?: OutputFile[];

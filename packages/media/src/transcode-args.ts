@@ -1,4 +1,5 @@
 import type { AudioPreset, HlsPreset, Mp4Preset, Preset, ThumbnailsPreset, WebmPreset } from '@kiln/jobs';
+import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
 
@@ -170,7 +171,7 @@ function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
     ...COMMON_TAIL,
     '-f', 'hls', '-hls_time', String(preset.segmentSeconds), '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',
     '-hls_segment_filename', `${req.output}/v%v/seg_%03d.ts`,
-    '-master_pl_name', 'master.m3u8',
+    '-master_pl_name', HLS_MASTER_FILE,
     '-var_stream_map', streamMap,
     `${req.output}/v%v/index.m3u8`,
   ];
@@ -185,7 +186,7 @@ function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset): strin
     '-vf', `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)},scale=${size.width}:${size.height},setsar=1`,
     '-frames:v', String(preset.count), '-q:v', '3',
     ...COMMON_TAIL,
-    '-f', 'image2', `${req.output}/thumb-%02d.jpg`,
+    '-f', 'image2', `${req.output}/${THUMBNAIL_FILE_PATTERN}`,
   ];
 }
 

@@ -81,7 +81,11 @@ const responseSchemas: Record<string, JsonSchema> = {
         description: 'Directory outputs (HLS, thumbnails): every file, relative to the output.',
         items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' }, checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } },
       },
-      downloadPath: nullable('string', { description: 'API path streaming the file once completed: GET it with the same bearer key.' }),
+      downloadPath: nullable('string', {
+        description:
+          "API path streaming the file once completed: GET it with the same bearer key. For a directory output it names the entry file (`/v1/jobs/<id>/outputs/hls/master.m3u8`, `/v1/jobs/<id>/outputs/thumbnails/thumb-01.jpg`): give it to an HLS player as is, and every relative URI in the playlists, like each path in `files`, resolves against it to a file the API serves.",
+        examples: ['/v1/jobs/job_2x9k/outputs/mp4-720p', '/v1/jobs/job_2x9k/outputs/hls/master.m3u8'],
+      }),
     },
   },
   Job: {
@@ -211,17 +215,26 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       get: {
         summary: 'Download a completed output',
         description:
-          'Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end; `If-Range` with a stale `ETag` gets the whole file). `ETag` is the file\'s sha256 and `Last-Modified` the job\'s finish time; a matching `If-None-Match` gets a 304. For a directory output (HLS, thumbnails) this is its entry file: the master playlist or the first thumbnail. The bytes come from the configured storage (local disk or the S3 bucket) through the API.',
+          'Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end; `If-Range` with a stale `ETag` gets the whole file). `ETag` is the file\'s sha256 and `Last-Modified` the job\'s finish time; a matching `If-None-Match` gets a 304. The bytes come from the configured storage (local disk or the S3 bucket) through the API. A directory output (HLS, thumbnails) is not one file: its bare path answers 302 to its entry file (`<name>/master.m3u8`, `<name>/thumb-01.jpg`, the `downloadPath`), where the relative URIs of its playlists resolve; jobs recorded before `downloadPath` named the entry file keep working through it.',
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '304': { description: 'unchanged: `If-None-Match` matched the `ETag` (the file\'s sha256)' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
+        responses: {
+          '200': { description: 'the file', content: { 'application/octet-stream': {} } },
+          '206': { description: 'the requested range' },
+          '302': { description: 'a directory output: `Location` is its entry file (its `downloadPath`)', headers: { Location: { schema: { type: 'string' } } } },
+          '304': { description: 'unchanged: `If-None-Match` matched the `ETag` (the file\'s sha256)' },
+          '404': errorRef('NotFound'),
+          '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' },
+          ...rateLimited,
+        },
       },
     },
     '/v1/jobs/{id}/outputs/{name}/{file}': {
       get: {
         summary: 'Download one file of a directory output',
-        description: 'HLS playlists and segments (`v0/index.m3u8`, `v0/seg_000.ts`) and thumbnails (`thumb-01.jpg`), as listed in the output\'s `files`. Range requests are supported.',
+        description:
+          'Every file listed in the output\'s `files`, at its path relative to the output: the HLS master playlist (`master.m3u8`, the entry file), rendition playlists and segments (`v0/index.m3u8`, `v0/seg_000.ts`), thumbnails (`thumb-01.jpg`). So an HLS player given the `downloadPath` resolves every URI of every playlist here. `Content-Type` follows the extension (`.m3u8` application/vnd.apple.mpegurl, `.ts` video/mp2t, `.m4s` video/iso.segment, `.mp4` video/mp4, `.vtt` text/vtt, `.jpg` image/jpeg, ...). A path that is not listed (including any `..`) is a 404. Range, `ETag` (the file\'s sha256) and `If-None-Match` work as for a whole output.',
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: 'file', in: 'path', required: true, description: 'path inside the output, may contain `/`', schema: { type: 'string' } }],

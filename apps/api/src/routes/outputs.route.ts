@@ -1,19 +1,35 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { getPreset, isDirectoryPreset, type Job, type JobOutput, type JobRepository, type Preset } from '@kiln/jobs';
+import { getPreset, isDirectoryPreset, outputDownloadPath, type Job, type JobOutput, type JobRepository, type Preset } from '@kiln/jobs';
 import type { ByteRange, OutputRef, OutputStorage } from '@kiln/storage';
 import { Router, type Request, type Response } from 'express';
 import { NotFoundError } from '../errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 
-const CONTENT_TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.ts': 'video/mp2t', '.jpg': 'image/jpeg' };
+/** Media types of the files a directory output can hold (HLS in MPEG-TS or fMP4, subtitles, images); anything else is octet-stream. */
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.m4a': 'audio/mp4',
+  '.aac': 'audio/aac',
+  '.vtt': 'text/vtt; charset=utf-8',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.json': 'application/json; charset=utf-8',
+};
 
 /**
  * Completed outputs, streamed from the output storage (local disk or S3) with Range support:
- * `GET /v1/jobs/:id/outputs/:name` streams a file output, or the entry file of a directory output
- * (HLS: `master.m3u8`; thumbnails: the first image); `GET /v1/jobs/:id/outputs/:name/<path>`
- * streams one file of a directory output (HLS playlists and segments, each thumbnail). Another
- * customer's job, an unknown name or path, or an unfinished output is a 404.
+ * `GET /v1/jobs/:id/outputs/:name` streams a file output; `GET /v1/jobs/:id/outputs/:name/<path>`
+ * streams one file of a directory output (the master and rendition playlists and segments of HLS,
+ * each thumbnail), so a playlist's relative URIs resolve to their files. The bare path of a
+ * directory output (what `downloadPath` was before it named the entry file) redirects to its entry
+ * file: served there, its relative URIs would resolve one level too high. Another customer's job,
+ * an unknown name or path, or an unfinished output is a 404.
  */
 export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorage }): Router {
   const router = Router({ mergeParams: true });
@@ -78,9 +94,7 @@ export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorag
   router.get('/:name', async (req, res) => {
     const { job, output, preset } = await find(req);
     if (isDirectoryPreset(preset)) {
-      const entry = preset.kind === 'hls' ? 'master.m3u8' : output.files?.[0]?.path;
-      if (!entry) throw new NotFoundError('output file');
-      await send(req, res, { customerId: job.customerId, jobId: job.id, name: output.name }, entry, output.contentType, validatorsOf(job, output.files?.find((f) => f.path === entry)?.checksum));
+      res.redirect(302, outputDownloadPath(job.id, output, preset));
       return;
     }
     const fileName = `${output.name}.${preset.extension}`;
@@ -93,7 +107,7 @@ export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorag
     const relative = Array.isArray(parts) ? parts.join('/') : String(parts ?? '');
     if (!isDirectoryPreset(preset) || !output.files?.some((f) => f.path === relative)) throw new NotFoundError('output file');
     const checksum = output.files.find((f) => f.path === relative)?.checksum;
-    await send(req, res, { customerId: job.customerId, jobId: job.id, name: output.name }, relative, CONTENT_TYPES[path.extname(relative)] ?? 'application/octet-stream', validatorsOf(job, checksum));
+    await send(req, res, { customerId: job.customerId, jobId: job.id, name: output.name }, relative, CONTENT_TYPES[path.extname(relative).toLowerCase()] ?? 'application/octet-stream', validatorsOf(job, checksum));
   });
 
   return router;
