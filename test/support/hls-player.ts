@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
+
+/** What the page records of one hls.js player, read with {@link HlsPlayer.state}. */
+export interface HlsPlayerState {
+  /** The levels of the parsed master, in hls.js order; empty until MANIFEST_PARSED. */
+  levels: { height: number; width: number; bitrate: number; url: string }[];
+  /** `hls.currentLevel` (-1 before a level was chosen). */
+  currentLevel: number;
+  /** Every LEVEL_SWITCHED, in order. */
+  switched: number[];
+  /** Every LEVEL_LOADED (a media playlist fetched and parsed), by level. */
+  levelsLoaded: number[];
+  /** Every FRAG_LOADED of the main stream, in order. */
+  fragments: { level: number; sn: number | string; url: string }[];
+  /** Every ERROR hls.js reported, fatal or not. */
+  errors: { type: string; details: string; fatal: boolean; url: string | null; status: number | null }[];
+  currentTime: number;
+  videoHeight: number;
+  paused: boolean;
+}
+
+/** One hls.js player in a page of its own, playing `src` with the bearer key on every request. */
+export interface HlsPlayer {
+  page: Page;
+  state(): Promise<HlsPlayerState>;
+  /** `video.play()` (muted, so no user gesture is needed). */
+  play(): Promise<void>;
+  /** `hls.currentLevel = level`: an immediate switch (the buffer is flushed and refilled from that level). */
+  setLevel(level: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const HLS_JS = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
+
+/** A loopback HTTP server for the player page: its `origin` is what the API must allow for CORS. */
+export interface HlsPageServer {
+  /** `http://127.0.0.1:<port>`; the page is at `${origin}/`. */
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves a blank page that loads hls.js (the dist file from node_modules) from its own origin on
+ * loopback. A real server rather than a Playwright-fulfilled page: Chromium's Local Network Access
+ * treats a page that came from nowhere as public and refuses its requests to the loopback API.
+ */
+export async function startHlsPageServer(): Promise<HlsPageServer> {
+  const script = await readFile(HLS_JS);
+  const html = '<!doctype html><html><head><title>hls.js</title><script src="/hls.min.js"></script></head><body></body></html>';
+  const server = createServer((req, res) => {
+    if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    if (req.url === '/hls.min.js') return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Opens the page of a {@link startHlsPageServer} and starts playing `src` in a muted `<video>`
+ * with hls.js. hls.js fetches with XHR, so `xhrSetup` adds the `Authorization` header a plain
+ * player cannot send; the requests are cross-origin, as a customer's player page makes them.
+ */
+export async function openHlsPlayer(browser: Browser, opts: { pageOrigin: string; src: string; apiKey: string }): Promise<HlsPlayer> {
+  const page = await browser.newPage();
+  await page.goto(`${opts.pageOrigin}/`);
+  await page.evaluate(
+    ({ src, apiKey }) => {
+      type Listener = (event: string, data: Record<string, unknown>) => void;
+      interface HlsLike {
+        on(event: string, fn: Listener): void;
+        loadSource(src: string): void;
+        attachMedia(video: HTMLVideoElement): void;
+        currentLevel: number;
+      }
+      interface HlsClass {
+        new (config: Record<string, unknown>): HlsLike;
+        Events: Record<string, string>;
+        isSupported(): boolean;
+      }
+      const w = window as unknown as { Hls: HlsClass; __hls: HlsLike; __video: HTMLVideoElement; __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'> };
+      const { Hls } = w;
+      if (!Hls.isSupported()) throw new Error('hls.js: MediaSource is not supported in this browser');
+      const video = document.createElement('video');
+      video.muted = true;
+      video.playsInline = true;
+      document.body.append(video);
+      const state: (typeof w)['__state'] = { levels: [], switched: [], levelsLoaded: [], fragments: [], errors: [] };
+      const hls = new Hls({
+        xhrSetup: (xhr: XMLHttpRequest) => xhr.setRequestHeader('Authorization', `Bearer ${apiKey}`),
+        // The test picks levels itself; the player size must not cap them.
+        capLevelToPlayerSize: false,
+      });
+      const E = Hls.Events;
+      hls.on(E.MANIFEST_PARSED!, (_e, d) => {
+        state.levels = (d.levels as { height: number; width: number; bitrate: number; url: string[] }[]).map((l) => ({ height: l.height, width: l.width, bitrate: l.bitrate, url: l.url[0]! }));
+      });
+      hls.on(E.LEVEL_SWITCHED!, (_e, d) => void state.switched.push(d.level as number));
+      hls.on(E.LEVEL_LOADED!, (_e, d) => void state.levelsLoaded.push(d.level as number));
+      hls.on(E.FRAG_LOADED!, (_e, d) => {
+        const frag = d.frag as { level: number; sn: number | string; url: string; type: string };
+        if (frag.type === 'main') state.fragments.push({ level: frag.level, sn: frag.sn, url: frag.url });
+      });
+      hls.on(E.ERROR!, (_e, d) => {
+        const ctx = d.context as { url?: string } | undefined;
+        const res = d.response as { code?: number } | undefined;
+        state.errors.push({ type: String(d.type), details: String(d.details), fatal: d.fatal === true, url: (d.url as string | undefined) ?? ctx?.url ?? null, status: res?.code ?? null });
+      });
+      hls.loadSource(src);
+      hls.attachMedia(video);
+      Object.assign(w, { __hls: hls, __video: video, __state: state });
+    },
+    { src: opts.src, apiKey: opts.apiKey },
+  );
+
+  return {
+    page,
+    state: () =>
+      page.evaluate(() => {
+        const w = window as unknown as { __hls: { currentLevel: number }; __video: HTMLVideoElement; __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'> };
+        return { ...structuredClone(w.__state), currentLevel: w.__hls.currentLevel, currentTime: w.__video.currentTime, videoHeight: w.__video.videoHeight, paused: w.__video.paused };
+      }),
+    play: () => page.evaluate(() => (window as unknown as { __video: HTMLVideoElement }).__video.play()),
+    setLevel: (level) =>
+      page.evaluate((l) => {
+        (window as unknown as { __hls: { currentLevel: number } }).__hls.currentLevel = l;
+      }, level),
+    close: () => page.close(),
+  };
+}
