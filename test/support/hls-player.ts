@@ -27,7 +27,7 @@ export interface HlsPlayerState {
 export interface HlsPlayer {
   page: Page;
   state(): Promise<HlsPlayerState>;
-  /** `video.play()` (muted, so no user gesture is needed). */
+  /** Starts `video.play()` (muted, so no user gesture is needed); a refusal is recorded as a fatal error. */
   play(): Promise<void>;
   /** `hls.currentLevel = level`: an immediate switch (the buffer is flushed and refilled from that level). */
   setLevel(level: number): Promise<void>;
@@ -127,7 +127,12 @@ export async function openHlsPlayer(browser: Browser, opts: { pageOrigin: string
         const w = window as unknown as { __hls: { currentLevel: number }; __video: HTMLVideoElement; __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'> };
         return { ...structuredClone(w.__state), currentLevel: w.__hls.currentLevel, currentTime: w.__video.currentTime, videoHeight: w.__video.videoHeight, paused: w.__video.paused };
       }),
-    play: () => page.evaluate(() => (window as unknown as { __video: HTMLVideoElement }).__video.play()),
+    // Not awaited in the page: play() settles only once media data arrives, which a broken stream never sends.
+    play: () =>
+      page.evaluate(() => {
+        const w = window as unknown as { __video: HTMLVideoElement; __state: { errors: HlsPlayerState['errors'] } };
+        w.__video.play().catch((err: Error) => w.__state.errors.push({ type: 'play', details: `${err.name}: ${err.message}`, fatal: true, url: null, status: null }));
+      }),
     setLevel: (level) =>
       page.evaluate((l) => {
         (window as unknown as { __hls: { currentLevel: number } }).__hls.currentLevel = l;
