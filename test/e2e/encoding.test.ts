@@ -86,11 +86,13 @@ describe('encoding on real workers', () => {
     const masterRes = await get(byName.hls!.downloadPath!);
     expect(masterRes.status).toBe(200);
     expect(await masterRes.text()).toContain('v0/index.m3u8');
+    // downloadPath names the master; the output's files sit beside it.
+    const hlsDir = byName.hls!.downloadPath!.slice(0, byName.hls!.downloadPath!.lastIndexOf('/'));
     const segment = byName.hls!.files!.find((f) => f.path.endsWith('.ts'))!;
-    const segRes = await get(`${byName.hls!.downloadPath}/${segment.path}`);
+    const segRes = await get(`${hlsDir}/${segment.path}`);
     expect(segRes.status).toBe(200);
     expect((await segRes.arrayBuffer()).byteLength).toBe(segment.sizeBytes);
-    for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/v0/..%2f..%2fmp4-360p.mp4', '/nope.ts']) expect((await get(`${byName.hls!.downloadPath}${bad}`)).status).toBe(404);
+    for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/v0/..%2f..%2fmp4-360p.mp4', '/nope.ts']) expect((await get(`${hlsDir}${bad}`)).status).toBe(404);
     expect((await get(byName.thumbnails!.downloadPath!)).headers.get('content-type')).toBe('image/jpeg');
     const audio = await ffprobeJson(path.join(dir, 'audio-aac.m4a'));
     expect(audio.streams.map((s) => s.codec_type)).toEqual(['audio']);

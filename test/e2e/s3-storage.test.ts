@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Job } from '@kiln/jobs';
-import { makeClip, startS3, waitFor, type S3Handle } from '@kiln/testing';
+import { makeClip, startS3, waitFor, walkHlsPlaylists, type S3Handle } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
 
@@ -100,12 +100,17 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
     expect(master.status).toBe(200);
     expect(master.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
     expect(await master.text()).toContain('v0/index.m3u8');
+    // downloadPath names the master; the output's files sit beside it, and every URI of every playlist resolves to one.
+    const hlsDir = hls!.downloadPath!.slice(0, hls!.downloadPath!.lastIndexOf('/'));
+    const walk = await walkHlsPlaylists(`${stack.apiUrl}${hls!.downloadPath}`, (u) => get(new URL(u).pathname));
+    expect(walk.filter((e) => e.status !== 200).map((e) => `${e.status} ${e.url}`)).toEqual([]);
+    expect(walk.map((e) => new URL(e.url).pathname).sort()).toEqual(hls!.files!.map((f) => `${hlsDir}/${f.path}`).sort());
     const segment = hls!.files!.find((f) => f.path.endsWith('.ts'))!;
-    const segRes = await get(`${hls!.downloadPath}/${segment.path}`);
+    const segRes = await get(`${hlsDir}/${segment.path}`);
     expect(segRes.status).toBe(200);
     expect(segRes.headers.get('content-type')).toBe('video/mp2t');
     expect(sha256(new Uint8Array(await segRes.arrayBuffer()))).toBe(segment.checksum);
-    for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/nope.ts']) expect((await get(`${hls!.downloadPath}${bad}`)).status).toBe(404);
+    for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/nope.ts']) expect((await get(`${hlsDir}${bad}`)).status).toBe(404);
     expect((await get(`/v1/jobs/${job.id}/outputs/nope`)).status).toBe(404);
 
     // Deleting the job deletes its objects, and nothing of other jobs.
