@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Job } from '@kiln/jobs';
-import { makeClip, waitFor } from '@kiln/testing';
+import { getFreePort, makeClip, startApp, waitFor } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFfmpeg, mediaChildrenOf } from '../support/process-tree.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
@@ -79,4 +79,25 @@ describe('hostile media on one worker of concurrency 1', () => {
     expect(jobs.get(hostile['gap-10h.mp4'])!.error!.message).toMatch(/more than the limit of 6 h/);
     expect(jobs.get(normal)).toMatchObject({ status: 'completed', attempts: 1 });
   }, 240_000);
+
+  it('fails a job for good, after one attempt, when its encode runs past the budget', async () => {
+    // The same farm, its worker replaced by one whose budget is a small fraction of the input's length.
+    await stack.apps['worker0']!.stop();
+    const port = await getFreePort();
+    const worker = await startApp('worker', { env: { ...stack.env, KILN_WORKER_METRICS_PORT: String(port), KILN_ENCODE_BUDGET_FACTOR: '0.02', KILN_ENCODE_BUDGET_FLOOR_S: '0' }, port });
+    try {
+      const id = (await api()<Job>('POST', '/v1/jobs', { input: url('normal.mp4'), outputs: [{ preset: 'mp4-720p' }] })).body.id;
+      let job: Job | undefined;
+      await waitFor(
+        async () => {
+          job = (await api()<Job>('GET', `/v1/jobs/${id}`)).body;
+          return ['completed', 'failed', 'cancelled'].includes(job.status);
+        },
+        { timeoutMs: 60_000, intervalMs: 100, message: 'the over-budget job to finish' },
+      );
+      expect(job).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'encode_budget_exceeded', message: expect.stringMatching(/longer than its budget of 0\.2 s/) } });
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
 });
