@@ -25,6 +25,15 @@ export const workerConfigSchema = z
     KILN_WORKER_STALLED_S: positiveInt(30, 3600),
     KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
     KILN_FFMPEG_STALL_S: positiveInt(120, 3600),
+    /** Inputs longer, larger per frame (width × height) or faster are refused at probe time. */
+    KILN_MAX_INPUT_SECONDS: positiveInt(6 * 3600),
+    KILN_MAX_INPUT_PIXELS: positiveInt(8192 * 4320),
+    KILN_MAX_INPUT_FPS: positiveInt(240, 10_000),
+    /** Each output may take KILN_ENCODE_BUDGET_FACTOR × its duration + KILN_ENCODE_BUDGET_FLOOR_S of wall-clock time. */
+    KILN_ENCODE_BUDGET_FACTOR: z.coerce.number({ error: 'must be a number' }).positive('must be above 0').max(1000, 'must be at most 1000').default(10),
+    KILN_ENCODE_BUDGET_FLOOR_S: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(86_400, 'must be at most 86400').default(300),
+    /** Address-space cap of every ffmpeg and ffprobe, in MiB (0 = none). */
+    KILN_FFMPEG_MAX_MEMORY_MB: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (none) or more').default(4096),
     /** On SIGTERM, running jobs get this long to finish before they are handed to another worker. */
     KILN_SHUTDOWN_GRACE_S: positiveInt(30, 3600),
     FFMPEG_PATH: z.string().default('ffmpeg'),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { bullPrefix, cancelChannel, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
-import { FfmpegMediaAdapter } from '@kiln/media';
+import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { Queue, Worker } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -12,6 +12,7 @@ import { EncodeJobHandler } from './encode-job.handler.js';
 import { EncodeSlots } from './encode-slots.js';
 import { ScratchRoot } from './scratch-root.js';
 import { InputResolver } from './input-resolver.js';
+import { LimitedMediaAdapter } from './limited-media.adapter.js';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { createWorkerHttpServer } from './worker-http.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -49,7 +50,19 @@ const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
 const handler = new EncodeJobHandler({
   repo: new JobRepository(redis, config.KILN_REDIS_PREFIX),
   announcer: new JobAnnouncer(publisher),
-  media: new FfmpegMediaAdapter({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH, stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000 }),
+  media: new LimitedMediaAdapter(
+    new FfmpegMediaAdapter({
+      ffmpegPath: config.FFMPEG_PATH,
+      ffprobePath: config.FFPROBE_PATH,
+      stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000,
+      maxPixels: config.KILN_MAX_INPUT_PIXELS,
+      maxInputSeconds: config.KILN_MAX_INPUT_SECONDS,
+      budget: { factor: config.KILN_ENCODE_BUDGET_FACTOR, floorSeconds: config.KILN_ENCODE_BUDGET_FLOOR_S },
+      // ffmpeg and ffprobe see PATH, locale and time zone only: none of this process's secrets.
+      sandbox: { env: minimalEnv(process.env), maxMemoryMb: config.KILN_FFMPEG_MAX_MEMORY_MB },
+    }),
+    { maxSeconds: config.KILN_MAX_INPUT_SECONDS, maxPixels: config.KILN_MAX_INPUT_PIXELS, maxFps: config.KILN_MAX_INPUT_FPS },
+  ),
   storage,
   inputs: new InputResolver({
     roots: config.KILN_INPUT_ROOTS,

@@ -131,7 +131,7 @@ describe('probe', () => {
     expect(info.formatName).toContain('mp4');
     expect(info.sizeBytes).toBe((await stat(av)).size);
     expect(info.bitRate).toBeGreaterThan(0);
-    expect(info.video).toEqual({ codec: 'h264', width: 320, height: 240, displayWidth: 320, displayHeight: 240, fps: 25, rotation: 0 });
+    expect(info.video).toEqual({ codec: 'h264', width: 320, height: 240, displayWidth: 320, displayHeight: 240, fps: 25, rotation: 0, frameCount: 50, streamDurationSeconds: 2 });
     expect(info.audio).toEqual({ codec: 'aac', channels: 1, sampleRate: 44100 });
     expect(info.transcodable).toBe(true);
   });

@@ -1,12 +1,15 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
-import { MediaToolError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
+import { cpuSecondsFor, outputFileLimitBytes } from './encode-limits.js';
+import { MediaToolError, TranscodeBudgetExceededError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
+import { defaultSandbox, type MediaChild, type MediaSandbox, type ProcessLimits, type SandboxWrappers } from './media-sandbox.js';
 import type { MediaInfo } from './media-info.js';
 import { buildTranscodeArgs, computeOutputSize, hlsRungs, videoFilter, type FrameSize, type TranscodeArgsInput } from './transcode-args.js';
 
@@ -24,6 +27,18 @@ export interface TranscodeOptions extends TranscodeArgsInput {
   killGraceMs?: number | undefined;
   /** The ffmpeg binary; default `ffmpeg` on PATH. */
   ffmpegPath?: string | undefined;
+  /**
+   * Wall-clock budget from ffmpeg's start: past it ffmpeg is killed and the encode rejects with
+   * {@link TranscodeBudgetExceededError}. Also sizes the CPU-time limit. Unset = no budget.
+   */
+  budgetMs?: number | undefined;
+  /** Environment, limits and priority ffmpeg runs with; default {@link defaultSandbox}. */
+  sandbox?: MediaSandbox | undefined;
+  /**
+   * The longest input an early ffmpeg may be given: its file-size and CPU limits are set at spawn,
+   * before the probe says how long the input is. Default 6 h.
+   */
+  maxDurationSeconds?: number | undefined;
 }
 
 /** What a finished encode produced. */
@@ -39,6 +54,7 @@ export interface TranscodeResult {
 
 const DEFAULT_STALL_MS = 120_000;
 const DEFAULT_GRACE_MS = 2_000;
+const DEFAULT_MAX_DURATION_S = 6 * 3600;
 
 /**
  * Encodes `input` to `output` (a file, or a directory for HLS and thumbnails, written in place: give a temporary path and rename it when
@@ -84,7 +100,18 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
   } catch (err) {
     return Promise.reject(err);
   }
-  return execute(args, opts, { media: opts.media, onProgress: opts.onProgress }).done;
+  const sandbox = opts.sandbox ?? defaultSandbox;
+  const limits = processLimits(opts, opts.media.durationSeconds, opts.budgetMs);
+  return sandbox.wrappers().then((wrappers) => {
+    const started = execute(args, opts, { media: opts.media, onProgress: opts.onProgress }, wrappers, limits);
+    if (opts.budgetMs !== undefined) started.setBudget(opts.budgetMs);
+    return started.done;
+  });
+}
+
+/** The kernel limits of one encode: files per its preset and duration, CPU per its budget. */
+function processLimits(opts: Pick<TranscodeOptions, 'preset'>, durationSeconds: number, budgetMs: number | undefined): ProcessLimits {
+  return { fileSizeBytes: outputFileLimitBytes(opts.preset, durationSeconds), cpuSeconds: budgetMs !== undefined ? cpuSecondsFor(budgetMs, availableParallelism()) : undefined };
 }
 
 /** What an encode reports with, known at spawn for a plain encode, and only later for an early one. */
@@ -93,22 +120,33 @@ interface EncodeState {
   onProgress: TranscodeOptions['onProgress'];
 }
 
-type ExecuteOptions = Pick<TranscodeOptions, 'preset' | 'input' | 'output' | 'signal' | 'stallTimeoutMs' | 'killGraceMs' | 'ffmpegPath'>;
+type ExecuteOptions = Pick<TranscodeOptions, 'preset' | 'input' | 'output' | 'signal' | 'stallTimeoutMs' | 'killGraceMs' | 'ffmpegPath' | 'sandbox'>;
 
-/** Spawns ffmpeg with `args` and watches it: progress, the stall watchdog, cancel, and its exit. */
-function execute(args: string[], opts: ExecuteOptions, state: EncodeState): { child: ChildProcess; done: Promise<TranscodeResult> } {
+/** A running ffmpeg: its process, its outcome, and a way to give it its budget once that is known. */
+interface Execution {
+  child: MediaChild;
+  done: Promise<TranscodeResult>;
+  /** Arms the wall-clock budget, counted from the spawn. */
+  setBudget(budgetMs: number): void;
+}
+
+/** Spawns ffmpeg with `args` in the sandbox and watches it: progress, the stall watchdog, the budget, cancel, and its exit. */
+function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrappers: SandboxWrappers, limits: ProcessLimits): Execution {
   const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
   const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
   const tool = opts.ffmpegPath ?? 'ffmpeg';
   const started = performance.now();
-  const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = (opts.sandbox ?? defaultSandbox).spawn(wrappers, tool, args, limits);
+  let setBudget: (budgetMs: number) => void = () => undefined;
 
   const done = new Promise<TranscodeResult>((resolve, reject) => {
     const parser = new FfmpegProgressParser();
     const stderr = new TextTail(4096);
     let lastOutTime: number | null = null;
-    let stopping: { reason: 'cancel' } | { reason: 'stall' } | { reason: 'error'; error: unknown } | null = null;
+    let stopping: { reason: 'cancel' } | { reason: 'stall' } | { reason: 'budget'; budgetMs: number } | { reason: 'error'; error: unknown } | null = null;
     let stallTimer: NodeJS.Timeout | undefined;
+    let budgetTimer: NodeJS.Timeout | undefined;
+    let sawProgress = false;
     let killTimer: NodeJS.Timeout | undefined;
     let settled = false;
 
@@ -116,6 +154,7 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState): { ch
       if (settled) return;
       settled = true;
       clearTimeout(stallTimer);
+      clearTimeout(budgetTimer);
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       fn();
@@ -136,9 +175,15 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState): { ch
     const onAbort = (): void => stop({ reason: 'cancel' });
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     armWatchdog();
+    setBudget = (budgetMs) => {
+      if (settled) return;
+      clearTimeout(budgetTimer);
+      budgetTimer = setTimeout(() => stop({ reason: 'budget', budgetMs }), Math.max(0, budgetMs - (performance.now() - started)));
+    };
 
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       for (const block of parser.push(chunk)) {
+        sawProgress = true;
         armWatchdog();
         if (block.outTimeSeconds !== null) lastOutTime = block.outTimeSeconds;
         if (stopping || !state.media) continue;
@@ -165,6 +210,7 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState): { ch
       settle(() => {
         if (why.reason === 'cancel') reject(new TranscodeCancelledError('the encode was cancelled; ffmpeg stopped', code, tail));
         else if (why.reason === 'stall') reject(new TranscodeStalledError(`ffmpeg reported no progress for ${stallMs / 1000} s and was killed`, code, tail));
+        else if (why.reason === 'budget') reject(new TranscodeBudgetExceededError(`the encode took longer than its budget of ${Math.round(why.budgetMs / 100) / 10} s (derived from the output's duration) and was stopped`, code, tail));
         else reject(why.error);
       });
     });
@@ -178,13 +224,18 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState): { ch
           resolve({ durationSeconds: lastOutTime ?? state.media.durationSeconds, width: size?.width ?? null, height: size?.height ?? null, elapsedSeconds: (performance.now() - started) / 1000 });
           return;
         }
-        const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `failed with exit code ${code}`;
+        // setpriv, prlimit and nice exit 126/127 when they cannot run what they wrap (ffmpeg never does).
+        if (!sawProgress && (code === 126 || code === 127)) {
+          reject(new MediaToolError(`could not run ${tool}: ${tail.trim().split('\n').at(-1) ?? `exit code ${code}`}`));
+          return;
+        }
+        const how = code === null ? `was killed by ${signal ?? 'a signal'}${signal === 'SIGXFSZ' ? ' (an output file reached its size limit)' : ''}` : `failed with exit code ${code}`;
         const reason = summarizeStderr(tail, { input: opts.input, output: opts.output });
         reject(new TranscodeError(`ffmpeg ${how}${reason ? `: ${reason}` : ''}`, code, tail));
       });
     });
   });
-  return { child, done };
+  return { child, done, setBudget: (ms) => setBudget(ms) };
 }
 
 /** What {@link startEarlyTranscode} needs: a transcode request without the probe result. */
@@ -216,21 +267,6 @@ const ASSUMED_MEDIA: MediaInfo = {
   transcodable: true,
 };
 
-let tieCheck: Promise<boolean> | undefined;
-
-/**
- * Whether util-linux's `setpriv --pdeathsig` works here (Debian and its container images have it).
- * An ffmpeg waiting on its FIFO would otherwise wait for ever if its worker were SIGKILLed, as
- * nothing else would ever write there; tied to the worker, the kernel kills it with the worker.
- */
-function canTieToParent(): Promise<boolean> {
-  tieCheck ??= execFileAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'true']).then(
-    () => true,
-    () => false,
-  );
-  return tieCheck;
-}
-
 /** How often the filter's writer looks for ffmpeg at the other end of the FIFO. */
 const FIFO_POLL_MS = 2;
 
@@ -244,20 +280,24 @@ const FIFO_POLL_MS = 2;
  */
 export async function startEarlyTranscode(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
   if ((req.preset.kind !== 'mp4' && req.preset.kind !== 'webm') || req.signal?.aborted) return null;
-  if (!(await canTieToParent())) return null;
+  // An ffmpeg waiting on its FIFO would wait for ever if its worker were SIGKILLed, as nothing
+  // else would ever write there: without setpriv to tie it to the worker, it is not started early.
+  const wrappers = await (req.sandbox ?? defaultSandbox).wrappers();
+  if (!wrappers.setpriv) return null;
   const fifo = `${req.output}.vf`;
   try {
     await execFileAsync('mkfifo', ['-m', '600', fifo]);
   } catch {
     return null;
   }
-  return new FifoEarlyTranscode(req, fifo);
+  return new FifoEarlyTranscode(req, fifo, wrappers);
 }
 
 class FifoEarlyTranscode implements EarlyTranscode {
   private readonly args: string[];
-  private readonly child: ChildProcess;
+  private readonly child: MediaChild;
   private readonly done: Promise<TranscodeResult>;
+  private readonly setBudget: (budgetMs: number) => void;
   private readonly stopper = new AbortController();
   private readonly state: EncodeState = { media: null, onProgress: undefined };
   /** ffmpeg has its filter: from here on it encodes like any other. */
@@ -268,14 +308,16 @@ class FifoEarlyTranscode implements EarlyTranscode {
   constructor(
     private readonly req: EarlyTranscodeRequest,
     private readonly fifo: string,
+    wrappers: SandboxWrappers,
   ) {
     this.args = buildTranscodeArgs({ ...req, media: ASSUMED_MEDIA, videoFilterScript: fifo });
     const signal = req.signal ? AbortSignal.any([req.signal, this.stopper.signal]) : this.stopper.signal;
-    // setpriv execs ffmpeg in place (same pid), dying with this process.
-    const tied = ['--pdeathsig', 'KILL', '--', req.ffmpegPath ?? 'ffmpeg', ...this.args];
-    const started = execute(tied, { ...req, signal, ffmpegPath: 'setpriv' }, this.state);
+    // Its limits are those of the longest input it may be given: the probe has not said yet.
+    const limits = processLimits(req, req.maxDurationSeconds ?? DEFAULT_MAX_DURATION_S, req.budgetMs);
+    const started = execute(this.args, { ...req, signal }, this.state, wrappers, limits);
     this.child = started.child;
     this.done = started.done;
+    this.setBudget = started.setBudget;
     // Settled later by run() or abandon(); until then a failure must not count as unhandled. An
     // ffmpeg that could not even start has no exit code: `ended` covers it too.
     this.done.then(
@@ -304,6 +346,7 @@ class FifoEarlyTranscode implements EarlyTranscode {
     }
     this.state.media = opts.media;
     this.state.onProgress = opts.onProgress;
+    if (opts.budgetMs !== undefined) this.setBudget(opts.budgetMs);
     try {
       await this.feed(filter);
     } catch {

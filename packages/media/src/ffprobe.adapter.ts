@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import type { MediaInfo } from './media-info.js';
 import { parseFfprobeJson, type FfprobeJson } from './media-info.parser.js';
-import { MediaProbeError, MediaToolError } from './media.errors.js';
+import { MediaFrameTooLargeError, MediaProbeError, MediaToolError } from './media.errors.js';
+import { defaultSandbox, type MediaSandbox } from './media-sandbox.js';
 
 /** Options of {@link probe}. */
 /**
@@ -25,7 +26,16 @@ export interface ProbeOptions {
   timeoutMs?: number | undefined;
   /** Aborting kills ffprobe and rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
+  /** The decoder refuses frames of more pixels (ffmpeg's `-max_pixels`): rejects with {@link MediaFrameTooLargeError}. */
+  maxPixels?: number | undefined;
+  /** Environment, limits and priority ffprobe runs with; default {@link defaultSandbox}. */
+  sandbox?: MediaSandbox | undefined;
 }
+
+/** ffprobe writes no files: any write to one is refused. */
+const PROBE_FILE_LIMIT_BYTES = 16 * 1024 * 1024;
+/** What libavutil prints when a frame is over `-max_pixels` (stable since ffmpeg 3.4). */
+const OVER_MAX_PIXELS = /Picture size (\d+)x(\d+) exceeds specified max pixel count/;
 
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
@@ -41,9 +51,14 @@ export async function probe(path: string, opts: ProbeOptions = {}): Promise<Medi
   opts.signal?.throwIfAborted();
   const tool = opts.ffprobePath ?? 'ffprobe';
   const formats = opts.trustedFormat ? [] : ['-format_whitelist', INPUT_FORMAT_WHITELIST];
-  const args = ['-v', 'error', '-protocol_whitelist', 'file,pipe', ...formats, '-print_format', 'json', '-show_format', '-show_streams', `file:${path}`];
-  const { code, stdout, stderr, timedOut } = await run(tool, args, opts.timeoutMs ?? 30_000, opts.signal);
+  const pixels = opts.maxPixels !== undefined ? ['-max_pixels', String(opts.maxPixels)] : [];
+  const args = ['-v', 'error', '-protocol_whitelist', 'file,pipe', ...formats, ...pixels, '-print_format', 'json', '-show_format', '-show_streams', `file:${path}`];
+  const { code, stdout, stderr, timedOut } = await run(tool, args, opts);
   if (timedOut) throw new MediaProbeError(`ffprobe gave no answer within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`, path);
+  const over = OVER_MAX_PIXELS.exec(stderr);
+  if (over && opts.maxPixels !== undefined) throw new MediaFrameTooLargeError(Number(over[1]), Number(over[2]), opts.maxPixels, path);
+  // setpriv, prlimit and nice exit 126/127 when they cannot run the tool they wrap (ffprobe never does).
+  if (code === 126 || code === 127) throw new MediaToolError(`could not run ${tool}: ${stderr.trim().split('\n').at(-1) ?? `exit code ${code}`}`);
   if (code !== 0) {
     const reason = summarizeStderr(stderr, { input: path }) || `ffprobe exited with ${code === null ? 'a signal' : `code ${code}`}`;
     throw new MediaProbeError(reason, path);
@@ -82,9 +97,14 @@ interface RunResult {
   timedOut: boolean;
 }
 
-function run(tool: string, args: string[], timeoutMs: number, signal: AbortSignal | undefined): Promise<RunResult> {
+async function run(tool: string, args: string[], opts: ProbeOptions): Promise<RunResult> {
+  const sandbox = opts.sandbox ?? defaultSandbox;
+  const wrappers = await sandbox.wrappers();
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const signal = opts.signal;
+  signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = sandbox.spawn(wrappers, tool, args, { fileSizeBytes: PROBE_FILE_LIMIT_BYTES, cpuSeconds: Math.ceil(timeoutMs / 1000) * availableParallelism() + 10 });
     const out: Buffer[] = [];
     let outBytes = 0;
     const err = new TextTail();

@@ -14,7 +14,7 @@ describe('parseFfprobeJson', () => {
       formatName: 'mov,mp4',
       sizeBytes: 1000,
       bitRate: 640,
-      video: { codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, displayHeight: 1080, fps: 30000 / 1001, rotation: 0 },
+      video: { codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, displayHeight: 1080, fps: 30000 / 1001, rotation: 0, frameCount: null, streamDurationSeconds: null },
       audio: { codec: 'aac', channels: 2, sampleRate: 48000 },
       transcodable: true,
     });
@@ -46,5 +46,13 @@ describe('parseFfprobeJson', () => {
     const mkv = parseFfprobeJson({ format: { duration: 'N/A' }, streams: [h264({ tags: { DURATION: '00:01:02.500000000' } })] }, 77);
     expect(mkv).toMatchObject({ durationSeconds: 62.5, sizeBytes: 77, bitRate: null, transcodable: true });
     expect(parseFfprobeJson({ format: {}, streams: [h264({ avg_frame_rate: '0/0', r_frame_rate: '0/0' })] })).toMatchObject({ durationSeconds: 0, transcodable: false, video: { fps: null } });
+  });
+
+  it('reads the frame count from nb_frames or mkvmerge\'s NUMBER_OF_FRAMES tag, and the stream\'s own duration', () => {
+    const mp4 = parseFfprobeJson({ format: { duration: '35928.8' }, streams: [h264({ nb_frames: '720', duration: '35928.8' })] });
+    expect(mp4.video).toMatchObject({ frameCount: 720, streamDurationSeconds: 35928.8 });
+    const mkv = parseFfprobeJson({ format: { duration: '10' }, streams: [h264({ tags: { 'NUMBER_OF_FRAMES-eng': '250', DURATION: '00:00:10.000000000' } })] });
+    expect(mkv.video).toMatchObject({ frameCount: 250, streamDurationSeconds: 10 });
+    expect(parseFfprobeJson({ format: { duration: '1' }, streams: [h264({ nb_frames: 'N/A' })] }).video).toMatchObject({ frameCount: null, streamDurationSeconds: null });
   });
 });

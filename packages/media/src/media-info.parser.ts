@@ -16,6 +16,7 @@ export interface FfprobeStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   duration?: string;
+  nb_frames?: string;
   channels?: number;
   sample_rate?: string;
   disposition?: Record<string, number>;
@@ -60,6 +61,8 @@ function videoInfo(s: FfprobeStream): VideoStreamInfo {
     displayHeight: quarter ? shownWidth : height,
     fps: ratio(s.avg_frame_rate, '/') ?? ratio(s.r_frame_rate, '/') ?? null,
     rotation,
+    frameCount: frameCountOf(s),
+    streamDurationSeconds: streamDuration(s) || null,
   };
 }
 
@@ -74,6 +77,13 @@ function rotationOf(s: FfprobeStream): VideoStreamInfo['rotation'] {
   if (!Number.isFinite(raw)) return 0;
   const quarter = ((Math.round(raw / 90) % 4) + 4) % 4;
   return ([0, 90, 180, 270] as const)[quarter] ?? 0;
+}
+
+/** `nb_frames` (MP4, MOV, AVI), else the statistics tag mkvmerge writes into Matroska files. */
+function frameCountOf(s: FfprobeStream): number | null {
+  const tag = Object.entries(s.tags ?? {}).find(([k]) => /^NUMBER_OF_FRAMES(-|$)/i.test(k))?.[1];
+  const n = positive(s.nb_frames) ?? positive(tag);
+  return n !== undefined && Number.isInteger(n) ? n : null;
 }
 
 function streamDuration(s: FfprobeStream): number {

@@ -14,6 +14,10 @@ export interface VideoStreamInfo {
   fps: number | null;
   /** Rotation from the display matrix (or the legacy `rotate` tag), normalised to 0, 90, 180 or 270. */
   rotation: 0 | 90 | 180 | 270;
+  /** Frames the container says the stream has (MP4's `nb_frames`, mkvmerge's `NUMBER_OF_FRAMES` tag), or null when it does not say. */
+  frameCount?: number | null;
+  /** The stream's own duration in seconds, or null when the container gives none. */
+  streamDurationSeconds?: number | null;
 }
 
 /** The first audio stream of a file. */

@@ -44,3 +44,31 @@ export class TranscodeStalledError extends TranscodeError {
   /** Always true: worth another attempt. */
   readonly retryable = true;
 }
+
+/**
+ * The encode ran past its wall-clock budget (a multiple of the output's duration plus a floor) and
+ * ffmpeg was killed. Not transient: the same input would take as long again, so never retried.
+ */
+export class TranscodeBudgetExceededError extends TranscodeError {
+  readonly code = 'encode_budget_exceeded';
+  /** Always false: another attempt would overrun the same way. */
+  readonly retryable = false;
+}
+
+/**
+ * The decoder refused the input's frames: they have more pixels than the configured `maxPixels`
+ * (ffmpeg's `-max_pixels`), so the picture was never allocated.
+ */
+export class MediaFrameTooLargeError extends MediaProbeError {
+  readonly code = 'input_resolution_too_large';
+
+  constructor(
+    /** The frame size the decoder saw. */
+    readonly width: number,
+    readonly height: number,
+    readonly maxPixels: number,
+    path: string,
+  ) {
+    super(`frames of ${width}x${height} (${width * height} pixels) are larger than the limit of ${maxPixels} pixels`, path);
+  }
+}

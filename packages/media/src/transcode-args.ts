@@ -26,6 +26,8 @@ export interface TranscodeArgsInput {
    * lets ffmpeg start before the probe result that decides the filter is known.
    */
   videoFilterScript?: string | undefined;
+  /** The decoder refuses frames of more pixels than this (ffmpeg's `-max_pixels` input option); unset = ffmpeg's own limit. */
+  maxPixels?: number | undefined;
 }
 
 /**
@@ -47,6 +49,10 @@ export function computeOutputSize(display: FrameSize, bound: number): FrameSize 
 const COMMON_HEAD = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', '-y'];
 // Inputs with sparse audio or late streams otherwise fail with "Too many packets buffered".
 const COMMON_TAIL = ['-sn', '-dn', '-max_muxing_queue_size', '1024'];
+// Frames keep their own timestamps. The MP4 and HLS muxers would otherwise make ffmpeg emit
+// constant-rate video, filling every gap in the input's timestamps with copies: a 720-frame file
+// whose timestamps jump 100 s every other frame became 10 h of duplicates, encoded for hours.
+const KEEP_TIMESTAMPS = ['-fps_mode', 'vfr'];
 
 /**
  * ffmpeg arguments (without the binary) that encode `input` per `preset`. The input may only be
@@ -58,6 +64,7 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
     ...COMMON_HEAD,
     '-protocol_whitelist', 'file,pipe',
     '-format_whitelist', INPUT_FORMAT_WHITELIST,
+    ...(req.maxPixels !== undefined ? ['-max_pixels', String(req.maxPixels)] : []),
     // `file:` keeps a name containing ":" (or starting with "-") from being read as a protocol or option.
     '-i', `file:${req.input}`,
   ];
@@ -107,7 +114,7 @@ function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
     ...videoFilterArgs(req),
     '-c:v', 'libx264', '-preset', v.x264Preset, '-crf', String(v.crf),
     '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
-    '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+    '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...KEEP_TIMESTAMPS,
     // `?`: an input without audio gives a video-only file (the same bytes `-an` gives), so only
     // the channel count in this command depends on the probe.
     '-map', '0:a:0?', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media),
@@ -122,7 +129,7 @@ function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
     '-map', '0:v:0',
     ...videoFilterArgs(req),
     '-c:v', 'libvpx-vp9', '-crf', String(v.crf), '-b:v', `${Math.round(v.maxrateKbps * 0.6)}k`, '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
-    '-deadline', 'good', '-cpu-used', '5', '-row-mt', '1', '-pix_fmt', 'yuv420p',
+    '-deadline', 'good', '-cpu-used', '5', '-row-mt', '1', '-pix_fmt', 'yuv420p', ...KEEP_TIMESTAMPS,
     '-map', '0:a:0?', '-c:a', 'libopus', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media),
     ...COMMON_TAIL,
   ];
@@ -166,7 +173,7 @@ function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
     ...maps,
     '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
     ...codecs,
-    '-force_key_frames', `expr:gte(t,n_forced*${preset.segmentSeconds})`,
+    '-force_key_frames', `expr:gte(t,n_forced*${preset.segmentSeconds})`, ...KEEP_TIMESTAMPS,
     ...(hasAudio ? ['-c:a', 'aac', ...stereo(req.media)] : []),
     ...COMMON_TAIL,
     '-f', 'hls', '-hls_time', String(preset.segmentSeconds), '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',

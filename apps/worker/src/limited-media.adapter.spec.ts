@@ -1,0 +1,60 @@
+import { PRESETS } from '@kiln/jobs';
+import { FfmpegMediaAdapter } from '@kiln/media';
+import { UnrecoverableError } from 'bullmq';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from './input.errors.js';
+import { LimitedMediaAdapter } from './limited-media.adapter.js';
+
+const run = promisify(execFile);
+const LIMITS = { maxSeconds: 6 * 3600, maxPixels: 8192 * 4320, maxFps: 240 };
+let dir: string;
+let clip: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-limited-'));
+  clip = join(dir, 'clip.mp4');
+  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', '10', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+}, 60_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('LimitedMediaAdapter', () => {
+  it('fails an encode past its budget for good: an UnrecoverableError coded encode_budget_exceeded', async () => {
+    const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } }), LIMITS);
+    const info = await media.probe(clip);
+    const err = await media.transcode({ input: clip, output: join(dir, 'plain.mp4'), preset: PRESETS.get('mp4-720p')!, media: info, threads: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect(err).toMatchObject({ code: 'encode_budget_exceeded', message: expect.stringMatching(/longer than its budget of 0\.1 s/) });
+  }, 30_000);
+
+  it('does the same for an encode started before the probe', async () => {
+    const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } }), LIMITS);
+    const out = join(dir, 'early.mp4');
+    const early = await media.startEarly({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, threads: 1 });
+    expect(early).not.toBeNull();
+    const err = await early!.run({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, media: await media.probe(clip), threads: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'InputError', code: 'encode_budget_exceeded' });
+  }, 30_000);
+
+  it('refuses an 8192x8192 PNG at probe time with input_resolution_too_large', async () => {
+    const png = join(dir, 'huge.png');
+    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=8192x8192', '-frames:v', '1', png]);
+    const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ maxPixels: LIMITS.maxPixels }), LIMITS);
+    const err = await media.probe(png).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err).toMatchObject({ code: 'input_resolution_too_large', message: expect.stringMatching(/8192x8192 \(67108864 pixels\).*35389440 pixels/) });
+  }, 30_000);
+
+  it('passes an ordinary clip through with its probe result', async () => {
+    const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ maxPixels: LIMITS.maxPixels }), LIMITS);
+    expect((await media.probe(clip)).video).toMatchObject({ width: 1280, height: 720, frameCount: 250 });
+  });
+});
