@@ -1,3 +1,4 @@
+import { InputRoots } from '@kiln/config';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -214,7 +215,13 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     const demoKey = env.KILN_API_KEYS?.trim() ? undefined : randomBytes(16).toString('hex');
     const inputRoots = env.KILN_INPUT_ROOTS?.trim() || path.join(cwd, '.kiln', 'inputs');
     const storageDir = env.KILN_STORAGE_DIR?.trim() || path.join(cwd, '.kiln', 'storage');
-    const inputRoot = inputRoots.split(',').map((s) => s.trim()).find(Boolean)!;
+    let inputRoot: string;
+    try {
+      const parsed = InputRoots.parse(inputRoots);
+      inputRoot = parsed.shared[0] ?? parsed.customers.flatMap((id) => parsed.rootsFor(id))[0] ?? path.join(cwd, '.kiln', 'inputs');
+    } catch (err) {
+      throw new StackStartError(`KILN_INPUT_ROOTS: ${(err as Error).message}`);
+    }
     if (!env.KILN_INPUT_ROOTS?.trim()) await mkdir(inputRoot, { recursive: true });
     if (!env.KILN_STORAGE_DIR?.trim()) await mkdir(storageDir, { recursive: true });
 
