@@ -20,4 +20,12 @@ describe('apiConfigSchema', () => {
     expect(() => loadConfig(apiConfigSchema, { ...base, KILN_ADMIN_USER: 'ops', KILN_ADMIN_PASSWORD: 'short' })).toThrow(/KILN_ADMIN_PASSWORD: must be at least 8/);
     expect(loadConfig(apiConfigSchema, { ...base, KILN_ADMIN_USER: 'ops', KILN_ADMIN_PASSWORD: 'long-enough' })).toMatchObject({ KILN_ADMIN_USER: 'ops', KILN_ADMIN_PASSWORD: 'long-enough' });
   });
+
+  it('reads per-customer KILN_INPUT_ROOTS and refuses roots for customers without a key', () => {
+    const c = loadConfig(apiConfigSchema, { ...base, KILN_INPUT_ROOTS: '/srv/shared,acme=/srv/acme' });
+    expect(c.KILN_INPUT_ROOTS.rootsFor('acme')).toEqual(['/srv/acme', '/srv/shared']);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_INPUT_ROOTS: 'acme=/srv/acme,acmee=/srv/typo' })).toThrow(/KILN_INPUT_ROOTS: names customers without a key in KILN_API_KEYS: acmee/);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_INPUT_ROOTS: 'acme=relative' })).toThrow(/KILN_INPUT_ROOTS: .*absolute path/);
+    expect(() => loadConfig(apiConfigSchema, { PUSHER_APP_ID: '1', PUSHER_KEY: 'k', PUSHER_SECRET: 's', KILN_INPUT_ROOTS: 'acme=/srv/acme' })).toThrow(/KILN_API_KEYS/);
+  });
 });

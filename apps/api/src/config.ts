@@ -1,4 +1,4 @@
-import { apiKeys, commonFields, csv, port, pusherFields } from '@kiln/config';
+import { apiKeys, commonFields, csv, inputRoots, port, pusherFields } from '@kiln/config';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 
@@ -12,7 +12,7 @@ export const apiConfigSchema = z
     ...pusherFields,
     KILN_API_KEYS: apiKeys,
     KILN_API_PORT: port(3000),
-    KILN_INPUT_ROOTS: csv.default([]),
+    KILN_INPUT_ROOTS: inputRoots,
     KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
     KILN_DASHBOARD_ORIGINS: csv.default(['http://127.0.0.1:3002', 'http://localhost:3002']),
     /** What browsers connect to when it differs from what the API publishes to (containers, proxies). */
@@ -31,6 +31,9 @@ export const apiConfigSchema = z
   })
   .superRefine((c, ctx) => {
     checkS3Config(c, ctx);
+    const customers = new Set(c.KILN_API_KEYS.values());
+    const unknown = c.KILN_INPUT_ROOTS.customers.filter((id) => !customers.has(id));
+    if (unknown.length > 0) ctx.addIssue({ code: 'custom', path: ['KILN_INPUT_ROOTS'], message: `names customers without a key in KILN_API_KEYS: ${unknown.join(', ')}` });
     if ((c.KILN_ADMIN_USER === undefined) !== (c.KILN_ADMIN_PASSWORD === undefined)) {
       const missing = c.KILN_ADMIN_USER === undefined ? 'KILN_ADMIN_USER' : 'KILN_ADMIN_PASSWORD';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'set both KILN_ADMIN_USER and KILN_ADMIN_PASSWORD to enable /admin/queues, or neither' });

@@ -23,7 +23,7 @@ const transport = new PusherTransport(settings, realtimeMetrics);
 // The webhooks app asks Redis directly: a sync must see the change it just applied.
 const publisher = new GatedPublisher(new RedisOccupancyGate(occupancyRepo), transport, realtimeMetrics, logger.child({ component: 'publisher' }));
 const metrics = new OccupancyMetrics(registry);
-const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }));
+const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }), { replayWindowMs: config.KILN_PUSHER_REPLAY_WINDOW_S * 1000 });
 
 const readiness = new Readiness(redis, transport);
 const reconciler = new OccupancyReconciler(

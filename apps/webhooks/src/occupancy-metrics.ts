@@ -1,4 +1,5 @@
-import type { ApplyResult, OccupancyEventName } from '@kiln/realtime';
+import type { OccupancyEventName } from '@kiln/realtime';
+import type { OccupancyEventResult } from './occupancy.service.js';
 import { Counter, type Registry } from 'prom-client';
 
 /** `kiln_occupancy_events_total{event, result}`: what each webhook event did to the set. */
@@ -10,7 +11,7 @@ export class OccupancyMetrics {
   constructor(registry: Registry) {
     this.events = new Counter({
       name: 'kiln_occupancy_events_total',
-      help: 'Occupancy webhook events by event and result (applied, stale, duplicate)',
+      help: 'Occupancy webhook events by event and result (applied; stale: older than the last applied or the replay window; duplicate; ignored: not a Kiln channel)',
       labelNames: ['event', 'result'],
       registers: [registry],
     });
@@ -28,10 +29,10 @@ export class OccupancyMetrics {
     });
     for (const event of ['channel_occupied', 'channel_vacated'] as const) this.repairs.inc({ event }, 0);
     for (const event of ['channel_occupied', 'channel_vacated'] as const)
-      for (const result of ['applied', 'stale', 'duplicate'] as const) this.events.inc({ event, result }, 0);
+      for (const result of ['applied', 'stale', 'duplicate', 'ignored'] as const) this.events.inc({ event, result }, 0);
   }
 
-  count(event: OccupancyEventName, result: ApplyResult): void {
+  count(event: OccupancyEventName, result: OccupancyEventResult): void {
     this.events.inc({ event, result });
   }
 }

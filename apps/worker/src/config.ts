@@ -1,4 +1,4 @@
-import { commonFields, csv, port, positiveInt, pusherFields } from '@kiln/config';
+import { commonFields, csv, inputRoots, port, positiveInt, pusherFields } from '@kiln/config';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 import { isValidAllowEntry } from './address-policy.js';
@@ -9,7 +9,7 @@ export const workerConfigSchema = z
     ...commonFields,
     ...pusherFields,
     KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
-    KILN_INPUT_ROOTS: csv.default([]),
+    KILN_INPUT_ROOTS: inputRoots,
     KILN_MAX_INPUT_BYTES: positiveInt(10 * 1024 ** 3),
     KILN_INPUT_TIMEOUT_S: positiveInt(30, 3600),
     KILN_INPUT_ALLOW_HOSTS: csv.default([]).refine((hosts) => hosts.every(isValidAllowEntry), 'must be comma-separated host names, IP addresses or CIDR ranges'),

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { INPUT_FILE_REFUSED, InputRoots } from '@kiln/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, InputResolver, type ResolveContext } from './input-resolver.js';
 
@@ -58,10 +59,10 @@ describe('InputResolver file://', () => {
     await expect(resolver.resolve(input(), ctx())).rejects.toMatchObject({ name: 'InputError', code: 'input_forbidden' });
   });
 
-  it('refuses a directory, an empty file and a missing file', async () => {
+  it('refuses a directory and an empty file as invalid, and a missing file like any refused path', async () => {
     await expect(resolver.resolve(fileUrl(path.join(root, 'sub')), ctx())).rejects.toMatchObject({ code: 'invalid_input' });
     await expect(resolver.resolve(fileUrl(path.join(root, 'empty.mp4')), ctx())).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('0 bytes') });
-    await expect(resolver.resolve(fileUrl(path.join(root, 'nope.mp4')), ctx())).rejects.toMatchObject({ code: 'input_not_found' });
+    await expect(resolver.resolve(fileUrl(path.join(root, 'nope.mp4')), ctx())).rejects.toMatchObject({ code: 'input_forbidden', message: INPUT_FILE_REFUSED });
   });
 
   it('refuses every file:// input when no roots are configured', async () => {
@@ -72,6 +73,46 @@ describe('InputResolver file://', () => {
   it('refuses unknown schemes and non-URLs as final errors', async () => {
     await expect(resolver.resolve('ftp://example.com/a.mp4', ctx())).rejects.toMatchObject({ code: 'unsupported_input' });
     await expect(resolver.resolve('not a url', ctx())).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('InputResolver file:// with per-customer roots', () => {
+  let own: string;
+  let other: string;
+  let shared: string;
+  let perCustomer: InputResolver;
+
+  beforeAll(async () => {
+    [own, other, shared] = [path.join(base, 'acme'), path.join(base, 'globex'), path.join(base, 'shared')];
+    for (const dir of [own, other, shared]) await mkdir(dir, { recursive: true });
+    await writeFile(path.join(own, 'a.mp4'), 'acme');
+    await writeFile(path.join(other, 'b.mp4'), 'globex');
+    await writeFile(path.join(shared, 's.mp4'), 'shared');
+    await symlink(path.join(other, 'b.mp4'), path.join(own, 'to-existing.mp4'));
+    await symlink(path.join(other, 'missing.mp4'), path.join(own, 'to-missing.mp4'));
+    await symlink(path.join(shared, 's.mp4'), path.join(own, 'to-shared.mp4'));
+    perCustomer = new InputResolver({ roots: InputRoots.parse(`${shared},acme=${own},globex=${other}`), storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000 });
+  });
+
+  it('reads its own and the shared roots, also through a link from one to the other', async () => {
+    expect((await perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('acme'))).path).toBe(path.join(own, 'a.mp4'));
+    expect((await perCustomer.resolve(fileUrl(path.join(shared, 's.mp4')), ctx('acme'))).path).toBe(path.join(shared, 's.mp4'));
+    expect((await perCustomer.resolve(fileUrl(path.join(own, 'to-shared.mp4')), ctx('acme'))).path).toBe(path.join(shared, 's.mp4'));
+    expect((await perCustomer.resolve(fileUrl(path.join(other, 'b.mp4')), ctx('globex'))).path).toBe(path.join(other, 'b.mp4'));
+  });
+
+  it("answers alike for another customer's file, a missing one, and links to either", async () => {
+    const refusals = await Promise.all(
+      [path.join(other, 'b.mp4'), path.join(other, 'missing.mp4'), `${own}/../globex/b.mp4`, path.join(own, 'to-existing.mp4'), path.join(own, 'to-missing.mp4'), path.join(own, 'missing.mp4'), path.join(base, 'secret.txt')].map((file) =>
+        perCustomer.resolve(fileUrl(file), ctx('acme')).then(
+          () => file,
+          (err: InputError) => ({ name: err.name, code: err.code, message: err.message }),
+        ),
+      ),
+    );
+    expect(new Set(refusals.map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify({ name: 'InputError', code: 'input_forbidden', message: INPUT_FILE_REFUSED })]));
+    await expect(perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('globex'))).rejects.toMatchObject({ code: 'input_forbidden', message: INPUT_FILE_REFUSED });
+    await expect(perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('initech'))).rejects.toMatchObject({ code: 'input_forbidden', message: INPUT_FILE_REFUSED });
   });
 });
 

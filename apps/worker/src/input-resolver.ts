@@ -1,5 +1,6 @@
-import type { Stats } from 'node:fs';
-import { lstat, realpath, rm, stat } from 'node:fs/promises';
+import { INPUT_FILE_REFUSED, InputRoots, isStrictlyInside } from '@kiln/config';
+import { constants, type Stats } from 'node:fs';
+import { access, lstat, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AddressPolicy } from './address-policy.js';
@@ -26,8 +27,11 @@ export interface ResolvedInput {
 }
 
 export interface InputResolverOptions {
-  /** Directories `file://` inputs may come from (KILN_INPUT_ROOTS); empty refuses `file://`. */
-  roots: readonly string[];
+  /**
+   * Directories `file://` inputs may come from (KILN_INPUT_ROOTS), per customer plus shared ones;
+   * a plain list means shared roots. Empty refuses `file://`.
+   */
+  roots: InputRoots | readonly string[];
   /** KILN_STORAGE_DIR: `upload://<id>` is `<dir>/uploads/<customerId>/<id>`. */
   storageDir: string;
   /** KILN_MAX_INPUT_BYTES: largest `http(s)://` input accepted. */
@@ -66,8 +70,10 @@ const noop = async (): Promise<void> => undefined;
  */
 export class InputResolver {
   private readonly downloader: HttpInputDownloader;
+  private readonly roots: InputRoots;
 
   constructor(private readonly opts: InputResolverOptions) {
+    this.roots = InputRoots.from(opts.roots);
     this.downloader = new HttpInputDownloader({ policy: new AddressPolicy(opts.allowHosts ?? []), maxBytes: opts.maxInputBytes, timeoutMs: opts.timeoutMs });
   }
 
@@ -79,20 +85,36 @@ export class InputResolver {
     } catch {
       throw new InputError('invalid_input', 'input is not a valid URL');
     }
-    if (url.protocol === 'file:') return { path: await this.file(url), cleanup: noop };
+    if (url.protocol === 'file:') return { path: await this.file(url, ctx.customerId), cleanup: noop };
     if (url.protocol === 'http:' || url.protocol === 'https:') return this.download(url, ctx);
     throw new InputError('unsupported_input', `inputs with scheme ${url.protocol} are not supported by this worker`);
   }
 
-  private async file(url: URL): Promise<string> {
+  /**
+   * A `file://` input of this customer, or {@link INPUT_FILE_REFUSED} as `input_forbidden` for
+   * every way it can be refused (outside the customer's roots, missing, unreadable, a link leading
+   * out), so a job's error never tells whether a file exists where its customer may not look. The
+   * path is judged on its text first, touching nothing on disk for a path outside the roots; only
+   * then are links resolved and the real file checked against the real roots.
+   */
+  private async file(url: URL, customerId: string): Promise<string> {
+    const refused = () => new InputError('input_forbidden', INPUT_FILE_REFUSED);
+    let lexical: string;
+    try {
+      lexical = path.resolve(fileURLToPath(url));
+    } catch {
+      throw refused();
+    }
+    if (!this.roots.allowsPath(customerId, lexical)) throw refused();
     let real: string;
     try {
-      real = await realpath(fileURLToPath(url));
+      real = await realpath(lexical);
+      await access(real, constants.R_OK);
     } catch {
-      throw new InputError('input_not_found', 'input file does not exist or cannot be read');
+      throw refused();
     }
-    const roots = await Promise.all(this.opts.roots.map((r) => realpath(path.resolve(r)).catch(() => undefined)));
-    if (!roots.some((root) => root !== undefined && isInside(root, real))) throw new InputError('input_forbidden', 'input file is outside the allowed input roots');
+    const roots = await Promise.all(this.roots.rootsFor(customerId).map((r) => realpath(path.resolve(r)).catch(() => undefined)));
+    if (!roots.some((root) => root !== undefined && isStrictlyInside(root, real))) throw refused();
     assertUsableFile(await stat(real), 'input file');
     return real;
   }
@@ -153,11 +175,6 @@ export class InputResolver {
     }
     return { path: dest, cleanup };
   }
-}
-
-function isInside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 function assertUsableFile(info: Stats, what: string): void {

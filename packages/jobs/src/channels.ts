@@ -15,3 +15,14 @@ export function customerIdFromChannel(channel: string): string | undefined {
 
 /** Customer ids end up in channel names, so they use only characters Pusher allows there. */
 export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A job's own channel (`private-job-<jobId>`), for viewers of one job. */
+export const JOB_CHANNEL_PREFIX = 'private-job-';
+
+/** Prefixes of every channel Kiln publishes to; webhooks about any other channel are ignored. */
+export const KILN_CHANNEL_PREFIXES: readonly string[] = [CUSTOMER_CHANNEL_PREFIX, JOB_CHANNEL_PREFIX];
+
+/** Whether a channel is one of Kiln's: one of {@link KILN_CHANNEL_PREFIXES} followed by an id. */
+export function isKilnChannel(channel: string): boolean {
+  return KILN_CHANNEL_PREFIXES.some((prefix) => channel.length > prefix.length && channel.startsWith(prefix));
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { outputNameClashes } from './output-names.js';
 import { PRESET_IDS } from './presets.js';
 
 /** Job states, in the order a job normally moves through them. */
@@ -36,12 +37,7 @@ export const createJobSchema = z
       .optional(),
   })
   .superRefine((body, ctx) => {
-    const seen = new Set<string>();
-    body.outputs.forEach((o, i) => {
-      const name = o.name ?? o.preset;
-      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'name'], message: `duplicate output name "${name}"; give each output a distinct name` });
-      seen.add(name);
-    });
+    for (const { index, message } of outputNameClashes(body.outputs)) ctx.addIssue({ code: 'custom', path: ['outputs', index, 'name'], message });
   });
 export type CreateJobRequest = z.infer<typeof createJobSchema>;
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { tiedToParent } from './parent-death.js';
 
 /** How a child process ended. */
 export interface ChildExit {
@@ -15,6 +16,11 @@ export interface ManagedChildOptions extends Omit<SpawnOptions, 'stdio'> {
   prefix?: string;
   /** How many of the last output lines to keep (default 200). */
   keepLines?: number;
+  /**
+   * The signal the kernel sends the child when this process dies, even by SIGKILL (via
+   * `setpriv --pdeathsig` where it exists). Unset: the child outlives a killed parent.
+   */
+  dieWithParent?: NodeJS.Signals;
 }
 
 /** A line longer than this is cut and kept anyway, so a child that never prints '\n' cannot grow memory. */
@@ -45,9 +51,10 @@ export class ManagedChild {
     args: readonly string[],
     options: ManagedChildOptions = {},
   ) {
-    const { tee, prefix = `[${name}] `, keepLines = 200, ...spawnOptions } = options;
+    const { tee, prefix = `[${name}] `, keepLines = 200, dieWithParent, ...spawnOptions } = options;
     this.keepLines = keepLines;
-    this.child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+    const line = dieWithParent ? tiedToParent(command, args, dieWithParent) : { command, args };
+    this.child = spawn(line.command, line.args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
     const closed = [this.child.stdout, this.child.stderr].map((stream) => this.collect(stream, tee, prefix));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {

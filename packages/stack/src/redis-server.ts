@@ -33,6 +33,8 @@ export interface SpawnRedisServerOptions {
   detached?: boolean;
   /** How long to wait for PONG (default 15 s; loading a big AOF can take a while). */
   startTimeoutMs?: number;
+  /** Sent to it by the kernel if the supervisor dies (SIGTERM lets it flush its AOF first). */
+  dieWithParent?: NodeJS.Signals;
 }
 
 /** Whether `redis-server` (or `command`) is an executable file on PATH. */
@@ -82,7 +84,7 @@ async function startOnce(command: string, host: string, port: number, opts: Spaw
     // BullMQ needs noeviction: an evicted job key is a silently lost job.
     '--maxmemory-policy', 'noeviction',
   ];
-  const child = new ManagedChild('redis', command, args, { cwd: opts.dir, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}) });
+  const child = new ManagedChild('redis', command, args, { cwd: opts.dir, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}), ...(opts.dieWithParent ? { dieWithParent: opts.dieWithParent } : {}) });
   const timeoutMs = opts.startTimeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -37,6 +37,8 @@ export interface SpawnSoketiOptions extends Partial<PusherCredentials> {
   detached?: boolean;
   /** How long to wait for `GET /ready` (default 20 s). */
   startTimeoutMs?: number;
+  /** Sent to it by the kernel if the supervisor dies, even by SIGKILL. */
+  dieWithParent?: NodeJS.Signals;
 }
 
 /** The path of soketi's CLI entry, resolved from this package's dependencies. */
@@ -82,7 +84,7 @@ export async function spawnSoketi(opts: SpawnSoketiOptions = {}): Promise<Soketi
     ...(opts.webhookUrl ? { SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: opts.webhookUrl, event_types: ['channel_occupied', 'channel_vacated'] }]) } : {}),
     ...opts.extraEnv,
   };
-  const child = new ManagedChild('soketi', process.execPath, [soketiBin(), 'start'], { cwd, env, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}) });
+  const child = new ManagedChild('soketi', process.execPath, [soketiBin(), 'start'], { cwd, env, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}), ...(opts.dieWithParent ? { dieWithParent: opts.dieWithParent } : {}) });
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {

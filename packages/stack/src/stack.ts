@@ -1,3 +1,4 @@
+import { InputRoots } from '@kiln/config';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -105,6 +106,10 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   };
   if (new Set(Object.values(ports)).size !== 3) throw new StackStartError(`KILN_API_PORT, KILN_WEBHOOKS_PORT and KILN_DASHBOARD_PORT must differ (got ${ports.api}, ${ports.webhooks}, ${ports.dashboard})`);
   const workers = parseWorkers(env);
+  // Where the embedded parts listen; settable so a second launcher (or a test) fits beside the first.
+  const redisPort = parsePort(env, 'KILN_EMBEDDED_REDIS_PORT', DEFAULT_REDIS_PORT);
+  const soketiPort = parsePort(env, 'KILN_EMBEDDED_SOKETI_PORT', EMBEDDED_SOKETI_PORT);
+  const soketiMetricsPort = parsePort(env, 'KILN_EMBEDDED_SOKETI_METRICS_PORT', EMBEDDED_SOKETI_METRICS_PORT);
   const pusherVars = ['PUSHER_APP_ID', 'PUSHER_KEY', 'PUSHER_SECRET'] as const;
   const pusherSet = pusherVars.filter((v) => env[v]);
   if (pusherSet.length > 0 && pusherSet.length < 3) {
@@ -123,7 +128,7 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   ];
   if (embeddedPusher) {
     const hint = 'stop what listens there (another Kiln?) or set PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET (and PUSHER_HOST, PUSHER_PORT) to use another Pusher app';
-    claims.push({ port: EMBEDDED_SOKETI_PORT, label: 'embedded soketi', hint }, { port: EMBEDDED_SOKETI_METRICS_PORT, label: 'embedded soketi (metrics)', hint });
+    claims.push({ port: soketiPort, label: 'embedded soketi', hint }, { port: soketiMetricsPort, label: 'embedded soketi (metrics)', hint });
   }
   await assertPortsFree(claims);
 
@@ -142,8 +147,10 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   };
   const stop = () => (stopping ??= stopAll().finally(() => process.removeListener('exit', killAll)));
   // Children run in their own process groups (a terminal's Ctrl-C reaches only us, and we stop
-  // them in order: Redis last, after the workers handed their jobs back). The price: nothing
-  // kills them if we die, so an exit of ours by any path short of SIGKILL takes them along.
+  // them in order: Redis last, after the workers handed their jobs back). So that they do not
+  // outlive us, an exit of ours by any path short of SIGKILL takes them along, and a SIGKILL has
+  // the kernel send each a SIGTERM (setpriv --pdeathsig): apps stop within their hard-exit
+  // bounds, Redis flushes its AOF, soketi closes.
   const killAll = () => {
     for (const child of [...apps, ...(soketi ? [soketi.child] : []), ...(redisChild ? [redisChild.child] : [])]) if (child.alive) child.child.kill('SIGKILL');
   };
@@ -161,16 +168,16 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     let redisSource: RunningStack['redis']['source'] = 'REDIS_URL';
     let redisDir: string | undefined;
     if (!redisUrl) {
-      const reply = await pingRedis(DEFAULT_REDIS_PORT, '127.0.0.1', 1000);
+      const reply = await pingRedis(redisPort, '127.0.0.1', 1000);
       if (reply === '+PONG') {
-        redisUrl = `redis://127.0.0.1:${DEFAULT_REDIS_PORT}`;
+        redisUrl = `redis://127.0.0.1:${redisPort}`;
         redisSource = 'existing';
       } else if (reply !== null) {
-        throw new StackStartError(`REDIS_URL: unset, and 127.0.0.1:${DEFAULT_REDIS_PORT} answers but not as an open Redis (${JSON.stringify(reply.slice(0, 60))}); set REDIS_URL (with its password)`);
+        throw new StackStartError(`REDIS_URL: unset, and 127.0.0.1:${redisPort} answers but not as an open Redis (${JSON.stringify(reply.slice(0, 60))}); set REDIS_URL (with its password)`);
       } else {
         redisDir = path.join(cwd, '.kiln', 'redis');
-        log(`starting redis-server on 127.0.0.1:${DEFAULT_REDIS_PORT} (data in ${redisDir})`);
-        redisChild = await spawnRedisServer({ dir: redisDir, port: DEFAULT_REDIS_PORT, appendOnly: true, tee, startTimeoutMs, detached: true }).catch((err: Error) => {
+        log(`starting redis-server on 127.0.0.1:${redisPort} (data in ${redisDir})`);
+        redisChild = await spawnRedisServer({ dir: redisDir, port: redisPort, appendOnly: true, tee, startTimeoutMs, detached: true, dieWithParent: 'SIGTERM' }).catch((err: Error) => {
           throw new StackStartError(`redis: ${err.message}`);
         });
         redisUrl = redisChild.url;
@@ -183,14 +190,15 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     const pusherEnv: Record<string, string> = {};
     let pusher: RunningStack['pusher'];
     if (embeddedPusher) {
-      log(`starting soketi on 127.0.0.1:${EMBEDDED_SOKETI_PORT}`);
+      log(`starting soketi on 127.0.0.1:${soketiPort}`);
       soketi = await spawnSoketi({
-        port: EMBEDDED_SOKETI_PORT,
-        metricsPort: EMBEDDED_SOKETI_METRICS_PORT,
+        port: soketiPort,
+        metricsPort: soketiMetricsPort,
         webhookUrl: `http://127.0.0.1:${ports.webhooks}/pusher/webhooks`,
         tee,
         startTimeoutMs,
         detached: true,
+        dieWithParent: 'SIGTERM',
       }).catch((err: Error) => {
         throw new StackStartError(`soketi: ${err.message}`);
       });
@@ -214,7 +222,13 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     const demoKey = env.KILN_API_KEYS?.trim() ? undefined : randomBytes(16).toString('hex');
     const inputRoots = env.KILN_INPUT_ROOTS?.trim() || path.join(cwd, '.kiln', 'inputs');
     const storageDir = env.KILN_STORAGE_DIR?.trim() || path.join(cwd, '.kiln', 'storage');
-    const inputRoot = inputRoots.split(',').map((s) => s.trim()).find(Boolean)!;
+    let inputRoot: string;
+    try {
+      const parsed = InputRoots.parse(inputRoots);
+      inputRoot = parsed.shared[0] ?? parsed.customers.flatMap((id) => parsed.rootsFor(id))[0] ?? path.join(cwd, '.kiln', 'inputs');
+    } catch (err) {
+      throw new StackStartError(`KILN_INPUT_ROOTS: ${(err as Error).message}`);
+    }
     if (!env.KILN_INPUT_ROOTS?.trim()) await mkdir(inputRoot, { recursive: true });
     if (!env.KILN_STORAGE_DIR?.trim()) await mkdir(storageDir, { recursive: true });
 
@@ -233,7 +247,7 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
       KILN_DASHBOARD_ORIGINS: env.KILN_DASHBOARD_ORIGINS?.trim() || `http://127.0.0.1:${ports.dashboard},http://localhost:${ports.dashboard}`,
     };
     const spawnApp = (name: string, app: AppName, extra: NodeJS.ProcessEnv = {}) => {
-      const child = new ManagedChild(name, process.execPath, [appEntry(root, app)], { cwd, env: { ...shared, ...extra }, tee, detached: true });
+      const child = new ManagedChild(name, process.execPath, [appEntry(root, app)], { cwd, env: { ...shared, ...extra }, tee, detached: true, dieWithParent: 'SIGTERM' });
       apps.push(child);
       return child;
     };

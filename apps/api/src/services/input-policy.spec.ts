@@ -1,3 +1,4 @@
+import { INPUT_FILE_REFUSED, InputRoots } from '@kiln/config';
 import { describe, expect, it } from 'vitest';
 import { InputPolicy } from './input-policy.js';
 
@@ -14,8 +15,19 @@ describe('InputPolicy', () => {
 
   it('refuses paths outside the roots, prefix tricks and .. escapes', async () => {
     for (const input of ['file:///etc/passwd', 'file:///srv/media-evil/a.mp4', 'file:///srv/media/../secret.mp4', 'file:///srv/media/%2e%2e/x.mp4', 'file:///srv/media']) {
-      expect(await policy.check(input, 'acme'), input).toEqual([{ path: 'input', message: expect.stringMatching(/outside the allowed input roots/) }]);
+      expect(await policy.check(input, 'acme'), input).toEqual([{ path: 'input', message: INPUT_FILE_REFUSED }]);
     }
+  });
+
+  it("gives a customer its own and the shared roots only, refusing another's with the same answer as any outside path", async () => {
+    const perCustomer = new InputPolicy(InputRoots.parse('/srv/shared,acme=/srv/acme,globex=/srv/globex'), uploads);
+    expect(await perCustomer.check('file:///srv/acme/a.mp4', 'acme')).toEqual([]);
+    expect(await perCustomer.check('file:///srv/shared/a.mp4', 'globex')).toEqual([]);
+    const refused = [{ path: 'input', message: INPUT_FILE_REFUSED }];
+    for (const input of ['file:///srv/globex/a.mp4', 'file:///srv/acme/../globex/a.mp4', 'file:///srv/globex/no-such-file.mp4', 'file:///nowhere/x.mp4', 'file://host/srv/acme/a.mp4']) {
+      expect(await perCustomer.check(input, 'acme'), input).toEqual(refused);
+    }
+    expect(await perCustomer.check('file:///srv/acme/a.mp4', 'initech')).toEqual(refused);
   });
 
   it('names the field for unsupported schemes and malformed URLs', async () => {

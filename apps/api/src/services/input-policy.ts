@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { INPUT_FILE_REFUSED, InputRoots } from '@kiln/config';
 import { fileURLToPath } from 'node:url';
 import type { FieldIssue } from '../errors.js';
 import { UPLOAD_ID_PATTERN } from './upload-storage.adapter.js';
@@ -14,16 +14,19 @@ const MAX_URL_LENGTH = 2048;
 /**
  * The API's early check of a job's input, so a customer gets a 400 naming the field instead of a
  * failed job. The worker checks again (file:// after resolving links, http(s):// against private
- * addresses when it connects); this is the lexical check plus "does this upload exist".
+ * addresses when it connects); this is the lexical check plus "does this upload exist". A
+ * `file://` path is judged on its text alone against the customer's own and the shared roots
+ * (the API may not even see the worker's disks): every refusal is the same answer, whether or not
+ * the file exists.
  */
 export class InputPolicy {
-  private readonly roots: string[];
+  private readonly roots: InputRoots;
 
   constructor(
-    roots: string[],
+    roots: InputRoots | readonly string[],
     private readonly uploads: UploadLookup,
   ) {
-    this.roots = roots.map((r) => path.resolve(r));
+    this.roots = InputRoots.from(roots);
   }
 
   /** Problems with `input` for this customer, or an empty list when it may be queued. */
@@ -36,7 +39,7 @@ export class InputPolicy {
     } catch {
       return issue('not a valid URL');
     }
-    if (url.protocol === 'file:') return this.checkFile(url);
+    if (url.protocol === 'file:') return this.checkFile(url, customerId);
     if (url.protocol === 'http:' || url.protocol === 'https:') return checkHttp(input, url);
     return issue(`unsupported scheme ${url.protocol.replace(':', '')}; use http(s)://, upload:// or file://`);
   }
@@ -47,17 +50,15 @@ export class InputPolicy {
     return [];
   }
 
-  private checkFile(url: URL): FieldIssue[] {
-    if (this.roots.length === 0) return issue('file:// inputs are disabled on this server (KILN_INPUT_ROOTS is empty)');
+  private checkFile(url: URL, customerId: string): FieldIssue[] {
+    if (this.roots.isEmpty) return issue('file:// inputs are disabled on this server (KILN_INPUT_ROOTS is empty)');
     let file: string;
     try {
-      file = path.resolve(fileURLToPath(url));
+      file = fileURLToPath(url);
     } catch {
-      return issue('not a valid local file URL');
+      return issue(INPUT_FILE_REFUSED);
     }
-    const inside = this.roots.some((root) => file.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
-    if (!inside) return issue('file is outside the allowed input roots (KILN_INPUT_ROOTS)');
-    return [];
+    return this.roots.allowsPath(customerId, file) ? [] : issue(INPUT_FILE_REFUSED);
   }
 }
 

@@ -30,7 +30,7 @@ export function webhooksRouter(deps: { verifier: WebhookVerifier; occupancy: Occ
       throw err;
     }
     const results = await deps.occupancy.applyAll(verified.events);
-    res.json({ ok: true, applied: results.filter((r) => r === 'applied').length, stale: results.filter((r) => r === 'stale').length, duplicate: results.filter((r) => r === 'duplicate').length, ignored: verified.ignored });
+    res.json({ ok: true, applied: results.filter((r) => r === 'applied').length, stale: results.filter((r) => r === 'stale').length, duplicate: results.filter((r) => r === 'duplicate').length, ignored: verified.ignored + results.filter((r) => r === 'ignored').length });
   });
   return router;
 }
