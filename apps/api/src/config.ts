@@ -1,6 +1,7 @@
 import { apiKeys, commonFields, csv, port, pusherFields } from '@kiln/config';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
+import { httpTimeoutFields } from './http-server.js';
 
 /** 2 GiB: a long 1080p source fits; anything larger should come as an http(s):// or file:// input. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
@@ -10,6 +11,7 @@ export const apiConfigSchema = z
   .object({
     ...commonFields,
     ...pusherFields,
+    ...httpTimeoutFields,
     KILN_API_KEYS: apiKeys,
     KILN_API_PORT: port(3000),
     KILN_INPUT_ROOTS: csv.default([]),

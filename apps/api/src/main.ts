@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { apiConfigSchema } from './config.js';
+import { createHttpServer } from './http-server.js';
 import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
 import { publicPusherSettings } from './public-pusher.js';
 import { IdempotencyRepository } from './services/idempotency.repository.js';
@@ -82,16 +83,13 @@ const app = createApp({
   ready: () => readiness.check(),
 });
 
-const server = app.listen(config.KILN_API_PORT, () => {
+const server = createHttpServer(app, { idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S, headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S });
+server.listen(config.KILN_API_PORT, () => {
   logger.info(
     { port: config.KILN_API_PORT, customers: new Set(config.KILN_API_KEYS.values()).size, rateLimitPerMin: config.KILN_RATE_LIMIT_PER_MIN, admin: config.KILN_ADMIN_USER !== undefined },
     'api listening',
   );
 });
-// Longer than the keep-alive of clients and load balancers, so the server is not the side that
-// closes an idle connection just as a request is sent on it.
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
 server.on('error', (err) => {
   logger.fatal({ err }, 'api could not listen');
   process.exit(1);
