@@ -12,6 +12,8 @@ export const apiConfigSchema = z
     ...commonFields,
     ...pusherFields,
     ...httpTimeoutFields,
+    /** A Redis command that gets no answer in this long fails, and its request answers 503 `redis_unavailable`. */
+    KILN_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(50, 'must be at least 50').max(60_000, 'must be at most 60000').default(1000),
     KILN_API_KEYS: apiKeys,
     KILN_API_PORT: port(3000),
     KILN_INPUT_ROOTS: csv.default([]),

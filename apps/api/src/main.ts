@@ -1,5 +1,5 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import { bullPrefix, cancelChannel, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import { bullPrefix, cancelChannel, createRedisConnection, createRequestRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, redisReady, type EncodeJobData } from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
@@ -23,13 +23,18 @@ const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
-const redis = createRedisConnection(config.REDIS_URL);
+// The connections requests use fail fast (503) instead of queueing commands while Redis is away.
+const redisOptions = { commandTimeoutMs: config.KILN_REDIS_COMMAND_TIMEOUT_MS };
+const redis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX), defaultJobOptions: DEFAULT_JOB_OPTIONS });
 // The job store gets a connection of its own: an ioredis pipeline copies every script defined on
 // its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
-const storeRedis = createRedisConnection(config.REDIS_URL);
+const storeRedis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
 storeRedis.on('error', (err) => logger.warn({ err }, 'redis error'));
+// Without an offline queue, what starts next (the mirror's first read, the rate limiter's
+// scripts) needs both connections up: the API starts once Redis answers, as it always has.
+await Promise.all([redisReady(redis), redisReady(storeRedis)]);
 const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
 const settings = pusherSettings(config);
 const metrics = new RealtimeMetrics(registry);
@@ -63,6 +68,9 @@ const jobs = new JobService(
   (id) => redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id),
   new IdempotencyRepository(redis, config.KILN_REDIS_PREFIX),
 );
+
+// Undos of creates that answered 503 are tried again as soon as Redis is back.
+for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
 
 const app = createApp({
   logger,
@@ -100,6 +108,7 @@ installShutdown(
   logger,
   async () => {
     clearInterval(uploadSweep);
+    jobs.compensations.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.flush();
     await queue.close();

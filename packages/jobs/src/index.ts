@@ -3,4 +3,4 @@ export * from './job.schema.js';
 export * from './presets.js';
 export * from './queue.js';
 export { EMPTY_PROGRESS, InvalidCursorError, JobRepository, resetOutputs, type JobPatch, type UpdateResult } from './job.repository.js';
-export { createRedisConnection } from './redis-connection.js';
+export { createRedisConnection, createRequestRedisConnection, isRedisUnavailableError, redisReady } from './redis-connection.js';
