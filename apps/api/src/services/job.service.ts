@@ -179,7 +179,20 @@ export class JobService {
     const res = await this.repo.update(id, { status: 'queued', error: null, progress: EMPTY_PROGRESS, outputs, attempts: 0, startedAt: null, finishedAt: null }, ['failed', 'cancelled']);
     if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
     await this.announcer.announceBeforeQueueing(res.job, JOB_EVENTS.created);
-    await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });
+    try {
+      await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });
+    } catch (err) {
+      void this.compensations.run(`requeued:${id}`, () => this.abandonRetry(id));
+      throw unavailable(err);
+    }
     return res.job;
+  }
+
+  /** Undoes a retry whose queueing failed (the client got a 503): no run, and the job is failed again. */
+  private async abandonRetry(id: string): Promise<void> {
+    await this.queue.remove(id);
+    if (await this.queue.getJob(id)) return; // a worker took it meanwhile: it runs
+    const res = await this.repo.update(id, { status: 'failed', error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() }, ['queued']);
+    if (res.ok) void this.announcer.announce(res.job, JOB_EVENTS.failed);
   }
 }
