@@ -58,7 +58,9 @@ describe('Redis restarted mid-run with AOF on', () => {
     // Every app is still running: none crashed on the lost connection.
     for (const [name, app] of Object.entries(stack.apps)) expect(app.child.alive, `${name} alive after the restart`).toBe(true);
 
-    // The API is connected again and takes new work.
+    // The API is connected again and takes new work. Until it has reconnected it answers 503
+    // with Retry-After (it no longer holds requests in an offline queue), so wait for /readyz.
+    await waitFor(async () => (await fetch(`${stack.apiUrl}/readyz`)).status === 200, { timeoutMs: 30_000, intervalMs: 100, message: 'the API to be ready after the restart' });
     const after: string[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await api<Job>('POST', '/v1/jobs', { input, outputs: [{ preset: 'mp4-360p' }], metadata: { after: String(i) } });

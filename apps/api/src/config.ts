@@ -1,6 +1,7 @@
 import { apiKeys, commonFields, csv, inputRoots, port, pusherFields } from '@kiln/config';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
+import { httpTimeoutFields } from './http-server.js';
 
 /** 2 GiB: a long 1080p source fits; anything larger should come as an http(s):// or file:// input. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
@@ -10,6 +11,9 @@ export const apiConfigSchema = z
   .object({
     ...commonFields,
     ...pusherFields,
+    ...httpTimeoutFields,
+    /** A Redis command that gets no answer in this long fails, and its request answers 503 `redis_unavailable`. */
+    KILN_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(50, 'must be at least 50').max(60_000, 'must be at most 60000').default(1000),
     KILN_API_KEYS: apiKeys,
     KILN_API_PORT: port(3000),
     KILN_INPUT_ROOTS: inputRoots,

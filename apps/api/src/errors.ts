@@ -48,9 +48,24 @@ export class ConflictError extends KilnError {
   }
 }
 
+/** 503; `Retry-After` is sent when `retryAfterSeconds` is set. */
 export class ServiceUnavailableError extends KilnError {
-  constructor(message: string) {
-    super(503, 'unavailable', message);
+  constructor(
+    message: string,
+    code = 'unavailable',
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(503, code, message);
+  }
+}
+
+/** Seconds a client is told to wait when Redis is away (ioredis reconnects within 2 s once it is back). */
+export const REDIS_RETRY_AFTER_S = 5;
+
+/** 503 `redis_unavailable`: Redis did not answer in time or cannot be reached; nothing was done. */
+export class RedisUnavailableError extends ServiceUnavailableError {
+  constructor(message = 'Redis, where jobs are kept, is not answering; nothing was done, retry shortly') {
+    super(message, 'redis_unavailable', REDIS_RETRY_AFTER_S);
   }
 }
 

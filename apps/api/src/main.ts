@@ -1,5 +1,5 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import { bullPrefix, cancelChannel, createRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import { bullPrefix, cancelChannel, createRedisConnection, createRequestRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, redisReady, type EncodeJobData } from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { apiConfigSchema } from './config.js';
+import { createHttpServer } from './http-server.js';
 import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
 import { publicPusherSettings } from './public-pusher.js';
 import { IdempotencyRepository } from './services/idempotency.repository.js';
@@ -22,13 +23,18 @@ const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
-const redis = createRedisConnection(config.REDIS_URL);
+// The connections requests use fail fast (503) instead of queueing commands while Redis is away.
+const redisOptions = { commandTimeoutMs: config.KILN_REDIS_COMMAND_TIMEOUT_MS };
+const redis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX), defaultJobOptions: DEFAULT_JOB_OPTIONS });
 // The job store gets a connection of its own: an ioredis pipeline copies every script defined on
 // its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
-const storeRedis = createRedisConnection(config.REDIS_URL);
+const storeRedis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
 storeRedis.on('error', (err) => logger.warn({ err }, 'redis error'));
+// Without an offline queue, what starts next (the mirror's first read, the rate limiter's
+// scripts) needs both connections up: the API starts once Redis answers, as it always has.
+await Promise.all([redisReady(redis), redisReady(storeRedis)]);
 const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
 const settings = pusherSettings(config);
 const metrics = new RealtimeMetrics(registry);
@@ -63,6 +69,9 @@ const jobs = new JobService(
   new IdempotencyRepository(redis, config.KILN_REDIS_PREFIX),
 );
 
+// Undos of creates that answered 503 are tried again as soon as Redis is back.
+for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
+
 const app = createApp({
   logger,
   registry,
@@ -82,16 +91,13 @@ const app = createApp({
   ready: () => readiness.check(),
 });
 
-const server = app.listen(config.KILN_API_PORT, () => {
+const server = createHttpServer(app, { idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S, headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S });
+server.listen(config.KILN_API_PORT, () => {
   logger.info(
     { port: config.KILN_API_PORT, customers: new Set(config.KILN_API_KEYS.values()).size, rateLimitPerMin: config.KILN_RATE_LIMIT_PER_MIN, admin: config.KILN_ADMIN_USER !== undefined },
     'api listening',
   );
 });
-// Longer than the keep-alive of clients and load balancers, so the server is not the side that
-// closes an idle connection just as a request is sent on it.
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
 server.on('error', (err) => {
   logger.fatal({ err }, 'api could not listen');
   process.exit(1);
@@ -102,6 +108,7 @@ installShutdown(
   logger,
   async () => {
     clearInterval(uploadSweep);
+    jobs.compensations.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.flush();
     await queue.close();

@@ -5,4 +5,4 @@ export * from './presets.js';
 export * from './queue.js';
 export { EMPTY_PROGRESS, InvalidCursorError, JobRepository, resetOutputs, type JobPatch, type UpdateResult } from './job.repository.js';
 export { directoryEntryFile, HLS_MASTER_FILE, outputDownloadPath, THUMBNAIL_FILE_PATTERN } from './output-paths.js';
-export { createRedisConnection } from './redis-connection.js';
+export { createRedisConnection, createRequestRedisConnection, isRedisUnavailableError, redisReady } from './redis-connection.js';

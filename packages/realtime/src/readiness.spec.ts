@@ -28,4 +28,12 @@ describe('Readiness', () => {
     expect(await r.check()).toEqual({ redis: false, pusher: false });
     expect(calls).toBe(2);
   });
+
+  it('counts a dependency that does not answer within the timeout as down, without waiting for it', async () => {
+    const hung = () => new Promise<never>(() => undefined);
+    const r = new Readiness({ ping: hung }, { occupiedChannels: hung }, 1000, Date.now, 200);
+    const t0 = performance.now();
+    expect(await r.check()).toEqual({ redis: false, pusher: false });
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
 });

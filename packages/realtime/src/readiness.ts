@@ -1,9 +1,20 @@
 import type { PusherTransport } from './pusher-transport.js';
 
+/** `true` when `promise` resolves within `ms`, `false` when it rejects or takes longer. */
+function answersWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true, () => false), late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Readiness of an app's two dependencies: Redis answers PING, and Pusher answers an
  * authenticated API call (a channel listing, which is not a billed message). The Pusher answer
- * is cached briefly so a busy `/readyz` does not become load on Pusher.
+ * is cached briefly so a busy `/readyz` does not become load on Pusher. Both are asked at once
+ * and each counts as down when it does not answer within `timeoutMs`, so a hung Redis (or a
+ * connection that queues commands while away) cannot hang `/readyz`.
  */
 export class Readiness {
   private pusherCheckedAt = -Infinity;
@@ -14,18 +25,13 @@ export class Readiness {
     private readonly transport: Pick<PusherTransport, 'occupiedChannels'>,
     private readonly cacheMs = 10_000,
     private readonly now: () => number = Date.now,
+    private readonly timeoutMs = 1_000,
   ) {}
 
   async check(): Promise<{ redis: boolean; pusher: boolean }> {
-    const redis = this.redis.ping().then(
-      () => true,
-      () => false,
-    );
+    const redis = answersWithin(this.redis.ping(), this.timeoutMs);
     if (this.now() - this.pusherCheckedAt > this.cacheMs) {
-      this.pusherOk = await this.transport.occupiedChannels('kiln-readiness-').then(
-        () => true,
-        () => false,
-      );
+      this.pusherOk = await answersWithin(this.transport.occupiedChannels('kiln-readiness-'), this.timeoutMs);
       this.pusherCheckedAt = this.now();
     }
     return { redis: await redis, pusher: this.pusherOk };

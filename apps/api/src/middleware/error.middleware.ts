@@ -1,7 +1,8 @@
 import type { Logger } from '@kiln/logger';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { KilnError, ValidationError } from '../errors.js';
+import { isRedisUnavailableError } from '@kiln/jobs';
+import { KilnError, RedisUnavailableError, ServiceUnavailableError, ValidationError } from '../errors.js';
 
 /** Turns zod issues into our field list (`outputs.0.preset`). */
 export function validationErrorFrom(err: ZodError, root?: string): ValidationError {
@@ -20,11 +21,14 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 
 /**
  * The one place errors become HTTP answers: our error classes keep their status, body-parser's
- * errors become 400/413, anything else is a logged 500 without internals in the body.
+ * errors become 400/413, Redis being away (from any route or middleware) a 503 with `Retry-After`,
+ * anything else is a logged 500 without internals in the body.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof ZodError) err = validationErrorFrom(err);
+    if (isRedisUnavailableError(err)) err = new RedisUnavailableError();
+    if (err instanceof ServiceUnavailableError && err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
     if (err instanceof KilnError) {
       res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } });
       return;

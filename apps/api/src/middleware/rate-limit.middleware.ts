@@ -11,10 +11,19 @@ const WINDOW_MS = 60_000;
  * process draws from the same budget. One store per limiter (express-rate-limit insists).
  */
 export function redisRateLimitStore(redis: Redis, prefix: string): Store {
-  return new RedisStore({
+  const store = new RedisStore({
     sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
     prefix: `${prefix}:ratelimit:`,
   });
+  // The store loads its scripts once; a load that failed (Redis away at that moment) would fail
+  // every request after it, so they are loaded again whenever the connection is ready again.
+  redis.on('ready', () => {
+    if (store.windowMs === undefined) return; // not initialized yet: init() loads them
+    store.incrementScriptSha = store.loadIncrementScript();
+    store.getScriptSha = store.loadGetScript();
+    for (const p of [store.incrementScriptSha, store.getScriptSha]) p.catch(() => undefined);
+  });
+  return store;
 }
 
 /**

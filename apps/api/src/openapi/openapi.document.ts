@@ -51,7 +51,7 @@ const responseSchemas: Record<string, JsonSchema> = {
         type: 'object',
         required: ['code', 'message'],
         properties: {
-          code: { type: 'string', examples: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'rate_limited'] },
+          code: { type: 'string', examples: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'rate_limited', 'redis_unavailable'] },
           message: { type: 'string' },
           fields: { type: 'array', description: 'What was wrong, per field (`outputs.0.preset`, `query.status`, `Idempotency-Key`, `(body)`).', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
         },
@@ -189,7 +189,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
           '409': errorRef('Conflict'),
           '413': errorRef('TooLarge'),
           ...rateLimited,
-          '503': json(ref('Error'), 'the queue is unavailable; retry'),
+          '503': json(ref('Error'), 'Redis or the queue is unavailable (`redis_unavailable`, with `Retry-After`); no job was created, retry', { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait before retrying' } }),
         },
       },
       get: { summary: "List the customer's jobs, newest first", tags: ['jobs'], security: bearer, parameters: listParams, responses: { '200': json(ref('JobList'), 'a page of jobs'), '400': errorRef('BadRequest'), ...rateLimited } },

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTIVE_STATUSES, createJobSchema, EMPTY_PROGRESS, JOB_EVENTS, resetOutputs, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
+import { ACTIVE_STATUSES, createJobSchema, EMPTY_PROGRESS, isRedisUnavailableError, JOB_EVENTS, resetOutputs, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { Queue } from 'bullmq';
-import { ConflictError, IdempotencyConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import { ConflictError, IdempotencyConflictError, NotFoundError, RedisUnavailableError, ServiceUnavailableError, ValidationError } from '../errors.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
+import { Compensations } from './compensations.js';
 import type { IdempotencyRecord, IdempotencyRepository } from './idempotency.repository.js';
 import type { InputPolicy } from './input-policy.js';
 
@@ -15,6 +16,9 @@ const REPLAY_WAIT_MS = 1_000;
 const RETRY_WAIT_MS = 5_000;
 /** A claim older than this whose job never appeared belongs to a request that died. */
 const DEAD_CLAIM_MS = 15_000;
+
+/** A Redis failure as the API's 503; anything else as it is. */
+const unavailable = (err: unknown): unknown => (isRedisUnavailableError(err) ? new RedisUnavailableError() : err);
 
 /** A create with an `Idempotency-Key`: the key and the fingerprint of the body it came with. */
 export interface IdempotentRequest {
@@ -34,6 +38,8 @@ export class JobService {
     private readonly notifyCancel: (jobId: string) => Promise<unknown>,
     private readonly idempotency: IdempotencyRepository,
     private readonly clock: () => number = Date.now,
+    /** Undoes the writes of creates that answered 503 (main.ts retries them when Redis is back). */
+    readonly compensations: Compensations = new Compensations(logger),
   ) {}
 
   /**
@@ -53,20 +59,43 @@ export class JobService {
 
   /**
    * Stores the job, announces `job.created` (gated; sent before the job is queued, so a worker's
-   * first event cannot reach the channel ahead of it), and queues it.
+   * first event cannot reach the channel ahead of it), and queues it. When Redis fails on the way
+   * (a 503 for the client), what was written is undone, also if it lands later.
    */
-  async create(customerId: string, request: CreateJobRequest, id?: string): Promise<Job> {
-    const job = await this.repo.create({ customerId, input: request.input, outputs: request.outputs, metadata: request.metadata, ...(id ? { id } : {}) });
+  async create(customerId: string, request: CreateJobRequest, id: string = randomUUID()): Promise<Job> {
+    let job: Job;
+    try {
+      job = await this.repo.create({ customerId, input: request.input, outputs: request.outputs, metadata: request.metadata, id });
+    } catch (err) {
+      // The client is told nothing was created, yet a hung Redis runs the write when it wakes up.
+      void this.compensations.run(`record:${id}`, () => this.repo.delete(customerId, id));
+      throw unavailable(err);
+    }
     await this.announcer.announceBeforeQueueing(job, JOB_EVENTS.created);
     try {
       await this.queue.add('encode', { jobId: job.id, customerId }, { jobId: job.id });
     } catch (err) {
-      this.logger.error({ err, jobId: job.id }, 'could not queue job');
-      const res = await this.repo.update(job.id, { status: 'failed', error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() });
-      if (res.ok) void this.announcer.announce(res.job, JOB_EVENTS.failed);
-      throw new ServiceUnavailableError('the job queue is unavailable; try again');
+      this.logger.error({ err, jobId: job.id }, 'could not queue job; it is removed again');
+      void this.compensations.run(`queued:${id}`, () => this.unqueue(customerId, id));
+      const failed: Job = { ...job, status: 'failed', seq: job.seq + 1, error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() };
+      void this.announcer.announce(failed, JOB_EVENTS.failed);
+      throw isRedisUnavailableError(err) ? new RedisUnavailableError() : new ServiceUnavailableError('the job queue is unavailable; try again');
     }
     return job;
+  }
+
+  /**
+   * Undoes a create whose queueing failed: its BullMQ entry (an add that timed out may still have
+   * run) and then its record, so no worker can run it and the client, told 503, does not see it.
+   */
+  private async unqueue(customerId: string, id: string): Promise<void> {
+    await this.queue.remove(id);
+    // remove() answers 0 for a locked job too: one a worker already took is left to run.
+    if (await this.queue.getJob(id)) {
+      this.logger.warn({ jobId: id }, 'a job whose queueing timed out was taken by a worker meanwhile; it runs');
+      return;
+    }
+    await this.repo.delete(customerId, id);
   }
 
   /**
@@ -76,7 +105,14 @@ export class JobService {
    */
   async createOnce(customerId: string, request: CreateJobRequest, idem: IdempotentRequest): Promise<{ job: Job; replayed: boolean }> {
     const mine: IdempotencyRecord = { fingerprint: idem.fingerprint, jobId: randomUUID(), claimedAt: this.clock() };
-    const holder = await this.idempotency.claim(customerId, idem.key, mine);
+    const release = () => void this.compensations.run(`idem:${mine.jobId}`, () => this.idempotency.release(customerId, idem.key, mine));
+    let holder: IdempotencyRecord | null;
+    try {
+      holder = await this.idempotency.claim(customerId, idem.key, mine);
+    } catch (err) {
+      release(); // a claim that lands late would hold the key for a job that never comes
+      throw unavailable(err);
+    }
     if (holder) {
       if (holder.fingerprint !== idem.fingerprint) {
         throw new IdempotencyConflictError('idempotency_key_reused', 'this Idempotency-Key was already used with a different request body; use a new key for a new job');
@@ -94,7 +130,7 @@ export class JobService {
     try {
       return { job: await this.create(customerId, request, mine.jobId), replayed: false };
     } catch (err) {
-      await this.idempotency.release(customerId, idem.key, mine).catch((e: unknown) => this.logger.warn({ err: e }, 'could not release an idempotency key'));
+      release();
       throw err;
     }
   }
@@ -143,7 +179,20 @@ export class JobService {
     const res = await this.repo.update(id, { status: 'queued', error: null, progress: EMPTY_PROGRESS, outputs, attempts: 0, startedAt: null, finishedAt: null }, ['failed', 'cancelled']);
     if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
     await this.announcer.announceBeforeQueueing(res.job, JOB_EVENTS.created);
-    await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });
+    try {
+      await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });
+    } catch (err) {
+      void this.compensations.run(`requeued:${id}`, () => this.abandonRetry(id));
+      throw unavailable(err);
+    }
     return res.job;
+  }
+
+  /** Undoes a retry whose queueing failed (the client got a 503): no run, and the job is failed again. */
+  private async abandonRetry(id: string): Promise<void> {
+    await this.queue.remove(id);
+    if (await this.queue.getJob(id)) return; // a worker took it meanwhile: it runs
+    const res = await this.repo.update(id, { status: 'failed', error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() }, ['queued']);
+    if (res.ok) void this.announcer.announce(res.job, JOB_EVENTS.failed);
   }
 }
