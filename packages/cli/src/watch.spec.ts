@@ -61,6 +61,23 @@ describe('JobWatcher', () => {
     expect(watcher.eventTotal('job_1')).toBe(4);
   });
 
+  it('resolves with the full record when the terminal event carries only the summary', async () => {
+    const full = job({ seq: 5, status: 'completed', metadata: { title: 't' }, outputs: [{ name: 'thumbnails', preset: 'thumbnails', status: 'completed', contentType: 'image/jpeg', sizeBytes: 30, durationSeconds: null, width: 64, height: 36, downloadPath: '/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg', files: [{ path: 'thumb-01.jpg', sizeBytes: 30 }] }] });
+    const { input: _input, metadata: _metadata, ...summary } = { ...full, outputs: full.outputs.map(({ files: _files, ...o }) => ({ ...o, fileCount: 1 })) };
+    // The first read answers the queued job; the one the terminal summary triggers, the record.
+    const { watcher, seen, reads } = setup([job({ seq: 1 }), full], { fallbackPollMs: 60_000, safetyPollMs: 60_000 });
+    const done = watcher.follow('job_1', job({ seq: 1 }));
+    await tick(30);
+    const before = reads();
+    watcher.onJobEvent('job.completed', { id: 'job_1', seq: 5, status: 'completed', job: summary });
+    const final = await done;
+    expect(final).toEqual(full);
+    expect(reads()).toBeGreaterThan(before);
+    expect(seen.at(-1)).toEqual(full);
+    // An older full record read late cannot replace the newer summary either.
+    expect(watcher.latest('job_1')?.seq).toBe(5);
+  });
+
   it('ignores events of other jobs and payloads that are not jobs', async () => {
     const { watcher, seen } = setup([job({ seq: 1 })]);
     void watcher.follow('job_1');
