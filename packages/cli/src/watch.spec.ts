@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from './api.types.js';
+import type { Job, JobSummary } from './api.types.js';
 import { ApiError } from './errors.js';
 import { job } from './fake-api.test-helper.js';
 import { JobWatcher } from './watch.js';
@@ -9,7 +9,7 @@ const event = (j: Job) => ({ id: j.id, seq: j.seq, status: j.status, job: j });
 
 /** A watcher whose `GET /v1/jobs/:id` answers from a list the test controls. */
 function setup(answers: (Job | Error)[] = [], opts: { fallbackPollMs?: number; safetyPollMs?: number } = {}) {
-  const seen: Job[] = [];
+  const seen: JobSummary[] = [];
   let reads = 0;
   let inFlight = 0;
   let maxInFlight = 0;

@@ -9,7 +9,6 @@ import { RealtimeMetrics } from './realtime-metrics.js';
 
 /** What Pusher (and soketi) measure against the 10 KB limit: the `data` string, in UTF-8 bytes. */
 const PUSHER_LIMIT = 10_240;
-const CHANNEL = `private-customer-${'c'.repeat(64)}`;
 
 class RecordingSink implements BatchSink {
   readonly events: OutgoingEvent[] = [];
