@@ -112,6 +112,40 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('shows a job whose record exceeds 10 KB complete live, with every output as the API has it', async () => {
+    const acme = stack.customers[0]!;
+    const page = await signIn(acme.key);
+    // One HLS rendition of 75 segments (the ladder never upscales 72p), thumbnails, two MP4s: a
+    // 12 KB record, over what an event may carry.
+    const input = path.join(stack.inputRoot, 'long-tiny.mp4');
+    await copyFile(await makeClip({ seconds: 300, width: 128, height: 72, fps: 10, audio: false }), input);
+    const api = apiClient(stack.apiUrl, acme.key);
+    const created = await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(input).href, outputs: [{ preset: 'hls' }, { preset: 'thumbnails' }, { preset: 'mp4-360p' }, { preset: 'mp4-480p' }] });
+    expect(created.status).toBe(202);
+    let record: Job | undefined;
+    await expect.poll(async () => (record = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body).status, { timeout: 90_000, intervals: [250] }).toMatch(/^(completed|failed)$/);
+    expect(record!.status).toBe('completed');
+    expect(Buffer.byteLength(JSON.stringify(record))).toBeGreaterThan(10_240);
+
+    // No reload: the row turns completed from the channel's job.completed (sent right after the store).
+    const row = page.locator(`[data-testid="job-row"][data-job-id="${record!.id}"]`);
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('completed');
+    const completedEvents = await page.locator(`[data-testid="event-log-entry"][data-event="job.completed"][data-job-id="${record!.id}"]`).count();
+    expect(completedEvents).toBeGreaterThanOrEqual(1);
+    const links = row.getByTestId('output-link');
+    expect(await links.count()).toBe(4);
+    for (const [i, o] of record!.outputs.entries()) {
+      expect(await links.nth(i).textContent()).toBe(o.name);
+      expect(await links.nth(i).getAttribute('title')).toBe(o.checksum ? `${o.preset} · ${o.checksum}` : o.preset);
+      expect(await links.nth(i).getAttribute('href')).toBe(`${stack.apiUrl}${o.downloadPath}`);
+      const text = await row.locator('.output').nth(i).textContent();
+      expect(text).toContain(`${o.width}×${o.height}`);
+      if (typeof o.bitrateKbps === 'number') expect(text).toContain(`${o.bitrateKbps.toLocaleString('en-US')} kbit/s`);
+    }
+    await screenshot(page, 'dashboard-large-job');
+    await page.close();
+  });
+
   it("never shows one customer's jobs to another", async () => {
     const acme = apiClient(stack.apiUrl, stack.customers[0]!.key);
     const created = await acme<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }], metadata: { title: '<img src=x onerror="window.__xss=1">' } });

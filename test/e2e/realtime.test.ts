@@ -46,8 +46,8 @@ describe('realtime protocol on the real stack', () => {
           },
           { timeoutMs: 30_000, intervalMs: 100, message: 'job to finish' },
         );
-        // The final event may still be in flight for a few milliseconds.
-        await waitFor(() => watcher.view.get(created.body.id)?.seq === truth!.seq, { timeoutMs: 5000, message: `run ${run}: watcher to reach seq ${truth!.seq}` });
+        // The final event may still be in flight for a few milliseconds, and the record it makes the watcher read.
+        await waitFor(() => watcher.record(created.body.id)?.seq === truth!.seq, { timeoutMs: 5000, message: `run ${run}: watcher to reach seq ${truth!.seq}` });
         expect(watcher.view.get(created.body.id)).toEqual(truth);
         exact++;
       } finally {

@@ -89,7 +89,7 @@ describe('soketi SIGKILLed and restarted mid-run', () => {
       await waitFor(() => watcher.pusher.connection.state === 'connected', { timeoutMs: 30_000, message: 'pusher-js to reconnect' });
       await waitFor(() => watcher.events.length > receivedAtKill, { timeoutMs: 30_000, message: 'events after the restart' });
       // It re-read the snapshot after reconnecting (its channel's sync), and ends with exactly the truth for every job (events merged with the snapshot its sync triggered).
-      await waitFor(() => ids.every((id) => watcher.view.get(id)?.seq === final.get(id)!.seq), { timeoutMs: 30_000, intervalMs: 100, message: 'the watcher to reach the final seq of every job' }).catch(() => undefined);
+      await waitFor(() => ids.every((id) => watcher.record(id)?.seq === final.get(id)!.seq), { timeoutMs: 30_000, intervalMs: 100, message: 'the watcher to reach the final seq of every job' }).catch(() => undefined);
       expect(watcher.snapshots(), 'snapshots read after the restart').toBeGreaterThan(snapshotsAtRestart);
       for (const id of ids) expect(watcher.view.get(id), id).toEqual(final.get(id));
     } finally {

@@ -4,7 +4,7 @@
  */
 import type { Job, JobStatus } from '@kiln/jobs';
 
-export type { Job, JobOutput, JobProgress, JobStatus } from '@kiln/jobs';
+export type { Job, JobOutput, JobOutputSummary, JobProgress, JobStatus, JobSummary } from '@kiln/jobs';
 
 /** Every status, in the order a job normally moves through them. */
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'];
@@ -65,4 +65,4 @@ export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-export { isJob, jobFromEvent } from '@kiln/jobs/client';
+export { compareJobVersions, isFullJob, isJob, jobFromEvent, type VersionOutcome } from '@kiln/jobs/client';

@@ -1,10 +1,10 @@
 import cliProgress from 'cli-progress';
-import { isTerminal, type Job } from './api.types.js';
+import { isTerminal, type JobSummary } from './api.types.js';
 import { formatPercent, formatProgressLine, progressFields } from './progress-format.js';
 
 /** Where a watched job's progress goes: a terminal bar, plain lines, or nowhere (`--json`). */
 export interface ProgressReporter {
-  update(job: Job): void;
+  update(job: JobSummary): void;
   /** Leaves the display in its final state (the bar stays on screen, the cursor comes back). */
   stop(): void;
 }
@@ -36,7 +36,7 @@ export class TerminalProgressBar implements ProgressReporter {
     });
   }
 
-  update(job: Job): void {
+  update(job: JobSummary): void {
     const f = progressFields(job.status, job.progress);
     const percent = job.status === 'completed' ? 100 : Math.min(100, Math.max(0, job.progress.percent || 0));
     const payload = { pct: job.status === 'completed' ? formatPercent(100) : f.percent, status: f.status.padEnd(9), fps: f.fps, speed: f.speed, etaText: f.eta };
@@ -70,7 +70,7 @@ export class PlainProgressLines implements ProgressReporter {
     private readonly intervalMs = 1000,
   ) {}
 
-  update(job: Job): void {
+  update(job: JobSummary): void {
     if (isTerminal(job.status)) return;
     const t = this.now();
     if (job.status === this.#lastStatus && t - this.#lastAt < this.intervalMs) return;
@@ -84,6 +84,6 @@ export class PlainProgressLines implements ProgressReporter {
 
 /** No progress output: `--json` prints one document at the end. */
 export class SilentProgress implements ProgressReporter {
-  update(_job: Job): void {}
+  update(_job: JobSummary): void {}
   stop(): void {}
 }

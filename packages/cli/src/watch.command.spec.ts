@@ -133,6 +133,48 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     expect(JSON.parse(io.out())).toMatchObject({ id: 'job_new', seq: 3, status: 'completed' });
   });
 
+  it('prints the full record of a completed job whose event carried only its summary (no files)', async () => {
+    const hls = job({
+      id: 'job_new',
+      seq: 6,
+      status: 'completed',
+      finishedAt: '2025-01-01T00:00:02.300Z',
+      outputs: [
+        {
+          name: 'hls',
+          preset: 'hls',
+          status: 'completed',
+          contentType: 'application/vnd.apple.mpegurl',
+          sizeBytes: 91_000,
+          durationSeconds: 8,
+          width: 480,
+          height: 360,
+          downloadPath: '/v1/jobs/job_new/outputs/hls/master.m3u8',
+          files: [{ path: 'master.m3u8', sizeBytes: 200 }, { path: 'v0/index.m3u8', sizeBytes: 300 }, { path: 'v0/seg_000.ts', sizeBytes: 90_500 }],
+        },
+      ],
+    });
+    // What the channel carries since events are bounded: the list row's fields, no files.
+    const { input: _input, metadata: _metadata, ...summary } = { ...hls, outputs: hls.outputs.map(({ files: _files, ...o }) => ({ ...o, fileCount: 3 })) };
+    for (const json of [true, false]) {
+      api.requests.length = 0;
+      const rt = fakeRealtime('subscribe');
+      const io = memoryIo(env(), { connectRealtime: rt.connect });
+      const run = runCli([...(json ? ['--json'] : []), 'submit', 'file:///in/clip.mp4', '--preset', 'hls', '--watch'], io);
+      await until(() => rt.state.handlers !== undefined && api.requests.some((r) => r.path === '/v1/jobs'));
+      current = hls;
+      let done = false;
+      const exit = run.finally(() => (done = true));
+      while (!done) {
+        rt.state.handlers!.onJobEvent('job.completed', { id: 'job_new', seq: 6, status: 'completed', job: summary });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await exit).toBe(0);
+      if (json) expect(JSON.parse(io.out())).toEqual(hls);
+      else expect(io.out()).toMatch(new RegExp(`hls\\s+completed\\s+91\\.0 kB\\s+480x360 8\\.0s\\s+${api.url}/v1/jobs/job_new/outputs/hls/master\\.m3u8`));
+    }
+  });
+
   it('falls back to reading the API when the subscription is refused, and says so', async () => {
     const rt = fakeRealtime('refuse');
     afterCreate = completed(7);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from './api.types.js';
+import type { Job, JobSummary } from './api.types.js';
 import { ApiError } from './errors.js';
 import { job } from './fake-api.test-helper.js';
 import { JobWatcher } from './watch.js';
@@ -9,7 +9,7 @@ const event = (j: Job) => ({ id: j.id, seq: j.seq, status: j.status, job: j });
 
 /** A watcher whose `GET /v1/jobs/:id` answers from a list the test controls. */
 function setup(answers: (Job | Error)[] = [], opts: { fallbackPollMs?: number; safetyPollMs?: number } = {}) {
-  const seen: Job[] = [];
+  const seen: JobSummary[] = [];
   let reads = 0;
   let inFlight = 0;
   let maxInFlight = 0;
@@ -59,6 +59,23 @@ describe('JobWatcher', () => {
     // The event after the terminal one arrives once the watcher has stopped: not counted.
     expect(watcher.eventCounts('job_1')).toEqual({ 'job.progress': 3, 'job.completed': 1 });
     expect(watcher.eventTotal('job_1')).toBe(4);
+  });
+
+  it('resolves with the full record when the terminal event carries only the summary', async () => {
+    const full = job({ seq: 5, status: 'completed', metadata: { title: 't' }, outputs: [{ name: 'thumbnails', preset: 'thumbnails', status: 'completed', contentType: 'image/jpeg', sizeBytes: 30, durationSeconds: null, width: 64, height: 36, downloadPath: '/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg', files: [{ path: 'thumb-01.jpg', sizeBytes: 30 }] }] });
+    const { input: _input, metadata: _metadata, ...summary } = { ...full, outputs: full.outputs.map(({ files: _files, ...o }) => ({ ...o, fileCount: 1 })) };
+    // The first read answers the queued job; the one the terminal summary triggers, the record.
+    const { watcher, seen, reads } = setup([job({ seq: 1 }), full], { fallbackPollMs: 60_000, safetyPollMs: 60_000 });
+    const done = watcher.follow('job_1', job({ seq: 1 }));
+    await tick(30);
+    const before = reads();
+    watcher.onJobEvent('job.completed', { id: 'job_1', seq: 5, status: 'completed', job: summary });
+    const final = await done;
+    expect(final).toEqual(full);
+    expect(reads()).toBeGreaterThan(before);
+    expect(seen.at(-1)).toEqual(full);
+    // An older full record read late cannot replace the newer summary either.
+    expect(watcher.latest('job_1')?.seq).toBe(5);
   });
 
   it('ignores events of other jobs and payloads that are not jobs', async () => {

@@ -1,4 +1,4 @@
-import { isTerminal, jobFromEvent, type Job, type JobEventName } from './api.types.js';
+import { isFullJob, isTerminal, jobFromEvent, type Job, type JobEventName, type JobSummary } from './api.types.js';
 import { ApiError } from './errors.js';
 import { JobVersions } from './job-versions.js';
 import type { RealtimeHandlers } from './realtime.adapter.js';
@@ -9,8 +9,11 @@ export type RealtimeState = 'pending' | 'live' | 'down';
 export interface JobWatcherOptions {
   /** `GET /v1/jobs/:id`. */
   getJob(id: string): Promise<Job>;
-  /** Called with every newer version of the followed job, in seq order, terminal one included. */
-  onChange(job: Job): void;
+  /**
+   * Called with every newer version of the followed job, in seq order, terminal one included: an
+   * event's summary, or the API's full record (also for the same seq, once its details are read).
+   */
+  onChange(job: JobSummary): void;
   /** Re-read period while live updates are unavailable (refused, disconnected, never came up). */
   fallbackPollMs?: number;
   /**
@@ -50,8 +53,8 @@ export class JobWatcher implements RealtimeHandlers {
     return { state: this.#state, reason: this.#unavailableReason };
   }
 
-  /** The newest version seen of a job. */
-  latest(id: string): Job | undefined {
+  /** The newest version seen of a job (an event's summary or the API's record). */
+  latest(id: string): JobSummary | undefined {
     return this.#versions.get(id);
   }
 
@@ -85,7 +88,9 @@ export class JobWatcher implements RealtimeHandlers {
   }
 
   /**
-   * Follows `id` until it reaches a terminal status and resolves with that version. `initial` is
+   * Follows `id` until it reaches a terminal status and resolves with that version as the API
+   * has it: a terminal event carries only the job's summary (no `files`, input or metadata), so
+   * the job is read then, and the read's full record is what `follow` resolves with. `initial` is
    * a version already in hand (the answer of `POST /v1/jobs`). Rejects when the job cannot be
    * read for a reason that will not pass (404, 401); network trouble is retried.
    */
@@ -147,13 +152,23 @@ export class JobWatcher implements RealtimeHandlers {
     for (const w of waiters) w();
   }
 
-  #changed(job: Job): void {
+  #changed(job: JobSummary): void {
     if (this.#stopped) return;
     this.#opts.onChange(job);
-    if (isTerminal(job.status)) {
+    if (!isTerminal(job.status)) return;
+    if (isFullJob(job)) {
       this.stop();
       this.#finish?.(job);
+      return;
     }
+    // The event's summary: the full record of this same seq (or a newer one) comes from the API.
+    this.#read();
+  }
+
+  /** The followed job ended by an event, and its full record is still to be read. */
+  #awaitingDetails(): boolean {
+    const job = this.#target === undefined ? undefined : this.#versions.get(this.#target);
+    return job !== undefined && isTerminal(job.status) && !isFullJob(job);
   }
 
   /**
@@ -191,7 +206,7 @@ export class JobWatcher implements RealtimeHandlers {
   #schedule(): void {
     if (this.#stopped || this.#target === undefined) return;
     clearTimeout(this.#timer);
-    const period = this.#state === 'live' ? this.#opts.safetyPollMs : this.#opts.fallbackPollMs;
+    const period = this.#state === 'live' && !this.#awaitingDetails() ? this.#opts.safetyPollMs : this.#opts.fallbackPollMs;
     this.#timer = setTimeout(() => this.#read(), period);
   }
 }

@@ -1,6 +1,8 @@
 export * from './channels.js';
 export * from './job.schema.js';
 export { outputNameClashes, storedOutputName, type NamedOutput } from './output-names.js';
+export * from './job-summary.js';
+export { compareJobVersions, isFullJob, type VersionOutcome } from './job-version.js';
 export * from './presets.js';
 export * from './queue.js';
 export { EMPTY_PROGRESS, InvalidCursorError, JobRepository, resetOutputs, type JobPatch, type UpdateResult } from './job.repository.js';

@@ -1,11 +1,14 @@
 import type { Job } from './job.schema.js';
+import type { JobSummary } from './job-summary.js';
+import { isFullJob } from './job-version.js';
 
 /**
- * Checks the fields clients rely on before a job from the network is used: a malformed event must
- * not break rendering or win the seq comparison by accident. No runtime imports, so browser
- * bundles and the CLI can load it through `@kiln/jobs/client` without the server's dependencies.
+ * Checks the fields clients rely on before a job version from the network is used (an event's
+ * summary or the API's record): a malformed one must not break rendering or win the seq
+ * comparison by accident. No runtime imports beyond pure siblings, so browser bundles and the
+ * CLI can load it through `@kiln/jobs/client` without the server's dependencies.
  */
-export function isJob(value: unknown): value is Job {
+export function isJobSummary(value: unknown): value is JobSummary {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return (
@@ -21,9 +24,14 @@ export function isJob(value: unknown): value is Job {
   );
 }
 
-/** The job inside a `job.*` event payload (`{id, seq, status, job}`), or undefined when it is not one. */
-export function jobFromEvent(payload: unknown): Job | undefined {
+/** {@link isJobSummary}, and the record's own fields: a job as the API returns it. */
+export function isJob(value: unknown): value is Job {
+  return isJobSummary(value) && isFullJob(value);
+}
+
+/** The job summary inside a `job.*` event payload (`{id, seq, status, job}`), or undefined when it is not one. */
+export function jobFromEvent(payload: unknown): JobSummary | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
   const job = (payload as { job?: unknown }).job;
-  return isJob(job) ? job : undefined;
+  return isJobSummary(job) ? job : undefined;
 }

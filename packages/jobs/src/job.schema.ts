@@ -92,7 +92,7 @@ export interface JobError {
   message: string;
 }
 
-/** The public JSON of a job, as the API returns it and events carry it. */
+/** The public JSON of a job, as the API returns it (events carry its summary: `job-summary.ts`). */
 export interface Job {
   id: string;
   customerId: string;
@@ -128,14 +128,6 @@ export const JOB_EVENTS = {
 export const SYNC_EVENT = 'sync';
 export type JobEventName = (typeof JOB_EVENTS)[keyof typeof JOB_EVENTS];
 
-/** Every `job.*` event carries id, seq and status at the top, and the whole job. */
-export interface JobEventPayload {
-  id: string;
-  seq: number;
-  status: JobStatus;
-  job: Job;
-}
-
 /** The event a change to `status` is announced with. */
 export function eventForStatus(status: JobStatus): JobEventName {
   switch (status) {
@@ -150,9 +142,4 @@ export function eventForStatus(status: JobStatus): JobEventName {
     default:
       return JOB_EVENTS.progress;
   }
-}
-
-/** Builds the payload of a `job.*` event from a job. */
-export function jobEventPayload(job: Job): JobEventPayload {
-  return { id: job.id, seq: job.seq, status: job.status, job };
 }

@@ -1,10 +1,11 @@
+import { MAX_EVENT_BYTES } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { OccupancyGate } from './occupancy-gate.js';
 import { MAX_BATCH_EVENTS, PusherApiError, type OutgoingEvent } from './pusher-transport.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 
-/** Pusher's limit on one event's data. */
-export const MAX_EVENT_BYTES = 10 * 1024;
+/** Pusher's limit on one event's data (owned by `@kiln/jobs`, whose event payloads it bounds). */
+export { MAX_EVENT_BYTES };
 
 /** What became of one event handed to the publisher. */
 export type PublishOutcome = 'published' | 'gated' | 'coalesced' | 'failed';
@@ -19,6 +20,11 @@ export interface PublishOptions {
   kind?: EventKind;
   /** Ordering and coalescing key, usually the job id; defaults to the channel. */
   key?: string;
+  /**
+   * A smaller form of `data` to send instead when `data` exceeds {@link MAX_EVENT_BYTES} (a job's
+   * minimal summary). The swap is logged and counted; without it such an event is refused.
+   */
+  fallback?: () => unknown;
 }
 
 /** What the publisher sends batches through (the Pusher transport, or a counting fake in benches). */
@@ -86,12 +92,8 @@ export class GatedPublisher {
   publish(channel: string, name: string, data: unknown, options: PublishOptions = {}): Promise<PublishOutcome> {
     const kind = options.kind ?? 'state';
     const key = options.key ?? channel;
-    const json = typeof data === 'string' ? data : JSON.stringify(data);
-    if (Buffer.byteLength(json) > MAX_EVENT_BYTES) {
-      this.logger.error({ channel, event: name, bytes: Buffer.byteLength(json) }, 'event larger than Pusher allows (10 KB); not sent');
-      this.metrics.events.inc({ outcome: 'failed' });
-      return Promise.resolve('failed');
-    }
+    const json = this.fitted(channel, name, data, options.fallback);
+    if (json === undefined) return Promise.resolve('failed');
     return new Promise<PublishOutcome>((resolve) => {
       if (kind === 'progress') {
         const pending = this.pendingProgress.get(key);
@@ -115,6 +117,29 @@ export class GatedPublisher {
       }
       this.schedule(kind === 'state' ? 0 : this.batchWindowMs);
     });
+  }
+
+  /**
+   * `data` as JSON when it fits Pusher's limit, else its fallback's (logged and counted: by
+   * construction it should never be needed), else undefined: refused, logged and counted.
+   */
+  private fitted(channel: string, name: string, data: unknown, fallback: (() => unknown) | undefined): string | undefined {
+    const json = serialize(data);
+    const bytes = Buffer.byteLength(json);
+    if (bytes <= MAX_EVENT_BYTES) return json;
+    if (fallback) {
+      const smaller = serialize(fallback());
+      const smallerBytes = Buffer.byteLength(smaller);
+      if (smallerBytes <= MAX_EVENT_BYTES) {
+        this.logger.error({ channel, event: name, bytes, sentBytes: smallerBytes }, 'event larger than Pusher allows (10 KB); sent its minimal form instead');
+        this.metrics.oversizeEvents.inc({ action: 'fallback' });
+        return smaller;
+      }
+    }
+    this.logger.error({ channel, event: name, bytes }, 'event larger than Pusher allows (10 KB); not sent');
+    this.metrics.oversizeEvents.inc({ action: 'refused' });
+    this.metrics.events.inc({ outcome: 'failed' });
+    return undefined;
   }
 
   /**
@@ -241,6 +266,10 @@ export class GatedPublisher {
       }
     }
   }
+}
+
+function serialize(data: unknown): string {
+  return typeof data === 'string' ? data : JSON.stringify(data);
 }
 
 /** A 4xx (in the status or, for soketi's errors-in-a-200, the body's code) will not succeed on retry. */

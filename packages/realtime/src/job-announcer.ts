@@ -1,4 +1,4 @@
-import { customerChannel, jobEventPayload, type Job, type JobEventName } from '@kiln/jobs';
+import { customerChannel, jobEventPayload, minimalJobEventPayload, type Job, type JobEventName } from '@kiln/jobs';
 import type { GatedPublisher, PublishOutcome } from './gated-publisher.js';
 
 /** Announces changes to a job on its customer's channel, through the gate. */
@@ -10,13 +10,16 @@ export class JobAnnouncer {
   ) {}
 
   /**
-   * Publishes `event` with the job as stored (its seq included). `progressOnly` marks an update
-   * that changed nothing but progress numbers: it may be coalesced with the next one.
+   * Publishes `event` with the summary of the job as stored (its seq included), never its files:
+   * an event stays within Pusher's 10 KB for any job, and a record that somehow would not goes
+   * out as its minimal summary (logged and counted) rather than not at all. `progressOnly` marks
+   * an update that changed nothing but progress numbers: it may be coalesced with the next one.
    */
   announce(job: Job, event: JobEventName, progressOnly = false): Promise<PublishOutcome> {
     return this.publisher.publish(customerChannel(job.customerId), event, jobEventPayload(job), {
       key: job.id,
       kind: progressOnly ? 'progress' : 'state',
+      fallback: () => minimalJobEventPayload(job),
     });
   }
 

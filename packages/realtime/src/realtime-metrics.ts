@@ -10,6 +10,7 @@ export class RealtimeMetrics {
   readonly events: Counter<'outcome'>;
   readonly pusherRequests: Counter<'result'>;
   readonly gateFailures: Counter<'action'>;
+  readonly oversizeEvents: Counter<'action'>;
 
   constructor(registry: Registry) {
     this.events = new Counter({
@@ -30,9 +31,16 @@ export class RealtimeMetrics {
       labelNames: ['action'],
       registers: [registry],
     });
+    this.oversizeEvents = new Counter({
+      name: 'kiln_realtime_events_oversize_total',
+      help: 'Events over Pusher\'s 10 KB limit: sent in their minimal form instead (fallback), or not sent (refused, also counted as failed)',
+      labelNames: ['action'],
+      registers: [registry],
+    });
     // Start every series at zero so rates and "== 0" alerts work before the first event.
     for (const outcome of ['published', 'gated', 'coalesced', 'failed'] as const) this.events.inc({ outcome }, 0);
     for (const result of ['ok', 'error'] as const) this.pusherRequests.inc({ result }, 0);
     for (const action of ['fail_open', 'dropped'] as const) this.gateFailures.inc({ action }, 0);
+    for (const action of ['fallback', 'refused'] as const) this.oversizeEvents.inc({ action }, 0);
   }
 }

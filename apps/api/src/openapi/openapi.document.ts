@@ -78,7 +78,7 @@ const responseSchemas: Record<string, JsonSchema> = {
       }),
       files: {
         type: 'array',
-        description: 'Directory outputs (HLS, thumbnails): every file, relative to the output.',
+        description: 'Directory outputs (HLS, thumbnails): every file, relative to the output. Only in the API\'s record, never in events (their summary has `fileCount`).',
         items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' }, checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } },
       },
       downloadPath: nullable('string', {
@@ -113,6 +113,56 @@ const responseSchemas: Record<string, JsonSchema> = {
     },
   },
   JobList: { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref('Job') }, nextCursor: nullable('string') } },
+  JobSummary: {
+    type: 'object',
+    description:
+      'What every `job.*` event carries: the job as a list row shows it. Not in it: `input`, `metadata` and each output\'s `files` (`fileCount` says how many); the error message is cut to 1 KB (ending in `…`). Read the job from GET /v1/jobs/{id} for details.',
+    required: ['id', 'customerId', 'status', 'progress', 'outputs', 'error', 'attempts', 'seq', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      customerId: { type: 'string' },
+      status: { type: 'string', enum: [...JOB_STATUSES] },
+      progress: { type: 'object', required: ['percent', 'fps', 'speed', 'etaSeconds'], properties: { percent: { type: 'number' }, fps: nullable('number'), speed: nullable('number'), etaSeconds: nullable('number') } },
+      outputs: {
+        type: 'array',
+        maxItems: 10,
+        items: {
+          type: 'object',
+          description: 'An output without its `files`.',
+          required: ['name', 'preset', 'status', 'contentType', 'sizeBytes', 'durationSeconds', 'width', 'height', 'downloadPath'],
+          properties: {
+            name: { type: 'string' },
+            preset: { type: 'string', enum: [...PRESET_IDS] },
+            status: { type: 'string', enum: ['pending', 'encoding', 'completed', 'failed'] },
+            contentType: { type: 'string' },
+            sizeBytes: nullable('integer'),
+            durationSeconds: nullable('number'),
+            width: nullable('integer'),
+            height: nullable('integer'),
+            bitrateKbps: nullable('integer'),
+            checksum: nullable('string'),
+            downloadPath: nullable('string'),
+            fileCount: { type: 'integer', description: 'Directory outputs (HLS, thumbnails): how many files the job\'s record lists.' },
+          },
+        },
+      },
+      error: { oneOf: [{ type: 'null' }, { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string', description: 'at most 1 KB as JSON' } } }] },
+      attempts: { type: 'integer', minimum: 0 },
+      seq: { type: 'integer', minimum: 1 },
+      createdAt: ISO,
+      updatedAt: ISO,
+      startedAt: nullable('string', { format: 'date-time' }),
+      finishedAt: nullable('string', { format: 'date-time' }),
+      truncated: { const: true, description: 'Only on a minimal summary (no outputs), sent if a job would not fit even as a summary: read the job.' },
+    },
+  },
+  JobEvent: {
+    type: 'object',
+    description:
+      'Data of the `job.created`, `job.progress`, `job.completed`, `job.failed` and `job.cancelled` events on `private-customer-<customerId>`: at most 10 KB for any job. Keep per job the version with the highest `seq`; at an equal `seq` the record from the API has the details the event lacks.',
+    required: ['id', 'seq', 'status', 'job'],
+    properties: { id: { type: 'string', format: 'uuid' }, seq: { type: 'integer', minimum: 1 }, status: { type: 'string', enum: [...JOB_STATUSES] }, job: ref('JobSummary') },
+  },
   Me: {
     type: 'object',
     required: ['customerId', 'channel', 'pusher'],
@@ -283,7 +333,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     tags: [
       { name: 'jobs', description: 'Encoding jobs, their inputs and outputs' },
       { name: 'account', description: 'The customer behind a key' },
-      { name: 'realtime', description: 'Live job events over Pusher Channels' },
+      { name: 'realtime', description: 'Live job events over Pusher Channels: each carries the job\'s summary (components/schemas/JobEvent), never its files; read details from GET /v1/jobs/{id}' },
       { name: 'operations', description: 'Probes, metrics and documentation' },
     ],
     paths,

@@ -76,6 +76,16 @@ describe('OpenAPI document and docs page', () => {
     expect(spec.components.schemas.RealtimeAuthRequest!.required).toEqual(['socket_id', 'channel_name']);
   });
 
+  it('documents the event payload as the job summary, without input, metadata or files', async () => {
+    const spec = (await request(h.app).get('/openapi.json')).body as { components: { schemas: Record<string, { properties: Record<string, { items?: { properties: Record<string, unknown> } }> }> } };
+    const { JobEvent, JobSummary } = spec.components.schemas;
+    expect(JobEvent!.properties.job).toEqual({ $ref: '#/components/schemas/JobSummary' });
+    expect(Object.keys(JobSummary!.properties)).not.toEqual(expect.arrayContaining(['input']));
+    expect(JobSummary!.properties).not.toHaveProperty('metadata');
+    expect(JobSummary!.properties.outputs!.items!.properties).not.toHaveProperty('files');
+    expect(JobSummary!.properties.outputs!.items!.properties).toHaveProperty('fileCount');
+  });
+
   it('serves /docs without auth as a self-contained page its own CSP allows', async () => {
     const res = await request(h.app).get('/docs');
     expect(res.status).toBe(200);

@@ -77,3 +77,24 @@ describe('ApiClient.stats', () => {
     await expect(api.stats()).rejects.toMatchObject({ status: 502 });
   });
 });
+
+describe('ApiClient.getJob', () => {
+  const record = { id: 'j1', customerId: 'acme', status: 'completed', input: 'file:///a.mp4', metadata: {}, progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 }, outputs: [], error: null, attempts: 1, seq: 4, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', startedAt: null, finishedAt: null };
+  const answering = (body: unknown, seen: string[]) => async (url: string) => {
+    seen.push(url);
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+
+  it('reads the full record of one job', async () => {
+    const seen: string[] = [];
+    const api = new ApiClient('http://api.test', 'k1', answering(record, seen));
+    expect(await api.getJob('j 1')).toEqual(record);
+    expect(seen).toEqual(['http://api.test/v1/jobs/j%201']);
+  });
+
+  it('refuses a body that is only a summary (no input or metadata)', async () => {
+    const { input: _input, metadata: _metadata, ...summary } = record;
+    const api = new ApiClient('http://api.test', 'k1', answering(summary, []));
+    await expect(api.getJob('j1')).rejects.toMatchObject({ status: 502 });
+  });
+});

@@ -95,6 +95,13 @@ export class ApiClient {
     return { data, nextCursor };
   }
 
+  /** `GET /v1/jobs/:id`: the job's full record (events carry only its summary). */
+  async getJob(id: string, signal?: AbortSignal): Promise<Job> {
+    const body = await this.#json(`/v1/jobs/${encodeURIComponent(id)}`, { signal });
+    if (!isJob(body)) throw new ApiError(502, 'The API answered /v1/jobs/:id with an unexpected body.');
+    return body;
+  }
+
   /** `GET /v1/presets`. */
   async presets(): Promise<PresetSummary[]> {
     const body = (await this.#json('/v1/presets')) as { data?: unknown } | null;

@@ -89,6 +89,8 @@ export class DashboardSession {
         this.views.log.add({ name, jobId: job.id, seq: job.seq, note: outcome === 'inserted' || outcome === 'updated' ? undefined : outcome });
         if (outcome === 'inserted' || outcome === 'updated') this.#scheduleRender();
         if (name !== 'job.progress' && outcome !== 'stale' && outcome !== 'duplicate') this.#refreshStatsSoon();
+        // A summary carries everything a row shows; only a minimal one (no outputs) needs the record.
+        if (job.truncated === true && outcome !== 'stale') void this.#readJob(job.id);
       },
       onSync: () => {
         this.views.log.add({ name: 'sync' });
@@ -198,6 +200,19 @@ export class DashboardSession {
       cursor = page.nextCursor;
     } while (cursor !== null && read < SNAPSHOT_MAX_JOBS);
     this.views.notice('snapshot', undefined);
+  }
+
+  /** Reads one job's full record and merges it (a newer event may have overtaken it: seq decides). */
+  async #readJob(id: string): Promise<void> {
+    try {
+      const job = await this.api.getJob(id, this.#abort.signal);
+      if (this.#closed) return;
+      const outcome = this.#store.apply(job);
+      if (outcome === 'inserted' || outcome === 'updated') this.#scheduleRender();
+    } catch (err) {
+      // Deleted meanwhile: the next snapshot drops it. Anything else is shown like a failed snapshot.
+      if (!(err instanceof ApiError && err.status === 404)) this.#failed('snapshot', `Could not load job ${id}`, err);
+    }
   }
 
   async #readStats(): Promise<void> {

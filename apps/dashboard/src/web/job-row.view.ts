@@ -1,6 +1,6 @@
 import { el, setText } from './dom.js';
 import { formatBytes, formatCreated, formatEta, formatFps, formatSpeed, percentOf, shortId } from './format.js';
-import type { Job, JobOutput } from './job.types.js';
+import type { JobOutputSummary, JobSummary as Job } from './job.types.js';
 
 const ACTIVE = new Set(['probing', 'encoding', 'storing']);
 
@@ -116,25 +116,46 @@ export class JobRowView {
     return true;
   }
 
-  #output(o: JobOutput): HTMLElement {
-    const dims = o.width !== null && o.height !== null ? `${o.width}×${o.height}` : '';
-    const bitrate = typeof o.bitrateKbps === 'number' ? `${o.bitrateKbps.toLocaleString('en-US')} kbit/s` : '';
-    const detail = [dims, formatBytes(o.sizeBytes), bitrate].filter(Boolean).join(' · ');
-    if (o.status === 'completed' && o.downloadPath !== null) {
-      // The checksum goes in the tooltip: whoever needs it copies it from there or from the API.
-      const title = o.checksum ? `${o.preset} · ${o.checksum}` : o.preset;
+  #output(o: JobOutputSummary): HTMLElement {
+    const shown = outputCell(o);
+    if (shown.downloadPath !== null) {
       return el(
         'div',
         { class: 'output' },
-        el('a', { 'data-testid': 'output-link', href: this.urlOf(o.downloadPath), 'data-file-name': fileNameFor(o), title }, o.name),
-        detail ? el('span', { class: 'muted' }, ` ${detail}`) : null,
+        el('a', { 'data-testid': 'output-link', href: this.urlOf(shown.downloadPath), 'data-file-name': shown.fileName, title: shown.title }, shown.name),
+        shown.detail ? el('span', { class: 'muted' }, ` ${shown.detail}`) : null,
       );
     }
-    return el('div', { class: 'output' }, el('span', { title: o.preset }, o.name), el('span', { class: 'muted' }, ` ${o.status}`));
+    return el('div', { class: 'output' }, el('span', { title: shown.title }, shown.name), el('span', { class: 'muted' }, ` ${shown.detail}`));
   }
 }
 
-function fileNameFor(o: JobOutput): string {
+/** What a row's outputs cell shows for one output: a download link with its details, or its status. */
+export interface OutputCell {
+  name: string;
+  title: string;
+  /** Set for a completed output: the link's target. */
+  downloadPath: string | null;
+  fileName: string;
+  detail: string;
+}
+
+/**
+ * The outputs cell of one output, from the fields a job summary carries (events send no `files`):
+ * dimensions, size and bit rate once completed, the checksum in the link's tooltip.
+ */
+export function outputCell(o: JobOutputSummary): OutputCell {
+  if (o.status === 'completed' && o.downloadPath !== null) {
+    const dims = o.width !== null && o.height !== null ? `${o.width}×${o.height}` : '';
+    const bitrate = typeof o.bitrateKbps === 'number' ? `${o.bitrateKbps.toLocaleString('en-US')} kbit/s` : '';
+    // The checksum goes in the tooltip: whoever needs it copies it from there or from the API.
+    const title = o.checksum ? `${o.preset} · ${o.checksum}` : o.preset;
+    return { name: o.name, title, downloadPath: o.downloadPath, fileName: fileNameFor(o), detail: [dims, formatBytes(o.sizeBytes), bitrate].filter(Boolean).join(' · ') };
+  }
+  return { name: o.name, title: o.preset, downloadPath: null, fileName: fileNameFor(o), detail: o.status };
+}
+
+function fileNameFor(o: JobOutputSummary): string {
   const ext = o.contentType === 'video/mp4' ? '.mp4' : o.contentType === 'application/vnd.apple.mpegurl' ? '.m3u8' : '';
   return o.name.includes('.') || ext === '' ? o.name : `${o.name}${ext}`;
 }

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JobStore } from './job-store.js';
-import type { Job, JobStatus } from './job.types.js';
+import type { Job, JobStatus, JobSummary } from './job.types.js';
+
+/** What a `job.*` event carries for `job`: no input, metadata or output files. */
+function summaryOf(job: Job): JobSummary {
+  const { input: _input, metadata: _metadata, outputs, ...rest } = job;
+  return { ...rest, outputs: outputs.map(({ files, ...o }) => ({ ...o, ...(files ? { fileCount: files.length } : {}) })) };
+}
 
 const STATUSES: JobStatus[] = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'];
 
@@ -43,6 +49,26 @@ describe('JobStore', () => {
     expect(changed).toEqual(['b']);
     expect(store.get('a')?.seq).toBe(5);
     expect(store.size).toBe(2);
+  });
+
+  it('never lets a summary replace the full record of its seq, nor an older record a newer summary', () => {
+    const store = new JobStore();
+    const full: Job = { ...job('a', 5), outputs: [{ name: 'hls', preset: 'hls', status: 'completed', contentType: 'application/vnd.apple.mpegurl', sizeBytes: 9, durationSeconds: 4, width: 64, height: 36, downloadPath: '/v1/jobs/a/outputs/hls/master.m3u8', files: [{ path: 'master.m3u8', sizeBytes: 9 }] }] };
+    const summary = summaryOf(full);
+    expect(store.apply(full)).toBe('inserted');
+    expect(store.apply(summary)).toBe('duplicate');
+    expect(store.get('a')).toBe(full);
+    // The other order: the event first, then the snapshot of the same change with its details.
+    const other = new JobStore();
+    expect(other.apply(summary)).toBe('inserted');
+    expect(other.apply(full)).toBe('updated');
+    expect(other.get('a')).toBe(full);
+    expect(other.newestFirst()).toEqual([full]);
+    // A newer summary wins over an older record; that record read late does not come back.
+    const newer = summaryOf({ ...full, seq: 6 });
+    expect(other.apply(newer)).toBe('updated');
+    expect(other.apply(full)).toBe('stale');
+    expect(other.get('a')).toBe(newer);
   });
 
   it('lists jobs newest first and reflects updates in that list', () => {

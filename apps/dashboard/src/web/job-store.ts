@@ -1,12 +1,16 @@
-import type { Job } from './job.types.js';
+import { compareJobVersions, type JobSummary } from './job.types.js';
 
 /** What {@link JobStore.apply} did with a version: kept it, or ignored it as not newer. */
 export type ApplyOutcome = 'inserted' | 'updated' | 'duplicate' | 'stale';
 
+/** A job as the dashboard holds it: the API's full record or an event's summary (a Job is both). */
+type Job = JobSummary;
+
 /**
- * The dashboard's jobs by id, merged from snapshots (`GET /v1/jobs`) and channel events in any
- * order. Per job it keeps the version with the highest `seq`, so a late snapshot page or a
- * re-delivered event can never move a job backwards. Pure: no DOM, no network, no clock.
+ * The dashboard's jobs by id, merged from snapshots (`GET /v1/jobs`, full records) and channel
+ * events (summaries) in any order. Per job it keeps the version with the highest `seq`, so a late
+ * snapshot page or a re-delivered event can never move a job backwards; at an equal `seq` the
+ * full record replaces the summary, never the reverse. Pure: no DOM, no network, no clock.
  */
 export class JobStore {
   readonly #jobs = new Map<string, Job>();
@@ -30,18 +34,19 @@ export class JobStore {
   }
 
   /**
-   * Offers one version of a job. It replaces the stored one only when its seq is strictly higher;
-   * an equal seq is the same change seen twice (event and snapshot), a lower one is stale.
+   * Offers one version of a job. It replaces the stored one only when its seq is strictly higher,
+   * or equal with the full record replacing a summary; otherwise an equal seq is the same change
+   * seen twice (event and snapshot), a lower one is stale.
    */
   apply(job: Job): ApplyOutcome {
     const current = this.#jobs.get(job.id);
+    const outcome = compareJobVersions(current, job);
     if (current === undefined) {
       this.#jobs.set(job.id, job);
       this.#sorted = null;
       return 'inserted';
     }
-    if (job.seq < current.seq) return 'stale';
-    if (job.seq === current.seq) return 'duplicate';
+    if (outcome !== 'updated') return outcome;
     this.#jobs.set(job.id, job);
     if (job.createdAt !== current.createdAt) this.#sorted = null;
     else if (this.#sorted !== null) {
