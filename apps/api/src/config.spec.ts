@@ -20,4 +20,12 @@ describe('apiConfigSchema', () => {
     expect(() => loadConfig(apiConfigSchema, { ...base, KILN_ADMIN_USER: 'ops', KILN_ADMIN_PASSWORD: 'short' })).toThrow(/KILN_ADMIN_PASSWORD: must be at least 8/);
     expect(loadConfig(apiConfigSchema, { ...base, KILN_ADMIN_USER: 'ops', KILN_ADMIN_PASSWORD: 'long-enough' })).toMatchObject({ KILN_ADMIN_USER: 'ops', KILN_ADMIN_PASSWORD: 'long-enough' });
   });
+
+  it('keeps finished jobs for ever by default and takes KILN_JOB_TTL_DAYS in whole days', () => {
+    expect(loadConfig(apiConfigSchema, base).KILN_JOB_TTL_DAYS).toBe(0);
+    expect(loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: '30' }).KILN_JOB_TTL_DAYS).toBe(30);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: '-1' })).toThrow(/KILN_JOB_TTL_DAYS: must be 0 \(keep for ever\) or more/);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: '1.5' })).toThrow(/KILN_JOB_TTL_DAYS: must be a whole number/);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: 'month' })).toThrow(/KILN_JOB_TTL_DAYS: must be a number of days/);
+  });
 });
