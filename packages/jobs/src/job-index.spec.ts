@@ -80,11 +80,19 @@ describe('job indexes', () => {
     const order = ids(jobs).sort().reverse(); // equal scores: by id, descending
     expect(await allPages(repo, 'queued', 7)).toEqual(order);
     const p1 = await repo.list('acme', { limit: 7, status: 'queued' });
-    await repo.update(order[6]!, { status: 'failed' }); // the cursor's job leaves the index
-    const rest = await allPages(repo, 'queued', 100);
-    expect(rest).toEqual(order.filter((id) => id !== order[6]));
-    const p2 = await repo.list('acme', { limit: 100, status: 'queued', cursor: p1.nextCursor! });
-    expect(ids(p2.data)).toEqual(order.slice(7));
+    // Between pages, in the same ms: the cursor's job leaves the index, and jobs arrive, two
+    // sorting before the cursor (already passed: not listed) and one after it (listed last).
+    await repo.update(order[6]!, { status: 'failed' });
+    const late = '00000000-0000-4000-8000-000000000000';
+    for (const id of ['ffffffff-ffff-4fff-bfff-ffffffffffff', 'fffffffe-ffff-4fff-bfff-ffffffffffff', late]) await repo.create({ id, customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
+    const rest: string[] = [];
+    let cursor: string | null = p1.nextCursor;
+    while (cursor) {
+      const page: { data: Job[]; nextCursor: string | null } = await repo.list('acme', { limit: 5, status: 'queued', cursor });
+      rest.push(...ids(page.data));
+      cursor = page.nextCursor;
+    }
+    expect(rest).toEqual([...order.slice(7), late]);
   });
 
   it('resumes an offset cursor of the previous format after the job at that offset', async () => {
