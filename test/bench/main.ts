@@ -1,5 +1,6 @@
 import { runApiBench } from './api.bench.js';
 import { runEncodingBench } from './encoding.bench.js';
+import { runJobIndexBench } from './job-index.bench.js';
 import { runRealtimeBench } from './realtime.bench.js';
 import { RESULTS_FILE } from './results.js';
 
@@ -8,6 +9,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   realtime: runRealtimeBench,
   encoding: runEncodingBench,
   api: runApiBench,
+  jobs: runJobIndexBench,
 };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {

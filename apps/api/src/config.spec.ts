@@ -28,4 +28,12 @@ describe('apiConfigSchema', () => {
     expect(() => loadConfig(apiConfigSchema, { ...base, KILN_INPUT_ROOTS: 'acme=relative' })).toThrow(/KILN_INPUT_ROOTS: .*absolute path/);
     expect(() => loadConfig(apiConfigSchema, { PUSHER_APP_ID: '1', PUSHER_KEY: 'k', PUSHER_SECRET: 's', KILN_INPUT_ROOTS: 'acme=/srv/acme' })).toThrow(/KILN_API_KEYS/);
   });
+
+  it('keeps finished jobs for ever by default and takes KILN_JOB_TTL_DAYS in whole days', () => {
+    expect(loadConfig(apiConfigSchema, base).KILN_JOB_TTL_DAYS).toBe(0);
+    expect(loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: '30' }).KILN_JOB_TTL_DAYS).toBe(30);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: '-1' })).toThrow(/KILN_JOB_TTL_DAYS: must be 0 \(keep for ever\) or more/);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: '1.5' })).toThrow(/KILN_JOB_TTL_DAYS: must be a whole number/);
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_JOB_TTL_DAYS: 'month' })).toThrow(/KILN_JOB_TTL_DAYS: must be a number of days/);
+  });
 });

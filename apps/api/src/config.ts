@@ -26,6 +26,8 @@ export const apiConfigSchema = z
     KILN_RATE_LIMIT_PER_MIN: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').max(1_000_000, 'must be at most 1000000').default(600),
     /** Uploads on local disk older than this are removed (hourly); 0 keeps them. With S3, use a lifecycle rule. */
     KILN_UPLOAD_TTL_H: z.coerce.number({ error: 'must be a number of hours' }).int('must be a whole number').min(0, 'must be 0 (keep) or more').max(24 * 365, 'must be at most 8760').default(168),
+    /** Finished jobs (completed, failed, cancelled) are deleted with their outputs this many days after finishedAt; 0 keeps them. */
+    KILN_JOB_TTL_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number').min(0, 'must be 0 (keep for ever) or more').max(36_500, 'must be at most 36500').default(0),
     KILN_MAX_UPLOAD_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number').min(1, 'must be at least 1').max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_UPLOAD_BYTES),
     /** Bull Board at /admin/queues is mounted only when both are set. */
     KILN_ADMIN_USER: z.string().max(128, 'must be at most 128 characters').regex(/^[^:]+$/, 'must not contain ":"').optional(),

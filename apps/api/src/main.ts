@@ -1,5 +1,5 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import { bullPrefix, cancelChannel, createRedisConnection, createRequestRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, redisReady, type EncodeJobData } from '@kiln/jobs';
+import { bullPrefix, cancelChannel, createRedisConnection, createRequestRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, JobStatsRepository, redisReady, type EncodeJobData } from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
 import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
@@ -13,8 +13,8 @@ import { publicPusherSettings } from './public-pusher.js';
 import { IdempotencyRepository } from './services/idempotency.repository.js';
 import { InputPolicy } from './services/input-policy.js';
 import { JobDeletionService } from './services/job-deletion.service.js';
+import { startJobRetention } from './services/job-retention.start.js';
 import { JobService } from './services/job.service.js';
-import { JobStatsRepository } from './services/job-stats.repository.js';
 import { StatsService } from './services/stats.service.js';
 import { S3UploadStorage, UploadStorage } from './services/upload-storage.adapter.js';
 
@@ -71,13 +71,17 @@ const jobs = new JobService(
 
 // Undos of creates that answered 503 are tried again as soon as Redis is back.
 for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
+const deletion = new JobDeletionService(repo, queue, storage, logger.child({ component: 'jobs' }));
+// Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
+// after KILN_JOB_TTL_DAYS (0 keeps them).
+const retention = await startJobRetention({ redis: storeRedis, prefix: config.KILN_REDIS_PREFIX, repo, deletion, ttlDays: config.KILN_JOB_TTL_DAYS, logger: logger.child({ component: 'retention' }) });
 
 const app = createApp({
   logger,
   registry,
   apiKeys: config.KILN_API_KEYS,
   jobs,
-  deletion: new JobDeletionService(repo, queue, storage, logger.child({ component: 'jobs' })),
+  deletion,
   repo,
   storage,
   uploads,
@@ -109,6 +113,7 @@ installShutdown(
   async () => {
     clearInterval(uploadSweep);
     jobs.compensations.stop();
+    await retention.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.flush();
     await queue.close();

@@ -8,3 +8,7 @@ export * from './queue.js';
 export { EMPTY_PROGRESS, InvalidCursorError, JobRepository, resetOutputs, type JobPatch, type UpdateResult } from './job.repository.js';
 export { directoryEntryFile, HLS_MASTER_FILE, outputDownloadPath, THUMBNAIL_FILE_PATTERN } from './output-paths.js';
 export { createRedisConnection, createRequestRedisConnection, isRedisUnavailableError, redisReady } from './redis-connection.js';
+export { FinishedJobsRepository } from './finished-jobs.repository.js';
+export { JobIndexBackfill, JOB_INDEX_VERSION, type BackfillResult } from './job-index.backfill.js';
+export { JobKeys } from './job-index.keys.js';
+export { JobStatsRepository, type JobCounters } from './job-stats.repository.js';

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Job, JobError, JobOutput, JobProgress, JobStatus } from './job.schema.js';
+import { decodeJobCursor, encodeJobCursor, InvalidCursorError } from './job-cursor.js';
+import { JobKeys } from './job-index.keys.js';
+import { DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
 import { getPreset } from './presets.js';
+
+export { InvalidCursorError };
 
 /** Fields a writer may change; `seq` and `updatedAt` are maintained by the store. */
 export type JobPatch = Partial<Pick<Job, 'status' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>>;
@@ -11,8 +16,10 @@ export type UpdateResult = { ok: true; job: Job } | { ok: false; reason: 'not_fo
 
 // Checks the current status, writes the fields and bumps seq in one step, so every stored change
 // gets its own seq even when the API (cancel) and a worker write the same job at once.
-const UPDATE_SCRIPT = `
+const UPDATE_SCRIPT = `${INDEX_FUNCTIONS_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+-- job indexes (job-index.scripts.ts): the status before this write
+local kilnOldStatus = redis.call('HGET', KEYS[1], 'status')
 if ARGV[1] ~= '' then
   local cur = redis.call('HGET', KEYS[1], 'status')
   local allowed = false
@@ -23,6 +30,8 @@ if ARGV[1] ~= '' then
 end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 3))
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
+-- job indexes (job-index.scripts.ts): status indexes, finished index and counters follow the write
+kiln_reindex(KEYS[1], kilnOldStatus, ARGV[2])
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
@@ -56,24 +65,30 @@ export function resetOutputs(outputs: readonly Pick<JobOutput, 'name' | 'preset'
 export const EMPTY_PROGRESS: JobProgress = { percent: 0, fps: null, speed: null, etaSeconds: null };
 
 /**
- * The job store: one Redis hash per job plus a per-customer index ordered by creation. It is the
+ * The job store: one Redis hash per job plus per-customer indexes ordered by creation (all jobs,
+ * and one per status, kept in step by every write: see `job-index.scripts.ts`). It is the
  * source of truth for what the API returns and what events carry; BullMQ only schedules.
  */
 export class JobRepository {
+  private readonly keys: JobKeys;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
+    this.redis.defineCommand('kilnJobDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
+    this.redis.defineCommand('kilnJobPage', { numberOfKeys: 1, lua: PAGE_SCRIPT });
+    this.keys = new JobKeys(prefix);
   }
 
   private jobKey(id: string): string {
-    return `${this.prefix}:job:${id}`;
+    return this.keys.job(id);
   }
 
   private customerIndexKey(customerId: string): string {
-    return `${this.prefix}:customer:${customerId}:jobs`;
+    return this.keys.customer(customerId);
   }
 
   /** Stores a new queued job (seq 1) and indexes it under its customer. */
@@ -99,6 +114,7 @@ export class JobRepository {
       .multi()
       .hset(this.jobKey(job.id), encode(job))
       .zadd(this.customerIndexKey(job.customerId), now.getTime(), job.id)
+      .zadd(this.keys.status(job.customerId, 'queued'), now.getTime(), job.id)
       .exec();
     return job;
   }
@@ -136,56 +152,50 @@ export class JobRepository {
     return { ok: true, job: decode(pairsToRecord(res[1] as string[])) };
   }
 
-  /** Removes a job's record and its entry in the customer's index; false when there was none. */
+  /** Removes a job's record and its entries in every index; false when there was none. */
   async delete(customerId: string, id: string): Promise<boolean> {
-    const res = await this.redis.multi().del(this.jobKey(id)).zrem(this.customerIndexKey(customerId), id).exec();
-    return Number(res?.[0]?.[1] ?? 0) > 0;
+    const res = await (this.redis as unknown as { kilnJobDelete: (...a: string[]) => Promise<number> }).kilnJobDelete(this.jobKey(id), customerId);
+    return Number(res) > 0;
   }
 
   /**
-   * A customer's jobs, newest first. `cursor` is the opaque `nextCursor` of the previous page;
-   * a status filter scans forward until the page is full.
+   * A customer's jobs, newest first, all or those in one status: a page of the matching index,
+   * O(log n + limit) whatever the number of jobs. `cursor` is the opaque `nextCursor` of the
+   * previous page; it names the last job listed, so jobs created or changing status meanwhile
+   * neither shift nor repeat the pages after it.
    */
   async list(customerId: string, opts: { limit: number; status?: JobStatus | undefined; cursor?: string | undefined }): Promise<{ data: Job[]; nextCursor: string | null }> {
-    const key = this.customerIndexKey(customerId);
-    let start = opts.cursor ? decodeCursor(opts.cursor) : 0;
-    const data: Job[] = [];
-    const batch = Math.max(opts.limit * 2, 50);
-    for (;;) {
-      const ids = await this.redis.zrevrange(key, start, start + batch - 1);
-      if (ids.length === 0) return { data, nextCursor: null };
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hgetall(this.jobKey(id));
-      const rows = (await pipeline.exec()) ?? [];
-      for (let i = 0; i < ids.length; i++) {
-        const raw = rows[i]?.[1] as Record<string, string> | undefined;
-        start++;
-        if (!raw || Object.keys(raw).length === 0) continue;
-        const job = decode(raw);
-        if (opts.status && job.status !== opts.status) continue;
-        data.push(job);
-        if (data.length === opts.limit) {
-          const more = (await this.redis.zcard(key)) > start;
-          return { data, nextCursor: more ? encodeCursor(start) : null };
-        }
+    const index = opts.status ? this.keys.status(customerId, opts.status) : this.customerIndexKey(customerId);
+    let after = { score: '', id: '' };
+    if (opts.cursor) {
+      const cursor = decodeJobCursor(opts.cursor);
+      if (cursor.kind === 'key') after = cursor;
+      else if (cursor.offset > 0) {
+        // An offset cursor from before the per-status indexes: resume after the job at that place.
+        const [id, score] = await this.redis.zrevrange(this.customerIndexKey(customerId), cursor.offset - 1, cursor.offset - 1, 'WITHSCORES');
+        if (id === undefined || score === undefined) return { data: [], nextCursor: null };
+        after = { score, id };
       }
     }
+    const [more, rows] = (await (this.redis as unknown as { kilnJobPage: (...a: string[]) => Promise<unknown[]> }).kilnJobPage(
+      index,
+      String(opts.limit),
+      after.score,
+      after.id,
+      this.keys.job(''),
+    )) as [number, unknown[]];
+    const data: Job[] = [];
+    let last: { id: string; score: string } | undefined;
+    for (let i = 0; i + 2 < rows.length; i += 3) {
+      last = { id: rows[i] as string, score: rows[i + 1] as string };
+      const pairs = rows[i + 2] as string[];
+      if (pairs.length === 0) continue;
+      const job = decode(pairsToRecord(pairs));
+      if (opts.status && job.status !== opts.status) continue;
+      data.push(job);
+    }
+    return { data, nextCursor: more === 1 && last ? encodeJobCursor(last.score, last.id) : null };
   }
-}
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(`o:${offset}`).toString('base64url');
-}
-
-/** Thrown for a cursor that is not one of ours; the API answers 400 naming `cursor`. */
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
-}
-
-function decodeCursor(cursor: string): number {
-  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new InvalidCursorError('cursor is not a value this API returned');
-  return Number(m[1]);
 }
 
 function encodeField(field: string, value: unknown): string {

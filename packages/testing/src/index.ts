@@ -9,3 +9,4 @@ export { startRedis, type RedisHandle, type StartRedisOptions } from './start-re
 export { startSoketi, type SoketiHandle } from './start-soketi.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startS3, type S3Handle, type StartS3Options } from './start-s3.js';
+export { countRedisCommands, type CommandCount } from './redis-command-count.js';

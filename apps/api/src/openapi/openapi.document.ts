@@ -2,7 +2,6 @@ import { createJobSchema, JOB_STATUSES, PRESET_IDS } from '@kiln/jobs';
 import { z } from 'zod';
 import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH } from '../routes/jobs.route.js';
 import { realtimeAuthBodySchema } from '../routes/realtime.route.js';
-import { STATS_SCAN_LIMIT } from '../services/stats.service.js';
 
 /** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as is). */
 export type JsonSchema = Record<string, unknown>;
@@ -190,8 +189,8 @@ const responseSchemas: Record<string, JsonSchema> = {
       counts: { type: 'object', required: [...JOB_STATUSES], properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: 'integer', minimum: 0 }])) },
       jobsPerHour: { type: 'array', minItems: 24, maxItems: 24, description: 'The 24 UTC hours up to the current one, oldest first.', items: { type: 'object', required: ['hour', 'count'], properties: { hour: ISO, count: { type: 'integer', minimum: 0 } } } },
       meanEncodeSpeed: nullable('number', { description: 'Mean over completed jobs of media seconds per second of encoding (longest output duration / (finishedAt - startedAt)), else the last ffmpeg speed; null without completed jobs.' }),
-      scannedJobs: { type: 'integer', minimum: 0, maximum: STATS_SCAN_LIMIT },
-      truncated: { type: 'boolean', description: `True when the customer has more than ${STATS_SCAN_LIMIT} jobs: counts and the mean then cover the newest ${STATS_SCAN_LIMIT}.` },
+      scannedJobs: { type: 'integer', minimum: 0, description: 'Jobs the figures cover: every job of the customer.' },
+      truncated: { type: 'boolean', description: 'Always false: the figures are counters kept on every change, not a scan (kept for older clients).' },
     },
   },
   Upload: {
@@ -295,7 +294,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     '/v1/stats': {
       get: {
         summary: "The customer's job statistics",
-        description: `Counts by status, jobs created per hour over the last 24 h and the mean encode speed, from the customer's newest ${STATS_SCAN_LIMIT} jobs at most.`,
+        description: 'Counts by status, jobs created per hour over the last 24 h and the mean encode speed, over every job of the customer, from counters kept on every change (the cost does not grow with the number of jobs).',
         tags: ['jobs'],
         security: bearer,
         responses: { '200': json(ref('Stats'), 'the figures'), ...rateLimited },

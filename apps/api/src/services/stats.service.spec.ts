@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { JobRepository, type Job, type JobOutput } from '@kiln/jobs';
-import { startRedis, type RedisHandle } from '@kiln/testing';
+import { JobRepository, JobStatsRepository, type Job, type JobOutput } from '@kiln/jobs';
+import { countRedisCommands, startRedis, type RedisHandle } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobStatsRepository } from './job-stats.repository.js';
 import { encodeSpeedOf, StatsService } from './stats.service.js';
 
 const NOW = new Date('2026-03-10T12:34:56.000Z');
@@ -70,13 +69,21 @@ describe('StatsService', () => {
     expect(await new StatsService(new JobStatsRepository(redis, prefix), () => NOW).forCustomer('nobody')).toMatchObject({ meanEncodeSpeed: null, scannedJobs: 0, truncated: false });
   });
 
-  it('stops at the scan limit and says so; jobs per hour stay exact', async () => {
+  it('counts every job, past the old 10,000-job scan limit, with the same few Redis commands at any size', async () => {
     const prefix = track(`test-${randomUUID()}`);
-    for (let i = 0; i < 7; i++) await seed(prefix, 'acme', i * 60_000);
-    const capped = await new StatsService(new JobStatsRepository(redis, prefix), () => NOW, 5).forCustomer('acme');
-    expect(capped).toMatchObject({ scannedJobs: 5, truncated: true, counts: { queued: 5 } });
-    expect(capped.jobsPerHour.reduce((n, b) => n + b.count, 0)).toBe(7);
-    expect(await new StatsService(new JobStatsRepository(redis, prefix), () => NOW, 7).forCustomer('acme')).toMatchObject({ scannedJobs: 7, truncated: false });
+    const service = new StatsService(new JobStatsRepository(redis, prefix), () => NOW);
+    const repo = new JobRepository(redis, prefix, () => NOW);
+    const seedMany = (n: number) => Promise.all(Array.from({ length: n }, () => repo.create({ customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] })));
+    await seedMany(10);
+    const small = await countRedisCommands(redis, () => service.forCustomer('acme'));
+    await seedMany(2_990);
+    let stats: Awaited<ReturnType<StatsService['forCustomer']>> | undefined;
+    const large = await countRedisCommands(redis, async () => (stats = await service.forCustomer('acme')));
+    expect(stats).toMatchObject({ scannedJobs: 3_000, truncated: false, counts: { queued: 3_000 } });
+    expect(stats!.jobsPerHour.at(-1)).toEqual({ hour: '2026-03-10T12:00:00.000Z', count: 3_000 });
+    // 7 ZCARD + 24 ZCOUNT + 1 HMGET, whatever the number of jobs (the scan read every job's hash).
+    expect(large.total).toBe(small.total);
+    expect(large.total).toBeLessThanOrEqual(40);
   });
 
   it('reads 5000 jobs in a fraction of a second', async () => {

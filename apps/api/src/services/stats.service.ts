@@ -1,12 +1,15 @@
-import { JOB_STATUSES, type JobStatus } from '@kiln/jobs';
-import type { JobStatsRepository, JobSummary } from './job-stats.repository.js';
+import type { JobStatsRepository, JobStatus } from '@kiln/jobs';
 
-/**
- * Most jobs one stats request reads (newest first) for the counts and the mean speed. A customer
- * with more gets figures over its newest ones and `truncated: true`; jobsPerHour is always exact.
- */
-export const STATS_SCAN_LIMIT = 10_000;
 const HOUR_MS = 3_600_000;
+
+/** The fields of a job an encode speed is computed from. */
+export interface JobSummary {
+  status: JobStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  outputs: { durationSeconds: number | null }[];
+  progress: { speed: number | null };
+}
 
 /** `GET /v1/stats`. */
 export interface CustomerStats {
@@ -16,15 +19,16 @@ export interface CustomerStats {
   jobsPerHour: { hour: string; count: number }[];
   /** Mean over completed jobs of seconds of media encoded per second of work; null without any. */
   meanEncodeSpeed: number | null;
-  /** Jobs read for counts and speed (at most {@link STATS_SCAN_LIMIT}). */
+  /** Jobs the counts cover: all the customer's jobs (the figures are counters, nothing is scanned). */
   scannedJobs: number;
-  /** True when the customer has more jobs than were read. */
+  /** Always false since the figures are counters; kept for clients of the response shape. */
   truncated: boolean;
 }
 
 /**
  * A completed job's speed: its media duration (the longest output) over the time from start to
  * finish, which counts every output and the storing step; else the last speed ffmpeg reported.
+ * The job store's counters compute the same in Lua (`kiln_speed` in job-index.scripts.ts).
  */
 export function encodeSpeedOf(job: JobSummary): number | null {
   if (job.status !== 'completed') return null;
@@ -35,36 +39,27 @@ export function encodeSpeedOf(job: JobSummary): number | null {
   return reported !== null && Number.isFinite(reported) && reported > 0 ? reported : null;
 }
 
-/** Per-customer figures for dashboards, computed from the job store on request. */
+/**
+ * Per-customer figures for dashboards, from counters the job store keeps on every write: a
+ * constant number of O(1) or O(log n) Redis commands, however many jobs the customer has.
+ */
 export class StatsService {
   constructor(
     private readonly store: JobStatsRepository,
     private readonly clock: () => Date = () => new Date(),
-    private readonly scanLimit = STATS_SCAN_LIMIT,
   ) {}
 
   /** The customer's stats. */
   async forCustomer(customerId: string): Promise<CustomerStats> {
     const firstHour = Math.floor(this.clock().getTime() / HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
     const hours = Array.from({ length: 24 }, (_, i) => firstHour + i * HOUR_MS);
-    const [{ jobs, total }, perHour] = await Promise.all([this.store.newest(customerId, this.scanLimit), this.store.countCreated(customerId, hours.map((h) => [h, h + HOUR_MS]))]);
-    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
-    let speedSum = 0;
-    let speedCount = 0;
-    for (const job of jobs) {
-      counts[job.status] = (counts[job.status] ?? 0) + 1;
-      const speed = encodeSpeedOf(job);
-      if (speed !== null) {
-        speedSum += speed;
-        speedCount++;
-      }
-    }
+    const { counts, created, speedSum, speedCount } = await this.store.counters(customerId, hours.map((h) => [h, h + HOUR_MS]));
     return {
       counts,
-      jobsPerHour: hours.map((h, i) => ({ hour: new Date(h).toISOString(), count: perHour[i] ?? 0 })),
-      meanEncodeSpeed: speedCount === 0 ? null : Math.round((speedSum / speedCount) * 1000) / 1000,
-      scannedJobs: jobs.length,
-      truncated: total > this.scanLimit,
+      jobsPerHour: hours.map((h, i) => ({ hour: new Date(h).toISOString(), count: created[i] ?? 0 })),
+      meanEncodeSpeed: speedCount <= 0 ? null : Math.round((speedSum / speedCount) * 1000) / 1000,
+      scannedJobs: Object.values(counts).reduce((n, c) => n + c, 0),
+      truncated: false,
     };
   }
 }
