@@ -123,7 +123,7 @@ describe('dashboard in headless Chromium', () => {
     const created = await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(input).href, outputs: [{ preset: 'hls' }, { preset: 'thumbnails' }, { preset: 'mp4-360p' }, { preset: 'mp4-480p' }] });
     expect(created.status).toBe(202);
     let record: Job | undefined;
-    await expect.poll(async () => (record = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body).status, { timeout: 90_000, intervals: [250] }).toMatch(/^(completed|failed)$/);
+    await expect.poll(async () => (record = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body).status, { timeout: 90_000, interval: 250 }).toMatch(/^(completed|failed)$/);
     expect(record!.status).toBe('completed');
     expect(Buffer.byteLength(JSON.stringify(record))).toBeGreaterThan(10_240);
 
