@@ -45,12 +45,12 @@ describe("durable cancel: a worker whose cancel subscription is dead still stops
     // Every pub/sub connection is cut and none can come back: Redis takes no new client until
     // the test lets it. Connections that already exist (the API's, the worker's job store) work on.
     const connected = Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))?.[1]);
-    const subscribers = String(await admin.client('LIST', 'TYPE', 'pubsub')).split('\n').filter(Boolean).length;
+    const subscribers = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n').filter(Boolean).length;
     expect(subscribers, 'pub/sub connections (the cancel subscriber among them)').toBeGreaterThan(0);
     maxclients = (await admin.config('GET', 'maxclients'))[1] as string;
     await admin.config('SET', 'maxclients', String(connected - subscribers));
-    await admin.client('KILL', 'TYPE', 'pubsub');
-    const noSubscriber = async () => String(await admin.client('LIST', 'TYPE', 'pubsub')).trim() === '';
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const noSubscriber = async () => String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).trim() === '';
     await waitFor(noSubscriber, { timeoutMs: 2_000, message: 'the subscribers to be gone' });
 
     const cancelled = await api<Job>('POST', `/v1/jobs/${id}/cancel`);
