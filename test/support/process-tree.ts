@@ -24,7 +24,7 @@ export async function listProcesses(): Promise<ProcessRow[]> {
 /** Whether a process is an ffmpeg (an encode), as opposed to ffprobe or anything else. */
 export const isFfmpeg = (p: ProcessRow): boolean => /(^|\/)ffmpeg\s/.test(p.args);
 
-/** The temporary output file an ffmpeg command line writes (`file:<dir>/.tmp-<id>-<name>`), if it names one. */
+/** The temporary output file an ffmpeg command line writes (`file:<dir>/.tmp-run-<runId>/<name>`, or `.tmp-<id>-<name>`), if it names one. */
 export function tempOutputOf(p: ProcessRow): string | undefined {
   return /(?:^|\s)(?:file:)?(\/\S*\/\.tmp-\S+)$/.exec(p.args)?.[1];
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ACTIVE_STATUSES, EMPTY_PROGRESS, resetOutputs, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
@@ -10,6 +11,8 @@ import { InputCancelledError, InputError, type InputResolver } from './input-res
 import { bitrateKbps, type OutputStorage } from '@kiln/storage';
 import { SlotsClosedError, type EncodeSlots } from './encode-slots.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { LOCK_LOST_REASON, LockLostError } from './run.errors.js';
+import { RunWatch } from './run-watch.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface EncodeJobDeps {
@@ -36,6 +39,22 @@ class JobGoneError extends Error {
 }
 
 const RUNNING: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
+
+/** How often a run checks its job's status and lock (a cancel whose message was lost stops within this). */
+const RUN_CHECK_MS = 1000;
+
+/**
+ * One run (attempt) of a job on this worker: BullMQ's lock token fences its writes, its scratch
+ * files live in a folder of its own (`runId`), and its watch stops it when the job is cancelled
+ * or the lock is lost.
+ */
+interface Run {
+  jobId: string;
+  token: string | undefined;
+  runId: string;
+  watch: RunWatch;
+  log: Logger;
+}
 
 /**
  * Runs one encode job: resolve the input, probe it, transcode every requested output, store the
@@ -70,6 +89,9 @@ export class EncodeJobHandler {
       if (started) await this.deps.announcer.announceFinal(started, eventForStatus(started.status));
       return;
     }
+    const run = this.startRun(jobId, token, log, signal);
+    // From here on the run's own signal: BullMQ's (a cancel message, a lost lock, shutdown) or its watch's.
+    signal = run.watch.signal;
     let outputs: JobOutput[] = resetOutputs(started.outputs);
     let release: (() => void) | undefined;
     let head: { temp: string; early: EarlyTranscode } | undefined;
@@ -78,38 +100,38 @@ export class EncodeJobHandler {
       // With a free encode slot the job is probing from now on. Without one (a prefetched job),
       // it stays queued while its input is fetched and probed, then waits for a slot.
       release = this.deps.slots.tryAcquire();
-      if (release) await this.transition(log, jobId, begin());
-      const cleared = await this.deps.storage.clearTemps(started.customerId, jobId);
-      if (cleared > 0) log.info({ cleared }, 'removed temp files of an earlier, interrupted attempt');
+      if (release) await this.transition(run, begin());
       workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-input-'));
       const inputPath = (await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })).path;
       // Holding a slot, the first output's ffmpeg starts beside ffprobe: starting either takes about
       // as long as a 10 s clip's probe, and this way the two overlap.
-      if (release) head = await this.startHead(started, outputs[0], inputPath, signal);
+      if (release) head = await this.startHead(started, outputs[0], inputPath, run.runId, signal);
       if (head) temps.push(head.temp);
       const media = await this.probeInput(inputPath, outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined));
       log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt, prefetched: release === undefined }, 'input probed');
       if (!release) {
         release = await this.waitForSlot(signal);
-        await this.transition(log, jobId, begin());
+        await this.transition(run, begin());
       }
-      await this.transition(log, jobId, { status: 'encoding' });
+      await this.transition(run, { status: 'encoding' });
 
       for (let i = 0; i < outputs.length; i++) {
         const out = outputs[i]!;
         const preset = getPreset(out.preset);
         if (!preset) throw new UnrecoverableError(`unknown preset ${out.preset}`);
         outputs = replaceAt(outputs, i, { ...out, status: 'encoding' });
-        await this.transition(log, jobId, { outputs }, ['encoding']);
+        await this.transition(run, { outputs }, ['encoding']);
 
         const directory = isDirectoryPreset(preset);
         const ref = outputRef(started, out, preset);
         const early = i === 0 ? head : undefined;
-        const temp = early?.temp ?? (await this.deps.storage.scratchPathFor(ref));
+        const temp = early?.temp ?? (await this.deps.storage.scratchPathFor(ref, run.runId));
         if (!early) temps.push(temp);
         const reporter = new ProgressReporter(async (progress) => {
-          const res = await this.deps.repo.update(jobId, { progress }, ['encoding']);
+          const res = await this.deps.repo.update(jobId, { progress }, ['encoding'], run.token);
           if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
+          // A refused progress write stops the run at once: the job was cancelled, or another run owns it.
+          else run.watch.end(res.reason === 'fenced' ? 'lock_lost' : 'cancelled');
         }, this.deps.progressIntervalMs);
         const t0 = performance.now();
         let result: TranscodeResult;
@@ -129,25 +151,28 @@ export class EncodeJobHandler {
         }
         this.deps.metrics.encodeSeconds.observe({ preset: preset.id }, (performance.now() - t0) / 1000);
 
-        await this.transition(log, jobId, { status: 'storing' }, ['encoding']);
+        await this.transition(run, { status: 'storing' }, ['encoding']);
         const downloadPath = outputDownloadPath(jobId, out, preset);
         // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
         let stored: Pick<JobOutput, 'sizeBytes' | 'durationSeconds' | 'checksum' | 'files'>;
         if (directory) {
-          const files = await this.deps.storage.storeDir(temp, ref);
+          const files = await this.deps.storage.storeDir(temp, ref, () => this.assertOwner(run));
           stored = { files, sizeBytes: files.reduce((n, f) => n + f.sizeBytes, 0), durationSeconds: preset.kind === 'hls' ? result.durationSeconds : null, checksum: null };
         } else {
-          const file = await this.deps.storage.store(temp, ref);
+          const file = await this.deps.storage.store(temp, ref, () => this.assertOwner(run));
           stored = { sizeBytes: file.sizeBytes, checksum: file.checksum, durationSeconds: result.durationSeconds };
         }
         temps.splice(temps.indexOf(temp), 1);
         const bitrate = bitrateKbps(stored.sizeBytes ?? 0, stored.durationSeconds);
         outputs = replaceAt(outputs, i, { ...out, ...stored, bitrateKbps: bitrate, status: 'completed', width: result.width, height: result.height, downloadPath });
         const last = i === outputs.length - 1;
-        await this.transition(log, jobId, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
+        await this.transition(run, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
       }
 
-      const done = await this.deps.repo.update(jobId, { status: 'completed', progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 }, finishedAt: new Date().toISOString() }, ['storing']);
+      await this.clearOtherRuns(run, started);
+      run.watch.close();
+      const done = await this.deps.repo.update(jobId, { status: 'completed', progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 }, finishedAt: new Date().toISOString() }, ['storing'], run.token);
+      if (!done.ok && done.reason === 'fenced') throw new LockLostError('the run lost its lock before recording the job completed');
       if (!done.ok) throw new JobGoneError(`job became ${done.reason === 'status' ? done.current : 'missing'}`);
       this.deps.metrics.jobs.inc({ status: 'completed' });
       log.info({ attempt, outputs: outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes })) }, 'job completed');
@@ -158,9 +183,16 @@ export class EncodeJobHandler {
       await head?.early.abandon();
       await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
       release?.();
+      run.watch.close();
+      if (lostLock(run, err)) {
+        // Another run may own the job now: writing anything (failed, queued) would overwrite it.
+        log.warn({ reason: (err as Error).message }, 'run lost its lock on the job (Redis unreachable past KILN_WORKER_STALLED_S); stopped without writing');
+        this.deps.metrics.jobs.inc({ status: 'lock_lost' });
+        throw err instanceof LockLostError ? err : new LockLostError('the run lost its lock on the job', { cause: err });
+      }
       if (err instanceof SlotsClosedError || ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver)) {
         log.warn('worker shutting down: job handed back to the queue');
-        const res = await this.deps.repo.update(jobId, { status: 'queued', progress: EMPTY_PROGRESS, error: null }, RUNNING);
+        const res = await this.deps.repo.update(jobId, { status: 'queued', progress: EMPTY_PROGRESS, error: null }, RUNNING, run.token);
         if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
         await bull.moveToWait(token);
         throw new WaitingError('handed back on shutdown');
@@ -177,10 +209,13 @@ export class EncodeJobHandler {
       const patch: JobPatch = final
         ? { status: 'failed', error, attempts: attempt, finishedAt: new Date().toISOString(), outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })) }
         : { status: 'queued', attempts: attempt, error: { code: 'retrying', message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying` } };
-      const res = await this.deps.repo.update(jobId, patch, RUNNING);
+      const res = await this.deps.repo.update(jobId, patch, RUNNING, run.token);
       if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
+      if (res.ok && final) await this.clearOtherRuns(run, started).catch((e: unknown) => log.warn({ err: e }, 'could not remove scratch files of earlier runs'));
+      if (!res.ok && res.reason === 'fenced') log.warn('run lost its lock on the job while failing; nothing written');
       throw err;
     } finally {
+      run.watch.close();
       release?.();
       if (workDir) await rm(workDir, { recursive: true, force: true });
     }
@@ -224,13 +259,45 @@ export class EncodeJobHandler {
   }
 
   /**
+   * A run of a job with BullMQ's lock `token` (none when called outside a BullMQ worker: then
+   * nothing is fenced), watched from now on for a cancel or a lost lock.
+   */
+  private startRun(jobId: string, token: string | undefined, log: Logger, signal: AbortSignal | undefined): Run {
+    const read = token ? () => this.deps.repo.runState(jobId, token) : async () => ({ ...(await this.deps.repo.runState(jobId, '')), holdsLock: true });
+    const watch = new RunWatch(read, (status) => RUNNING.includes(status), RUN_CHECK_MS, signal).start();
+    return { jobId, token, runId: randomUUID(), watch, log };
+  }
+
+  /**
+   * Throws {@link LockLostError} unless the run still holds the job's lock. Checked right before
+   * anything that cannot be fenced inside Redis: replacing a stored output, removing scratch files.
+   */
+  private async assertOwner(run: Run): Promise<void> {
+    if (!run.token || (await this.deps.repo.runState(run.jobId, run.token)).holdsLock) return;
+    run.watch.end('lock_lost');
+    throw new LockLostError('the run lost its lock on the job before storing its output');
+  }
+
+  /**
+   * Removes what earlier runs of the job left in its scratch folders (a worker SIGKILLed mid-encode,
+   * a run that lost its lock). Only once this run has stored its outputs and still holds the lock:
+   * no other run can store anything then, so none of their files is needed, and a new attempt
+   * never deletes files another run may still be writing.
+   */
+  private async clearOtherRuns(run: Run, job: Job): Promise<void> {
+    await this.assertOwner(run);
+    const cleared = await this.deps.storage.clearTemps(job.customerId, job.id, run.runId);
+    if (cleared > 0) run.log.info({ cleared }, 'removed scratch files of earlier, interrupted runs');
+  }
+
+  /**
    * The first output's ffmpeg, started before the probe when the media toolkit can (MP4 and WebM:
    * see `startEarlyTranscode`); undefined means it starts after the probe, as every other output does.
    */
-  private async startHead(job: Job, out: JobOutput | undefined, inputPath: string, signal: AbortSignal | undefined): Promise<{ temp: string; early: EarlyTranscode } | undefined> {
+  private async startHead(job: Job, out: JobOutput | undefined, inputPath: string, runId: string, signal: AbortSignal | undefined): Promise<{ temp: string; early: EarlyTranscode } | undefined> {
     const preset = out && getPreset(out.preset);
     if (!out || !preset || !this.deps.media.startEarly) return undefined;
-    const temp = await this.deps.storage.scratchPathFor(outputRef(job, out, preset));
+    const temp = await this.deps.storage.scratchPathFor(outputRef(job, out, preset), runId);
     const early = await this.deps.media.startEarly({ input: inputPath, output: temp, preset, threads: this.deps.threads, ...(signal ? { signal } : {}) });
     return early ? { temp, early } : undefined;
   }
@@ -256,10 +323,14 @@ export class EncodeJobHandler {
    * announcement is not waited for: the publisher keeps each job's events in order, and a slow or
    * failing Pusher must not slow the encode (the job store is the truth clients re-sync from).
    */
-  private async transition(log: Logger, jobId: string, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNING): Promise<Job> {
-    const res = await this.deps.repo.update(jobId, patch, onlyFrom);
+  private async transition(run: Run, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNING): Promise<Job> {
+    const res = await this.deps.repo.update(run.jobId, patch, onlyFrom, run.token);
+    if (!res.ok && res.reason === 'fenced') {
+      run.watch.end('lock_lost');
+      throw new LockLostError('the run lost its lock on the job');
+    }
     if (!res.ok) throw new JobGoneError(res.reason === 'status' ? `job is ${res.current}` : 'job record is missing');
-    if (patch.status) log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
+    if (patch.status) run.log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
     void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
     return res.job;
   }
@@ -268,6 +339,11 @@ export class EncodeJobHandler {
 /** Where an output is stored: a file `<name>.<ext>`, or a folder `<name>` for HLS and thumbnails. */
 function outputRef(job: Pick<Job, 'customerId' | 'id'>, out: JobOutput, preset: Preset): { customerId: string; jobId: string; name: string } {
   return { customerId: job.customerId, jobId: job.id, name: isDirectoryPreset(preset) ? out.name : `${out.name}.${preset.extension}` };
+}
+
+/** Whether a run ended because it lost its lock (a refused write, the watch, or BullMQ's lockRenewalFailed). */
+function lostLock(run: Run, err: unknown): boolean {
+  return err instanceof LockLostError || run.watch.reason === 'lock_lost' || run.watch.signal.reason === LOCK_LOST_REASON;
 }
 
 function replaceAt<T>(list: T[], index: number, value: T): T[] {

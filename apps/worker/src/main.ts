@@ -16,6 +16,7 @@ import { LimitedMediaAdapter } from './limited-media.adapter.js';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { createWorkerHttpServer } from './worker-http.js';
 import { WorkerMetrics } from './worker-metrics.js';
+import { LOCK_LOST_REASON } from './run.errors.js';
 
 const config = loadConfigOrExit('worker', () => loadConfig(workerConfigSchema, process.env));
 const logger = createLogger({ name: 'worker', level: config.KILN_LOG_LEVEL });
@@ -97,12 +98,21 @@ worker.on('failed', (job, err) => {
   if (!job?.id || !/(stalled|started) more than allowable limit/.test(err.message)) return;
   handler.onStalled(job.id, async () => 'failed').catch((e: unknown) => logger.warn({ err: e, jobId: job.id }, 'could not record a stalled job as failed'));
 });
+// A job whose lock could not be renewed (Redis unreachable or paused past KILN_WORKER_STALLED_S)
+// may belong to another worker already: its ffmpeg stops now, and the run ends without writing.
+worker.on('lockRenewalFailed', (jobIds: string[]) => {
+  for (const jobId of jobIds) {
+    if (worker.cancelJob(jobId, LOCK_LOST_REASON)) logger.warn({ jobId }, 'lost the lock on a running job; stopping its run');
+  }
+});
 worker.on('stalled', (jobId: string) => {
   handler.onStalled(jobId, async () => (await queue.getJob(jobId))?.getState()).catch((err: unknown) => logger.warn({ err, jobId }, 'could not handle a stalled job'));
 });
 
-// Cancels come from the API on any machine; the worker running the job aborts its ffmpeg.
-const cancels = createRedisConnection(config.REDIS_URL);
+// Cancels come from the API on any machine; the worker running the job aborts its ffmpeg. A lost
+// message is caught by the run's own once-a-second look at the job (RunWatch). Named so an
+// operator can find it in CLIENT LIST.
+const cancels = createRedisConnection(config.REDIS_URL, { connectionName: 'kiln-worker-cancels' });
 await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
 cancels.on('message', (_channel: string, jobId: string) => {
   if (worker.cancelJob(jobId, 'cancelled by the customer')) logger.info({ jobId }, 'cancel received; stopping ffmpeg');

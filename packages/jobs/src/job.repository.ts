@@ -5,19 +5,35 @@ import { decodeJobCursor, encodeJobCursor, InvalidCursorError } from './job-curs
 import { JobKeys } from './job-index.keys.js';
 import { DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
 import { getPreset } from './presets.js';
+import { encodeLockKey } from './queue.js';
 
 export { InvalidCursorError };
 
 /** Fields a writer may change; `seq` and `updatedAt` are maintained by the store. */
 export type JobPatch = Partial<Pick<Job, 'status' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>>;
 
-/** Result of a conditional update. */
-export type UpdateResult = { ok: true; job: Job } | { ok: false; reason: 'not_found' } | { ok: false; reason: 'status'; current: JobStatus };
+/**
+ * Result of a conditional update. `fenced`: the update carried a run's token and that run no
+ * longer holds the job's BullMQ lock (it lost it, and another run may own the job now).
+ */
+export type UpdateResult = { ok: true; job: Job } | { ok: false; reason: 'not_found' } | { ok: false; reason: 'status'; current: JobStatus } | { ok: false; reason: 'fenced' };
+
+/** What a running worker checks about its job about once a second (see {@link JobRepository.runState}). */
+export interface RunState {
+  /** The job's status, or null when its record is gone. */
+  status: JobStatus | null;
+  /** Whether the run with this token still holds the job's BullMQ lock. */
+  holdsLock: boolean;
+}
 
 // Checks the current status, writes the fields and bumps seq in one step, so every stored change
 // gets its own seq even when the API (cancel) and a worker write the same job at once.
+// KEYS[2] is the job's BullMQ lock and ARGV[3] the writing run's lock token ('' for the API).
 const UPDATE_SCRIPT = `${INDEX_FUNCTIONS_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+-- fencing: a run's write lands only while that run holds the lock; BullMQ gives a new run a new token
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return {-2} end
+-- end fencing
 -- job indexes (job-index.scripts.ts): the status before this write
 local kilnOldStatus = redis.call('HGET', KEYS[1], 'status')
 if ARGV[1] ~= '' then
@@ -28,7 +44,7 @@ if ARGV[1] ~= '' then
   end
   if not allowed then return {0, cur} end
 end
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 4))
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 -- job indexes (job-index.scripts.ts): status indexes, finished index and counters follow the write
 kiln_reindex(KEYS[1], kilnOldStatus, ARGV[2])
@@ -77,10 +93,14 @@ export class JobRepository {
     private readonly prefix: string,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
-    this.redis.defineCommand('kilnJobDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
-    this.redis.defineCommand('kilnJobPage', { numberOfKeys: 1, lua: PAGE_SCRIPT });
-    this.keys = new JobKeys(prefix);
+// KEYS[2] is the job's BullMQ lock and ARGV[3] the writing run's lock token ('' for the API).
+const UPDATE_SCRIPT = `${INDEX_FUNCTIONS_LUA}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+-- fencing: a run's write lands only while that run holds the lock; BullMQ gives a new run a new token
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return {-2} end
+-- end fencing
+-- job indexes (job-index.scripts.ts): the status before this write
+local kilnOldStatus = redis.call('HGET', KEYS[1], 'status')
   }
 
   private jobKey(id: string): string {
@@ -133,9 +153,13 @@ export class JobRepository {
 
   /**
    * Applies a patch, bumping seq, but only while the job's status is one of `onlyFrom` (all when
-   * omitted): a worker must not turn a cancelled job back into an encoding one.
+   * omitted): a worker must not turn a cancelled job back into an encoding one. A worker's run
+   * passes its BullMQ lock token as `runToken`: the patch then lands only while that run still
+   * holds the job's lock (else `fenced`), so a run that lost it (Redis paused or partitioned past
+   * the lock's duration) can never write over the run that took the job over. API writes (cancel,
+   * retry) pass none and are never fenced.
    */
-  async update(id: string, patch: JobPatch, onlyFrom?: readonly JobStatus[]): Promise<UpdateResult> {
+  async update(id: string, patch: JobPatch, onlyFrom?: readonly JobStatus[], runToken?: string): Promise<UpdateResult> {
     const args: string[] = [];
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
@@ -143,13 +167,27 @@ export class JobRepository {
     }
     const res = (await (this.redis as unknown as { kilnJobUpdate: (...a: string[]) => Promise<unknown[]> }).kilnJobUpdate(
       this.jobKey(id),
+      encodeLockKey(this.prefix, id),
       onlyFrom ? onlyFrom.join(',') : '',
       this.clock().toISOString(),
+      runToken ?? '',
       ...args,
     )) as [number, unknown];
     if (res[0] === -1) return { ok: false, reason: 'not_found' };
+    if (res[0] === -2) return { ok: false, reason: 'fenced' };
     if (res[0] === 0) return { ok: false, reason: 'status', current: res[1] as JobStatus };
     return { ok: true, job: decode(pairsToRecord(res[1] as string[])) };
+  }
+
+  /**
+   * A running job's status and whether the run with `runToken` still holds its BullMQ lock, in
+   * one round trip: what a worker polls to notice a cancel whose pub/sub message it missed, or a
+   * lock it lost, while nothing else of the run touches Redis (download, probe, a silent encode).
+   */
+  async runState(id: string, runToken: string): Promise<RunState> {
+    const res = await this.redis.multi().hget(this.jobKey(id), 'status').get(encodeLockKey(this.prefix, id)).exec();
+    const status = (res?.[0]?.[1] as string | null) ?? null;
+    return { status: status as JobStatus | null, holdsLock: res?.[1]?.[1] === runToken };
   }
 
   /** Removes a job's record and its entries in every index; false when there was none. */

@@ -9,6 +9,14 @@ export function bullPrefix(redisPrefix: string): string {
 }
 
 /**
+ * The key of BullMQ's lock on an encode job (`<prefix>:<queue>:<jobId>:lock`, holding the token of
+ * the run that owns it): the job store fences each run's writes with it.
+ */
+export function encodeLockKey(redisPrefix: string, jobId: string): string {
+  return `${bullPrefix(redisPrefix)}:${ENCODE_QUEUE}:${jobId}:lock`;
+}
+
+/**
  * Retries with exponential backoff for transient failures (bad input is an UnrecoverableError and
  * never retried); finished BullMQ entries are trimmed because the job store keeps the history.
  */

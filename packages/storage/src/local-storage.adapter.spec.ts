@@ -69,6 +69,37 @@ describe('LocalStorage', () => {
     expect(await storage.clearTemps('acme', 'no-such-job')).toBe(0);
   });
 
+  it("keeps each run's scratch in its own folder: clearing keeps the given run's, storing leaves no folder", async () => {
+    const storage = new LocalStorage(root);
+    const ref = { customerId: 'acme', jobId: 'job-7', name: 'out.mp4' };
+    const stale = await storage.scratchPathFor(ref, 'run-a');
+    const fresh = await storage.scratchPathFor(ref, 'run-b');
+    expect(path.dirname(stale)).not.toBe(path.dirname(fresh));
+    await writeFile(stale, 'stale run');
+    await writeFile(fresh, 'new run');
+    expect(await storage.clearTemps('acme', 'job-7', 'run-b')).toBe(1);
+    expect((await storage.store(fresh, ref)).sizeBytes).toBe(7);
+    expect(await readdir(path.dirname(storage.finalPath('acme', 'job-7', 'out.mp4')))).toEqual(['out.mp4']);
+  });
+
+  it('replaces nothing when the fence refuses the store', async () => {
+    const storage = new LocalStorage(root);
+    const ref = { customerId: 'acme', jobId: 'job-8', name: 'out.mp4' };
+    const first = await storage.scratchPathFor(ref, 'run-b');
+    await writeFile(first, 'new run');
+    await storage.store(first, ref);
+    const late = await storage.scratchPathFor(ref, 'run-a');
+    await writeFile(late, 'stale run');
+    const lost = () => Promise.reject(new Error('lock lost'));
+    await expect(storage.store(late, ref, lost)).rejects.toThrow('lock lost');
+    const dirRef = { ...ref, name: 'hls' };
+    const dir = await storage.scratchPathFor(dirRef, 'run-a');
+    await mkdir(dir);
+    await expect(storage.storeDir(dir, dirRef, lost)).rejects.toThrow('lock lost');
+    expect((await buffer((await storage.open(ref))!.body)).toString()).toBe('new run');
+    expect(await storage.stat(dirRef, 'x')).toBeNull();
+  });
+
   it('stores through the OutputStorage interface with a sha256 per file, and opens ranges', async () => {
     const storage = new LocalStorage(root);
     const sha = (b: string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checksumFile } from './checksum.js';
-import { removeScratch, scratchName } from './scratch-files.js';
+import { pruneRunFolder, removeScratch, scratchPath } from './scratch-files.js';
 import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
 
 /**
@@ -26,16 +26,22 @@ export class LocalStorage implements OutputStorage {
   }
 
   /** The scratch file sits next to its final place (same file system), so storing it is an atomic rename. */
-  async scratchPathFor(ref: OutputRef): Promise<string> {
+  async scratchPathFor(ref: OutputRef, runId?: string): Promise<string> {
     const finalPath = this.finalPath(ref.customerId, ref.jobId, ref.name);
     await mkdir(path.dirname(finalPath), { recursive: true });
-    return scratchName(path.dirname(finalPath), path.basename(finalPath));
+    return scratchPath(path.dirname(finalPath), path.basename(finalPath), runId);
   }
 
-  /** Checksums the finished file, then renames it into place. */
-  async store(scratchPath: string, ref: OutputRef): Promise<StoredObject> {
-    const stored = await checksumFile(scratchPath);
-    await rename(scratchPath, this.finalPath(ref.customerId, ref.jobId, ref.name));
+  /**
+   * Checksums the finished file, then renames it into place. The fence is checked after the
+   * checksum (which reads the whole file), right before the rename, so the run that renames is
+   * the one that owned the job a moment ago and the checksum it records is the stored file's.
+   */
+  async store(scratch: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredObject> {
+    const stored = await checksumFile(scratch);
+    await fence?.();
+    await rename(scratch, this.finalPath(ref.customerId, ref.jobId, ref.name));
+    await pruneRunFolder(scratch);
     return stored;
   }
 
@@ -43,10 +49,12 @@ export class LocalStorage implements OutputStorage {
    * Renames the finished directory (HLS, thumbnails) into place, replacing an older one, then
    * lists its files (paths relative to it, sorted) with their sizes and checksums.
    */
-  async storeDir(scratchDir: string, ref: OutputRef): Promise<StoredFile[]> {
+  async storeDir(scratchDir: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredFile[]> {
     const finalDir = this.finalPath(ref.customerId, ref.jobId, ref.name);
+    await fence?.();
     await rm(finalDir, { recursive: true, force: true });
     await rename(scratchDir, finalDir);
+    await pruneRunFolder(scratchDir);
     const files: StoredFile[] = [];
     for (const entry of await readdir(finalDir, { recursive: true, withFileTypes: true })) {
       if (!entry.isFile()) continue;
@@ -87,16 +95,14 @@ export class LocalStorage implements OutputStorage {
     await rm(path.dirname(this.finalPath(customerId, jobId, 'x')), { recursive: true, force: true });
   }
 
-  /**
-   * Removes the temp files a crashed earlier attempt left in a job's folder. Call it when an
-   * attempt starts: BullMQ's lock guarantees no other worker is writing there then.
-   */
-  async clearTemps(customerId: string, jobId: string): Promise<number> {
-    return removeScratch(path.dirname(this.finalPath(customerId, jobId, 'x')));
+  /** Removes the temp files earlier runs left in a job's folder (all but `keepRunId`'s). */
+  async clearTemps(customerId: string, jobId: string, keepRunId?: string): Promise<number> {
+    return removeScratch(path.dirname(this.finalPath(customerId, jobId, 'x')), keepRunId);
   }
 
-  /** Removes a temp file or directory; missing is fine. */
+  /** Removes a temp file or directory (and its run's folder once empty); missing is fine. */
   async discard(tempPath: string): Promise<void> {
     await rm(tempPath, { force: true, recursive: true });
+    await pruneRunFolder(tempPath);
   }
 }

@@ -42,20 +42,30 @@ export interface OpenedObject {
 export interface OutputStorage {
   /** `local` or `s3`, for logs and the start banner. */
   readonly kind: 'local' | 's3';
-  /** A fresh local path for ffmpeg to write `ref` to; give it to `store`, `storeDir` or `discard`. */
-  scratchPathFor(ref: OutputRef): Promise<string>;
-  /** Puts a finished file in place, replacing an older one, and removes the scratch file. */
-  store(scratchPath: string, ref: OutputRef): Promise<StoredObject>;
-  /** Puts a finished directory in place file by file, replacing an older one; lists its files sorted by path. */
-  storeDir(scratchDir: string, ref: OutputRef): Promise<StoredFile[]>;
+  /**
+   * A fresh local path for ffmpeg to write `ref` to; give it to `store`, `storeDir` or `discard`.
+   * With `runId` it is in that run's own scratch folder, which no other run of the job touches.
+   */
+  scratchPathFor(ref: OutputRef, runId?: string): Promise<string>;
+  /**
+   * Puts a finished file in place, replacing an older one, and removes the scratch file. `fence`
+   * is awaited right before the stored output is replaced; if it throws, nothing is replaced
+   * (a worker passes a check that its run still owns the job).
+   */
+  store(scratchPath: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredObject>;
+  /** Puts a finished directory in place file by file, replacing an older one; lists its files sorted by path. `fence` as for `store`. */
+  storeDir(scratchDir: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredFile[]>;
   /** The size of a stored file, or null when there is none (or `file` is unsafe). */
   stat(ref: OutputRef, file?: string): Promise<{ sizeBytes: number } | null>;
   /** Opens a stored file, or a range of it; null when it is missing (or `file` is unsafe). */
   open(ref: OutputRef, file?: string, range?: ByteRange): Promise<OpenedObject | null>;
   /** Removes every stored output of a job (the job is being deleted); missing is fine. */
   removeJob(customerId: string, jobId: string): Promise<void>;
-  /** Removes scratch files a crashed earlier attempt of the job left; returns how many. */
-  clearTemps(customerId: string, jobId: string): Promise<number>;
+  /**
+   * Removes scratch files earlier runs of the job left (all but run `keepRunId`'s); returns how
+   * many. Only a run holding the job's lock may call it (see `removeScratch`).
+   */
+  clearTemps(customerId: string, jobId: string, keepRunId?: string): Promise<number>;
   /** Removes a scratch file or directory; missing is fine. */
   discard(scratchPath: string): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ChecksumStream } from './checksum.js';
-import { removeScratch, scratchName } from './scratch-files.js';
+import { pruneRunFolder, removeScratch, scratchPath } from './scratch-files.js';
 import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
 import type { S3Bucket } from './s3-bucket.adapter.js';
 
@@ -47,22 +47,25 @@ export class S3Storage implements OutputStorage {
     return parts ? `${base}/${parts.join('/')}` : null;
   }
 
-  async scratchPathFor(ref: OutputRef): Promise<string> {
+  async scratchPathFor(ref: OutputRef, runId?: string): Promise<string> {
     const [customer, job, name] = refSegments(ref);
     const dir = this.jobScratchDir(customer, job);
     await mkdir(dir, { recursive: true });
-    return scratchName(dir, name);
+    return scratchPath(dir, name, runId);
   }
 
-  async store(scratchPath: string, ref: OutputRef): Promise<StoredObject> {
-    const stored = await this.upload(scratchPath, this.keyOf(ref)!);
-    await this.discard(scratchPath);
+  /** The fence is checked before the upload starts (an upload in flight cannot be taken back). */
+  async store(scratch: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredObject> {
+    await fence?.();
+    const stored = await this.upload(scratch, this.keyOf(ref)!);
+    await this.discard(scratch);
     return stored;
   }
 
   /** Uploads every file, then deletes objects an older version of the output left that are not in this one. */
-  async storeDir(scratchDir: string, ref: OutputRef): Promise<StoredFile[]> {
+  async storeDir(scratchDir: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredFile[]> {
     const base = this.keyOf(ref)!;
+    await fence?.();
     const relatives: string[] = [];
     for (const entry of await readdir(scratchDir, { recursive: true, withFileTypes: true })) {
       if (entry.isFile()) relatives.push(path.relative(scratchDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
@@ -111,8 +114,8 @@ export class S3Storage implements OutputStorage {
     return key === null ? null : this.bucket.get(key, range);
   }
 
-  async clearTemps(customerId: string, jobId: string): Promise<number> {
-    return removeScratch(this.jobScratchDir(customerId, jobId));
+  async clearTemps(customerId: string, jobId: string, keepRunId?: string): Promise<number> {
+    return removeScratch(this.jobScratchDir(customerId, jobId), keepRunId);
   }
 
   /** Deletes every object under `<customer>/<job>/`. */
@@ -121,10 +124,12 @@ export class S3Storage implements OutputStorage {
     await this.bucket.delete(await this.bucket.list(`${customer}/${job}/`));
   }
 
-  /** Removes the scratch file or directory, and the job's scratch folder once it is empty. */
-  async discard(scratchPath: string): Promise<void> {
-    await rm(scratchPath, { force: true, recursive: true });
-    await rmdir(path.dirname(scratchPath)).catch(() => undefined);
+  /** Removes the scratch file or directory, and its run's and the job's scratch folders once they are empty. */
+  async discard(scratch: string): Promise<void> {
+    await rm(scratch, { force: true, recursive: true });
+    await pruneRunFolder(scratch);
+    const parent = path.dirname(scratch);
+    await rmdir(path.basename(parent).startsWith('.tmp-run-') ? path.dirname(parent) : parent).catch(() => undefined);
   }
 
   private jobScratchDir(customerId: string, jobId: string): string {

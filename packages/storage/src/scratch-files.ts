@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 
 const SCRATCH_PREFIX = '.tmp-';
@@ -9,19 +9,48 @@ export function scratchName(dir: string, name: string): string {
   return path.join(dir, `${SCRATCH_PREFIX}${randomUUID()}-${name}`);
 }
 
+const RUN_PREFIX = `${SCRATCH_PREFIX}run-`;
+const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The folder in `dir` that holds one run's scratch files (`.tmp-run-<runId>`). */
+function runFolder(runId: string): string {
+  if (!RUN_ID.test(runId)) throw new RangeError(`unsafe run id: ${JSON.stringify(runId)}`);
+  return `${RUN_PREFIX}${runId}`;
+}
+
 /**
- * Removes the scratch files and folders a crashed earlier attempt left in `dir` (a missing `dir`
- * is fine) and returns how many. Call it when an attempt starts: BullMQ's lock guarantees no other
- * worker is writing there then.
+ * A fresh scratch path in `dir` for a file or folder that will become `name`. With a run id it is
+ * `<dir>/.tmp-run-<runId>/<name>`: each run (attempt) of a job has its own folder, so two runs of
+ * one job (one that lost its lock and the one that took the job over) never share a scratch file.
  */
-export async function removeScratch(dir: string): Promise<number> {
+export async function scratchPath(dir: string, name: string, runId?: string): Promise<string> {
+  if (runId === undefined) return scratchName(dir, name);
+  const own = path.join(dir, runFolder(runId));
+  await mkdir(own, { recursive: true });
+  return path.join(own, name);
+}
+
+/** Removes the run folder a scratch path was in once it is empty (nothing to do for a path outside one). */
+export async function pruneRunFolder(scratch: string): Promise<void> {
+  const parent = path.dirname(scratch);
+  if (path.basename(parent).startsWith(RUN_PREFIX)) await rmdir(parent).catch(() => undefined);
+}
+
+/**
+ * Removes the scratch files and folders earlier runs left in `dir` (a missing `dir` is fine),
+ * except the folder of the run `keepRunId`, and returns how many. Another run's folder is never
+ * in use by a run that may still store: call it while holding the job's lock, once the run's own
+ * outputs are stored (a run that lost its lock cannot store anything, so its files are garbage).
+ */
+export async function removeScratch(dir: string, keepRunId?: string): Promise<number> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return 0;
   }
-  const stale = names.filter((n) => n.startsWith(SCRATCH_PREFIX));
+  const keep = keepRunId === undefined ? undefined : runFolder(keepRunId);
+  const stale = names.filter((n) => n.startsWith(SCRATCH_PREFIX) && n !== keep);
   await Promise.all(stale.map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
   return stale.length;
 }
