@@ -93,14 +93,10 @@ export class JobRepository {
     private readonly prefix: string,
     private readonly clock: () => Date = () => new Date(),
   ) {
-// KEYS[2] is the job's BullMQ lock and ARGV[3] the writing run's lock token ('' for the API).
-const UPDATE_SCRIPT = `${INDEX_FUNCTIONS_LUA}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
--- fencing: a run's write lands only while that run holds the lock; BullMQ gives a new run a new token
-if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return {-2} end
--- end fencing
--- job indexes (job-index.scripts.ts): the status before this write
-local kilnOldStatus = redis.call('HGET', KEYS[1], 'status')
+    this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 2, lua: UPDATE_SCRIPT });
+    this.redis.defineCommand('kilnJobDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
+    this.redis.defineCommand('kilnJobPage', { numberOfKeys: 1, lua: PAGE_SCRIPT });
+    this.keys = new JobKeys(prefix);
   }
 
   private jobKey(id: string): string {
