@@ -1,30 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { encodeLockKey, JobRepository } from '@kiln/jobs';
-import { startRedis, waitFor, type RedisHandle } from '@kiln/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis, waitFor } from '@kiln/testing';
+import { describe, expect, it } from 'vitest';
 import { LockLostError } from './run.errors.js';
 import { RunWatch } from './run-watch.js';
 
 const RUNNING = new Set(['queued', 'probing', 'encoding', 'storing']);
 
 describe('RunWatch', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
+  const db = useRedis();
   const setup = async () => {
     const prefix = `test-${randomUUID()}`;
-    const repo = new JobRepository(redis, prefix);
+    const repo = new JobRepository(db.redis, prefix);
     const job = await repo.create({ customerId: 'acme', input: 'file:///in/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
     const lockKey = encodeLockKey(prefix, job.id);
-    await redis.set(lockKey, 'run-a', 'PX', 60_000);
+    await db.redis.set(lockKey, 'run-a', 'PX', 60_000);
     const watch = new RunWatch(() => repo.runState(job.id, 'run-a'), (s) => RUNNING.has(s), 50).start();
     return { repo, job, lockKey, watch };
   };
@@ -40,7 +30,7 @@ describe('RunWatch', () => {
 
   it('aborts the run with a LockLostError once another run holds the lock', async () => {
     const { lockKey, watch } = await setup();
-    await redis.set(lockKey, 'run-b', 'PX', 60_000);
+    await db.redis.set(lockKey, 'run-b', 'PX', 60_000);
     await waitFor(() => watch.signal.aborted, { timeoutMs: 2_000, message: 'the watch to abort the run' });
     expect(watch.reason).toBe('lock_lost');
     expect(watch.signal.reason).toBeInstanceOf(LockLostError);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { countRedisCommands, startRedis, type RedisHandle } from '@kiln/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRedisCommands, useRedis } from '@kiln/testing';
+import { describe, expect, it } from 'vitest';
 import { FinishedJobsRepository } from './finished-jobs.repository.js';
 import { JobIndexBackfill } from './job-index.backfill.js';
 import { JobKeys } from './job-index.keys.js';
@@ -10,22 +9,13 @@ import { JobRepository } from './job.repository.js';
 import type { Job, JobStatus } from './job.schema.js';
 
 describe('job indexes', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
+  const db = useRedis();
 
   /** A repository whose clock moves 1 s per job created, so creation order is the list order. */
   function fresh() {
     let t = Date.parse('2026-01-01T00:00:00Z');
     const prefix = `test-${randomUUID()}`;
-    return { prefix, repo: new JobRepository(redis, prefix, () => new Date((t += 1000))) };
+    return { prefix, repo: new JobRepository(db.redis, prefix, () => new Date((t += 1000))) };
   }
   const create = (repo: JobRepository, customerId = 'acme') => repo.create({ customerId, input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
   const ids = (jobs: Job[]) => jobs.map((j) => j.id);
@@ -75,7 +65,7 @@ describe('job indexes', () => {
   it('pages every job once, in order, through ties of one millisecond and a cursor whose job left', async () => {
     const prefix = `test-${randomUUID()}`;
     const at = new Date('2026-02-01T00:00:00Z');
-    const repo = new JobRepository(redis, prefix, () => at); // every job in the same ms
+    const repo = new JobRepository(db.redis, prefix, () => at); // every job in the same ms
     const jobs = await Promise.all(Array.from({ length: 25 }, () => create(repo)));
     const order = ids(jobs).sort().reverse(); // equal scores: by id, descending
     expect(await allPages(repo, 'queued', 7)).toEqual(order);
@@ -112,7 +102,7 @@ describe('job indexes', () => {
     const first = await repo.list('acme', { limit: 10, status: 'failed' });
     expect(first.data).toHaveLength(10);
     let page: { data: Job[] } | undefined;
-    const cost = await countRedisCommands(redis, async () => (page = await repo.list('acme', { limit: 10, status: 'failed', cursor: first.nextCursor! })));
+    const cost = await countRedisCommands(db.redis, async () => (page = await repo.list('acme', { limit: 10, status: 'failed', cursor: first.nextCursor! })));
     expect(page!.data).toHaveLength(10);
     expect(page!.data.every((j) => j.status === 'failed')).toBe(true);
     // EVALSHA, ZREVRANK, ZREVRANGE and one HGETALL per job listed.
@@ -122,8 +112,8 @@ describe('job indexes', () => {
 
   it('keeps the finished index and speed counters in step with completes, retries and deletes', async () => {
     const { prefix, repo } = fresh();
-    const finished = new FinishedJobsRepository(redis, prefix);
-    const stats = new JobStatsRepository(redis, prefix);
+    const finished = new FinishedJobsRepository(db.redis, prefix);
+    const stats = new JobStatsRepository(db.redis, prefix);
     const a = await create(repo);
     const b = await create(repo);
     const outputs = a.outputs.map((o) => ({ ...o, status: 'completed' as const, durationSeconds: 10 }));
@@ -152,25 +142,25 @@ describe('job indexes', () => {
     }
     const globex = await create(repo, 'globex');
     // What a store written by the previous version looks like: hashes and the all-jobs index only.
-    const derived = await redis.keys(`${prefix}:customer:*:jobs:*`);
-    await redis.del(...derived, keys.finished(), keys.stats('acme'));
-    for (const j of jobs) await redis.hdel(keys.job(j.id), 'statsSpeed');
+    const derived = await db.redis.keys(`${prefix}:customer:*:jobs:*`);
+    await db.redis.del(...derived, keys.finished(), keys.stats('acme'));
+    for (const j of jobs) await db.redis.hdel(keys.job(j.id), 'statsSpeed');
     expect((await repo.list('acme', { limit: 5, status: 'failed' })).data).toEqual([]);
 
-    const backfill = new JobIndexBackfill(redis, prefix);
+    const backfill = new JobIndexBackfill(db.redis, prefix);
     expect(await backfill.run()).toEqual({ ran: true, customers: 2, jobs: 1_204 });
-    const stats = new JobStatsRepository(redis, prefix);
+    const stats = new JobStatsRepository(db.redis, prefix);
     const expected = { counts: { completed: 401, failed: 401, queued: 401 }, speedCount: 401 };
     expect(await stats.counters('acme', [])).toMatchObject(expected);
     expect((await stats.counters('acme', [])).speedSum).toBeCloseTo(401 * 2, 6);
     expect((await stats.counters('globex', [])).counts.queued).toBe(1);
     expect(await allPages(repo, 'failed', 100)).toEqual(ids(jobs.filter((_, i) => i % 3 === 1)).reverse());
-    expect((await new FinishedJobsRepository(redis, prefix).finishedBefore(Date.parse('2026-02-01T00:00:00Z'), 10_000)).length).toBe(802);
+    expect((await new FinishedJobsRepository(db.redis, prefix).finishedBefore(Date.parse('2026-02-01T00:00:00Z'), 10_000)).length).toBe(802);
     expect(globex.id).toBeTruthy();
 
     // Done once: a second start reads one key; forced again, it changes nothing.
     expect(await backfill.run()).toEqual({ ran: false, customers: 0, jobs: 0 });
-    await redis.del(keys.indexVersion());
+    await db.redis.del(keys.indexVersion());
     expect((await backfill.run()).jobs).toBe(1_204);
     expect(await stats.counters('acme', [])).toMatchObject(expected);
   });

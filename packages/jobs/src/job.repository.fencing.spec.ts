@@ -1,37 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { startRedis, waitFor, type RedisHandle } from '@kiln/testing';
+import { useRedis, waitFor } from '@kiln/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobRepository } from './job.repository.js';
 import { bullPrefix, ENCODE_QUEUE, encodeLockKey } from './queue.js';
 
 describe('JobRepository fencing', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
+  const db = useRedis({ maxRetriesPerRequest: null });
   const setup = async () => {
     const prefix = `test-${randomUUID()}`;
-    const repo = new JobRepository(redis, prefix);
+    const repo = new JobRepository(db.redis, prefix);
     const job = await repo.create({ customerId: 'acme', input: 'file:///in/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
     return { prefix, repo, job, lockKey: encodeLockKey(prefix, job.id) };
   };
 
   it("refuses a run's write once another run holds the lock, and takes the new run's", async () => {
     const { repo, job, lockKey } = await setup();
-    await redis.set(lockKey, 'run-a', 'PX', 60_000);
+    await db.redis.set(lockKey, 'run-a', 'PX', 60_000);
     const a = await repo.update(job.id, { status: 'probing' }, ['queued'], 'run-a');
     expect(a.ok && a.job).toMatchObject({ status: 'probing', seq: 2 });
 
     // The lock expired and BullMQ gave the job to run B (a new token, set atomically by moveToActive).
-    await redis.set(lockKey, 'run-b', 'PX', 60_000);
+    await db.redis.set(lockKey, 'run-b', 'PX', 60_000);
     expect(await repo.update(job.id, { status: 'storing' }, undefined, 'run-a')).toEqual({ ok: false, reason: 'fenced' });
     expect(await repo.update(job.id, { status: 'queued', error: { code: 'retrying', message: 'x' } }, undefined, 'run-a')).toEqual({ ok: false, reason: 'fenced' });
     expect(await repo.get(job.id)).toMatchObject({ status: 'probing', seq: 2, error: null });
@@ -48,14 +39,14 @@ describe('JobRepository fencing', () => {
 
   it('leaves API writes (no token) unfenced, whoever holds the lock', async () => {
     const { repo, job, lockKey } = await setup();
-    await redis.set(lockKey, 'run-a', 'PX', 60_000);
+    await db.redis.set(lockKey, 'run-a', 'PX', 60_000);
     const cancel = await repo.update(job.id, { status: 'cancelled' }, ['queued', 'probing', 'encoding', 'storing']);
     expect(cancel.ok && cancel.job.status).toBe('cancelled');
-    await redis.del(lockKey);
+    await db.redis.del(lockKey);
     const retry = await repo.update(job.id, { status: 'queued' }, ['failed', 'cancelled']);
     expect(retry.ok && retry.job).toMatchObject({ status: 'queued', seq: 3 });
     // The status condition still applies to a run holding the lock.
-    await redis.set(lockKey, 'run-b', 'PX', 60_000);
+    await db.redis.set(lockKey, 'run-b', 'PX', 60_000);
     await repo.update(job.id, { status: 'cancelled' });
     expect(await repo.update(job.id, { status: 'encoding' }, ['probing'], 'run-b')).toEqual({ ok: false, reason: 'status', current: 'cancelled' });
     expect(await repo.update('missing', { status: 'encoding' }, undefined, 'run-b')).toEqual({ ok: false, reason: 'not_found' });
@@ -63,7 +54,7 @@ describe('JobRepository fencing', () => {
 
   it("reads a run's state: the job's status and whether the run still holds the lock", async () => {
     const { repo, job, lockKey } = await setup();
-    await redis.set(lockKey, 'run-a', 'PX', 60_000);
+    await db.redis.set(lockKey, 'run-a', 'PX', 60_000);
     expect(await repo.runState(job.id, 'run-a')).toEqual({ status: 'queued', holdsLock: true });
     expect(await repo.runState(job.id, 'run-b')).toEqual({ status: 'queued', holdsLock: false });
     await repo.update(job.id, { status: 'cancelled' });
@@ -73,7 +64,7 @@ describe('JobRepository fencing', () => {
 
   it('fences with the lock BullMQ itself takes, until that lock expires', async () => {
     const { prefix, repo, job } = await setup();
-    const connection = new Redis(server.url, { maxRetriesPerRequest: null });
+    const connection = new Redis(db.url, { maxRetriesPerRequest: null });
     const queue = new Queue(ENCODE_QUEUE, { connection, prefix: bullPrefix(prefix) });
     // A worker without a processor: the test takes the job by hand with a token of its choosing.
     const worker = new Worker(ENCODE_QUEUE, null, { connection, prefix: bullPrefix(prefix), lockDuration: 1000 });

@@ -1,21 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { startRedis, type RedisHandle } from '@kiln/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from '@kiln/testing';
+import { describe, expect, it } from 'vitest';
 import { InvalidCursorError, JobRepository, resetOutputs } from './job.repository.js';
 
 describe('JobRepository', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
-  const fresh = () => new JobRepository(redis, `test-${randomUUID()}`);
+  const db = useRedis();
+  const fresh = () => new JobRepository(db.redis, `test-${randomUUID()}`);
   const newJob = (repo: JobRepository, customerId = 'acme') => repo.create({ customerId, input: 'file:///in/a.mp4', outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-720p', name: 'hd' }], metadata: { title: 'Ünïcode "quoted"' } });
 
   it('creates a queued job at seq 1 with pending outputs and reads it back unchanged', async () => {
@@ -65,7 +55,7 @@ describe('JobRepository', () => {
 
   it('lists newest first with cursor pages and a status filter', async () => {
     let t = Date.parse('2026-01-01T00:00:00Z');
-    const repo = new JobRepository(redis, `test-${randomUUID()}`, () => new Date((t += 1000)));
+    const repo = new JobRepository(db.redis, `test-${randomUUID()}`, () => new Date((t += 1000)));
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await newJob(repo)).id);
     await newJob(repo, 'globex');

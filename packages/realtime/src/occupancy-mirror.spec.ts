@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { startRedis, waitFor, type RedisHandle } from '@kiln/testing';
+import { useRedis, waitFor } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatedPublisher } from './gated-publisher.js';
 import { OccupancyMirror } from './occupancy-mirror.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
@@ -10,20 +10,11 @@ import { Registry } from 'prom-client';
 import { OccupancyRepository } from './occupancy.repository.js';
 
 describe('OccupancyMirror', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
+  const db = useRedis();
 
   /** Counts the commands a connection sends, to show that decisions cost none. */
   function countingConnection(): { conn: Redis; commands: string[] } {
-    const conn = new Redis(server.url);
+    const conn = new Redis(db.url);
     const commands: string[] = [];
     const original = conn.sendCommand.bind(conn);
     conn.sendCommand = ((cmd: { name: string }) => {
@@ -35,10 +26,10 @@ describe('OccupancyMirror', () => {
 
   it('answers from memory once in sync, with no Redis command per decision', async () => {
     const prefix = `test-${randomUUID()}`;
-    const writer = new OccupancyRepository(redis, prefix);
+    const writer = new OccupancyRepository(db.redis, prefix);
     await writer.apply({ name: 'channel_occupied', channel: 'c1', timeMs: 1 });
     const { conn, commands } = countingConnection();
-    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(server.url), pino({ level: 'silent' }));
+    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(db.url), pino({ level: 'silent' }));
     await mirror.start();
     expect(mirror.isTrusted).toBe(true);
     const before = commands.length;
@@ -58,7 +49,7 @@ describe('OccupancyMirror', () => {
   it('lets a steady stream of gated events through the publisher without a single Redis command', async () => {
     const prefix = `test-${randomUUID()}`;
     const { conn, commands } = countingConnection();
-    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(server.url), pino({ level: 'silent' }));
+    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(db.url), pino({ level: 'silent' }));
     await mirror.start();
     const sent: unknown[] = [];
     const metrics = new RealtimeMetrics(new Registry());
@@ -76,16 +67,16 @@ describe('OccupancyMirror', () => {
 
   it('falls back to SISMEMBER while its subscription is down, and re-syncs after', async () => {
     const prefix = `test-${randomUUID()}`;
-    const writer = new OccupancyRepository(redis, prefix);
-    const subscriber = new Redis(server.url);
-    const mirror = new OccupancyMirror(new OccupancyRepository(redis, prefix), subscriber, pino({ level: 'silent' }));
+    const writer = new OccupancyRepository(db.redis, prefix);
+    const subscriber = new Redis(db.url);
+    const mirror = new OccupancyMirror(new OccupancyRepository(db.redis, prefix), subscriber, pino({ level: 'silent' }));
     await mirror.start();
     // Cut the subscriber's connection from the server side; ioredis reconnects by itself.
-    const clients = (await redis.client('LIST')) as string;
+    const clients = (await db.redis.client('LIST')) as string;
     const subLine = clients.split('\n').find((l) => l.includes('cmd=subscribe') || l.includes('sub=1'));
     expect(subLine).toBeTruthy();
     const subId = /id=(\d+)/.exec(subLine!)![1]!;
-    await redis.client('KILL', 'ID', subId);
+    await db.redis.client('KILL', 'ID', subId);
     await waitFor(() => !mirror.isTrusted, { timeoutMs: 2000, message: 'mirror to notice the lost subscription' });
     // A change made while the mirror is blind is still seen, via SISMEMBER.
     await writer.apply({ name: 'channel_occupied', channel: 'late', timeMs: 5 });

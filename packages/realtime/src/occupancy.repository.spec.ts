@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { startRedis, type RedisHandle } from '@kiln/testing';
+import { useRedis } from '@kiln/testing';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OccupancyRepository, type OccupancyEvent } from './occupancy.repository.js';
 
 describe('OccupancyRepository', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
-  const fresh = () => new OccupancyRepository(redis, `test-${randomUUID()}`);
+  const db = useRedis();
+  const fresh = () => new OccupancyRepository(db.redis, `test-${randomUUID()}`);
   const ev = (name: OccupancyEvent['name'], channel: string, timeMs: number): OccupancyEvent => ({ name, channel, timeMs });
 
   it('adds on occupied and removes on vacated', async () => {
@@ -42,7 +33,7 @@ describe('OccupancyRepository', () => {
 
   it('publishes every applied change for mirrors', async () => {
     const repo = fresh();
-    const sub = new Redis(server.url);
+    const sub = new Redis(db.url);
     const got: string[] = [];
     await sub.subscribe(repo.changesChannel);
     sub.on('message', (_c, m) => got.push(m));
@@ -55,11 +46,11 @@ describe('OccupancyRepository', () => {
   });
 
   it('keeps per-channel records only for a while', async () => {
-    const repo = new OccupancyRepository(redis, `test-${randomUUID()}`, 60);
+    const repo = new OccupancyRepository(db.redis, `test-${randomUUID()}`, 60);
     await repo.apply(ev('channel_occupied', 'c', 1));
-    const keys = await redis.keys(`${repo.setKey.replace(':channels', '')}:last:*`);
+    const keys = await db.redis.keys(`${repo.setKey.replace(':channels', '')}:last:*`);
     expect(keys).toHaveLength(1);
-    const ttl = await redis.ttl(keys[0]!);
+    const ttl = await db.redis.ttl(keys[0]!);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
   });

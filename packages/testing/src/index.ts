@@ -6,6 +6,7 @@ export { signPusherRequest, type SignedPusherRequest } from './pusher-signature.
 export { startApp, type AppHandle, type AppName, type StartAppOptions } from './start-app.js';
 export { ProcessNotHealthyError, startProcess, type ProcessHandle, type StartProcessOptions } from './start-process.js';
 export { startRedis, type RedisHandle, type StartRedisOptions } from './start-redis.js';
+export { useRedis, type UsedRedis } from './use-redis.js';
 export { startSoketi, type SoketiHandle } from './start-soketi.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startS3, type S3Handle, type StartS3Options } from './start-s3.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, type CreateJobRequest, type EncodeJobData } from '@kiln/jobs';
 import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics, type BatchSink } from '@kiln/realtime';
-import { getFreePort, startRedis, type RedisHandle } from '@kiln/testing';
+import { getFreePort, startRedis, useRedis, type RedisHandle } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -78,19 +78,9 @@ describe('JobService.createOnce', () => {
 });
 
 describe('JobService.create and retry', () => {
-  let server: RedisHandle;
-  let redis: Redis;
+  const db = useRedis({ maxRetriesPerRequest: null });
   const silent = pino({ level: 'silent' });
   const request: CreateJobRequest = { input: 'https://media.example.com/a.mp4', outputs: [{ preset: 'mp4-360p' }] };
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
 
   it('sends job.created before the job reaches the queue, so a worker\'s first event cannot overtake it', async () => {
     const prefix = `test-${randomUUID()}`;
@@ -105,8 +95,8 @@ describe('JobService.create and retry', () => {
     };
     const announcer = new JobAnnouncer(new GatedPublisher({ isOccupied: async () => true }, slowSink, metrics, silent));
     const queue = { add: async (_name: string, data: EncodeJobData) => void steps.push(`queued ${data.jobId}`), getJob: async () => undefined } as unknown as Queue<EncodeJobData>;
-    const repo = new JobRepository(redis, prefix);
-    const service = new JobService(repo, queue, announcer, new InputPolicy([], { exists: async () => false }), silent, async () => 0, new IdempotencyRepository(redis, prefix));
+    const repo = new JobRepository(db.redis, prefix);
+    const service = new JobService(repo, queue, announcer, new InputPolicy([], { exists: async () => false }), silent, async () => 0, new IdempotencyRepository(db.redis, prefix));
 
     const job = await service.create('acme', request);
     expect(steps).toEqual(['sent job.created seq 1', `queued ${job.id}`]);
