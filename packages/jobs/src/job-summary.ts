@@ -17,18 +17,7 @@ const MINIMAL_ERROR_MESSAGE_BYTES = 256;
  * One output as a list row shows it: everything but `files`, whose length grows with the video
  * (an HLS ladder of 30 minutes lists over a thousand segments); `fileCount` says how many there are.
  */
-export interface JobOutputSummary {
-  name: string;
-  preset: string;
-  status: JobOutput['status'];
-  contentType: string;
-  sizeBytes: number | null;
-  durationSeconds: number | null;
-  width: number | null;
-  height: number | null;
-  bitrateKbps?: number | null;
-  checksum?: string | null;
-  downloadPath: string | null;
+export interface JobOutputSummary extends Omit<JobOutput, 'files'> {
   /** Directory outputs (HLS, thumbnails): how many files `files` lists in the full record. */
   fileCount?: number;
 }
