@@ -1,7 +1,6 @@
 import { PRESETS, type Mp4Preset } from '@kiln/jobs';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
+import { alive, ffmpegWriting, pidsMentioning } from './ffmpeg-process.test-helper.js';
 import type { TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { startEarlyTranscode, transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
@@ -55,47 +55,6 @@ async function topLevelBoxes(file: string): Promise<string[]> {
     return types;
   } finally {
     await fh.close();
-  }
-}
-
-/** Pids of running processes whose command line mentions `needle`. */
-function pidsMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(needle)) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}
-
-/**
- * The pid of the ffmpeg writing `out`, once it has one: a process just spawned shows its parent's
- * command line until it has exec'd (and an early one first runs as setpriv).
- */
-async function ffmpegWriting(out: string): Promise<number> {
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
-    const pid = pidsMentioning(out).find((p) => {
-      try {
-        return /(^|\/)ffmpeg$/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')[0]!);
-      } catch {
-        return false;
-      }
-    });
-    if (pid !== undefined) return pid;
-  }
-  throw new Error(`no ffmpeg writing ${out} within 5 s`);
-}
-
-/** Running: neither gone nor a zombie (an orphan's zombie stays while a PID 1 that does not reap, as in some containers, keeps it). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return false;
   }
 }
 
@@ -322,7 +281,7 @@ describe('startEarlyTranscode', () => {
     const early = await media.startEarly({ input, output: out, preset: p360, threads: 2 });
     expect(early).not.toBeNull();
     // ffmpeg runs already, waiting on its FIFO for the filter only the probe can decide.
-    const pid = await ffmpegWriting(out);
+    const pid = await ffmpegWriting(out, 5000);
     expect(pidsMentioning(out)).toEqual([pid]);
     expect((await stat(fifoOf(out))).isFIFO()).toBe(true);
     const info = await probe(input);
@@ -386,7 +345,7 @@ describe('startEarlyTranscode', () => {
       worker.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
       worker.on('exit', (code) => reject(new Error(`stand-in worker exited ${code}`)));
     });
-    const pid = await ffmpegWriting(out);
+    const pid = await ffmpegWriting(out, 5000);
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
     for (let i = 0; i < 40 && alive(pid); i++) await new Promise((r) => setTimeout(r, 25));
@@ -397,7 +356,7 @@ describe('startEarlyTranscode', () => {
   it('abandon kills the waiting ffmpeg at once (it sits out SIGTERM there) and removes the FIFO', async () => {
     const out = clip('early-abandoned.mp4');
     const early = await media.startEarly({ input: av, output: out, preset: p360 });
-    const pid = await ffmpegWriting(out);
+    const pid = await ffmpegWriting(out, 5000);
     const t0 = performance.now();
     await early!.abandon();
     expect(performance.now() - t0).toBeLessThan(1000);
@@ -411,7 +370,7 @@ describe('startEarlyTranscode', () => {
     const out = clip('early-cancelled.mp4');
     const ac = new AbortController();
     const early = await media.startEarly({ input: av, output: out, preset: p360, signal: ac.signal });
-    const pid = await ffmpegWriting(out);
+    const pid = await ffmpegWriting(out, 5000);
     const t0 = performance.now();
     ac.abort();
     await expect(early!.run({ input: av, output: out, preset: p360, media: avInfo, signal: ac.signal })).rejects.toBeInstanceOf(TranscodeCancelledError);

@@ -1,12 +1,13 @@
 import { PRESETS, type Mp4Preset } from '@kiln/jobs';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
+import { alive, ffmpegWriting, pidsMentioning } from './ffmpeg-process.test-helper.js';
 import { startEarlyTranscode, transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
 import { MediaSandbox } from './media-sandbox.js';
@@ -24,44 +25,6 @@ const SECRETS = {
 let dir: string;
 let clip: string;
 let short: string;
-
-/** Pids of running processes whose command line mentions `needle`. */
-function pidsMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(needle)) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}
-
-/** The pid of the ffmpeg writing `out`, once it has exec'd past its wrappers (setpriv, prlimit, nice). */
-async function ffmpegWriting(out: string): Promise<number> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
-    const pid = pidsMentioning(out).find((p) => {
-      try {
-        return /(^|\/)ffmpeg$/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')[0]!);
-      } catch {
-        return false;
-      }
-    });
-    if (pid !== undefined) return pid;
-  }
-  throw new Error(`no ffmpeg writing ${out} within 10 s`);
-}
-
-/** Running: neither gone nor a zombie. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return false;
-  }
-}
 
 function environOf(pid: number): Record<string, string> {
   const env: Record<string, string> = {};
