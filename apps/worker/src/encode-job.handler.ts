@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ACTIVE_STATUSES, EMPTY_PROGRESS, resetOutputs, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
-import { outputDownloadPath } from '@kiln/jobs';
+import { outputDownloadPath, storedOutputName } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import { MediaProbeError, TranscodeCancelledError, type EarlyTranscode, type MediaAdapter, type MediaInfo, type TranscodeOptions, type TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
@@ -338,7 +338,7 @@ export class EncodeJobHandler {
 
 /** Where an output is stored: a file `<name>.<ext>`, or a folder `<name>` for HLS and thumbnails. */
 function outputRef(job: Pick<Job, 'customerId' | 'id'>, out: JobOutput, preset: Preset): { customerId: string; jobId: string; name: string } {
-  return { customerId: job.customerId, jobId: job.id, name: isDirectoryPreset(preset) ? out.name : `${out.name}.${preset.extension}` };
+  return { customerId: job.customerId, jobId: job.id, name: storedOutputName(out.name, preset) };
 }
 
 /** Whether a run ended because it lost its lock (a refused write, the watch, or BullMQ's lockRenewalFailed). */
