@@ -39,6 +39,36 @@ const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null
 
 const ISO = { type: 'string', format: 'date-time' };
 
+const OUTPUT_REQUIRED = ['name', 'preset', 'status', 'contentType', 'sizeBytes', 'durationSeconds', 'width', 'height', 'downloadPath'];
+/** An output in the API's record. A JobSummary's outputs are the same without `files`, so the two cannot drift. */
+const outputProperties: Record<string, JsonSchema> = {
+  name: { type: 'string' },
+  preset: { type: 'string', enum: [...PRESET_IDS] },
+  status: { type: 'string', enum: ['pending', 'encoding', 'completed', 'failed'] },
+  contentType: { type: 'string' },
+  sizeBytes: nullable('integer'),
+  durationSeconds: nullable('number'),
+  width: nullable('integer'),
+  height: nullable('integer'),
+  bitrateKbps: nullable('integer', { description: 'Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, container and audio included. Null until completed and for outputs without a duration (thumbnails).' }),
+  checksum: nullable('string', {
+    pattern: '^sha256:[0-9a-f]{64}$',
+    examples: ['sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    description: 'SHA-256 of the stored file, taken while it was stored: compare it with the downloaded bytes. Null until completed and for directory outputs (HLS, thumbnails), whose `files` carry one each.',
+  }),
+  files: {
+    type: 'array',
+    description: 'Directory outputs (HLS, thumbnails): every file, relative to the output. Only in the API\'s record, never in events (their summary has `fileCount`).',
+    items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' }, checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } },
+  },
+  downloadPath: nullable('string', {
+    description:
+      "API path streaming the file once completed: GET it with the same bearer key. For a directory output it names the entry file (`/v1/jobs/<id>/outputs/hls/master.m3u8`, `/v1/jobs/<id>/outputs/thumbnails/thumb-01.jpg`): give it to an HLS player as is, and every relative URI in the playlists, like each path in `files`, resolves against it to a file the API serves.",
+    examples: ['/v1/jobs/job_2x9k/outputs/mp4-720p', '/v1/jobs/job_2x9k/outputs/hls/master.m3u8'],
+  }),
+};
+const { files: _files, ...summaryOutputProperties } = outputProperties;
+
 /** Hand-described response shapes (the API builds them in code, not from zod). */
 const responseSchemas: Record<string, JsonSchema> = {
   Error: {
@@ -59,33 +89,8 @@ const responseSchemas: Record<string, JsonSchema> = {
   },
   JobOutput: {
     type: 'object',
-    required: ['name', 'preset', 'status', 'contentType', 'sizeBytes', 'durationSeconds', 'width', 'height', 'downloadPath'],
-    properties: {
-      name: { type: 'string' },
-      preset: { type: 'string', enum: [...PRESET_IDS] },
-      status: { type: 'string', enum: ['pending', 'encoding', 'completed', 'failed'] },
-      contentType: { type: 'string' },
-      sizeBytes: nullable('integer'),
-      durationSeconds: nullable('number'),
-      width: nullable('integer'),
-      height: nullable('integer'),
-      bitrateKbps: nullable('integer', { description: 'Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, container and audio included. Null until completed and for outputs without a duration (thumbnails).' }),
-      checksum: nullable('string', {
-        pattern: '^sha256:[0-9a-f]{64}$',
-        examples: ['sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
-        description: 'SHA-256 of the stored file, taken while it was stored: compare it with the downloaded bytes. Null until completed and for directory outputs (HLS, thumbnails), whose `files` carry one each.',
-      }),
-      files: {
-        type: 'array',
-        description: 'Directory outputs (HLS, thumbnails): every file, relative to the output. Only in the API\'s record, never in events (their summary has `fileCount`).',
-        items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' }, checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } },
-      },
-      downloadPath: nullable('string', {
-        description:
-          "API path streaming the file once completed: GET it with the same bearer key. For a directory output it names the entry file (`/v1/jobs/<id>/outputs/hls/master.m3u8`, `/v1/jobs/<id>/outputs/thumbnails/thumb-01.jpg`): give it to an HLS player as is, and every relative URI in the playlists, like each path in `files`, resolves against it to a file the API serves.",
-        examples: ['/v1/jobs/job_2x9k/outputs/mp4-720p', '/v1/jobs/job_2x9k/outputs/hls/master.m3u8'],
-      }),
-    },
+    required: OUTPUT_REQUIRED,
+    properties: outputProperties,
   },
   Job: {
     type: 'object',
@@ -128,19 +133,9 @@ const responseSchemas: Record<string, JsonSchema> = {
         items: {
           type: 'object',
           description: 'An output without its `files`.',
-          required: ['name', 'preset', 'status', 'contentType', 'sizeBytes', 'durationSeconds', 'width', 'height', 'downloadPath'],
+          required: OUTPUT_REQUIRED,
           properties: {
-            name: { type: 'string' },
-            preset: { type: 'string', enum: [...PRESET_IDS] },
-            status: { type: 'string', enum: ['pending', 'encoding', 'completed', 'failed'] },
-            contentType: { type: 'string' },
-            sizeBytes: nullable('integer'),
-            durationSeconds: nullable('number'),
-            width: nullable('integer'),
-            height: nullable('integer'),
-            bitrateKbps: nullable('integer'),
-            checksum: nullable('string'),
-            downloadPath: nullable('string'),
+            ...summaryOutputProperties,
             fileCount: { type: 'integer', description: 'Directory outputs (HLS, thumbnails): how many files the job\'s record lists.' },
           },
         },
