@@ -81,6 +81,16 @@ describe('every preset, checked with ffprobe', () => {
     expect(first.video).toMatchObject({ codec: 'mjpeg', width: 640, height: 360 });
   });
 
+  it('thumbnails: five JPEGs whatever the length and frame rate (the last one is not lost at the end)', async () => {
+    // ffmpeg's fps filter rounded the last pick past the end of these clips and wrote four.
+    for (const [seconds, rate] of [[2, 10], [10, 30], [300, 10]] as const) {
+      const input = join(dir, `thumbs-src-${seconds}.mp4`);
+      await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=128x72:rate=${rate}:duration=${seconds}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', input]);
+      const { output } = await encode(input, 'thumbnails', `thumbs-${seconds}`);
+      expect({ seconds, files: (await readdir(output)).sort() }).toEqual({ seconds, files: ['thumb-01.jpg', 'thumb-02.jpg', 'thumb-03.jpg', 'thumb-04.jpg', 'thumb-05.jpg'] });
+    }
+  });
+
   it('audio-aac: AAC only, same duration', async () => {
     const { media, output } = await encode(sd, 'audio-aac', 'sd.m4a');
     const out = await probe(output);

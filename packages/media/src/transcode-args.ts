@@ -188,9 +188,11 @@ function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
 function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset): string[] {
   const size = videoSize(req.media, preset.height);
   const rate = preset.count / Math.max(req.media.durationSeconds, 0.001);
+  // round=down picks the frame at or after each time; eof_action=pass keeps the last pick, which
+  // the default rounding placed past the end of the video (four thumbnails instead of five).
   return [
     '-map', '0:v:0', '-an',
-    '-vf', `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)},scale=${size.width}:${size.height},setsar=1`,
+    '-vf', `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)}:round=down:eof_action=pass,scale=${size.width}:${size.height},setsar=1`,
     '-frames:v', String(preset.count), '-q:v', '3',
     ...COMMON_TAIL,
     '-f', 'image2', `${req.output}/${THUMBNAIL_FILE_PATTERN}`,
