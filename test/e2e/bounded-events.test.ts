@@ -12,14 +12,14 @@ import { apiClient, startTestStack, type TestStack } from '../support/stack-harn
 const PUSHER_LIMIT = 10_240;
 
 /**
- * The cheapest real input whose finished job record is over 10 KB: the HLS ladder never upscales,
- * so a tiny source gives one rendition, and its segment count (one per 4 s) is what grows the
- * record. 300 s at 128×72 and 10 fps, no audio: 75 segments + 2 playlists + the thumbnails
- * (≈ 127 bytes of JSON each) make a record of ≈ 12 KB, encoded in a few seconds.
+ * A real 30-minute input, made cheap: the HLS ladder never upscales, so a tiny source gives one
+ * rendition, and its segment count (one per 4 s) is what grows the record. 1800 s at 128×72 and
+ * 10 fps, no audio: 450 segments + 2 playlists + the thumbnails (≈ 127 bytes of JSON each) make a
+ * record of ≈ 60 KB, and the four outputs encode in about half a minute on two cores.
  */
-const CLIP = { seconds: 300, width: 128, height: 72, fps: 10, audio: false } as const;
+const CLIP = { seconds: 1800, width: 128, height: 72, fps: 10, audio: false } as const;
 
-describe('bounded events: a job whose record exceeds 10 KB', () => {
+describe('bounded events: a 30-minute job whose record is far over 10 KB', () => {
   let stack: TestStack;
   let redis: Redis;
   let clipUrl: string;
@@ -55,7 +55,7 @@ describe('bounded events: a job whose record exceeds 10 KB', () => {
           record = (await acme<Job>('GET', `/v1/jobs/${id}`)).body;
           return record.status === 'completed' || record.status === 'failed';
         },
-        { timeoutMs: 90_000, intervalMs: 250, message: 'the job to finish' },
+        { timeoutMs: 300_000, intervalMs: 250, message: 'the job to finish' },
       );
       expect(record!.status).toBe('completed');
       // The worker sends the final event before it acknowledges the job: it is there within moments.
@@ -84,5 +84,5 @@ describe('bounded events: a job whose record exceeds 10 KB', () => {
     } finally {
       watcher.disconnect();
     }
-  });
+  }, 360_000);
 });
