@@ -1,4 +1,4 @@
-import type { Job, JobError, JobOutput, JobProgress, JobStatus } from './job.schema.js';
+import type { Job, JobError, JobOutput, JobStatus } from './job.schema.js';
 
 /**
  * Pusher's limit on one event's data, and Kiln's contract for every event (ARCHITECTURE §3):
@@ -28,20 +28,11 @@ export interface JobOutputSummary extends Omit<JobOutput, 'files'> {
  * by no list), and each output's `files`. A full {@link Job} is a JobSummary too, so clients keep
  * either in one place; details come from `GET /v1/jobs/:id`.
  */
-export interface JobSummary {
-  id: string;
-  customerId: string;
-  status: JobStatus;
-  progress: JobProgress;
+export interface JobSummary
+  extends Pick<Job, 'id' | 'customerId' | 'status' | 'progress' | 'attempts' | 'seq' | 'createdAt' | 'updatedAt' | 'startedAt' | 'finishedAt'> {
   outputs: JobOutputSummary[];
   /** The message is shortened to {@link SUMMARY_ERROR_MESSAGE_BYTES} (ending in `…`) when longer. */
   error: JobError | null;
-  attempts: number;
-  seq: number;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
   /**
    * Present only on a minimal summary: the job did not fit in an event even as a summary, so
    * `outputs` is empty and the error shorter; read the job from the API to show it.
