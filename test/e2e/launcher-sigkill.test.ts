@@ -31,6 +31,15 @@ async function isRunning(pid: number): Promise<boolean> {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
+/** The lines of /proc/<pid>/status that tell why a process did not act on a signal. */
+async function signalState(pid: number): Promise<string> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => 'gone');
+  return status
+    .split('\n')
+    .filter((l) => /^(State|PPid|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):/.test(l))
+    .join(' ');
+}
+
 describe('npm start launcher killed with SIGKILL', () => {
   let launcher: ChildProcess | undefined;
   let children: ProcessRow[] = [];
@@ -79,11 +88,15 @@ describe('npm start launcher killed with SIGKILL', () => {
     for (const app of ['api', 'webhooks', 'worker', 'dashboard']) expect(commands).toContain(path.join('apps', app));
     expect(children.filter((p) => /soketi/.test(p.args)).length, commands).toBeGreaterThan(0);
 
-    launcher.kill('SIGKILL');
+    expect(launcher.kill('SIGKILL')).toBe(true);
     await waitFor(async () => (await Promise.all(children.map((p) => isRunning(p.pid)))).every((running) => !running), {
       timeoutMs: 60_000,
       intervalMs: 250,
       message: `every child of the launcher to exit:\n${commands}`,
+    }).catch(async (err: Error) => {
+      // Say what the survivors are doing: stopped, signals pending, blocked or ignored.
+      const states = await Promise.all(children.map(async (p) => `${p.pid} ${p.args}\n${await signalState(p.pid)}`));
+      throw new Error(`${err.message}\nlauncher exit: ${launcher?.exitCode} ${launcher?.signalCode}\n${states.join('\n')}`);
     });
 
     const restarted = await spawnRedisServer({ dir: path.join(cwd, '.kiln', 'redis'), appendOnly: true });
