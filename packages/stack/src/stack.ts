@@ -7,6 +7,7 @@ import { ProcessStartError, StackStartError } from './errors.js';
 import { ManagedChild } from './managed-child.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';
 import { pingRedis } from './redis-ping.js';
+import { OrphanGuard } from './orphan-guard.js';
 import { spawnRedisServer, type RedisServerHandle } from './redis-server.js';
 import { appEntry, findRepoRoot, type AppName } from './repo-root.js';
 import { spawnSoketi, type SoketiHandle } from './soketi.js';
@@ -16,6 +17,8 @@ import { waitForHttp } from './wait-for.js';
 export const EMBEDDED_SOKETI_PORT = 6001;
 export const EMBEDDED_SOKETI_METRICS_PORT = 9601;
 const DEFAULT_REDIS_PORT = 6379;
+/** How long the orphan guard gives children after SIGTERM: a worker may take its grace (30 s) plus its hard-exit margin. */
+const ORPHAN_GRACE_MS = 50_000;
 
 /** What `npm start` brought up, and how to stop it. */
 export interface RunningStack {
@@ -132,6 +135,8 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   }
   await assertPortsFree(claims);
 
+  // Stops the children if we die without stopping them (SIGKILL), beside setpriv's pdeathsig.
+  const guard = await OrphanGuard.start(ORPHAN_GRACE_MS);
   const apps: ManagedChild[] = [];
   let redisChild: RedisServerHandle | undefined;
   let soketi: SoketiHandle | undefined;
@@ -145,7 +150,11 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     await soketi?.stop();
     await redisChild?.stop();
   };
-  const stop = () => (stopping ??= stopAll().finally(() => process.removeListener('exit', killAll)));
+  const stop = () =>
+    (stopping ??= stopAll().finally(() => {
+      process.removeListener('exit', killAll);
+      guard.release();
+    }));
   // Children run in their own process groups (a terminal's Ctrl-C reaches only us, and we stop
   // them in order: Redis last, after the workers handed their jobs back). So that they do not
   // outlive us, an exit of ours by any path short of SIGKILL takes them along, and a SIGKILL has
@@ -180,6 +189,7 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
         redisChild = await spawnRedisServer({ dir: redisDir, port: redisPort, appendOnly: true, tee, startTimeoutMs, detached: true, dieWithParent: 'SIGTERM' }).catch((err: Error) => {
           throw new StackStartError(`redis: ${err.message}`);
         });
+        void guard.track(redisChild.child.pid);
         redisUrl = redisChild.url;
         redisSource = 'spawned';
       }
@@ -202,6 +212,7 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
       }).catch((err: Error) => {
         throw new StackStartError(`soketi: ${err.message}`);
       });
+      void guard.track(soketi.pid);
       Object.assign(pusherEnv, {
         PUSHER_APP_ID: soketi.appId,
         PUSHER_KEY: soketi.key,
@@ -249,6 +260,7 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     const spawnApp = (name: string, app: AppName, extra: NodeJS.ProcessEnv = {}) => {
       const child = new ManagedChild(name, process.execPath, [appEntry(root, app)], { cwd, env: { ...shared, ...extra }, tee, detached: true, dieWithParent: 'SIGTERM' });
       apps.push(child);
+      void guard.track(child.pid);
       return child;
     };
     const healthy = async (child: ManagedChild, url: string) => {
