@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnRedisServer } from '@kiln/stack';
-import { getFreePort, waitFor } from '@kiln/testing';
+import { getFreePort, isProcessRunning, waitFor } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listProcesses, type ProcessRow } from '../support/process-tree.js';
@@ -22,13 +22,6 @@ async function descendantsOf(pid: number): Promise<ProcessRow[]> {
     frontier = next.map((p) => p.pid);
   }
   return found;
-}
-
-/** Running, as opposed to gone or a zombie waiting to be reaped (it runs nothing any more). */
-async function isRunning(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat === undefined) return false;
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /** The lines of /proc/<pid>/status that tell why a process did not act on a signal. */
@@ -89,7 +82,7 @@ describe('npm start launcher killed with SIGKILL', () => {
     expect(children.filter((p) => /soketi/.test(p.args)).length, commands).toBeGreaterThan(0);
 
     expect(launcher.kill('SIGKILL')).toBe(true);
-    await waitFor(async () => (await Promise.all(children.map((p) => isRunning(p.pid)))).every((running) => !running), {
+    await waitFor(() => children.every((p) => !isProcessRunning(p.pid)), {
       timeoutMs: 60_000,
       intervalMs: 250,
       message: `every child of the launcher to exit:\n${commands}`,

@@ -1,23 +1,12 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { waitFor } from '@kiln/testing';
+import { isProcessRunning as running, waitFor } from '@kiln/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const guardModule = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'orphan-guard.js')).href;
-
-/** Whether `pid` runs (a zombie waiting to be reaped runs nothing). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A stand-in launcher: starts the guard, spawns a `sleep` with no pdeathsig (as on a machine

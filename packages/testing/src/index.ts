@@ -11,3 +11,4 @@ export { startSoketi, type SoketiHandle } from './start-soketi.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startS3, type S3Handle, type StartS3Options } from './start-s3.js';
 export { countRedisCommands, type CommandCount } from './redis-command-count.js';
+export { isProcessRunning } from './process-running.js';
