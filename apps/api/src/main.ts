@@ -39,7 +39,7 @@ const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
 const settings = pusherSettings(config);
 const metrics = new RealtimeMetrics(registry);
 const transport = new PusherTransport(settings, metrics);
-const readiness = new Readiness(redis, transport);
+const readiness = new Readiness([redis, storeRedis], transport);
 const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
 await mirror.start();
 const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));

@@ -25,7 +25,7 @@ const publisher = new GatedPublisher(new RedisOccupancyGate(occupancyRepo), tran
 const metrics = new OccupancyMetrics(registry);
 const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }), { replayWindowMs: config.KILN_PUSHER_REPLAY_WINDOW_S * 1000 });
 
-const readiness = new Readiness(redis, transport);
+const readiness = new Readiness([redis], transport);
 const reconciler = new OccupancyReconciler(
   transport,
   occupancyRepo,

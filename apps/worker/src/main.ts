@@ -29,7 +29,7 @@ const realtimeMetrics = new RealtimeMetrics(registry);
 const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
 await mirror.start();
 const transport = new PusherTransport(pusherSettings(config), realtimeMetrics);
-const readiness = new Readiness(redis, transport);
+const readiness = new Readiness([redis], transport);
 const publisher = new GatedPublisher(mirror, transport, realtimeMetrics, logger.child({ component: 'publisher' }), {
   progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
 });

@@ -8,7 +8,7 @@ describe('Readiness', () => {
     let pusherUp = true;
     let redisUp = true;
     const r = new Readiness(
-      { ping: async () => (redisUp ? 'PONG' : Promise.reject(new Error('down'))) },
+      [{ ping: async () => (redisUp ? 'PONG' : Promise.reject(new Error('down'))) }],
       {
         occupiedChannels: async () => {
           calls++;
@@ -31,9 +31,17 @@ describe('Readiness', () => {
 
   it('counts a dependency that does not answer within the timeout as down, without waiting for it', async () => {
     const hung = () => new Promise<never>(() => undefined);
-    const r = new Readiness({ ping: hung }, { occupiedChannels: hung }, 1000, Date.now, 200);
+    const r = new Readiness([{ ping: hung }], { occupiedChannels: hung }, 1000, Date.now, 200);
     const t0 = performance.now();
     expect(await r.check()).toEqual({ redis: false, pusher: false });
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('counts Redis as down while any one of its connections does not answer (one still reconnecting after an outage)', async () => {
+    let secondUp = false;
+    const r = new Readiness([{ ping: async () => 'PONG' }, { ping: async () => (secondUp ? 'PONG' : Promise.reject(new Error('Connection is closed.'))) }], { occupiedChannels: async () => [] });
+    expect(await r.check()).toEqual({ redis: false, pusher: true });
+    secondUp = true;
+    expect(await r.check()).toEqual({ redis: true, pusher: true });
   });
 });

@@ -9,8 +9,14 @@ function answersWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
   return Promise.race([promise.then(() => true, () => false), late]).finally(() => clearTimeout(timer));
 }
 
+/** Something that answers PING: an ioredis connection. */
+export interface Pingable {
+  ping(): Promise<unknown>;
+}
+
 /**
- * Readiness of an app's two dependencies: Redis answers PING, and Pusher answers an
+ * Readiness of an app's two dependencies: Redis answers PING on every connection the app's
+ * requests use (one that is still reconnecting after an outage would fail them), and Pusher answers an
  * authenticated API call (a channel listing, which is not a billed message). The Pusher answer
  * is cached briefly so a busy `/readyz` does not become load on Pusher. Both are asked at once
  * and each counts as down when it does not answer within `timeoutMs`, so a hung Redis (or a
@@ -21,7 +27,7 @@ export class Readiness {
   private pusherOk = false;
 
   constructor(
-    private readonly redis: { ping(): Promise<unknown> },
+    private readonly redis: readonly Pingable[],
     private readonly transport: Pick<PusherTransport, 'occupiedChannels'>,
     private readonly cacheMs = 10_000,
     private readonly now: () => number = Date.now,
@@ -29,7 +35,7 @@ export class Readiness {
   ) {}
 
   async check(): Promise<{ redis: boolean; pusher: boolean }> {
-    const redis = answersWithin(this.redis.ping(), this.timeoutMs);
+    const redis = Promise.all(this.redis.map((connection) => answersWithin(connection.ping(), this.timeoutMs))).then((answers) => answers.every(Boolean));
     if (this.now() - this.pusherCheckedAt > this.cacheMs) {
       this.pusherOk = await answersWithin(this.transport.occupiedChannels('kiln-readiness-'), this.timeoutMs);
       this.pusherCheckedAt = this.now();
