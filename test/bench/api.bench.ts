@@ -21,7 +21,12 @@ async function floorJobsPerSec(kind: 'http' | 'express', body: string): Promise<
       child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
       child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
     });
-    const opts = { url: `http://127.0.0.1:${port}/v1/jobs`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
+    const opts = {
+      url: `http://127.0.0.1:${port}/v1/jobs`,
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json' },
+      body,
+    };
     await autocannon({ ...opts, connections: 10, duration: 2 });
     const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: SECONDS });
     return { jobsPerSec: Math.round((r.requests.total - r.non2xx) / SECONDS), p99Ms: r.latency.p99 };
@@ -36,12 +41,33 @@ async function floorJobsPerSec(kind: 'http' | 'express', body: string): Promise<
  * runs, so the API has the machine to itself.
  */
 export async function runApiBench(): Promise<Record<string, unknown>> {
-  const stack = await startTestStack({ customers: ['bench'], workers: 0, env: { KILN_LOG_LEVEL: 'warn', KILN_RATE_LIMIT_PER_MIN: '0' } });
+  const stack = await startTestStack({
+    customers: ['bench'],
+    workers: 0,
+    env: { KILN_LOG_LEVEL: 'warn', KILN_RATE_LIMIT_PER_MIN: '0' },
+  });
   try {
-    const body = JSON.stringify({ input: pathToFileURL(path.join(stack.inputRoot, 'in.mp4')).href, outputs: [{ preset: 'mp4-720p' }] });
+    const body = JSON.stringify({
+      input: pathToFileURL(path.join(stack.inputRoot, 'in.mp4')).href,
+      outputs: [{ preset: 'mp4-720p' }],
+    });
     // Warm up the API's JIT and connections.
-    await autocannon({ url: `${stack.apiUrl}/v1/jobs`, connections: 10, duration: 2, method: 'POST', headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'application/json' }, body });
-    const result = await autocannon({ url: `${stack.apiUrl}/v1/jobs`, connections: CONNECTIONS, duration: SECONDS, method: 'POST', headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'application/json' }, body });
+    await autocannon({
+      url: `${stack.apiUrl}/v1/jobs`,
+      connections: 10,
+      duration: 2,
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'application/json' },
+      body,
+    });
+    const result = await autocannon({
+      url: `${stack.apiUrl}/v1/jobs`,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'application/json' },
+      body,
+    });
     const jobsPerSec = (result.requests.total - result.non2xx) / SECONDS;
 
     // Ceiling: BullMQ add from one process, 50 in flight, for the same time.
@@ -76,14 +102,42 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors,
-      floors: { nodeHttpNoWork: httpFloor, expressJsonNoWork: expressFloor, kilnVsExpressFloor: +(jobsPerSec / expressFloor.jobsPerSec).toFixed(3) },
+      floors: {
+        nodeHttpNoWork: httpFloor,
+        expressJsonNoWork: expressFloor,
+        kilnVsExpressFloor: +(jobsPerSec / expressFloor.jobsPerSec).toFixed(3),
+      },
       targets: { atLeastHalfOfCeiling: jobsPerSec >= 0.5 * ceilingJobsPerSec, p99Under100Ms: result.latency.p99 < 100 },
     };
     printTable('api: POST /v1/jobs', [
-      { run: `autocannon, ${CONNECTIONS} connections`, 'jobs/s': figures.jobsPerSec, 'p50 ms': figures.p50Ms, 'p99 ms': figures.p99Ms, 'non-2xx': figures.non2xx },
-      { run: 'BullMQ add, one process (ceiling)', 'jobs/s': figures.ceilingJobsPerSec, 'p50 ms': '-', 'p99 ms': '-', 'non-2xx': 0 },
-      { run: 'floor: Express + JSON, no work', 'jobs/s': expressFloor.jobsPerSec, 'p50 ms': '-', 'p99 ms': expressFloor.p99Ms, 'non-2xx': 0 },
-      { run: 'floor: node:http, no work', 'jobs/s': httpFloor.jobsPerSec, 'p50 ms': '-', 'p99 ms': httpFloor.p99Ms, 'non-2xx': 0 },
+      {
+        run: `autocannon, ${CONNECTIONS} connections`,
+        'jobs/s': figures.jobsPerSec,
+        'p50 ms': figures.p50Ms,
+        'p99 ms': figures.p99Ms,
+        'non-2xx': figures.non2xx,
+      },
+      {
+        run: 'BullMQ add, one process (ceiling)',
+        'jobs/s': figures.ceilingJobsPerSec,
+        'p50 ms': '-',
+        'p99 ms': '-',
+        'non-2xx': 0,
+      },
+      {
+        run: 'floor: Express + JSON, no work',
+        'jobs/s': expressFloor.jobsPerSec,
+        'p50 ms': '-',
+        'p99 ms': expressFloor.p99Ms,
+        'non-2xx': 0,
+      },
+      {
+        run: 'floor: node:http, no work',
+        'jobs/s': httpFloor.jobsPerSec,
+        'p50 ms': '-',
+        'p99 ms': httpFloor.p99Ms,
+        'non-2xx': 0,
+      },
     ]);
     await writeSection('api', figures);
     return figures;

@@ -20,7 +20,9 @@ function ffmpeg(args: string[]): Promise<void> {
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.slice(-500)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.slice(-500)}`)),
+    );
   });
 }
 
@@ -36,7 +38,11 @@ async function direct(input: string, presetId: string, out: string, threads: num
 async function submitAndWait(stack: TestStack, key: string, inputs: string[], presetId: string): Promise<number> {
   const api = apiClient(stack.apiUrl, key);
   const t0 = performance.now();
-  const ids = await Promise.all(inputs.map(async (input) => (await api<Job>('POST', '/v1/jobs', { input, outputs: [{ preset: presetId }] })).body.id));
+  const ids = await Promise.all(
+    inputs.map(
+      async (input) => (await api<Job>('POST', '/v1/jobs', { input, outputs: [{ preset: presetId }] })).body.id,
+    ),
+  );
   const pending = new Set(ids);
   // One list request per poll (not one GET per job), so the bench itself takes little CPU from ffmpeg.
   await waitFor(
@@ -69,7 +75,11 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
 
     // (b) through Kiln, one worker with concurrency 1 (ffmpeg gets every core, as in (a)). The
     // worker prefetches one job: for the fleet runs, the next clip is probed while one encodes.
-    const stack = await startTestStack({ customers: ['bench'], workers: 1, env: { KILN_LOG_LEVEL: 'warn', KILN_WORKER_PREFETCH: String(PREFETCH) } });
+    const stack = await startTestStack({
+      customers: ['bench'],
+      workers: 1,
+      env: { KILN_LOG_LEVEL: 'warn', KILN_WORKER_PREFETCH: String(PREFETCH) },
+    });
     const directTimes: number[] = [];
     const kilnTimes: number[] = [];
     const directLongTimes: number[] = [];
@@ -87,8 +97,14 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
       const api = apiClient(stack.apiUrl, key);
       const throughKiln = async (file: string) => {
         const t0 = performance.now();
-        const id = (await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(file).href, outputs: [{ preset: 'mp4-720p' }] })).body.id;
-        await waitFor(() => client.events.some((e) => e.name === 'job.completed' && e.data.id === id), { timeoutMs: 300_000, intervalMs: 5, message: 'job.completed' });
+        const id = (
+          await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(file).href, outputs: [{ preset: 'mp4-720p' }] })
+        ).body.id;
+        await waitFor(() => client.events.some((e) => e.name === 'job.completed' && e.data.id === id), {
+          timeoutMs: 300_000,
+          intervalMs: 5,
+          message: 'job.completed',
+        });
         return (performance.now() - t0) / 1000;
       };
       // (a) and (b) take turns, best of 3 each, so both see the same machine: this one's speed
@@ -131,7 +147,12 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
       kilnSeconds: +kilnSeconds.toFixed(3),
       overheadRatio: +(kilnSeconds / directSeconds).toFixed(3),
       overheadSeconds: +(kilnSeconds - directSeconds).toFixed(3),
-      longClip: { clip: '60 s 1280x720 → mp4-720p, best of 2 each', directSeconds: +directLongSeconds.toFixed(3), kilnSeconds: +kilnLongSeconds.toFixed(3), overheadRatio: +(kilnLongSeconds / directLongSeconds).toFixed(3) },
+      longClip: {
+        clip: '60 s 1280x720 → mp4-720p, best of 2 each',
+        directSeconds: +directLongSeconds.toFixed(3),
+        kilnSeconds: +kilnLongSeconds.toFixed(3),
+        overheadRatio: +(kilnLongSeconds / directLongSeconds).toFixed(3),
+      },
       shortClips: SHORT_CLIPS,
       workerConcurrency: 1,
       workerPrefetch: PREFETCH,
@@ -140,7 +161,10 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
       twoWorkersSeconds: +fleet2.toFixed(2),
       fleetVsLoop: +(loopSeconds / Math.min(fleet1, fleet2)).toFixed(3),
       fleetVsLoopOneWorker: +(loopSeconds / fleet1).toFixed(3),
-      targets: { overheadAtMost105: kilnSeconds / directSeconds <= 1.05, fleetAtLeast090: loopSeconds / Math.min(fleet1, fleet2) >= 0.9 },
+      targets: {
+        overheadAtMost105: kilnSeconds / directSeconds <= 1.05,
+        fleetAtLeast090: loopSeconds / Math.min(fleet1, fleet2) >= 0.9,
+      },
     };
     printTable('encoding', [
       { run: '(a) ffmpeg direct, 10 s 720p', seconds: figures.directSeconds, ratio: 1 },
@@ -148,8 +172,16 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
       { run: '(a) ffmpeg direct, 60 s 720p', seconds: figures.longClip.directSeconds, ratio: 1 },
       { run: '(b) Kiln, 60 s 720p', seconds: figures.longClip.kilnSeconds, ratio: figures.longClip.overheadRatio },
       { run: `${SHORT_CLIPS} clips, plain loop`, seconds: figures.loopSeconds, ratio: 1 },
-      { run: `${SHORT_CLIPS} clips, 1 worker (prefetch ${PREFETCH})`, seconds: figures.oneWorkerSeconds, ratio: figures.fleetVsLoopOneWorker },
-      { run: `${SHORT_CLIPS} clips, 2 workers (prefetch ${PREFETCH})`, seconds: figures.twoWorkersSeconds, ratio: +(loopSeconds / fleet2).toFixed(3) },
+      {
+        run: `${SHORT_CLIPS} clips, 1 worker (prefetch ${PREFETCH})`,
+        seconds: figures.oneWorkerSeconds,
+        ratio: figures.fleetVsLoopOneWorker,
+      },
+      {
+        run: `${SHORT_CLIPS} clips, 2 workers (prefetch ${PREFETCH})`,
+        seconds: figures.twoWorkersSeconds,
+        ratio: +(loopSeconds / fleet2).toFixed(3),
+      },
     ]);
     await writeSection('encoding', figures);
     return figures;

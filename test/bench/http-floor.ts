@@ -20,8 +20,15 @@ if (kind === 'express') {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.stringify({ id: crypto.randomUUID(), status: 'queued', request: JSON.parse(Buffer.concat(chunks).toString()) as unknown });
-      res.writeHead(202, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      const body = JSON.stringify({
+        id: crypto.randomUUID(),
+        status: 'queued',
+        request: JSON.parse(Buffer.concat(chunks).toString()) as unknown,
+      });
+      res.writeHead(202, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     });
   });

@@ -25,14 +25,32 @@ async function seed(redis: Redis, customerId: string, n: number): Promise<number
   const repo = new JobRepository(redis, PREFIX, () => new Date((t += 1000)));
   const CHUNK = 5_000;
   for (let from = 0; from < n; from += CHUNK) {
-    const jobs: Job[] = await Promise.all(Array.from({ length: Math.min(CHUNK, n - from) }, () => repo.create({ customerId, input: 'https://media.example/in.mp4', outputs: [{ preset: 'mp4-720p' }], metadata: { title: 'bench' } })));
+    const jobs: Job[] = await Promise.all(
+      Array.from({ length: Math.min(CHUNK, n - from) }, () =>
+        repo.create({
+          customerId,
+          input: 'https://media.example/in.mp4',
+          outputs: [{ preset: 'mp4-720p' }],
+          metadata: { title: 'bench' },
+        }),
+      ),
+    );
     await Promise.all(
       jobs.map((job, k) => {
         const status = statusOf(from + k);
         if (status === 'queued') return undefined;
         const created = Date.parse(job.createdAt);
-        const outputs: JobOutput[] = job.outputs.map((o) => ({ ...o, status: status === 'completed' ? 'completed' : 'failed', durationSeconds: status === 'completed' ? 10 : null }));
-        return repo.update(job.id, { status, outputs, startedAt: new Date(created + 200).toISOString(), finishedAt: new Date(created + 5_200).toISOString() });
+        const outputs: JobOutput[] = job.outputs.map((o) => ({
+          ...o,
+          status: status === 'completed' ? 'completed' : 'failed',
+          durationSeconds: status === 'completed' ? 10 : null,
+        }));
+        return repo.update(job.id, {
+          status,
+          outputs,
+          startedAt: new Date(created + 200).toISOString(),
+          finishedAt: new Date(created + 5_200).toISOString(),
+        });
       }),
     );
   }
@@ -76,21 +94,43 @@ export async function runJobIndexBench(): Promise<Record<string, unknown>> {
     const repo = new JobRepository(redis, PREFIX);
     const stats = new JobStatsRepository(redis, PREFIX);
     const firstHour = Math.floor(NOW / HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
-    const windows = Array.from({ length: 24 }, (_, i): [number, number] => [firstHour + i * HOUR_MS, firstHour + (i + 1) * HOUR_MS]);
+    const windows = Array.from({ length: 24 }, (_, i): [number, number] => [
+      firstHour + i * HOUR_MS,
+      firstHour + (i + 1) * HOUR_MS,
+    ]);
     const sizes = [1_000, 100_000];
     const rows: Record<string, string | number>[] = [];
-    const figures: Record<string, unknown> = { limit: LIMIT, mix: '1% queued, 4% failed, 1% cancelled, 94% completed', sizes: {} };
+    const figures: Record<string, unknown> = {
+      limit: LIMIT,
+      mix: '1% queued, 4% failed, 1% cancelled, 94% completed',
+      sizes: {},
+    };
     for (const n of sizes) {
       const customer = `c${n}`;
       const seedMs = await seed(redis, customer, n);
       const deepCompleted = Math.floor(n * 0.94 * 0.5);
       const deepFailed = Math.floor(n * 0.04 * 0.5);
-      const [cCompleted, cFailed] = [await cursorAt(repo, customer, 'completed', deepCompleted), await cursorAt(repo, customer, 'failed', deepFailed)];
+      const [cCompleted, cFailed] = [
+        await cursorAt(repo, customer, 'completed', deepCompleted),
+        await cursorAt(repo, customer, 'failed', deepFailed),
+      ];
       const slowRuns = n > 10_000 ? 30 : 200;
       const cases: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
-        [`first page, status=queued (1%)`, () => repo.list(customer, { limit: LIMIT, status: 'queued' }), () => legacyList(redis, PREFIX, customer, { limit: LIMIT, status: 'queued' })],
-        [`deep page, status=completed (job ${deepCompleted})`, () => repo.list(customer, { limit: LIMIT, status: 'completed', cursor: cCompleted }), () => legacyList(redis, PREFIX, customer, { limit: LIMIT, status: 'completed', offset: Math.floor(n / 2) })],
-        [`deep page, status=failed (job ${deepFailed})`, () => repo.list(customer, { limit: LIMIT, status: 'failed', cursor: cFailed }), () => legacyList(redis, PREFIX, customer, { limit: LIMIT, status: 'failed', offset: Math.floor(n / 2) })],
+        [
+          `first page, status=queued (1%)`,
+          () => repo.list(customer, { limit: LIMIT, status: 'queued' }),
+          () => legacyList(redis, PREFIX, customer, { limit: LIMIT, status: 'queued' }),
+        ],
+        [
+          `deep page, status=completed (job ${deepCompleted})`,
+          () => repo.list(customer, { limit: LIMIT, status: 'completed', cursor: cCompleted }),
+          () => legacyList(redis, PREFIX, customer, { limit: LIMIT, status: 'completed', offset: Math.floor(n / 2) }),
+        ],
+        [
+          `deep page, status=failed (job ${deepFailed})`,
+          () => repo.list(customer, { limit: LIMIT, status: 'failed', cursor: cFailed }),
+          () => legacyList(redis, PREFIX, customer, { limit: LIMIT, status: 'failed', offset: Math.floor(n / 2) }),
+        ],
         ['stats', () => stats.counters(customer, windows), () => legacyStats(redis, PREFIX, customer, NOW)],
       ];
       const measured: Record<string, unknown> = { seedSeconds: +(seedMs / 1000).toFixed(1) };
@@ -98,11 +138,22 @@ export async function runJobIndexBench(): Promise<Record<string, unknown>> {
         const now = await latency(200, indexed);
         const before = await latency(slowRuns, scan);
         measured[name] = { indexed: now, scan: before };
-        rows.push({ jobs: n, call: name, 'indexed p50': now.p50, 'indexed p99': now.p99, 'scan p50': before.p50, 'scan p99': before.p99 });
+        rows.push({
+          jobs: n,
+          call: name,
+          'indexed p50': now.p50,
+          'indexed p99': now.p99,
+          'scan p50': before.p50,
+          'scan p99': before.p99,
+        });
       }
       const counted = await stats.counters(customer, windows);
       const old = await legacyStats(redis, PREFIX, customer, NOW);
-      measured.statsCorrect = { indexedCompleted: counted.counts.completed, scanCompleted: old.counts.completed ?? 0, scanTruncated: old.truncated };
+      measured.statsCorrect = {
+        indexedCompleted: counted.counts.completed,
+        scanCompleted: old.counts.completed ?? 0,
+        scanTruncated: old.truncated,
+      };
       (figures.sizes as Record<string, unknown>)[String(n)] = measured;
     }
     printTable('jobs: list and stats latency, ms (indexed = this version, scan = the previous one)', rows);

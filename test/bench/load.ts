@@ -34,12 +34,18 @@ const percentile = (values: number[], p: number) => {
  * memory of every process.
  */
 const customers = Array.from({ length: CUSTOMERS }, (_, i) => `load${i}`);
-const stack = await startTestStack({ customers, workers: WORKERS, env: { KILN_LOG_LEVEL: 'warn', KILN_PROGRESS_INTERVAL_MS: '500' } });
+const stack = await startTestStack({
+  customers,
+  workers: WORKERS,
+  env: { KILN_LOG_LEVEL: 'warn', KILN_PROGRESS_INTERVAL_MS: '500' },
+});
 try {
   const clip = path.join(stack.inputRoot, 'clip.mp4');
   await copyFile(await makeClip({ seconds: 2, width: 320, height: 240, audio: true }), clip);
   const input = pathToFileURL(clip).href;
-  const watchers = await Promise.all(stack.customers.slice(0, WATCHED).map((c) => connectCustomerClient(stack.apiUrl, c.key)));
+  const watchers = await Promise.all(
+    stack.customers.slice(0, WATCHED).map((c) => connectCustomerClient(stack.apiUrl, c.key)),
+  );
   await Promise.all(watchers.map((w) => w.subscribed));
   await new Promise((r) => setTimeout(r, 300)); // occupancy webhooks land
   stack.recorder.reset();
@@ -48,7 +54,10 @@ try {
   const ids = await Promise.all(
     Array.from({ length: JOBS }, async (_, i) => {
       const c = stack.customers[i % CUSTOMERS]!;
-      const res = await apiClient(stack.apiUrl, c.key)<Job>('POST', '/v1/jobs', { input, outputs: [{ preset: 'mp4-360p' }] });
+      const res = await apiClient(stack.apiUrl, c.key)<Job>('POST', '/v1/jobs', {
+        input,
+        outputs: [{ preset: 'mp4-360p' }],
+      });
       if (res.status !== 202) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
       return { id: res.body.id, key: c.key };
     }),
@@ -68,8 +77,14 @@ try {
   await new Promise((r) => setTimeout(r, 500));
 
   // Latency: the job's updatedAt is when the worker stored the change; `at` is when pusher-js got it.
-  const latencies = watchers.flatMap((w) => w.events.filter((e) => e.name.startsWith('job.') && e.data.job).map((e) => e.at - Date.parse((e.data.job as Job).updatedAt)));
-  const pusherRequests = stack.recorder.requests.filter((r) => r.path.endsWith('/events') || r.path.endsWith('/batch_events')).length;
+  const latencies = watchers.flatMap((w) =>
+    w.events
+      .filter((e) => e.name.startsWith('job.') && e.data.job)
+      .map((e) => e.at - Date.parse((e.data.job as Job).updatedAt)),
+  );
+  const pusherRequests = stack.recorder.requests.filter(
+    (r) => r.path.endsWith('/events') || r.path.endsWith('/batch_events'),
+  ).length;
   const memory: Record<string, number | null> = {};
   for (const [name, app] of Object.entries(stack.apps)) memory[name] = await rssMb(app.child.pid);
   memory.soketi = await rssMb(stack.soketi.pid);
@@ -83,7 +98,11 @@ try {
     seconds: +seconds.toFixed(2),
     jobsPerSecond: +(JOBS / seconds).toFixed(2),
     eventsReceived: latencies.length,
-    eventLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.length ? Math.max(...latencies) : null },
+    eventLatencyMs: {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: latencies.length ? Math.max(...latencies) : null,
+    },
     pusherRequests,
     pusherRequestsPerJob: +(pusherRequests / JOBS).toFixed(3),
     memoryMb: memory,

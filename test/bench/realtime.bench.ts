@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { CUSTOMER_CHANNEL_PREFIX, customerChannel, JOB_EVENTS, jobEventPayload, toJobSummary, type Job, type JobStatus } from '@kiln/jobs';
+import {
+  CUSTOMER_CHANNEL_PREFIX,
+  customerChannel,
+  JOB_EVENTS,
+  jobEventPayload,
+  toJobSummary,
+  type Job,
+  type JobStatus,
+} from '@kiln/jobs';
 import { GatedPublisher, OccupancyMirror, OccupancyRepository, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
 import { getFreePort, startApp, startRedis, startSoketi, waitFor } from '@kiln/testing';
 import { Redis } from 'ioredis';
@@ -39,10 +47,20 @@ function* lifecycle(job: Job): Generator<{ at: number; event: string; job: Job; 
   const n = PROGRESS_PER_SECOND * SECONDS;
   for (let i = 1; i <= n; i++) {
     const percent = Math.round((i / n) * 1000) / 10;
-    yield { at: (i * 1000) / PROGRESS_PER_SECOND, event: JOB_EVENTS.progress, job: step({ progress: { percent, fps: 100, speed: 4, etaSeconds: (n - i) / PROGRESS_PER_SECOND } }), progress: true };
+    yield {
+      at: (i * 1000) / PROGRESS_PER_SECOND,
+      event: JOB_EVENTS.progress,
+      job: step({ progress: { percent, fps: 100, speed: 4, etaSeconds: (n - i) / PROGRESS_PER_SECOND } }),
+      progress: true,
+    };
   }
   yield { at: SECONDS * 1000, event: JOB_EVENTS.progress, job: step({ status: 'storing' }), progress: false };
-  yield { at: SECONDS * 1000, event: JOB_EVENTS.completed, job: step({ status: 'completed' as JobStatus }), progress: false };
+  yield {
+    at: SECONDS * 1000,
+    event: JOB_EVENTS.completed,
+    job: step({ status: 'completed' as JobStatus }),
+    progress: false,
+  };
 }
 
 function newJob(i: number): Job {
@@ -78,9 +96,22 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
   const prefix = `bench-${randomUUID()}`;
   const webhooks = await startApp('webhooks', {
     port: webhooksPort,
-    env: { REDIS_URL: redisServer.url, KILN_REDIS_PREFIX: prefix, KILN_WEBHOOKS_PORT: String(webhooksPort), KILN_LOG_LEVEL: 'warn', ...soketi.pusherEnv() },
+    env: {
+      REDIS_URL: redisServer.url,
+      KILN_REDIS_PREFIX: prefix,
+      KILN_WEBHOOKS_PORT: String(webhooksPort),
+      KILN_LOG_LEVEL: 'warn',
+      ...soketi.pusherEnv(),
+    },
   });
-  const server = new Pusher({ appId: soketi.appId, key: soketi.key, secret: soketi.secret, host: '127.0.0.1', port: String(soketi.port), useTLS: false });
+  const server = new Pusher({
+    appId: soketi.appId,
+    key: soketi.key,
+    secret: soketi.secret,
+    host: '127.0.0.1',
+    port: String(soketi.port),
+    useTLS: false,
+  });
   const clients: PusherClient[] = [];
   try {
     // Two watching customers, connected and authorized like the dashboard.
@@ -95,7 +126,14 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
         forceTLS: false,
         enabledTransports: ['ws'],
         disableStats: true,
-        channelAuthorization: { endpoint: '/unused', transport: 'ajax', customHandler: (p: { socketId: string; channelName: string }, cb: (err: Error | null, data: { auth: string }) => void) => cb(null, server.authorizeChannel(p.socketId, p.channelName)) },
+        channelAuthorization: {
+          endpoint: '/unused',
+          transport: 'ajax',
+          customHandler: (
+            p: { socketId: string; channelName: string },
+            cb: (err: Error | null, data: { auth: string }) => void,
+          ) => cb(null, server.authorizeChannel(p.socketId, p.channelName)),
+        },
       });
       clients.push(client);
       const sub = client.subscribe(channel);
@@ -109,10 +147,23 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
       views.set(channel, new Map());
     }
     const occupancy = new Redis(redisServer.url);
-    await waitFor(async () => (await occupancy.scard(`${prefix}:occupancy:channels`)) === WATCHED, { timeoutMs: 10_000, message: 'webhooks to record the watchers' });
+    await waitFor(async () => (await occupancy.scard(`${prefix}:occupancy:channels`)) === WATCHED, {
+      timeoutMs: 10_000,
+      message: 'webhooks to record the watchers',
+    });
     await occupancy.quit();
 
-    const results: Record<Variant, { requests: number; delivered: number; redisCommands: number; decisions: number; lossless: boolean; unwatchedRequests: number }> = {} as never;
+    const results: Record<
+      Variant,
+      {
+        requests: number;
+        delivered: number;
+        redisCommands: number;
+        decisions: number;
+        lossless: boolean;
+        unwatchedRequests: number;
+      }
+    > = {} as never;
     for (const variant of ['ungated', 'seed', 'kiln'] as Variant[]) {
       for (const v of views.values()) v.clear();
       received.n = 0;
@@ -130,16 +181,41 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
       'gate decisions/s': v === 'seed' ? Math.round(gate.seed) : v === 'kiln' ? Math.round(gate.kiln) : '-',
       'watchers exact': results[v].lossless,
     }));
-    printTable(`realtime: ${JOBS} jobs, ${CUSTOMERS} customers, ${WATCHED} watched, ${PROGRESS_PER_SECOND} progress/s for ${SECONDS} s`, rows);
+    printTable(
+      `realtime: ${JOBS} jobs, ${CUSTOMERS} customers, ${WATCHED} watched, ${PROGRESS_PER_SECOND} progress/s for ${SECONDS} s`,
+      rows,
+    );
     const figures = {
-      workload: { jobs: JOBS, customers: CUSTOMERS, watched: WATCHED, progressPerSecond: PROGRESS_PER_SECOND, seconds: SECONDS },
+      workload: {
+        jobs: JOBS,
+        customers: CUSTOMERS,
+        watched: WATCHED,
+        progressPerSecond: PROGRESS_PER_SECOND,
+        seconds: SECONDS,
+      },
       pusherRequests: { ungated: results.ungated.requests, seed: results.seed.requests, kiln: results.kiln.requests },
-      pusherRequestsToUnwatched: { ungated: results.ungated.unwatchedRequests, seed: results.seed.unwatchedRequests, kiln: results.kiln.unwatchedRequests },
-      eventsDelivered: { ungated: results.ungated.delivered, seed: results.seed.delivered, kiln: results.kiln.delivered },
+      pusherRequestsToUnwatched: {
+        ungated: results.ungated.unwatchedRequests,
+        seed: results.seed.unwatchedRequests,
+        kiln: results.kiln.unwatchedRequests,
+      },
+      eventsDelivered: {
+        ungated: results.ungated.delivered,
+        seed: results.seed.delivered,
+        kiln: results.kiln.delivered,
+      },
       gateDecisionsPerSec: { seed: Math.round(gate.seed), kiln: Math.round(gate.kiln) },
-      redisCommandsPerDecision: { seed: +(results.seed.redisCommands / results.seed.decisions).toFixed(3), kiln: +(gate.kilnCommands / GATE_DECISIONS).toFixed(3), kilnWholeRun: +(results.kiln.redisCommands / results.kiln.decisions).toFixed(4) },
+      redisCommandsPerDecision: {
+        seed: +(results.seed.redisCommands / results.seed.decisions).toFixed(3),
+        kiln: +(gate.kilnCommands / GATE_DECISIONS).toFixed(3),
+        kilnWholeRun: +(results.kiln.redisCommands / results.kiln.decisions).toFixed(4),
+      },
       lossless: results.ungated.lossless && results.kiln.lossless,
-      losslessByVariant: { ungated: results.ungated.lossless, seed: results.seed.lossless, kiln: results.kiln.lossless },
+      losslessByVariant: {
+        ungated: results.ungated.lossless,
+        seed: results.seed.lossless,
+        kiln: results.kiln.lossless,
+      },
       targets: {
         requestsAtMostTenthOfSeed: results.kiln.requests * 10 <= results.seed.requests,
         zeroToUnwatched: results.kiln.unwatchedRequests === 0,
@@ -159,11 +235,35 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
 
 async function runVariant(
   variant: Variant,
-  ctx: { redisUrl: string; prefix: string; soketi: Awaited<ReturnType<typeof startSoketi>>; views: Map<string, Map<string, Job>>; received: { n: number } },
-): Promise<{ requests: number; delivered: number; redisCommands: number; decisions: number; lossless: boolean; unwatchedRequests: number }> {
+  ctx: {
+    redisUrl: string;
+    prefix: string;
+    soketi: Awaited<ReturnType<typeof startSoketi>>;
+    views: Map<string, Map<string, Job>>;
+    received: { n: number };
+  },
+): Promise<{
+  requests: number;
+  delivered: number;
+  redisCommands: number;
+  decisions: number;
+  lossless: boolean;
+  unwatchedRequests: number;
+}> {
   const registry = new Registry();
   const metrics = new RealtimeMetrics(registry);
-  const transport = new PusherTransport({ appId: ctx.soketi.appId, key: ctx.soketi.key, secret: ctx.soketi.secret, cluster: 'mt1', host: '127.0.0.1', port: ctx.soketi.port, useTLS: false }, metrics);
+  const transport = new PusherTransport(
+    {
+      appId: ctx.soketi.appId,
+      key: ctx.soketi.key,
+      secret: ctx.soketi.secret,
+      cluster: 'mt1',
+      host: '127.0.0.1',
+      port: ctx.soketi.port,
+      useTLS: false,
+    },
+    metrics,
+  );
   const watched = new Set([...ctx.views.keys()]);
   let requests = 0;
   let unwatchedRequests = 0;
@@ -181,11 +281,13 @@ async function runVariant(
   let publisher: GatedPublisher | undefined;
   const repo = new OccupancyRepository(redis, ctx.prefix);
   if (variant === 'ungated') {
-    publish = (channel, event, job) => counted.triggerBatch([{ channel, name: event, data: JSON.stringify(jobEventPayload(job)) }]);
+    publish = (channel, event, job) =>
+      counted.triggerBatch([{ channel, name: event, data: JSON.stringify(jobEventPayload(job)) }]);
   } else if (variant === 'seed') {
     publish = async (channel, event, job) => {
       decisions++;
-      if (await repo.isOccupied(channel)) await counted.triggerBatch([{ channel, name: event, data: JSON.stringify(jobEventPayload(job)) }]);
+      if (await repo.isOccupied(channel))
+        await counted.triggerBatch([{ channel, name: event, data: JSON.stringify(jobEventPayload(job)) }]);
     };
   } else {
     mirror = new OccupancyMirror(repo, new Redis(ctx.redisUrl), pino({ level: 'silent' }));
@@ -197,7 +299,8 @@ async function runVariant(
       pino({ level: 'silent' }),
       { progressIntervalMs: 1000 },
     );
-    publish = (channel, event, job, progress) => publisher!.publish(channel, event, jobEventPayload(job), { key: job.id, kind: progress ? 'progress' : 'state' });
+    publish = (channel, event, job, progress) =>
+      publisher!.publish(channel, event, jobEventPayload(job), { key: job.id, kind: progress ? 'progress' : 'state' });
   }
   const commandsBefore = count();
 
@@ -235,7 +338,10 @@ async function runVariant(
 }
 
 /** Gate decisions per second: (b) one SISMEMBER each, (c) Kiln's in-memory mirror. */
-async function gateDecisionRates(redisUrl: string, prefix: string): Promise<{ seed: number; kiln: number; kilnCommands: number }> {
+async function gateDecisionRates(
+  redisUrl: string,
+  prefix: string,
+): Promise<{ seed: number; kiln: number; kilnCommands: number }> {
   const { redis, count } = countingRedis(redisUrl);
   const repo = new OccupancyRepository(redis, prefix);
   const channels = Array.from({ length: CUSTOMERS }, (_, i) => `${CUSTOMER_CHANNEL_PREFIX}c${i}`);

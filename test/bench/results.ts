@@ -3,7 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** test/bench/results/latest.json, whatever directory the compiled bench runs from. */
-export const RESULTS_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', 'latest.json');
+export const RESULTS_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'bench',
+  'results',
+  'latest.json',
+);
 
 /** Merges one section into latest.json, keeping the other sections' last figures. */
 export async function writeSection(section: string, figures: unknown): Promise<void> {
@@ -15,7 +22,11 @@ export async function writeSection(section: string, figures: unknown): Promise<v
     // first run
   }
   all[section] = figures;
-  all.machine = { cores: (await import('node:os')).availableParallelism(), node: process.version, at: new Date().toISOString() };
+  all.machine = {
+    cores: (await import('node:os')).availableParallelism(),
+    node: process.version,
+    at: new Date().toISOString(),
+  };
   await writeFile(RESULTS_FILE, JSON.stringify(all, null, 2) + '\n');
 }
 

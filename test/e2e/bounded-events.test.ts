@@ -42,10 +42,17 @@ describe('bounded events: a 30-minute job whose record is far over 10 KB', () =>
     const watcher = await connectCustomerClient(stack.apiUrl, stack.customers[0]!.key);
     try {
       await watcher.subscribed;
-      await waitFor(async () => (await redis.sismember(`${stack.prefix}:occupancy:channels`, watcher.channel)) === 1, { timeoutMs: 10_000, message: 'occupancy webhook to open the gate' });
+      await waitFor(async () => (await redis.sismember(`${stack.prefix}:occupancy:channels`, watcher.channel)) === 1, {
+        timeoutMs: 10_000,
+        message: 'occupancy webhook to open the gate',
+      });
 
       const outputs = [{ preset: 'hls' }, { preset: 'thumbnails' }, { preset: 'mp4-360p' }, { preset: 'mp4-480p' }];
-      const created = await acme<Job>('POST', '/v1/jobs', { input: clipUrl, outputs, metadata: { title: 'bounded events' } });
+      const created = await acme<Job>('POST', '/v1/jobs', {
+        input: clipUrl,
+        outputs,
+        metadata: { title: 'bounded events' },
+      });
       expect(created.status).toBe(202);
       const id = created.body.id;
 
@@ -59,7 +66,10 @@ describe('bounded events: a 30-minute job whose record is far over 10 KB', () =>
       );
       expect(record!.status).toBe('completed');
       // The worker sends the final event before it acknowledges the job: it is there within moments.
-      await waitFor(() => watcher.events.some((e) => e.name === 'job.completed' && e.data.id === id), { timeoutMs: 10_000, message: 'job.completed on the channel' });
+      await waitFor(() => watcher.events.some((e) => e.name === 'job.completed' && e.data.id === id), {
+        timeoutMs: 10_000,
+        message: 'job.completed on the channel',
+      });
 
       // The API's record has every file, and is bigger than any event may be.
       const byName = Object.fromEntries(record!.outputs.map((o) => [o.name, o]));
@@ -69,7 +79,9 @@ describe('bounded events: a 30-minute job whose record is far over 10 KB', () =>
       expect(byName['mp4-360p']!.checksum).toMatch(/^sha256:/);
       expect(Buffer.byteLength(JSON.stringify(record))).toBeGreaterThan(PUSHER_LIMIT);
       const segment = byName.hls!.files!.find((f) => f.path.endsWith('.ts'))!;
-      const download = await fetch(`${stack.apiUrl}/v1/jobs/${id}/outputs/hls/${segment.path}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
+      const download = await fetch(`${stack.apiUrl}/v1/jobs/${id}/outputs/hls/${segment.path}`, {
+        headers: { authorization: `Bearer ${stack.customers[0]!.key}` },
+      });
       expect(download.status).toBe(200);
       expect(Buffer.from(await download.arrayBuffer()).length).toBe(segment.sizeBytes);
 
@@ -78,8 +90,12 @@ describe('bounded events: a 30-minute job whose record is far over 10 KB', () =>
       for (const e of mine) expect(Buffer.byteLength(JSON.stringify(e.data))).toBeLessThanOrEqual(PUSHER_LIMIT);
       expect(mine.at(-1)).toMatchObject({ name: 'job.completed', data: { id, seq: record!.seq, status: 'completed' } });
       const summary = mine.at(-1)!.data.job as Job;
-      expect(summary.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes])).toEqual(record!.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes]));
-      expect(summary.outputs.map((o) => (o as { fileCount?: number }).fileCount)).toEqual(record!.outputs.map((o) => o.files?.length));
+      expect(summary.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes])).toEqual(
+        record!.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes]),
+      );
+      expect(summary.outputs.map((o) => (o as { fileCount?: number }).fileCount)).toEqual(
+        record!.outputs.map((o) => o.files?.length),
+      );
       expect(summary.outputs.some((o) => 'files' in o)).toBe(false);
     } finally {
       watcher.disconnect();

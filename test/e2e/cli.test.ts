@@ -19,7 +19,11 @@ interface CliRun {
 /** Runs the built `kiln` binary as a child process, its stdout a pipe (so: plain progress lines). */
 function kiln(args: string[], env: Record<string, string>, opts: { cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -63,8 +67,14 @@ describe('kiln CLI against the whole stack', () => {
   });
 
   /** Runs the CLI while sampling the occupancy set, so a test can tell whether its watch opened the gate. */
-  async function kilnWatching(args: string[], opts: { cwd?: string } = {}): Promise<CliRun & { sawOccupied: boolean; publishedToChannel: number }> {
-    await waitFor(async () => !(await occupied()), { timeoutMs: 5000, message: 'nobody to watch the channel before the run' });
+  async function kilnWatching(
+    args: string[],
+    opts: { cwd?: string } = {},
+  ): Promise<CliRun & { sawOccupied: boolean; publishedToChannel: number }> {
+    await waitFor(async () => !(await occupied()), {
+      timeoutMs: 5000,
+      message: 'nobody to watch the channel before the run',
+    });
     stack.recorder.reset();
     let sawOccupied = false;
     let sampling = true;
@@ -101,13 +111,21 @@ describe('kiln CLI against the whole stack', () => {
     expect(run.publishedToChannel).toBeGreaterThan(0);
     expect(Number(summary![1])).toBeGreaterThanOrEqual(2);
     // And it closed when the CLI exited.
-    await waitFor(async () => !(await occupied()), { timeoutMs: 5000, message: 'the channel to be vacated after the CLI exited' });
+    await waitFor(async () => !(await occupied()), {
+      timeoutMs: 5000,
+      message: 'the channel to be vacated after the CLI exited',
+    });
 
     const job = (await api()<Job>('GET', `/v1/jobs/${id}`)).body;
     expect(job.status).toBe('completed');
     const output = job.outputs[0]!;
     const downloadUrl = `${stack.apiUrl}${output.downloadPath}`;
-    expect(run.stdout).toMatch(new RegExp(`^\\s+mp4-360p\\s+completed\\s+\\d[\\d.]* [kM]?B\\s+${output.width}x${output.height} \\S+\\s+${downloadUrl.replace(/[.?]/g, '\\$&')}$`, 'm'));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^\\s+mp4-360p\\s+completed\\s+\\d[\\d.]* [kM]?B\\s+${output.width}x${output.height} \\S+\\s+${downloadUrl.replace(/[.?]/g, '\\$&')}$`,
+        'm',
+      ),
+    );
     const download = await fetch(downloadUrl, { headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
     expect(download.status).toBe(200);
     expect((await download.arrayBuffer()).byteLength).toBe(output.sizeBytes);
@@ -129,12 +147,16 @@ describe('kiln CLI against the whole stack', () => {
     expect(byId.get(ids.completed!)?.status).toBe('completed');
     expect(byId.get(ids.failed!)?.status).toBe('failed');
 
-    const failedOnly = JSON.parse((await kiln(['jobs', '--json', '--status', 'failed'], env())).stdout) as { data: Job[] };
+    const failedOnly = JSON.parse((await kiln(['jobs', '--json', '--status', 'failed'], env())).stdout) as {
+      data: Job[];
+    };
     expect(failedOnly.data.map((j) => j.id)).toEqual([ids.failed]);
 
     const table = await kiln(['jobs', '--limit', '10'], env());
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(new RegExp(`^${ids.completed}\\s+completed\\s+100%\\s+\\S+ \\S+\\s+mp4-360p \\(`, 'm'));
+    expect(table.stdout).toMatch(
+      new RegExp(`^${ids.completed}\\s+completed\\s+100%\\s+\\S+ \\S+\\s+mp4-360p \\(`, 'm'),
+    );
   });
 
   it('cancel on a finished job exits 1 with the 409 message', async () => {
@@ -148,7 +170,9 @@ describe('kiln CLI against the whole stack', () => {
   });
 
   it('submit of a local file uploads it and encodes the upload', async () => {
-    const run = await kilnWatching(['--json', 'submit', path.basename(clipPath), '--preset', 'mp4-360p', '--watch'], { cwd: path.dirname(clipPath) });
+    const run = await kilnWatching(['--json', 'submit', path.basename(clipPath), '--preset', 'mp4-360p', '--watch'], {
+      cwd: path.dirname(clipPath),
+    });
     expect(run.code).toBe(0);
     const job = JSON.parse(run.stdout) as Job;
     expect(job.input).toMatch(/^upload:\/\//);

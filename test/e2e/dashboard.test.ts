@@ -31,12 +31,19 @@ describe('dashboard in headless Chromium', () => {
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([
-      startTestStack({ customers: ['acme', 'globex'], dashboard: true, env: { KILN_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } }),
+      startTestStack({
+        customers: ['acme', 'globex'],
+        dashboard: true,
+        env: { KILN_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) },
+      }),
       launchChromium(),
     ]);
     const clip = path.join(stack.inputRoot, 'clip.mp4');
     const longClip = path.join(stack.inputRoot, 'long-720p.mp4');
-    const [short, long] = await Promise.all([makeClip({ seconds: 2, width: 640, height: 360, audio: true }), makeClip({ seconds: 16, width: 1280, height: 720, audio: true })]);
+    const [short, long] = await Promise.all([
+      makeClip({ seconds: 2, width: 640, height: 360, audio: true }),
+      makeClip({ seconds: 16, width: 1280, height: 720, audio: true }),
+    ]);
     await Promise.all([copyFile(short, clip), copyFile(long, longClip)]);
     clipUrl = pathToFileURL(clip).href;
     longClipUrl = pathToFileURL(longClip).href;
@@ -55,7 +62,9 @@ describe('dashboard in headless Chromium', () => {
     await page.addInitScript(() => {
       const w = window as unknown as { __csp: string[] };
       w.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.effectiveDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) =>
+        w.__csp.push(`${e.effectiveDirective} ${e.blockedURI}`),
+      );
     });
     await page.goto(stack.dashboardUrl);
     await beforeSignIn?.(page);
@@ -73,7 +82,10 @@ describe('dashboard in headless Chromium', () => {
     const jobs: Job[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { data: Job[]; nextCursor: string | null } } = await api('GET', `/v1/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page: { body: { data: Job[]; nextCursor: string | null } } = await api(
+        'GET',
+        `/v1/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       jobs.push(...page.body.data);
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -100,14 +112,21 @@ describe('dashboard in headless Chromium', () => {
     // The output shows its size and bit rate, and its checksum in the link's tooltip.
     const output = job.outputs[0]!;
     expect(await row.getByTestId('output-link').first().getAttribute('title')).toBe(`mp4-360p · ${output.checksum}`);
-    expect(await row.locator('.output').first().textContent()).toContain(`${output.bitrateKbps!.toLocaleString('en-US')} kbit/s`);
-    const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('output-link').first().click()]);
+    expect(await row.locator('.output').first().textContent()).toContain(
+      `${output.bitrateKbps!.toLocaleString('en-US')} kbit/s`,
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.getByTestId('output-link').first().click(),
+    ]);
     const saved = await download.path();
     expect(saved).toBeTruthy();
     expect((await import('node:fs')).statSync(saved!).size).toBe(job.outputs[0]!.sizeBytes);
     // Live events reached the page. `job.created` may leave before the occupancy webhook has
     // opened the gate (the page submits right after subscribing); the `sync` snapshot covers it.
-    const names = await page.getByTestId('event-log-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')));
+    const names = await page
+      .getByTestId('event-log-entry')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-event')));
     expect(names).toEqual(expect.arrayContaining(['job.progress', 'job.completed']));
     await page.close();
   });
@@ -120,17 +139,27 @@ describe('dashboard in headless Chromium', () => {
     const input = path.join(stack.inputRoot, 'long-tiny.mp4');
     await copyFile(await makeClip({ seconds: 300, width: 128, height: 72, fps: 10, audio: false }), input);
     const api = apiClient(stack.apiUrl, acme.key);
-    const created = await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(input).href, outputs: [{ preset: 'hls' }, { preset: 'thumbnails' }, { preset: 'mp4-360p' }, { preset: 'mp4-480p' }] });
+    const created = await api<Job>('POST', '/v1/jobs', {
+      input: pathToFileURL(input).href,
+      outputs: [{ preset: 'hls' }, { preset: 'thumbnails' }, { preset: 'mp4-360p' }, { preset: 'mp4-480p' }],
+    });
     expect(created.status).toBe(202);
     let record: Job | undefined;
-    await expect.poll(async () => (record = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body).status, { timeout: 90_000, interval: 250 }).toMatch(/^(completed|failed)$/);
+    await expect
+      .poll(async () => (record = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body).status, {
+        timeout: 90_000,
+        interval: 250,
+      })
+      .toMatch(/^(completed|failed)$/);
     expect(record!.status).toBe('completed');
     expect(Buffer.byteLength(JSON.stringify(record))).toBeGreaterThan(10_240);
 
     // No reload: the row turns completed from the channel's job.completed (sent right after the store).
     const row = page.locator(`[data-testid="job-row"][data-job-id="${record!.id}"]`);
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('completed');
-    const completedEvents = await page.locator(`[data-testid="event-log-entry"][data-event="job.completed"][data-job-id="${record!.id}"]`).count();
+    const completedEvents = await page
+      .locator(`[data-testid="event-log-entry"][data-event="job.completed"][data-job-id="${record!.id}"]`)
+      .count();
     expect(completedEvents).toBeGreaterThanOrEqual(1);
     const links = row.getByTestId('output-link');
     expect(await links.count()).toBe(4);
@@ -148,12 +177,18 @@ describe('dashboard in headless Chromium', () => {
 
   it("never shows one customer's jobs to another", async () => {
     const acme = apiClient(stack.apiUrl, stack.customers[0]!.key);
-    const created = await acme<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }], metadata: { title: '<img src=x onerror="window.__xss=1">' } });
+    const created = await acme<Job>('POST', '/v1/jobs', {
+      input: clipUrl,
+      outputs: [{ preset: 'mp4-360p' }],
+      metadata: { title: '<img src=x onerror="window.__xss=1">' },
+    });
     expect(created.status).toBe(202);
     const page = await signIn(stack.customers[1]!.key);
     await page.waitForTimeout(1500);
     expect(await page.locator(`[data-job-id="${created.body.id}"]`).count()).toBe(0);
-    const events = await page.getByTestId('event-log-entry').evaluateAll((els) => els.map((e) => [e.getAttribute('data-event'), e.getAttribute('data-job-id')]));
+    const events = await page
+      .getByTestId('event-log-entry')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-event'), e.getAttribute('data-job-id')]));
     expect(events.filter(([name]) => name?.startsWith('job.'))).toEqual([]);
     expect(events.some(([, id]) => id === created.body.id)).toBe(false);
     // The other customer's XSS payload never ran anywhere.
@@ -174,10 +209,13 @@ describe('dashboard in headless Chromium', () => {
 
     let job: Job | undefined;
     await expect
-      .poll(async () => {
-        job = (await allJobs(acme.key)).find((j) => j.input.startsWith('upload://'));
-        return job?.id;
-      }, { timeout: 30_000 })
+      .poll(
+        async () => {
+          job = (await allJobs(acme.key)).find((j) => j.input.startsWith('upload://'));
+          return job?.id;
+        },
+        { timeout: 30_000 },
+      )
       .toBeTruthy();
     const row = page.locator(`[data-testid="job-row"][data-job-id="${job!.id}"]`);
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
@@ -197,7 +235,9 @@ describe('dashboard in headless Chromium', () => {
     const acme = stack.customers[0]!;
     const before = (await allJobs(acme.key)).length;
     const page = await signIn(acme.key);
-    await page.getByTestId('new-job-file').setInputFiles({ name: 'too-big.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(MAX_UPLOAD_BYTES + 1, 1) });
+    await page
+      .getByTestId('new-job-file')
+      .setInputFiles({ name: 'too-big.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(MAX_UPLOAD_BYTES + 1, 1) });
     await page.getByTestId('new-job-submit').click();
     const error = page.getByTestId('form-error');
     await expect.poll(() => error.isVisible(), { timeout: 15_000 }).toBe(true);
@@ -212,10 +252,15 @@ describe('dashboard in headless Chromium', () => {
     const acme = stack.customers[0]!;
     const api = apiClient(stack.apiUrl, acme.key);
     // H.264 and VP9 of a 16 s clip: seconds of encoding left after the browser signs in, on any machine.
-    const created = await api<Job>('POST', '/v1/jobs', { input: longClipUrl, outputs: [{ preset: 'mp4-720p' }, { preset: 'webm-720p' }] });
+    const created = await api<Job>('POST', '/v1/jobs', {
+      input: longClipUrl,
+      outputs: [{ preset: 'mp4-720p' }, { preset: 'webm-720p' }],
+    });
     expect(created.status).toBe(202);
     const id = created.body.id;
-    await expect.poll(async () => (await api<Job>('GET', `/v1/jobs/${id}`)).body.status, { timeout: 60_000, interval: 100 }).toBe('encoding');
+    await expect
+      .poll(async () => (await api<Job>('GET', `/v1/jobs/${id}`)).body.status, { timeout: 60_000, interval: 100 })
+      .toBe('encoding');
 
     // Record every change of a progress bar (with its row's status at that moment) from before sign-in.
     const page = await signIn(acme.key, (p) =>
@@ -226,7 +271,11 @@ describe('dashboard in headless Chromium', () => {
           for (const r of records) {
             const bar = r.target as HTMLElement;
             const row = bar.closest('tr');
-            changes.push({ id: row?.getAttribute('data-job-id') ?? null, status: row?.getAttribute('data-status') ?? null, pct: Number(bar.dataset['percent']) });
+            changes.push({
+              id: row?.getAttribute('data-job-id') ?? null,
+              status: row?.getAttribute('data-status') ?? null,
+              pct: Number(bar.dataset['percent']),
+            });
           }
         }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-percent'] });
       }),
@@ -235,8 +284,12 @@ describe('dashboard in headless Chromium', () => {
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
 
-    const seen = (await page.evaluate(() => (window as unknown as { __percents: PercentChange[] }).__percents)).filter((c) => c.id === id);
-    const risesWhileEncoding = seen.filter((c, i) => i > 0 && c.status === 'encoding' && c.pct < 100 && c.pct > seen[i - 1]!.pct);
+    const seen = (await page.evaluate(() => (window as unknown as { __percents: PercentChange[] }).__percents)).filter(
+      (c) => c.id === id,
+    );
+    const risesWhileEncoding = seen.filter(
+      (c, i) => i > 0 && c.status === 'encoding' && c.pct < 100 && c.pct > seen[i - 1]!.pct,
+    );
     expect(risesWhileEncoding.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(1);
 
     // The page ends exactly where the API is: same status, same seq, 100%, and the same jobs.
@@ -257,7 +310,12 @@ describe('dashboard in headless Chromium', () => {
     const globex = stack.customers[1]!;
     const api = apiClient(stack.apiUrl, globex.key);
     // H.264 and VP9 of a 16 s clip: still running after the browser signs in, on any machine.
-    const id = (await api<Job>('POST', '/v1/jobs', { input: longClipUrl, outputs: [{ preset: 'mp4-1080p' }, { preset: 'webm-720p' }] })).body.id;
+    const id = (
+      await api<Job>('POST', '/v1/jobs', {
+        input: longClipUrl,
+        outputs: [{ preset: 'mp4-1080p' }, { preset: 'webm-720p' }],
+      })
+    ).body.id;
     const page = await signIn(globex.key);
     const row = page.locator(`[data-testid="job-row"][data-job-id="${id}"]`);
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toMatch(/^(probing|encoding)$/);
@@ -293,11 +351,17 @@ describe('dashboard in headless Chromium', () => {
     const chart = page.getByTestId('throughput-chart');
     await expect.poll(() => chart.locator('rect').count(), { timeout: 10_000 }).toBe(24);
     const summary = page.getByTestId('stats-summary');
-    await expect.poll(() => summary.textContent(), { timeout: 10_000 }).toContain(`${stats.counts['completed']} completed`);
+    await expect
+      .poll(() => summary.textContent(), { timeout: 10_000 })
+      .toContain(`${stats.counts['completed']} completed`);
     expect(await summary.textContent()).toMatch(/Mean encode speed: \d+(\.\d)?× real time/);
 
     // The bars carry the API's counts (summed: robust to an hour boundary between the two reads).
-    const bars = await chart.locator('rect').evaluateAll((rects) => rects.map((r) => ({ count: Number(r.getAttribute('data-count')), height: Number(r.getAttribute('height')) })));
+    const bars = await chart
+      .locator('rect')
+      .evaluateAll((rects) =>
+        rects.map((r) => ({ count: Number(r.getAttribute('data-count')), height: Number(r.getAttribute('height')) })),
+      );
     const total = stats.jobsPerHour.reduce((sum, h) => sum + h.count, 0);
     expect(bars.reduce((sum, b) => sum + b.count, 0)).toBe(total);
     expect(Math.max(...bars.map((b) => b.height))).toBeGreaterThan(50);

@@ -40,15 +40,39 @@ describe('encoding on real workers', () => {
   }
 
   beforeAll(async () => {
-    stack = await startTestStack({ customers: ['acme'], workers: 2, env: { KILN_WORKER_STALLED_S: '3', KILN_SHUTDOWN_GRACE_S: '1', KILN_LOG_LEVEL: 'info' } });
+    stack = await startTestStack({
+      customers: ['acme'],
+      workers: 2,
+      env: { KILN_WORKER_STALLED_S: '3', KILN_SHUTDOWN_GRACE_S: '1', KILN_LOG_LEVEL: 'info' },
+    });
     const clips = {
       'hd.mp4': await makeClip({ seconds: 2, width: 1280, height: 720, audio: true }),
       'long.mp4': await makeClip({ seconds: 12, width: 1280, height: 720, audio: true }),
       'portrait.mp4': await makeClip({ seconds: 2, width: 360, height: 640, audio: false }),
     };
     for (const [name, file] of Object.entries(clips)) await copyFile(file, path.join(stack.inputRoot, name));
-    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=2', '-c:a', 'aac', path.join(stack.inputRoot, 'audio.m4a')]);
-    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240', '-frames:v', '1', path.join(stack.inputRoot, 'still.png')]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=300:duration=2',
+      '-c:a',
+      'aac',
+      path.join(stack.inputRoot, 'audio.m4a'),
+    ]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240',
+      '-frames:v',
+      '1',
+      path.join(stack.inputRoot, 'still.png'),
+    ]);
     url = (name) => pathToFileURL(path.join(stack.inputRoot, name)).href;
   });
   afterAll(async () => {
@@ -56,7 +80,16 @@ describe('encoding on real workers', () => {
   });
 
   it('encodes every preset in one job, each output checked with ffprobe', async () => {
-    const outputs = ['mp4-1080p', 'mp4-720p', 'mp4-480p', 'mp4-360p', 'webm-720p', 'hls', 'thumbnails', 'audio-aac'].map((preset) => ({ preset }));
+    const outputs = [
+      'mp4-1080p',
+      'mp4-720p',
+      'mp4-480p',
+      'mp4-360p',
+      'webm-720p',
+      'hls',
+      'thumbnails',
+      'audio-aac',
+    ].map((preset) => ({ preset }));
     const created = await api()<Job>('POST', '/v1/jobs', { input: url('hd.mp4'), outputs });
     expect(created.status).toBe(202);
     const job = await finish(created.body.id, 180_000);
@@ -72,8 +105,14 @@ describe('encoding on real workers', () => {
     ] as const) {
       const file = path.join(dir, `${name}.${name.startsWith('webm') ? 'webm' : 'mp4'}`);
       const probe = await ffprobeJson(file);
-      expect(probe.streams.find((s) => s.codec_type === 'video'), name).toMatchObject({ codec_name: codec, height });
-      expect(probe.streams.some((s) => s.codec_type === 'audio'), name).toBe(true);
+      expect(
+        probe.streams.find((s) => s.codec_type === 'video'),
+        name,
+      ).toMatchObject({ codec_name: codec, height });
+      expect(
+        probe.streams.some((s) => s.codec_type === 'audio'),
+        name,
+      ).toBe(true);
       expect(Math.abs(Number(probe.format.duration) - 2)).toBeLessThan(0.1);
       expect(byName[name]).toMatchObject({ status: 'completed', height });
     }
@@ -82,7 +121,8 @@ describe('encoding on real workers', () => {
     expect(byName.hls!.files!.map((f) => f.path)).toContain('master.m3u8');
     expect((await readdir(path.join(dir, 'thumbnails'))).length).toBe(5);
     // Directory outputs download through the API: the entry file, then any listed file.
-    const get = (p: string) => fetch(`${stack.apiUrl}${p}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
+    const get = (p: string) =>
+      fetch(`${stack.apiUrl}${p}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
     const masterRes = await get(byName.hls!.downloadPath!);
     expect(masterRes.status).toBe(200);
     expect(await masterRes.text()).toContain('v0/index.m3u8');
@@ -92,7 +132,8 @@ describe('encoding on real workers', () => {
     const segRes = await get(`${hlsDir}/${segment.path}`);
     expect(segRes.status).toBe(200);
     expect((await segRes.arrayBuffer()).byteLength).toBe(segment.sizeBytes);
-    for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/v0/..%2f..%2fmp4-360p.mp4', '/nope.ts']) expect((await get(`${hlsDir}${bad}`)).status).toBe(404);
+    for (const bad of ['/..%2f..%2fmp4-360p.mp4', '/v0/..%2f..%2fmp4-360p.mp4', '/nope.ts'])
+      expect((await get(`${hlsDir}${bad}`)).status).toBe(404);
     expect((await get(byName.thumbnails!.downloadPath!)).headers.get('content-type')).toBe('image/jpeg');
     const audio = await ffprobeJson(path.join(dir, 'audio-aac.m4a'));
     expect(audio.streams.map((s) => s.codec_type)).toEqual(['audio']);
@@ -101,29 +142,49 @@ describe('encoding on real workers', () => {
   });
 
   it('handles portrait video without audio, audio-only and still-image inputs with clear outcomes', async () => {
-    const portrait = await finish((await api()<Job>('POST', '/v1/jobs', { input: url('portrait.mp4'), outputs: [{ preset: 'mp4-360p' }] })).body.id);
+    const portrait = await finish(
+      (await api()<Job>('POST', '/v1/jobs', { input: url('portrait.mp4'), outputs: [{ preset: 'mp4-360p' }] })).body.id,
+    );
     expect(portrait.status).toBe('completed');
     expect(portrait.outputs[0]).toMatchObject({ width: 360, height: 640 });
 
-    const audioOk = await finish((await api()<Job>('POST', '/v1/jobs', { input: url('audio.m4a'), outputs: [{ preset: 'audio-aac' }] })).body.id);
+    const audioOk = await finish(
+      (await api()<Job>('POST', '/v1/jobs', { input: url('audio.m4a'), outputs: [{ preset: 'audio-aac' }] })).body.id,
+    );
     expect(audioOk.status).toBe('completed');
-    const audioBad = await finish((await api()<Job>('POST', '/v1/jobs', { input: url('audio.m4a'), outputs: [{ preset: 'mp4-360p' }] })).body.id);
+    const audioBad = await finish(
+      (await api()<Job>('POST', '/v1/jobs', { input: url('audio.m4a'), outputs: [{ preset: 'mp4-360p' }] })).body.id,
+    );
     expect(audioBad).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'no_video' } });
-    const noAudio = await finish((await api()<Job>('POST', '/v1/jobs', { input: url('portrait.mp4'), outputs: [{ preset: 'audio-aac' }] })).body.id);
+    const noAudio = await finish(
+      (await api()<Job>('POST', '/v1/jobs', { input: url('portrait.mp4'), outputs: [{ preset: 'audio-aac' }] })).body
+        .id,
+    );
     expect(noAudio).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'no_audio' } });
-    const still = await finish((await api()<Job>('POST', '/v1/jobs', { input: url('still.png'), outputs: [{ preset: 'mp4-360p' }] })).body.id);
+    const still = await finish(
+      (await api()<Job>('POST', '/v1/jobs', { input: url('still.png'), outputs: [{ preset: 'mp4-360p' }] })).body.id,
+    );
     expect(still.status).toBe('failed');
     expect(still.attempts).toBe(1);
     expect(still.error?.message).toMatch(/duration|media/);
   });
 
   it('cancels a running encode and its ffmpeg is gone within 2 s', async () => {
-    const id = (await api()<Job>('POST', '/v1/jobs', { input: url('long.mp4'), outputs: [{ preset: 'mp4-1080p' }] })).body.id;
-    await waitFor(async () => (await ffmpegsFor(id)).length > 0, { timeoutMs: 20_000, intervalMs: 50, message: 'ffmpeg to start' });
+    const id = (await api()<Job>('POST', '/v1/jobs', { input: url('long.mp4'), outputs: [{ preset: 'mp4-1080p' }] }))
+      .body.id;
+    await waitFor(async () => (await ffmpegsFor(id)).length > 0, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      message: 'ffmpeg to start',
+    });
     const cancelled = await api()<Job>('POST', `/v1/jobs/${id}/cancel`);
     expect(cancelled.status).toBe(200);
     const t0 = Date.now();
-    await waitFor(async () => (await ffmpegsFor(id)).length === 0, { timeoutMs: 2000, intervalMs: 50, message: 'ffmpeg to be killed' });
+    await waitFor(async () => (await ffmpegsFor(id)).length === 0, {
+      timeoutMs: 2000,
+      intervalMs: 50,
+      message: 'ffmpeg to be killed',
+    });
     expect(Date.now() - t0).toBeLessThan(2000);
     await new Promise((r) => setTimeout(r, 500));
     const job = (await api()<Job>('GET', `/v1/jobs/${id}`)).body;
@@ -135,8 +196,13 @@ describe('encoding on real workers', () => {
     const watcher = await connectCustomerClient(stack.apiUrl, stack.customers[0]!.key);
     await watcher.subscribed;
     try {
-      const id = (await api()<Job>('POST', '/v1/jobs', { input: url('long.mp4'), outputs: [{ preset: 'mp4-720p' }] })).body.id;
-      await waitFor(async () => (await ffmpegsFor(id)).length > 0, { timeoutMs: 20_000, intervalMs: 50, message: 'ffmpeg to start' });
+      const id = (await api()<Job>('POST', '/v1/jobs', { input: url('long.mp4'), outputs: [{ preset: 'mp4-720p' }] }))
+        .body.id;
+      await waitFor(async () => (await ffmpegsFor(id)).length > 0, {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        message: 'ffmpeg to start',
+      });
       // Find which worker runs it: the one whose ffmpeg child it is.
       const workers = Object.entries(stack.apps).filter(([name]) => name.startsWith('worker'));
       const { stdout } = await run('ps', ['-eo', 'pid=,ppid=,args=']);
@@ -146,7 +212,12 @@ describe('encoding on real workers', () => {
       expect(victim, 'the worker running the job').toBeTruthy();
       // The worker keeps its scratch (the job's input folder) under its own folder, in /tmp: the
       // harness gives apps no TMPDIR.
-      const victimScratch = path.join('/tmp', `kiln-worker-${hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64)}-${parent}`);
+      const victimScratch = path.join(
+        '/tmp',
+        `kiln-worker-${hostname()
+          .replace(/[^A-Za-z0-9.-]/g, '_')
+          .slice(0, 64)}-${parent}`,
+      );
       expect((await readdir(victimScratch)).some((n) => n.startsWith('kiln-input-'))).toBe(true);
       process.kill(parent, 'SIGKILL');
       // Its orphaned ffmpeg is killed too, as a machine failure would.
@@ -157,7 +228,10 @@ describe('encoding on real workers', () => {
       const job = await finish(id, 120_000);
       expect(job.status).toBe('completed');
       expect(job.attempts).toBeGreaterThanOrEqual(1);
-      await waitFor(() => watcher.events.some((e) => e.name === 'job.completed' && e.data.id === id), { timeoutMs: 5000, message: 'job.completed event' });
+      await waitFor(() => watcher.events.some((e) => e.name === 'job.completed' && e.data.id === id), {
+        timeoutMs: 5000,
+        message: 'job.completed event',
+      });
       expect(watcher.events.filter((e) => e.name === 'job.completed' && e.data.id === id)).toHaveLength(1);
       expect(await readdir(path.join(stack.storageDir, 'acme', id))).toEqual(['mp4-720p.mp4']);
     } finally {
@@ -170,9 +244,19 @@ describe('encoding on real workers', () => {
     // output alone took a fast CI machine 3 s, and finished inside the grace).
     const outputs = ['mp4-1080p', 'webm-720p', 'mp4-480p'].map((preset) => ({ preset }));
     const id = (await api()<Job>('POST', '/v1/jobs', { input: url('long.mp4'), outputs })).body.id;
-    await waitFor(async () => (await ffmpegsFor(id)).length > 0, { timeoutMs: 20_000, intervalMs: 50, message: 'ffmpeg to start' });
+    await waitFor(async () => (await ffmpegsFor(id)).length > 0, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      message: 'ffmpeg to start',
+    });
     const { stdout } = await run('ps', ['-eo', 'pid=,ppid=,args=']);
-    const parent = Number(stdout.split('\n').find((l) => l.includes('ffmpeg') && l.includes(id))!.trim().split(/\s+/)[1]);
+    const parent = Number(
+      stdout
+        .split('\n')
+        .find((l) => l.includes('ffmpeg') && l.includes(id))!
+        .trim()
+        .split(/\s+/)[1],
+    );
     const victim = Object.values(stack.apps).find((app) => app.child.pid === parent)!;
     // SIGTERM at once; the replacement worker starts meanwhile (the stack's other worker may
     // take the job first, which is as good).

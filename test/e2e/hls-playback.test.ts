@@ -6,7 +6,13 @@ import { makeClip, waitFor, walkHlsPlaylists } from '@kiln/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../support/browser.js';
-import { openHlsPlayer, startHlsPageServer, type HlsPageServer, type HlsPlayer, type HlsPlayerState } from '../support/hls-player.js';
+import {
+  openHlsPlayer,
+  startHlsPageServer,
+  type HlsPageServer,
+  type HlsPlayer,
+  type HlsPlayerState,
+} from '../support/hls-player.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
 
 /**
@@ -29,7 +35,12 @@ describe('HLS output played by hls.js in headless Chromium', () => {
    * fatal error or any network error: on loopback a failed playlist or fragment request is a wrong
    * URL or a refused request (hls.js would retry it, and fail over between levels, for minutes).
    */
-  async function until(player: HlsPlayer, what: string, done: (s: HlsPlayerState) => boolean, timeoutMs = 60_000): Promise<HlsPlayerState> {
+  async function until(
+    player: HlsPlayer,
+    what: string,
+    done: (s: HlsPlayerState) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<HlsPlayerState> {
     let last: HlsPlayerState | undefined;
     const broken = (s: HlsPlayerState) => s.errors.filter((e) => e.fatal || e.type === 'networkError');
     await waitFor(
@@ -48,11 +59,17 @@ describe('HLS output played by hls.js in headless Chromium', () => {
   beforeAll(async () => {
     // The player page has an origin of its own, allowed by the API's CORS as a dashboard's is.
     pages = await startHlsPageServer();
-    [stack, browser] = await Promise.all([startTestStack({ customers: ['acme'], workers: 1, env: { KILN_DASHBOARD_ORIGINS: pages.origin } }), launchChromium()]);
+    [stack, browser] = await Promise.all([
+      startTestStack({ customers: ['acme'], workers: 1, env: { KILN_DASHBOARD_ORIGINS: pages.origin } }),
+      launchChromium(),
+    ]);
     const input = path.join(stack.inputRoot, 'ladder.mp4');
     await copyFile(await makeClip(CLIP), input);
     const api = apiClient(stack.apiUrl, key());
-    const created = await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(input).href, outputs: [{ preset: 'hls' }] });
+    const created = await api<Job>('POST', '/v1/jobs', {
+      input: pathToFileURL(input).href,
+      outputs: [{ preset: 'hls' }],
+    });
     expect(created.status).toBe(202);
     await waitFor(
       async () => {
@@ -73,7 +90,9 @@ describe('HLS output played by hls.js in headless Chromium', () => {
   it('names the master playlist as downloadPath, and every URI of every playlist resolves to a file the API serves', async () => {
     const hls = job.outputs[0]!;
     expect(hls.downloadPath).toBe(`/v1/jobs/${job.id}/outputs/hls/master.m3u8`);
-    const walk = await walkHlsPlaylists(`${stack.apiUrl}${hls.downloadPath}`, (u) => fetch(u, { headers: { authorization: `Bearer ${key()}` } }));
+    const walk = await walkHlsPlaylists(`${stack.apiUrl}${hls.downloadPath}`, (u) =>
+      fetch(u, { headers: { authorization: `Bearer ${key()}` } }),
+    );
     expect(walk.filter((e) => e.status !== 200).map((e) => `${e.status} ${e.url} (named by ${e.from})`)).toEqual([]);
     // One master, one media playlist per rung, and at least three segments each: every listed file is reached, nothing else.
     const playlists = walk.filter((e) => e.playlist);
@@ -88,7 +107,11 @@ describe('HLS output played by hls.js in headless Chromium', () => {
   });
 
   it('lists every rendition, plays, and switches to another rendition whose fragments then load and play', async () => {
-    const player = await openHlsPlayer(browser, { pageOrigin: pages.origin, src: `${stack.apiUrl}${job.outputs[0]!.downloadPath}`, apiKey: key() });
+    const player = await openHlsPlayer(browser, {
+      pageOrigin: pages.origin,
+      src: `${stack.apiUrl}${job.outputs[0]!.downloadPath}`,
+      apiKey: key(),
+    });
     players.push(player);
     const parsed = await until(player, 'the master playlist to be parsed', (s) => s.levels.length > 0);
     expect(parsed.levels.map((l) => l.height).sort((a, b) => b - a)).toEqual(LADDER_HEIGHTS);
@@ -98,24 +121,47 @@ describe('HLS output played by hls.js in headless Chromium', () => {
     const playing = await until(player, 'playback to pass 1.5 s', (s) => s.currentTime > 1.5 && s.currentLevel >= 0);
     const from = playing.currentLevel;
     // The rung furthest from the one playing: a real change of picture size.
-    const target = parsed.levels.reduce((best, l, i) => (Math.abs(l.height - parsed.levels[from]!.height) > Math.abs(parsed.levels[best]!.height - parsed.levels[from]!.height) ? i : best), from);
+    const target = parsed.levels.reduce(
+      (best, l, i) =>
+        Math.abs(l.height - parsed.levels[from]!.height) >
+        Math.abs(parsed.levels[best]!.height - parsed.levels[from]!.height)
+          ? i
+          : best,
+      from,
+    );
     expect(target).not.toBe(from);
     const fragmentsBefore = playing.fragments.length;
     await player.setLevel(target);
 
-    const switched = await until(player, `LEVEL_SWITCHED to level ${target} and a fragment of it`, (s) => s.switched.includes(target) && s.fragments.slice(fragmentsBefore).some((f) => f.level === target));
+    const switched = await until(
+      player,
+      `LEVEL_SWITCHED to level ${target} and a fragment of it`,
+      (s) => s.switched.includes(target) && s.fragments.slice(fragmentsBefore).some((f) => f.level === target),
+    );
     expect(switched.levelsLoaded).toContain(target);
     const targetHeight = parsed.levels[target]!.height;
-    const after = await until(player, `the ${targetHeight}p picture to play on`, (s) => s.videoHeight === targetHeight && s.currentTime > switched.currentTime + 1);
+    const after = await until(
+      player,
+      `the ${targetHeight}p picture to play on`,
+      (s) => s.videoHeight === targetHeight && s.currentTime > switched.currentTime + 1,
+    );
     expect(after.currentLevel).toBe(target);
     expect(after.paused).toBe(false);
     await screenshot(player.page, 'hls-playback');
   });
 
   it('plays from the bare output path older job records carry, through its redirect to the master playlist', async () => {
-    const player = await openHlsPlayer(browser, { pageOrigin: pages.origin, src: `${stack.apiUrl}/v1/jobs/${job.id}/outputs/hls`, apiKey: key() });
+    const player = await openHlsPlayer(browser, {
+      pageOrigin: pages.origin,
+      src: `${stack.apiUrl}/v1/jobs/${job.id}/outputs/hls`,
+      apiKey: key(),
+    });
     players.push(player);
-    const loaded = await until(player, 'a media playlist and a fragment of it from the old path', (s) => s.levels.length > 0 && s.levelsLoaded.length > 0 && s.fragments.length > 0);
+    const loaded = await until(
+      player,
+      'a media playlist and a fragment of it from the old path',
+      (s) => s.levels.length > 0 && s.levelsLoaded.length > 0 && s.fragments.length > 0,
+    );
     expect(loaded.levels).toHaveLength(LADDER_HEIGHTS.length);
     expect(loaded.fragments[0]!.url).toContain(`/v1/jobs/${job.id}/outputs/hls/v`);
   });

@@ -17,7 +17,8 @@ describe('per-customer input roots', () => {
   const dirs = { acme: '', globex: '', shared: '' };
   const url = (dir: string, name: string) => pathToFileURL(path.join(dir, name)).href;
   const as = (customer: number) => apiClient(stack.apiUrl, stack.customers[customer]!.key);
-  const create = (customer: number, input: string) => as(customer)<Job & { error?: unknown }>('POST', '/v1/jobs', { input, outputs: [{ preset: 'mp4-360p' }] });
+  const create = (customer: number, input: string) =>
+    as(customer)<Job & { error?: unknown }>('POST', '/v1/jobs', { input, outputs: [{ preset: 'mp4-360p' }] });
 
   async function finish(customer: number, id: string): Promise<Job> {
     let job: Job | undefined;
@@ -43,7 +44,10 @@ describe('per-customer input roots', () => {
     await copyFile(clip, path.join(dirs.shared, 's.mp4'));
     await symlink(path.join(dirs.globex, 'g.mp4'), path.join(dirs.acme, 'link-to-globex.mp4'));
     await symlink(path.join(dirs.globex, 'missing.mp4'), path.join(dirs.acme, 'link-to-globex-missing.mp4'));
-    stack = await startTestStack({ customers: ['acme', 'globex'], env: { KILN_INPUT_ROOTS: `${dirs.shared},acme=${dirs.acme},globex=${dirs.globex}`, KILN_LOG_LEVEL: 'info' } });
+    stack = await startTestStack({
+      customers: ['acme', 'globex'],
+      env: { KILN_INPUT_ROOTS: `${dirs.shared},acme=${dirs.acme},globex=${dirs.globex}`, KILN_LOG_LEVEL: 'info' },
+    });
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
@@ -60,21 +64,40 @@ describe('per-customer input roots', () => {
     expect((await finish(1, theirs.body.id)).status).toBe('completed');
 
     // The API judges the path's text alone: whether the file exists changes nothing.
-    const inputs = [url(dirs.globex, 'g.mp4'), url(dirs.globex, 'missing.mp4'), `file://${dirs.acme}/../globex/g.mp4`, 'file:///etc/passwd', 'file:///etc/no-such-file', url(base, 'nowhere/x.mp4')];
+    const inputs = [
+      url(dirs.globex, 'g.mp4'),
+      url(dirs.globex, 'missing.mp4'),
+      `file://${dirs.acme}/../globex/g.mp4`,
+      'file:///etc/passwd',
+      'file:///etc/no-such-file',
+      url(base, 'nowhere/x.mp4'),
+    ];
     const answers = await Promise.all(inputs.map((input) => create(0, input)));
     for (const res of answers) expect(res.status).toBe(400);
-    expect(new Set(answers.map((res) => JSON.stringify(res.body))).size, JSON.stringify(answers.map((a) => a.body))).toBe(1);
-    expect(answers[0]!.body).toMatchObject({ error: { fields: [{ path: 'input', message: expect.stringContaining('KILN_INPUT_ROOTS') }] } });
+    expect(
+      new Set(answers.map((res) => JSON.stringify(res.body))).size,
+      JSON.stringify(answers.map((a) => a.body)),
+    ).toBe(1);
+    expect(answers[0]!.body).toMatchObject({
+      error: { fields: [{ path: 'input', message: expect.stringContaining('KILN_INPUT_ROOTS') }] },
+    });
   });
 
   it("fails jobs alike at run time for links out of the customer's root and for a missing file", async () => {
-    const inputs = [url(dirs.acme, 'link-to-globex.mp4'), url(dirs.acme, 'link-to-globex-missing.mp4'), url(dirs.acme, 'missing.mp4')];
+    const inputs = [
+      url(dirs.acme, 'link-to-globex.mp4'),
+      url(dirs.acme, 'link-to-globex-missing.mp4'),
+      url(dirs.acme, 'missing.mp4'),
+    ];
     const created = await Promise.all(inputs.map((input) => create(0, input)));
     for (const res of created) expect(res.status, JSON.stringify(res.body)).toBe(202);
     const jobs = await Promise.all(created.map((res) => finish(0, res.body.id)));
     for (const job of jobs) expect(job).toMatchObject({ status: 'failed', attempts: 1 });
     const errors = new Set(jobs.map((job) => JSON.stringify(job.error)));
     expect(errors.size, [...errors].join('\n')).toBe(1);
-    expect(jobs[0]!.error).toMatchObject({ code: 'input_forbidden', message: expect.stringContaining('KILN_INPUT_ROOTS') });
+    expect(jobs[0]!.error).toMatchObject({
+      code: 'input_forbidden',
+      message: expect.stringContaining('KILN_INPUT_ROOTS'),
+    });
   });
 });

@@ -52,8 +52,16 @@ describe('npm start launcher killed with SIGKILL', () => {
   it('takes every child with it (redis-server, soketi, api, webhooks, worker, dashboard), Redis keeping its data', async () => {
     cwd = await mkdtemp(path.join(tmpdir(), 'kiln-launcher-'));
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(KILN_|PUSHER_|REDIS_URL$)/.test(k)) env[k] = v;
-    const ports = { api: await getFreePort(), webhooks: await getFreePort(), dashboard: await getFreePort(), redis: await getFreePort(), soketi: await getFreePort(), soketiMetrics: await getFreePort() };
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !/^(KILN_|PUSHER_|REDIS_URL$)/.test(k)) env[k] = v;
+    const ports = {
+      api: await getFreePort(),
+      webhooks: await getFreePort(),
+      dashboard: await getFreePort(),
+      redis: await getFreePort(),
+      soketi: await getFreePort(),
+      soketiMetrics: await getFreePort(),
+    };
     Object.assign(env, {
       KILN_API_PORT: String(ports.api),
       KILN_WEBHOOKS_PORT: String(ports.webhooks),
@@ -64,10 +72,17 @@ describe('npm start launcher killed with SIGKILL', () => {
       KILN_SHUTDOWN_GRACE_S: '1',
     });
     let output = '';
-    launcher = spawn(process.execPath, [path.join(repoRoot, 'packages', 'stack', 'dist', 'main.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launcher = spawn(process.execPath, [path.join(repoRoot, 'packages', 'stack', 'dist', 'main.js')], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     launcher.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     launcher.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(() => output.includes('Kiln is up.') || launcher!.exitCode !== null, { timeoutMs: 120_000, message: 'the launcher to print "Kiln is up."' });
+    await waitFor(() => output.includes('Kiln is up.') || launcher!.exitCode !== null, {
+      timeoutMs: 120_000,
+      message: 'the launcher to print "Kiln is up."',
+    });
     expect(output, output.slice(-3000)).toContain('Kiln is up.');
 
     // Something for Redis to keep: the launcher started it with its AOF on, in <cwd>/.kiln/redis.
@@ -89,7 +104,9 @@ describe('npm start launcher killed with SIGKILL', () => {
     }).catch(async (err: Error) => {
       // Say what the survivors are doing: stopped, signals pending, blocked or ignored.
       const states = await Promise.all(children.map(async (p) => `${p.pid} ${p.args}\n${await signalState(p.pid)}`));
-      throw new Error(`${err.message}\nlauncher exit: ${launcher?.exitCode} ${launcher?.signalCode}\n${states.join('\n')}`);
+      throw new Error(
+        `${err.message}\nlauncher exit: ${launcher?.exitCode} ${launcher?.signalCode}\n${states.join('\n')}`,
+      );
     });
 
     const restarted = await spawnRedisServer({ dir: path.join(cwd, '.kiln', 'redis'), appendOnly: true });

@@ -13,10 +13,14 @@ describe('realtime protocol on the real stack', () => {
   let stack: TestStack;
   let redis: Redis;
   let clipUrl: string;
-  const occupied = (channel: string) => redis.sismember(`${stack.prefix}:occupancy:channels`, channel).then((n) => n === 1);
+  const occupied = (channel: string) =>
+    redis.sismember(`${stack.prefix}:occupancy:channels`, channel).then((n) => n === 1);
 
   beforeAll(async () => {
-    stack = await startTestStack({ customers: ['acme', 'globex'], env: { KILN_RECONCILE_INTERVAL_S: '2', KILN_PROGRESS_INTERVAL_MS: '200', KILN_LOG_LEVEL: 'info' } });
+    stack = await startTestStack({
+      customers: ['acme', 'globex'],
+      env: { KILN_RECONCILE_INTERVAL_S: '2', KILN_PROGRESS_INTERVAL_MS: '200', KILN_LOG_LEVEL: 'info' },
+    });
     redis = new Redis(stack.redisUrl);
     const clip = path.join(stack.inputRoot, 'clip.mp4');
     await copyFile(await makeClip({ seconds: 2, width: 640, height: 480, audio: true }), clip);
@@ -32,8 +36,15 @@ describe('realtime protocol on the real stack', () => {
     const channel = 'private-customer-acme';
     let exact = 0;
     for (let run = 0; run < 20; run++) {
-      await waitFor(async () => !(await occupied(channel)), { timeoutMs: 5000, message: 'channel to be vacated between runs' });
-      const created = await acme<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-480p' }], metadata: { run: String(run) } });
+      await waitFor(async () => !(await occupied(channel)), {
+        timeoutMs: 5000,
+        message: 'channel to be vacated between runs',
+      });
+      const created = await acme<Job>('POST', '/v1/jobs', {
+        input: clipUrl,
+        outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-480p' }],
+        metadata: { run: String(run) },
+      });
       expect(created.status).toBe(202);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 900)));
       const watcher = await connectViewClient(stack.apiUrl, stack.customers[0]!.key);
@@ -47,7 +58,10 @@ describe('realtime protocol on the real stack', () => {
           { timeoutMs: 30_000, intervalMs: 100, message: 'job to finish' },
         );
         // The final event may still be in flight for a few milliseconds, and the record it makes the watcher read.
-        await waitFor(() => watcher.record(created.body.id)?.seq === truth!.seq, { timeoutMs: 5000, message: `run ${run}: watcher to reach seq ${truth!.seq}` });
+        await waitFor(() => watcher.record(created.body.id)?.seq === truth!.seq, {
+          timeoutMs: 5000,
+          message: `run ${run}: watcher to reach seq ${truth!.seq}`,
+        });
         expect(watcher.view.get(created.body.id)).toEqual(truth);
         exact++;
       } finally {
@@ -70,7 +84,9 @@ describe('realtime protocol on the real stack', () => {
     const opened = Date.now();
     await waitFor(() => occupied(channel), { timeoutMs: 5000, message: 'repair loop to open the channel' });
     expect(Date.now() - opened).toBeLessThan(2000 + 1500);
-    expect(await readMetric(`${stack.webhooksUrl}/metrics`, 'kiln_occupancy_repairs_total', { event: 'channel_occupied' })).toBeGreaterThanOrEqual(1);
+    expect(
+      await readMetric(`${stack.webhooksUrl}/metrics`, 'kiln_occupancy_repairs_total', { event: 'channel_occupied' }),
+    ).toBeGreaterThanOrEqual(1);
 
     // The reverse: the client leaves while the app is down; the repair closes the channel.
     await stack.apps.webhooks.stop();
@@ -78,7 +94,10 @@ describe('realtime protocol on the real stack', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await occupied(channel)).toBe(true);
     stack.apps.webhooks = await startApp('webhooks', { env: stack.env, port });
-    await waitFor(async () => !(await occupied(channel)), { timeoutMs: 5000, message: 'repair loop to close the channel' });
+    await waitFor(async () => !(await occupied(channel)), {
+      timeoutMs: 5000,
+      message: 'repair loop to close the channel',
+    });
   });
 
   it('sends the unwatched customer nothing while the watched one gets few, batched requests', async () => {
@@ -91,11 +110,25 @@ describe('realtime protocol on the real stack', () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
         ids.push((await acme<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }] })).body.id);
-        ids.push((await globex<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }] })).body.id);
+        ids.push(
+          (await globex<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }] })).body.id,
+        );
       }
-      await waitFor(async () => (await Promise.all(ids.map((id) => apiClient(stack.apiUrl, stack.customers[ids.indexOf(id) % 2]!.key)<Job>('GET', `/v1/jobs/${id}`)))).every((r) => r.body.status === 'completed'), { timeoutMs: 60_000, intervalMs: 200, message: 'jobs to complete' });
+      await waitFor(
+        async () =>
+          (
+            await Promise.all(
+              ids.map((id) =>
+                apiClient(stack.apiUrl, stack.customers[ids.indexOf(id) % 2]!.key)<Job>('GET', `/v1/jobs/${id}`),
+              ),
+            )
+          ).every((r) => r.body.status === 'completed'),
+        { timeoutMs: 60_000, intervalMs: 200, message: 'jobs to complete' },
+      );
       await new Promise((r) => setTimeout(r, 300));
-      const requests = stack.recorder.requests.filter((r) => r.path.includes('/events') || r.path.includes('/batch_events'));
+      const requests = stack.recorder.requests.filter(
+        (r) => r.path.includes('/events') || r.path.includes('/batch_events'),
+      );
       expect(requests.filter((r) => channelsOf(r).includes('private-customer-globex'))).toHaveLength(0);
       expect(requests.length).toBeGreaterThan(0);
       for (const id of ids.filter((_, i) => i % 2 === 0)) expect(watcher.view.get(id)?.status).toBe('completed');

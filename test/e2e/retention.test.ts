@@ -27,10 +27,16 @@ describe('retention: KILN_JOB_TTL_DAYS in the running API', () => {
     const clip = path.join(stack.inputRoot, 'clip.mp4');
     await copyFile(await makeClip({ seconds: 1, width: 320, height: 240, audio: false }), clip);
     const run = async () => {
-      const created = await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(clip).href, outputs: [{ preset: 'mp4-360p' }] });
+      const created = await api<Job>('POST', '/v1/jobs', {
+        input: pathToFileURL(clip).href,
+        outputs: [{ preset: 'mp4-360p' }],
+      });
       expect(created.status).toBe(202);
       let job: Job | undefined;
-      await waitFor(async () => (job = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body).status === 'completed', { timeoutMs: 60_000, message: 'job to complete' });
+      await waitFor(
+        async () => (job = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body).status === 'completed',
+        { timeoutMs: 60_000, message: 'job to complete' },
+      );
       return job!;
     };
     const [old, recent] = [await run(), await run()];
@@ -45,7 +51,10 @@ describe('retention: KILN_JOB_TTL_DAYS in the running API', () => {
     await stack.apps.api!.stop();
     stack.apps.api = await startApp('api', { env: stack.env, port: Number(new URL(stack.apiUrl).port) });
 
-    await waitFor(async () => (await api('GET', `/v1/jobs/${old.id}`)).status === 404, { timeoutMs: 20_000, message: 'expired job to be deleted' });
+    await waitFor(async () => (await api('GET', `/v1/jobs/${old.id}`)).status === 404, {
+      timeoutMs: 20_000,
+      message: 'expired job to be deleted',
+    });
     expect(await stored()).not.toContain(old.id);
     expect((await api<Job>('GET', `/v1/jobs/${recent.id}`)).body.status).toBe('completed');
     expect(await stored()).toContain(recent.id);

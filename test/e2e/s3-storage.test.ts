@@ -17,7 +17,8 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
   let stack: TestStack;
   let clip: string;
   const api = () => apiClient(stack.apiUrl, stack.customers[0]!.key);
-  const get = (p: string, headers: Record<string, string> = {}) => fetch(`${stack.apiUrl}${p}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, ...headers } });
+  const get = (p: string, headers: Record<string, string> = {}) =>
+    fetch(`${stack.apiUrl}${p}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, ...headers } });
 
   /** Every key in the bucket under `prefix`, read with the SDK itself (not through Kiln). */
   async function keys(prefix: string): Promise<string[]> {
@@ -39,13 +40,24 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
 
   /** Files under the local storage dir: with S3 configured there must be none. */
   async function localFiles(): Promise<string[]> {
-    return (await readdir(stack.storageDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    return (await readdir(stack.storageDir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
   }
 
   beforeAll(async () => {
     s3 = await startS3({ bucket: 'kiln-e2e' });
-    client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
-    stack = await startTestStack({ customers: ['acme'], workers: 1, env: { ...s3.s3Env(), KILN_S3_PREFIX: PREFIX, KILN_LOG_LEVEL: 'info' } });
+    client = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    stack = await startTestStack({
+      customers: ['acme'],
+      workers: 1,
+      env: { ...s3.s3Env(), KILN_S3_PREFIX: PREFIX, KILN_LOG_LEVEL: 'info' },
+    });
     clip = await makeClip({ seconds: 2, width: 640, height: 360, audio: true });
     await copyFile(clip, path.join(stack.inputRoot, 'clip.mp4'));
   });
@@ -56,7 +68,10 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
   });
 
   it('stores mp4 and HLS outputs in the bucket, records checksums and bitrate, and serves exact bytes and ranges', async () => {
-    const created = await api()<Job>('POST', '/v1/jobs', { input: pathToFileURL(path.join(stack.inputRoot, 'clip.mp4')).href, outputs: [{ preset: 'mp4-360p' }, { preset: 'hls' }] });
+    const created = await api()<Job>('POST', '/v1/jobs', {
+      input: pathToFileURL(path.join(stack.inputRoot, 'clip.mp4')).href,
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'hls' }],
+    });
     expect(created.status).toBe(202);
     const job = await finish(created.body.id);
     expect(job.status, JSON.stringify(job.error)).toBe('completed');
@@ -65,11 +80,17 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
     const base = `${PREFIX}acme/${job.id}/`;
     const stored = await keys(base);
     expect(stored).toContain(`${base}mp4-360p.mp4`);
-    expect(stored.filter((k) => k.startsWith(`${base}hls/`))).toEqual(hls!.files!.map((f) => `${base}hls/${f.path}`).sort());
+    expect(stored.filter((k) => k.startsWith(`${base}hls/`))).toEqual(
+      hls!.files!.map((f) => `${base}hls/${f.path}`).sort(),
+    );
     expect(hls!.files!.map((f) => f.path)).toContain('master.m3u8');
     expect(await localFiles()).toEqual([]);
 
-    expect(mp4).toMatchObject({ status: 'completed', height: 360, checksum: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(mp4).toMatchObject({
+      status: 'completed',
+      height: 360,
+      checksum: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
     expect(mp4!.bitrateKbps).toBe(Math.round((mp4!.sizeBytes! * 8) / mp4!.durationSeconds! / 1000));
     expect(hls!.checksum).toBeNull();
     expect(hls!.bitrateKbps).toBeGreaterThan(0);
@@ -104,7 +125,9 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
     const hlsDir = hls!.downloadPath!.slice(0, hls!.downloadPath!.lastIndexOf('/'));
     const walk = await walkHlsPlaylists(`${stack.apiUrl}${hls!.downloadPath}`, (u) => get(new URL(u).pathname));
     expect(walk.filter((e) => e.status !== 200).map((e) => `${e.status} ${e.url}`)).toEqual([]);
-    expect(walk.map((e) => new URL(e.url).pathname).sort()).toEqual(hls!.files!.map((f) => `${hlsDir}/${f.path}`).sort());
+    expect(walk.map((e) => new URL(e.url).pathname).sort()).toEqual(
+      hls!.files!.map((f) => `${hlsDir}/${f.path}`).sort(),
+    );
     const segment = hls!.files!.find((f) => f.path.endsWith('.ts'))!;
     const segRes = await get(`${hlsDir}/${segment.path}`);
     expect(segRes.status).toBe(200);
@@ -116,7 +139,10 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
     // Deleting the job deletes its objects, and nothing of other jobs.
     const jobPrefix = `${PREFIX}${stack.customers[0]!.id}/${job.id}/`;
     expect((await keys(jobPrefix)).length).toBeGreaterThan(2);
-    const deleted = await fetch(`${stack.apiUrl}/v1/jobs/${job.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
+    const deleted = await fetch(`${stack.apiUrl}/v1/jobs/${job.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${stack.customers[0]!.key}` },
+    });
     expect(deleted.status).toBe(204);
     expect(await keys(jobPrefix)).toEqual([]);
     expect((await get(mp4!.downloadPath!)).status).toBe(404);
@@ -124,16 +150,26 @@ describe('S3-compatible storage (s3rver on loopback)', () => {
 
   it('keeps uploads in the bucket, and a worker encodes from one', async () => {
     const body = await readFile(clip);
-    const res = await fetch(`${stack.apiUrl}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'video/mp4' }, body });
+    const res = await fetch(`${stack.apiUrl}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'video/mp4' },
+      body,
+    });
     expect(res.status).toBe(201);
     const upload = (await res.json()) as { id: string; sizeBytes: number; input: string };
     expect(upload.sizeBytes).toBe(body.length);
     expect(await keys(`${PREFIX}uploads/`)).toEqual([`${PREFIX}uploads/acme/${upload.id}`]);
 
-    const unknown = await api()('POST', '/v1/jobs', { input: 'upload://00000000-0000-4000-8000-000000000000', outputs: [{ preset: 'mp4-360p' }] });
+    const unknown = await api()('POST', '/v1/jobs', {
+      input: 'upload://00000000-0000-4000-8000-000000000000',
+      outputs: [{ preset: 'mp4-360p' }],
+    });
     expect(unknown.status).toBe(400);
 
-    const created = await api()<Job>('POST', '/v1/jobs', { input: upload.input, outputs: [{ preset: 'mp4-360p', name: 'from-upload' }] });
+    const created = await api()<Job>('POST', '/v1/jobs', {
+      input: upload.input,
+      outputs: [{ preset: 'mp4-360p', name: 'from-upload' }],
+    });
     expect(created.status).toBe(202);
     const job = await finish(created.body.id);
     expect(job.status, JSON.stringify(job.error)).toBe('completed');

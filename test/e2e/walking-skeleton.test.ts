@@ -53,14 +53,20 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
     const client = await connectCustomerClient(stack.apiUrl, stack.customers[0]!.key);
     try {
       await client.subscribed;
-      await waitFor(async () => (await redis.sismember(occupiedKey(), 'private-customer-acme')) === 1, { timeoutMs: 5_000, message: 'occupancy webhook to open the gate' });
+      await waitFor(async () => (await redis.sismember(occupiedKey(), 'private-customer-acme')) === 1, {
+        timeoutMs: 5_000,
+        message: 'occupancy webhook to open the gate',
+      });
 
       const created = await acme()<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }] });
       expect(created.status).toBe(202);
       expect(created.body).toMatchObject({ status: 'queued', seq: 1 });
       const id = created.body.id;
 
-      await waitFor(() => client.events.some((e) => e.name === 'job.completed' && e.data.id === id), { timeoutMs: 60_000, message: 'job.completed on the channel' });
+      await waitFor(() => client.events.some((e) => e.name === 'job.completed' && e.data.id === id), {
+        timeoutMs: 60_000,
+        message: 'job.completed on the channel',
+      });
       const mine = client.events.filter((e) => e.data.id === id);
       const names = mine.map((e) => e.name);
       expect(names[0]).toBe('job.created');
@@ -75,7 +81,9 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
 
       const job = await waitForStatus(acme(), id, ['completed']);
       expect(job.outputs[0]).toMatchObject({ name: 'mp4-360p', status: 'completed', height: 360, width: 480 });
-      const download = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}` } });
+      const download = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, {
+        headers: { authorization: `Bearer ${stack.customers[0]!.key}` },
+      });
       expect(download.status).toBe(200);
       const file = path.join(stack.storageDir, 'acme', id, 'mp4-360p.mp4');
       const probe = await ffprobeJson(file);
@@ -85,11 +93,18 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
       expect(Number(probe.format.duration)).toBeCloseTo(2, 0);
       expect(Number((await download.arrayBuffer()).byteLength)).toBe(job.outputs[0]!.sizeBytes);
       // Range requests: a player or a resumed download asks for a slice.
-      const ranged = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-199' } });
+      const ranged = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, {
+        headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-199' },
+      });
       expect(ranged.status).toBe(206);
       expect(ranged.headers.get('content-range')).toBe(`bytes 100-199/${job.outputs[0]!.sizeBytes}`);
       expect((await ranged.arrayBuffer()).byteLength).toBe(100);
-      const beyond = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: `bytes=${job.outputs[0]!.sizeBytes! + 10}-` } });
+      const beyond = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, {
+        headers: {
+          authorization: `Bearer ${stack.customers[0]!.key}`,
+          range: `bytes=${job.outputs[0]!.sizeBytes! + 10}-`,
+        },
+      });
       expect(beyond.status).toBe(416);
       // Validators: the recorded checksum is the ETag; a cached copy gets a 304 (max-age=0, as a
       // browser revalidates: fetch would otherwise add no-cache, which forbids a 304), and a resumed
@@ -97,12 +112,22 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
       const etag = `"${job.outputs[0]!.checksum!.replace(/^sha256:/, '')}"`;
       expect(download.headers.get('etag')).toBe(etag);
       expect(download.headers.get('last-modified')).toBe(new Date(job.finishedAt!).toUTCString());
-      const cached = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'if-none-match': etag, 'cache-control': 'max-age=0' } });
+      const cached = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, {
+        headers: {
+          authorization: `Bearer ${stack.customers[0]!.key}`,
+          'if-none-match': etag,
+          'cache-control': 'max-age=0',
+        },
+      });
       expect(cached.status).toBe(304);
-      const resumedSame = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-', 'if-range': etag } });
+      const resumedSame = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, {
+        headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-', 'if-range': etag },
+      });
       expect(resumedSame.status).toBe(206);
       await resumedSame.arrayBuffer();
-      const resumedOther = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, { headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-', 'if-range': '"0000"' } });
+      const resumedOther = await fetch(`${stack.apiUrl}${job.outputs[0]!.downloadPath}`, {
+        headers: { authorization: `Bearer ${stack.customers[0]!.key}`, range: 'bytes=100-', 'if-range': '"0000"' },
+      });
       expect(resumedOther.status).toBe(200);
       expect((await resumedOther.arrayBuffer()).byteLength).toBe(job.outputs[0]!.sizeBytes);
     } finally {
@@ -113,14 +138,18 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
   it('makes no Pusher request for a customer nobody watches, and counts the events as gated', async () => {
     expect(await redis.sismember(occupiedKey(), 'private-customer-globex')).toBe(0);
     stack.recorder.reset();
-    const gatedBefore = await readMetric(stack.workerMetricsUrls[0]!, 'kiln_realtime_events_total', { outcome: 'gated' });
+    const gatedBefore = await readMetric(stack.workerMetricsUrls[0]!, 'kiln_realtime_events_total', {
+      outcome: 'gated',
+    });
     const created = await globex()<Job>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-360p' }] });
     expect(created.status).toBe(202);
     const job = await waitForStatus(globex(), created.body.id, ['completed']);
     expect(job.outputs[0]!.status).toBe('completed');
     const forGlobex = stack.recorder.requests.filter((r) => channelsOf(r).includes('private-customer-globex'));
     expect(forGlobex).toHaveLength(0);
-    const gatedAfter = await readMetric(stack.workerMetricsUrls[0]!, 'kiln_realtime_events_total', { outcome: 'gated' });
+    const gatedAfter = await readMetric(stack.workerMetricsUrls[0]!, 'kiln_realtime_events_total', {
+      outcome: 'gated',
+    });
     expect(gatedAfter - gatedBefore).toBeGreaterThanOrEqual(4);
   });
 
@@ -137,27 +166,50 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
 
   describe('webhooks refuse what Pusher did not send', () => {
     const sign = (body: string, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
-    const post = (body: string, headers: Record<string, string>) => fetch(`${stack.webhooksUrl}/pusher/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(`${stack.webhooksUrl}/pusher/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
 
     it('answers 401 to forged and unsigned webhooks and leaves the set alone', async () => {
-      const body = JSON.stringify({ time_ms: Date.now(), events: [{ name: 'channel_occupied', channel: 'private-customer-globex' }] });
+      const body = JSON.stringify({
+        time_ms: Date.now(),
+        events: [{ name: 'channel_occupied', channel: 'private-customer-globex' }],
+      });
       expect((await post(body, {})).status).toBe(401);
-      expect((await post(body, { 'x-pusher-key': stack.soketi.key, 'x-pusher-signature': sign(body, 'not-the-secret') })).status).toBe(401);
-      expect((await post(body, { 'x-pusher-key': 'unknown-key', 'x-pusher-signature': sign(body, stack.soketi.secret) })).status).toBe(401);
+      expect(
+        (await post(body, { 'x-pusher-key': stack.soketi.key, 'x-pusher-signature': sign(body, 'not-the-secret') }))
+          .status,
+      ).toBe(401);
+      expect(
+        (await post(body, { 'x-pusher-key': 'unknown-key', 'x-pusher-signature': sign(body, stack.soketi.secret) }))
+          .status,
+      ).toBe(401);
       expect(await redis.sismember(occupiedKey(), 'private-customer-globex')).toBe(0);
     });
 
     it('answers 400 to a signed body that is not a webhook', async () => {
       for (const body of ['{not json', JSON.stringify({ events: 'nope' })]) {
-        const res = await post(body, { 'x-pusher-key': stack.soketi.key, 'x-pusher-signature': sign(body, stack.soketi.secret) });
+        const res = await post(body, {
+          'x-pusher-key': stack.soketi.key,
+          'x-pusher-signature': sign(body, stack.soketi.secret),
+        });
         expect(res.status).toBe(400);
         expect(((await res.json()) as { error: { message: string } }).error.message).toBeTruthy();
       }
     });
 
     it('applies a correctly signed webhook', async () => {
-      const body = JSON.stringify({ time_ms: Date.now(), events: [{ name: 'channel_occupied', channel: 'private-customer-nobody' }] });
-      const res = await post(body, { 'x-pusher-key': stack.soketi.key, 'x-pusher-signature': sign(body, stack.soketi.secret) });
+      const body = JSON.stringify({
+        time_ms: Date.now(),
+        events: [{ name: 'channel_occupied', channel: 'private-customer-nobody' }],
+      });
+      const res = await post(body, {
+        'x-pusher-key': stack.soketi.key,
+        'x-pusher-signature': sign(body, stack.soketi.secret),
+      });
       expect(res.status).toBe(200);
       expect(await redis.sismember(occupiedKey(), 'private-customer-nobody')).toBe(1);
     });
@@ -165,21 +217,36 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
 
   describe('the API refuses bad requests with a JSON body naming the problem', () => {
     it('400 for a missing or unknown preset, naming the field', async () => {
-      const missing = await acme()<{ error: { fields: { path: string }[] } }>('POST', '/v1/jobs', { input: clipUrl, outputs: [{}] });
+      const missing = await acme()<{ error: { fields: { path: string }[] } }>('POST', '/v1/jobs', {
+        input: clipUrl,
+        outputs: [{}],
+      });
       expect(missing.status).toBe(400);
       expect(missing.body.error.fields.map((f) => f.path)).toContain('outputs.0.preset');
-      const unknown = await acme()<{ error: { fields: { path: string; message: string }[] } }>('POST', '/v1/jobs', { input: clipUrl, outputs: [{ preset: 'mp4-9000p' }] });
+      const unknown = await acme()<{ error: { fields: { path: string; message: string }[] } }>('POST', '/v1/jobs', {
+        input: clipUrl,
+        outputs: [{ preset: 'mp4-9000p' }],
+      });
       expect(unknown.status).toBe(400);
-      expect(unknown.body.error.fields[0]).toMatchObject({ path: 'outputs.0.preset', message: expect.stringMatching(/unknown preset/) });
+      expect(unknown.body.error.fields[0]).toMatchObject({
+        path: 'outputs.0.preset',
+        message: expect.stringMatching(/unknown preset/),
+      });
       const noOutputs = await acme()<{ error: { fields: { path: string }[] } }>('POST', '/v1/jobs', { input: clipUrl });
       expect(noOutputs.body.error.fields.map((f) => f.path)).toContain('outputs');
     });
 
     it('400 for an input outside the allowed roots and for malformed JSON', async () => {
-      const outside = await acme()<{ error: { fields: { path: string }[] } }>('POST', '/v1/jobs', { input: 'file:///etc/passwd', outputs: [{ preset: 'mp4-360p' }] });
+      const outside = await acme()<{ error: { fields: { path: string }[] } }>('POST', '/v1/jobs', {
+        input: 'file:///etc/passwd',
+        outputs: [{ preset: 'mp4-360p' }],
+      });
       expect(outside.status).toBe(400);
       expect(outside.body.error.fields[0]!.path).toBe('input');
-      const traversal = await acme()<{ error: { fields: { path: string }[] } }>('POST', '/v1/jobs', { input: `${pathToFileURL(stack.inputRoot).href}/../../etc/passwd`, outputs: [{ preset: 'mp4-360p' }] });
+      const traversal = await acme()<{ error: { fields: { path: string }[] } }>('POST', '/v1/jobs', {
+        input: `${pathToFileURL(stack.inputRoot).href}/../../etc/passwd`,
+        outputs: [{ preset: 'mp4-360p' }],
+      });
       expect(traversal.status).toBe(400);
       const bad = await acme()('POST', '/v1/jobs', '{"input": ');
       expect(bad.status).toBe(400);
@@ -204,12 +271,20 @@ describe('walking skeleton: API → BullMQ → ffmpeg → gated Pusher → webho
     it("403 when a customer asks to be authorized for another customer's channel", async () => {
       const res = await fetch(`${stack.apiUrl}/v1/realtime/auth`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${stack.customers[0]!.key}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Bearer ${stack.customers[0]!.key}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'socket_id=123.456&channel_name=private-customer-globex',
       });
       expect(res.status).toBe(403);
       // And through a real pusher-js subscription: soketi reports the refusal to the client.
-      const me = (await acme()<{ pusher: { key: string; cluster: string; wsHost: string; wsPort: number; forceTLS: boolean } }>('GET', '/v1/me')).body;
+      const me = (
+        await acme()<{ pusher: { key: string; cluster: string; wsHost: string; wsPort: number; forceTLS: boolean } }>(
+          'GET',
+          '/v1/me',
+        )
+      ).body;
       const sneaky = subscribeAs(stack.apiUrl, stack.customers[0]!.key, me.pusher, 'private-customer-globex');
       try {
         const err = (await sneaky.authError) as { status?: number };

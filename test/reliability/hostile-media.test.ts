@@ -14,7 +14,28 @@ const run = promisify(execFile);
 /** 720 frames whose timestamps jump `jumpSeconds` every other frame: a small file declaring hours. */
 async function gapMp4(file: string, jumpSeconds: number): Promise<void> {
   const jumpFrames = jumpSeconds * 25;
-  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-frames:v', '720', '-vf', `setpts='(N+floor(N/2)*${jumpFrames})/25/TB'`, '-fps_mode', 'passthrough', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '35', file]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-frames:v',
+    '720',
+    '-vf',
+    `setpts='(N+floor(N/2)*${jumpFrames})/25/TB'`,
+    '-fps_mode',
+    'passthrough',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '35',
+    file,
+  ]);
 }
 
 describe('hostile media on one worker of concurrency 1', () => {
@@ -23,12 +44,29 @@ describe('hostile media on one worker of concurrency 1', () => {
   const url = (name: string) => pathToFileURL(path.join(stack.inputRoot, name)).href;
 
   beforeAll(async () => {
-    stack = await startTestStack({ customers: ['acme'], workers: 1, env: { KILN_WORKER_CONCURRENCY: '1', KILN_LOG_LEVEL: 'info' } });
+    stack = await startTestStack({
+      customers: ['acme'],
+      workers: 1,
+      env: { KILN_WORKER_CONCURRENCY: '1', KILN_LOG_LEVEL: 'info' },
+    });
     await Promise.all([
       gapMp4(path.join(stack.inputRoot, 'gap-10h.mp4'), 100),
       gapMp4(path.join(stack.inputRoot, 'gap-4h.mp4'), 40),
-      run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=8192x8192', '-frames:v', '1', path.join(stack.inputRoot, 'huge.png')]),
-      makeClip({ seconds: 12, width: 1280, height: 720, audio: true }).then((f) => copyFile(f, path.join(stack.inputRoot, 'normal.mp4'))),
+      run('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=red:size=8192x8192',
+        '-frames:v',
+        '1',
+        path.join(stack.inputRoot, 'huge.png'),
+      ]),
+      makeClip({ seconds: 12, width: 1280, height: 720, audio: true }).then((f) =>
+        copyFile(f, path.join(stack.inputRoot, 'normal.mp4')),
+      ),
     ]);
   }, 120_000);
 
@@ -37,8 +75,13 @@ describe('hostile media on one worker of concurrency 1', () => {
   });
 
   it('refuses the timestamp-gap MP4s and the 8192x8192 PNG at once, each with its code and one attempt, and runs the job behind them; its ffmpeg sees no secret', async () => {
-    const submit = async (input: string, preset = 'mp4-720p') => (await api()<Job>('POST', '/v1/jobs', { input: url(input), outputs: [{ preset }] })).body.id;
-    const hostile = { 'gap-10h.mp4': await submit('gap-10h.mp4'), 'gap-4h.mp4': await submit('gap-4h.mp4', 'hls'), 'huge.png': await submit('huge.png') };
+    const submit = async (input: string, preset = 'mp4-720p') =>
+      (await api()<Job>('POST', '/v1/jobs', { input: url(input), outputs: [{ preset }] })).body.id;
+    const hostile = {
+      'gap-10h.mp4': await submit('gap-10h.mp4'),
+      'gap-4h.mp4': await submit('gap-4h.mp4', 'hls'),
+      'huge.png': await submit('huge.png'),
+    };
     const normal = await submit('normal.mp4');
 
     // The normal job's ffmpeg, read while it runs: the worker has PUSHER_SECRET and KILN_API_KEYS, it must not.
@@ -65,15 +108,24 @@ describe('hostile media on one worker of concurrency 1', () => {
     const jobs = new Map<string, Job>();
     await waitFor(
       async () => {
-        for (const id of [...Object.values(hostile), normal]) jobs.set(id, (await api()<Job>('GET', `/v1/jobs/${id}`)).body);
+        for (const id of [...Object.values(hostile), normal])
+          jobs.set(id, (await api()<Job>('GET', `/v1/jobs/${id}`)).body);
         return [...jobs.values()].every((j) => ['completed', 'failed', 'cancelled'].includes(j.status));
       },
       { timeoutMs: 120_000, intervalMs: 200, message: 'every job to finish' },
     );
-    const expected = { 'gap-10h.mp4': 'input_too_long', 'gap-4h.mp4': 'input_duration_mismatch', 'huge.png': 'input_resolution_too_large' };
+    const expected = {
+      'gap-10h.mp4': 'input_too_long',
+      'gap-4h.mp4': 'input_duration_mismatch',
+      'huge.png': 'input_resolution_too_large',
+    };
     for (const [input, id] of Object.entries(hostile)) {
       const job = jobs.get(id)!;
-      expect(job, input).toMatchObject({ status: 'failed', attempts: 1, error: { code: expected[input as keyof typeof expected] } });
+      expect(job, input).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: { code: expected[input as keyof typeof expected] },
+      });
       expect(Date.parse(job.finishedAt!) - Date.parse(job.createdAt)).toBeLessThan(60_000);
     }
     expect(jobs.get(hostile['gap-10h.mp4'])!.error!.message).toMatch(/more than the limit of 6 h/);
@@ -84,9 +136,18 @@ describe('hostile media on one worker of concurrency 1', () => {
     // The same farm, its worker replaced by one whose budget is a small fraction of the input's length.
     await stack.apps['worker0']!.stop();
     const port = await getFreePort();
-    const worker = await startApp('worker', { env: { ...stack.env, KILN_WORKER_METRICS_PORT: String(port), KILN_ENCODE_BUDGET_FACTOR: '0.02', KILN_ENCODE_BUDGET_FLOOR_S: '0' }, port });
+    const worker = await startApp('worker', {
+      env: {
+        ...stack.env,
+        KILN_WORKER_METRICS_PORT: String(port),
+        KILN_ENCODE_BUDGET_FACTOR: '0.02',
+        KILN_ENCODE_BUDGET_FLOOR_S: '0',
+      },
+      port,
+    });
     try {
-      const id = (await api()<Job>('POST', '/v1/jobs', { input: url('normal.mp4'), outputs: [{ preset: 'mp4-720p' }] })).body.id;
+      const id = (await api()<Job>('POST', '/v1/jobs', { input: url('normal.mp4'), outputs: [{ preset: 'mp4-720p' }] }))
+        .body.id;
       let job: Job | undefined;
       await waitFor(
         async () => {
@@ -95,7 +156,11 @@ describe('hostile media on one worker of concurrency 1', () => {
         },
         { timeoutMs: 60_000, intervalMs: 100, message: 'the over-budget job to finish' },
       );
-      expect(job).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'encode_budget_exceeded', message: expect.stringMatching(/longer than its budget of 0\.2 s/) } });
+      expect(job).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: { code: 'encode_budget_exceeded', message: expect.stringMatching(/longer than its budget of 0\.2 s/) },
+      });
     } finally {
       await worker.stop();
     }

@@ -29,16 +29,25 @@ describe('webhook hygiene', () => {
 
   async function post(timeMs: number, events: { name: string; channel: string }[]): Promise<Record<string, number>> {
     const body = JSON.stringify({ time_ms: timeMs, events });
-    const res = await rawRequest(stack.webhooksUrl, { method: 'POST', path: '/pusher/webhooks', headers: signedWebhookHeaders(stack.env.PUSHER_KEY!, stack.env.PUSHER_SECRET!, body), body });
+    const res = await rawRequest(stack.webhooksUrl, {
+      method: 'POST',
+      path: '/pusher/webhooks',
+      headers: signedWebhookHeaders(stack.env.PUSHER_KEY!, stack.env.PUSHER_SECRET!, body),
+      body,
+    });
     expect(res.status, res.text).toBe(200);
     return JSON.parse(res.text) as Record<string, number>;
   }
-  const metric = (event: string, result: string) => readMetric(`${stack.webhooksUrl}/metrics`, 'kiln_occupancy_events_total', { event, result });
+  const metric = (event: string, result: string) =>
+    readMetric(`${stack.webhooksUrl}/metrics`, 'kiln_occupancy_events_total', { event, result });
   /** Opens a fresh Kiln channel and waits for its sync: every publish issued before it has gone out too. */
   async function barrier(): Promise<void> {
     const marker = `private-customer-marker${randomUUID().slice(0, 8)}`;
     await post(Date.now(), [{ name: 'channel_occupied', channel: marker }]);
-    await waitFor(() => stack.recorder.requestsFor(marker).length > 0, { timeoutMs: 15_000, message: `the sync to ${marker}` });
+    await waitFor(() => stack.recorder.requestsFor(marker).length > 0, {
+      timeoutMs: 15_000,
+      message: `the sync to ${marker}`,
+    });
   }
 
   it('counts a webhook older than the replay window as stale and changes nothing, also after the channel record expired', async () => {
@@ -54,7 +63,10 @@ describe('webhook hygiene', () => {
     const staleBefore = await metric('channel_occupied', 'stale');
 
     // A captured channel_occupied, correctly signed, replayed 11 minutes after Pusher made it.
-    expect(await post(now - 11 * MINUTE, [{ name: 'channel_occupied', channel }])).toMatchObject({ applied: 0, stale: 1 });
+    expect(await post(now - 11 * MINUTE, [{ name: 'channel_occupied', channel }])).toMatchObject({
+      applied: 0,
+      stale: 1,
+    });
     expect(await redis.sismember(setKey, channel)).toBe(0);
     expect(await redis.exists(`${stack.prefix}:occupancy:last:${channel}`)).toBe(0);
     expect(await metric('channel_occupied', 'stale')).toBe(staleBefore + 1);
@@ -67,10 +79,20 @@ describe('webhook hygiene', () => {
   });
 
   it("ignores and counts channels outside Kiln's prefixes, with no Redis write and no sync", async () => {
-    const foreign = ['private-other-acme', 'presence-customer-acme', 'private-customer-', 'private-job-', 'lobby', 'private-customerx-acme'];
+    const foreign = [
+      'private-other-acme',
+      'presence-customer-acme',
+      'private-customer-',
+      'private-job-',
+      'lobby',
+      'private-customerx-acme',
+    ];
     const jobChannel = `private-job-${randomUUID()}`;
     const ignoredBefore = await metric('channel_occupied', 'ignored');
-    const reply = await post(Date.now(), [...foreign.map((channel) => ({ name: 'channel_occupied', channel })), { name: 'channel_occupied', channel: jobChannel }]);
+    const reply = await post(Date.now(), [
+      ...foreign.map((channel) => ({ name: 'channel_occupied', channel })),
+      { name: 'channel_occupied', channel: jobChannel },
+    ]);
     expect(reply).toMatchObject({ applied: 1, ignored: foreign.length });
     expect(await metric('channel_occupied', 'ignored')).toBe(ignoredBefore + foreign.length);
     const members = await redis.smembers(setKey);

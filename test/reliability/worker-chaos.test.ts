@@ -46,12 +46,17 @@ describe('worker chaos: SIGKILLed workers lose no job and finish none twice', ()
     const watcher = await connectCustomerClient(stack.apiUrl, acme.key);
     try {
       await watcher.subscribed;
-      await waitFor(() => watcher.events.some((e) => e.name === 'sync'), { timeoutMs: 10_000, message: 'sync (gate open)' });
+      await waitFor(() => watcher.events.some((e) => e.name === 'sync'), {
+        timeoutMs: 10_000,
+        message: 'sync (gate open)',
+      });
 
       const ids: string[] = [];
       for (let i = 0; i < JOBS; i += 25) {
         const batch = await Promise.all(
-          Array.from({ length: Math.min(25, JOBS - i) }, () => api<Job>('POST', '/v1/jobs', { input, outputs: [{ preset: 'mp4-360p' }] })),
+          Array.from({ length: Math.min(25, JOBS - i) }, () =>
+            api<Job>('POST', '/v1/jobs', { input, outputs: [{ preset: 'mp4-360p' }] }),
+          ),
         );
         for (const res of batch) {
           expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -65,11 +70,14 @@ describe('worker chaos: SIGKILLed workers lose no job and finish none twice', ()
       let kills = 0;
       let encodesInterrupted = 0;
       const random = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]!;
-      const workers = () => Object.entries(stack.apps).filter(([name, app]) => name.startsWith('worker') && app.child.alive).map(([, app]) => app);
+      const workers = () =>
+        Object.entries(stack.apps)
+          .filter(([name, app]) => name.startsWith('worker') && app.child.alive)
+          .map(([, app]) => app);
       while (kills < KILLS) {
         await new Promise((r) => setTimeout(r, KILL_EVERY_MS * (0.7 + Math.random() * 0.6)));
         let victim: AppHandle | undefined;
-        for (const deadline = Date.now() + 2000; !victim && Date.now() < deadline; ) {
+        for (const deadline = Date.now() + 2000; !victim && Date.now() < deadline;) {
           const rows = await listProcesses();
           const writing = rows.filter((p) => isFfmpeg(p) && existsSync(tempOutputOf(p) ?? '/nonexistent'));
           const busy = workers().filter((w) => writing.some((p) => p.ppid === w.child.pid));
@@ -92,7 +100,9 @@ describe('worker chaos: SIGKILLed workers lose no job and finish none twice', ()
       const listed = await listAllJobs(stack.apiUrl, acme.key);
       expect(listed.map((j) => j.id).sort()).toEqual([...ids].sort());
       const notCompleted = ids.map((id) => final.get(id)!).filter((j) => j.status !== 'completed');
-      expect(notCompleted.map((j) => ({ id: j.id, status: j.status, attempts: j.attempts, error: j.error }))).toEqual([]);
+      expect(notCompleted.map((j) => ({ id: j.id, status: j.status, attempts: j.attempts, error: j.error }))).toEqual(
+        [],
+      );
 
       // Completed once on disk: exactly the output, no half-written temp left by a killed encode.
       const badDirs: { id: string; files: string[] }[] = [];
@@ -107,57 +117,80 @@ describe('worker chaos: SIGKILLed workers lose no job and finish none twice', ()
       // event left has the job handed back, and the next worker announces the stored state
       // again: delivery is at-least-once, so a repeat must be the same stored state (same seq).
       const completedEvents = () => watcher.events.filter((e) => e.name === 'job.completed');
-      await waitFor(() => new Set(completedEvents().map((e) => e.data.id)).size >= JOBS, { timeoutMs: 15_000, message: 'a job.completed for every job' }).catch(() => undefined);
+      await waitFor(() => new Set(completedEvents().map((e) => e.data.id)).size >= JOBS, {
+        timeoutMs: 15_000,
+        message: 'a job.completed for every job',
+      }).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 1000)); // late repeats would arrive now
       const seqs = new Map<string, number[]>();
-      for (const e of completedEvents()) seqs.set(String(e.data.id), [...(seqs.get(String(e.data.id)) ?? []), Number(e.data.seq)]);
+      for (const e of completedEvents())
+        seqs.set(String(e.data.id), [...(seqs.get(String(e.data.id)) ?? []), Number(e.data.seq)]);
       // A miss names what happened to the event: sent to Pusher or not, and which worker stored the completion.
       type Sent = { name?: string; data?: string; batch?: { name: string; data: string }[] } | undefined;
-      const eventsOf = (body: Sent) => (body?.batch ?? (body?.name ? [{ name: body.name, data: body.data ?? '' }] : []));
+      const eventsOf = (body: Sent) => body?.batch ?? (body?.name ? [{ name: body.name, data: body.data ?? '' }] : []);
       const sentToPusher = (id: string) =>
         stack.recorder.requests
           .filter((r) => eventsOf(r.body as Sent).some((e) => e.name === 'job.completed' && e.data.includes(id)))
           .map((r) => `${new Date(r.at).toISOString()} ${r.path} -> ${r.status} ${r.responseBody.slice(0, 80)}`);
       const completedBy = (id: string) =>
         Object.entries(stack.apps)
-          .filter(([, app]) => app.logs().split('\n').some((l) => l.includes(`"jobId":"${id}"`) && l.includes('"msg":"job completed"')))
+          .filter(([, app]) =>
+            app
+              .logs()
+              .split('\n')
+              .some((l) => l.includes(`"jobId":"${id}"`) && l.includes('"msg":"job completed"')),
+          )
           .map(([name, app]) => `${name}${app.child.alive ? '' : ' (SIGKILLed)'}`);
       const wrong = ids.filter((id) => {
         const seen = seqs.get(id) ?? [];
         return seen.length === 0 || seen.some((seq) => seq !== final.get(id)!.seq);
       });
       expect
-        .soft(wrong.map((id) => ({ id, finalSeq: final.get(id)!.seq, completedSeqs: seqs.get(id) ?? [], sentToPusher: sentToPusher(id), completedBy: completedBy(id) })))
+        .soft(
+          wrong.map((id) => ({
+            id,
+            finalSeq: final.get(id)!.seq,
+            completedSeqs: seqs.get(id) ?? [],
+            sentToPusher: sentToPusher(id),
+            completedBy: completedBy(id),
+          })),
+        )
         .toEqual([]);
     } finally {
       watcher.disconnect();
     }
   });
 
-  it('ends a job whose worker dies three times in a final state, never leaves it running forever', { timeout: 120_000 }, async () => {
-    const acme = stack.customers[0]!;
-    const api = apiClient(stack.apiUrl, acme.key);
-    const clip = path.join(stack.inputRoot, 'longer.mp4');
-    await copyFile(await makeClip({ seconds: 8, width: 640, height: 480, audio: false }), clip);
-    const id = (await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(clip).href, outputs: [{ preset: 'mp4-480p' }] })).body.id;
-    for (let death = 1; death <= 3; death++) {
-      // Whichever worker runs it now: the parent of the ffmpeg whose command line names the job.
-      let runner: number | undefined;
-      await waitFor(
-        async () => {
-          runner = (await listProcesses()).find((p) => isFfmpeg(p) && p.args.includes(id))?.ppid;
-          return runner !== undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 50, message: `the job's ffmpeg to start (run ${death})` },
-      );
-      const victim = Object.values(stack.apps).find((app) => app.child.pid === runner)!;
-      expect(victim, 'a worker of this stack runs the job').toBeDefined();
-      await killHard(runner!);
-      await victim.child.exited;
-      await stack.addWorker();
-    }
-    // Completed (picked up again) or failed (gave up) are both fine; "encoding" forever is not.
-    const job = (await waitForFinalJobs(stack.apiUrl, acme.key, [id], { timeoutMs: 30_000 })).get(id)!;
-    expect(['completed', 'failed']).toContain(job.status);
-  });
+  it(
+    'ends a job whose worker dies three times in a final state, never leaves it running forever',
+    { timeout: 120_000 },
+    async () => {
+      const acme = stack.customers[0]!;
+      const api = apiClient(stack.apiUrl, acme.key);
+      const clip = path.join(stack.inputRoot, 'longer.mp4');
+      await copyFile(await makeClip({ seconds: 8, width: 640, height: 480, audio: false }), clip);
+      const id = (
+        await api<Job>('POST', '/v1/jobs', { input: pathToFileURL(clip).href, outputs: [{ preset: 'mp4-480p' }] })
+      ).body.id;
+      for (let death = 1; death <= 3; death++) {
+        // Whichever worker runs it now: the parent of the ffmpeg whose command line names the job.
+        let runner: number | undefined;
+        await waitFor(
+          async () => {
+            runner = (await listProcesses()).find((p) => isFfmpeg(p) && p.args.includes(id))?.ppid;
+            return runner !== undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 50, message: `the job's ffmpeg to start (run ${death})` },
+        );
+        const victim = Object.values(stack.apps).find((app) => app.child.pid === runner)!;
+        expect(victim, 'a worker of this stack runs the job').toBeDefined();
+        await killHard(runner!);
+        await victim.child.exited;
+        await stack.addWorker();
+      }
+      // Completed (picked up again) or failed (gave up) are both fine; "encoding" forever is not.
+      const job = (await waitForFinalJobs(stack.apiUrl, acme.key, [id], { timeoutMs: 30_000 })).get(id)!;
+      expect(['completed', 'failed']).toContain(job.status);
+    },
+  );
 });

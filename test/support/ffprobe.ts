@@ -10,6 +10,14 @@ export interface ProbeJson {
 
 /** ffprobe's JSON view of a file: tests check outputs with the real ffprobe, not our adapter. */
 export async function ffprobeJson(file: string): Promise<ProbeJson> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    file,
+  ]);
   return JSON.parse(stdout) as ProbeJson;
 }

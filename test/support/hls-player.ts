@@ -50,10 +50,12 @@ export interface HlsPageServer {
  */
 export async function startHlsPageServer(): Promise<HlsPageServer> {
   const script = await readFile(HLS_JS);
-  const html = '<!doctype html><html><head><title>hls.js</title><script src="/hls.min.js"></script></head><body></body></html>';
+  const html =
+    '<!doctype html><html><head><title>hls.js</title><script src="/hls.min.js"></script></head><body></body></html>';
   const server = createServer((req, res) => {
     if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    if (req.url === '/hls.min.js') return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+    if (req.url === '/hls.min.js')
+      return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -68,7 +70,10 @@ export async function startHlsPageServer(): Promise<HlsPageServer> {
  * with hls.js. hls.js fetches with XHR, so `xhrSetup` adds the `Authorization` header a plain
  * player cannot send; the requests are cross-origin, as a customer's player page makes them.
  */
-export async function openHlsPlayer(browser: Browser, opts: { pageOrigin: string; src: string; apiKey: string }): Promise<HlsPlayer> {
+export async function openHlsPlayer(
+  browser: Browser,
+  opts: { pageOrigin: string; src: string; apiKey: string },
+): Promise<HlsPlayer> {
   const page = await browser.newPage();
   await page.goto(`${opts.pageOrigin}/`);
   await page.evaluate(
@@ -85,7 +90,12 @@ export async function openHlsPlayer(browser: Browser, opts: { pageOrigin: string
         Events: Record<string, string>;
         isSupported(): boolean;
       }
-      const w = window as unknown as { Hls: HlsClass; __hls: HlsLike; __video: HTMLVideoElement; __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'> };
+      const w = window as unknown as {
+        Hls: HlsClass;
+        __hls: HlsLike;
+        __video: HTMLVideoElement;
+        __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'>;
+      };
       const { Hls } = w;
       if (!Hls.isSupported()) throw new Error('hls.js: MediaSource is not supported in this browser');
       const video = document.createElement('video');
@@ -100,7 +110,12 @@ export async function openHlsPlayer(browser: Browser, opts: { pageOrigin: string
       });
       const E = Hls.Events;
       hls.on(E.MANIFEST_PARSED!, (_e, d) => {
-        state.levels = (d.levels as { height: number; width: number; bitrate: number; url: string[] }[]).map((l) => ({ height: l.height, width: l.width, bitrate: l.bitrate, url: l.url[0]! }));
+        state.levels = (d.levels as { height: number; width: number; bitrate: number; url: string[] }[]).map((l) => ({
+          height: l.height,
+          width: l.width,
+          bitrate: l.bitrate,
+          url: l.url[0]!,
+        }));
       });
       hls.on(E.LEVEL_SWITCHED!, (_e, d) => void state.switched.push(d.level as number));
       hls.on(E.LEVEL_LOADED!, (_e, d) => void state.levelsLoaded.push(d.level as number));
@@ -111,7 +126,13 @@ export async function openHlsPlayer(browser: Browser, opts: { pageOrigin: string
       hls.on(E.ERROR!, (_e, d) => {
         const ctx = d.context as { url?: string } | undefined;
         const res = d.response as { code?: number } | undefined;
-        state.errors.push({ type: String(d.type), details: String(d.details), fatal: d.fatal === true, url: (d.url as string | undefined) ?? ctx?.url ?? null, status: res?.code ?? null });
+        state.errors.push({
+          type: String(d.type),
+          details: String(d.details),
+          fatal: d.fatal === true,
+          url: (d.url as string | undefined) ?? ctx?.url ?? null,
+          status: res?.code ?? null,
+        });
       });
       hls.loadSource(src);
       hls.attachMedia(video);
@@ -124,14 +145,34 @@ export async function openHlsPlayer(browser: Browser, opts: { pageOrigin: string
     page,
     state: () =>
       page.evaluate(() => {
-        const w = window as unknown as { __hls: { currentLevel: number }; __video: HTMLVideoElement; __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'> };
-        return { ...structuredClone(w.__state), currentLevel: w.__hls.currentLevel, currentTime: w.__video.currentTime, videoHeight: w.__video.videoHeight, paused: w.__video.paused };
+        const w = window as unknown as {
+          __hls: { currentLevel: number };
+          __video: HTMLVideoElement;
+          __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'>;
+        };
+        return {
+          ...structuredClone(w.__state),
+          currentLevel: w.__hls.currentLevel,
+          currentTime: w.__video.currentTime,
+          videoHeight: w.__video.videoHeight,
+          paused: w.__video.paused,
+        };
       }),
     // Not awaited in the page: play() settles only once media data arrives, which a broken stream never sends.
     play: () =>
       page.evaluate(() => {
         const w = window as unknown as { __video: HTMLVideoElement; __state: { errors: HlsPlayerState['errors'] } };
-        w.__video.play().catch((err: Error) => w.__state.errors.push({ type: 'play', details: `${err.name}: ${err.message}`, fatal: true, url: null, status: null }));
+        w.__video
+          .play()
+          .catch((err: Error) =>
+            w.__state.errors.push({
+              type: 'play',
+              details: `${err.name}: ${err.message}`,
+              fatal: true,
+              url: null,
+              status: null,
+            }),
+          );
       }),
     setLevel: (level) =>
       page.evaluate((l) => {

@@ -23,7 +23,12 @@ const FINAL = new Set(['completed', 'failed', 'cancelled']);
  * them by id. A test then asserts *which* final status: waiting for "completed" alone would turn
  * a failed job into a timeout instead of a clear failure.
  */
-export async function waitForFinalJobs(apiUrl: string, key: string, ids: readonly string[], opts: { timeoutMs: number }): Promise<Map<string, Job>> {
+export async function waitForFinalJobs(
+  apiUrl: string,
+  key: string,
+  ids: readonly string[],
+  opts: { timeoutMs: number },
+): Promise<Map<string, Job>> {
   let byId = new Map<string, Job>();
   let pending = ids.length;
   await waitFor(

@@ -18,4 +18,7 @@ export interface PusherClient {
  * pusher-js's constructor. The package is CommonJS with typings that declare an ES default
  * export, which NodeNext resolution cannot construct; at run time the default import is the class.
  */
-export const PusherClient = PusherModule as unknown as new (key: string, options: Record<string, unknown>) => PusherClient;
+export const PusherClient = PusherModule as unknown as new (
+  key: string,
+  options: Record<string, unknown>,
+) => PusherClient;

@@ -7,5 +7,9 @@ export function webhookSignature(secret: string, body: Buffer | string): string 
 
 /** Headers of a webhook signed as Pusher (and soketi) sign them. */
 export function signedWebhookHeaders(key: string, secret: string, body: Buffer | string): Record<string, string> {
-  return { 'content-type': 'application/json', 'x-pusher-key': key, 'x-pusher-signature': webhookSignature(secret, body) };
+  return {
+    'content-type': 'application/json',
+    'x-pusher-key': key,
+    'x-pusher-signature': webhookSignature(secret, body),
+  };
 }

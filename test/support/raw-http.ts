@@ -14,9 +14,13 @@ export interface RawResponse {
  * `..` and re-encode), header values are not trimmed by us, and the body is sent as bytes.
  * For attack tests that must control what goes over the wire.
  */
-export function rawRequest(baseUrl: string, opts: { method?: string; path: string; headers?: Record<string, string | string[]>; body?: Buffer | string }): Promise<RawResponse> {
+export function rawRequest(
+  baseUrl: string,
+  opts: { method?: string; path: string; headers?: Record<string, string | string[]>; body?: Buffer | string },
+): Promise<RawResponse> {
   const url = new URL(baseUrl);
-  const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body, 'utf8');
+  const body =
+    opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body, 'utf8');
   return new Promise((resolve, reject) => {
     const req = http.request(
       {

@@ -34,7 +34,9 @@ export interface TestStack {
  * webhooks app), a recording proxy between our publishers and soketi (so tests count real Pusher
  * HTTP calls), and the api, webhooks and worker apps as processes with their own key prefix.
  */
-export async function startTestStack(opts: { customers?: string[]; workers?: number; dashboard?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { customers?: string[]; workers?: number; dashboard?: boolean; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
@@ -51,7 +53,10 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
     const storageDir = await mkdtemp(path.join(tmpdir(), 'kiln-storage-'));
     cleanups.push(() => rm(inputRoot, { recursive: true, force: true }));
     cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
-    const customers = (opts.customers ?? ['acme', 'globex']).map((id) => ({ id, key: `key_${id}_${randomBytes(16).toString('hex')}` }));
+    const customers = (opts.customers ?? ['acme', 'globex']).map((id) => ({
+      id,
+      key: `key_${id}_${randomBytes(16).toString('hex')}`,
+    }));
     const prefix = `test-${randomUUID()}`;
     const env: Record<string, string> = {
       REDIS_URL: redis.url,
@@ -83,7 +88,10 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
     const workerMetricsUrls: string[] = [];
     const addWorker = async () => {
       const metricsPort = await getFreePort();
-      const app = await startApp('worker', { env: { ...env, KILN_WORKER_METRICS_PORT: String(metricsPort) }, port: metricsPort });
+      const app = await startApp('worker', {
+        env: { ...env, KILN_WORKER_METRICS_PORT: String(metricsPort) },
+        port: metricsPort,
+      });
       const n = workerMetricsUrls.length;
       apps[`worker${n}`] = app;
       cleanups.push(() => app.stop());
@@ -121,14 +129,24 @@ export async function startTestStack(opts: { customers?: string[]; workers?: num
 
 /** A small JSON client for the API as one customer. */
 export function apiClient(baseUrl: string, key?: string) {
-  return async <T = unknown>(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> => {
+  return async <T = unknown>(
+    method: string,
+    pathname: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> => {
     // A keep-alive socket the server closed at the same moment fails the request without it
     // reaching the API; GETs are safe to send again.
-    const send = (): Promise<Response> => fetch(`${baseUrl}${pathname}`, {
-      method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
+    const send = (): Promise<Response> =>
+      fetch(`${baseUrl}${pathname}`, {
+        method,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
     const res = await send().catch((err: unknown) => {
       if (method !== 'GET') throw err;
       return send();

@@ -27,7 +27,11 @@ describe('api app', () => {
   it('GET /v1/me gives the customer, its channel and the pusher-js settings', async () => {
     const res = await request(app).get('/v1/me').set(auth());
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ customerId: 'acme', channel: 'private-customer-acme', pusher: { key: 'pk', cluster: 'mt1', wsHost: 'ws.example', wsPort: 6001, forceTLS: false } });
+    expect(res.body).toEqual({
+      customerId: 'acme',
+      channel: 'private-customer-acme',
+      pusher: { key: 'pk', cluster: 'mt1', wsHost: 'ws.example', wsPort: 6001, forceTLS: false },
+    });
   });
 
   it('401 without a key, with a malformed header or an unknown key', async () => {
@@ -39,7 +43,10 @@ describe('api app', () => {
   });
 
   it('POST /v1/jobs queues the job in BullMQ and the store', async () => {
-    const res = await request(app).post('/v1/jobs').set(auth()).send({ input: input(), outputs: [{ preset: 'mp4-720p' }], metadata: { title: 'x' } });
+    const res = await request(app)
+      .post('/v1/jobs')
+      .set(auth())
+      .send({ input: input(), outputs: [{ preset: 'mp4-720p' }], metadata: { title: 'x' } });
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/v1/jobs/${res.body.id}`);
     expect(res.body).toMatchObject({ status: 'queued', seq: 1, customerId: 'acme', metadata: { title: 'x' } });
@@ -57,22 +64,40 @@ describe('api app', () => {
       [[1, 2], '(body)'],
     ];
     for (const [body, field] of cases) {
-      const res = await request(app).post('/v1/jobs').set(auth()).send(body as object);
+      const res = await request(app)
+        .post('/v1/jobs')
+        .set(auth())
+        .send(body as object);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.fields.map((f: { path: string }) => f.path), JSON.stringify(res.body)).toContain(field);
+      expect(
+        res.body.error.fields.map((f: { path: string }) => f.path),
+        JSON.stringify(res.body),
+      ).toContain(field);
     }
-    const bad = await request(app).post('/v1/jobs').set(auth()).set('content-type', 'application/json').send('{"input":');
+    const bad = await request(app)
+      .post('/v1/jobs')
+      .set(auth())
+      .set('content-type', 'application/json')
+      .send('{"input":');
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_json');
   });
 
   it('413 for an oversized body', async () => {
-    const res = await request(app).post('/v1/jobs').set(auth()).send({ input: input(), outputs: [{ preset: 'mp4-720p' }], metadata: { big: 'x'.repeat(100_000) } });
+    const res = await request(app)
+      .post('/v1/jobs')
+      .set(auth())
+      .send({ input: input(), outputs: [{ preset: 'mp4-720p' }], metadata: { big: 'x'.repeat(100_000) } });
     expect(res.status).toBe(413);
   });
 
   it("404 for another customer's job, its outputs, cancel and retry", async () => {
-    const created = (await request(app).post('/v1/jobs').set(auth()).send({ input: input(), outputs: [{ preset: 'mp4-360p' }] })).body as Job;
+    const created = (
+      await request(app)
+        .post('/v1/jobs')
+        .set(auth())
+        .send({ input: input(), outputs: [{ preset: 'mp4-360p' }] })
+    ).body as Job;
     for (const [method, url] of [
       ['get', `/v1/jobs/${created.id}`],
       ['get', `/v1/jobs/${created.id}/outputs/mp4-360p`],
@@ -85,7 +110,12 @@ describe('api app', () => {
   });
 
   it('cancels a queued job once, tells the workers, then allows a retry', async () => {
-    const created = (await request(app).post('/v1/jobs').set(auth()).send({ input: input(), outputs: [{ preset: 'mp4-360p' }] })).body as Job;
+    const created = (
+      await request(app)
+        .post('/v1/jobs')
+        .set(auth())
+        .send({ input: input(), outputs: [{ preset: 'mp4-360p' }] })
+    ).body as Job;
     const cancelled = await request(app).post(`/v1/jobs/${created.id}/cancel`).set(auth());
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', seq: 2 });
@@ -113,19 +143,37 @@ describe('api app', () => {
   });
 
   it('authorizes the own channel only', async () => {
-    const own = await request(app).post('/v1/realtime/auth').set(auth()).type('form').send({ socket_id: '123.456', channel_name: 'private-customer-acme' });
+    const own = await request(app)
+      .post('/v1/realtime/auth')
+      .set(auth())
+      .type('form')
+      .send({ socket_id: '123.456', channel_name: 'private-customer-acme' });
     expect(own.status).toBe(200);
     expect(own.body.auth).toMatch(/^pk:[0-9a-f]{64}$/);
-    const other = await request(app).post('/v1/realtime/auth').set(auth()).type('form').send({ socket_id: '123.456', channel_name: 'private-customer-globex' });
+    const other = await request(app)
+      .post('/v1/realtime/auth')
+      .set(auth())
+      .type('form')
+      .send({ socket_id: '123.456', channel_name: 'private-customer-globex' });
     expect(other.status).toBe(403);
-    const bad = await request(app).post('/v1/realtime/auth').set(auth()).type('form').send({ socket_id: 'x', channel_name: 'private-customer-acme' });
+    const bad = await request(app)
+      .post('/v1/realtime/auth')
+      .set(auth())
+      .type('form')
+      .send({ socket_id: 'x', channel_name: 'private-customer-acme' });
     expect(bad.status).toBe(400);
   });
 
   it('allows CORS from the dashboard origin only', async () => {
-    const ok = await request(app).options('/v1/jobs').set('Origin', 'http://dash.example').set('Access-Control-Request-Method', 'POST');
+    const ok = await request(app)
+      .options('/v1/jobs')
+      .set('Origin', 'http://dash.example')
+      .set('Access-Control-Request-Method', 'POST');
     expect(ok.headers['access-control-allow-origin']).toBe('http://dash.example');
-    const evil = await request(app).options('/v1/jobs').set('Origin', 'http://evil.example').set('Access-Control-Request-Method', 'POST');
+    const evil = await request(app)
+      .options('/v1/jobs')
+      .set('Origin', 'http://evil.example')
+      .set('Access-Control-Request-Method', 'POST');
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -164,8 +212,18 @@ describe('api app', () => {
       ['GET /v1/jobs/x', await request(app).get('/v1/jobs/x').set(auth())],
       ['GET /v1/jobs?limit=0', await request(app).get('/v1/jobs?limit=0').set(auth())],
       ['GET /v1/jobs/%E0%A4%A', await request(app).get('/v1/jobs/%E0%A4%A').set(auth())],
-      ['POST /v1/jobs', await request(app).post('/v1/jobs').set(auth()).set('content-type', 'application/json').send('{')],
-      ['POST /v1/jobs', await request(app).post('/v1/jobs').set(auth()).set('Idempotency-Key', 'k'.repeat(256)).send({ input: input(), outputs: [{ preset: 'mp4-360p' }] })],
+      [
+        'POST /v1/jobs',
+        await request(app).post('/v1/jobs').set(auth()).set('content-type', 'application/json').send('{'),
+      ],
+      [
+        'POST /v1/jobs',
+        await request(app)
+          .post('/v1/jobs')
+          .set(auth())
+          .set('Idempotency-Key', 'k'.repeat(256))
+          .send({ input: input(), outputs: [{ preset: 'mp4-360p' }] }),
+      ],
       ['POST /v1/uploads', await request(app).post('/v1/uploads').set(auth())],
       ['POST /v1/realtime/auth', await request(app).post('/v1/realtime/auth').set(auth()).send({})],
       ['GET /admin/queues', await request(app).get('/admin/queues')],
@@ -175,15 +233,27 @@ describe('api app', () => {
       expect(res.status, label).toBeGreaterThanOrEqual(400);
       expect(res.status, label).toBeLessThan(500);
       expect(res.headers['content-type'], label).toMatch(/^application\/json/);
-      expect(res.body, label).toEqual({ error: { code: expect.any(String), message: expect.any(String), ...(res.body.error.fields ? { fields: expect.any(Array) } : {}) } });
+      expect(res.body, label).toEqual({
+        error: {
+          code: expect.any(String),
+          message: expect.any(String),
+          ...(res.body.error.fields ? { fields: expect.any(Array) } : {}),
+        },
+      });
     }
   });
 
   it('accepts http(s) inputs without credentials and refuses those with', async () => {
-    const ok = await request(app).post('/v1/jobs').set(auth()).send({ input: 'https://media.example.com/in.mp4', outputs: [{ preset: 'mp4-360p' }] });
+    const ok = await request(app)
+      .post('/v1/jobs')
+      .set(auth())
+      .send({ input: 'https://media.example.com/in.mp4', outputs: [{ preset: 'mp4-360p' }] });
     expect(ok.status).toBe(202);
     expect(ok.body.input).toBe('https://media.example.com/in.mp4');
-    const creds = await request(app).post('/v1/jobs').set(auth()).send({ input: 'https://me:pw@media.example.com/in.mp4', outputs: [{ preset: 'mp4-360p' }] });
+    const creds = await request(app)
+      .post('/v1/jobs')
+      .set(auth())
+      .send({ input: 'https://me:pw@media.example.com/in.mp4', outputs: [{ preset: 'mp4-360p' }] });
     expect(creds.status).toBe(400);
     expect(creds.body.error.fields).toEqual([{ path: 'input', message: expect.stringMatching(/credentials/) }]);
   });

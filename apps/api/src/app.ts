@@ -67,7 +67,15 @@ export function createApp(deps: ApiDeps): Express {
     cors({
       origin: deps.corsOrigins,
       allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-      exposedHeaders: ['Content-Disposition', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'X-Request-Id'],
+      exposedHeaders: [
+        'Content-Disposition',
+        'Location',
+        'Retry-After',
+        'RateLimit',
+        'RateLimit-Policy',
+        'Idempotent-Replayed',
+        'X-Request-Id',
+      ],
       maxAge: 600,
     }),
   );

@@ -15,15 +15,28 @@ describe('createHttpServer', () => {
   });
 
   it('reads its timeouts from KILN_HTTP_IDLE_TIMEOUT_S and KILN_HTTP_HEADERS_TIMEOUT_S', () => {
-    expect(loadConfig(apiConfigSchema, base)).toMatchObject({ KILN_HTTP_IDLE_TIMEOUT_S: 120, KILN_HTTP_HEADERS_TIMEOUT_S: 30 });
-    expect(loadConfig(apiConfigSchema, { ...base, KILN_HTTP_IDLE_TIMEOUT_S: '5', KILN_HTTP_HEADERS_TIMEOUT_S: '2' })).toMatchObject({ KILN_HTTP_IDLE_TIMEOUT_S: 5, KILN_HTTP_HEADERS_TIMEOUT_S: 2 });
-    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_HTTP_IDLE_TIMEOUT_S: '0' })).toThrow(/KILN_HTTP_IDLE_TIMEOUT_S/);
-    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_HTTP_HEADERS_TIMEOUT_S: 'soon' })).toThrow(/KILN_HTTP_HEADERS_TIMEOUT_S/);
+    expect(loadConfig(apiConfigSchema, base)).toMatchObject({
+      KILN_HTTP_IDLE_TIMEOUT_S: 120,
+      KILN_HTTP_HEADERS_TIMEOUT_S: 30,
+    });
+    expect(
+      loadConfig(apiConfigSchema, { ...base, KILN_HTTP_IDLE_TIMEOUT_S: '5', KILN_HTTP_HEADERS_TIMEOUT_S: '2' }),
+    ).toMatchObject({ KILN_HTTP_IDLE_TIMEOUT_S: 5, KILN_HTTP_HEADERS_TIMEOUT_S: 2 });
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_HTTP_IDLE_TIMEOUT_S: '0' })).toThrow(
+      /KILN_HTTP_IDLE_TIMEOUT_S/,
+    );
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_HTTP_HEADERS_TIMEOUT_S: 'soon' })).toThrow(
+      /KILN_HTTP_HEADERS_TIMEOUT_S/,
+    );
   });
 
   it('reads how long a Redis command may take from KILN_REDIS_COMMAND_TIMEOUT_MS', () => {
     expect(loadConfig(apiConfigSchema, base)).toMatchObject({ KILN_REDIS_COMMAND_TIMEOUT_MS: 1000 });
-    expect(loadConfig(apiConfigSchema, { ...base, KILN_REDIS_COMMAND_TIMEOUT_MS: '250' })).toMatchObject({ KILN_REDIS_COMMAND_TIMEOUT_MS: 250 });
-    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_REDIS_COMMAND_TIMEOUT_MS: '10' })).toThrow(/KILN_REDIS_COMMAND_TIMEOUT_MS: must be at least 50/);
+    expect(loadConfig(apiConfigSchema, { ...base, KILN_REDIS_COMMAND_TIMEOUT_MS: '250' })).toMatchObject({
+      KILN_REDIS_COMMAND_TIMEOUT_MS: 250,
+    });
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_REDIS_COMMAND_TIMEOUT_MS: '10' })).toThrow(
+      /KILN_REDIS_COMMAND_TIMEOUT_MS: must be at least 50/,
+    );
   });
 });

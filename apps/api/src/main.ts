@@ -1,7 +1,26 @@
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import { bullPrefix, cancelChannel, createRedisConnection, createRequestRedisConnection, DEFAULT_JOB_OPTIONS, ENCODE_QUEUE, JobRepository, JobStatsRepository, redisReady, type EncodeJobData } from '@kiln/jobs';
+import {
+  bullPrefix,
+  cancelChannel,
+  createRedisConnection,
+  createRequestRedisConnection,
+  DEFAULT_JOB_OPTIONS,
+  ENCODE_QUEUE,
+  JobRepository,
+  JobStatsRepository,
+  redisReady,
+  type EncodeJobData,
+} from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
-import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
+import {
+  GatedPublisher,
+  JobAnnouncer,
+  OccupancyMirror,
+  OccupancyRepository,
+  PusherTransport,
+  Readiness,
+  RealtimeMetrics,
+} from '@kiln/realtime';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -27,7 +46,11 @@ collectDefaultMetrics({ register: registry });
 const redisOptions = { commandTimeoutMs: config.KILN_REDIS_COMMAND_TIMEOUT_MS };
 const redis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
-const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX), defaultJobOptions: DEFAULT_JOB_OPTIONS });
+const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
+  connection: redis,
+  prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+  defaultJobOptions: DEFAULT_JOB_OPTIONS,
+});
 // The job store gets a connection of its own: an ioredis pipeline copies every script defined on
 // its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
 const storeRedis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
@@ -40,7 +63,11 @@ const settings = pusherSettings(config);
 const metrics = new RealtimeMetrics(registry);
 const transport = new PusherTransport(settings, metrics);
 const readiness = new Readiness([redis, storeRedis], transport);
-const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
+const mirror = new OccupancyMirror(
+  new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
+  createRedisConnection(config.REDIS_URL),
+  logger.child({ component: 'occupancy-mirror' }),
+);
 await mirror.start();
 const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
 // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
@@ -54,7 +81,9 @@ if (uploads instanceof UploadStorage && config.KILN_UPLOAD_TTL_H > 0) {
   const sweep = () =>
     uploads
       .removeOlderThan(config.KILN_UPLOAD_TTL_H * 3_600_000)
-      .then((removed) => removed > 0 && logger.info({ removed, ttlH: config.KILN_UPLOAD_TTL_H }, 'expired uploads removed'))
+      .then(
+        (removed) => removed > 0 && logger.info({ removed, ttlH: config.KILN_UPLOAD_TTL_H }, 'expired uploads removed'),
+      )
       .catch((err: unknown) => logger.warn({ err }, 'could not sweep expired uploads'));
   void sweep();
   uploadSweep = setInterval(sweep, 3_600_000).unref();
@@ -74,7 +103,14 @@ for (const connection of [redis, storeRedis]) connection.on('ready', () => void 
 const deletion = new JobDeletionService(repo, queue, storage, logger.child({ component: 'jobs' }));
 // Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
 // after KILN_JOB_TTL_DAYS (0 keeps them).
-const retention = await startJobRetention({ redis: storeRedis, prefix: config.KILN_REDIS_PREFIX, repo, deletion, ttlDays: config.KILN_JOB_TTL_DAYS, logger: logger.child({ component: 'retention' }) });
+const retention = await startJobRetention({
+  redis: storeRedis,
+  prefix: config.KILN_REDIS_PREFIX,
+  repo,
+  deletion,
+  ttlDays: config.KILN_JOB_TTL_DAYS,
+  logger: logger.child({ component: 'retention' }),
+});
 
 const app = createApp({
   logger,
@@ -91,14 +127,25 @@ const app = createApp({
   publicPusher: publicPusherSettings(config),
   corsOrigins: config.KILN_DASHBOARD_ORIGINS,
   rateLimit: { perMinute: config.KILN_RATE_LIMIT_PER_MIN, store: redisRateLimitStore(redis, config.KILN_REDIS_PREFIX) },
-  admin: config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] } : undefined,
+  admin:
+    config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD
+      ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] }
+      : undefined,
   ready: () => readiness.check(),
 });
 
-const server = createHttpServer(app, { idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S, headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S });
+const server = createHttpServer(app, {
+  idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S,
+  headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S,
+});
 server.listen(config.KILN_API_PORT, () => {
   logger.info(
-    { port: config.KILN_API_PORT, customers: new Set(config.KILN_API_KEYS.values()).size, rateLimitPerMin: config.KILN_RATE_LIMIT_PER_MIN, admin: config.KILN_ADMIN_USER !== undefined },
+    {
+      port: config.KILN_API_PORT,
+      customers: new Set(config.KILN_API_KEYS.values()).size,
+      rateLimitPerMin: config.KILN_RATE_LIMIT_PER_MIN,
+      admin: config.KILN_ADMIN_USER !== undefined,
+    },
     'api listening',
   );
 });

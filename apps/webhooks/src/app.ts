@@ -30,7 +30,14 @@ export function createApp(deps: WebhooksDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
-  app.use(webhooksRouter({ verifier: deps.verifier, occupancy: deps.occupancy, metrics: deps.metrics, logger: deps.logger.child({ component: 'webhooks' }) }));
+  app.use(
+    webhooksRouter({
+      verifier: deps.verifier,
+      occupancy: deps.occupancy,
+      metrics: deps.metrics,
+      logger: deps.logger.child({ component: 'webhooks' }),
+    }),
+  );
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
   });

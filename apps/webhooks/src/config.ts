@@ -13,7 +13,10 @@ export const webhooksConfigSchema = z.object({
   KILN_PUSHER_REPLAY_WINDOW_S: z.coerce
     .number({ error: 'must be a number of seconds' })
     .int('must be a whole number')
-    .min(MIN_PUSHER_REPLAY_WINDOW_S, `must be at least ${MIN_PUSHER_REPLAY_WINDOW_S} (Pusher retries a webhook for 5 minutes)`)
+    .min(
+      MIN_PUSHER_REPLAY_WINDOW_S,
+      `must be at least ${MIN_PUSHER_REPLAY_WINDOW_S} (Pusher retries a webhook for 5 minutes)`,
+    )
     .max(86_400, 'must be at most 86400 (a day)')
     .default(DEFAULT_PUSHER_REPLAY_WINDOW_S),
 });

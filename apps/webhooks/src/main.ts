@@ -2,7 +2,16 @@ import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
 import { createRedisConnection } from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
 import { CUSTOMER_CHANNEL_PREFIX } from '@kiln/jobs';
-import { GatedPublisher, OccupancyReconciler, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics, RedisOccupancyGate, WebhookVerifier } from '@kiln/realtime';
+import {
+  GatedPublisher,
+  OccupancyReconciler,
+  OccupancyRepository,
+  PusherTransport,
+  Readiness,
+  RealtimeMetrics,
+  RedisOccupancyGate,
+  WebhookVerifier,
+} from '@kiln/realtime';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { webhooksConfigSchema } from './config.js';
@@ -21,9 +30,16 @@ const realtimeMetrics = new RealtimeMetrics(registry);
 const settings = pusherSettings(config);
 const transport = new PusherTransport(settings, realtimeMetrics);
 // The webhooks app asks Redis directly: a sync must see the change it just applied.
-const publisher = new GatedPublisher(new RedisOccupancyGate(occupancyRepo), transport, realtimeMetrics, logger.child({ component: 'publisher' }));
+const publisher = new GatedPublisher(
+  new RedisOccupancyGate(occupancyRepo),
+  transport,
+  realtimeMetrics,
+  logger.child({ component: 'publisher' }),
+);
 const metrics = new OccupancyMetrics(registry);
-const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }), { replayWindowMs: config.KILN_PUSHER_REPLAY_WINDOW_S * 1000 });
+const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }), {
+  replayWindowMs: config.KILN_PUSHER_REPLAY_WINDOW_S * 1000,
+});
 
 const readiness = new Readiness([redis], transport);
 const reconciler = new OccupancyReconciler(
@@ -43,7 +59,10 @@ const app = createApp({
   ready: () => readiness.check(),
 });
 const server = app.listen(config.KILN_WEBHOOKS_PORT, () => {
-  logger.info({ port: config.KILN_WEBHOOKS_PORT, reconcileIntervalS: config.KILN_RECONCILE_INTERVAL_S }, 'webhooks listening');
+  logger.info(
+    { port: config.KILN_WEBHOOKS_PORT, reconcileIntervalS: config.KILN_RECONCILE_INTERVAL_S },
+    'webhooks listening',
+  );
   reconciler.start(config.KILN_RECONCILE_INTERVAL_S * 1000);
 });
 server.on('error', (err) => {

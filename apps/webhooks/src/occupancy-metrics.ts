@@ -23,7 +23,7 @@ export class OccupancyMetrics {
     });
     this.repairs = new Counter({
       name: 'kiln_occupancy_repairs_total',
-      help: 'Occupancy fixed by the repair loop from Pusher\'s channel list (a webhook was missed), by event',
+      help: "Occupancy fixed by the repair loop from Pusher's channel list (a webhook was missed), by event",
       labelNames: ['event'],
       registers: [registry],
     });

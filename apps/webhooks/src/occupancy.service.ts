@@ -36,7 +36,8 @@ export class OccupancyService {
       else if (result === 'applied') this.metrics.repairs.inc({ event: event.name });
       results.push(result);
       this.logger.debug({ channel: event.channel, event: event.name, timeMs: event.timeMs, result }, 'occupancy event');
-      if (source === 'repair' && result === 'applied') this.logger.info({ channel: event.channel, event: event.name }, 'occupancy repaired');
+      if (source === 'repair' && result === 'applied')
+        this.logger.info({ channel: event.channel, event: event.name }, 'occupancy repaired');
       if (result === 'applied' && event.name === 'channel_occupied') {
         void this.publisher.publish(event.channel, SYNC_EVENT, { at: this.now().toISOString() });
       }
@@ -49,7 +50,10 @@ export class OccupancyService {
     // Repairs are stamped with the time of their own read; only webhooks can be replays.
     const ageMs = this.now().getTime() - event.timeMs;
     if (source === 'webhook' && ageMs > (this.opts.replayWindowMs ?? DEFAULT_PUSHER_REPLAY_WINDOW_S * 1000)) {
-      this.logger.info({ channel: event.channel, event: event.name, ageMs }, 'webhook older than the replay window; not applied');
+      this.logger.info(
+        { channel: event.channel, event: event.name, ageMs },
+        'webhook older than the replay window; not applied',
+      );
       return 'stale';
     }
     return this.occupancy.apply(event);

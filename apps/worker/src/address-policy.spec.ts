@@ -57,7 +57,14 @@ describe('addressRefusal', () => {
         const v = base + n;
         return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
       });
-    const arb = fc.oneof(inRange([10], 8), inRange([172, 16], 12), inRange([192, 168], 16), inRange([127], 8), inRange([169, 254], 16), inRange([100, 64], 10));
+    const arb = fc.oneof(
+      inRange([10], 8),
+      inRange([172, 16], 12),
+      inRange([192, 168], 16),
+      inRange([127], 8),
+      inRange([169, 254], 16),
+      inRange([100, 64], 10),
+    );
     fc.assert(fc.property(arb, (address) => addressRefusal(address) !== null));
   });
 });
@@ -69,7 +76,11 @@ describe('AddressPolicy', () => {
       lookups.push(h);
       return [];
     });
-    await expect(policy.resolve('169.254.169.254')).rejects.toMatchObject({ name: 'InputError', code: 'input_forbidden', message: expect.stringContaining('linkLocal') });
+    await expect(policy.resolve('169.254.169.254')).rejects.toMatchObject({
+      name: 'InputError',
+      code: 'input_forbidden',
+      message: expect.stringContaining('linkLocal'),
+    });
     await expect(policy.resolve('[::1]')).rejects.toBeInstanceOf(InputError);
     expect(lookups).toEqual([]);
   });
@@ -83,7 +94,10 @@ describe('AddressPolicy', () => {
   });
 
   it('refuses localhost through the real resolver', async () => {
-    await expect(new AddressPolicy().resolve('localhost')).rejects.toMatchObject({ code: 'input_forbidden', message: expect.stringContaining('loopback') });
+    await expect(new AddressPolicy().resolve('localhost')).rejects.toMatchObject({
+      code: 'input_forbidden',
+      message: expect.stringContaining('loopback'),
+    });
   });
 
   it('returns the checked addresses of a public host', async () => {
@@ -113,7 +127,8 @@ describe('AddressPolicy', () => {
   });
 
   it('makes an unknown host final and a DNS outage retryable', async () => {
-    const failing = (code: string) => new AddressPolicy([], async () => Promise.reject(Object.assign(new Error(code), { code })));
+    const failing = (code: string) =>
+      new AddressPolicy([], async () => Promise.reject(Object.assign(new Error(code), { code })));
     await expect(failing('ENOTFOUND').resolve('nope.example')).rejects.toBeInstanceOf(InputError);
     const outage = failing('EAI_AGAIN').resolve('flaky.example');
     await expect(outage).rejects.toMatchObject({ name: 'InputUnavailableError', code: 'input_unreachable' });
@@ -126,9 +141,12 @@ describe('AddressPolicy', () => {
 });
 
 describe('isValidAllowEntry', () => {
-  it.each(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'media.internal', 'localhost', 'cdn.example.com'])('accepts %s', (entry) => {
-    expect(isValidAllowEntry(entry)).toBe(true);
-  });
+  it.each(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'media.internal', 'localhost', 'cdn.example.com'])(
+    'accepts %s',
+    (entry) => {
+      expect(isValidAllowEntry(entry)).toBe(true);
+    },
+  );
 
   it.each(['', 'http://x', '10.0.0.0/40', '10.0.0.300', 'a b', 'host:80', '*.example.com'])('refuses %j', (entry) => {
     expect(isValidAllowEntry(entry)).toBe(false);

@@ -83,7 +83,10 @@ export class AddressPolicy {
   ) {
     for (const entry of allow) {
       const parsed = parseAllowEntry(entry);
-      if (!parsed) throw new RangeError(`invalid allowlist entry ${JSON.stringify(entry)}: use a host name, an IP address or a CIDR range`);
+      if (!parsed)
+        throw new RangeError(
+          `invalid allowlist entry ${JSON.stringify(entry)}: use a host name, an IP address or a CIDR range`,
+        );
       if (parsed.kind === 'host') this.hosts.add(parsed.name);
       else this.ranges.push(parsed.range);
     }
@@ -115,10 +118,16 @@ export class AddressPolicy {
       addresses = await this.lookup(name);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTFOUND' || code === 'ENODATA') throw new InputError('input_download_failed', `the input host ${name} does not resolve`);
-      throw new InputUnavailableError('input_unreachable', `could not resolve the input host ${name} (${code ?? 'dns error'})`, { cause: err });
+      if (code === 'ENOTFOUND' || code === 'ENODATA')
+        throw new InputError('input_download_failed', `the input host ${name} does not resolve`);
+      throw new InputUnavailableError(
+        'input_unreachable',
+        `could not resolve the input host ${name} (${code ?? 'dns error'})`,
+        { cause: err },
+      );
     }
-    if (addresses.length === 0) throw new InputError('input_download_failed', `the input host ${name} does not resolve`);
+    if (addresses.length === 0)
+      throw new InputError('input_download_failed', `the input host ${name} does not resolve`);
     if (this.hosts.has(name)) return addresses;
     for (const { address } of addresses) {
       if (this.allowlisted(address)) continue;

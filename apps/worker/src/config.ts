@@ -12,14 +12,24 @@ export const workerConfigSchema = z
     KILN_INPUT_ROOTS: inputRoots,
     KILN_MAX_INPUT_BYTES: positiveInt(10 * 1024 ** 3),
     KILN_INPUT_TIMEOUT_S: positiveInt(30, 3600),
-    KILN_INPUT_ALLOW_HOSTS: csv.default([]).refine((hosts) => hosts.every(isValidAllowEntry), 'must be comma-separated host names, IP addresses or CIDR ranges'),
+    KILN_INPUT_ALLOW_HOSTS: csv
+      .default([])
+      .refine(
+        (hosts) => hosts.every(isValidAllowEntry),
+        'must be comma-separated host names, IP addresses or CIDR ranges',
+      ),
     KILN_WORKER_CONCURRENCY: positiveInt(1, 64),
     /**
      * Jobs a process takes beyond its concurrency, to fetch and probe their inputs while every
      * encode slot is busy. Helps deep queues of short jobs and slow downloads; costs latency when
      * the queue is shallow and another worker sits idle (the job waits here instead), so 0 by default.
      */
-    KILN_WORKER_PREFETCH: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (off) or more').max(16, 'must be at most 16').default(0),
+    KILN_WORKER_PREFETCH: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 (off) or more')
+      .max(16, 'must be at most 16')
+      .default(0),
     KILN_WORKER_METRICS_PORT: port(0, true),
     /** A job whose worker stopped renewing its lock for this long is handed to another worker. */
     KILN_WORKER_STALLED_S: positiveInt(30, 3600),
@@ -30,10 +40,23 @@ export const workerConfigSchema = z
     KILN_MAX_INPUT_PIXELS: positiveInt(8192 * 4320),
     KILN_MAX_INPUT_FPS: positiveInt(240, 10_000),
     /** Each output may take KILN_ENCODE_BUDGET_FACTOR × its duration + KILN_ENCODE_BUDGET_FLOOR_S of wall-clock time. */
-    KILN_ENCODE_BUDGET_FACTOR: z.coerce.number({ error: 'must be a number' }).positive('must be above 0').max(1000, 'must be at most 1000').default(10),
-    KILN_ENCODE_BUDGET_FLOOR_S: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(86_400, 'must be at most 86400').default(300),
+    KILN_ENCODE_BUDGET_FACTOR: z.coerce
+      .number({ error: 'must be a number' })
+      .positive('must be above 0')
+      .max(1000, 'must be at most 1000')
+      .default(10),
+    KILN_ENCODE_BUDGET_FLOOR_S: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 or more')
+      .max(86_400, 'must be at most 86400')
+      .default(300),
     /** Address-space cap of every ffmpeg and ffprobe, in MiB (0 = none). */
-    KILN_FFMPEG_MAX_MEMORY_MB: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (none) or more').default(4096),
+    KILN_FFMPEG_MAX_MEMORY_MB: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 (none) or more')
+      .default(4096),
     /** On SIGTERM, running jobs get this long to finish before they are handed to another worker. */
     KILN_SHUTDOWN_GRACE_S: positiveInt(30, 3600),
     FFMPEG_PATH: z.string().default('ffmpeg'),

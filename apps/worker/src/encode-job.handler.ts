@@ -1,10 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ACTIVE_STATUSES, EMPTY_PROGRESS, resetOutputs, eventForStatus, getPreset, isDirectoryPreset, needsAudio, needsVideo, JOB_EVENTS, type EncodeJobData, type Job, type JobOutput, type JobPatch, type JobProgress, type JobRepository, type JobStatus, type Preset } from '@kiln/jobs';
+import {
+  ACTIVE_STATUSES,
+  EMPTY_PROGRESS,
+  resetOutputs,
+  eventForStatus,
+  getPreset,
+  isDirectoryPreset,
+  needsAudio,
+  needsVideo,
+  JOB_EVENTS,
+  type EncodeJobData,
+  type Job,
+  type JobOutput,
+  type JobPatch,
+  type JobProgress,
+  type JobRepository,
+  type JobStatus,
+  type Preset,
+} from '@kiln/jobs';
 import { outputDownloadPath, storedOutputName } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import { MediaProbeError, TranscodeCancelledError, type EarlyTranscode, type MediaAdapter, type MediaInfo, type TranscodeOptions, type TranscodeResult } from '@kiln/media';
+import {
+  MediaProbeError,
+  TranscodeCancelledError,
+  type EarlyTranscode,
+  type MediaAdapter,
+  type MediaInfo,
+  type TranscodeOptions,
+  type TranscodeResult,
+} from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { InputCancelledError, InputError, type InputResolver } from './input-resolver.js';
@@ -96,19 +122,40 @@ export class EncodeJobHandler {
     let release: (() => void) | undefined;
     let head: { temp: string; early: EarlyTranscode } | undefined;
     try {
-      const begin = (): JobPatch => ({ status: 'probing', attempts: attempt, startedAt: started.startedAt ?? new Date().toISOString(), error: null, progress: EMPTY_PROGRESS, outputs });
+      const begin = (): JobPatch => ({
+        status: 'probing',
+        attempts: attempt,
+        startedAt: started.startedAt ?? new Date().toISOString(),
+        error: null,
+        progress: EMPTY_PROGRESS,
+        outputs,
+      });
       // With a free encode slot the job is probing from now on. Without one (a prefetched job),
       // it stays queued while its input is fetched and probed, then waits for a slot.
       release = this.deps.slots.tryAcquire();
       if (release) await this.transition(run, begin());
       workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-input-'));
-      const inputPath = (await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })).path;
+      const inputPath = (
+        await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })
+      ).path;
       // Holding a slot, the first output's ffmpeg starts beside ffprobe: starting either takes about
       // as long as a 10 s clip's probe, and this way the two overlap.
       if (release) head = await this.startHead(started, outputs[0], inputPath, run.runId, signal);
       if (head) temps.push(head.temp);
-      const media = await this.probeInput(inputPath, outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined));
-      log.info({ durationSeconds: media.durationSeconds, video: media.video, audio: media.audio !== null, attempt, prefetched: release === undefined }, 'input probed');
+      const media = await this.probeInput(
+        inputPath,
+        outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined),
+      );
+      log.info(
+        {
+          durationSeconds: media.durationSeconds,
+          video: media.video,
+          audio: media.audio !== null,
+          attempt,
+          prefetched: release === undefined,
+        },
+        'input probed',
+      );
       if (!release) {
         release = await this.waitForSlot(signal);
         await this.transition(run, begin());
@@ -157,22 +204,45 @@ export class EncodeJobHandler {
         let stored: Pick<JobOutput, 'sizeBytes' | 'durationSeconds' | 'checksum' | 'files'>;
         if (directory) {
           const files = await this.deps.storage.storeDir(temp, ref, () => this.assertOwner(run));
-          stored = { files, sizeBytes: files.reduce((n, f) => n + f.sizeBytes, 0), durationSeconds: preset.kind === 'hls' ? result.durationSeconds : null, checksum: null };
+          stored = {
+            files,
+            sizeBytes: files.reduce((n, f) => n + f.sizeBytes, 0),
+            durationSeconds: preset.kind === 'hls' ? result.durationSeconds : null,
+            checksum: null,
+          };
         } else {
           const file = await this.deps.storage.store(temp, ref, () => this.assertOwner(run));
           stored = { sizeBytes: file.sizeBytes, checksum: file.checksum, durationSeconds: result.durationSeconds };
         }
         temps.splice(temps.indexOf(temp), 1);
         const bitrate = bitrateKbps(stored.sizeBytes ?? 0, stored.durationSeconds);
-        outputs = replaceAt(outputs, i, { ...out, ...stored, bitrateKbps: bitrate, status: 'completed', width: result.width, height: result.height, downloadPath });
+        outputs = replaceAt(outputs, i, {
+          ...out,
+          ...stored,
+          bitrateKbps: bitrate,
+          status: 'completed',
+          width: result.width,
+          height: result.height,
+          downloadPath,
+        });
         const last = i === outputs.length - 1;
         await this.transition(run, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
       }
 
       await this.clearOtherRuns(run, started);
       run.watch.close();
-      const done = await this.deps.repo.update(jobId, { status: 'completed', progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 }, finishedAt: new Date().toISOString() }, ['storing'], run.token);
-      if (!done.ok && done.reason === 'fenced') throw new LockLostError('the run lost its lock before recording the job completed');
+      const done = await this.deps.repo.update(
+        jobId,
+        {
+          status: 'completed',
+          progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
+          finishedAt: new Date().toISOString(),
+        },
+        ['storing'],
+        run.token,
+      );
+      if (!done.ok && done.reason === 'fenced')
+        throw new LockLostError('the run lost its lock before recording the job completed');
       if (!done.ok) throw new JobGoneError(`job became ${done.reason === 'status' ? done.current : 'missing'}`);
       this.deps.metrics.jobs.inc({ status: 'completed' });
       log.info({ attempt, outputs: outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes })) }, 'job completed');
@@ -186,13 +256,26 @@ export class EncodeJobHandler {
       run.watch.close();
       if (lostLock(run, err)) {
         // Another run may own the job now: writing anything (failed, queued) would overwrite it.
-        log.warn({ reason: (err as Error).message }, 'run lost its lock on the job (Redis unreachable past KILN_WORKER_STALLED_S); stopped without writing');
+        log.warn(
+          { reason: (err as Error).message },
+          'run lost its lock on the job (Redis unreachable past KILN_WORKER_STALLED_S); stopped without writing',
+        );
         this.deps.metrics.jobs.inc({ status: 'lock_lost' });
-        throw err instanceof LockLostError ? err : new LockLostError('the run lost its lock on the job', { cause: err });
+        throw err instanceof LockLostError
+          ? err
+          : new LockLostError('the run lost its lock on the job', { cause: err });
       }
-      if (err instanceof SlotsClosedError || ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver)) {
+      if (
+        err instanceof SlotsClosedError ||
+        ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver)
+      ) {
         log.warn('worker shutting down: job handed back to the queue');
-        const res = await this.deps.repo.update(jobId, { status: 'queued', progress: EMPTY_PROGRESS, error: null }, RUNNING, run.token);
+        const res = await this.deps.repo.update(
+          jobId,
+          { status: 'queued', progress: EMPTY_PROGRESS, error: null },
+          RUNNING,
+          run.token,
+        );
         if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
         await bull.moveToWait(token);
         throw new WaitingError('handed back on shutdown');
@@ -207,11 +290,27 @@ export class EncodeJobHandler {
       log.warn({ err, attempt, maxAttempts, final }, final ? 'job failed' : 'job attempt failed; will retry');
       this.deps.metrics.jobs.inc({ status: final ? 'failed' : 'retrying' });
       const patch: JobPatch = final
-        ? { status: 'failed', error, attempts: attempt, finishedAt: new Date().toISOString(), outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })) }
-        : { status: 'queued', attempts: attempt, error: { code: 'retrying', message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying` } };
+        ? {
+            status: 'failed',
+            error,
+            attempts: attempt,
+            finishedAt: new Date().toISOString(),
+            outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })),
+          }
+        : {
+            status: 'queued',
+            attempts: attempt,
+            error: {
+              code: 'retrying',
+              message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying`,
+            },
+          };
       const res = await this.deps.repo.update(jobId, patch, RUNNING, run.token);
       if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
-      if (res.ok && final) await this.clearOtherRuns(run, started).catch((e: unknown) => log.warn({ err: e }, 'could not remove scratch files of earlier runs'));
+      if (res.ok && final)
+        await this.clearOtherRuns(run, started).catch((e: unknown) =>
+          log.warn({ err: e }, 'could not remove scratch files of earlier runs'),
+        );
       if (!res.ok && res.reason === 'fenced') log.warn('run lost its lock on the job while failing; nothing written');
       throw err;
     } finally {
@@ -249,7 +348,15 @@ export class EncodeJobHandler {
     }
     const res = await this.deps.repo.update(
       jobId,
-      { status: 'failed', error: { code: 'worker_lost', message: 'the workers running this job stopped responding too many times (crashed, killed or frozen); it was not tried again' }, finishedAt: new Date().toISOString() },
+      {
+        status: 'failed',
+        error: {
+          code: 'worker_lost',
+          message:
+            'the workers running this job stopped responding too many times (crashed, killed or frozen); it was not tried again',
+        },
+        finishedAt: new Date().toISOString(),
+      },
       RUNNING,
     );
     if (!res.ok) return;
@@ -263,7 +370,9 @@ export class EncodeJobHandler {
    * nothing is fenced), watched from now on for a cancel or a lost lock.
    */
   private startRun(jobId: string, token: string | undefined, log: Logger, signal: AbortSignal | undefined): Run {
-    const read = token ? () => this.deps.repo.runState(jobId, token) : async () => ({ ...(await this.deps.repo.runState(jobId, '')), holdsLock: true });
+    const read = token
+      ? () => this.deps.repo.runState(jobId, token)
+      : async () => ({ ...(await this.deps.repo.runState(jobId, '')), holdsLock: true });
     const watch = new RunWatch(read, (status) => RUNNING.includes(status), RUN_CHECK_MS, signal).start();
     return { jobId, token, runId: randomUUID(), watch, log };
   }
@@ -294,11 +403,23 @@ export class EncodeJobHandler {
    * The first output's ffmpeg, started before the probe when the media toolkit can (MP4 and WebM:
    * see `startEarlyTranscode`); undefined means it starts after the probe, as every other output does.
    */
-  private async startHead(job: Job, out: JobOutput | undefined, inputPath: string, runId: string, signal: AbortSignal | undefined): Promise<{ temp: string; early: EarlyTranscode } | undefined> {
+  private async startHead(
+    job: Job,
+    out: JobOutput | undefined,
+    inputPath: string,
+    runId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ temp: string; early: EarlyTranscode } | undefined> {
     const preset = out && getPreset(out.preset);
     if (!out || !preset || !this.deps.media.startEarly) return undefined;
     const temp = await this.deps.storage.scratchPathFor(outputRef(job, out, preset), runId);
-    const early = await this.deps.media.startEarly({ input: inputPath, output: temp, preset, threads: this.deps.threads, ...(signal ? { signal } : {}) });
+    const early = await this.deps.media.startEarly({
+      input: inputPath,
+      output: temp,
+      preset,
+      threads: this.deps.threads,
+      ...(signal ? { signal } : {}),
+    });
     return early ? { temp, early } : undefined;
   }
 
@@ -307,13 +428,19 @@ export class EncodeJobHandler {
     try {
       media = await this.deps.media.probe(path);
     } catch (err) {
-      if (err instanceof MediaProbeError) throw new InputError('invalid_input', `input is not a readable media file: ${err.message}`);
+      if (err instanceof MediaProbeError)
+        throw new InputError('invalid_input', `input is not a readable media file: ${err.message}`);
       throw err;
     }
     const video = presets.filter(needsVideo);
-    if (!media.video && video.length > 0) throw new InputError('no_video', `input has no video stream (needed by ${video.map((p) => p.id).join(', ')}); an audio-only input can use audio-aac`);
+    if (!media.video && video.length > 0)
+      throw new InputError(
+        'no_video',
+        `input has no video stream (needed by ${video.map((p) => p.id).join(', ')}); an audio-only input can use audio-aac`,
+      );
     const audio = presets.filter(needsAudio);
-    if (!media.audio && audio.length > 0) throw new InputError('no_audio', `input has no audio stream (needed by ${audio.map((p) => p.id).join(', ')})`);
+    if (!media.audio && audio.length > 0)
+      throw new InputError('no_audio', `input has no audio stream (needed by ${audio.map((p) => p.id).join(', ')})`);
     if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
     return media;
   }
@@ -337,13 +464,19 @@ export class EncodeJobHandler {
 }
 
 /** Where an output is stored: a file `<name>.<ext>`, or a folder `<name>` for HLS and thumbnails. */
-function outputRef(job: Pick<Job, 'customerId' | 'id'>, out: JobOutput, preset: Preset): { customerId: string; jobId: string; name: string } {
+function outputRef(
+  job: Pick<Job, 'customerId' | 'id'>,
+  out: JobOutput,
+  preset: Preset,
+): { customerId: string; jobId: string; name: string } {
   return { customerId: job.customerId, jobId: job.id, name: storedOutputName(out.name, preset) };
 }
 
 /** Whether a run ended because it lost its lock (a refused write, the watch, or BullMQ's lockRenewalFailed). */
 function lostLock(run: Run, err: unknown): boolean {
-  return err instanceof LockLostError || run.watch.reason === 'lock_lost' || run.watch.signal.reason === LOCK_LOST_REASON;
+  return (
+    err instanceof LockLostError || run.watch.reason === 'lock_lost' || run.watch.signal.reason === LOCK_LOST_REASON
+  );
 }
 
 function replaceAt<T>(list: T[], index: number, value: T): T[] {
@@ -359,6 +492,14 @@ function overall(p: JobProgress, index: number, count: number): JobProgress {
 function describe(err: unknown): { code: string; message: string } {
   if (err instanceof InputError) return { code: err.code, message: err.message };
   const e = err as { name?: string; message?: string; code?: unknown };
-  const code = typeof e.code === 'string' ? e.code : e.name === 'UnrecoverableError' ? 'invalid_input' : (e.name ?? 'error').replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase() || 'error';
+  const code =
+    typeof e.code === 'string'
+      ? e.code
+      : e.name === 'UnrecoverableError'
+        ? 'invalid_input'
+        : (e.name ?? 'error')
+            .replace(/Error$/, '')
+            .replace(/([a-z])([A-Z])/g, '$1_$2')
+            .toLowerCase() || 'error';
   return { code, message: (e.message ?? String(err)).slice(0, 1000) };
 }

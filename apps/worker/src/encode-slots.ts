@@ -41,7 +41,8 @@ export class EncodeSlots {
    */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.closed) return Promise.reject(new SlotsClosedError('worker is shutting down'));
-    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    if (signal?.aborted)
+      return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
     if (this.free > 0) {
       this.free--;
       return Promise.resolve(this.releaser());

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AddressPolicy } from './address-policy.js';
 import { HttpInputDownloader } from './http-input.downloader.js';
-import { InputCancelledError, InputError, InputResolver, InputUnavailableError, type ResolveContext } from './input-resolver.js';
+import {
+  InputCancelledError,
+  InputError,
+  InputResolver,
+  InputUnavailableError,
+  type ResolveContext,
+} from './input-resolver.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -84,9 +90,21 @@ afterEach(() => {
   server.closeAllConnections();
 });
 
-const ctx = (signal?: AbortSignal): ResolveContext => ({ customerId: 'cust-a', jobId: randomUUID(), workDir: work, signal });
+const ctx = (signal?: AbortSignal): ResolveContext => ({
+  customerId: 'cust-a',
+  jobId: randomUUID(),
+  workDir: work,
+  signal,
+});
 const make = (over: Partial<ConstructorParameters<typeof InputResolver>[0]> = {}) =>
-  new InputResolver({ roots: [], storageDir: base, maxInputBytes: 2048 * 1024, timeoutMs: 5000, allowHosts: ['127.0.0.1'], ...over });
+  new InputResolver({
+    roots: [],
+    storageDir: base,
+    maxInputBytes: 2048 * 1024,
+    timeoutMs: 5000,
+    allowHosts: ['127.0.0.1'],
+    ...over,
+  });
 
 /** Runs `fn`, returning what it rejected with and how long that took. */
 async function failure(fn: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
@@ -113,7 +131,10 @@ describe('InputResolver http(s)://', () => {
     const input = await make().resolve(`${origin}/r/4`, ctx());
     expect((await readFile(input.path)).equals(body)).toBe(true);
     await input.cleanup();
-    await expect(make().resolve(`${origin}/r/5`, ctx())).rejects.toMatchObject({ code: 'input_download_failed', message: expect.stringContaining('redirected more than 5') });
+    await expect(make().resolve(`${origin}/r/5`, ctx())).rejects.toMatchObject({
+      code: 'input_download_failed',
+      message: expect.stringContaining('redirected more than 5'),
+    });
   });
 
   it('refuses 127.0.0.1 when it is not allowlisted, without connecting', async () => {
@@ -126,20 +147,29 @@ describe('InputResolver http(s)://', () => {
   it('refuses a host name that resolves to loopback, without connecting', async () => {
     const port = (server.address() as AddressInfo).port;
     const { err } = await failure(() => make({ allowHosts: [] }).resolve(`http://localhost:${port}/clip.mp4`, ctx()));
-    expect(err).toMatchObject({ name: 'InputError', code: 'input_forbidden', message: expect.stringContaining('loopback') });
+    expect(err).toMatchObject({
+      name: 'InputError',
+      code: 'input_forbidden',
+      message: expect.stringContaining('loopback'),
+    });
     expect(connections).toBe(0);
   });
 
-  it.each(['http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://10.0.0.1/', 'http://[::ffff:127.0.0.1]/', 'http://0.0.0.0/', 'http://2130706433/', 'https://192.168.0.1/'])(
-    'refuses %s at once, without a connection attempt',
-    async (url) => {
-      // A real attempt would end in a transient error or a 5 s timeout, not a fast InputError.
-      const { err, ms } = await failure(() => make({ allowHosts: [] }).resolve(url, ctx()));
-      expect(err).toBeInstanceOf(InputError);
-      expect(err).toMatchObject({ code: 'input_forbidden' });
-      expect(ms).toBeLessThan(500);
-    },
-  );
+  it.each([
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[::1]/',
+    'http://10.0.0.1/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://0.0.0.0/',
+    'http://2130706433/',
+    'https://192.168.0.1/',
+  ])('refuses %s at once, without a connection attempt', async (url) => {
+    // A real attempt would end in a transient error or a 5 s timeout, not a fast InputError.
+    const { err, ms } = await failure(() => make({ allowHosts: [] }).resolve(url, ctx()));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err).toMatchObject({ code: 'input_forbidden' });
+    expect(ms).toBeLessThan(500);
+  });
 
   it('keeps refusing other private addresses when 127.0.0.1 is allowlisted', async () => {
     for (const url of ['http://169.254.169.254/', 'http://127.0.0.2/', 'http://[::1]/', 'http://10.0.0.1/']) {
@@ -149,7 +179,11 @@ describe('InputResolver http(s)://', () => {
 
   it('refuses a redirect from an allowed host to a forbidden one', async () => {
     const { err, ms } = await failure(() => make().resolve(`${origin}/to-metadata`, ctx()));
-    expect(err).toMatchObject({ name: 'InputError', code: 'input_forbidden', message: expect.stringContaining('169.254.169.254') });
+    expect(err).toMatchObject({
+      name: 'InputError',
+      code: 'input_forbidden',
+      message: expect.stringContaining('169.254.169.254'),
+    });
     expect(ms).toBeLessThan(500);
   });
 
@@ -158,17 +192,26 @@ describe('InputResolver http(s)://', () => {
   });
 
   it('refuses URLs with credentials', async () => {
-    await expect(make().resolve(`http://user:pw@127.0.0.1:1/clip.mp4`, ctx())).rejects.toMatchObject({ code: 'input_forbidden', message: expect.stringContaining('credentials') });
+    await expect(make().resolve(`http://user:pw@127.0.0.1:1/clip.mp4`, ctx())).rejects.toMatchObject({
+      code: 'input_forbidden',
+      message: expect.stringContaining('credentials'),
+    });
     expect(connections).toBe(0);
   });
 
   it('refuses a body whose Content-Length is over the limit', async () => {
-    await expect(make({ maxInputBytes: 1000 }).resolve(`${origin}/declared-too-large`, ctx())).rejects.toMatchObject({ name: 'InputError', code: 'input_too_large' });
+    await expect(make({ maxInputBytes: 1000 }).resolve(`${origin}/declared-too-large`, ctx())).rejects.toMatchObject({
+      name: 'InputError',
+      code: 'input_too_large',
+    });
     expect(await readdir(work)).toEqual([]);
   });
 
   it('stops a chunked body without a length once it passes the limit, and removes the partial file', async () => {
-    await expect(make({ maxInputBytes: 4000 }).resolve(`${origin}/chunked-too-large`, ctx())).rejects.toMatchObject({ name: 'InputError', code: 'input_too_large' });
+    await expect(make({ maxInputBytes: 4000 }).resolve(`${origin}/chunked-too-large`, ctx())).rejects.toMatchObject({
+      name: 'InputError',
+      code: 'input_too_large',
+    });
     expect(await readdir(work)).toEqual([]);
   });
 

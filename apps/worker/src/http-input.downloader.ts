@@ -56,29 +56,51 @@ export class HttpInputDownloader {
       const location = res.headers.location;
       if (REDIRECTS.has(status) && location) {
         res.destroy();
-        if (redirects >= this.maxRedirects) throw new InputError('input_download_failed', `the input URL redirected more than ${this.maxRedirects} times`);
+        if (redirects >= this.maxRedirects)
+          throw new InputError(
+            'input_download_failed',
+            `the input URL redirected more than ${this.maxRedirects} times`,
+          );
         try {
           current = new URL(location, current);
         } catch {
-          throw new InputError('input_download_failed', `${current.host} answered HTTP ${status} with an invalid Location`);
+          throw new InputError(
+            'input_download_failed',
+            `${current.host} answered HTTP ${status} with an invalid Location`,
+          );
         }
         continue;
       }
       if (status >= 200 && status < 300) return this.save(res, current, dest, signal);
       res.destroy();
       const text = `${current.host} answered HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
-      if (status >= 500 || RETRYABLE_STATUS.has(status)) throw new InputUnavailableError('input_unavailable', `downloading the input failed: ${text}`);
+      if (status >= 500 || RETRYABLE_STATUS.has(status))
+        throw new InputUnavailableError('input_unavailable', `downloading the input failed: ${text}`);
       throw new InputError('input_download_failed', `downloading the input failed: ${text}`);
     }
   }
 
   /** One request, up to its response headers, within the time limit. */
   private async open(url: URL, signal: AbortSignal | undefined): Promise<IncomingMessage> {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError('input_forbidden', `the input URL redirected to a ${url.protocol} URL; only http and https are followed`);
-    if (url.username || url.password) throw new InputError('input_forbidden', 'input URLs with credentials (user:password@) are not accepted');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new InputError(
+        'input_forbidden',
+        `the input URL redirected to a ${url.protocol} URL; only http and https are followed`,
+      );
+    if (url.username || url.password)
+      throw new InputError('input_forbidden', 'input URLs with credentials (user:password@) are not accepted');
     if (signal?.aborted) throw cancelled(signal);
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new InputUnavailableError('input_timeout', `${url.host} did not answer within ${this.opts.timeoutMs / 1000} s`)), this.opts.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        deadline.abort(
+          new InputUnavailableError(
+            'input_timeout',
+            `${url.host} did not answer within ${this.opts.timeoutMs / 1000} s`,
+          ),
+        ),
+      this.opts.timeoutMs,
+    );
     const stop = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     const reason = (): unknown => (signal?.aborted ? cancelled(signal) : deadline.signal.reason);
     try {
@@ -112,7 +134,11 @@ export class HttpInputDownloader {
         else done(null, chunk);
       },
     });
-    res.setTimeout(this.opts.timeoutMs, () => res.destroy(new InputUnavailableError('input_timeout', `${url.host} sent nothing for ${this.opts.timeoutMs / 1000} s`)));
+    res.setTimeout(this.opts.timeoutMs, () =>
+      res.destroy(
+        new InputUnavailableError('input_timeout', `${url.host} sent nothing for ${this.opts.timeoutMs / 1000} s`),
+      ),
+    );
     const onAbort = () => res.destroy(cancelled(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -127,14 +153,24 @@ export class HttpInputDownloader {
 }
 
 /** Sends a GET whose socket can only reach `addresses`, resolving with the response head. */
-function request(url: URL, addresses: LookupAddress[], stop: AbortSignal, reason: () => unknown): Promise<IncomingMessage> {
+function request(
+  url: URL,
+  addresses: LookupAddress[],
+  stop: AbortSignal,
+  reason: () => unknown,
+): Promise<IncomingMessage> {
   // Node asks this instead of DNS; it answers only with the addresses the policy checked.
   const lookup = ((_hostname, options, callback) => {
-    const fit = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
+    const fit =
+      options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
     if (options.all) return callback(null, fit);
     const first = fit[0];
     if (first) return callback(null, first.address, first.family);
-    callback(Object.assign(new Error(`no IPv${String(options.family)} address for ${url.hostname}`), { code: 'ENOTFOUND' }), '', 0);
+    callback(
+      Object.assign(new Error(`no IPv${String(options.family)} address for ${url.hostname}`), { code: 'ENOTFOUND' }),
+      '',
+      0,
+    );
   }) as LookupFunction;
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return new Promise((resolve, reject) => {
@@ -182,9 +218,13 @@ function cancelled(signal: AbortSignal): InputCancelledError {
 
 /** Our own errors pass through; anything else from the network becomes a retryable or a final error. */
 function explain(err: unknown, url: URL): Error {
-  if (err instanceof InputError || err instanceof InputUnavailableError || err instanceof InputCancelledError) return err;
+  if (err instanceof InputError || err instanceof InputUnavailableError || err instanceof InputCancelledError)
+    return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code && TLS_REJECTIONS.has(code)) return new InputError('input_download_failed', `the TLS certificate of ${url.host} was rejected (${code})`);
+  if (code && TLS_REJECTIONS.has(code))
+    return new InputError('input_download_failed', `the TLS certificate of ${url.host} was rejected (${code})`);
   const detail = code ?? (err instanceof Error ? err.message : String(err));
-  return new InputUnavailableError('input_unreachable', `fetching the input from ${url.host} failed (${detail})`, { cause: err });
+  return new InputUnavailableError('input_unreachable', `fetching the input from ${url.host} failed (${detail})`, {
+    cause: err,
+  });
 }

@@ -11,7 +11,11 @@ let base: string;
 let root: string;
 let storage: string;
 let resolver: InputResolver;
-const ctx = (customerId = 'cust-a'): ResolveContext => ({ customerId, jobId: randomUUID(), workDir: path.join(base, 'work') });
+const ctx = (customerId = 'cust-a'): ResolveContext => ({
+  customerId,
+  jobId: randomUUID(),
+  workDir: path.join(base, 'work'),
+});
 
 beforeAll(async () => {
   base = await realpath(await mkdtemp(path.join(tmpdir(), 'kiln-input-resolver-')));
@@ -54,24 +58,42 @@ describe('InputResolver file://', () => {
     ['an encoded .. path', () => `file://${root}/%2e%2e/secret.txt`],
     ['a symlink inside the root pointing outside', () => fileUrl(path.join(root, 'escape.mp4'))],
     ['a path through a symlinked directory', () => `file://${root}/sub/up/secret.txt`],
-    ['a sibling directory sharing the root as a name prefix', () => fileUrl(path.join(base, 'inputs-other', 'clip.mp4'))],
+    [
+      'a sibling directory sharing the root as a name prefix',
+      () => fileUrl(path.join(base, 'inputs-other', 'clip.mp4')),
+    ],
   ])('refuses %s', async (_what, input) => {
-    await expect(resolver.resolve(input(), ctx())).rejects.toMatchObject({ name: 'InputError', code: 'input_forbidden' });
+    await expect(resolver.resolve(input(), ctx())).rejects.toMatchObject({
+      name: 'InputError',
+      code: 'input_forbidden',
+    });
   });
 
   it('refuses a directory and an empty file as invalid, and a missing file like any refused path', async () => {
-    await expect(resolver.resolve(fileUrl(path.join(root, 'sub')), ctx())).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(resolver.resolve(fileUrl(path.join(root, 'empty.mp4')), ctx())).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('0 bytes') });
-    await expect(resolver.resolve(fileUrl(path.join(root, 'nope.mp4')), ctx())).rejects.toMatchObject({ code: 'input_forbidden', message: INPUT_FILE_REFUSED });
+    await expect(resolver.resolve(fileUrl(path.join(root, 'sub')), ctx())).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
+    await expect(resolver.resolve(fileUrl(path.join(root, 'empty.mp4')), ctx())).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('0 bytes'),
+    });
+    await expect(resolver.resolve(fileUrl(path.join(root, 'nope.mp4')), ctx())).rejects.toMatchObject({
+      code: 'input_forbidden',
+      message: INPUT_FILE_REFUSED,
+    });
   });
 
   it('refuses every file:// input when no roots are configured', async () => {
     const none = new InputResolver({ roots: [], storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000 });
-    await expect(none.resolve(fileUrl(path.join(root, 'clip.mp4')), ctx())).rejects.toMatchObject({ code: 'input_forbidden' });
+    await expect(none.resolve(fileUrl(path.join(root, 'clip.mp4')), ctx())).rejects.toMatchObject({
+      code: 'input_forbidden',
+    });
   });
 
   it('refuses unknown schemes and non-URLs as final errors', async () => {
-    await expect(resolver.resolve('ftp://example.com/a.mp4', ctx())).rejects.toMatchObject({ code: 'unsupported_input' });
+    await expect(resolver.resolve('ftp://example.com/a.mp4', ctx())).rejects.toMatchObject({
+      code: 'unsupported_input',
+    });
     await expect(resolver.resolve('not a url', ctx())).rejects.toBeInstanceOf(InputError);
   });
 });
@@ -91,28 +113,57 @@ describe('InputResolver file:// with per-customer roots', () => {
     await symlink(path.join(other, 'b.mp4'), path.join(own, 'to-existing.mp4'));
     await symlink(path.join(other, 'missing.mp4'), path.join(own, 'to-missing.mp4'));
     await symlink(path.join(shared, 's.mp4'), path.join(own, 'to-shared.mp4'));
-    perCustomer = new InputResolver({ roots: InputRoots.parse(`${shared},acme=${own},globex=${other}`), storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000 });
+    perCustomer = new InputResolver({
+      roots: InputRoots.parse(`${shared},acme=${own},globex=${other}`),
+      storageDir: storage,
+      maxInputBytes: 1024,
+      timeoutMs: 1000,
+    });
   });
 
   it('reads its own and the shared roots, also through a link from one to the other', async () => {
-    expect((await perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('acme'))).path).toBe(path.join(own, 'a.mp4'));
-    expect((await perCustomer.resolve(fileUrl(path.join(shared, 's.mp4')), ctx('acme'))).path).toBe(path.join(shared, 's.mp4'));
-    expect((await perCustomer.resolve(fileUrl(path.join(own, 'to-shared.mp4')), ctx('acme'))).path).toBe(path.join(shared, 's.mp4'));
-    expect((await perCustomer.resolve(fileUrl(path.join(other, 'b.mp4')), ctx('globex'))).path).toBe(path.join(other, 'b.mp4'));
+    expect((await perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('acme'))).path).toBe(
+      path.join(own, 'a.mp4'),
+    );
+    expect((await perCustomer.resolve(fileUrl(path.join(shared, 's.mp4')), ctx('acme'))).path).toBe(
+      path.join(shared, 's.mp4'),
+    );
+    expect((await perCustomer.resolve(fileUrl(path.join(own, 'to-shared.mp4')), ctx('acme'))).path).toBe(
+      path.join(shared, 's.mp4'),
+    );
+    expect((await perCustomer.resolve(fileUrl(path.join(other, 'b.mp4')), ctx('globex'))).path).toBe(
+      path.join(other, 'b.mp4'),
+    );
   });
 
   it("answers alike for another customer's file, a missing one, and links to either", async () => {
     const refusals = await Promise.all(
-      [path.join(other, 'b.mp4'), path.join(other, 'missing.mp4'), `${own}/../globex/b.mp4`, path.join(own, 'to-existing.mp4'), path.join(own, 'to-missing.mp4'), path.join(own, 'missing.mp4'), path.join(base, 'secret.txt')].map((file) =>
+      [
+        path.join(other, 'b.mp4'),
+        path.join(other, 'missing.mp4'),
+        `${own}/../globex/b.mp4`,
+        path.join(own, 'to-existing.mp4'),
+        path.join(own, 'to-missing.mp4'),
+        path.join(own, 'missing.mp4'),
+        path.join(base, 'secret.txt'),
+      ].map((file) =>
         perCustomer.resolve(fileUrl(file), ctx('acme')).then(
           () => file,
           (err: InputError) => ({ name: err.name, code: err.code, message: err.message }),
         ),
       ),
     );
-    expect(new Set(refusals.map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify({ name: 'InputError', code: 'input_forbidden', message: INPUT_FILE_REFUSED })]));
-    await expect(perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('globex'))).rejects.toMatchObject({ code: 'input_forbidden', message: INPUT_FILE_REFUSED });
-    await expect(perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('initech'))).rejects.toMatchObject({ code: 'input_forbidden', message: INPUT_FILE_REFUSED });
+    expect(new Set(refusals.map((r) => JSON.stringify(r)))).toEqual(
+      new Set([JSON.stringify({ name: 'InputError', code: 'input_forbidden', message: INPUT_FILE_REFUSED })]),
+    );
+    await expect(perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('globex'))).rejects.toMatchObject({
+      code: 'input_forbidden',
+      message: INPUT_FILE_REFUSED,
+    });
+    await expect(perCustomer.resolve(fileUrl(path.join(own, 'a.mp4')), ctx('initech'))).rejects.toMatchObject({
+      code: 'input_forbidden',
+      message: INPUT_FILE_REFUSED,
+    });
   });
 });
 
@@ -140,20 +191,34 @@ describe('InputResolver upload://', () => {
   });
 
   it("does not find another customer's upload", async () => {
-    await expect(resolver.resolve(`upload://${others}`, ctx('cust-a'))).rejects.toMatchObject({ name: 'InputError', code: 'input_not_found' });
+    await expect(resolver.resolve(`upload://${others}`, ctx('cust-a'))).rejects.toMatchObject({
+      name: 'InputError',
+      code: 'input_not_found',
+    });
     await expect(resolver.resolve(`upload://${own}`, ctx('cust-b'))).rejects.toMatchObject({ code: 'input_not_found' });
   });
 
   it('reports a missing upload as input_not_found', async () => {
-    await expect(resolver.resolve(`upload://${randomUUID()}`, ctx('cust-a'))).rejects.toMatchObject({ code: 'input_not_found' });
+    await expect(resolver.resolve(`upload://${randomUUID()}`, ctx('cust-a'))).rejects.toMatchObject({
+      code: 'input_not_found',
+    });
   });
 
-  it.each(['upload://../cust-b/x', 'upload://not-a-uuid', `upload://${randomUUID()}/x`, `upload://${randomUUID()}x`, 'upload://', `upload:${randomUUID()}`])('refuses the malformed id in %s', async (input) => {
+  it.each([
+    'upload://../cust-b/x',
+    'upload://not-a-uuid',
+    `upload://${randomUUID()}/x`,
+    `upload://${randomUUID()}x`,
+    'upload://',
+    `upload:${randomUUID()}`,
+  ])('refuses the malformed id in %s', async (input) => {
     await expect(resolver.resolve(input, ctx('cust-a'))).rejects.toMatchObject({ code: 'invalid_input' });
   });
 
   it('refuses a customer id that could leave the uploads tree', async () => {
-    await expect(resolver.resolve(`upload://${own}`, ctx('../cust-a'))).rejects.toMatchObject({ code: 'input_forbidden' });
+    await expect(resolver.resolve(`upload://${own}`, ctx('../cust-a'))).rejects.toMatchObject({
+      code: 'input_forbidden',
+    });
   });
 
   it('does not follow a link planted in the uploads tree', async () => {
@@ -175,7 +240,8 @@ describe('InputResolver upload:// from remote storage (S3)', () => {
       return body.length;
     },
   };
-  const s3Resolver = () => new InputResolver({ roots: [], storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000, remoteUploads: remote });
+  const s3Resolver = () =>
+    new InputResolver({ roots: [], storageDir: storage, maxInputBytes: 1024, timeoutMs: 1000, remoteUploads: remote });
 
   it("downloads the customer's own upload into the work dir, and cleanup removes the copy", async () => {
     const workDir = await mkdtemp(path.join(base, 'work-s3-'));
@@ -188,10 +254,16 @@ describe('InputResolver upload:// from remote storage (S3)', () => {
 
   it("reports another customer's or a missing upload as input_not_found, and an empty one as invalid", async () => {
     const workDir = await mkdtemp(path.join(base, 'work-s3-'));
-    await expect(s3Resolver().resolve(`upload://${id}`, { ...ctx('cust-b'), workDir })).rejects.toMatchObject({ code: 'input_not_found' });
+    await expect(s3Resolver().resolve(`upload://${id}`, { ...ctx('cust-b'), workDir })).rejects.toMatchObject({
+      code: 'input_not_found',
+    });
     const empty = randomUUID();
     objects.set(`uploads/cust-a/${empty}`, '');
-    await expect(s3Resolver().resolve(`upload://${empty}`, { ...ctx('cust-a'), workDir })).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(s3Resolver().resolve(`upload://${id}`, { ...ctx('../cust-a'), workDir })).rejects.toMatchObject({ code: 'input_forbidden' });
+    await expect(s3Resolver().resolve(`upload://${empty}`, { ...ctx('cust-a'), workDir })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
+    await expect(s3Resolver().resolve(`upload://${id}`, { ...ctx('../cust-a'), workDir })).rejects.toMatchObject({
+      code: 'input_forbidden',
+    });
   });
 });

@@ -74,11 +74,18 @@ export class InputResolver {
 
   constructor(private readonly opts: InputResolverOptions) {
     this.roots = InputRoots.from(opts.roots);
-    this.downloader = new HttpInputDownloader({ policy: new AddressPolicy(opts.allowHosts ?? []), maxBytes: opts.maxInputBytes, timeoutMs: opts.timeoutMs });
+    this.downloader = new HttpInputDownloader({
+      policy: new AddressPolicy(opts.allowHosts ?? []),
+      maxBytes: opts.maxInputBytes,
+      timeoutMs: opts.timeoutMs,
+    });
   }
 
   async resolve(input: string, ctx: ResolveContext): Promise<ResolvedInput> {
-    if (/^upload:/i.test(input)) return this.opts.remoteUploads ? this.remoteUpload(input, ctx, this.opts.remoteUploads) : { path: await this.upload(input, ctx.customerId), cleanup: noop };
+    if (/^upload:/i.test(input))
+      return this.opts.remoteUploads
+        ? this.remoteUpload(input, ctx, this.opts.remoteUploads)
+        : { path: await this.upload(input, ctx.customerId), cleanup: noop };
     let url: URL;
     try {
       url = new URL(input);
@@ -113,7 +120,9 @@ export class InputResolver {
     } catch {
       throw refused();
     }
-    const roots = await Promise.all(this.roots.rootsFor(customerId).map((r) => realpath(path.resolve(r)).catch(() => undefined)));
+    const roots = await Promise.all(
+      this.roots.rootsFor(customerId).map((r) => realpath(path.resolve(r)).catch(() => undefined)),
+    );
     if (!roots.some((root) => root !== undefined && isStrictlyInside(root, real))) throw refused();
     assertUsableFile(await stat(real), 'input file');
     return real;
@@ -122,7 +131,11 @@ export class InputResolver {
   /** The upload's id, checked, with the customer id it may be read for. */
   private uploadId(input: string, customerId: string): string {
     const id = UPLOAD.exec(input)?.[1]?.toLowerCase();
-    if (!id) throw new InputError('invalid_input', 'an upload input must be upload://<upload id> with the id returned by POST /v1/uploads');
+    if (!id)
+      throw new InputError(
+        'invalid_input',
+        'an upload input must be upload://<upload id> with the id returned by POST /v1/uploads',
+      );
     // The id comes from the job record; still, never let it build a path outside the uploads tree.
     if (!CUSTOMER_ID.test(customerId)) throw new InputError('input_forbidden', 'the job has an invalid customer id');
     return id;

@@ -18,7 +18,24 @@ let clip: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-limited-'));
   clip = join(dir, 'clip.mp4');
-  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', '10', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=25',
+    '-t',
+    '10',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    clip,
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -27,30 +44,63 @@ afterAll(async () => {
 
 describe('LimitedMediaAdapter', () => {
   it('fails an encode past its budget for good: an UnrecoverableError coded encode_budget_exceeded', async () => {
-    const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } }), LIMITS);
+    const media = new LimitedMediaAdapter(
+      new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } }),
+      LIMITS,
+    );
     const info = await media.probe(clip);
-    const err = await media.transcode({ input: clip, output: join(dir, 'plain.mp4'), preset: PRESETS.get('mp4-720p')!, media: info, threads: 1 }).catch((e: unknown) => e);
+    const err = await media
+      .transcode({
+        input: clip,
+        output: join(dir, 'plain.mp4'),
+        preset: PRESETS.get('mp4-720p')!,
+        media: info,
+        threads: 1,
+      })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect(err).toBeInstanceOf(UnrecoverableError);
-    expect(err).toMatchObject({ code: 'encode_budget_exceeded', message: expect.stringMatching(/longer than its budget of 0\.1 s/) });
+    expect(err).toMatchObject({
+      code: 'encode_budget_exceeded',
+      message: expect.stringMatching(/longer than its budget of 0\.1 s/),
+    });
   }, 30_000);
 
   it('does the same for an encode started before the probe', async () => {
-    const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } }), LIMITS);
+    const media = new LimitedMediaAdapter(
+      new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } }),
+      LIMITS,
+    );
     const out = join(dir, 'early.mp4');
     const early = await media.startEarly({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, threads: 1 });
     expect(early).not.toBeNull();
-    const err = await early!.run({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, media: await media.probe(clip), threads: 1 }).catch((e: unknown) => e);
+    const err = await early!
+      .run({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, media: await media.probe(clip), threads: 1 })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'InputError', code: 'encode_budget_exceeded' });
   }, 30_000);
 
   it('refuses an 8192x8192 PNG at probe time with input_resolution_too_large', async () => {
     const png = join(dir, 'huge.png');
-    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=8192x8192', '-frames:v', '1', png]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:size=8192x8192',
+      '-frames:v',
+      '1',
+      png,
+    ]);
     const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ maxPixels: LIMITS.maxPixels }), LIMITS);
     const err = await media.probe(png).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect(err).toMatchObject({ code: 'input_resolution_too_large', message: expect.stringMatching(/8192x8192 \(67108864 pixels\).*35389440 pixels/) });
+    expect(err).toMatchObject({
+      code: 'input_resolution_too_large',
+      message: expect.stringMatching(/8192x8192 \(67108864 pixels\).*35389440 pixels/),
+    });
   }, 30_000);
 
   it('passes an ordinary clip through with its probe result', async () => {

@@ -1,4 +1,13 @@
-import { MediaFrameTooLargeError, TranscodeBudgetExceededError, type EarlyTranscode, type EarlyTranscodeRequest, type MediaAdapter, type MediaInfo, type TranscodeOptions, type TranscodeResult } from '@kiln/media';
+import {
+  MediaFrameTooLargeError,
+  TranscodeBudgetExceededError,
+  type EarlyTranscode,
+  type EarlyTranscodeRequest,
+  type MediaAdapter,
+  type MediaInfo,
+  type TranscodeOptions,
+  type TranscodeResult,
+} from '@kiln/media';
 import { InputError } from './input.errors.js';
 import { checkMediaLimits, type MediaLimits } from './media-limits.js';
 

@@ -1,10 +1,25 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import { bullPrefix, cancelChannel, createRedisConnection, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import {
+  bullPrefix,
+  cancelChannel,
+  createRedisConnection,
+  ENCODE_QUEUE,
+  JobRepository,
+  type EncodeJobData,
+} from '@kiln/jobs';
 import { createLogger, installShutdown } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
-import { GatedPublisher, JobAnnouncer, OccupancyMirror, OccupancyRepository, PusherTransport, Readiness, RealtimeMetrics } from '@kiln/realtime';
+import {
+  GatedPublisher,
+  JobAnnouncer,
+  OccupancyMirror,
+  OccupancyRepository,
+  PusherTransport,
+  Readiness,
+  RealtimeMetrics,
+} from '@kiln/realtime';
 import { Queue, Worker } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { workerConfigSchema } from './config.js';
@@ -26,7 +41,11 @@ collectDefaultMetrics({ register: registry });
 const redis = createRedisConnection(config.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 const realtimeMetrics = new RealtimeMetrics(registry);
-const mirror = new OccupancyMirror(new OccupancyRepository(redis, config.KILN_REDIS_PREFIX), createRedisConnection(config.REDIS_URL), logger.child({ component: 'occupancy-mirror' }));
+const mirror = new OccupancyMirror(
+  new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
+  createRedisConnection(config.REDIS_URL),
+  logger.child({ component: 'occupancy-mirror' }),
+);
 await mirror.start();
 const transport = new PusherTransport(pusherSettings(config), realtimeMetrics);
 const readiness = new Readiness([redis], transport);
@@ -62,7 +81,11 @@ const handler = new EncodeJobHandler({
       // ffmpeg and ffprobe see PATH, locale and time zone only: none of this process's secrets.
       sandbox: { env: minimalEnv(process.env), maxMemoryMb: config.KILN_FFMPEG_MAX_MEMORY_MB },
     }),
-    { maxSeconds: config.KILN_MAX_INPUT_SECONDS, maxPixels: config.KILN_MAX_INPUT_PIXELS, maxFps: config.KILN_MAX_INPUT_FPS },
+    {
+      maxSeconds: config.KILN_MAX_INPUT_SECONDS,
+      maxPixels: config.KILN_MAX_INPUT_PIXELS,
+      maxFps: config.KILN_MAX_INPUT_FPS,
+    },
   ),
   storage,
   inputs: new InputResolver({
@@ -91,22 +114,30 @@ const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => h
   maxStalledCount: 2,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
-const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(config.KILN_REDIS_PREFIX) });
+const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
+  connection: redis,
+  prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+});
 // BullMQ fails a job that stalled too often when a worker next picks it up, without running the
 // processor ("deferred failure"): that arrives here as a 'failed' event.
 worker.on('failed', (job, err) => {
   if (!job?.id || !/(stalled|started) more than allowable limit/.test(err.message)) return;
-  handler.onStalled(job.id, async () => 'failed').catch((e: unknown) => logger.warn({ err: e, jobId: job.id }, 'could not record a stalled job as failed'));
+  handler
+    .onStalled(job.id, async () => 'failed')
+    .catch((e: unknown) => logger.warn({ err: e, jobId: job.id }, 'could not record a stalled job as failed'));
 });
 // A job whose lock could not be renewed (Redis unreachable or paused past KILN_WORKER_STALLED_S)
 // may belong to another worker already: its ffmpeg stops now, and the run ends without writing.
 worker.on('lockRenewalFailed', (jobIds: string[]) => {
   for (const jobId of jobIds) {
-    if (worker.cancelJob(jobId, LOCK_LOST_REASON)) logger.warn({ jobId }, 'lost the lock on a running job; stopping its run');
+    if (worker.cancelJob(jobId, LOCK_LOST_REASON))
+      logger.warn({ jobId }, 'lost the lock on a running job; stopping its run');
   }
 });
 worker.on('stalled', (jobId: string) => {
-  handler.onStalled(jobId, async () => (await queue.getJob(jobId))?.getState()).catch((err: unknown) => logger.warn({ err, jobId }, 'could not handle a stalled job'));
+  handler
+    .onStalled(jobId, async () => (await queue.getJob(jobId))?.getState())
+    .catch((err: unknown) => logger.warn({ err, jobId }, 'could not handle a stalled job'));
 });
 
 // Cancels come from the API on any machine; the worker running the job aborts its ffmpeg. A lost
@@ -127,8 +158,16 @@ const shutdown = installShutdown(
     slots.close();
     const handover = setTimeout(() => {
       // A job whose encode is done may still be announcing its final event: that is not a handover.
-      if (slots.busy > 0) logger.warn({ graceS: config.KILN_SHUTDOWN_GRACE_S, encoding: slots.busy }, 'jobs still running after the grace period; handing them back to the queue');
-      else logger.info({ graceS: config.KILN_SHUTDOWN_GRACE_S }, 'grace period over; no encode running, finishing final announcements');
+      if (slots.busy > 0)
+        logger.warn(
+          { graceS: config.KILN_SHUTDOWN_GRACE_S, encoding: slots.busy },
+          'jobs still running after the grace period; handing them back to the queue',
+        );
+      else
+        logger.info(
+          { graceS: config.KILN_SHUTDOWN_GRACE_S },
+          'grace period over; no encode running, finishing final announcements',
+        );
       handler.beginHandover();
       worker.cancelAllJobs('worker shutting down');
     }, graceMs);
@@ -147,9 +186,22 @@ const shutdown = installShutdown(
   graceMs + 15_000,
 );
 
-const server = createWorkerHttpServer({ registry, healthy: () => !shutdown.requested && worker.isRunning(), ready: async () => ({ ...(await readiness.check()), running: !shutdown.requested && worker.isRunning() }) });
+const server = createWorkerHttpServer({
+  registry,
+  healthy: () => !shutdown.requested && worker.isRunning(),
+  ready: async () => ({ ...(await readiness.check()), running: !shutdown.requested && worker.isRunning() }),
+});
 server.listen(config.KILN_WORKER_METRICS_PORT, '0.0.0.0', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.KILN_WORKER_METRICS_PORT;
-  logger.info({ metricsPort: port, concurrency: config.KILN_WORKER_CONCURRENCY, prefetch: config.KILN_WORKER_PREFETCH, storage: storage.kind, bucket: bucket?.name }, 'worker ready');
+  logger.info(
+    {
+      metricsPort: port,
+      concurrency: config.KILN_WORKER_CONCURRENCY,
+      prefetch: config.KILN_WORKER_PREFETCH,
+      storage: storage.kind,
+      bucket: bucket?.name,
+    },
+    'worker ready',
+  );
 });

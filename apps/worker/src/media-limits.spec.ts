@@ -50,9 +50,13 @@ describe('checkMediaLimits', () => {
   });
 
   it('refuses frames of more pixels than the limit with input_resolution_too_large, width × height', () => {
-    expect(refusal(mp4({ width: 8192, height: 8192, frames: 1, seconds: 0.04 }))).toMatchObject({ code: 'input_resolution_too_large' });
+    expect(refusal(mp4({ width: 8192, height: 8192, frames: 1, seconds: 0.04 }))).toMatchObject({
+      code: 'input_resolution_too_large',
+    });
     expect(refusal(mp4({ width: 8192, height: 4320, frames: 25, seconds: 1 }))).toBeUndefined();
-    expect(refusal(mp4({ width: 4320, height: 8193, frames: 25, seconds: 1 }))?.message).toMatch(/4320x8193 \(35393760 pixels\), more than the limit of 35389440 pixels/);
+    expect(refusal(mp4({ width: 4320, height: 8193, frames: 25, seconds: 1 }))?.message).toMatch(
+      /4320x8193 \(35393760 pixels\), more than the limit of 35389440 pixels/,
+    );
   });
 
   it('refuses video faster than the limit with input_fps_too_high, tolerating container rounding', () => {
@@ -67,7 +71,9 @@ describe('checkMediaLimits', () => {
     expect(err).toMatchObject({ code: 'input_duration_mismatch' });
     expect(err?.message).toMatch(/4 h \(14400 s\) of video but has only 720 frames \(one per 20 s\)/);
     // At 10 h it is over the length limit first.
-    expect(refusal(mp4({ width: 320, height: 240, frames: 720, seconds: 35_928.8 }))).toMatchObject({ code: 'input_too_long' });
+    expect(refusal(mp4({ width: 320, height: 240, frames: 720, seconds: 35_928.8 }))).toMatchObject({
+      code: 'input_too_long',
+    });
   });
 
   it('accepts still-image videos at 1 fps, a single frame of a short clip, and files without a frame count', () => {

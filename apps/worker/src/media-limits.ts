@@ -26,17 +26,26 @@ const MIN_MISMATCH_SECONDS = 60;
  */
 export function checkMediaLimits(media: MediaInfo, limits: MediaLimits): void {
   if (media.durationSeconds > limits.maxSeconds) {
-    throw new InputError('input_too_long', `input lasts ${formatSeconds(media.durationSeconds)}, more than the limit of ${formatSeconds(limits.maxSeconds)}`);
+    throw new InputError(
+      'input_too_long',
+      `input lasts ${formatSeconds(media.durationSeconds)}, more than the limit of ${formatSeconds(limits.maxSeconds)}`,
+    );
   }
   const video = media.video;
   if (!video) return;
   const pixels = video.width * video.height;
   if (pixels > limits.maxPixels) {
-    throw new InputError('input_resolution_too_large', `input frames are ${video.width}x${video.height} (${pixels} pixels), more than the limit of ${limits.maxPixels} pixels`);
+    throw new InputError(
+      'input_resolution_too_large',
+      `input frames are ${video.width}x${video.height} (${pixels} pixels), more than the limit of ${limits.maxPixels} pixels`,
+    );
   }
   const fps = meanFps(video) ?? video.fps;
   if (fps !== null && fps > limits.maxFps * FPS_TOLERANCE) {
-    throw new InputError('input_fps_too_high', `input video runs at ${round(fps)} frames per second, more than the limit of ${limits.maxFps}`);
+    throw new InputError(
+      'input_fps_too_high',
+      `input video runs at ${round(fps)} frames per second, more than the limit of ${limits.maxFps}`,
+    );
   }
   const seconds = video.streamDurationSeconds ?? media.durationSeconds;
   if (video.frameCount && seconds > MIN_MISMATCH_SECONDS && video.frameCount / seconds < MIN_MEAN_FPS) {

@@ -10,7 +10,11 @@ describe('ProgressReporter', () => {
 
   it('writes at most once per interval, and the latest value wins', async () => {
     const written: number[] = [];
-    const r = new ProgressReporter(async (v) => void written.push(v.percent), 1000, () => Date.now());
+    const r = new ProgressReporter(
+      async (v) => void written.push(v.percent),
+      1000,
+      () => Date.now(),
+    );
     r.report(p(1));
     for (let i = 2; i <= 9; i++) {
       await vi.advanceTimersByTimeAsync(100);
@@ -23,7 +27,11 @@ describe('ProgressReporter', () => {
 
   it('flush writes the final pending value', async () => {
     const written: number[] = [];
-    const r = new ProgressReporter(async (v) => void written.push(v.percent), 1000, () => Date.now());
+    const r = new ProgressReporter(
+      async (v) => void written.push(v.percent),
+      1000,
+      () => Date.now(),
+    );
     r.report(p(10));
     r.report(p(99.5));
     await r.flush();
@@ -52,7 +60,11 @@ describe('ProgressReporter', () => {
 
   it('cancel drops what is pending', async () => {
     const written: number[] = [];
-    const r = new ProgressReporter(async (v) => void written.push(v.percent), 1000, () => Date.now());
+    const r = new ProgressReporter(
+      async (v) => void written.push(v.percent),
+      1000,
+      () => Date.now(),
+    );
     r.report(p(1));
     r.report(p(2));
     r.cancel();

@@ -44,7 +44,11 @@ export class RunWatch {
     if (this.ended) return;
     this.ended = reason;
     this.close();
-    this.controller.abort(reason === 'lock_lost' ? new LockLostError('the run lost its lock on the job') : new Error('the job was cancelled'));
+    this.controller.abort(
+      reason === 'lock_lost'
+        ? new LockLostError('the run lost its lock on the job')
+        : new Error('the job was cancelled'),
+    );
   }
 
   /** Stops the checks (the run is ending on its own). */

@@ -37,7 +37,14 @@ describe('ScratchRoot', () => {
 
       const root = new ScratchRoot(base, process.pid, 'hostA');
       expect(await root.prepare()).toBe(1);
-      expect((await readdir(base)).sort()).toEqual([`kiln-worker-hostA-${process.pid}`, `kiln-worker-hostA-${sleeper.pid}`, `kiln-worker-hostB-${dead}`, 'unrelated'].sort());
+      expect((await readdir(base)).sort()).toEqual(
+        [
+          `kiln-worker-hostA-${process.pid}`,
+          `kiln-worker-hostA-${sleeper.pid}`,
+          `kiln-worker-hostB-${dead}`,
+          'unrelated',
+        ].sort(),
+      );
       expect(await readdir(root.dir)).toEqual([]);
       await root.remove();
       expect(await readdir(base)).not.toContain(`kiln-worker-hostA-${process.pid}`);

@@ -2,13 +2,22 @@ import http from 'node:http';
 import type { Registry } from 'prom-client';
 
 /** The worker's small HTTP side: `/healthz` (alive and running), `/readyz` (Redis and Pusher answer) and `/metrics`. */
-export function createWorkerHttpServer(deps: { registry: Registry; healthy: () => boolean; ready: () => Promise<Record<string, boolean>> }): http.Server {
+export function createWorkerHttpServer(deps: {
+  registry: Registry;
+  healthy: () => boolean;
+  ready: () => Promise<Record<string, boolean>>;
+}): http.Server {
   return http.createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     };
-    if (req.method !== 'GET') return send(405, 'application/json', JSON.stringify({ error: { code: 'method_not_allowed', message: 'use GET' } }));
+    if (req.method !== 'GET')
+      return send(
+        405,
+        'application/json',
+        JSON.stringify({ error: { code: 'method_not_allowed', message: 'use GET' } }),
+      );
     if (req.url === '/healthz') {
       const ok = deps.healthy();
       return send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ok' : 'stopping' }));

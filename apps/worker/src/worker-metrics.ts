@@ -6,7 +6,12 @@ export class WorkerMetrics {
   readonly encodeSeconds: Histogram<'preset'>;
 
   constructor(registry: Registry) {
-    this.jobs = new Counter({ name: 'kiln_jobs_total', help: 'Jobs finished by this worker, by final status (retrying counts an attempt that will be retried)', labelNames: ['status'], registers: [registry] });
+    this.jobs = new Counter({
+      name: 'kiln_jobs_total',
+      help: 'Jobs finished by this worker, by final status (retrying counts an attempt that will be retried)',
+      labelNames: ['status'],
+      registers: [registry],
+    });
     this.encodeSeconds = new Histogram({
       name: 'kiln_encode_duration_seconds',
       help: 'Wall time of one output encode, by preset',

@@ -2,7 +2,16 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { isJob, type Job, type JobPage, type JobStatus, type Me, type OutputRequest, type Preset, type Upload } from './api.types.js';
+import {
+  isJob,
+  type Job,
+  type JobPage,
+  type JobStatus,
+  type Me,
+  type OutputRequest,
+  type Preset,
+  type Upload,
+} from './api.types.js';
 import { readApiError } from '@kiln/jobs/client';
 import { ApiError } from './errors.js';
 
@@ -72,14 +81,19 @@ export class KilnApiClient {
     const suffix = qs.size > 0 ? `?${qs.toString()}` : '';
     const body = (await this.#json('GET', `/v1/jobs${suffix}`)) as Partial<JobPage> | null;
     if (!Array.isArray(body?.data)) throw unexpected('/v1/jobs');
-    return { data: body.data.filter(isJob), nextCursor: typeof body.nextCursor === 'string' && body.nextCursor.length > 0 ? body.nextCursor : null };
+    return {
+      data: body.data.filter(isJob),
+      nextCursor: typeof body.nextCursor === 'string' && body.nextCursor.length > 0 ? body.nextCursor : null,
+    };
   }
 
   /** `GET /v1/presets`. */
   async presets(): Promise<Preset[]> {
     const body = (await this.#json('GET', '/v1/presets')) as { data?: unknown } | null;
     if (!Array.isArray(body?.data)) throw unexpected('/v1/presets');
-    return body.data.filter((p): p is Preset => typeof p === 'object' && p !== null && typeof (p as { id?: unknown }).id === 'string');
+    return body.data.filter(
+      (p): p is Preset => typeof p === 'object' && p !== null && typeof (p as { id?: unknown }).id === 'string',
+    );
   }
 
   /**
@@ -88,7 +102,11 @@ export class KilnApiClient {
    */
   async authorizeChannel(socketId: string, channelName: string): Promise<{ auth: string; channel_data?: string }> {
     const form = new URLSearchParams({ socket_id: socketId, channel_name: channelName });
-    const res = await this.#fetch('/v1/realtime/auth', { method: 'POST', body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const res = await this.#fetch('/v1/realtime/auth', {
+      method: 'POST',
+      body: form.toString(),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     const body = (await readJson(res, '/v1/realtime/auth')) as { auth?: unknown; channel_data?: unknown } | null;
     if (typeof body?.auth !== 'string') throw unexpected('/v1/realtime/auth');
     return { auth: body.auth, ...(typeof body.channel_data === 'string' ? { channel_data: body.channel_data } : {}) };
@@ -119,14 +137,28 @@ export class KilnApiClient {
       let answered = false;
       const req = request(url, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${this.apiKey}`, Accept: 'application/json', 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+        headers: {
+          Authorization: `Bearer ${this.apiKey}`,
+          Accept: 'application/json',
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(size),
+        },
       });
       req.on('response', (res) => {
         answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => reject(new ApiError(0, `the API connection broke during the upload (${causeOf(err)})`)));
-        res.on('end', () => resolve(new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), { status: res.statusCode ?? 502, statusText: res.statusMessage ?? '' })));
+        res.on('error', (err) =>
+          reject(new ApiError(0, `the API connection broke during the upload (${causeOf(err)})`)),
+        );
+        res.on('end', () =>
+          resolve(
+            new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), {
+              status: res.statusCode ?? 502,
+              statusText: res.statusMessage ?? '',
+            }),
+          ),
+        );
       });
       req.on('error', (err) => {
         // The answer that explains a broken pipe may still be on its way: give it a moment.
@@ -179,7 +211,9 @@ export class KilnApiClient {
  */
 export async function apiErrorFrom(res: Response): Promise<ApiError> {
   const e = await readApiError(res);
-  const message = e.message ?? (e.status === 401 ? 'the API key was not accepted' : `the API answered ${e.status} ${e.statusText}`.trim());
+  const message =
+    e.message ??
+    (e.status === 401 ? 'the API key was not accepted' : `the API answered ${e.status} ${e.statusText}`.trim());
   return new ApiError(e.status, message, e.code, e.fields);
 }
 

@@ -7,7 +7,15 @@ import type { Job, JobStatus } from '@kiln/jobs';
 export type { Job, JobOutput, JobOutputSummary, JobProgress, JobStatus, JobSummary } from '@kiln/jobs';
 
 /** Every status, in the order a job normally moves through them. */
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'];
+export const JOB_STATUSES: readonly JobStatus[] = [
+  'queued',
+  'probing',
+  'encoding',
+  'storing',
+  'completed',
+  'failed',
+  'cancelled',
+];
 
 /** Statuses a job never leaves on its own. */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];

@@ -17,17 +17,46 @@ describe('runCli', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kiln-cli-spec-'));
     api = await startFakeApi({
-      'POST /v1/uploads': (req) => ({ status: 201, body: { id: 'up_1', sizeBytes: req.body.length, input: 'upload://up_1' } }),
+      'POST /v1/uploads': (req) => ({
+        status: 201,
+        body: { id: 'up_1', sizeBytes: req.body.length, input: 'upload://up_1' },
+      }),
       'POST /v1/jobs': (req) => {
         const body = JSON.parse(req.body.toString()) as { input: string; outputs: { preset: string; name?: string }[] };
         if (body.outputs.some((o) => o.preset === 'nope')) {
-          return { status: 400, body: { error: { code: 'invalid_request', message: 'the request is invalid', fields: [{ path: 'outputs.0.preset', message: 'unknown preset; use one of: mp4-360p' }] } } };
+          return {
+            status: 400,
+            body: {
+              error: {
+                code: 'invalid_request',
+                message: 'the request is invalid',
+                fields: [{ path: 'outputs.0.preset', message: 'unknown preset; use one of: mp4-360p' }],
+              },
+            },
+          };
         }
         return { status: 202, body: job({ id: 'job_new', input: body.input }) };
       },
-      'GET /v1/jobs': () => ({ status: 200, body: { data: [job({ id: 'job_a', status: 'completed', progress: { percent: 100, fps: 90, speed: 3, etaSeconds: 0 } }), job({ id: 'job_b', status: 'encoding', progress: { percent: 42.7, fps: 90, speed: 3, etaSeconds: 2 } })], nextCursor: 'c2' } }),
-      'POST /v1/jobs/:id/cancel': () => ({ status: 409, body: { error: { code: 'conflict', message: 'job is completed; only queued or running jobs can be cancelled' } } }),
-      'GET /v1/presets': () => ({ status: 200, body: { data: [{ id: 'mp4-360p', kind: 'mp4', description: 'H.264 360p' }] } }),
+      'GET /v1/jobs': () => ({
+        status: 200,
+        body: {
+          data: [
+            job({ id: 'job_a', status: 'completed', progress: { percent: 100, fps: 90, speed: 3, etaSeconds: 0 } }),
+            job({ id: 'job_b', status: 'encoding', progress: { percent: 42.7, fps: 90, speed: 3, etaSeconds: 2 } }),
+          ],
+          nextCursor: 'c2',
+        },
+      }),
+      'POST /v1/jobs/:id/cancel': () => ({
+        status: 409,
+        body: {
+          error: { code: 'conflict', message: 'job is completed; only queued or running jobs can be cancelled' },
+        },
+      }),
+      'GET /v1/presets': () => ({
+        status: 200,
+        body: { data: [{ id: 'mp4-360p', kind: 'mp4', description: 'H.264 360p' }] },
+      }),
     });
   });
 
@@ -89,8 +118,16 @@ describe('runCli', () => {
     });
 
     it('passes http(s) URLs through and names the output with --name', async () => {
-      expect(await runCli(['submit', 'https://cdn.example.com/a.mov?x=1', '--preset', 'mp4-360p', '--name', 'small'], memoryIo(env()))).toBe(0);
-      expect(bodyOf(jobRequests()[0])).toEqual({ input: 'https://cdn.example.com/a.mov?x=1', outputs: [{ preset: 'mp4-360p', name: 'small' }] });
+      expect(
+        await runCli(
+          ['submit', 'https://cdn.example.com/a.mov?x=1', '--preset', 'mp4-360p', '--name', 'small'],
+          memoryIo(env()),
+        ),
+      ).toBe(0);
+      expect(bodyOf(jobRequests()[0])).toEqual({
+        input: 'https://cdn.example.com/a.mov?x=1',
+        outputs: [{ preset: 'mp4-360p', name: 'small' }],
+      });
     });
 
     it('uploads a local file as the raw body, then creates the job from the upload', async () => {
@@ -113,13 +150,25 @@ describe('runCli', () => {
       await writeFile(file, Buffer.alloc(16_000_000, 7));
       const refusing = http.createServer((_req, res) => {
         res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ error: { code: 'payload_too_large', message: 'the upload is larger than KILN_MAX_UPLOAD_BYTES (1000 bytes)' } }));
+        res.end(
+          JSON.stringify({
+            error: {
+              code: 'payload_too_large',
+              message: 'the upload is larger than KILN_MAX_UPLOAD_BYTES (1000 bytes)',
+            },
+          }),
+        );
       });
       await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
       try {
-        const io = memoryIo({ KILN_API_URL: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, KILN_API_KEY: 'k' }, { cwd: dir });
+        const io = memoryIo(
+          { KILN_API_URL: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, KILN_API_KEY: 'k' },
+          { cwd: dir },
+        );
         expect(await runCli(['submit', 'big.bin', '--preset', 'mp4-360p'], io)).toBe(1);
-        expect(io.err()).toContain('the upload is larger than KILN_MAX_UPLOAD_BYTES (1000 bytes) (HTTP 413 payload_too_large)');
+        expect(io.err()).toContain(
+          'the upload is larger than KILN_MAX_UPLOAD_BYTES (1000 bytes) (HTTP 413 payload_too_large)',
+        );
       } finally {
         await new Promise((resolve) => refusing.close(resolve));
       }
@@ -173,7 +222,12 @@ describe('runCli', () => {
       expect(page.nextCursor).toBe('c2');
     });
 
-    it.each([[['jobs', '--limit', '0']], [['jobs', '--limit', '101']], [['jobs', '--limit', '2.5']], [['jobs', '--status', 'done']]])('refuses %j as a usage error', async (argv) => {
+    it.each([
+      [['jobs', '--limit', '0']],
+      [['jobs', '--limit', '101']],
+      [['jobs', '--limit', '2.5']],
+      [['jobs', '--status', 'done']],
+    ])('refuses %j as a usage error', async (argv) => {
       const io = memoryIo(env());
       expect(await runCli(argv, io)).toBe(2);
       expect(io.err()).toMatch(/invalid/);
@@ -189,7 +243,13 @@ describe('runCli', () => {
       expect(io.err()).toContain('HTTP 409');
       const json = memoryIo(env());
       expect(await runCli(['cancel', 'job_a', '--json'], json)).toBe(1);
-      expect(JSON.parse(json.out())).toEqual({ error: { status: 409, code: 'conflict', message: 'job is completed; only queued or running jobs can be cancelled' } });
+      expect(JSON.parse(json.out())).toEqual({
+        error: {
+          status: 409,
+          code: 'conflict',
+          message: 'job is completed; only queued or running jobs can be cancelled',
+        },
+      });
     });
   });
 

@@ -31,7 +31,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // Commander has already printed its own message (or the help) to stderr/stdout.
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE;
     const rendered = renderError(err);
-    if (program.opts<{ json?: boolean }>().json === true) io.stdout.write(`${JSON.stringify(rendered.json, null, 2)}\n`);
+    if (program.opts<{ json?: boolean }>().json === true)
+      io.stdout.write(`${JSON.stringify(rendered.json, null, 2)}\n`);
     io.stderr.write(rendered.text);
     return rendered.exitCode;
   }
@@ -66,7 +67,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--preset <id>', 'output preset; repeat for several outputs (see kiln presets)', collect, [] as string[])
     .option('--name <name>', 'name of the output (with exactly one --preset)')
     .option('--watch', 'follow the job live until it ends; exit 1 if it fails')
-    .action(run((ctx, input: string, opts: { preset: string[]; name?: string; watch?: boolean }) => submitCommand(ctx, input, opts)));
+    .action(
+      run((ctx, input: string, opts: { preset: string[]; name?: string; watch?: boolean }) =>
+        submitCommand(ctx, input, opts),
+      ),
+    );
 
   program
     .command('jobs')

@@ -13,7 +13,11 @@ export interface RenderedError {
  */
 export function renderError(err: unknown): RenderedError {
   if (err instanceof UsageError) {
-    return { exitCode: 2, text: `error: ${err.message}\n(see kiln --help)\n`, json: { error: { code: 'usage', message: err.message } } };
+    return {
+      exitCode: 2,
+      text: `error: ${err.message}\n(see kiln --help)\n`,
+      json: { error: { code: 'usage', message: err.message } },
+    };
   }
   if (err instanceof ApiError) {
     const where = err.status === 0 ? '' : ` (HTTP ${err.status}${err.code !== undefined ? ` ${err.code}` : ''})`;
@@ -23,7 +27,12 @@ export function renderError(err: unknown): RenderedError {
       if (!err.message.includes(line)) lines.push(`  ${line}`);
     }
     const json: RenderedError['json'] = {
-      error: { ...(err.status !== 0 ? { status: err.status } : {}), ...(err.code !== undefined ? { code: err.code } : {}), message: err.message, ...(err.fields.length > 0 ? { fields: err.fields } : {}) },
+      error: {
+        ...(err.status !== 0 ? { status: err.status } : {}),
+        ...(err.code !== undefined ? { code: err.code } : {}),
+        message: err.message,
+        ...(err.fields.length > 0 ? { fields: err.fields } : {}),
+      },
     };
     return { exitCode: 1, text: `${lines.join('\n')}\n`, json };
   }

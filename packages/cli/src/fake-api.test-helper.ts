@@ -20,17 +20,32 @@ type Route = (req: SeenRequest) => Reply | Promise<Reply>;
  * A tiny real HTTP server standing in for the API in unit specs: routes by `METHOD /path` (with
  * `:id` segments), records every request, answers 404 in the API's error shape otherwise.
  */
-export async function startFakeApi(routes: Record<string, Route>): Promise<{ url: string; requests: SeenRequest[]; close(): Promise<void> }> {
+export async function startFakeApi(
+  routes: Record<string, Route>,
+): Promise<{ url: string; requests: SeenRequest[]; close(): Promise<void> }> {
   const requests: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
-      const seen: SeenRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks) };
+      const seen: SeenRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       requests.push(seen);
       const route = Object.entries(routes).find(([key]) => matches(key, seen.method, seen.path))?.[1];
-      void Promise.resolve(route ? route(seen) : { status: 404, body: { error: { code: 'not_found', message: `no route for ${seen.method} ${seen.path}` } } }).then((reply) => {
+      void Promise.resolve(
+        route
+          ? route(seen)
+          : {
+              status: 404,
+              body: { error: { code: 'not_found', message: `no route for ${seen.method} ${seen.path}` } },
+            },
+      ).then((reply) => {
         res.writeHead(reply.status, { 'content-type': reply.raw !== undefined ? 'text/html' : 'application/json' });
         res.end(reply.raw ?? JSON.stringify(reply.body ?? null));
       });
@@ -54,7 +69,10 @@ function matches(key: string, method: string, path: string): boolean {
 }
 
 /** In-memory stdout/stderr and an environment for `runCli`; `text()` reads what was written. */
-export function memoryIo(env: Record<string, string | undefined> = {}, extra: Partial<CliIo> = {}): CliIo & { out(): string; err(): string } {
+export function memoryIo(
+  env: Record<string, string | undefined> = {},
+  extra: Partial<CliIo> = {},
+): CliIo & { out(): string; err(): string } {
   const stdout = new TextCapture();
   const stderr = new TextCapture();
   return { stdout, stderr, env, cwd: process.cwd(), ...extra, out: () => stdout.text, err: () => stderr.text };
@@ -78,7 +96,19 @@ export function job(overrides: Partial<Job> = {}): Job {
     input: 'https://example.com/a.mp4',
     metadata: {},
     progress: { percent: 0, fps: null, speed: null, etaSeconds: null },
-    outputs: [{ name: 'mp4-360p', preset: 'mp4-360p', status: 'pending', contentType: 'video/mp4', sizeBytes: null, durationSeconds: null, width: null, height: null, downloadPath: null }],
+    outputs: [
+      {
+        name: 'mp4-360p',
+        preset: 'mp4-360p',
+        status: 'pending',
+        contentType: 'video/mp4',
+        sizeBytes: null,
+        durationSeconds: null,
+        width: null,
+        height: null,
+        downloadPath: null,
+      },
+    ],
     error: null,
     attempts: 0,
     seq: 1,

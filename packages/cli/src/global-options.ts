@@ -16,9 +16,13 @@ export interface GlobalOptions {
  * Combines the global flags with the environment (a flag wins over its variable) and checks them,
  * so a missing key is reported before any request is made, naming both ways to give it.
  */
-export function resolveGlobalOptions(flags: { apiUrl?: string; key?: string; json?: boolean }, env: Record<string, string | undefined>): GlobalOptions {
+export function resolveGlobalOptions(
+  flags: { apiUrl?: string; key?: string; json?: boolean },
+  env: Record<string, string | undefined>,
+): GlobalOptions {
   const apiUrl = nonEmpty(flags.apiUrl) ?? nonEmpty(env['KILN_API_URL']) ?? DEFAULT_API_URL;
-  if (!isHttpUrl(apiUrl)) throw new UsageError(`invalid API URL "${apiUrl}" (from --api-url or KILN_API_URL): expected an http(s):// URL`);
+  if (!isHttpUrl(apiUrl))
+    throw new UsageError(`invalid API URL "${apiUrl}" (from --api-url or KILN_API_URL): expected an http(s):// URL`);
   const key = nonEmpty(flags.key) ?? nonEmpty(env['KILN_API_KEY']);
   if (key === undefined) throw new UsageError('missing API key: pass --key <key> or set KILN_API_KEY');
   return { apiUrl, key, json: flags.json === true };
@@ -27,7 +31,8 @@ export function resolveGlobalOptions(flags: { apiUrl?: string; key?: string; jso
 /** Commander parser for `--limit`: an integer the API accepts (1-100). */
 export function parseLimit(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('expected a whole number from 1 to 100.');
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 100)
+    throw new InvalidArgumentError('expected a whole number from 1 to 100.');
   return n;
 }
 

@@ -16,7 +16,8 @@ const ANY_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
  */
 export async function resolveSubmitSource(arg: string, cwd: string): Promise<SubmitSource> {
   if (PASS_THROUGH.test(arg)) return { kind: 'url', input: arg };
-  if (ANY_SCHEME.test(arg)) throw new UsageError(`unsupported input "${arg}": give a local file, an http(s):// URL or a file:// URL`);
+  if (ANY_SCHEME.test(arg))
+    throw new UsageError(`unsupported input "${arg}": give a local file, an http(s):// URL or a file:// URL`);
   const file = path.resolve(cwd, arg);
   const info = await stat(file).catch(() => undefined);
   if (info === undefined) throw new UsageError(`no such file: ${file}`);

@@ -27,7 +27,8 @@ describe('JobVersions', () => {
     fc.assert(
       fc.property(fc.array(delivery, { minLength: 1, maxLength: 60 }), (deliveries) => {
         const v = new JobVersions();
-        for (const d of deliveries) v.offer(job({ id: d.id, seq: d.seq, status: d.seq % 2 === 0 ? 'encoding' : 'probing' }));
+        for (const d of deliveries)
+          v.offer(job({ id: d.id, seq: d.seq, status: d.seq % 2 === 0 ? 'encoding' : 'probing' }));
         for (const id of ['a', 'b', 'c']) {
           const seqs = deliveries.filter((d) => d.id === id).map((d) => d.seq);
           expect(v.get(id)?.seq).toBe(seqs.length > 0 ? Math.max(...seqs) : undefined);

@@ -39,7 +39,13 @@ export class TerminalProgressBar implements ProgressReporter {
   update(job: JobSummary): void {
     const f = progressFields(job.status, job.progress);
     const percent = job.status === 'completed' ? 100 : Math.min(100, Math.max(0, job.progress.percent || 0));
-    const payload = { pct: job.status === 'completed' ? formatPercent(100) : f.percent, status: f.status.padEnd(9), fps: f.fps, speed: f.speed, etaText: f.eta };
+    const payload = {
+      pct: job.status === 'completed' ? formatPercent(100) : f.percent,
+      status: f.status.padEnd(9),
+      fps: f.fps,
+      speed: f.speed,
+      etaText: f.eta,
+    };
     if (!this.#started) {
       this.#bar.start(100, percent, payload);
       this.#started = true;

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { jobsTable } from './commands/jobs.command.js';
 import { job } from './fake-api.test-helper.js';
 import { PlainProgressLines } from './progress-bar.js';
-import { formatBytes, formatDuration, formatEta, formatFps, formatOutputShape, formatPercent, formatProgressLine, formatSpeed, formatTimestamp } from './progress-format.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatEta,
+  formatFps,
+  formatOutputShape,
+  formatPercent,
+  formatProgressLine,
+  formatSpeed,
+  formatTimestamp,
+} from './progress-format.js';
 import { renderTable } from './table.js';
 
 describe('progress formatting', () => {
@@ -42,12 +52,15 @@ describe('progress formatting', () => {
   });
 
   it('puts status, percent, fps, speed and ETA on one plain line', () => {
-    expect(formatProgressLine({ status: 'encoding', progress: { percent: 45.5, fps: 120, speed: 4.1, etaSeconds: 2 } })).toBe('encoding 45% | 120 fps | 4.1x | ETA 0:02');
+    expect(
+      formatProgressLine({ status: 'encoding', progress: { percent: 45.5, fps: 120, speed: 4.1, etaSeconds: 2 } }),
+    ).toBe('encoding 45% | 120 fps | 4.1x | ETA 0:02');
   });
 });
 
 describe('PlainProgressLines', () => {
-  const encoding = (percent: number) => job({ status: 'encoding', progress: { percent, fps: 100, speed: 2, etaSeconds: 1 } });
+  const encoding = (percent: number) =>
+    job({ status: 'encoding', progress: { percent, fps: 100, speed: 2, etaSeconds: 1 } });
 
   it('prints at most one line per second for the same status, but every change of status', () => {
     let now = 0;
@@ -66,13 +79,26 @@ describe('PlainProgressLines', () => {
     lines.update(encoding(70));
     now = 1500;
     lines.update(job({ status: 'completed', progress: { percent: 100, fps: 100, speed: 2, etaSeconds: 0 } }));
-    expect(out.trimEnd().split('\n')).toEqual(['queued 0% | - fps | -x | ETA -:--', 'probing 0% | - fps | -x | ETA -:--', 'encoding 10% | 100 fps | 2.0x | ETA 0:01', 'encoding 70% | 100 fps | 2.0x | ETA 0:01']);
+    expect(out.trimEnd().split('\n')).toEqual([
+      'queued 0% | - fps | -x | ETA -:--',
+      'probing 0% | - fps | -x | ETA -:--',
+      'encoding 10% | 100 fps | 2.0x | ETA 0:01',
+      'encoding 70% | 100 fps | 2.0x | ETA 0:01',
+    ]);
   });
 });
 
 describe('tables', () => {
   it('pads columns to the widest cell and trims line ends', () => {
-    expect(renderTable(['A', 'BB'], [['long', 'x'], ['s', '']])).toBe('A     BB\nlong  x\ns\n');
+    expect(
+      renderTable(
+        ['A', 'BB'],
+        [
+          ['long', 'x'],
+          ['s', ''],
+        ],
+      ),
+    ).toBe('A     BB\nlong  x\ns\n');
   });
 
   it('lists completed outputs with their size in the jobs table', () => {
@@ -80,7 +106,19 @@ describe('tables', () => {
       id: 'j1',
       status: 'completed',
       progress: { percent: 99.6, fps: null, speed: null, etaSeconds: null },
-      outputs: [{ name: 'small', preset: 'mp4-360p', status: 'completed', contentType: 'video/mp4', sizeBytes: 85_200, durationSeconds: 2, width: 480, height: 360, downloadPath: '/v1/jobs/j1/outputs/small' }],
+      outputs: [
+        {
+          name: 'small',
+          preset: 'mp4-360p',
+          status: 'completed',
+          contentType: 'video/mp4',
+          sizeBytes: 85_200,
+          durationSeconds: 2,
+          width: 480,
+          height: 360,
+          downloadPath: '/v1/jobs/j1/outputs/small',
+        },
+      ],
     });
     const [, row] = jobsTable([done]).trimEnd().split('\n');
     expect(row).toBe('j1  completed  100%      2025-01-01 00:00:00Z  small (85.2 kB)');

@@ -52,8 +52,17 @@ export function formatDuration(seconds: number): string {
 }
 
 /** The cells of a progress display, shared by the bar's payload and the plain lines. */
-export function progressFields(status: string, progress: JobProgress): { status: string; percent: string; fps: string; speed: string; eta: string } {
-  return { status, percent: formatPercent(progress.percent), fps: formatFps(progress.fps), speed: formatSpeed(progress.speed), eta: formatEta(progress.etaSeconds) };
+export function progressFields(
+  status: string,
+  progress: JobProgress,
+): { status: string; percent: string; fps: string; speed: string; eta: string } {
+  return {
+    status,
+    percent: formatPercent(progress.percent),
+    fps: formatFps(progress.fps),
+    speed: formatSpeed(progress.speed),
+    eta: formatEta(progress.etaSeconds),
+  };
 }
 
 /** One plain progress line, for logs and pipes: `encoding 45% | 120 fps | 4.1x | ETA 0:02`. */

@@ -20,7 +20,10 @@ export interface RealtimeConnection {
 }
 
 /** Signs a private-channel subscription: `POST /v1/realtime/auth` with the bearer key. */
-export type ChannelAuthorizer = (socketId: string, channelName: string) => Promise<{ auth: string; channel_data?: string }>;
+export type ChannelAuthorizer = (
+  socketId: string,
+  channelName: string,
+) => Promise<{ auth: string; channel_data?: string }>;
 
 interface PusherChannel {
   bind(event: string, callback: (data: never) => void): unknown;
@@ -85,18 +88,30 @@ export function connectRealtime(me: Me, authorize: ChannelAuthorizer, handlers: 
         return;
       }
       if (hasBeenConnected) lostSinceConnected = true;
-      if (change.current === 'unavailable' || change.current === 'failed' || change.current === 'disconnected') handlers.onUnavailable(`connection ${change.current}`);
+      if (change.current === 'unavailable' || change.current === 'failed' || change.current === 'disconnected')
+        handlers.onUnavailable(`connection ${change.current}`);
     }),
   );
 
   const channel = pusher.subscribe(me.channel);
-  for (const name of JOB_EVENT_NAMES) channel.bind(name, guard((payload: unknown) => handlers.onJobEvent(name, payload)));
-  channel.bind('sync', guard(() => handlers.onSync()));
-  channel.bind('pusher:subscription_succeeded', guard(() => handlers.onSubscribed()));
+  for (const name of JOB_EVENT_NAMES)
+    channel.bind(
+      name,
+      guard((payload: unknown) => handlers.onJobEvent(name, payload)),
+    );
+  channel.bind(
+    'sync',
+    guard(() => handlers.onSync()),
+  );
+  channel.bind(
+    'pusher:subscription_succeeded',
+    guard(() => handlers.onSubscribed()),
+  );
   channel.bind(
     'pusher:subscription_error',
     guard((err: { status?: number; error?: unknown }) => {
-      const detail = typeof err?.error === 'string' ? err.error : err?.status !== undefined ? `HTTP ${err.status}` : 'unknown error';
+      const detail =
+        typeof err?.error === 'string' ? err.error : err?.status !== undefined ? `HTTP ${err.status}` : 'unknown error';
       handlers.onUnavailable(`subscription refused: ${detail}`);
     }),
   );

@@ -18,7 +18,10 @@ const event = (j: Job) => ({ id: j.id, seq: j.seq, status: j.status, job: j });
  * signs the subscription through the real auth call, then lets the test deliver channel events.
  */
 function fakeRealtime(mode: 'subscribe' | 'refuse') {
-  const state: { me?: Me; handlers?: RealtimeHandlers; auth?: unknown; closed: boolean; order: string[] } = { closed: false, order: [] };
+  const state: { me?: Me; handlers?: RealtimeHandlers; auth?: unknown; closed: boolean; order: string[] } = {
+    closed: false,
+    order: [],
+  };
   const connect = (me: Me, authorize: ChannelAuthorizer, handlers: RealtimeHandlers): RealtimeConnection => {
     state.me = me;
     state.handlers = handlers;
@@ -49,12 +52,31 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
       status: 'completed',
       progress: { percent: 100, fps: 250, speed: 9.8, etaSeconds: 0 },
       finishedAt: '2025-01-01T00:00:02.300Z',
-      outputs: [{ name: 'mp4-360p', preset: 'mp4-360p', status: 'completed', contentType: 'video/mp4', sizeBytes: 85_200, durationSeconds: 2, width: 480, height: 360, downloadPath: '/v1/jobs/job_new/outputs/mp4-360p' }],
+      outputs: [
+        {
+          name: 'mp4-360p',
+          preset: 'mp4-360p',
+          status: 'completed',
+          contentType: 'video/mp4',
+          sizeBytes: 85_200,
+          durationSeconds: 2,
+          width: 480,
+          height: 360,
+          downloadPath: '/v1/jobs/job_new/outputs/mp4-360p',
+        },
+      ],
     });
 
   beforeAll(async () => {
     api = await startFakeApi({
-      'GET /v1/me': () => ({ status: 200, body: { customerId: 'acme', channel: 'private-customer-acme', pusher: { key: 'pk', cluster: 'mt1', wsHost: '127.0.0.1', wsPort: 6001, forceTLS: false } } }),
+      'GET /v1/me': () => ({
+        status: 200,
+        body: {
+          customerId: 'acme',
+          channel: 'private-customer-acme',
+          pusher: { key: 'pk', cluster: 'mt1', wsHost: '127.0.0.1', wsPort: 6001, forceTLS: false },
+        },
+      }),
       'POST /v1/realtime/auth': () => ({ status: 200, body: { auth: 'pk:signature' } }),
       'POST /v1/jobs': (req) => {
         const created = job({ id: 'job_new', input: (JSON.parse(req.body.toString()) as { input: string }).input });
@@ -82,7 +104,17 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     await until(() => io.out().includes('Job job_new queued'));
     const h = rt.state.handlers!;
     h.onJobEvent('job.progress', event(job({ id: 'job_new', seq: 2, status: 'probing' })));
-    h.onJobEvent('job.progress', event(job({ id: 'job_new', seq: 3, status: 'encoding', progress: { percent: 48, fps: 240, speed: 9.6, etaSeconds: 1 } })));
+    h.onJobEvent(
+      'job.progress',
+      event(
+        job({
+          id: 'job_new',
+          seq: 3,
+          status: 'encoding',
+          progress: { percent: 48, fps: 240, speed: 9.6, etaSeconds: 1 },
+        }),
+      ),
+    );
     h.onSync();
     h.onJobEvent('job.completed', event(completed(5)));
     expect(await run).toBe(0);
@@ -92,7 +124,10 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     const auth = api.requests.find((r) => r.path === '/v1/realtime/auth')!;
     expect(auth.headers.authorization).toBe('Bearer k1');
     expect(auth.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(Object.fromEntries(new URLSearchParams(auth.body.toString()))).toEqual({ socket_id: '123.456', channel_name: 'private-customer-acme' });
+    expect(Object.fromEntries(new URLSearchParams(auth.body.toString()))).toEqual({
+      socket_id: '123.456',
+      channel_name: 'private-customer-acme',
+    });
     expect(rt.state.closed).toBe(true);
 
     const out = io.out();
@@ -100,7 +135,9 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     expect(out).toContain('probing 0%');
     expect(out).toContain('encoding 48% | 240 fps | 9.6x | ETA 0:01');
     expect(out).toContain('Job job_new completed in 2.3s (3 live events)');
-    expect(out).toMatch(new RegExp(`mp4-360p\\s+completed\\s+85\\.2 kB\\s+480x360 2\\.0s\\s+${api.url}/v1/jobs/job_new/outputs/mp4-360p`));
+    expect(out).toMatch(
+      new RegExp(`mp4-360p\\s+completed\\s+85\\.2 kB\\s+480x360 2\\.0s\\s+${api.url}/v1/jobs/job_new/outputs/mp4-360p`),
+    );
     expect(io.err()).toBe('');
   });
 
@@ -110,7 +147,17 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     const run = runCli(['submit', 'file:///in/corrupt.mp4', '--preset', 'mp4-360p', '--watch'], io);
     await until(() => rt.state.handlers !== undefined && api.requests.some((r) => r.path === '/v1/jobs'));
     await until(() => io.out().includes('Job job_new queued'));
-    rt.state.handlers!.onJobEvent('job.failed', event(job({ id: 'job_new', seq: 4, status: 'failed', error: { code: 'invalid_input', message: 'not a readable media file (moov atom not found)' } })));
+    rt.state.handlers!.onJobEvent(
+      'job.failed',
+      event(
+        job({
+          id: 'job_new',
+          seq: 4,
+          status: 'failed',
+          error: { code: 'invalid_input', message: 'not a readable media file (moov atom not found)' },
+        }),
+      ),
+    );
     expect(await run).toBe(1);
     expect(io.err()).toContain('Job job_new failed: not a readable media file (moov atom not found)');
   });
@@ -150,17 +197,28 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
           width: 480,
           height: 360,
           downloadPath: '/v1/jobs/job_new/outputs/hls/master.m3u8',
-          files: [{ path: 'master.m3u8', sizeBytes: 200 }, { path: 'v0/index.m3u8', sizeBytes: 300 }, { path: 'v0/seg_000.ts', sizeBytes: 90_500 }],
+          files: [
+            { path: 'master.m3u8', sizeBytes: 200 },
+            { path: 'v0/index.m3u8', sizeBytes: 300 },
+            { path: 'v0/seg_000.ts', sizeBytes: 90_500 },
+          ],
         },
       ],
     });
     // What the channel carries since events are bounded: the list row's fields, no files.
-    const { input: _input, metadata: _metadata, ...summary } = { ...hls, outputs: hls.outputs.map(({ files: _files, ...o }) => ({ ...o, fileCount: 3 })) };
+    const {
+      input: _input,
+      metadata: _metadata,
+      ...summary
+    } = { ...hls, outputs: hls.outputs.map(({ files: _files, ...o }) => ({ ...o, fileCount: 3 })) };
     for (const json of [true, false]) {
       api.requests.length = 0;
       const rt = fakeRealtime('subscribe');
       const io = memoryIo(env(), { connectRealtime: rt.connect });
-      const run = runCli([...(json ? ['--json'] : []), 'submit', 'file:///in/clip.mp4', '--preset', 'hls', '--watch'], io);
+      const run = runCli(
+        [...(json ? ['--json'] : []), 'submit', 'file:///in/clip.mp4', '--preset', 'hls', '--watch'],
+        io,
+      );
       await until(() => rt.state.handlers !== undefined && api.requests.some((r) => r.path === '/v1/jobs'));
       current = hls;
       let done = false;
@@ -171,7 +229,12 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
       }
       expect(await exit).toBe(0);
       if (json) expect(JSON.parse(io.out())).toEqual(hls);
-      else expect(io.out()).toMatch(new RegExp(`hls\\s+completed\\s+91\\.0 kB\\s+480x360 8\\.0s\\s+${api.url}/v1/jobs/job_new/outputs/hls/master\\.m3u8`));
+      else
+        expect(io.out()).toMatch(
+          new RegExp(
+            `hls\\s+completed\\s+91\\.0 kB\\s+480x360 8\\.0s\\s+${api.url}/v1/jobs/job_new/outputs/hls/master\\.m3u8`,
+          ),
+        );
     }
   });
 
@@ -180,7 +243,9 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     afterCreate = completed(7);
     const io = memoryIo(env(), { connectRealtime: rt.connect });
     expect(await runCli(['submit', 'https://x.test/a.mp4', '--preset', 'mp4-360p', '--watch'], io)).toBe(0);
-    expect(api.requests.filter((r) => r.method === 'GET' && r.path === '/v1/jobs/job_new').length).toBeGreaterThanOrEqual(1);
+    expect(
+      api.requests.filter((r) => r.method === 'GET' && r.path === '/v1/jobs/job_new').length,
+    ).toBeGreaterThanOrEqual(1);
     expect(io.err()).toContain('live updates unavailable (subscription refused: HTTP 403)');
     expect(io.out()).toContain('Job job_new completed in 2.3s (no live events; read from the API)');
   });
@@ -188,7 +253,10 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
   it('stops watching on Ctrl-C with exit 130, telling how to cancel the job that keeps running', async () => {
     const rt = fakeRealtime('subscribe');
     let interrupt: (() => void) | undefined;
-    const io = memoryIo(env(), { connectRealtime: rt.connect, onInterrupt: (h) => ((interrupt = h), () => (interrupt = undefined)) });
+    const io = memoryIo(env(), {
+      connectRealtime: rt.connect,
+      onInterrupt: (h) => ((interrupt = h), () => (interrupt = undefined)),
+    });
     const run = runCli(['submit', 'file:///in/clip.mp4', '--preset', 'mp4-360p', '--watch'], io);
     await until(() => interrupt !== undefined && api.requests.some((r) => r.path === '/v1/jobs'));
     await until(() => io.out().includes('Job job_new queued'));

@@ -47,7 +47,10 @@ describe('JobWatcher', () => {
     const { watcher, seen } = setup([job({ seq: 2, status: 'probing' })]);
     const done = watcher.follow('job_1', job({ seq: 1 }));
     // The read above is in flight; these events overtake it.
-    watcher.onJobEvent('job.progress', event(job({ seq: 4, status: 'encoding', progress: { percent: 50, fps: 30, speed: 1, etaSeconds: 1 } })));
+    watcher.onJobEvent(
+      'job.progress',
+      event(job({ seq: 4, status: 'encoding', progress: { percent: 50, fps: 30, speed: 1, etaSeconds: 1 } })),
+    );
     await tick(20);
     watcher.onJobEvent('job.progress', event(job({ seq: 4, status: 'encoding' })));
     watcher.onJobEvent('job.progress', event(job({ seq: 3, status: 'encoding' })));
@@ -62,8 +65,30 @@ describe('JobWatcher', () => {
   });
 
   it('resolves with the full record when the terminal event carries only the summary', async () => {
-    const full = job({ seq: 5, status: 'completed', metadata: { title: 't' }, outputs: [{ name: 'thumbnails', preset: 'thumbnails', status: 'completed', contentType: 'image/jpeg', sizeBytes: 30, durationSeconds: null, width: 64, height: 36, downloadPath: '/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg', files: [{ path: 'thumb-01.jpg', sizeBytes: 30 }] }] });
-    const { input: _input, metadata: _metadata, ...summary } = { ...full, outputs: full.outputs.map(({ files: _files, ...o }) => ({ ...o, fileCount: 1 })) };
+    const full = job({
+      seq: 5,
+      status: 'completed',
+      metadata: { title: 't' },
+      outputs: [
+        {
+          name: 'thumbnails',
+          preset: 'thumbnails',
+          status: 'completed',
+          contentType: 'image/jpeg',
+          sizeBytes: 30,
+          durationSeconds: null,
+          width: 64,
+          height: 36,
+          downloadPath: '/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg',
+          files: [{ path: 'thumb-01.jpg', sizeBytes: 30 }],
+        },
+      ],
+    });
+    const {
+      input: _input,
+      metadata: _metadata,
+      ...summary
+    } = { ...full, outputs: full.outputs.map(({ files: _files, ...o }) => ({ ...o, fileCount: 1 })) };
     // The first read answers the queued job; the one the terminal summary triggers, the record.
     const { watcher, seen, reads } = setup([job({ seq: 1 }), full], { fallbackPollMs: 60_000, safetyPollMs: 60_000 });
     const done = watcher.follow('job_1', job({ seq: 1 }));
@@ -91,7 +116,12 @@ describe('JobWatcher', () => {
   });
 
   it('re-reads the job on sync, on subscription and on reconnect, one read at a time', async () => {
-    const { watcher, seen, reads, maxInFlight } = setup([job({ seq: 1 }), job({ seq: 2, status: 'encoding' }), job({ seq: 3, status: 'storing' }), job({ seq: 4, status: 'completed' })]);
+    const { watcher, seen, reads, maxInFlight } = setup([
+      job({ seq: 1 }),
+      job({ seq: 2, status: 'encoding' }),
+      job({ seq: 3, status: 'storing' }),
+      job({ seq: 4, status: 'completed' }),
+    ]);
     const done = watcher.follow('job_1');
     await tick(20);
     expect(reads()).toBe(1);
@@ -109,7 +139,14 @@ describe('JobWatcher', () => {
   });
 
   it('polls while live updates are unavailable, and stops at the terminal status', async () => {
-    const { watcher, reads } = setup([job({ seq: 1 }), job({ seq: 2, status: 'encoding' }), job({ seq: 3, status: 'failed', error: { code: 'invalid_input', message: 'not a readable media file' } })], { fallbackPollMs: 10 });
+    const { watcher, reads } = setup(
+      [
+        job({ seq: 1 }),
+        job({ seq: 2, status: 'encoding' }),
+        job({ seq: 3, status: 'failed', error: { code: 'invalid_input', message: 'not a readable media file' } }),
+      ],
+      { fallbackPollMs: 10 },
+    );
     watcher.onUnavailable('subscription refused: HTTP 403');
     expect(watcher.realtime).toEqual({ state: 'down', reason: 'subscription refused: HTTP 403' });
     const final = await watcher.follow('job_1');

@@ -206,7 +206,8 @@ export class JobWatcher implements RealtimeHandlers {
   #schedule(): void {
     if (this.#stopped || this.#target === undefined) return;
     clearTimeout(this.#timer);
-    const period = this.#state === 'live' && !this.#awaitingDetails() ? this.#opts.safetyPollMs : this.#opts.fallbackPollMs;
+    const period =
+      this.#state === 'live' && !this.#awaitingDetails() ? this.#opts.safetyPollMs : this.#opts.fallbackPollMs;
     this.#timer = setTimeout(() => this.#read(), period);
   }
 }

@@ -11,7 +11,12 @@ export const port = (fallback: number, allowZero = false) =>
 
 /** A positive whole number with a default. */
 export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback);
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
 
 /** A boolean written as true/false/1/0/yes/no. */
 export const bool = (fallback: boolean) =>
@@ -28,7 +33,11 @@ export const csv = z.string().transform((s) =>
     .filter((x) => x.length > 0),
 );
 
-export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info');
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  .default('info');
 
 export const redisUrl = z
   .string()
@@ -45,34 +54,41 @@ export const redisPrefix = z
 /** Customer ids the storage layout uses for itself: `<storage>/uploads/…` holds every customer's uploads. */
 const RESERVED_CUSTOMER_IDS = new Set(['uploads']);
 
-export const apiKeys = z
-  .string({ error: 'is required: customerId:key,customerId:key' })
-  .transform((s, ctx) => {
-    const byKey = new Map<string, string>();
-    for (const entry of s.split(',').map((e) => e.trim()).filter(Boolean)) {
-      const sep = entry.indexOf(':');
-      const customerId = sep > 0 ? entry.slice(0, sep) : '';
-      const key = sep > 0 ? entry.slice(sep + 1) : '';
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(customerId) || key.length < 16) {
-        ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(entry.slice(0, 24))}… must be customerId:key with an id of [A-Za-z0-9_-] and a key of at least 16 characters` });
-        return z.NEVER;
-      }
-      if (RESERVED_CUSTOMER_IDS.has(customerId.toLowerCase())) {
-        ctx.addIssue({ code: 'custom', message: `customer id ${JSON.stringify(customerId)} is reserved (storage keeps uploads under that name); pick another` });
-        return z.NEVER;
-      }
-      if (byKey.has(key)) {
-        ctx.addIssue({ code: 'custom', message: 'the same key is given twice' });
-        return z.NEVER;
-      }
-      byKey.set(key, customerId);
-    }
-    if (byKey.size === 0) {
-      ctx.addIssue({ code: 'custom', message: 'needs at least one customerId:key' });
+export const apiKeys = z.string({ error: 'is required: customerId:key,customerId:key' }).transform((s, ctx) => {
+  const byKey = new Map<string, string>();
+  for (const entry of s
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const sep = entry.indexOf(':');
+    const customerId = sep > 0 ? entry.slice(0, sep) : '';
+    const key = sep > 0 ? entry.slice(sep + 1) : '';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(customerId) || key.length < 16) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${JSON.stringify(entry.slice(0, 24))}… must be customerId:key with an id of [A-Za-z0-9_-] and a key of at least 16 characters`,
+      });
       return z.NEVER;
     }
-    return byKey;
-  });
+    if (RESERVED_CUSTOMER_IDS.has(customerId.toLowerCase())) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `customer id ${JSON.stringify(customerId)} is reserved (storage keeps uploads under that name); pick another`,
+      });
+      return z.NEVER;
+    }
+    if (byKey.has(key)) {
+      ctx.addIssue({ code: 'custom', message: 'the same key is given twice' });
+      return z.NEVER;
+    }
+    byKey.set(key, customerId);
+  }
+  if (byKey.size === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one customerId:key' });
+    return z.NEVER;
+  }
+  return byKey;
+});
 
 /** The Pusher app every publisher talks to and whose webhooks are verified. */
 export const pusherFields = {

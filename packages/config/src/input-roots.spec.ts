@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, InputRoots, inputRoots, loadConfig } from './index.js';
 
-const segment = fc.stringMatching(/^[A-Za-z0-9_.:=@ -]{1,12}$/).filter((s) => s !== '.' && s !== '..' && s.trim() === s);
+const segment = fc
+  .stringMatching(/^[A-Za-z0-9_.:=@ -]{1,12}$/)
+  .filter((s) => s !== '.' && s !== '..' && s.trim() === s);
 const absPath = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}`);
 const customerId = fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/);
 
@@ -40,11 +42,16 @@ describe('InputRoots.parse', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).issues).toEqual([{ variable: 'KILN_INPUT_ROOTS', message: expect.stringMatching(/absolute path/) }]);
+    expect((caught as ConfigError).issues).toEqual([
+      { variable: 'KILN_INPUT_ROOTS', message: expect.stringMatching(/absolute path/) },
+    ]);
   });
 
   it('gives back exactly the roots written, for any mix of shared and customer entries', () => {
-    const entry = fc.oneof(absPath.map((p) => ({ id: undefined as string | undefined, path: p })), fc.record({ id: customerId, path: absPath }));
+    const entry = fc.oneof(
+      absPath.map((p) => ({ id: undefined as string | undefined, path: p })),
+      fc.record({ id: customerId, path: absPath }),
+    );
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 12 }), customerId, (entries, probe) => {
         const raw = entries.map((e) => (e.id === undefined ? e.path : `${e.id}=${e.path}`)).join(',');
@@ -71,19 +78,37 @@ describe('InputRoots.allowsPath', () => {
   });
 
   it('resolves .. and refuses the root itself and prefix look-alikes', () => {
-    for (const file of ['/srv/acme/../globex/a.mp4', '/srv/acme', '/srv/acme-evil/a.mp4', '/srv/acme/..', '/etc/passwd']) expect(roots.allowsPath('acme', file), file).toBe(false);
+    for (const file of [
+      '/srv/acme/../globex/a.mp4',
+      '/srv/acme',
+      '/srv/acme-evil/a.mp4',
+      '/srv/acme/..',
+      '/etc/passwd',
+    ])
+      expect(roots.allowsPath('acme', file), file).toBe(false);
     expect(roots.allowsPath('acme', '/srv/globex/../acme/a.mp4')).toBe(true);
   });
 
   it('never lets a path with .. segments out of the roots, whatever the segments', () => {
     const seg = fc.oneof(fc.constant('..'), fc.constant('.'), fc.stringMatching(/^[a-z]{1,6}$/));
     fc.assert(
-      fc.property(fc.constantFrom('/srv/acme', '/srv/shared', '/srv/globex', '/'), fc.array(seg, { maxLength: 8 }), (base, segs) => {
-        const file = [base, ...segs].join('/');
-        const resolved = file.split('/').reduce<string[]>((acc, s) => (s === '..' ? acc.slice(0, -1) : s === '.' || s === '' ? acc : [...acc, s]), []);
-        const inside = ['srv/acme/', 'srv/shared/'].some((r) => `${resolved.join('/')}`.startsWith(r) && resolved.length > 2);
-        expect(roots.allowsPath('acme', file)).toBe(inside);
-      }),
+      fc.property(
+        fc.constantFrom('/srv/acme', '/srv/shared', '/srv/globex', '/'),
+        fc.array(seg, { maxLength: 8 }),
+        (base, segs) => {
+          const file = [base, ...segs].join('/');
+          const resolved = file
+            .split('/')
+            .reduce<string[]>(
+              (acc, s) => (s === '..' ? acc.slice(0, -1) : s === '.' || s === '' ? acc : [...acc, s]),
+              [],
+            );
+          const inside = ['srv/acme/', 'srv/shared/'].some(
+            (r) => `${resolved.join('/')}`.startsWith(r) && resolved.length > 2,
+          );
+          expect(roots.allowsPath('acme', file)).toBe(inside);
+        },
+      ),
       { numRuns: 500 },
     );
   });

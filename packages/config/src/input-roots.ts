@@ -9,7 +9,8 @@ const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
  * unreadable, a link leading out, another customer's root. One message for all of them, so the
  * answer never tells whether a file exists where the customer may not look.
  */
-export const INPUT_FILE_REFUSED = "file is not available to this customer: it is outside the customer's input roots (KILN_INPUT_ROOTS), does not exist or cannot be read";
+export const INPUT_FILE_REFUSED =
+  "file is not available to this customer: it is outside the customer's input roots (KILN_INPUT_ROOTS), does not exist or cannot be read";
 
 /** A malformed KILN_INPUT_ROOTS entry. */
 export class InputRootsSyntaxError extends Error {
@@ -47,7 +48,10 @@ export class InputRoots {
   static parse(raw: string): InputRoots {
     const shared: string[] = [];
     const byCustomer = new Map<string, string[]>();
-    for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of raw
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const eq = entry.indexOf('=');
       if (entry.startsWith('/') || entry.startsWith('.') || eq < 0) {
         if (!shared.includes(entry)) shared.push(entry);
@@ -55,8 +59,14 @@ export class InputRoots {
       }
       const customerId = entry.slice(0, eq);
       const root = entry.slice(eq + 1).trim();
-      if (!CUSTOMER_ID.test(customerId)) throw new InputRootsSyntaxError(`entry ${JSON.stringify(entry)}: a customer root is <customer id>=<absolute path> with an id of [A-Za-z0-9_-] (write a shared path holding "=" as ./${entry})`);
-      if (!path.isAbsolute(root)) throw new InputRootsSyntaxError(`entry ${JSON.stringify(entry)}: the root of customer ${customerId} must be an absolute path`);
+      if (!CUSTOMER_ID.test(customerId))
+        throw new InputRootsSyntaxError(
+          `entry ${JSON.stringify(entry)}: a customer root is <customer id>=<absolute path> with an id of [A-Za-z0-9_-] (write a shared path holding "=" as ./${entry})`,
+        );
+      if (!path.isAbsolute(root))
+        throw new InputRootsSyntaxError(
+          `entry ${JSON.stringify(entry)}: the root of customer ${customerId} must be an absolute path`,
+        );
       const list = byCustomer.get(customerId) ?? [];
       if (!list.includes(root)) list.push(root);
       byCustomer.set(customerId, list);

@@ -28,7 +28,9 @@ describe('loadConfig', () => {
   it('rejects a short key and a missing key list', () => {
     expect(() => loadConfig(schema, { KEYS: 'acme:short' })).toThrow(/KEYS: .*at least 16/);
     expect(() => loadConfig(schema, {})).toThrow(/KEYS: is required/);
-    expect(() => loadConfig(schema, { KEYS: 'Uploads:0123456789abcdef' })).toThrow(/KEYS: customer id "Uploads" is reserved/);
+    expect(() => loadConfig(schema, { KEYS: 'Uploads:0123456789abcdef' })).toThrow(
+      /KEYS: customer id "Uploads" is reserved/,
+    );
   });
 
   it('splits lists and trims entries', () => {

@@ -40,7 +40,8 @@ export function loadConfigOrExit<T>(app: string, load: () => T): T {
     return load();
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const issue of err.issues) process.stderr.write(`${app}: invalid configuration: ${issue.variable}: ${issue.message}\n`);
+      for (const issue of err.issues)
+        process.stderr.write(`${app}: invalid configuration: ${issue.variable}: ${issue.message}\n`);
       process.exit(1);
     }
     throw err;

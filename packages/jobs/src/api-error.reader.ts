@@ -31,7 +31,10 @@ export async function readApiError(res: Response): Promise<ApiErrorBody> {
   const fields = Array.isArray(error?.fields)
     ? error.fields
         .filter((f): f is { path?: unknown; message?: unknown } => typeof f === 'object' && f !== null)
-        .map((f) => ({ path: Array.isArray(f.path) ? f.path.join('.') : String(f.path ?? ''), message: String(f.message ?? '') }))
+        .map((f) => ({
+          path: Array.isArray(f.path) ? f.path.join('.') : String(f.path ?? ''),
+          message: String(f.message ?? ''),
+        }))
     : [];
   return {
     status: res.status,

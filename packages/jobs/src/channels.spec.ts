@@ -6,14 +6,27 @@ describe('isKilnChannel', () => {
   it('knows customer and job channels, nothing else, and never a bare prefix', () => {
     expect(isKilnChannel(customerChannel('acme'))).toBe(true);
     expect(isKilnChannel('private-job-0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11')).toBe(true);
-    for (const channel of ['private-customer-', 'private-job-', 'presence-customer-acme', 'private-other-acme', 'Private-customer-acme', 'lobby', '']) expect(isKilnChannel(channel), channel).toBe(false);
+    for (const channel of [
+      'private-customer-',
+      'private-job-',
+      'presence-customer-acme',
+      'private-other-acme',
+      'Private-customer-acme',
+      'lobby',
+      '',
+    ])
+      expect(isKilnChannel(channel), channel).toBe(false);
   });
 
   it('accepts exactly the names made of a Kiln prefix and a non-empty rest', () => {
     fc.assert(
-      fc.property(fc.constantFrom('private-customer-', 'private-job-', 'private-', 'presence-', ''), fc.string({ maxLength: 20 }), (prefix, rest) => {
-        expect(isKilnChannel(prefix + rest)).toBe(/^private-(customer|job)-[\s\S]/.test(prefix + rest));
-      }),
+      fc.property(
+        fc.constantFrom('private-customer-', 'private-job-', 'private-', 'presence-', ''),
+        fc.string({ maxLength: 20 }),
+        (prefix, rest) => {
+          expect(isKilnChannel(prefix + rest)).toBe(/^private-(customer|job)-[\s\S]/.test(prefix + rest));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -5,9 +5,22 @@ export * from './job-summary.js';
 export { compareJobVersions, isFullJob, type VersionOutcome } from './job-version.js';
 export * from './presets.js';
 export * from './queue.js';
-export { EMPTY_PROGRESS, InvalidCursorError, JobRepository, resetOutputs, type JobPatch, type RunState, type UpdateResult } from './job.repository.js';
+export {
+  EMPTY_PROGRESS,
+  InvalidCursorError,
+  JobRepository,
+  resetOutputs,
+  type JobPatch,
+  type RunState,
+  type UpdateResult,
+} from './job.repository.js';
 export { directoryEntryFile, HLS_MASTER_FILE, outputDownloadPath, THUMBNAIL_FILE_PATTERN } from './output-paths.js';
-export { createRedisConnection, createRequestRedisConnection, isRedisUnavailableError, redisReady } from './redis-connection.js';
+export {
+  createRedisConnection,
+  createRequestRedisConnection,
+  isRedisUnavailableError,
+  redisReady,
+} from './redis-connection.js';
 export { FinishedJobsRepository } from './finished-jobs.repository.js';
 export { JobIndexBackfill, JOB_INDEX_VERSION, type BackfillResult } from './job-index.backfill.js';
 export { JobKeys } from './job-index.keys.js';

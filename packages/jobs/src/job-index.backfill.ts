@@ -36,7 +36,8 @@ export class JobIndexBackfill {
 
   /** Runs the backfill unless the store is already indexed. */
   async run(): Promise<BackfillResult> {
-    if ((await this.redis.get(this.keys.indexVersion())) === JOB_INDEX_VERSION) return { ran: false, customers: 0, jobs: 0 };
+    if ((await this.redis.get(this.keys.indexVersion())) === JOB_INDEX_VERSION)
+      return { ran: false, customers: 0, jobs: 0 };
     const result: BackfillResult = { ran: true, customers: 0, jobs: 0 };
     for await (const customerId of this.customers()) {
       result.customers++;
@@ -68,7 +69,9 @@ export class JobIndexBackfill {
 
   private async backfillCustomer(customerId: string): Promise<number> {
     const index = this.keys.customer(customerId);
-    const script = (this.redis as unknown as { kilnJobIndexBackfill: (...a: string[]) => Promise<number> }).kilnJobIndexBackfill.bind(this.redis);
+    const script = (
+      this.redis as unknown as { kilnJobIndexBackfill: (...a: string[]) => Promise<number> }
+    ).kilnJobIndexBackfill.bind(this.redis);
     let jobs = 0;
     // Oldest first by creation time, resuming after the last batch's score (skipping the jobs of
     // that same ms already done): jobs created or deleted meanwhile shift no one out of the walk.

@@ -17,7 +17,8 @@ describe('job indexes', () => {
     const prefix = `test-${randomUUID()}`;
     return { prefix, repo: new JobRepository(db.redis, prefix, () => new Date((t += 1000))) };
   }
-  const create = (repo: JobRepository, customerId = 'acme') => repo.create({ customerId, input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
+  const create = (repo: JobRepository, customerId = 'acme') =>
+    repo.create({ customerId, input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
   const ids = (jobs: Job[]) => jobs.map((j) => j.id);
 
   /** Every page of a listing, following nextCursor. */
@@ -74,11 +75,16 @@ describe('job indexes', () => {
     // sorting before the cursor (already passed: not listed) and one after it (listed last).
     await repo.update(order[6]!, { status: 'failed' });
     const late = '00000000-0000-4000-8000-000000000000';
-    for (const id of ['ffffffff-ffff-4fff-bfff-ffffffffffff', 'fffffffe-ffff-4fff-bfff-ffffffffffff', late]) await repo.create({ id, customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
+    for (const id of ['ffffffff-ffff-4fff-bfff-ffffffffffff', 'fffffffe-ffff-4fff-bfff-ffffffffffff', late])
+      await repo.create({ id, customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
     const rest: string[] = [];
     let cursor: string | null = p1.nextCursor;
     while (cursor) {
-      const page: { data: Job[]; nextCursor: string | null } = await repo.list('acme', { limit: 5, status: 'queued', cursor });
+      const page: { data: Job[]; nextCursor: string | null } = await repo.list('acme', {
+        limit: 5,
+        status: 'queued',
+        cursor,
+      });
       rest.push(...ids(page.data));
       cursor = page.nextCursor;
     }
@@ -91,7 +97,9 @@ describe('job indexes', () => {
     for (let i = 0; i < 6; i++) jobs.push(await create(repo));
     const old = Buffer.from('o:2').toString('base64url');
     expect(ids((await repo.list('acme', { limit: 10, cursor: old })).data)).toEqual(ids(jobs).reverse().slice(2));
-    expect((await repo.list('acme', { limit: 10, cursor: Buffer.from('o:99').toString('base64url') })).data).toEqual([]);
+    expect((await repo.list('acme', { limit: 10, cursor: Buffer.from('o:99').toString('base64url') })).data).toEqual(
+      [],
+    );
   });
 
   it('lists a page of a sparse status with O(page) Redis commands, not a scan of the jobs', async () => {
@@ -102,7 +110,10 @@ describe('job indexes', () => {
     const first = await repo.list('acme', { limit: 10, status: 'failed' });
     expect(first.data).toHaveLength(10);
     let page: { data: Job[] } | undefined;
-    const cost = await countRedisCommands(db.redis, async () => (page = await repo.list('acme', { limit: 10, status: 'failed', cursor: first.nextCursor! })));
+    const cost = await countRedisCommands(
+      db.redis,
+      async () => (page = await repo.list('acme', { limit: 10, status: 'failed', cursor: first.nextCursor! })),
+    );
     expect(page!.data).toHaveLength(10);
     expect(page!.data.every((j) => j.status === 'failed')).toBe(true);
     // EVALSHA, ZREVRANK, ZREVRANGE and one HGETALL per job listed.
@@ -117,16 +128,28 @@ describe('job indexes', () => {
     const a = await create(repo);
     const b = await create(repo);
     const outputs = a.outputs.map((o) => ({ ...o, status: 'completed' as const, durationSeconds: 10 }));
-    await repo.update(a.id, { status: 'completed', outputs, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:04.000Z' });
+    await repo.update(a.id, {
+      status: 'completed',
+      outputs,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:04.000Z',
+    });
     await repo.update(b.id, { status: 'failed', finishedAt: '2026-01-02T00:00:00.000Z' });
     expect(await finished.finishedBefore(Date.parse('2026-01-01T12:00:00Z'), 10)).toEqual([a.id]);
     expect(await finished.finishedBefore(Date.parse('2026-01-03T00:00:00Z'), 10)).toEqual([a.id, b.id]);
-    expect(await stats.counters('acme', [])).toMatchObject({ counts: { completed: 1, failed: 1, queued: 0 }, speedSum: 2.5, speedCount: 1 });
+    expect(await stats.counters('acme', [])).toMatchObject({
+      counts: { completed: 1, failed: 1, queued: 0 },
+      speedSum: 2.5,
+      speedCount: 1,
+    });
     await repo.update(b.id, { status: 'queued', finishedAt: null }, ['failed']);
     expect(await finished.finishedBefore(Date.parse('2026-01-03T00:00:00Z'), 10)).toEqual([a.id]);
     expect(await repo.delete('acme', a.id)).toBe(true);
     expect(await finished.finishedBefore(Date.parse('2027-01-01T00:00:00Z'), 10)).toEqual([]);
-    expect(await stats.counters('acme', [])).toMatchObject({ counts: { completed: 0, failed: 0, queued: 1 }, speedCount: 0 });
+    expect(await stats.counters('acme', [])).toMatchObject({
+      counts: { completed: 0, failed: 0, queued: 1 },
+      speedCount: 0,
+    });
     expect(await repo.delete('acme', a.id)).toBe(false);
   });
 
@@ -137,7 +160,13 @@ describe('job indexes', () => {
     for (let i = 0; i < 1_203; i++) jobs.push(await create(repo));
     const outputs = jobs[0]!.outputs.map((o) => ({ ...o, status: 'completed' as const, durationSeconds: 6 }));
     for (const [i, j] of jobs.entries()) {
-      if (i % 3 === 0) await repo.update(j.id, { status: 'completed', outputs, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:03.000Z' });
+      if (i % 3 === 0)
+        await repo.update(j.id, {
+          status: 'completed',
+          outputs,
+          startedAt: '2026-01-01T00:00:00.000Z',
+          finishedAt: '2026-01-01T00:00:03.000Z',
+        });
       else if (i % 3 === 1) await repo.update(j.id, { status: 'failed', finishedAt: '2026-01-01T00:00:00.000Z' });
     }
     const globex = await create(repo, 'globex');
@@ -155,7 +184,10 @@ describe('job indexes', () => {
     expect((await stats.counters('acme', [])).speedSum).toBeCloseTo(401 * 2, 6);
     expect((await stats.counters('globex', [])).counts.queued).toBe(1);
     expect(await allPages(repo, 'failed', 100)).toEqual(ids(jobs.filter((_, i) => i % 3 === 1)).reverse());
-    expect((await new FinishedJobsRepository(db.redis, prefix).finishedBefore(Date.parse('2026-02-01T00:00:00Z'), 10_000)).length).toBe(802);
+    expect(
+      (await new FinishedJobsRepository(db.redis, prefix).finishedBefore(Date.parse('2026-02-01T00:00:00Z'), 10_000))
+        .length,
+    ).toBe(802);
     expect(globex.id).toBeTruthy();
 
     // Done once: a second start reads one key; forced again, it changes nothing.

@@ -38,7 +38,10 @@ export class JobStatsRepository {
     const failed = rows.find(([err]) => err);
     if (failed) throw failed[0];
     const values = rows.map(([, v]) => v);
-    const counts = Object.fromEntries(JOB_STATUSES.map((s, i) => [s, Number(values[i] ?? 0)])) as Record<JobStatus, number>;
+    const counts = Object.fromEntries(JOB_STATUSES.map((s, i) => [s, Number(values[i] ?? 0)])) as Record<
+      JobStatus,
+      number
+    >;
     const created = values.slice(JOB_STATUSES.length, JOB_STATUSES.length + windows.length).map(Number);
     const [sum, count] = (values.at(-1) ?? []) as (string | null)[];
     return { counts, created, speedSum: Number(sum ?? 0), speedCount: Number(count ?? 0) };

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jobEventPayload, jsonBytes, SUMMARY_ERROR_MESSAGE_BYTES, toJobSummary, toMinimalJobSummary, truncateToJsonBytes } from './job-summary.js';
+import {
+  jobEventPayload,
+  jsonBytes,
+  SUMMARY_ERROR_MESSAGE_BYTES,
+  toJobSummary,
+  toMinimalJobSummary,
+  truncateToJsonBytes,
+} from './job-summary.js';
 import { compareJobVersions, isFullJob } from './job-version.js';
 import type { Job } from './job.schema.js';
 
@@ -12,8 +19,36 @@ const job: Job = {
   metadata: { title: 'x' },
   progress: { percent: 100, fps: 25, speed: 3.1, etaSeconds: 0 },
   outputs: [
-    { name: 'hls', preset: 'hls', status: 'completed', contentType: 'application/vnd.apple.mpegurl', sizeBytes: 900, durationSeconds: 8, width: 640, height: 360, bitrateKbps: 1, checksum: null, downloadPath: '/v1/jobs/j1/outputs/hls/master.m3u8', files: [{ path: 'master.m3u8', sizeBytes: 100, checksum: 'sha256:00' }, { path: 'v0/seg_000.ts', sizeBytes: 800 }] },
-    { name: 'mp4-360p', preset: 'mp4-360p', status: 'completed', contentType: 'video/mp4', sizeBytes: 5000, durationSeconds: 8, width: 640, height: 360, bitrateKbps: 5, checksum: 'sha256:ab', downloadPath: '/v1/jobs/j1/outputs/mp4-360p' },
+    {
+      name: 'hls',
+      preset: 'hls',
+      status: 'completed',
+      contentType: 'application/vnd.apple.mpegurl',
+      sizeBytes: 900,
+      durationSeconds: 8,
+      width: 640,
+      height: 360,
+      bitrateKbps: 1,
+      checksum: null,
+      downloadPath: '/v1/jobs/j1/outputs/hls/master.m3u8',
+      files: [
+        { path: 'master.m3u8', sizeBytes: 100, checksum: 'sha256:00' },
+        { path: 'v0/seg_000.ts', sizeBytes: 800 },
+      ],
+    },
+    {
+      name: 'mp4-360p',
+      preset: 'mp4-360p',
+      status: 'completed',
+      contentType: 'video/mp4',
+      sizeBytes: 5000,
+      durationSeconds: 8,
+      width: 640,
+      height: 360,
+      bitrateKbps: 5,
+      checksum: 'sha256:ab',
+      downloadPath: '/v1/jobs/j1/outputs/mp4-360p',
+    },
   ],
   error: null,
   attempts: 1,
@@ -42,14 +77,27 @@ describe('toJobSummary', () => {
   });
 
   it('shortens a long error message to its byte budget and keeps a short one', () => {
-    const long = toJobSummary({ ...job, status: 'failed', error: { code: 'ffmpeg_failed', message: '\u0001é"'.repeat(5000) } });
+    const long = toJobSummary({
+      ...job,
+      status: 'failed',
+      error: { code: 'ffmpeg_failed', message: '\u0001é"'.repeat(5000) },
+    });
     expect(jsonBytes(long.error!.message)).toBeLessThanOrEqual(SUMMARY_ERROR_MESSAGE_BYTES);
     expect(long.error!.message.endsWith('…')).toBe(true);
-    expect(toJobSummary({ ...job, error: { code: 'c', message: 'short' } }).error).toEqual({ code: 'c', message: 'short' });
+    expect(toJobSummary({ ...job, error: { code: 'c', message: 'short' } }).error).toEqual({
+      code: 'c',
+      message: 'short',
+    });
   });
 
   it('has a minimal form without outputs, marked truncated', () => {
-    expect(toMinimalJobSummary(job)).toMatchObject({ id: 'j1', seq: 9, status: 'completed', outputs: [], truncated: true });
+    expect(toMinimalJobSummary(job)).toMatchObject({
+      id: 'j1',
+      seq: 9,
+      status: 'completed',
+      outputs: [],
+      truncated: true,
+    });
   });
 });
 

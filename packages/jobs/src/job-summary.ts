@@ -28,8 +28,19 @@ export interface JobOutputSummary extends Omit<JobOutput, 'files'> {
  * by no list), and each output's `files`. A full {@link Job} is a JobSummary too, so clients keep
  * either in one place; details come from `GET /v1/jobs/:id`.
  */
-export interface JobSummary
-  extends Pick<Job, 'id' | 'customerId' | 'status' | 'progress' | 'attempts' | 'seq' | 'createdAt' | 'updatedAt' | 'startedAt' | 'finishedAt'> {
+export interface JobSummary extends Pick<
+  Job,
+  | 'id'
+  | 'customerId'
+  | 'status'
+  | 'progress'
+  | 'attempts'
+  | 'seq'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'startedAt'
+  | 'finishedAt'
+> {
   outputs: JobOutputSummary[];
   /** The message is shortened to {@link SUMMARY_ERROR_MESSAGE_BYTES} (ending in `…`) when longer. */
   error: JobError | null;
@@ -75,7 +86,10 @@ export function truncateToJsonBytes(text: string, maxBytes: number): string {
 
 function summarizeError(error: JobError | null, messageBytes: number): JobError | null {
   if (error === null) return null;
-  return { code: truncateToJsonBytes(error.code, SUMMARY_ERROR_CODE_BYTES), message: truncateToJsonBytes(error.message, messageBytes) };
+  return {
+    code: truncateToJsonBytes(error.code, SUMMARY_ERROR_CODE_BYTES),
+    message: truncateToJsonBytes(error.message, messageBytes),
+  };
 }
 
 function summarizeOutput(o: JobOutputSummary & Pick<JobOutput, 'files'>): JobOutputSummary {
@@ -107,7 +121,12 @@ export function toJobSummary(job: Job | JobSummary): JobSummary {
     id: job.id,
     customerId: job.customerId,
     status: job.status,
-    progress: { percent: job.progress.percent, fps: job.progress.fps, speed: job.progress.speed, etaSeconds: job.progress.etaSeconds },
+    progress: {
+      percent: job.progress.percent,
+      fps: job.progress.fps,
+      speed: job.progress.speed,
+      etaSeconds: job.progress.etaSeconds,
+    },
     outputs: job.outputs.map(summarizeOutput),
     error: summarizeError(job.error, SUMMARY_ERROR_MESSAGE_BYTES),
     attempts: job.attempts,
@@ -125,7 +144,11 @@ export function toJobSummary(job: Job | JobSummary): JobSummary {
  * status, progress and a short error, no outputs, marked `truncated` so clients read the job.
  */
 export function toMinimalJobSummary(job: Job | JobSummary): JobSummary {
-  return { ...toJobSummary({ ...job, outputs: [] }), error: summarizeError(job.error, MINIMAL_ERROR_MESSAGE_BYTES), truncated: true };
+  return {
+    ...toJobSummary({ ...job, outputs: [] }),
+    error: summarizeError(job.error, MINIMAL_ERROR_MESSAGE_BYTES),
+    truncated: true,
+  };
 }
 
 /** The payload of a `job.*` event for `job`, carrying its summary. */

@@ -23,8 +23,13 @@ describe('JobRepository fencing', () => {
 
     // The lock expired and BullMQ gave the job to run B (a new token, set atomically by moveToActive).
     await db.redis.set(lockKey, 'run-b', 'PX', 60_000);
-    expect(await repo.update(job.id, { status: 'storing' }, undefined, 'run-a')).toEqual({ ok: false, reason: 'fenced' });
-    expect(await repo.update(job.id, { status: 'queued', error: { code: 'retrying', message: 'x' } }, undefined, 'run-a')).toEqual({ ok: false, reason: 'fenced' });
+    expect(await repo.update(job.id, { status: 'storing' }, undefined, 'run-a')).toEqual({
+      ok: false,
+      reason: 'fenced',
+    });
+    expect(
+      await repo.update(job.id, { status: 'queued', error: { code: 'retrying', message: 'x' } }, undefined, 'run-a'),
+    ).toEqual({ ok: false, reason: 'fenced' });
     expect(await repo.get(job.id)).toMatchObject({ status: 'probing', seq: 2, error: null });
 
     const b = await repo.update(job.id, { status: 'encoding' }, ['probing'], 'run-b');
@@ -33,7 +38,10 @@ describe('JobRepository fencing', () => {
 
   it('refuses a run whose lock expired with no one holding it yet', async () => {
     const { repo, job } = await setup();
-    expect(await repo.update(job.id, { status: 'probing' }, undefined, 'run-a')).toEqual({ ok: false, reason: 'fenced' });
+    expect(await repo.update(job.id, { status: 'probing' }, undefined, 'run-a')).toEqual({
+      ok: false,
+      reason: 'fenced',
+    });
     expect((await repo.get(job.id))!.seq).toBe(1);
   });
 
@@ -48,8 +56,15 @@ describe('JobRepository fencing', () => {
     // The status condition still applies to a run holding the lock.
     await db.redis.set(lockKey, 'run-b', 'PX', 60_000);
     await repo.update(job.id, { status: 'cancelled' });
-    expect(await repo.update(job.id, { status: 'encoding' }, ['probing'], 'run-b')).toEqual({ ok: false, reason: 'status', current: 'cancelled' });
-    expect(await repo.update('missing', { status: 'encoding' }, undefined, 'run-b')).toEqual({ ok: false, reason: 'not_found' });
+    expect(await repo.update(job.id, { status: 'encoding' }, ['probing'], 'run-b')).toEqual({
+      ok: false,
+      reason: 'status',
+      current: 'cancelled',
+    });
+    expect(await repo.update('missing', { status: 'encoding' }, undefined, 'run-b')).toEqual({
+      ok: false,
+      reason: 'not_found',
+    });
   });
 
   it("reads a run's state: the job's status and whether the run still holds the lock", async () => {
@@ -74,10 +89,20 @@ describe('JobRepository fencing', () => {
       expect(taken?.id).toBe(job.id);
       const held = await repo.update(job.id, { status: 'probing' }, undefined, 'token-1');
       expect(held.ok).toBe(true);
-      expect(await repo.update(job.id, { status: 'encoding' }, undefined, 'token-2')).toEqual({ ok: false, reason: 'fenced' });
+      expect(await repo.update(job.id, { status: 'encoding' }, undefined, 'token-2')).toEqual({
+        ok: false,
+        reason: 'fenced',
+      });
       // Nothing renews a lock taken by hand: once it lapses, the run's writes stop landing.
-      await waitFor(async () => (await repo.runState(job.id, 'token-1')).holdsLock === false, { timeoutMs: 5_000, intervalMs: 50, message: 'the lock to expire' });
-      expect(await repo.update(job.id, { status: 'encoding' }, undefined, 'token-1')).toEqual({ ok: false, reason: 'fenced' });
+      await waitFor(async () => (await repo.runState(job.id, 'token-1')).holdsLock === false, {
+        timeoutMs: 5_000,
+        intervalMs: 50,
+        message: 'the lock to expire',
+      });
+      expect(await repo.update(job.id, { status: 'encoding' }, undefined, 'token-1')).toEqual({
+        ok: false,
+        reason: 'fenced',
+      });
       expect((await repo.get(job.id))!.status).toBe('probing');
     } finally {
       await worker.close();

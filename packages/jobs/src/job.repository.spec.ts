@@ -6,7 +6,13 @@ import { InvalidCursorError, JobRepository, resetOutputs } from './job.repositor
 describe('JobRepository', () => {
   const db = useRedis();
   const fresh = () => new JobRepository(db.redis, `test-${randomUUID()}`);
-  const newJob = (repo: JobRepository, customerId = 'acme') => repo.create({ customerId, input: 'file:///in/a.mp4', outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-720p', name: 'hd' }], metadata: { title: 'Ünïcode "quoted"' } });
+  const newJob = (repo: JobRepository, customerId = 'acme') =>
+    repo.create({
+      customerId,
+      input: 'file:///in/a.mp4',
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-720p', name: 'hd' }],
+      metadata: { title: 'Ünïcode "quoted"' },
+    });
 
   it('creates a queued job at seq 1 with pending outputs and reads it back unchanged', async () => {
     const repo = fresh();
@@ -41,7 +47,11 @@ describe('JobRepository', () => {
   it('gives every one of many concurrent updates its own seq', async () => {
     const repo = fresh();
     const job = await newJob(repo);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => repo.update(job.id, { progress: { percent: i, fps: null, speed: null, etaSeconds: null } })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        repo.update(job.id, { progress: { percent: i, fps: null, speed: null, etaSeconds: null } }),
+      ),
+    );
     const seqs = results.map((r) => (r.ok ? r.job.seq : -1)).sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
   });
@@ -89,7 +99,19 @@ describe('resetOutputs', () => {
       files: [{ path: 'master.m3u8', sizeBytes: 200, checksum: 'sha256:00' }],
     };
     expect(resetOutputs([done])).toEqual([
-      { name: 'stream', preset: 'hls', status: 'pending', contentType: 'application/vnd.apple.mpegurl', sizeBytes: null, durationSeconds: null, width: null, height: null, bitrateKbps: null, checksum: null, downloadPath: null },
+      {
+        name: 'stream',
+        preset: 'hls',
+        status: 'pending',
+        contentType: 'application/vnd.apple.mpegurl',
+        sizeBytes: null,
+        durationSeconds: null,
+        width: null,
+        height: null,
+        bitrateKbps: null,
+        checksum: null,
+        downloadPath: null,
+      },
     ]);
   });
 });

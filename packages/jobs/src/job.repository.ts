@@ -10,13 +10,19 @@ import { encodeLockKey } from './queue.js';
 export { InvalidCursorError };
 
 /** Fields a writer may change; `seq` and `updatedAt` are maintained by the store. */
-export type JobPatch = Partial<Pick<Job, 'status' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>>;
+export type JobPatch = Partial<
+  Pick<Job, 'status' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>
+>;
 
 /**
  * Result of a conditional update. `fenced`: the update carried a run's token and that run no
  * longer holds the job's BullMQ lock (it lost it, and another run may own the job now).
  */
-export type UpdateResult = { ok: true; job: Job } | { ok: false; reason: 'not_found' } | { ok: false; reason: 'status'; current: JobStatus } | { ok: false; reason: 'fenced' };
+export type UpdateResult =
+  | { ok: true; job: Job }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'status'; current: JobStatus }
+  | { ok: false; reason: 'fenced' };
 
 /** What a running worker checks about its job about once a second (see {@link JobRepository.runState}). */
 export interface RunState {
@@ -108,7 +114,13 @@ export class JobRepository {
   }
 
   /** Stores a new queued job (seq 1) and indexes it under its customer. */
-  async create(input: { customerId: string; input: string; outputs: { preset: string; name?: string | undefined }[]; metadata?: Record<string, string> | undefined; id?: string }): Promise<Job> {
+  async create(input: {
+    customerId: string;
+    input: string;
+    outputs: { preset: string; name?: string | undefined }[];
+    metadata?: Record<string, string> | undefined;
+    id?: string;
+  }): Promise<Job> {
     const now = this.clock();
     const job: Job = {
       id: input.id ?? randomUUID(),
@@ -161,7 +173,9 @@ export class JobRepository {
       if (value === undefined) continue;
       args.push(field, encodeField(field, value));
     }
-    const res = (await (this.redis as unknown as { kilnJobUpdate: (...a: string[]) => Promise<unknown[]> }).kilnJobUpdate(
+    const res = (await (
+      this.redis as unknown as { kilnJobUpdate: (...a: string[]) => Promise<unknown[]> }
+    ).kilnJobUpdate(
       this.jobKey(id),
       encodeLockKey(this.prefix, id),
       onlyFrom ? onlyFrom.join(',') : '',
@@ -188,7 +202,10 @@ export class JobRepository {
 
   /** Removes a job's record and its entries in every index; false when there was none. */
   async delete(customerId: string, id: string): Promise<boolean> {
-    const res = await (this.redis as unknown as { kilnJobDelete: (...a: string[]) => Promise<number> }).kilnJobDelete(this.jobKey(id), customerId);
+    const res = await (this.redis as unknown as { kilnJobDelete: (...a: string[]) => Promise<number> }).kilnJobDelete(
+      this.jobKey(id),
+      customerId,
+    );
     return Number(res) > 0;
   }
 
@@ -198,7 +215,10 @@ export class JobRepository {
    * previous page; it names the last job listed, so jobs created or changing status meanwhile
    * neither shift nor repeat the pages after it.
    */
-  async list(customerId: string, opts: { limit: number; status?: JobStatus | undefined; cursor?: string | undefined }): Promise<{ data: Job[]; nextCursor: string | null }> {
+  async list(
+    customerId: string,
+    opts: { limit: number; status?: JobStatus | undefined; cursor?: string | undefined },
+  ): Promise<{ data: Job[]; nextCursor: string | null }> {
     const index = opts.status ? this.keys.status(customerId, opts.status) : this.customerIndexKey(customerId);
     let after = { score: '', id: '' };
     if (opts.cursor) {
@@ -206,18 +226,19 @@ export class JobRepository {
       if (cursor.kind === 'key') after = cursor;
       else if (cursor.offset > 0) {
         // An offset cursor from before the per-status indexes: resume after the job at that place.
-        const [id, score] = await this.redis.zrevrange(this.customerIndexKey(customerId), cursor.offset - 1, cursor.offset - 1, 'WITHSCORES');
+        const [id, score] = await this.redis.zrevrange(
+          this.customerIndexKey(customerId),
+          cursor.offset - 1,
+          cursor.offset - 1,
+          'WITHSCORES',
+        );
         if (id === undefined || score === undefined) return { data: [], nextCursor: null };
         after = { score, id };
       }
     }
-    const [more, rows] = (await (this.redis as unknown as { kilnJobPage: (...a: string[]) => Promise<unknown[]> }).kilnJobPage(
-      index,
-      String(opts.limit),
-      after.score,
-      after.id,
-      this.keys.job(''),
-    )) as [number, unknown[]];
+    const [more, rows] = (await (
+      this.redis as unknown as { kilnJobPage: (...a: string[]) => Promise<unknown[]> }
+    ).kilnJobPage(index, String(opts.limit), after.score, after.id, this.keys.job(''))) as [number, unknown[]];
     const data: Job[] = [];
     let last: { id: string; score: string } | undefined;
     for (let i = 0; i + 2 < rows.length; i += 3) {

@@ -7,7 +7,13 @@ describe('createJobSchema', () => {
 
   it('accepts a minimal job and optional names and metadata', () => {
     expect(createJobSchema.parse(ok)).toEqual(ok);
-    expect(createJobSchema.parse({ ...ok, outputs: [{ preset: 'mp4-720p', name: 'hd' }, { preset: 'mp4-360p' }], metadata: { title: 'x' } }).outputs).toHaveLength(2);
+    expect(
+      createJobSchema.parse({
+        ...ok,
+        outputs: [{ preset: 'mp4-720p', name: 'hd' }, { preset: 'mp4-360p' }],
+        metadata: { title: 'x' },
+      }).outputs,
+    ).toHaveLength(2);
   });
 
   it('names the field of every problem', () => {
@@ -16,13 +22,16 @@ describe('createJobSchema', () => {
     expect(paths({ input: 'file:///a', outputs: [{}] })).toEqual(['outputs.0.preset']);
     expect(paths({ input: 'file:///a', outputs: [{ preset: 'x' }] })).toEqual(['outputs.0.preset']);
     expect(paths({ input: 'file:///a', outputs: [] })).toEqual(['outputs']);
-    expect(paths({ input: 'file:///a', outputs: [{ preset: 'mp4-720p' }, { preset: 'mp4-720p' }] })).toEqual(['outputs.1.name']);
+    expect(paths({ input: 'file:///a', outputs: [{ preset: 'mp4-720p' }, { preset: 'mp4-720p' }] })).toEqual([
+      'outputs.1.name',
+    ]);
     expect(paths({ ...ok, extra: 1 })).toEqual(['']);
     expect(paths({ ...ok, metadata: { big: 'x'.repeat(600) } })).toEqual(['metadata.big']);
   });
 
   it('explains an unknown preset with the list of presets', () => {
-    const issue = createJobSchema.safeParse({ input: 'file:///a', outputs: [{ preset: 'mp4-9000p' }] }).error!.issues[0]!;
+    const issue = createJobSchema.safeParse({ input: 'file:///a', outputs: [{ preset: 'mp4-9000p' }] }).error!
+      .issues[0]!;
     expect(issue.message).toContain('mp4-720p');
   });
 });

@@ -14,7 +14,10 @@ const outputName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use 1-64 letters, digits, "_", "-" or "." (not first)');
 
 export const outputRequestSchema = z.strictObject({
-  preset: z.enum(PRESET_IDS, { error: (iss) => (iss.input === undefined ? 'preset is required' : `unknown preset; use one of: ${PRESET_IDS.join(', ')}`) }),
+  preset: z.enum(PRESET_IDS, {
+    error: (iss) =>
+      iss.input === undefined ? 'preset is required' : `unknown preset; use one of: ${PRESET_IDS.join(', ')}`,
+  }),
   name: outputName.optional(),
 });
 export type OutputRequest = z.infer<typeof outputRequestSchema>;
@@ -28,16 +31,26 @@ export const createJobSchema = z
       .string({ error: 'input is required: an http(s):// URL or a file:// path' })
       .min(1)
       .max(2048)
-      .refine((s) => /^(file|https?|upload):\/\//i.test(s), 'input must be an http(s):// URL, an upload://<id> or a file:// path'),
-    outputs: z.array(outputRequestSchema, { error: 'outputs is required: a list of {preset}' }).min(1, 'at least one output').max(10),
+      .refine(
+        (s) => /^(file|https?|upload):\/\//i.test(s),
+        'input must be an http(s):// URL, an upload://<id> or a file:// path',
+      ),
+    outputs: z
+      .array(outputRequestSchema, { error: 'outputs is required: a list of {preset}' })
+      .min(1, 'at least one output')
+      .max(10),
     metadata: z
       .record(z.string().max(64), z.string().max(512))
       .refine((m) => Object.keys(m).length <= 32, 'at most 32 keys')
-      .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_METADATA_BYTES, `at most ${MAX_METADATA_BYTES} bytes as JSON`)
+      .refine(
+        (m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_METADATA_BYTES,
+        `at most ${MAX_METADATA_BYTES} bytes as JSON`,
+      )
       .optional(),
   })
   .superRefine((body, ctx) => {
-    for (const { index, message } of outputNameClashes(body.outputs)) ctx.addIssue({ code: 'custom', path: ['outputs', index, 'name'], message });
+    for (const { index, message } of outputNameClashes(body.outputs))
+      ctx.addIssue({ code: 'custom', path: ['outputs', index, 'name'], message });
   });
 export type CreateJobRequest = z.infer<typeof createJobSchema>;
 

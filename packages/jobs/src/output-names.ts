@@ -29,8 +29,13 @@ export function outputNameClashes(outputs: readonly NamedOutput[]): { index: num
     const preset = PRESETS.get(o.preset);
     const place = preset ? storedOutputName(name, preset) : name;
     const earlier = stored.get(place);
-    if (names.has(name)) clashes.push({ index, message: `duplicate output name "${name}"; give each output a distinct name` });
-    else if (earlier) clashes.push({ index, message: `output name "${name}" is stored as "${place}", the same place as output ${earlier.index} ("${earlier.name}"); pick another name` });
+    if (names.has(name))
+      clashes.push({ index, message: `duplicate output name "${name}"; give each output a distinct name` });
+    else if (earlier)
+      clashes.push({
+        index,
+        message: `output name "${name}" is stored as "${place}", the same place as output ${earlier.index} ("${earlier.name}"); pick another name`,
+      });
     names.add(name);
     if (!earlier) stored.set(place, { index, name });
   });

@@ -4,15 +4,21 @@ import { getPreset, isDirectoryPreset, PRESETS } from './presets.js';
 
 describe('outputDownloadPath', () => {
   it('is the output path for a file output', () => {
-    expect(outputDownloadPath('job_1', { name: 'mp4-360p' }, getPreset('mp4-360p')!)).toBe('/v1/jobs/job_1/outputs/mp4-360p');
-    expect(outputDownloadPath('job_1', { name: 'small' }, getPreset('audio-aac')!)).toBe('/v1/jobs/job_1/outputs/small');
+    expect(outputDownloadPath('job_1', { name: 'mp4-360p' }, getPreset('mp4-360p')!)).toBe(
+      '/v1/jobs/job_1/outputs/mp4-360p',
+    );
+    expect(outputDownloadPath('job_1', { name: 'small' }, getPreset('audio-aac')!)).toBe(
+      '/v1/jobs/job_1/outputs/small',
+    );
   });
 
   it("names the entry file of a directory output, so relative URIs resolve inside the output's folder", () => {
     const hls = outputDownloadPath('job_1', { name: 'stream' }, getPreset('hls')!);
     expect(hls).toBe('/v1/jobs/job_1/outputs/stream/master.m3u8');
     expect(new URL('v0/index.m3u8', `http://api${hls}`).pathname).toBe('/v1/jobs/job_1/outputs/stream/v0/index.m3u8');
-    expect(outputDownloadPath('job_1', { name: 'thumbnails' }, getPreset('thumbnails')!)).toBe('/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg');
+    expect(outputDownloadPath('job_1', { name: 'thumbnails' }, getPreset('thumbnails')!)).toBe(
+      '/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg',
+    );
   });
 
   it('encodes a name so it stays one path segment', () => {
@@ -20,6 +26,7 @@ describe('outputDownloadPath', () => {
   });
 
   it('has an entry file for every directory preset', () => {
-    for (const preset of PRESETS.values()) if (isDirectoryPreset(preset)) expect(directoryEntryFile(preset)).toMatch(/^[a-z0-9-]+\.(m3u8|jpg)$/);
+    for (const preset of PRESETS.values())
+      if (isDirectoryPreset(preset)) expect(directoryEntryFile(preset)).toMatch(/^[a-z0-9-]+\.(m3u8|jpg)$/);
   });
 });

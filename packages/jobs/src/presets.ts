@@ -105,7 +105,8 @@ const webm720: WebmPreset = {
 const hls: HlsPreset = {
   kind: 'hls',
   id: 'hls',
-  description: 'HLS: master playlist + H.264/AAC renditions at 720p, 480p and 360p (those not above the input), 4 s segments, from one decode',
+  description:
+    'HLS: master playlist + H.264/AAC renditions at 720p, 480p and 360p (those not above the input), 4 s segments, from one decode',
   extension: 'm3u8',
   contentType: 'application/vnd.apple.mpegurl',
   segmentSeconds: 4,
@@ -137,9 +138,16 @@ const audioAac: AudioPreset = {
 
 /** Every preset by id, in the order `GET /v1/presets` lists them. */
 export const PRESETS: ReadonlyMap<string, Preset> = new Map(
-  [mp4(1080, 22, 6000, 160), mp4(720, 23, 3500, 128), mp4(480, 24, 1500, 128), mp4(360, 25, 900, 96), webm720, hls, thumbnails, audioAac].map(
-    (p) => [p.id, p] as const,
-  ),
+  [
+    mp4(1080, 22, 6000, 160),
+    mp4(720, 23, 3500, 128),
+    mp4(480, 24, 1500, 128),
+    mp4(360, 25, 900, 96),
+    webm720,
+    hls,
+    thumbnails,
+    audioAac,
+  ].map((p) => [p.id, p] as const),
 );
 
 /** The preset ids, for schemas and error messages. */

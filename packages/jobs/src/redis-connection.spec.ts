@@ -32,7 +32,9 @@ describe('createRequestRedisConnection', () => {
     const refused = await conn.call('NOSUCHCOMMAND').catch((e: unknown) => e);
     expect(isRedisUnavailableError(refused)).toBe(false);
     expect(isRedisUnavailableError(new Error('Command timed out'))).toBe(true);
-    expect(isRedisUnavailableError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isRedisUnavailableError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
+      true,
+    );
     expect(isRedisUnavailableError('Command timed out')).toBe(false);
     conn.disconnect();
   });

@@ -39,7 +39,15 @@ const UNAVAILABLE_MESSAGES = [
   /^(LOADING|BUSY|MASTERDOWN|MISCONF|TRYAGAIN|CLUSTERDOWN) /,
 ];
 const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'AbortError', 'ConnectionClosedError']);
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Whether `err` says Redis could not be reached or did not answer (as opposed to refusing a command). */
 export function isRedisUnavailableError(err: unknown): boolean {

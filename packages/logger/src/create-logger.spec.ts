@@ -17,7 +17,10 @@ describe('createLogger', () => {
   it('redacts secrets wherever a caller puts them', () => {
     const { lines, sink } = capture();
     const logger = createLogger({ name: 'test', level: 'info' }, sink);
-    logger.info({ req: { headers: { authorization: 'Bearer s3cret-key' } }, pusher: { secret: 'topsecret' }, apiKey: 'k-123' }, 'hello');
+    logger.info(
+      { req: { headers: { authorization: 'Bearer s3cret-key' } }, pusher: { secret: 'topsecret' }, apiKey: 'k-123' },
+      'hello',
+    );
     const out = lines.join('');
     expect(out).toContain('hello');
     expect(out).not.toContain('s3cret-key');

@@ -14,7 +14,13 @@ import type { TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { startEarlyTranscode, transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
-import { MediaProbeError, MediaToolError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
+import {
+  MediaProbeError,
+  MediaToolError,
+  TranscodeCancelledError,
+  TranscodeError,
+  TranscodeStalledError,
+} from './media.errors.js';
 
 const run = promisify(execFile);
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
@@ -24,16 +30,52 @@ let dir: string;
 const clip = (name: string): string => join(dir, name);
 
 /** Writes a test clip with ffmpeg's lavfi sources: `size` video, optionally a 440 Hz tone. */
-async function makeClip(name: string, size: string, seconds: number, opts: { audio?: boolean; encode?: string[] } = {}): Promise<string> {
+async function makeClip(
+  name: string,
+  size: string,
+  seconds: number,
+  opts: { audio?: boolean; encode?: string[] } = {},
+): Promise<string> {
   const audio = opts.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'];
-  const codecs = opts.encode ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(opts.audio === false ? [] : ['-c:a', 'aac'])];
-  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, ...audio, '-t', String(seconds), ...codecs, clip(name)]);
+  const codecs = opts.encode ?? [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    ...(opts.audio === false ? [] : ['-c:a', 'aac']),
+  ];
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=25`,
+    ...audio,
+    '-t',
+    String(seconds),
+    ...codecs,
+    clip(name),
+  ]);
   return clip(name);
 }
 
 /** Raw ffprobe of the first video stream, for fields our MediaInfo leaves out. */
 async function rawVideoStream(file: string): Promise<{ profile: string; pix_fmt: string }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=profile,pix_fmt', '-print_format', 'json', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=profile,pix_fmt',
+    '-print_format',
+    'json',
+    file,
+  ]);
   return (JSON.parse(stdout) as { streams: Array<{ profile: string; pix_fmt: string }> }).streams[0]!;
 }
 
@@ -44,7 +86,7 @@ async function topLevelBoxes(file: string): Promise<string[]> {
     const size = (await fh.stat()).size;
     const types: string[] = [];
     const head = Buffer.alloc(16);
-    for (let pos = 0; pos + 8 <= size; ) {
+    for (let pos = 0; pos + 8 <= size;) {
       await fh.read(head, 0, 16, pos);
       let len = head.readUInt32BE(0);
       if (len === 1) len = Number(head.readBigUInt64BE(8));
@@ -69,12 +111,26 @@ beforeAll(async () => {
     makeClip('vga.mp4', '640x480', 1),
     makeClip('silent.mp4', '320x240', 1, { audio: false }),
     // ffv1 in Matroska keeps odd dimensions (x264 with 4:2:0 cannot).
-    makeClip('odd.mkv', '320x240', 1, { audio: false, encode: ['-vf', 'scale=321:241,format=yuv444p', '-c:v', 'ffv1'] }),
+    makeClip('odd.mkv', '320x240', 1, {
+      audio: false,
+      encode: ['-vf', 'scale=321:241,format=yuv444p', '-c:v', 'ffv1'],
+    }),
     makeClip('big.mp4', '1280x720', 10),
     writeFile(clip('random.mp4'), randomBytes(64 * 1024)),
     writeFile(clip('empty.mp4'), ''),
   ]);
-  await run('ffmpeg', ['-v', 'error', '-y', '-i', clip('vga.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', clip('rotated.mp4')]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    clip('vga.mp4'),
+    '-c',
+    'copy',
+    '-metadata:s:v:0',
+    'rotate=90',
+    clip('rotated.mp4'),
+  ]);
   await writeFile(clip('truncated.mp4'), (await readFile(av)).subarray(0, 3000));
   avInfo = await probe(av);
 }, 30_000);
@@ -90,7 +146,17 @@ describe('probe', () => {
     expect(info.formatName).toContain('mp4');
     expect(info.sizeBytes).toBe((await stat(av)).size);
     expect(info.bitRate).toBeGreaterThan(0);
-    expect(info.video).toEqual({ codec: 'h264', width: 320, height: 240, displayWidth: 320, displayHeight: 240, fps: 25, rotation: 0, frameCount: 50, streamDurationSeconds: 2 });
+    expect(info.video).toEqual({
+      codec: 'h264',
+      width: 320,
+      height: 240,
+      displayWidth: 320,
+      displayHeight: 240,
+      fps: 25,
+      rotation: 0,
+      frameCount: 50,
+      streamDurationSeconds: 2,
+    });
     expect(info.audio).toEqual({ codec: 'aac', channels: 1, sampleRate: 44100 });
     expect(info.transcodable).toBe(true);
   });
@@ -101,7 +167,7 @@ describe('probe', () => {
     expect([90, 270]).toContain(info.video?.rotation);
   });
 
-  it('rejects random bytes with ffprobe\'s reason and without the server path', async () => {
+  it("rejects random bytes with ffprobe's reason and without the server path", async () => {
     const err = await probe(clip('random.mp4')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MediaProbeError);
     expect((err as Error).message).toMatch(/Invalid data found when processing input/);
@@ -113,7 +179,9 @@ describe('probe', () => {
   });
 
   it('rejects empty and missing files with a plain reason', async () => {
-    await expect(probe(clip('empty.mp4'))).rejects.toThrow(new MediaProbeError('file is empty (0 bytes)', clip('empty.mp4')));
+    await expect(probe(clip('empty.mp4'))).rejects.toThrow(
+      new MediaProbeError('file is empty (0 bytes)', clip('empty.mp4')),
+    );
     await expect(probe(clip('nope.mp4'))).rejects.toThrow(/file not found/);
     await expect(probe(dir)).rejects.toThrow(/not a regular file/);
   });
@@ -174,7 +242,13 @@ describe('transcode', () => {
   it('reports progress with rising percent, ending at 100', async () => {
     const input = clip('big.mp4');
     const seen: TranscodeProgress[] = [];
-    const result = await transcode({ input, output: clip('big-360.mp4'), preset: p360, media: await probe(input), onProgress: (p) => seen.push(p) });
+    const result = await transcode({
+      input,
+      output: clip('big-360.mp4'),
+      preset: p360,
+      media: await probe(input),
+      onProgress: (p) => seen.push(p),
+    });
     expect(seen.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.percent).toBeGreaterThanOrEqual(seen[i - 1]!.percent);
     expect(seen.some((p) => p.percent > 0 && p.percent < 100)).toBe(true);
@@ -209,7 +283,9 @@ describe('transcode', () => {
   });
 
   it('rejects at once when the signal was aborted before the start', async () => {
-    await expect(transcode({ input: av, output: clip('never.mp4'), preset: p360, media: avInfo, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TranscodeCancelledError);
+    await expect(
+      transcode({ input: av, output: clip('never.mp4'), preset: p360, media: avInfo, signal: AbortSignal.abort() }),
+    ).rejects.toBeInstanceOf(TranscodeCancelledError);
     await expect(stat(clip('never.mp4'))).rejects.toThrow();
   });
 
@@ -218,7 +294,15 @@ describe('transcode', () => {
     await writeFile(fake, "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.2; done\n");
     await chmod(fake, 0o755);
     const t0 = performance.now();
-    const err = await transcode({ input: av, output: clip('stuck.mp4'), preset: p360, media: avInfo, ffmpegPath: fake, stallTimeoutMs: 600, killGraceMs: 400 }).catch((e: unknown) => e);
+    const err = await transcode({
+      input: av,
+      output: clip('stuck.mp4'),
+      preset: p360,
+      media: avInfo,
+      ffmpegPath: fake,
+      stallTimeoutMs: 600,
+      killGraceMs: 400,
+    }).catch((e: unknown) => e);
     const elapsed = performance.now() - t0;
     expect(err).toBeInstanceOf(TranscodeStalledError);
     expect((err as TranscodeStalledError).retryable).toBe(true);
@@ -229,7 +313,12 @@ describe('transcode', () => {
   });
 
   it('fails with the exit code, a readable reason and the stderr tail when ffmpeg cannot decode', async () => {
-    const err = await transcode({ input: clip('random.mp4'), output: clip('bad.mp4'), preset: p360, media: avInfo }).catch((e: unknown) => e);
+    const err = await transcode({
+      input: clip('random.mp4'),
+      output: clip('bad.mp4'),
+      preset: p360,
+      media: avInfo,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TranscodeError);
     const e = err as TranscodeError;
     expect(e.exitCode).toBeGreaterThan(0);
@@ -239,7 +328,9 @@ describe('transcode', () => {
   });
 
   it('fails with MediaToolError when ffmpeg cannot be started', async () => {
-    await expect(transcode({ input: av, output: clip('x.mp4'), preset: p360, media: avInfo, ffmpegPath: clip('no-such-ffmpeg') })).rejects.toBeInstanceOf(MediaToolError);
+    await expect(
+      transcode({ input: av, output: clip('x.mp4'), preset: p360, media: avInfo, ffmpegPath: clip('no-such-ffmpeg') }),
+    ).rejects.toBeInstanceOf(MediaToolError);
   });
 
   describe('with a playlist that points at a URL', () => {
@@ -255,7 +346,10 @@ describe('transcode', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
       playlist = clip('remote.m3u8');
-      await writeFile(playlist, `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nhttp://127.0.0.1:${port}/segment.ts\n#EXT-X-ENDLIST\n`);
+      await writeFile(
+        playlist,
+        `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nhttp://127.0.0.1:${port}/segment.ts\n#EXT-X-ENDLIST\n`,
+      );
     });
 
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -263,7 +357,9 @@ describe('transcode', () => {
     // ffmpeg 5.1 already limits an HLS playlist opened from a file; this guards the outcome on any version.
     it('neither ffprobe nor ffmpeg fetches it', async () => {
       await expect(probe(playlist)).rejects.toBeInstanceOf(MediaProbeError);
-      await expect(transcode({ input: playlist, output: clip('remote.mp4'), preset: p360, media: avInfo })).rejects.toBeInstanceOf(TranscodeError);
+      await expect(
+        transcode({ input: playlist, output: clip('remote.mp4'), preset: p360, media: avInfo }),
+      ).rejects.toBeInstanceOf(TranscodeError);
       expect(hits).toBe(0);
     });
   });
@@ -286,7 +382,14 @@ describe('startEarlyTranscode', () => {
     expect((await stat(fifoOf(out))).isFIFO()).toBe(true);
     const info = await probe(input);
     const seen: TranscodeProgress[] = [];
-    const result = await early!.run({ input, output: out, preset: p360, media: info, threads: 2, onProgress: (p) => seen.push(p) });
+    const result = await early!.run({
+      input,
+      output: out,
+      preset: p360,
+      media: info,
+      threads: 2,
+      onProgress: (p) => seen.push(p),
+    });
     expect(result).toMatchObject({ width: 640, height: 360 });
     expect(result.durationSeconds).toBeCloseTo(10, 0);
     expect(seen.at(-1)).toMatchObject({ percent: 100 });
@@ -308,7 +411,32 @@ describe('startEarlyTranscode', () => {
 
     // Six channels take `-ac 2`, which the early command does not have: the plain encode runs.
     const surround = clip('surround.mp4');
-    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1', '-ac', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', surround]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440',
+      '-t',
+      '1',
+      '-ac',
+      '6',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      surround,
+    ]);
     const surroundOut = clip('early-surround.mp4');
     const again = await media.startEarly({ input: surround, output: surroundOut, preset: p360 });
     await again!.run({ input: surround, output: surroundOut, preset: p360, media: await probe(surround) });
@@ -316,7 +444,7 @@ describe('startEarlyTranscode', () => {
     await expect(stat(fifoOf(surroundOut))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('reports the plain encode\'s error when ffmpeg could not open the input', async () => {
+  it("reports the plain encode's error when ffmpeg could not open the input", async () => {
     const input = clip('random.mp4');
     const out = clip('early-bad.mp4');
     const early = await media.startEarly({ input, output: out, preset: p360 });
@@ -328,8 +456,15 @@ describe('startEarlyTranscode', () => {
 
   it('fails with MediaToolError, as a plain encode does, when ffmpeg cannot be started', async () => {
     const out = clip('early-no-tool.mp4');
-    const early = await startEarlyTranscode({ input: av, output: out, preset: p360, ffmpegPath: clip('no-such-ffmpeg') });
-    await expect(early!.run({ input: av, output: out, preset: p360, media: avInfo, ffmpegPath: clip('no-such-ffmpeg') })).rejects.toBeInstanceOf(MediaToolError);
+    const early = await startEarlyTranscode({
+      input: av,
+      output: out,
+      preset: p360,
+      ffmpegPath: clip('no-such-ffmpeg'),
+    });
+    await expect(
+      early!.run({ input: av, output: out, preset: p360, media: avInfo, ffmpegPath: clip('no-such-ffmpeg') }),
+    ).rejects.toBeInstanceOf(MediaToolError);
     await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
@@ -340,7 +475,9 @@ describe('startEarlyTranscode', () => {
     const script = `const { startEarlyTranscode } = await import(${JSON.stringify(dist)}); const { PRESETS } = await import('@kiln/jobs');
       await startEarlyTranscode({ input: ${JSON.stringify(av)}, output: ${JSON.stringify(out)}, preset: PRESETS.get('mp4-360p') });
       console.log('started'); setInterval(() => {}, 1000);`;
-    const worker = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const worker = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       worker.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
       worker.on('exit', (code) => reject(new Error(`stand-in worker exited ${code}`)));
@@ -373,14 +510,19 @@ describe('startEarlyTranscode', () => {
     const pid = await ffmpegWriting(out, 5000);
     const t0 = performance.now();
     ac.abort();
-    await expect(early!.run({ input: av, output: out, preset: p360, media: avInfo, signal: ac.signal })).rejects.toBeInstanceOf(TranscodeCancelledError);
+    await expect(
+      early!.run({ input: av, output: out, preset: p360, media: avInfo, signal: ac.signal }),
+    ).rejects.toBeInstanceOf(TranscodeCancelledError);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(alive(pid)).toBe(false);
     await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('is null for presets whose whole command needs the probe, and for a cancelled request', async () => {
-    for (const id of ['hls', 'thumbnails', 'audio-aac']) expect(await media.startEarly({ input: av, output: clip(`early-${id}`), preset: PRESETS.get(id)! })).toBeNull();
-    expect(await media.startEarly({ input: av, output: clip('early-never.mp4'), preset: p360, signal: AbortSignal.abort() })).toBeNull();
+    for (const id of ['hls', 'thumbnails', 'audio-aac'])
+      expect(await media.startEarly({ input: av, output: clip(`early-${id}`), preset: PRESETS.get(id)! })).toBeNull();
+    expect(
+      await media.startEarly({ input: av, output: clip('early-never.mp4'), preset: p360, signal: AbortSignal.abort() }),
+    ).toBeNull();
   });
 });

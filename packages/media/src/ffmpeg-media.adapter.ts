@@ -1,5 +1,12 @@
 import { probe } from './ffprobe.adapter.js';
-import { startEarlyTranscode, transcode, type EarlyTranscode, type EarlyTranscodeRequest, type TranscodeOptions, type TranscodeResult } from './ffmpeg-transcode.adapter.js';
+import {
+  startEarlyTranscode,
+  transcode,
+  type EarlyTranscode,
+  type EarlyTranscodeRequest,
+  type TranscodeOptions,
+  type TranscodeResult,
+} from './ffmpeg-transcode.adapter.js';
 import { encodeBudgetMs, type EncodeBudget } from './encode-limits.js';
 import type { MediaInfo } from './media-info.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
@@ -47,7 +54,12 @@ export class FfmpegMediaAdapter implements MediaAdapter {
 
   /** Probes a local file with the configured ffprobe. */
   probe(path: string): Promise<MediaInfo> {
-    return probe(path, { ffprobePath: this.options.ffprobePath, timeoutMs: this.options.probeTimeoutMs, maxPixels: this.options.maxPixels, sandbox: this.sandbox });
+    return probe(path, {
+      ffprobePath: this.options.ffprobePath,
+      timeoutMs: this.options.probeTimeoutMs,
+      maxPixels: this.options.maxPixels,
+      sandbox: this.sandbox,
+    });
   }
 
   /** Encodes with the configured ffmpeg; fields set in `opts` win over the adapter's defaults. */
@@ -59,10 +71,18 @@ export class FfmpegMediaAdapter implements MediaAdapter {
   async startEarly(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
     // Until the probe, the budget (and so the CPU limit) is that of the longest input accepted.
     const early = await startEarlyTranscode(this.withDefaults(req, this.options.maxInputSeconds));
-    return early && { run: (opts) => early.run(this.withDefaults(opts, opts.media.durationSeconds)), abandon: () => early.abandon() };
+    return (
+      early && {
+        run: (opts) => early.run(this.withDefaults(opts, opts.media.durationSeconds)),
+        abandon: () => early.abandon(),
+      }
+    );
   }
 
-  private withDefaults<T extends Omit<EarlyTranscodeRequest, 'input' | 'output' | 'preset'>>(opts: T, durationSeconds: number | undefined): T {
+  private withDefaults<T extends Omit<EarlyTranscodeRequest, 'input' | 'output' | 'preset'>>(
+    opts: T,
+    durationSeconds: number | undefined,
+  ): T {
     const { ffmpegPath, stallTimeoutMs, killGraceMs, maxPixels, budget, maxInputSeconds } = this.options;
     const budgetMs = budget && durationSeconds !== undefined ? encodeBudgetMs(durationSeconds, budget) : undefined;
     return {

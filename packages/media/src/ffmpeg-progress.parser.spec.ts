@@ -38,26 +38,53 @@ describe('FfmpegProgressParser', () => {
 
 describe('toTranscodeProgress', () => {
   it('derives percent and time left from the position, speed and probed duration', () => {
-    expect(toTranscodeProgress({ outTimeSeconds: 2.5, fps: 50, frames: null, speed: 2, end: false }, 10)).toEqual({ percent: 25, fps: 50, speed: 2, etaSeconds: 3.8 });
+    expect(toTranscodeProgress({ outTimeSeconds: 2.5, fps: 50, frames: null, speed: 2, end: false }, 10)).toEqual({
+      percent: 25,
+      fps: 50,
+      speed: 2,
+      etaSeconds: 3.8,
+    });
   });
 
   it('clamps past-the-end positions to 100 and reports no ETA without a speed', () => {
-    expect(toTranscodeProgress({ outTimeSeconds: 10.04, fps: null, frames: null, speed: null, end: false }, 10)).toEqual({ percent: 100, fps: null, speed: null, etaSeconds: null });
-    expect(toTranscodeProgress({ outTimeSeconds: null, fps: 0, frames: null, speed: null, end: false }, 10).percent).toBe(0);
+    expect(
+      toTranscodeProgress({ outTimeSeconds: 10.04, fps: null, frames: null, speed: null, end: false }, 10),
+    ).toEqual({ percent: 100, fps: null, speed: null, etaSeconds: null });
+    expect(
+      toTranscodeProgress({ outTimeSeconds: null, fps: 0, frames: null, speed: null, end: false }, 10).percent,
+    ).toBe(0);
   });
 
   it('reads 100 % with nothing left on the final block, even if the duration was off', () => {
-    expect(toTranscodeProgress({ outTimeSeconds: 9.2, fps: 30, frames: null, speed: 3, end: true }, 10)).toEqual({ percent: 100, fps: 30, speed: 3, etaSeconds: 0 });
+    expect(toTranscodeProgress({ outTimeSeconds: 9.2, fps: 30, frames: null, speed: 3, end: true }, 10)).toEqual({
+      percent: 100,
+      fps: 30,
+      speed: 3,
+      etaSeconds: 0,
+    });
   });
 
   it('stays at 0 % for an input of unknown duration', () => {
-    expect(toTranscodeProgress({ outTimeSeconds: 4, fps: 30, frames: null, speed: 3, end: false }, 0)).toEqual({ percent: 0, fps: 30, speed: 3, etaSeconds: null });
+    expect(toTranscodeProgress({ outTimeSeconds: 4, fps: 30, frames: null, speed: 3, end: false }, 0)).toEqual({
+      percent: 0,
+      fps: 30,
+      speed: 3,
+      etaSeconds: null,
+    });
   });
 
   it('measures fps itself while ffmpeg 5 still says 0 (its first second, or all of a short encode)', () => {
-    expect(toTranscodeProgress({ outTimeSeconds: 4, fps: 0, frames: 120, speed: 8, end: false }, 10, 0.5)).toMatchObject({ fps: 240 });
-    expect(toTranscodeProgress({ outTimeSeconds: 10, fps: 0, frames: 300, speed: 10, end: true }, 10, 0.8)).toMatchObject({ fps: 375, percent: 100 });
-    expect(toTranscodeProgress({ outTimeSeconds: 4, fps: 61.2, frames: 120, speed: 2, end: false }, 10, 0.5).fps).toBe(61.2);
-    expect(toTranscodeProgress({ outTimeSeconds: null, fps: 0, frames: 0, speed: null, end: false }, 10, 0.2).fps).toBe(0);
+    expect(
+      toTranscodeProgress({ outTimeSeconds: 4, fps: 0, frames: 120, speed: 8, end: false }, 10, 0.5),
+    ).toMatchObject({ fps: 240 });
+    expect(
+      toTranscodeProgress({ outTimeSeconds: 10, fps: 0, frames: 300, speed: 10, end: true }, 10, 0.8),
+    ).toMatchObject({ fps: 375, percent: 100 });
+    expect(toTranscodeProgress({ outTimeSeconds: 4, fps: 61.2, frames: 120, speed: 2, end: false }, 10, 0.5).fps).toBe(
+      61.2,
+    );
+    expect(toTranscodeProgress({ outTimeSeconds: null, fps: 0, frames: 0, speed: null, end: false }, 10, 0.2).fps).toBe(
+      0,
+    );
   });
 });

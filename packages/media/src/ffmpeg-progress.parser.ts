@@ -59,7 +59,11 @@ export class FfmpegProgressParser {
  * first second of an encode (and for all of a short one); when it does and `elapsedSeconds` (our own
  * clock since ffmpeg started) is given, the rate is frames written over elapsed time instead.
  */
-export function toTranscodeProgress(block: FfmpegProgressBlock, durationSeconds: number, elapsedSeconds?: number): TranscodeProgress {
+export function toTranscodeProgress(
+  block: FfmpegProgressBlock,
+  durationSeconds: number,
+  elapsedSeconds?: number,
+): TranscodeProgress {
   const fps = frameRate(block, elapsedSeconds);
   if (block.end) return { percent: 100, fps, speed: block.speed, etaSeconds: 0 };
   const done = block.outTimeSeconds ?? 0;
@@ -71,7 +75,8 @@ export function toTranscodeProgress(block: FfmpegProgressBlock, durationSeconds:
 
 function frameRate(block: FfmpegProgressBlock, elapsedSeconds: number | undefined): number | null {
   if (block.fps !== null && block.fps > 0) return block.fps;
-  if (block.frames !== null && block.frames > 0 && elapsedSeconds !== undefined && elapsedSeconds > 0) return round1(block.frames / elapsedSeconds);
+  if (block.frames !== null && block.frames > 0 && elapsedSeconds !== undefined && elapsedSeconds > 0)
+    return round1(block.frames / elapsedSeconds);
   return block.fps;
 }
 

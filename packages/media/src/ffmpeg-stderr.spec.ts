@@ -3,8 +3,11 @@ import { summarizeStderr, TextTail } from './ffmpeg-stderr.js';
 
 describe('summarizeStderr', () => {
   it('keeps the messages and drops demuxer context and file paths', () => {
-    const stderr = '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x558e0d0331c0] moov atom not found\nfile:/srv/in/a.mp4: Invalid data found when processing input\n';
-    expect(summarizeStderr(stderr, { input: '/srv/in/a.mp4' })).toBe('moov atom not found; Invalid data found when processing input');
+    const stderr =
+      '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x558e0d0331c0] moov atom not found\nfile:/srv/in/a.mp4: Invalid data found when processing input\n';
+    expect(summarizeStderr(stderr, { input: '/srv/in/a.mp4' })).toBe(
+      'moov atom not found; Invalid data found when processing input',
+    );
   });
 
   it('names files by label inside a message, removes repeats and keeps the last few', () => {

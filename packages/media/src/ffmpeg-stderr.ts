@@ -28,7 +28,8 @@ export function summarizeStderr(stderr: string, files: Readonly<Record<string, s
   for (const raw of stderr.split(/\r?\n/)) {
     let line = raw.replace(/^(\[[^\]]* @ 0x[0-9a-f]+\]\s*)+/i, '').trim();
     for (const [label, path] of named) {
-      for (const prefix of [`file:${path}: `, `${path}: `]) if (line.startsWith(prefix)) line = line.slice(prefix.length);
+      for (const prefix of [`file:${path}: `, `${path}: `])
+        if (line.startsWith(prefix)) line = line.slice(prefix.length);
       line = line.split(`file:${path}`).join(`<${label}>`).split(path).join(`<${label}>`);
     }
     if (line && !messages.includes(line)) messages.push(line);

@@ -8,10 +8,29 @@ import path from 'node:path';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import { cpuSecondsFor, outputFileLimitBytes } from './encode-limits.js';
-import { MediaToolError, TranscodeBudgetExceededError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
-import { defaultSandbox, type MediaChild, type MediaSandbox, type ProcessLimits, type SandboxWrappers } from './media-sandbox.js';
+import {
+  MediaToolError,
+  TranscodeBudgetExceededError,
+  TranscodeCancelledError,
+  TranscodeError,
+  TranscodeStalledError,
+} from './media.errors.js';
+import {
+  defaultSandbox,
+  type MediaChild,
+  type MediaSandbox,
+  type ProcessLimits,
+  type SandboxWrappers,
+} from './media-sandbox.js';
 import type { MediaInfo } from './media-info.js';
-import { buildTranscodeArgs, computeOutputSize, hlsRungs, videoFilter, type FrameSize, type TranscodeArgsInput } from './transcode-args.js';
+import {
+  buildTranscodeArgs,
+  computeOutputSize,
+  hlsRungs,
+  videoFilter,
+  type FrameSize,
+  type TranscodeArgsInput,
+} from './transcode-args.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -67,7 +86,8 @@ const DEFAULT_MAX_DURATION_S = 6 * 3600;
 export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
   // HLS and thumbnails write a directory: `output` and HLS's per-rung folders must exist.
   if (opts.preset.kind === 'hls') {
-    for (let i = 0; i < hlsRungs(opts.media, opts.preset).length; i++) await mkdir(path.join(opts.output, `v${i}`), { recursive: true });
+    for (let i = 0; i < hlsRungs(opts.media, opts.preset).length; i++)
+      await mkdir(path.join(opts.output, `v${i}`), { recursive: true });
   } else if (opts.preset.kind === 'thumbnails') {
     await mkdir(opts.output, { recursive: true });
   }
@@ -93,7 +113,8 @@ function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): FrameSize
 }
 
 function run(opts: TranscodeOptions): Promise<TranscodeResult> {
-  if (opts.signal?.aborted) return Promise.reject(new TranscodeCancelledError('the encode was cancelled before it started', null, ''));
+  if (opts.signal?.aborted)
+    return Promise.reject(new TranscodeCancelledError('the encode was cancelled before it started', null, ''));
   let args: string[];
   try {
     args = buildTranscodeArgs(opts);
@@ -110,8 +131,15 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
 }
 
 /** The kernel limits of one encode: files per its preset and duration, CPU per its budget. */
-function processLimits(opts: Pick<TranscodeOptions, 'preset'>, durationSeconds: number, budgetMs: number | undefined): ProcessLimits {
-  return { fileSizeBytes: outputFileLimitBytes(opts.preset, durationSeconds), cpuSeconds: budgetMs !== undefined ? cpuSecondsFor(budgetMs, availableParallelism()) : undefined };
+function processLimits(
+  opts: Pick<TranscodeOptions, 'preset'>,
+  durationSeconds: number,
+  budgetMs: number | undefined,
+): ProcessLimits {
+  return {
+    fileSizeBytes: outputFileLimitBytes(opts.preset, durationSeconds),
+    cpuSeconds: budgetMs !== undefined ? cpuSecondsFor(budgetMs, availableParallelism()) : undefined,
+  };
 }
 
 /** What an encode reports with, known at spawn for a plain encode, and only later for an early one. */
@@ -120,7 +148,10 @@ interface EncodeState {
   onProgress: TranscodeOptions['onProgress'];
 }
 
-type ExecuteOptions = Pick<TranscodeOptions, 'preset' | 'input' | 'output' | 'signal' | 'stallTimeoutMs' | 'killGraceMs' | 'ffmpegPath' | 'sandbox'>;
+type ExecuteOptions = Pick<
+  TranscodeOptions,
+  'preset' | 'input' | 'output' | 'signal' | 'stallTimeoutMs' | 'killGraceMs' | 'ffmpegPath' | 'sandbox'
+>;
 
 /** A running ffmpeg: its process, its outcome, and a way to give it its budget once that is known. */
 interface Execution {
@@ -131,7 +162,13 @@ interface Execution {
 }
 
 /** Spawns ffmpeg with `args` in the sandbox and watches it: progress, the stall watchdog, the budget, cancel, and its exit. */
-function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrappers: SandboxWrappers, limits: ProcessLimits): Execution {
+function execute(
+  args: string[],
+  opts: ExecuteOptions,
+  state: EncodeState,
+  wrappers: SandboxWrappers,
+  limits: ProcessLimits,
+): Execution {
   const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
   const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
   const tool = opts.ffmpegPath ?? 'ffmpeg';
@@ -143,7 +180,12 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrapp
     const parser = new FfmpegProgressParser();
     const stderr = new TextTail(4096);
     let lastOutTime: number | null = null;
-    let stopping: { reason: 'cancel' } | { reason: 'stall' } | { reason: 'budget'; budgetMs: number } | { reason: 'error'; error: unknown } | null = null;
+    let stopping:
+      | { reason: 'cancel' }
+      | { reason: 'stall' }
+      | { reason: 'budget'; budgetMs: number }
+      | { reason: 'error'; error: unknown }
+      | null = null;
     let stallTimer: NodeJS.Timeout | undefined;
     let budgetTimer: NodeJS.Timeout | undefined;
     let sawProgress = false;
@@ -178,7 +220,10 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrapp
     setBudget = (budgetMs) => {
       if (settled) return;
       clearTimeout(budgetTimer);
-      budgetTimer = setTimeout(() => stop({ reason: 'budget', budgetMs }), Math.max(0, budgetMs - (performance.now() - started)));
+      budgetTimer = setTimeout(
+        () => stop({ reason: 'budget', budgetMs }),
+        Math.max(0, budgetMs - (performance.now() - started)),
+      );
     };
 
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -188,7 +233,9 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrapp
         if (block.outTimeSeconds !== null) lastOutTime = block.outTimeSeconds;
         if (stopping || !state.media) continue;
         try {
-          state.onProgress?.(toTranscodeProgress(block, state.media.durationSeconds, (performance.now() - started) / 1000));
+          state.onProgress?.(
+            toTranscodeProgress(block, state.media.durationSeconds, (performance.now() - started) / 1000),
+          );
         } catch (error) {
           // A throwing callback would otherwise become an uncaught exception in this stream handler.
           stop({ reason: 'error', error });
@@ -198,7 +245,8 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrapp
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
 
     child.on('error', (err) => {
-      if (child.pid === undefined) settle(() => reject(new MediaToolError(`could not run ${tool}: ${err.message}`, { cause: err })));
+      if (child.pid === undefined)
+        settle(() => reject(new MediaToolError(`could not run ${tool}: ${err.message}`, { cause: err })));
     });
     // A stopped ffmpeg settles on exit: its pipes may stay open if it left children behind.
     child.on('exit', (code) => {
@@ -208,9 +256,20 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrapp
       child.stdout.destroy();
       child.stderr.destroy();
       settle(() => {
-        if (why.reason === 'cancel') reject(new TranscodeCancelledError('the encode was cancelled; ffmpeg stopped', code, tail));
-        else if (why.reason === 'stall') reject(new TranscodeStalledError(`ffmpeg reported no progress for ${stallMs / 1000} s and was killed`, code, tail));
-        else if (why.reason === 'budget') reject(new TranscodeBudgetExceededError(`the encode took longer than its budget of ${Math.round(why.budgetMs / 100) / 10} s (derived from the output's duration) and was stopped`, code, tail));
+        if (why.reason === 'cancel')
+          reject(new TranscodeCancelledError('the encode was cancelled; ffmpeg stopped', code, tail));
+        else if (why.reason === 'stall')
+          reject(
+            new TranscodeStalledError(`ffmpeg reported no progress for ${stallMs / 1000} s and was killed`, code, tail),
+          );
+        else if (why.reason === 'budget')
+          reject(
+            new TranscodeBudgetExceededError(
+              `the encode took longer than its budget of ${Math.round(why.budgetMs / 100) / 10} s (derived from the output's duration) and was stopped`,
+              code,
+              tail,
+            ),
+          );
         else reject(why.error);
       });
     });
@@ -221,7 +280,12 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrapp
       settle(() => {
         if (code === 0 && state.media) {
           const size = outputSize({ preset: opts.preset, media: state.media });
-          resolve({ durationSeconds: lastOutTime ?? state.media.durationSeconds, width: size?.width ?? null, height: size?.height ?? null, elapsedSeconds: (performance.now() - started) / 1000 });
+          resolve({
+            durationSeconds: lastOutTime ?? state.media.durationSeconds,
+            width: size?.width ?? null,
+            height: size?.height ?? null,
+            elapsedSeconds: (performance.now() - started) / 1000,
+          });
           return;
         }
         // setpriv, prlimit and nice exit 126/127 when they cannot run what they wrap (ffmpeg never does).
@@ -229,7 +293,10 @@ function execute(args: string[], opts: ExecuteOptions, state: EncodeState, wrapp
           reject(new MediaToolError(`could not run ${tool}: ${tail.trim().split('\n').at(-1) ?? `exit code ${code}`}`));
           return;
         }
-        const how = code === null ? `was killed by ${signal ?? 'a signal'}${signal === 'SIGXFSZ' ? ' (an output file reached its size limit)' : ''}` : `failed with exit code ${code}`;
+        const how =
+          code === null
+            ? `was killed by ${signal ?? 'a signal'}${signal === 'SIGXFSZ' ? ' (an output file reached its size limit)' : ''}`
+            : `failed with exit code ${code}`;
         const reason = summarizeStderr(tail, { input: opts.input, output: opts.output });
         reject(new TranscodeError(`ffmpeg ${how}${reason ? `: ${reason}` : ''}`, code, tail));
       });
@@ -380,7 +447,8 @@ class FifoEarlyTranscode implements EarlyTranscode {
   /** Writes the filter once ffmpeg has the FIFO open (a non-blocking open fails with ENXIO until then). */
   private async feed(filter: string): Promise<void> {
     for (;;) {
-      if (this.exited() || this.stopper.signal.aborted || this.req.signal?.aborted) throw new Error('ffmpeg stopped before it read its filter');
+      if (this.exited() || this.stopper.signal.aborted || this.req.signal?.aborted)
+        throw new Error('ffmpeg stopped before it read its filter');
       let handle: FileHandle;
       try {
         handle = await open(this.fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);

@@ -13,8 +13,37 @@ import { defaultSandbox, type MediaSandbox } from './media-sandbox.js';
  * file that is really one of those fails as unreadable instead of being followed.
  */
 export const INPUT_FORMAT_WHITELIST = [
-  'mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm', 'avi', 'flv', 'mpegts', 'mpeg', 'mpegps', 'mpegvideo', 'ogg', 'asf', 'wav', 'w64', 'mp3', 'aac',
-  'flac', 'ac3', 'eac3', 'h264', 'hevc', 'm4v', 'mxf', 'gif', 'png_pipe', 'jpeg_pipe', 'webp_pipe', 'bmp_pipe', 'tiff_pipe', 'yuv4mpegpipe', 'ivf', 'dv', 'obu',
+  'mov,mp4,m4a,3gp,3g2,mj2',
+  'matroska,webm',
+  'avi',
+  'flv',
+  'mpegts',
+  'mpeg',
+  'mpegps',
+  'mpegvideo',
+  'ogg',
+  'asf',
+  'wav',
+  'w64',
+  'mp3',
+  'aac',
+  'flac',
+  'ac3',
+  'eac3',
+  'h264',
+  'hevc',
+  'm4v',
+  'mxf',
+  'gif',
+  'png_pipe',
+  'jpeg_pipe',
+  'webp_pipe',
+  'bmp_pipe',
+  'tiff_pipe',
+  'yuv4mpegpipe',
+  'ivf',
+  'dv',
+  'obu',
 ].join(',');
 
 export interface ProbeOptions {
@@ -52,15 +81,31 @@ export async function probe(path: string, opts: ProbeOptions = {}): Promise<Medi
   const tool = opts.ffprobePath ?? 'ffprobe';
   const formats = opts.trustedFormat ? [] : ['-format_whitelist', INPUT_FORMAT_WHITELIST];
   const pixels = opts.maxPixels !== undefined ? ['-max_pixels', String(opts.maxPixels)] : [];
-  const args = ['-v', 'error', '-protocol_whitelist', 'file,pipe', ...formats, ...pixels, '-print_format', 'json', '-show_format', '-show_streams', `file:${path}`];
+  const args = [
+    '-v',
+    'error',
+    '-protocol_whitelist',
+    'file,pipe',
+    ...formats,
+    ...pixels,
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    `file:${path}`,
+  ];
   const { code, stdout, stderr, timedOut } = await run(tool, args, opts);
-  if (timedOut) throw new MediaProbeError(`ffprobe gave no answer within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`, path);
+  if (timedOut)
+    throw new MediaProbeError(`ffprobe gave no answer within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`, path);
   const over = OVER_MAX_PIXELS.exec(stderr);
-  if (over && opts.maxPixels !== undefined) throw new MediaFrameTooLargeError(Number(over[1]), Number(over[2]), opts.maxPixels, path);
+  if (over && opts.maxPixels !== undefined)
+    throw new MediaFrameTooLargeError(Number(over[1]), Number(over[2]), opts.maxPixels, path);
   // setpriv, prlimit and nice exit 126/127 when they cannot run the tool they wrap (ffprobe never does).
-  if (code === 126 || code === 127) throw new MediaToolError(`could not run ${tool}: ${stderr.trim().split('\n').at(-1) ?? `exit code ${code}`}`);
+  if (code === 126 || code === 127)
+    throw new MediaToolError(`could not run ${tool}: ${stderr.trim().split('\n').at(-1) ?? `exit code ${code}`}`);
   if (code !== 0) {
-    const reason = summarizeStderr(stderr, { input: path }) || `ffprobe exited with ${code === null ? 'a signal' : `code ${code}`}`;
+    const reason =
+      summarizeStderr(stderr, { input: path }) || `ffprobe exited with ${code === null ? 'a signal' : `code ${code}`}`;
     throw new MediaProbeError(reason, path);
   }
   let json: FfprobeJson;
@@ -83,7 +128,12 @@ async function checkFile(path: string): Promise<number> {
   } catch (err) {
     if (err instanceof MediaProbeError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read file (${code ?? String(err)})`;
+    const reason =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : `cannot read file (${code ?? String(err)})`;
     throw new MediaProbeError(reason, path);
   }
   if (size === 0) throw new MediaProbeError('file is empty (0 bytes)', path);
@@ -104,7 +154,10 @@ async function run(tool: string, args: string[], opts: ProbeOptions): Promise<Ru
   const signal = opts.signal;
   signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const child = sandbox.spawn(wrappers, tool, args, { fileSizeBytes: PROBE_FILE_LIMIT_BYTES, cpuSeconds: Math.ceil(timeoutMs / 1000) * availableParallelism() + 10 });
+    const child = sandbox.spawn(wrappers, tool, args, {
+      fileSizeBytes: PROBE_FILE_LIMIT_BYTES,
+      cpuSeconds: Math.ceil(timeoutMs / 1000) * availableParallelism() + 10,
+    });
     const out: Buffer[] = [];
     let outBytes = 0;
     const err = new TextTail();
@@ -132,9 +185,12 @@ async function run(tool: string, args: string[], opts: ProbeOptions): Promise<Ru
       else child.kill('SIGKILL');
     });
     child.stderr.setEncoding('utf8').on('data', (s: string) => err.push(s));
-    child.on('error', (e) => finish(() => reject(new MediaToolError(`could not run ${tool}: ${e.message}`, { cause: e }))));
+    child.on('error', (e) =>
+      finish(() => reject(new MediaToolError(`could not run ${tool}: ${e.message}`, { cause: e }))),
+    );
     child.on('close', (code) => {
-      if (outBytes > MAX_JSON_BYTES) return finish(() => resolve({ code: code ?? 1, stdout: '', stderr: 'ffprobe output too large', timedOut }));
+      if (outBytes > MAX_JSON_BYTES)
+        return finish(() => resolve({ code: code ?? 1, stdout: '', stderr: 'ffprobe output too large', timedOut }));
       finish(() => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: err.toString(), timedOut }));
     });
   });

@@ -1,11 +1,44 @@
 export type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from './media-info.js';
 export { parseFfprobeJson, type FfprobeJson, type FfprobeStream } from './media-info.parser.js';
-export { MediaFrameTooLargeError, MediaProbeError, MediaToolError, TranscodeBudgetExceededError, TranscodeCancelledError, TranscodeError, TranscodeStalledError } from './media.errors.js';
+export {
+  MediaFrameTooLargeError,
+  MediaProbeError,
+  MediaToolError,
+  TranscodeBudgetExceededError,
+  TranscodeCancelledError,
+  TranscodeError,
+  TranscodeStalledError,
+} from './media.errors.js';
 export { INPUT_FORMAT_WHITELIST, probe, type ProbeOptions } from './ffprobe.adapter.js';
-export { buildTranscodeArgs, computeOutputSize, videoFilter, type FrameSize, type TranscodeArgsInput } from './transcode-args.js';
-export { FfmpegProgressParser, toTranscodeProgress, type FfmpegProgressBlock, type TranscodeProgress } from './ffmpeg-progress.parser.js';
+export {
+  buildTranscodeArgs,
+  computeOutputSize,
+  videoFilter,
+  type FrameSize,
+  type TranscodeArgsInput,
+} from './transcode-args.js';
+export {
+  FfmpegProgressParser,
+  toTranscodeProgress,
+  type FfmpegProgressBlock,
+  type TranscodeProgress,
+} from './ffmpeg-progress.parser.js';
 export { summarizeStderr, TextTail } from './ffmpeg-stderr.js';
-export { startEarlyTranscode, transcode, type EarlyTranscode, type EarlyTranscodeRequest, type TranscodeOptions, type TranscodeResult } from './ffmpeg-transcode.adapter.js';
+export {
+  startEarlyTranscode,
+  transcode,
+  type EarlyTranscode,
+  type EarlyTranscodeRequest,
+  type TranscodeOptions,
+  type TranscodeResult,
+} from './ffmpeg-transcode.adapter.js';
 export { FfmpegMediaAdapter, type FfmpegMediaAdapterOptions, type MediaAdapter } from './ffmpeg-media.adapter.js';
-export { MediaSandbox, defaultSandbox, minimalEnv, type MediaSandboxOptions, type ProcessLimits, type SandboxWrappers } from './media-sandbox.js';
+export {
+  MediaSandbox,
+  defaultSandbox,
+  minimalEnv,
+  type MediaSandboxOptions,
+  type ProcessLimits,
+  type SandboxWrappers,
+} from './media-sandbox.js';
 export { cpuSecondsFor, encodeBudgetMs, outputFileLimitBytes, type EncodeBudget } from './encode-limits.js';

@@ -31,7 +31,9 @@ export interface FfprobeStream {
 export function parseFfprobeJson(json: FfprobeJson, fallbackSizeBytes = 0): MediaInfo {
   const streams = json.streams ?? [];
   // Cover art in audio files shows up as a one-frame "video" stream; it is not a video.
-  const v = streams.find((s) => s.codec_type === 'video' && s.disposition?.['attached_pic'] !== 1 && (s.width ?? 0) > 0);
+  const v = streams.find(
+    (s) => s.codec_type === 'video' && s.disposition?.['attached_pic'] !== 1 && (s.width ?? 0) > 0,
+  );
   const a = streams.find((s) => s.codec_type === 'audio');
   const durationSeconds = positive(json.format?.duration) ?? Math.max(0, ...streams.map(streamDuration));
   const video = v ? videoInfo(v) : null;

@@ -59,8 +59,42 @@ beforeAll(async () => {
   // Long enough that its encode is still running while the test reads /proc.
   short = join(dir, 'short.mp4');
   await Promise.all([
-    run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]),
-    run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', short]),
+    run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=25',
+      '-t',
+      '20',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
+    ]),
+    run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=25',
+      '-t',
+      '4',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      short,
+    ]),
   ]);
 }, 60_000);
 
@@ -83,7 +117,10 @@ describe('MediaSandbox', () => {
         const info = await media.probe(input);
         media.transcode({ input, output: ${JSON.stringify(out())}, preset: PRESETS.get('mp4-720p'), media: info, threads: 1 }).catch(() => {});
         console.log('started'); setInterval(() => {}, 1000);`;
-      worker = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...SECRETS } });
+      worker = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, ...SECRETS },
+      });
       await new Promise<void>((resolve, reject) => {
         worker.stdout!.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
         worker.on('exit', (code) => reject(new Error(`stand-in worker exited ${code}`)));
@@ -131,23 +168,47 @@ describe('MediaSandbox', () => {
 
   it('runs the tool without a wrapper that is missing here, still with the minimal environment', async () => {
     const missing = join(dir, 'missing');
-    const bare = new MediaSandbox({ env: { PATH: process.env['PATH']!, LANG: 'C.UTF-8' }, setprivPath: `${missing}/setpriv`, prlimitPath: `${missing}/prlimit`, nicePath: `${missing}/nice` });
+    const bare = new MediaSandbox({
+      env: { PATH: process.env['PATH']!, LANG: 'C.UTF-8' },
+      setprivPath: `${missing}/setpriv`,
+      prlimitPath: `${missing}/prlimit`,
+      nicePath: `${missing}/nice`,
+    });
     expect(await bare.wrappers()).toEqual({ setpriv: null, prlimit: null, nice: null });
-    expect(bare.command(await bare.wrappers(), 'ffmpeg', ['-version'], { cpuSeconds: 5 })).toEqual(['ffmpeg', '-version']);
+    expect(bare.command(await bare.wrappers(), 'ffmpeg', ['-version'], { cpuSeconds: 5 })).toEqual([
+      'ffmpeg',
+      '-version',
+    ]);
     const out = join(dir, 'bare.mp4');
-    const encoding = transcode({ input: short, output: out, preset: p360, media: await probe(short), sandbox: bare, threads: 1 });
+    const encoding = transcode({
+      input: short,
+      output: out,
+      preset: p360,
+      media: await probe(short),
+      sandbox: bare,
+      threads: 1,
+    });
     const pid = await ffmpegWriting(out);
     expect(environOf(pid)).toEqual({ PATH: process.env['PATH'], LANG: 'C.UTF-8' });
     const result = await encoding;
     expect(result.durationSeconds).toBeCloseTo(4, 0);
     // Without setpriv nothing could end an ffmpeg waiting on its FIFO: no early start then.
-    expect(await startEarlyTranscode({ input: clip, output: join(dir, 'bare-early.mp4'), preset: p360, sandbox: bare })).toBeNull();
+    expect(
+      await startEarlyTranscode({ input: clip, output: join(dir, 'bare-early.mp4'), preset: p360, sandbox: bare }),
+    ).toBeNull();
   }, 60_000);
 
   it('keeps the limits when only setpriv is missing', async () => {
     const noSetpriv = new MediaSandbox({ setprivPath: join(dir, 'missing-setpriv'), maxMemoryMb: 2500 });
     const out = join(dir, 'no-setpriv.mp4');
-    const encoding = transcode({ input: short, output: out, preset: p360, media: await probe(short), sandbox: noSetpriv, threads: 1 });
+    const encoding = transcode({
+      input: short,
+      output: out,
+      preset: p360,
+      media: await probe(short),
+      sandbox: noSetpriv,
+      threads: 1,
+    });
     const pid = await ffmpegWriting(out);
     expect(limitsOf(pid)['Max address space']).toBe(String(2500 * 1024 * 1024));
     expect(getPriority(pid)).toBeGreaterThan(getPriority(process.pid));
@@ -160,7 +221,9 @@ describe('work budgets and frame limits', () => {
     const media = new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } });
     const out = join(dir, 'over-budget.mp4');
     const t0 = performance.now();
-    const err = await media.transcode({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, media: await probe(clip), threads: 1 }).catch((e: unknown) => e);
+    const err = await media
+      .transcode({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, media: await probe(clip), threads: 1 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TranscodeBudgetExceededError);
     expect(err).toMatchObject({ code: 'encode_budget_exceeded', retryable: false });
     expect((err as Error).message).toMatch(/longer than its budget of 0\.2 s/);
@@ -170,7 +233,18 @@ describe('work budgets and frame limits', () => {
 
   it('ffprobe refuses frames over max_pixels with their size (an 8192x8192 PNG)', async () => {
     const png = join(dir, 'huge.png');
-    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=8192x8192', '-frames:v', '1', png]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:size=8192x8192',
+      '-frames:v',
+      '1',
+      png,
+    ]);
     const err = await probe(png, { maxPixels: 8192 * 4320 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MediaFrameTooLargeError);
     expect(err).toMatchObject({ code: 'input_resolution_too_large', width: 8192, height: 8192 });
@@ -180,7 +254,26 @@ describe('work budgets and frame limits', () => {
 
   it('encodes 720 frames whose timestamps jump 100 s every other frame in seconds, not hours of duplicates', async () => {
     const gap = join(dir, 'gap.mp4');
-    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-frames:v', '720', '-vf', "setpts='(N+floor(N/2)*2500)/25/TB'", '-fps_mode', 'passthrough', '-c:v', 'libx264', '-preset', 'ultrafast', gap]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-frames:v',
+      '720',
+      '-vf',
+      "setpts='(N+floor(N/2)*2500)/25/TB'",
+      '-fps_mode',
+      'passthrough',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      gap,
+    ]);
     const info = await probe(gap);
     expect(info.durationSeconds).toBeGreaterThan(35_000);
     const out = join(dir, 'gap-360.mp4');
@@ -188,7 +281,17 @@ describe('work budgets and frame limits', () => {
     // Its budget (10 × 10 h) would never stop it: only keeping the input's timestamps does.
     await transcode({ input: gap, output: out, preset: p360, media: info, budgetMs: 50_000 });
     expect(performance.now() - t0).toBeLessThan(50_000);
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=nb_frames', '-of', 'csv=p=0', out]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=nb_frames',
+      '-of',
+      'csv=p=0',
+      out,
+    ]);
     expect(Number(stdout.trim())).toBe(720);
   }, 90_000);
 });

@@ -88,7 +88,12 @@ export class MediaSandbox {
   }
 
   /** The command line that runs `tool args` inside the wrappers, as [file, ...args]. */
-  command(wrappers: SandboxWrappers, tool: string, args: readonly string[], limits: ProcessLimits = {}): [string, ...string[]] {
+  command(
+    wrappers: SandboxWrappers,
+    tool: string,
+    args: readonly string[],
+    limits: ProcessLimits = {},
+  ): [string, ...string[]] {
     const chain: string[] = [];
     if (wrappers.setpriv) chain.push(wrappers.setpriv, '--pdeathsig', 'KILL', '--');
     const rlimits = [

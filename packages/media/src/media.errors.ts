@@ -69,6 +69,9 @@ export class MediaFrameTooLargeError extends MediaProbeError {
     readonly maxPixels: number,
     path: string,
   ) {
-    super(`frames of ${width}x${height} (${width * height} pixels) are larger than the limit of ${maxPixels} pixels`, path);
+    super(
+      `frames of ${width}x${height} (${width * height} pixels) are larger than the limit of ${maxPixels} pixels`,
+      path,
+    );
   }
 }

@@ -21,10 +21,33 @@ describe('every preset, checked with ffprobe', () => {
     dir = await mkdtemp(join(tmpdir(), 'kiln-presets-'));
     const make = async (name: string, size: string, seconds: number, audio: boolean) => {
       const file = join(dir, name);
-      await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []), '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(audio ? ['-c:a', 'aac'] : []), file]);
+      await run('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${size}:rate=25`,
+        ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []),
+        '-t',
+        String(seconds),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        ...(audio ? ['-c:a', 'aac'] : []),
+        file,
+      ]);
       return file;
     };
-    [hd, sd, silent] = await Promise.all([make('hd.mp4', '1280x720', 5, true), make('sd.mp4', '640x480', 2, true), make('silent.mp4', '480x272', 2, false)]);
+    [hd, sd, silent] = await Promise.all([
+      make('hd.mp4', '1280x720', 5, true),
+      make('sd.mp4', '640x480', 2, true),
+      make('silent.mp4', '480x272', 2, false),
+    ]);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -83,11 +106,33 @@ describe('every preset, checked with ffprobe', () => {
 
   it('thumbnails: five JPEGs whatever the length and frame rate (the last one is not lost at the end)', async () => {
     // ffmpeg's fps filter rounded the last pick past the end of these clips and wrote four.
-    for (const [seconds, rate] of [[2, 10], [10, 30], [300, 10]] as const) {
+    for (const [seconds, rate] of [
+      [2, 10],
+      [10, 30],
+      [300, 10],
+    ] as const) {
       const input = join(dir, `thumbs-src-${seconds}.mp4`);
-      await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=128x72:rate=${rate}:duration=${seconds}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', input]);
+      await run('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc=size=128x72:rate=${rate}:duration=${seconds}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        input,
+      ]);
       const { output } = await encode(input, 'thumbnails', `thumbs-${seconds}`);
-      expect({ seconds, files: (await readdir(output)).sort() }).toEqual({ seconds, files: ['thumb-01.jpg', 'thumb-02.jpg', 'thumb-03.jpg', 'thumb-04.jpg', 'thumb-05.jpg'] });
+      expect({ seconds, files: (await readdir(output)).sort() }).toEqual({
+        seconds,
+        files: ['thumb-01.jpg', 'thumb-02.jpg', 'thumb-03.jpg', 'thumb-04.jpg', 'thumb-05.jpg'],
+      });
     }
   });
 
@@ -112,6 +157,8 @@ describe('every preset, checked with ffprobe', () => {
     await expect(probe(playlist)).rejects.toThrow(MediaProbeError);
     // Even if a caller skipped the probe, ffmpeg itself refuses to follow them.
     const media = await probe(sd);
-    await expect(transcode({ input: concat, output: join(dir, 'x.mp4'), preset: getPreset('mp4-360p')!, media })).rejects.toThrow(/whitelist|Invalid data|ffmpeg failed/);
+    await expect(
+      transcode({ input: concat, output: join(dir, 'x.mp4'), preset: getPreset('mp4-360p')!, media }),
+    ).rejects.toThrow(/whitelist|Invalid data|ffmpeg failed/);
   });
 });

@@ -7,7 +7,12 @@ import { buildTranscodeArgs, computeOutputSize, videoFilter } from './transcode-
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
 const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
 
-function media(width: number, height: number, audio = true, extra: Partial<NonNullable<MediaInfo['video']>> = {}): MediaInfo {
+function media(
+  width: number,
+  height: number,
+  audio = true,
+  extra: Partial<NonNullable<MediaInfo['video']>> = {},
+): MediaInfo {
   return {
     durationSeconds: 2,
     formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -41,24 +46,35 @@ describe('computeOutputSize', () => {
 
   it('never upscales, keeps both sides even and the aspect ratio close, for any size', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 16, max: 8000 }), fc.integer({ min: 16, max: 8000 }), fc.constantFrom(360, 480, 720, 1080), (w, h, bound) => {
-        const out = computeOutputSize({ width: w, height: h }, bound);
-        expect(out.width % 2).toBe(0);
-        expect(out.height % 2).toBe(0);
-        expect(out.width).toBeLessThanOrEqual(w);
-        expect(out.height).toBeLessThanOrEqual(h);
-        expect(Math.min(out.width, out.height)).toBeLessThanOrEqual(bound);
-        // Rounding to even sides moves each by at most 2 px from the exact aspect.
-        const exactLong = (Math.max(w, h) * Math.min(out.width, out.height)) / Math.min(w, h);
-        expect(Math.abs(Math.max(out.width, out.height) - exactLong)).toBeLessThanOrEqual(2);
-      }),
+      fc.property(
+        fc.integer({ min: 16, max: 8000 }),
+        fc.integer({ min: 16, max: 8000 }),
+        fc.constantFrom(360, 480, 720, 1080),
+        (w, h, bound) => {
+          const out = computeOutputSize({ width: w, height: h }, bound);
+          expect(out.width % 2).toBe(0);
+          expect(out.height % 2).toBe(0);
+          expect(out.width).toBeLessThanOrEqual(w);
+          expect(out.height).toBeLessThanOrEqual(h);
+          expect(Math.min(out.width, out.height)).toBeLessThanOrEqual(bound);
+          // Rounding to even sides moves each by at most 2 px from the exact aspect.
+          const exactLong = (Math.max(w, h) * Math.min(out.width, out.height)) / Math.min(w, h);
+          expect(Math.abs(Math.max(out.width, out.height) - exactLong)).toBeLessThanOrEqual(2);
+        },
+      ),
     );
   });
 });
 
 describe('buildTranscodeArgs', () => {
   it('builds an H.264/AAC fast-start MP4 command from the preset', () => {
-    const args = buildTranscodeArgs({ input: '/in/a.mov', output: '/out/x.tmp', preset: p720, media: media(1920, 1080), threads: 2 });
+    const args = buildTranscodeArgs({
+      input: '/in/a.mov',
+      output: '/out/x.tmp',
+      preset: p720,
+      media: media(1920, 1080),
+      threads: 2,
+    });
     expect(arg(args, '-c:v')).toBe('libx264');
     expect(arg(args, '-preset')).toBe('veryfast');
     expect(arg(args, '-crf')).toBe('23');
@@ -78,7 +94,12 @@ describe('buildTranscodeArgs', () => {
   });
 
   it('restricts the input to file and pipe protocols, set before -i', () => {
-    const args = buildTranscodeArgs({ input: 'http://evil/x.m3u8', output: '/o.mp4', preset: p360, media: media(640, 480) });
+    const args = buildTranscodeArgs({
+      input: 'http://evil/x.m3u8',
+      output: '/o.mp4',
+      preset: p360,
+      media: media(640, 480),
+    });
     const wl = args.indexOf('-protocol_whitelist');
     expect(args[wl + 1]).toBe('file,pipe');
     expect(wl).toBeLessThan(args.indexOf('-i'));
@@ -95,15 +116,24 @@ describe('buildTranscodeArgs', () => {
 
   it('downmixes more than two audio channels to stereo', () => {
     const m = media(640, 480);
-    const args = buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: { ...m, audio: { codec: 'ac3', channels: 6, sampleRate: 48000 } } });
+    const args = buildTranscodeArgs({
+      input: '/a',
+      output: '/b',
+      preset: p360,
+      media: { ...m, audio: { codec: 'ac3', channels: 6, sampleRate: 48000 } },
+    });
     expect(arg(args, '-ac')).toBe('2');
   });
 
   it('sizes rotated and non-square-pixel input by what the viewer sees', () => {
     const rotated = media(1920, 1080, true, { displayWidth: 1080, displayHeight: 1920, rotation: 90 });
-    expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p720, media: rotated }), '-vf')).toBe('scale=720:1280,setsar=1');
+    expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p720, media: rotated }), '-vf')).toBe(
+      'scale=720:1280,setsar=1',
+    );
     const anamorphic = media(720, 480, true, { displayWidth: 853, displayHeight: 480 });
-    expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: anamorphic }), '-vf')).toBe('scale=640:360,setsar=1');
+    expect(arg(buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: anamorphic }), '-vf')).toBe(
+      'scale=640:360,setsar=1',
+    );
   });
 
   it('reads the video filter from a file when asked (MP4 and WebM), and changes nothing else', () => {
@@ -115,12 +145,17 @@ describe('buildTranscodeArgs', () => {
       expect(inline[at + 1]).toBe(videoFilter(req));
       expect(videoFilter(req)).toBe('scale=1280:720,setsar=1');
       expect(scripted.slice(at, at + 2)).toEqual(['-filter_script:v', 'file:/out/b.vf']);
-      expect([...scripted.slice(0, at), ...scripted.slice(at + 2)]).toEqual([...inline.slice(0, at), ...inline.slice(at + 2)]);
+      expect([...scripted.slice(0, at), ...scripted.slice(at + 2)]).toEqual([
+        ...inline.slice(0, at),
+        ...inline.slice(at + 2),
+      ]);
     }
     expect(videoFilter({ preset: PRESETS.get('hls')!, media: media(1920, 1080) })).toBeNull();
   });
 
   it('refuses input without a video stream', () => {
-    expect(() => buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: { ...media(1, 1), video: null } })).toThrow(TypeError);
+    expect(() =>
+      buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: { ...media(1, 1), video: null } }),
+    ).toThrow(TypeError);
   });
 });

@@ -62,16 +62,28 @@ const KEEP_TIMESTAMPS = ['-fps_mode', 'vfr'];
 export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
   const head = [
     ...COMMON_HEAD,
-    '-protocol_whitelist', 'file,pipe',
-    '-format_whitelist', INPUT_FORMAT_WHITELIST,
+    '-protocol_whitelist',
+    'file,pipe',
+    '-format_whitelist',
+    INPUT_FORMAT_WHITELIST,
     ...(req.maxPixels !== undefined ? ['-max_pixels', String(req.maxPixels)] : []),
     // `file:` keeps a name containing ":" (or starting with "-") from being read as a protocol or option.
-    '-i', `file:${req.input}`,
+    '-i',
+    `file:${req.input}`,
   ];
   const threads = req.threads !== undefined ? ['-threads', String(req.threads)] : [];
   switch (req.preset.kind) {
     case 'mp4':
-      return [...head, ...mp4Args(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
+      return [
+        ...head,
+        ...mp4Args(req, req.preset),
+        ...threads,
+        '-movflags',
+        '+faststart',
+        '-f',
+        'mp4',
+        `file:${req.output}`,
+      ];
     case 'webm':
       return [...head, ...webmArgs(req, req.preset), ...threads, '-f', 'webm', `file:${req.output}`];
     case 'hls':
@@ -79,7 +91,16 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
     case 'thumbnails':
       return [...head, ...thumbnailArgs(req, req.preset), ...threads];
     case 'audio':
-      return [...head, ...audioArgs(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
+      return [
+        ...head,
+        ...audioArgs(req, req.preset),
+        ...threads,
+        '-movflags',
+        '+faststart',
+        '-f',
+        'mp4',
+        `file:${req.output}`,
+      ];
   }
 }
 
@@ -93,7 +114,9 @@ export function videoFilter(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): 
 /** `-vf <filter>`, or `-filter_script:v <file>` when the request says where ffmpeg reads it from. */
 function videoFilterArgs(req: TranscodeArgsInput): string[] {
   // `file:` keeps a name containing ":" from being read as a protocol.
-  return req.videoFilterScript !== undefined ? ['-filter_script:v', `file:${req.videoFilterScript}`] : ['-vf', videoFilter(req)!];
+  return req.videoFilterScript !== undefined
+    ? ['-filter_script:v', `file:${req.videoFilterScript}`]
+    : ['-vf', videoFilter(req)!];
 }
 
 function videoSize(media: MediaInfo, bound: number): FrameSize {
@@ -109,15 +132,34 @@ function stereo(media: MediaInfo): string[] {
 function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
   const v = preset.video;
   return [
-    '-map', '0:v:0',
+    '-map',
+    '0:v:0',
     // ffmpeg has already applied the rotation (autorotate) when frames reach this filter.
     ...videoFilterArgs(req),
-    '-c:v', 'libx264', '-preset', v.x264Preset, '-crf', String(v.crf),
-    '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
-    '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...KEEP_TIMESTAMPS,
+    '-c:v',
+    'libx264',
+    '-preset',
+    v.x264Preset,
+    '-crf',
+    String(v.crf),
+    '-maxrate',
+    `${v.maxrateKbps}k`,
+    '-bufsize',
+    `${v.maxrateKbps * 2}k`,
+    '-profile:v',
+    'high',
+    '-pix_fmt',
+    'yuv420p',
+    ...KEEP_TIMESTAMPS,
     // `?`: an input without audio gives a video-only file (the same bytes `-an` gives), so only
     // the channel count in this command depends on the probe.
-    '-map', '0:a:0?', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media),
+    '-map',
+    '0:a:0?',
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${preset.audio.bitrateKbps}k`,
+    ...stereo(req.media),
     ...COMMON_TAIL,
   ];
 }
@@ -126,17 +168,44 @@ function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
 function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
   const v = preset.video;
   return [
-    '-map', '0:v:0',
+    '-map',
+    '0:v:0',
     ...videoFilterArgs(req),
-    '-c:v', 'libvpx-vp9', '-crf', String(v.crf), '-b:v', `${Math.round(v.maxrateKbps * 0.6)}k`, '-maxrate', `${v.maxrateKbps}k`, '-bufsize', `${v.maxrateKbps * 2}k`,
-    '-deadline', 'good', '-cpu-used', '5', '-row-mt', '1', '-pix_fmt', 'yuv420p', ...KEEP_TIMESTAMPS,
-    '-map', '0:a:0?', '-c:a', 'libopus', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media),
+    '-c:v',
+    'libvpx-vp9',
+    '-crf',
+    String(v.crf),
+    '-b:v',
+    `${Math.round(v.maxrateKbps * 0.6)}k`,
+    '-maxrate',
+    `${v.maxrateKbps}k`,
+    '-bufsize',
+    `${v.maxrateKbps * 2}k`,
+    '-deadline',
+    'good',
+    '-cpu-used',
+    '5',
+    '-row-mt',
+    '1',
+    '-pix_fmt',
+    'yuv420p',
+    ...KEEP_TIMESTAMPS,
+    '-map',
+    '0:a:0?',
+    '-c:a',
+    'libopus',
+    '-b:a',
+    `${preset.audio.bitrateKbps}k`,
+    ...stereo(req.media),
     ...COMMON_TAIL,
   ];
 }
 
 /** The HLS rungs for an input: those not above its size, duplicates (after the no-upscale rule) dropped. */
-export function hlsRungs(media: MediaInfo, preset: HlsPreset): { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] {
+export function hlsRungs(
+  media: MediaInfo,
+  preset: HlsPreset,
+): { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] {
   const seen = new Set<string>();
   const rungs: { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] = [];
   for (const rendition of preset.renditions) {
@@ -157,29 +226,58 @@ export function hlsRungs(media: MediaInfo, preset: HlsPreset): { size: FrameSize
 function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
   const rungs = hlsRungs(req.media, preset);
   const n = rungs.length;
-  const filter = `[0:v]split=${n}${rungs.map((_, i) => `[s${i}]`).join('')};` + rungs.map((r, i) => `[s${i}]scale=${r.size.width}:${r.size.height},setsar=1[v${i}]`).join(';');
+  const filter =
+    `[0:v]split=${n}${rungs.map((_, i) => `[s${i}]`).join('')};` +
+    rungs.map((r, i) => `[s${i}]scale=${r.size.width}:${r.size.height},setsar=1[v${i}]`).join(';');
   const hasAudio = req.media.audio !== null;
   const maps: string[] = [];
   const codecs: string[] = [];
   rungs.forEach((r, i) => {
     maps.push('-map', `[v${i}]`);
     if (hasAudio) maps.push('-map', '0:a:0');
-    codecs.push(`-crf:v:${i}`, String(r.rendition.crf), `-maxrate:v:${i}`, `${r.rendition.maxrateKbps}k`, `-bufsize:v:${i}`, `${r.rendition.maxrateKbps * 2}k`);
+    codecs.push(
+      `-crf:v:${i}`,
+      String(r.rendition.crf),
+      `-maxrate:v:${i}`,
+      `${r.rendition.maxrateKbps}k`,
+      `-bufsize:v:${i}`,
+      `${r.rendition.maxrateKbps * 2}k`,
+    );
     if (hasAudio) codecs.push(`-b:a:${i}`, `${r.rendition.audioKbps}k`);
   });
   const streamMap = rungs.map((_, i) => (hasAudio ? `v:${i},a:${i}` : `v:${i}`)).join(' ');
   return [
-    '-filter_complex', filter,
+    '-filter_complex',
+    filter,
     ...maps,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-profile:v',
+    'high',
+    '-pix_fmt',
+    'yuv420p',
     ...codecs,
-    '-force_key_frames', `expr:gte(t,n_forced*${preset.segmentSeconds})`, ...KEEP_TIMESTAMPS,
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${preset.segmentSeconds})`,
+    ...KEEP_TIMESTAMPS,
     ...(hasAudio ? ['-c:a', 'aac', ...stereo(req.media)] : []),
     ...COMMON_TAIL,
-    '-f', 'hls', '-hls_time', String(preset.segmentSeconds), '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',
-    '-hls_segment_filename', `${req.output}/v%v/seg_%03d.ts`,
-    '-master_pl_name', HLS_MASTER_FILE,
-    '-var_stream_map', streamMap,
+    '-f',
+    'hls',
+    '-hls_time',
+    String(preset.segmentSeconds),
+    '-hls_playlist_type',
+    'vod',
+    '-hls_flags',
+    'independent_segments',
+    '-hls_segment_filename',
+    `${req.output}/v%v/seg_%03d.ts`,
+    '-master_pl_name',
+    HLS_MASTER_FILE,
+    '-var_stream_map',
+    streamMap,
     `${req.output}/v%v/index.m3u8`,
   ];
 }
@@ -191,18 +289,36 @@ function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset): strin
   // round=down picks the frame at or after each time; eof_action=pass keeps the last pick, which
   // the default rounding placed past the end of the video (four thumbnails instead of five).
   return [
-    '-map', '0:v:0', '-an',
-    '-vf', `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)}:round=down:eof_action=pass,scale=${size.width}:${size.height},setsar=1`,
-    '-frames:v', String(preset.count), '-q:v', '3',
+    '-map',
+    '0:v:0',
+    '-an',
+    '-vf',
+    `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)}:round=down:eof_action=pass,scale=${size.width}:${size.height},setsar=1`,
+    '-frames:v',
+    String(preset.count),
+    '-q:v',
+    '3',
     ...COMMON_TAIL,
-    '-f', 'image2', `${req.output}/${THUMBNAIL_FILE_PATTERN}`,
+    '-f',
+    'image2',
+    `${req.output}/${THUMBNAIL_FILE_PATTERN}`,
   ];
 }
 
 /** The first audio track as AAC stereo, no video. */
 function audioArgs(req: TranscodeArgsInput, preset: AudioPreset): string[] {
   if (!req.media.audio) throw new TypeError('the input has no audio stream');
-  return ['-map', '0:a:0', '-vn', '-c:a', 'aac', '-b:a', `${preset.audio.bitrateKbps}k`, ...stereo(req.media), ...COMMON_TAIL];
+  return [
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${preset.audio.bitrateKbps}k`,
+    ...stereo(req.media),
+    ...COMMON_TAIL,
+  ];
 }
 
 function evenFloor(n: number): number {

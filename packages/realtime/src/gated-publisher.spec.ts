@@ -18,7 +18,13 @@ class RecordingSink implements BatchSink {
     this.batches.push(events);
   }
   get events() {
-    return this.batches.flat().map((e) => ({ channel: e.channel, name: e.name, data: JSON.parse(e.data as string) as { seq: number; job: string } }));
+    return this.batches
+      .flat()
+      .map((e) => ({
+        channel: e.channel,
+        name: e.name,
+        data: JSON.parse(e.data as string) as { seq: number; job: string },
+      }));
   }
 }
 
@@ -38,8 +44,12 @@ function setup(open: string[] = ['a', 'b'], progressIntervalMs = 1000) {
   const metrics = new RealtimeMetrics(registry);
   const sink = new RecordingSink();
   const gate = new SetGate(new Set(open));
-  const publisher = new GatedPublisher(gate, sink, metrics, pino({ level: 'silent' }), { progressIntervalMs, retryBaseMs: 1 });
-  const count = async (outcome: string) => (await metrics.events.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  const publisher = new GatedPublisher(gate, sink, metrics, pino({ level: 'silent' }), {
+    progressIntervalMs,
+    retryBaseMs: 1,
+  });
+  const count = async (outcome: string) =>
+    (await metrics.events.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
   return { publisher, sink, gate, metrics, count };
 }
 
@@ -72,7 +82,9 @@ describe('GatedPublisher', () => {
 
   it('batches at most 10 events per call and keeps their order', async () => {
     const { publisher, sink } = setup();
-    const all = Array.from({ length: 25 }, (_, i) => publisher.publish(i % 2 ? 'a' : 'b', 'job.created', { seq: i, job: `j${i}` }, { key: `j${i}` }));
+    const all = Array.from({ length: 25 }, (_, i) =>
+      publisher.publish(i % 2 ? 'a' : 'b', 'job.created', { seq: i, job: `j${i}` }, { key: `j${i}` }),
+    );
     await Promise.all(all);
     expect(sink.batches.map((b) => b.length)).toEqual([10, 10, 5]);
     expect(sink.events.map((e) => e.data.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i));
@@ -138,7 +150,9 @@ describe('GatedPublisher', () => {
     expect(await publisher.publish('z', 'job.failed', { seq: 5 })).toBe('published');
     expect(await publisher.publish('z', 'job.progress', { seq: 6 }, { kind: 'progress' })).toBe('failed');
     expect(sink.events.map((e) => e.data.seq)).toEqual([5]);
-    const byAction = Object.fromEntries((await metrics.gateFailures.get()).values.map((v) => [v.labels.action, v.value]));
+    const byAction = Object.fromEntries(
+      (await metrics.gateFailures.get()).values.map((v) => [v.labels.action, v.value]),
+    );
     expect(byAction).toEqual({ fail_open: 1, dropped: 1 });
   });
 
@@ -147,7 +161,9 @@ describe('GatedPublisher', () => {
     sink.failures.push(new PusherApiError('too big', 200, 413));
     expect(await publisher.publish('a', 'job.created', { seq: 1 })).toBe('failed');
     expect(publisher.degraded).toBe(false);
-    sink.failures.push(...Array.from({ length: 4 }, () => new PusherApiError('connect ECONNREFUSED', undefined, undefined)));
+    sink.failures.push(
+      ...Array.from({ length: 4 }, () => new PusherApiError('connect ECONNREFUSED', undefined, undefined)),
+    );
     expect(await publisher.publish('a', 'job.created', { seq: 2 })).toBe('failed');
     expect(publisher.degraded).toBe(true);
     expect(await publisher.publish('a', 'job.created', { seq: 3 })).toBe('published');
@@ -162,7 +178,9 @@ describe('JobAnnouncer.announceFinal', () => {
     const { publisher, sink } = setup(['private-customer-acme']);
     const announcer = new JobAnnouncer(publisher);
     expect(await announcer.announceFinal(job(2), 'job.completed')).toBe('published');
-    sink.failures.push(...Array.from({ length: 4 }, () => new PusherApiError('connect ECONNREFUSED', undefined, undefined)));
+    sink.failures.push(
+      ...Array.from({ length: 4 }, () => new PusherApiError('connect ECONNREFUSED', undefined, undefined)),
+    );
     expect(await announcer.announceFinal(job(3), 'job.completed')).toBe('failed');
     sink.failures.push(new PusherApiError('still down', undefined, undefined));
     // Degraded: returns before the publisher has even tried; the event leaves behind the others.
@@ -176,7 +194,12 @@ describe('JobAnnouncer.announceFinal', () => {
     const registry = new Registry();
     let release: () => void = () => undefined;
     const hanging: BatchSink = { triggerBatch: () => new Promise<void>((resolve) => (release = resolve)) };
-    const publisher = new GatedPublisher(new SetGate(new Set(['private-customer-acme'])), hanging, new RealtimeMetrics(registry), pino({ level: 'silent' }));
+    const publisher = new GatedPublisher(
+      new SetGate(new Set(['private-customer-acme'])),
+      hanging,
+      new RealtimeMetrics(registry),
+      pino({ level: 'silent' }),
+    );
     const announcer = new JobAnnouncer(publisher, 50);
     expect(await announcer.announceFinal(job(2), 'job.completed')).toBe('queued');
     release();

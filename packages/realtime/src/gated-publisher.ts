@@ -107,7 +107,15 @@ export class GatedPublisher {
           this.metrics.events.inc({ outcome: 'coalesced' });
           return;
         }
-        const entry: Entry = { channel, name, json, kind, key, notBefore: (this.lastProgressAt.get(key) ?? -Infinity) + this.progressIntervalMs, resolve };
+        const entry: Entry = {
+          channel,
+          name,
+          json,
+          kind,
+          key,
+          notBefore: (this.lastProgressAt.get(key) ?? -Infinity) + this.progressIntervalMs,
+          resolve,
+        };
         this.pendingProgress.set(key, entry);
         this.queue.push(entry);
       } else {
@@ -123,7 +131,12 @@ export class GatedPublisher {
    * `data` as JSON when it fits Pusher's limit, else its fallback's (logged and counted: by
    * construction it should never be needed), else undefined: refused, logged and counted.
    */
-  private fitted(channel: string, name: string, data: unknown, fallback: (() => unknown) | undefined): string | undefined {
+  private fitted(
+    channel: string,
+    name: string,
+    data: unknown,
+    fallback: (() => unknown) | undefined,
+  ): string | undefined {
     const json = serialize(data);
     const bytes = Buffer.byteLength(json);
     if (bytes <= MAX_EVENT_BYTES) return json;
@@ -131,7 +144,10 @@ export class GatedPublisher {
       const smaller = serialize(fallback());
       const smallerBytes = Buffer.byteLength(smaller);
       if (smallerBytes <= MAX_EVENT_BYTES) {
-        this.logger.error({ channel, event: name, bytes, sentBytes: smallerBytes }, 'event larger than Pusher allows (10 KB); sent its minimal form instead');
+        this.logger.error(
+          { channel, event: name, bytes, sentBytes: smallerBytes },
+          'event larger than Pusher allows (10 KB); sent its minimal form instead',
+        );
         this.metrics.oversizeEvents.inc({ action: 'fallback' });
         return smaller;
       }
@@ -236,7 +252,10 @@ export class GatedPublisher {
     } catch (err) {
       if (e.kind === 'state') {
         this.metrics.gateFailures.inc({ action: 'fail_open' });
-        this.logger.warn({ err, channel: e.channel, event: e.name }, 'occupancy unknown (Redis unavailable); publishing state change anyway');
+        this.logger.warn(
+          { err, channel: e.channel, event: e.name },
+          'occupancy unknown (Redis unavailable); publishing state change anyway',
+        );
         return 'open';
       }
       this.metrics.gateFailures.inc({ action: 'dropped' });
@@ -257,7 +276,10 @@ export class GatedPublisher {
         const permanent = err instanceof PusherApiError && isClientError(err);
         if (permanent || attempt >= this.maxAttempts) {
           if (!permanent) this.failing = true;
-          this.logger.warn({ err, events: batch.length, attempt }, 'Pusher publish failed; events dropped (clients re-sync from the API)');
+          this.logger.warn(
+            { err, events: batch.length, attempt },
+            'Pusher publish failed; events dropped (clients re-sync from the API)',
+          );
           this.metrics.events.inc({ outcome: 'failed' }, batch.length);
           for (const e of batch) e.resolve('failed');
           return;

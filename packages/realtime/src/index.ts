@@ -1,6 +1,19 @@
-export { GatedPublisher, MAX_EVENT_BYTES, type BatchSink, type EventKind, type GatedPublisherOptions, type PublishOptions, type PublishOutcome } from './gated-publisher.js';
+export {
+  GatedPublisher,
+  MAX_EVENT_BYTES,
+  type BatchSink,
+  type EventKind,
+  type GatedPublisherOptions,
+  type PublishOptions,
+  type PublishOutcome,
+} from './gated-publisher.js';
 export { RedisOccupancyGate, type OccupancyGate } from './occupancy-gate.js';
-export { OccupancyRepository, type ApplyResult, type OccupancyEvent, type OccupancyEventName } from './occupancy.repository.js';
+export {
+  OccupancyRepository,
+  type ApplyResult,
+  type OccupancyEvent,
+  type OccupancyEventName,
+} from './occupancy.repository.js';
 export { MAX_BATCH_EVENTS, PusherApiError, PusherTransport, type OutgoingEvent } from './pusher-transport.js';
 export type { PusherSettings } from './pusher-settings.js';
 export { RealtimeMetrics, type EventOutcome } from './realtime-metrics.js';

@@ -20,8 +20,11 @@ class RecordingSink implements BatchSink {
 function setup() {
   const metrics = new RealtimeMetrics(new Registry());
   const sink = new RecordingSink();
-  const publisher = new GatedPublisher({ isOccupied: async () => true }, sink, metrics, pino({ level: 'silent' }), { progressIntervalMs: 0 });
-  const count = async (action: string) => (await metrics.oversizeEvents.get()).values.find((v) => v.labels.action === action)?.value ?? 0;
+  const publisher = new GatedPublisher({ isOccupied: async () => true }, sink, metrics, pino({ level: 'silent' }), {
+    progressIntervalMs: 0,
+  });
+  const count = async (action: string) =>
+    (await metrics.oversizeEvents.get()).values.find((v) => v.labels.action === action)?.value ?? 0;
   return { announcer: new JobAnnouncer(publisher), publisher, sink, count };
 }
 
@@ -36,7 +39,8 @@ function hlsFiles(seconds: number): OutputFile[] {
   const files: OutputFile[] = [{ path: 'master.m3u8', sizeBytes: 512, checksum: sha(0) }];
   preset.renditions.forEach((_, v) => {
     files.push({ path: `v${v}/index.m3u8`, sizeBytes: 40_000, checksum: sha(v + 1) });
-    for (let s = 0; s < Math.ceil(seconds / preset.segmentSeconds); s++) files.push({ path: `v${v}/seg_${String(s).padStart(3, '0')}.ts`, sizeBytes: 2_345_678, checksum: sha(s + 100) });
+    for (let s = 0; s < Math.ceil(seconds / preset.segmentSeconds); s++)
+      files.push({ path: `v${v}/seg_${String(s).padStart(3, '0')}.ts`, sizeBytes: 2_345_678, checksum: sha(s + 100) });
   });
   return files;
 }
@@ -62,14 +66,23 @@ function output(i: number, preset: string, status: JobOutput['status']): JobOutp
     checksum: done && kind !== 'hls' && kind !== 'thumbnails' ? sha(i) : null,
     downloadPath: done ? `/v1/jobs/${JOB_ID}/outputs/${name}${entry}` : null,
     ...(done && kind === 'hls' ? { files: hlsFiles(SECONDS) } : {}),
-    ...(done && kind === 'thumbnails' ? { files: Array.from({ length: 5 }, (_, t) => ({ path: `thumb-${String(t + 1).padStart(2, '0')}.jpg`, sizeBytes: 45_678, checksum: sha(t) })) } : {}),
+    ...(done && kind === 'thumbnails'
+      ? {
+          files: Array.from({ length: 5 }, (_, t) => ({
+            path: `thumb-${String(t + 1).padStart(2, '0')}.jpg`,
+            sizeBytes: 45_678,
+            checksum: sha(t),
+          })),
+        }
+      : {}),
   };
 }
 
 /** 2 KB of metadata as JSON, the most the create schema allows, with characters JSON escapes. */
 function maxMetadata(): Record<string, string> {
   const metadata: Record<string, string> = {};
-  for (let k = 0; Buffer.byteLength(JSON.stringify(metadata)) < 2048 - 80; k++) metadata[`key-${k}-${'k'.repeat(50)}`] = '"é\\'.repeat(4);
+  for (let k = 0; Buffer.byteLength(JSON.stringify(metadata)) < 2048 - 80; k++)
+    metadata[`key-${k}-${'k'.repeat(50)}`] = '"é\\'.repeat(4);
   return metadata;
 }
 
@@ -78,7 +91,11 @@ function maxMetadata(): Record<string, string> {
  * with 64-character names — HLS with all renditions (the bulk), thumbnails and two MP4s — 2 KB of
  * metadata, a 2048-character input, and an error message far longer than any the worker writes.
  */
-function worstCaseJob(status: JobStatus, outputStatus: (i: number) => JobOutput['status'], failed = status === 'failed'): Job {
+function worstCaseJob(
+  status: JobStatus,
+  outputStatus: (i: number) => JobOutput['status'],
+  failed = status === 'failed',
+): Job {
   const presets = ['hls', 'thumbnails', 'mp4-1080p', 'mp4-720p', 'hls', 'hls', 'hls', 'hls', 'hls', 'hls'];
   return {
     id: JOB_ID,
@@ -86,15 +103,26 @@ function worstCaseJob(status: JobStatus, outputStatus: (i: number) => JobOutput[
     status,
     input: `https://example.com/${'a'.repeat(2048 - 20)}`,
     metadata: maxMetadata(),
-    progress: { percent: 99.94444444444444, fps: 23.976023976023978, speed: 1.2345678901234567, etaSeconds: 1234.5678901234567 },
+    progress: {
+      percent: 99.94444444444444,
+      fps: 23.976023976023978,
+      speed: 1.2345678901234567,
+      etaSeconds: 1234.5678901234567,
+    },
     outputs: presets.map((p, i) => output(i, p, outputStatus(i))),
-    error: failed ? { code: 'input_duration_does_not_fit_frames_and_then_some_more_words_here', message: `ffmpeg said: "${'\u0001é😀\\"'.repeat(4000)}"` } : null,
+    error: failed
+      ? {
+          code: 'input_duration_does_not_fit_frames_and_then_some_more_words_here',
+          message: `ffmpeg said: "${'\u0001é😀\\"'.repeat(4000)}"`,
+        }
+      : null,
     attempts: 3,
     seq: 123_456_789,
     createdAt: '2026-12-01T21:00:00.000Z',
     updatedAt: '2026-12-01T21:30:00.000Z',
     startedAt: '2026-12-01T21:00:00.123Z',
-    finishedAt: status === 'completed' || status === 'failed' || status === 'cancelled' ? '2026-12-01T21:30:00.000Z' : null,
+    finishedAt:
+      status === 'completed' || status === 'failed' || status === 'cancelled' ? '2026-12-01T21:30:00.000Z' : null,
   };
 }
 
@@ -114,32 +142,42 @@ const largest = new Map<string, number>();
 
 describe('JobAnnouncer', () => {
   afterAll(() => {
-    process.stdout.write(`largest event data (bytes): ${JSON.stringify(Object.fromEntries(largest))}; full record of the completed job: ${Buffer.byteLength(JSON.stringify(CASES[3]!.job))}\n`);
+    process.stdout.write(
+      `largest event data (bytes): ${JSON.stringify(Object.fromEntries(largest))}; full record of the completed job: ${Buffer.byteLength(JSON.stringify(CASES[3]!.job))}\n`,
+    );
   });
 
-  it.each(CASES)('sends $event of the largest job a 30-minute multi-output run produces within 10 KB, as its summary', async ({ event, job }) => {
-    const { announcer, publisher, sink, count } = setup();
-    // Once outputs have files the record is far over the limit (a new job's is 7 KB).
-    if (event !== 'job.created') expect(Buffer.byteLength(JSON.stringify(job))).toBeGreaterThan(10 * PUSHER_LIMIT);
-    expect(await announcer.announce(job, event)).toBe('published');
-    await publisher.flush();
-    expect(sink.events).toHaveLength(1);
-    const data = sink.events[0]!.data as string;
-    expect(typeof data).toBe('string');
-    expect(Buffer.byteLength(data, 'utf8')).toBeLessThanOrEqual(PUSHER_LIMIT);
-    largest.set(event, Math.max(largest.get(event) ?? 0, Buffer.byteLength(data)));
-    // The summary, not the fallback: every output as a list row shows it, no files.
-    const sent = JSON.parse(data) as { id: string; seq: number; status: string; job: Record<string, unknown> & { outputs: Record<string, unknown>[] } };
-    expect(sent).toMatchObject({ id: job.id, seq: job.seq, status: job.status });
-    expect(sent.job.truncated).toBeUndefined();
-    expect(await count('fallback')).toBe(0);
-    expect(sent.job.outputs).toHaveLength(10);
-    sent.job.outputs.forEach((o, i) => {
-      const { files, ...rest } = job.outputs[i]!;
-      expect(o).toEqual({ ...rest, ...(files ? { fileCount: files.length } : {}) });
-    });
-    expect(sent.job.outputs[0]!.fileCount ?? 0).toBe(event === 'job.created' ? 0 : 1 + 3 * 451);
-  });
+  it.each(CASES)(
+    'sends $event of the largest job a 30-minute multi-output run produces within 10 KB, as its summary',
+    async ({ event, job }) => {
+      const { announcer, publisher, sink, count } = setup();
+      // Once outputs have files the record is far over the limit (a new job's is 7 KB).
+      if (event !== 'job.created') expect(Buffer.byteLength(JSON.stringify(job))).toBeGreaterThan(10 * PUSHER_LIMIT);
+      expect(await announcer.announce(job, event)).toBe('published');
+      await publisher.flush();
+      expect(sink.events).toHaveLength(1);
+      const data = sink.events[0]!.data as string;
+      expect(typeof data).toBe('string');
+      expect(Buffer.byteLength(data, 'utf8')).toBeLessThanOrEqual(PUSHER_LIMIT);
+      largest.set(event, Math.max(largest.get(event) ?? 0, Buffer.byteLength(data)));
+      // The summary, not the fallback: every output as a list row shows it, no files.
+      const sent = JSON.parse(data) as {
+        id: string;
+        seq: number;
+        status: string;
+        job: Record<string, unknown> & { outputs: Record<string, unknown>[] };
+      };
+      expect(sent).toMatchObject({ id: job.id, seq: job.seq, status: job.status });
+      expect(sent.job.truncated).toBeUndefined();
+      expect(await count('fallback')).toBe(0);
+      expect(sent.job.outputs).toHaveLength(10);
+      sent.job.outputs.forEach((o, i) => {
+        const { files, ...rest } = job.outputs[i]!;
+        expect(o).toEqual({ ...rest, ...(files ? { fileCount: files.length } : {}) });
+      });
+      expect(sent.job.outputs[0]!.fileCount ?? 0).toBe(event === 'job.created' ? 0 : 1 + 3 * 451);
+    },
+  );
 
   it('falls back to the minimal summary, logged and counted, for a record no schema allows', async () => {
     const { announcer, publisher, sink, count } = setup();
@@ -150,7 +188,12 @@ describe('JobAnnouncer', () => {
     await publisher.flush();
     const data = sink.events[0]!.data as string;
     expect(Buffer.byteLength(data)).toBeLessThanOrEqual(PUSHER_LIMIT);
-    expect(JSON.parse(data)).toMatchObject({ id: huge.id, seq: huge.seq, status: 'completed', job: { id: huge.id, seq: huge.seq, status: 'completed', outputs: [], truncated: true } });
+    expect(JSON.parse(data)).toMatchObject({
+      id: huge.id,
+      seq: huge.seq,
+      status: 'completed',
+      job: { id: huge.id, seq: huge.seq, status: 'completed', outputs: [], truncated: true },
+    });
     expect(await count('fallback')).toBe(1);
   });
 });

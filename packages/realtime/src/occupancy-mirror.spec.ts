@@ -29,7 +29,11 @@ describe('OccupancyMirror', () => {
     const writer = new OccupancyRepository(db.redis, prefix);
     await writer.apply({ name: 'channel_occupied', channel: 'c1', timeMs: 1 });
     const { conn, commands } = countingConnection();
-    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(db.url), pino({ level: 'silent' }));
+    const mirror = new OccupancyMirror(
+      new OccupancyRepository(conn, prefix),
+      new Redis(db.url),
+      pino({ level: 'silent' }),
+    );
     await mirror.start();
     expect(mirror.isTrusted).toBe(true);
     const before = commands.length;
@@ -41,7 +45,10 @@ describe('OccupancyMirror', () => {
     // Changes made by the webhooks app arrive through pub/sub.
     await writer.apply({ name: 'channel_occupied', channel: 'c2', timeMs: 2 });
     await writer.apply({ name: 'channel_vacated', channel: 'c1', timeMs: 3 });
-    await waitFor(async () => (await mirror.isOccupied('c2')) && !(await mirror.isOccupied('c1')), { timeoutMs: 2000, message: 'mirror to follow changes' });
+    await waitFor(async () => (await mirror.isOccupied('c2')) && !(await mirror.isOccupied('c1')), {
+      timeoutMs: 2000,
+      message: 'mirror to follow changes',
+    });
     await mirror.stop();
     await conn.quit();
   });
@@ -49,14 +56,30 @@ describe('OccupancyMirror', () => {
   it('lets a steady stream of gated events through the publisher without a single Redis command', async () => {
     const prefix = `test-${randomUUID()}`;
     const { conn, commands } = countingConnection();
-    const mirror = new OccupancyMirror(new OccupancyRepository(conn, prefix), new Redis(db.url), pino({ level: 'silent' }));
+    const mirror = new OccupancyMirror(
+      new OccupancyRepository(conn, prefix),
+      new Redis(db.url),
+      pino({ level: 'silent' }),
+    );
     await mirror.start();
     const sent: unknown[] = [];
     const metrics = new RealtimeMetrics(new Registry());
-    const publisher = new GatedPublisher(mirror, { triggerBatch: async (e) => void sent.push(...e) }, metrics, pino({ level: 'silent' }));
+    const publisher = new GatedPublisher(
+      mirror,
+      { triggerBatch: async (e) => void sent.push(...e) },
+      metrics,
+      pino({ level: 'silent' }),
+    );
     const before = commands.length;
     const outcomes = await Promise.all(
-      Array.from({ length: 2000 }, (_, i) => publisher.publish(`private-customer-c${i % 50}`, i % 10 ? 'job.progress' : 'job.completed', { seq: i }, { key: `j${i % 200}`, kind: i % 10 ? 'progress' : 'state' })),
+      Array.from({ length: 2000 }, (_, i) =>
+        publisher.publish(
+          `private-customer-c${i % 50}`,
+          i % 10 ? 'job.progress' : 'job.completed',
+          { seq: i },
+          { key: `j${i % 200}`, kind: i % 10 ? 'progress' : 'state' },
+        ),
+      ),
     );
     expect(commands.length - before).toBe(0);
     expect(sent).toHaveLength(0);
@@ -69,7 +92,11 @@ describe('OccupancyMirror', () => {
     const prefix = `test-${randomUUID()}`;
     const writer = new OccupancyRepository(db.redis, prefix);
     const subscriber = new Redis(db.url);
-    const mirror = new OccupancyMirror(new OccupancyRepository(db.redis, prefix), subscriber, pino({ level: 'silent' }));
+    const mirror = new OccupancyMirror(
+      new OccupancyRepository(db.redis, prefix),
+      subscriber,
+      pino({ level: 'silent' }),
+    );
     await mirror.start();
     // Cut the subscriber's connection from the server side; ioredis reconnects by itself.
     const clients = (await db.redis.client('LIST')) as string;

@@ -40,7 +40,8 @@ export class OccupancyMirror implements OccupancyGate {
     this.subscriber.on('ready', () => void this.resync());
     for (const event of ['close', 'end', 'reconnecting'] as const) {
       this.subscriber.on(event, () => {
-        if (this.trusted) this.logger.warn({ event }, 'occupancy mirror lost its subscription; falling back to SISMEMBER');
+        if (this.trusted)
+          this.logger.warn({ event }, 'occupancy mirror lost its subscription; falling back to SISMEMBER');
         this.trusted = false;
       });
     }

@@ -8,7 +8,11 @@ import { OccupancyRepository, type OccupancyEvent } from './occupancy.repository
 describe('OccupancyRepository', () => {
   const db = useRedis();
   const fresh = () => new OccupancyRepository(db.redis, `test-${randomUUID()}`);
-  const ev = (name: OccupancyEvent['name'], channel: string, timeMs: number): OccupancyEvent => ({ name, channel, timeMs });
+  const ev = (name: OccupancyEvent['name'], channel: string, timeMs: number): OccupancyEvent => ({
+    name,
+    channel,
+    timeMs,
+  });
 
   it('adds on occupied and removes on vacated', async () => {
     const repo = fresh();
@@ -58,31 +62,39 @@ describe('OccupancyRepository', () => {
   it('ends in the state the newest events say, whatever the delivery order, delays and duplicates (property)', async () => {
     const channels = ['private-customer-a', 'private-customer-b', 'private-customer-c'];
     // A true history: per channel, alternating occupied/vacated at strictly increasing times.
-    const history = fc.array(fc.tuple(fc.integer({ min: 0, max: channels.length - 1 }), fc.integer({ min: 1, max: 1000 })), { minLength: 1, maxLength: 25 });
+    const history = fc.array(
+      fc.tuple(fc.integer({ min: 0, max: channels.length - 1 }), fc.integer({ min: 1, max: 1000 })),
+      { minLength: 1, maxLength: 25 },
+    );
     await fc.assert(
-      fc.asyncProperty(history, fc.infiniteStream(fc.nat()), fc.array(fc.nat(), { maxLength: 10 }), async (steps, order, dupes) => {
-        const repo = fresh();
-        const occupied = new Map<string, boolean>();
-        let clock = 0;
-        const events: OccupancyEvent[] = [];
-        for (const [c, gap] of steps) {
-          const channel = channels[c]!;
-          clock += gap;
-          const now = !occupied.get(channel);
-          occupied.set(channel, now);
-          events.push(ev(now ? 'channel_occupied' : 'channel_vacated', channel, clock));
-        }
-        const deliveries = [...events, ...dupes.map((d) => events[d % events.length]!)];
-        // Shuffle deterministically from the generated stream (arbitrary delays = any order).
-        const it = order[Symbol.iterator]();
-        for (let i = deliveries.length - 1; i > 0; i--) {
-          const j = (it.next().value as number) % (i + 1);
-          [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
-        }
-        for (const d of deliveries) await repo.apply(d);
-        const expected = channels.filter((c) => occupied.get(c)).sort();
-        expect((await repo.members()).sort()).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        history,
+        fc.infiniteStream(fc.nat()),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        async (steps, order, dupes) => {
+          const repo = fresh();
+          const occupied = new Map<string, boolean>();
+          let clock = 0;
+          const events: OccupancyEvent[] = [];
+          for (const [c, gap] of steps) {
+            const channel = channels[c]!;
+            clock += gap;
+            const now = !occupied.get(channel);
+            occupied.set(channel, now);
+            events.push(ev(now ? 'channel_occupied' : 'channel_vacated', channel, clock));
+          }
+          const deliveries = [...events, ...dupes.map((d) => events[d % events.length]!)];
+          // Shuffle deterministically from the generated stream (arbitrary delays = any order).
+          const it = order[Symbol.iterator]();
+          for (let i = deliveries.length - 1; i > 0; i--) {
+            const j = (it.next().value as number) % (i + 1);
+            [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+          }
+          for (const d of deliveries) await repo.apply(d);
+          const expected = channels.filter((c) => occupied.get(c)).sort();
+          expect((await repo.members()).sort()).toEqual(expected);
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -61,8 +61,18 @@ export class OccupancyRepository {
   /** Applies one webhook event if it is not older than the last one applied for its channel. */
   async apply(event: OccupancyEvent): Promise<ApplyResult> {
     const state = event.name === 'channel_occupied' ? 'occupied' : 'vacated';
-    const run = (this.redis as unknown as { kilnOccupancyApply: (...a: (string | number)[]) => Promise<ApplyResult> }).kilnOccupancyApply;
-    return run.call(this.redis, this.setKey, this.recordKey(event.channel), this.changesChannel, state, event.timeMs, event.channel, this.recordTtlSeconds);
+    const run = (this.redis as unknown as { kilnOccupancyApply: (...a: (string | number)[]) => Promise<ApplyResult> })
+      .kilnOccupancyApply;
+    return run.call(
+      this.redis,
+      this.setKey,
+      this.recordKey(event.channel),
+      this.changesChannel,
+      state,
+      event.timeMs,
+      event.channel,
+      this.recordTtlSeconds,
+    );
   }
 
   /** Whether a channel is in the set: one SISMEMBER. */

@@ -15,11 +15,27 @@ describe('PusherTransport against a real soketi', () => {
 
   function transport(secret = soketi.secret) {
     const metrics = new RealtimeMetrics(new Registry());
-    const t = new PusherTransport({ appId: soketi.appId, key: soketi.key, secret, cluster: 'mt1', host: '127.0.0.1', port: soketi.port, useTLS: false }, metrics);
-    const count = async (result: string) => (await metrics.pusherRequests.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+    const t = new PusherTransport(
+      {
+        appId: soketi.appId,
+        key: soketi.key,
+        secret,
+        cluster: 'mt1',
+        host: '127.0.0.1',
+        port: soketi.port,
+        useTLS: false,
+      },
+      metrics,
+    );
+    const count = async (result: string) =>
+      (await metrics.pusherRequests.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
     return { t, count };
   }
-  const ev = (i: number, size = 10) => ({ channel: 'private-customer-a', name: 'job.progress', data: JSON.stringify({ i, pad: 'x'.repeat(size) }) });
+  const ev = (i: number, size = 10) => ({
+    channel: 'private-customer-a',
+    name: 'job.progress',
+    data: JSON.stringify({ i, pad: 'x'.repeat(size) }),
+  });
 
   it('sends one event and batches of up to 10 as one request each', async () => {
     const { t, count } = transport();

@@ -42,7 +42,9 @@ export class PusherTransport {
       secret: settings.secret,
       useTLS: settings.useTLS,
       timeout: timeoutMs,
-      ...(settings.host ? { host: settings.host, ...(settings.port ? { port: String(settings.port) } : {}) } : { cluster: settings.cluster }),
+      ...(settings.host
+        ? { host: settings.host, ...(settings.port ? { port: String(settings.port) } : {}) }
+        : { cluster: settings.cluster }),
     });
   }
 
@@ -50,8 +52,16 @@ export class PusherTransport {
   async triggerBatch(events: OutgoingEvent[]): Promise<void> {
     if (events.length === 0) return;
     if (events.length > MAX_BATCH_EVENTS) throw new RangeError(`a batch holds at most ${MAX_BATCH_EVENTS} events`);
-    const batch = events.map((e) => ({ channel: e.channel, name: e.name, data: typeof e.data === 'string' ? e.data : JSON.stringify(e.data) }));
-    await this.send(() => (batch.length === 1 ? this.client.trigger(batch[0]!.channel, batch[0]!.name, batch[0]!.data) : this.client.triggerBatch(batch)));
+    const batch = events.map((e) => ({
+      channel: e.channel,
+      name: e.name,
+      data: typeof e.data === 'string' ? e.data : JSON.stringify(e.data),
+    }));
+    await this.send(() =>
+      batch.length === 1
+        ? this.client.trigger(batch[0]!.channel, batch[0]!.name, batch[0]!.data)
+        : this.client.triggerBatch(batch),
+    );
   }
 
   /** Reads `GET /channels` with a prefix filter: the channels Pusher says are occupied now. */
@@ -68,7 +78,11 @@ export class PusherTransport {
     } catch (err) {
       this.metrics.pusherRequests.inc({ result: 'error' });
       const e = err as { status?: number; body?: string; message?: string };
-      throw new PusherApiError(`Pusher request failed: ${e.status ? `HTTP ${e.status} ${e.body ?? ''}`.trim() : (e.message ?? String(err))}`, e.status, undefined);
+      throw new PusherApiError(
+        `Pusher request failed: ${e.status ? `HTTP ${e.status} ${e.body ?? ''}`.trim() : (e.message ?? String(err))}`,
+        e.status,
+        undefined,
+      );
     }
     const text = await res.text().catch(() => '');
     let body: unknown = {};
@@ -81,7 +95,11 @@ export class PusherTransport {
     if (error !== undefined) {
       this.metrics.pusherRequests.inc({ result: 'error' });
       const code = (body as { code?: unknown }).code;
-      throw new PusherApiError(`Pusher answered ${res.status} with error: ${String(error)}`, res.status, typeof code === 'number' ? code : undefined);
+      throw new PusherApiError(
+        `Pusher answered ${res.status} with error: ${String(error)}`,
+        res.status,
+        typeof code === 'number' ? code : undefined,
+      );
     }
     this.metrics.pusherRequests.inc({ result: 'ok' });
     return body;

@@ -39,7 +39,13 @@ describe('Readiness', () => {
 
   it('counts Redis as down while any one of its connections does not answer (one still reconnecting after an outage)', async () => {
     let secondUp = false;
-    const r = new Readiness([{ ping: async () => 'PONG' }, { ping: async () => (secondUp ? 'PONG' : Promise.reject(new Error('Connection is closed.'))) }], { occupiedChannels: async () => [] });
+    const r = new Readiness(
+      [
+        { ping: async () => 'PONG' },
+        { ping: async () => (secondUp ? 'PONG' : Promise.reject(new Error('Connection is closed.'))) },
+      ],
+      { occupiedChannels: async () => [] },
+    );
     expect(await r.check()).toEqual({ redis: false, pusher: true });
     secondUp = true;
     expect(await r.check()).toEqual({ redis: true, pusher: true });

@@ -6,7 +6,13 @@ function answersWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
   const late = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
-  return Promise.race([promise.then(() => true, () => false), late]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => false,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Something that answers PING: an ioredis connection. */
@@ -35,7 +41,9 @@ export class Readiness {
   ) {}
 
   async check(): Promise<{ redis: boolean; pusher: boolean }> {
-    const redis = Promise.all(this.redis.map((connection) => answersWithin(connection.ping(), this.timeoutMs))).then((answers) => answers.every(Boolean));
+    const redis = Promise.all(this.redis.map((connection) => answersWithin(connection.ping(), this.timeoutMs))).then(
+      (answers) => answers.every(Boolean),
+    );
     if (this.now() - this.pusherCheckedAt > this.cacheMs) {
       this.pusherOk = await answersWithin(this.transport.occupiedChannels('kiln-readiness-'), this.timeoutMs);
       this.pusherCheckedAt = this.now();

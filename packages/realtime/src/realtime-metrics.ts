@@ -33,7 +33,7 @@ export class RealtimeMetrics {
     });
     this.oversizeEvents = new Counter({
       name: 'kiln_realtime_events_oversize_total',
-      help: 'Events over Pusher\'s 10 KB limit: sent in their minimal form instead (fallback), or not sent (refused, also counted as failed)',
+      help: "Events over Pusher's 10 KB limit: sent in their minimal form instead (fallback), or not sent (refused, also counted as failed)",
       labelNames: ['action'],
       registers: [registry],
     });

@@ -8,7 +8,10 @@ const apps = [
   { key: 'key-old', secret: 'secret-old' },
 ];
 const sign = (body: string, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
-const headers = (body: string, key = 'key-current', secret = 'secret-current') => ({ 'x-pusher-key': key, 'x-pusher-signature': sign(body, secret) });
+const headers = (body: string, key = 'key-current', secret = 'secret-current') => ({
+  'x-pusher-key': key,
+  'x-pusher-signature': sign(body, secret),
+});
 
 describe('WebhookVerifier', () => {
   const verifier = new WebhookVerifier(apps);
@@ -39,7 +42,9 @@ describe('WebhookVerifier', () => {
     const body = JSON.stringify({ time_ms: 1, events: [] });
     expect(() => verifier.verify({}, Buffer.from(body))).toThrow(WebhookAuthError);
     expect(() => verifier.verify(headers(body, 'nope'), Buffer.from(body))).toThrow(WebhookAuthError);
-    expect(() => verifier.verify(headers(body, 'key-current', 'secret-old'), Buffer.from(body))).toThrow(WebhookAuthError);
+    expect(() => verifier.verify(headers(body, 'key-current', 'secret-old'), Buffer.from(body))).toThrow(
+      WebhookAuthError,
+    );
     expect(() => verifier.verify(headers(body), Buffer.from(body + ' '))).toThrow(WebhookAuthError);
   });
 

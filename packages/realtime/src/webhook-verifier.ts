@@ -50,7 +50,8 @@ export class WebhookVerifier {
     if (!key || !signature) throw new WebhookAuthError('missing X-Pusher-Key or X-Pusher-Signature header');
     const token = this.tokens.get(key);
     if (!token) throw new WebhookAuthError('X-Pusher-Key is not a configured app key');
-    if (!token.verify(rawBody.toString('utf8'), signature)) throw new WebhookAuthError('X-Pusher-Signature does not match the body');
+    if (!token.verify(rawBody.toString('utf8'), signature))
+      throw new WebhookAuthError('X-Pusher-Signature does not match the body');
 
     let json: unknown;
     try {

@@ -14,8 +14,14 @@ function shq(value: string): string {
  * key, and a curl command that works when pasted as is (after dropping a video in the input
  * root). {@link READY_LINE} is always the last line.
  */
-export function formatBanner(stack: Pick<RunningStack, 'urls' | 'redis' | 'pusher' | 'apiKey' | 'inputRoot' | 'storage' | 'workers'>): string[] {
-  const redisNote = { REDIS_URL: 'from REDIS_URL', existing: 'the one already running there', spawned: `started redis-server, data in ${stack.redis.dataDir ?? '.kiln/redis'}` }[stack.redis.source];
+export function formatBanner(
+  stack: Pick<RunningStack, 'urls' | 'redis' | 'pusher' | 'apiKey' | 'inputRoot' | 'storage' | 'workers'>,
+): string[] {
+  const redisNote = {
+    REDIS_URL: 'from REDIS_URL',
+    existing: 'the one already running there',
+    spawned: `started redis-server, data in ${stack.redis.dataDir ?? '.kiln/redis'}`,
+  }[stack.redis.source];
   const key = stack.apiKey ?? '<a key from KILN_API_KEYS>';
   const video = path.join(stack.inputRoot, 'my-video.mp4');
   const body = JSON.stringify({ input: `file://${video}`, outputs: [{ preset: 'mp4-720p' }, { preset: 'mp4-360p' }] });
@@ -32,7 +38,11 @@ export function formatBanner(stack: Pick<RunningStack, 'urls' | 'redis' | 'pushe
     `  Workers    ${stack.workers}`,
     '',
   ];
-  if (!stack.pusher.embedded) lines.push(`Point your Pusher app's webhooks (channel occupied/vacated) at a public URL of ${stack.urls.webhooks}/pusher/webhooks.`, '');
+  if (!stack.pusher.embedded)
+    lines.push(
+      `Point your Pusher app's webhooks (channel occupied/vacated) at a public URL of ${stack.urls.webhooks}/pusher/webhooks.`,
+      '',
+    );
   lines.push(stack.apiKey ? `Demo API key: ${stack.apiKey}` : 'API keys: from KILN_API_KEYS', '');
   lines.push(
     'Try it: put a video at the path below (or make one with the ffmpeg line), then create a job:',

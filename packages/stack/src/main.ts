@@ -56,7 +56,9 @@ try {
     say('start interrupted; stopped.');
     process.exit(0);
   }
-  process.stderr.write(`kiln: cannot start: ${err instanceof StackStartError ? err.message : ((err as Error).stack ?? String(err))}\n`);
+  process.stderr.write(
+    `kiln: cannot start: ${err instanceof StackStartError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exit(1);
 }
 const stack = running;

@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ManagedChild } from './managed-child.js';
 
-const node = (name: string, script: string, opts: ConstructorParameters<typeof ManagedChild>[3] = {}) => new ManagedChild(name, process.execPath, ['-e', script], opts);
+const node = (name: string, script: string, opts: ConstructorParameters<typeof ManagedChild>[3] = {}) =>
+  new ManagedChild(name, process.execPath, ['-e', script], opts);
 const isRunning = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -14,7 +15,10 @@ const isRunning = (pid: number) => {
 
 describe('ManagedChild', () => {
   it('kills a child that ignores SIGTERM with SIGKILL after the grace period', async () => {
-    const child = node('stubborn', "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('ready'); setInterval(() => {}, 1000);");
+    const child = node(
+      'stubborn',
+      "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('ready'); setInterval(() => {}, 1000);",
+    );
     while (!child.output().includes('ready')) await new Promise((r) => setTimeout(r, 10));
     const pid = child.pid!;
     const started = Date.now();
@@ -41,7 +45,8 @@ describe('ManagedChild', () => {
     const tee = new PassThrough();
     let teed = '';
     tee.on('data', (d: Buffer) => (teed += d.toString()));
-    const script = "for (let i = 1; i <= 10; i++) console.log('line ' + i); process.stdout.write('par'); setTimeout(() => { process.stdout.write('tial\\n'); console.error('to stderr'); }, 50);";
+    const script =
+      "for (let i = 1; i <= 10; i++) console.log('line ' + i); process.stdout.write('par'); setTimeout(() => { process.stdout.write('tial\\n'); console.error('to stderr'); }, 50);";
     const child = node('api', script, { tee, keepLines: 4 });
     const exit = await child.exited;
     expect(exit.code).toBe(0);

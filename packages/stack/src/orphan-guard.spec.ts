@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isProcessRunning as running, waitFor } from '@kiln/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const guardModule = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'orphan-guard.js')).href;
+const guardModule = pathToFileURL(
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'orphan-guard.js'),
+).href;
 
 /**
  * A stand-in launcher: starts the guard, spawns a `sleep` with no pdeathsig (as on a machine
@@ -48,7 +50,11 @@ describe('OrphanGuard', () => {
     leftovers.push(child, guard, launcher.pid!);
     await waitFor(() => running(child), { timeoutMs: 5_000, message: 'the child to run' });
     launcher.kill('SIGKILL');
-    await waitFor(() => !running(child) && !running(guard), { timeoutMs: 20_000, intervalMs: 100, message: 'the guard to stop the child and exit' }).catch((err: Error) => {
+    await waitFor(() => !running(child) && !running(guard), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      message: 'the guard to stop the child and exit',
+    }).catch((err: Error) => {
       throw new Error(`${err.message}: child ${running(child)} guard ${running(guard)}`);
     });
     expect(running(child)).toBe(false);

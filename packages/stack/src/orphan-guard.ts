@@ -15,7 +15,10 @@ export class OrphanGuard {
    */
   static async start(graceMs: number, readyTimeoutMs = 5_000): Promise<OrphanGuard> {
     const entry = fileURLToPath(new URL('./orphan-guard.main.js', import.meta.url));
-    const child = spawn(process.execPath, [entry, String(graceMs)], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const child = spawn(process.execPath, [entry, String(graceMs)], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
     child.on('error', () => undefined);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, readyTimeoutMs);

@@ -18,7 +18,11 @@ export function canTieToParent(): boolean {
  * command is returned unchanged (the launcher's exit handler still stops its children on any exit
  * short of SIGKILL).
  */
-export function tiedToParent(command: string, args: readonly string[], signal: NodeJS.Signals): { command: string; args: string[] } {
+export function tiedToParent(
+  command: string,
+  args: readonly string[],
+  signal: NodeJS.Signals,
+): { command: string; args: string[] } {
   if (!canTieToParent()) return { command, args: [...args] };
   return { command: 'setpriv', args: ['--pdeathsig', signal.replace(/^SIG/, ''), '--', command, ...args] };
 }

@@ -19,7 +19,9 @@ describe('assertPortsFree', () => {
         { port: taken, label: 'KILN_WEBHOOKS_PORT', hint: 'set KILN_WEBHOOKS_PORT to a free port' },
       ]);
       await expect(attempt).rejects.toBeInstanceOf(StackStartError);
-      await expect(attempt).rejects.toThrow(`KILN_WEBHOOKS_PORT: port ${taken} is already in use; set KILN_WEBHOOKS_PORT to a free port`);
+      await expect(attempt).rejects.toThrow(
+        `KILN_WEBHOOKS_PORT: port ${taken} is already in use; set KILN_WEBHOOKS_PORT to a free port`,
+      );
     } finally {
       await new Promise((r) => server.close(r));
     }

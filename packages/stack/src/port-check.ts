@@ -28,7 +28,9 @@ function taken(port: number, host: string | undefined): Promise<boolean> {
 export async function assertPortsFree(claims: readonly PortClaim[]): Promise<void> {
   for (const claim of claims) {
     if ((await taken(claim.port, undefined)) || (await taken(claim.port, '127.0.0.1'))) {
-      throw new StackStartError(`${claim.label}: port ${claim.port} is already in use${claim.hint ? `; ${claim.hint}` : ''}`);
+      throw new StackStartError(
+        `${claim.label}: port ${claim.port} is already in use${claim.hint ? `; ${claim.hint}` : ''}`,
+      );
     }
   }
 }

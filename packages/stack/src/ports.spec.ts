@@ -57,13 +57,17 @@ describe('waitForHttp', () => {
 
   it('fails with the last answer when the URL never becomes ready', async () => {
     const port = await listen(http.createServer((_req, res) => res.writeHead(503).end('starting')));
-    await expect(waitForHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 300 })).rejects.toThrow(/HTTP 503 starting/);
+    await expect(waitForHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 300 })).rejects.toThrow(
+      /HTTP 503 starting/,
+    );
   });
 
   it('fails at once when isAlive says the process is gone', async () => {
     const port = await getFreePort();
     const started = Date.now();
-    await expect(waitForHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 10_000, isAlive: () => false })).rejects.toThrow(/exited/);
+    await expect(
+      waitForHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 10_000, isAlive: () => false }),
+    ).rejects.toThrow(/exited/);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -9,7 +9,9 @@ describe('pingRedis', () => {
   });
 
   it('returns the reply line of something that is not an open Redis', async () => {
-    const server = net.createServer((socket) => socket.once('data', () => socket.end('-NOAUTH Authentication required.\r\n')));
+    const server = net.createServer((socket) =>
+      socket.once('data', () => socket.end('-NOAUTH Authentication required.\r\n')),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as net.AddressInfo;
     try {

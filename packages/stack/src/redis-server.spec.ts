@@ -62,7 +62,9 @@ describe('spawnRedisServer', () => {
     const dir = await tempDir();
     const attempt = spawnRedisServer({ dir, command: 'kiln-no-such-redis-server' });
     await expect(attempt).rejects.toBeInstanceOf(RedisServerMissingError);
-    await expect(attempt).rejects.toThrow('redis-server not found on PATH: apt-get install redis-server or set REDIS_URL');
+    await expect(attempt).rejects.toThrow(
+      'redis-server not found on PATH: apt-get install redis-server or set REDIS_URL',
+    );
     expect(existsSync(dir)).toBe(true);
   });
 });

@@ -39,7 +39,12 @@ export interface SpawnRedisServerOptions {
 
 /** Whether `redis-server` (or `command`) is an executable file on PATH. */
 export function hasRedisServer(command = 'redis-server', pathVar = process.env.PATH ?? ''): boolean {
-  const candidates = command.includes('/') ? [command] : pathVar.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : pathVar
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command));
   return candidates.some((file) => {
     try {
       accessSync(file, constants.X_OK);
@@ -60,7 +65,11 @@ export async function spawnRedisServer(opts: SpawnRedisServerOptions): Promise<R
   if (!hasRedisServer(command)) throw new RedisServerMissingError();
   const host = opts.host ?? '127.0.0.1';
   if (opts.port !== undefined && !(await isPortFree(opts.port, host))) {
-    throw new PortTakenError(opts.port, host, `port ${opts.port} on ${host} is already in use: cannot start redis-server there`);
+    throw new PortTakenError(
+      opts.port,
+      host,
+      `port ${opts.port} on ${host} is already in use: cannot start redis-server there`,
+    );
   }
   await mkdir(opts.dir, { recursive: true });
   // A free port can be taken between our check and Redis binding it; only then is a retry right.
@@ -76,7 +85,12 @@ export async function spawnRedisServer(opts: SpawnRedisServerOptions): Promise<R
   }
 }
 
-async function startOnce(command: string, host: string, port: number, opts: SpawnRedisServerOptions): Promise<RedisServerHandle> {
+async function startOnce(
+  command: string,
+  host: string,
+  port: number,
+  opts: SpawnRedisServerOptions,
+): Promise<RedisServerHandle> {
   // prettier-ignore
   const args = [
     '--port', String(port), '--bind', host, '--dir', opts.dir,
@@ -84,7 +98,12 @@ async function startOnce(command: string, host: string, port: number, opts: Spaw
     // BullMQ needs noeviction: an evicted job key is a silently lost job.
     '--maxmemory-policy', 'noeviction',
   ];
-  const child = new ManagedChild('redis', command, args, { cwd: opts.dir, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}), ...(opts.dieWithParent ? { dieWithParent: opts.dieWithParent } : {}) });
+  const child = new ManagedChild('redis', command, args, {
+    cwd: opts.dir,
+    ...(opts.detached ? { detached: true } : {}),
+    ...(opts.tee ? { tee: opts.tee } : {}),
+    ...(opts.dieWithParent ? { dieWithParent: opts.dieWithParent } : {}),
+  });
   const timeoutMs = opts.startTimeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -97,7 +116,10 @@ async function startOnce(command: string, host: string, port: number, opts: Spaw
     if ((await pingRedis(port, host, 300)) === '+PONG' && (await redisProcessId(port, host, 300)) === child.pid) break;
     if (Date.now() > deadline) {
       await child.stop({ graceMs: 1000 });
-      throw new ProcessStartError(`redis-server did not answer PING on ${host}:${port} within ${timeoutMs} ms`, child.tail(20).join('\n'));
+      throw new ProcessStartError(
+        `redis-server did not answer PING on ${host}:${port} within ${timeoutMs} ms`,
+        child.tail(20).join('\n'),
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -21,7 +21,8 @@ export function findRepoRoot(from = path.dirname(fileURLToPath(import.meta.url))
       }
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the Kiln repository root (a package.json named "kiln") above ${from}`);
+    if (parent === dir)
+      throw new Error(`cannot find the Kiln repository root (a package.json named "kiln") above ${from}`);
     dir = parent;
   }
 }

@@ -63,10 +63,15 @@ export async function spawnSoketi(opts: SpawnSoketiOptions = {}): Promise<Soketi
     ['soketi', port],
     ['soketi metrics', metricsPort],
   ] as const) {
-    if (!(await isPortFree(p, host))) throw new PortTakenError(p, host, `port ${p} (${what}) on ${host} is already in use`);
+    if (!(await isPortFree(p, host)))
+      throw new PortTakenError(p, host, `port ${p} (${what}) on ${host} is already in use`);
   }
   const generated = generatePusherCredentials();
-  const creds: PusherCredentials = { appId: opts.appId ?? generated.appId, key: opts.key ?? generated.key, secret: opts.secret ?? generated.secret };
+  const creds: PusherCredentials = {
+    appId: opts.appId ?? generated.appId,
+    key: opts.key ?? generated.key,
+    secret: opts.secret ?? generated.secret,
+  };
   const cwd = await mkdtemp(path.join(tmpdir(), 'kiln-soketi-'));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -81,10 +86,22 @@ export async function spawnSoketi(opts: SpawnSoketiOptions = {}): Promise<Soketi
     SOKETI_EVENT_MAX_SIZE_IN_KB: '10',
     // soketi bundles aws-sdk v2, which prints an end-of-support notice at every start.
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
-    ...(opts.webhookUrl ? { SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: opts.webhookUrl, event_types: ['channel_occupied', 'channel_vacated'] }]) } : {}),
+    ...(opts.webhookUrl
+      ? {
+          SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([
+            { url: opts.webhookUrl, event_types: ['channel_occupied', 'channel_vacated'] },
+          ]),
+        }
+      : {}),
     ...opts.extraEnv,
   };
-  const child = new ManagedChild('soketi', process.execPath, [soketiBin(), 'start'], { cwd, env, ...(opts.detached ? { detached: true } : {}), ...(opts.tee ? { tee: opts.tee } : {}), ...(opts.dieWithParent ? { dieWithParent: opts.dieWithParent } : {}) });
+  const child = new ManagedChild('soketi', process.execPath, [soketiBin(), 'start'], {
+    cwd,
+    env,
+    ...(opts.detached ? { detached: true } : {}),
+    ...(opts.tee ? { tee: opts.tee } : {}),
+    ...(opts.dieWithParent ? { dieWithParent: opts.dieWithParent } : {}),
+  });
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -92,10 +109,17 @@ export async function spawnSoketi(opts: SpawnSoketiOptions = {}): Promise<Soketi
       await rm(cwd, { recursive: true, force: true });
     })());
   try {
-    await waitForHttp(`http://${host}:${port}/ready`, { timeoutMs: opts.startTimeoutMs ?? 20_000, expectBody: 'OK', isAlive: () => child.alive });
+    await waitForHttp(`http://${host}:${port}/ready`, {
+      timeoutMs: opts.startTimeoutMs ?? 20_000,
+      expectBody: 'OK',
+      isAlive: () => child.alive,
+    });
   } catch (err) {
     await stop();
-    throw new ProcessStartError(`soketi did not become ready on ${host}:${port}: ${(err as Error).message}`, child.tail(20).join('\n'));
+    throw new ProcessStartError(
+      `soketi did not become ready on ${host}:${port}: ${(err as Error).message}`,
+      child.tail(20).join('\n'),
+    );
   }
   return { ...creds, host, port, metricsPort, pid: child.pid, child, stop };
 }

@@ -12,7 +12,12 @@ import { maskRedisUrl, startStack } from './stack.js';
 let root: string;
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'kiln-stack-spec-'));
-  for (const entry of ['api/dist/main.js', 'webhooks/dist/main.js', 'worker/dist/main.js', 'dashboard/dist/server/main.js']) {
+  for (const entry of [
+    'api/dist/main.js',
+    'webhooks/dist/main.js',
+    'worker/dist/main.js',
+    'dashboard/dist/server/main.js',
+  ]) {
     await mkdir(path.dirname(path.join(root, 'apps', entry)), { recursive: true });
     await writeFile(path.join(root, 'apps', entry), 'process.exit(9)\n');
   }
@@ -21,7 +26,11 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const freePorts = async () => ({ KILN_API_PORT: String(await getFreePort()), KILN_WEBHOOKS_PORT: String(await getFreePort()), KILN_DASHBOARD_PORT: String(await getFreePort()) });
+const freePorts = async () => ({
+  KILN_API_PORT: String(await getFreePort()),
+  KILN_WEBHOOKS_PORT: String(await getFreePort()),
+  KILN_DASHBOARD_PORT: String(await getFreePort()),
+});
 
 describe('startStack pre-flight', () => {
   it('fails with one line naming the variable and port when a port is taken', async () => {
@@ -29,7 +38,13 @@ describe('startStack pre-flight', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const taken = (server.address() as net.AddressInfo).port;
     try {
-      const env = { ...(await freePorts()), KILN_API_PORT: String(taken), PUSHER_APP_ID: '1', PUSHER_KEY: 'k', PUSHER_SECRET: 's' };
+      const env = {
+        ...(await freePorts()),
+        KILN_API_PORT: String(taken),
+        PUSHER_APP_ID: '1',
+        PUSHER_KEY: 'k',
+        PUSHER_SECRET: 's',
+      };
       const attempt = startStack(env, { root, cwd: root });
       await expect(attempt).rejects.toBeInstanceOf(StackStartError);
       await expect(attempt).rejects.toThrow(new RegExp(`^KILN_API_PORT: port ${taken} is already in use; [^\\n]+$`));
@@ -39,16 +54,22 @@ describe('startStack pre-flight', () => {
   });
 
   it('rejects a malformed port variable by name', async () => {
-    await expect(startStack({ ...(await freePorts()), KILN_DASHBOARD_PORT: 'http' }, { root, cwd: root })).rejects.toThrow('KILN_DASHBOARD_PORT: must be a port number');
+    await expect(
+      startStack({ ...(await freePorts()), KILN_DASHBOARD_PORT: 'http' }, { root, cwd: root }),
+    ).rejects.toThrow('KILN_DASHBOARD_PORT: must be a port number');
   });
 
   it('rejects a half-configured Pusher app, naming what is missing', async () => {
-    await expect(startStack({ ...(await freePorts()), PUSHER_APP_ID: '1' }, { root, cwd: root })).rejects.toThrow(/^PUSHER_KEY, PUSHER_SECRET: must be set too/);
+    await expect(startStack({ ...(await freePorts()), PUSHER_APP_ID: '1' }, { root, cwd: root })).rejects.toThrow(
+      /^PUSHER_KEY, PUSHER_SECRET: must be set too/,
+    );
   });
 
   it('tells to build when an app entry is missing', async () => {
     await rm(path.join(root, 'apps', 'worker'), { recursive: true });
-    await expect(startStack(await freePorts(), { root, cwd: root })).rejects.toThrow('apps/worker/dist/main.js is missing: build first (npm run build)');
+    await expect(startStack(await freePorts(), { root, cwd: root })).rejects.toThrow(
+      'apps/worker/dist/main.js is missing: build first (npm run build)',
+    );
   });
 });
 

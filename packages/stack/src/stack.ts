@@ -68,14 +68,16 @@ function parsePort(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > 65535) throw new StackStartError(`${name}: must be a port number 1-65535 (got ${JSON.stringify(raw)})`);
+  if (!/^\d+$/.test(raw) || value < 1 || value > 65535)
+    throw new StackStartError(`${name}: must be a port number 1-65535 (got ${JSON.stringify(raw)})`);
   return value;
 }
 
 function parseWorkers(env: NodeJS.ProcessEnv): number {
   const raw = env.KILN_WORKERS?.trim();
   if (!raw) return 1;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 64) throw new StackStartError(`KILN_WORKERS: must be a whole number 1-64 (got ${JSON.stringify(raw)})`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 64)
+    throw new StackStartError(`KILN_WORKERS: must be a whole number 1-64 (got ${JSON.stringify(raw)})`);
   return Number(raw);
 }
 
@@ -107,7 +109,10 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     webhooks: parsePort(env, 'KILN_WEBHOOKS_PORT', 3001),
     dashboard: parsePort(env, 'KILN_DASHBOARD_PORT', 3002),
   };
-  if (new Set(Object.values(ports)).size !== 3) throw new StackStartError(`KILN_API_PORT, KILN_WEBHOOKS_PORT and KILN_DASHBOARD_PORT must differ (got ${ports.api}, ${ports.webhooks}, ${ports.dashboard})`);
+  if (new Set(Object.values(ports)).size !== 3)
+    throw new StackStartError(
+      `KILN_API_PORT, KILN_WEBHOOKS_PORT and KILN_DASHBOARD_PORT must differ (got ${ports.api}, ${ports.webhooks}, ${ports.dashboard})`,
+    );
   const workers = parseWorkers(env);
   // Where the embedded parts listen; settable so a second launcher (or a test) fits beside the first.
   const redisPort = parsePort(env, 'KILN_EMBEDDED_REDIS_PORT', DEFAULT_REDIS_PORT);
@@ -117,21 +122,36 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   const pusherSet = pusherVars.filter((v) => env[v]);
   if (pusherSet.length > 0 && pusherSet.length < 3) {
     const missing = pusherVars.filter((v) => !env[v]).join(', ');
-    throw new StackStartError(`${missing}: must be set too (set all of PUSHER_APP_ID, PUSHER_KEY and PUSHER_SECRET to use your Pusher app, or none for an embedded soketi)`);
+    throw new StackStartError(
+      `${missing}: must be set too (set all of PUSHER_APP_ID, PUSHER_KEY and PUSHER_SECRET to use your Pusher app, or none for an embedded soketi)`,
+    );
   }
   const embeddedPusher = pusherSet.length === 0;
   for (const app of ['webhooks', 'api', 'worker', 'dashboard'] as const) {
-    if (!existsSync(appEntry(root, app))) throw new StackStartError(`${path.relative(root, appEntry(root, app))} is missing: build first (npm run build)`);
+    if (!existsSync(appEntry(root, app)))
+      throw new StackStartError(`${path.relative(root, appEntry(root, app))} is missing: build first (npm run build)`);
   }
 
   const claims: PortClaim[] = [
     { port: ports.api, label: 'KILN_API_PORT', hint: 'stop what listens there or set KILN_API_PORT to a free port' },
-    { port: ports.webhooks, label: 'KILN_WEBHOOKS_PORT', hint: 'stop what listens there or set KILN_WEBHOOKS_PORT to a free port' },
-    { port: ports.dashboard, label: 'KILN_DASHBOARD_PORT', hint: 'stop what listens there or set KILN_DASHBOARD_PORT to a free port' },
+    {
+      port: ports.webhooks,
+      label: 'KILN_WEBHOOKS_PORT',
+      hint: 'stop what listens there or set KILN_WEBHOOKS_PORT to a free port',
+    },
+    {
+      port: ports.dashboard,
+      label: 'KILN_DASHBOARD_PORT',
+      hint: 'stop what listens there or set KILN_DASHBOARD_PORT to a free port',
+    },
   ];
   if (embeddedPusher) {
-    const hint = 'stop what listens there (another Kiln?) or set PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET (and PUSHER_HOST, PUSHER_PORT) to use another Pusher app';
-    claims.push({ port: soketiPort, label: 'embedded soketi', hint }, { port: soketiMetricsPort, label: 'embedded soketi (metrics)', hint });
+    const hint =
+      'stop what listens there (another Kiln?) or set PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET (and PUSHER_HOST, PUSHER_PORT) to use another Pusher app';
+    claims.push(
+      { port: soketiPort, label: 'embedded soketi', hint },
+      { port: soketiMetricsPort, label: 'embedded soketi (metrics)', hint },
+    );
   }
   await assertPortsFree(claims);
 
@@ -145,7 +165,9 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   const stopAll = async () => {
     const grace: Record<AppName, number> = { dashboard: 10_000, api: 15_000, worker: 35_000, webhooks: 10_000 };
     for (const app of ['dashboard', 'api', 'worker', 'webhooks'] as const) {
-      await Promise.all(apps.filter((c) => c.name === app || c.name.startsWith(`${app}-`)).map((c) => c.stop({ graceMs: grace[app] })));
+      await Promise.all(
+        apps.filter((c) => c.name === app || c.name.startsWith(`${app}-`)).map((c) => c.stop({ graceMs: grace[app] })),
+      );
     }
     await soketi?.stop();
     await redisChild?.stop();
@@ -161,7 +183,8 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
   // the kernel send each a SIGTERM (setpriv --pdeathsig): apps stop within their hard-exit
   // bounds, Redis flushes its AOF, soketi closes.
   const killAll = () => {
-    for (const child of [...apps, ...(soketi ? [soketi.child] : []), ...(redisChild ? [redisChild.child] : [])]) if (child.alive) child.child.kill('SIGKILL');
+    for (const child of [...apps, ...(soketi ? [soketi.child] : []), ...(redisChild ? [redisChild.child] : [])])
+      if (child.alive) child.child.kill('SIGKILL');
   };
   process.once('exit', killAll);
   const aborted = () => {
@@ -182,11 +205,21 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
         redisUrl = `redis://127.0.0.1:${redisPort}`;
         redisSource = 'existing';
       } else if (reply !== null) {
-        throw new StackStartError(`REDIS_URL: unset, and 127.0.0.1:${redisPort} answers but not as an open Redis (${JSON.stringify(reply.slice(0, 60))}); set REDIS_URL (with its password)`);
+        throw new StackStartError(
+          `REDIS_URL: unset, and 127.0.0.1:${redisPort} answers but not as an open Redis (${JSON.stringify(reply.slice(0, 60))}); set REDIS_URL (with its password)`,
+        );
       } else {
         redisDir = path.join(cwd, '.kiln', 'redis');
         log(`starting redis-server on 127.0.0.1:${redisPort} (data in ${redisDir})`);
-        redisChild = await spawnRedisServer({ dir: redisDir, port: redisPort, appendOnly: true, tee, startTimeoutMs, detached: true, dieWithParent: 'SIGTERM' }).catch((err: Error) => {
+        redisChild = await spawnRedisServer({
+          dir: redisDir,
+          port: redisPort,
+          appendOnly: true,
+          tee,
+          startTimeoutMs,
+          detached: true,
+          dieWithParent: 'SIGTERM',
+        }).catch((err: Error) => {
           throw new StackStartError(`redis: ${err.message}`);
         });
         void guard.track(redisChild.child.pid);
@@ -222,10 +255,22 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
         PUSHER_PORT: String(soketi.port),
         PUSHER_USE_TLS: 'false',
       });
-      pusher = { embedded: true, description: `embedded soketi on ws://${soketi.host}:${soketi.port} (app ${soketi.appId}, pid ${soketi.pid})`, appId: soketi.appId, key: soketi.key };
+      pusher = {
+        embedded: true,
+        description: `embedded soketi on ws://${soketi.host}:${soketi.port} (app ${soketi.appId}, pid ${soketi.pid})`,
+        appId: soketi.appId,
+        key: soketi.key,
+      };
     } else {
-      const where = env.PUSHER_HOST ? `${env.PUSHER_HOST}${env.PUSHER_PORT ? `:${env.PUSHER_PORT}` : ''}` : `hosted Pusher, cluster ${env.PUSHER_CLUSTER || 'mt1'}`;
-      pusher = { embedded: false, description: `${where} (app ${env.PUSHER_APP_ID})`, appId: env.PUSHER_APP_ID!, key: env.PUSHER_KEY! };
+      const where = env.PUSHER_HOST
+        ? `${env.PUSHER_HOST}${env.PUSHER_PORT ? `:${env.PUSHER_PORT}` : ''}`
+        : `hosted Pusher, cluster ${env.PUSHER_CLUSTER || 'mt1'}`;
+      pusher = {
+        embedded: false,
+        description: `${where} (app ${env.PUSHER_APP_ID})`,
+        appId: env.PUSHER_APP_ID!,
+        key: env.PUSHER_KEY!,
+      };
     }
     aborted();
 
@@ -236,7 +281,10 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     let inputRoot: string;
     try {
       const parsed = InputRoots.parse(inputRoots);
-      inputRoot = parsed.shared[0] ?? parsed.customers.flatMap((id) => parsed.rootsFor(id))[0] ?? path.join(cwd, '.kiln', 'inputs');
+      inputRoot =
+        parsed.shared[0] ??
+        parsed.customers.flatMap((id) => parsed.rootsFor(id))[0] ??
+        path.join(cwd, '.kiln', 'inputs');
     } catch (err) {
       throw new StackStartError(`KILN_INPUT_ROOTS: ${(err as Error).message}`);
     }
@@ -255,10 +303,17 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
       KILN_WEBHOOKS_PORT: String(ports.webhooks),
       KILN_DASHBOARD_PORT: String(ports.dashboard),
       KILN_API_URL: env.KILN_API_URL?.trim() || apiUrl,
-      KILN_DASHBOARD_ORIGINS: env.KILN_DASHBOARD_ORIGINS?.trim() || `http://127.0.0.1:${ports.dashboard},http://localhost:${ports.dashboard}`,
+      KILN_DASHBOARD_ORIGINS:
+        env.KILN_DASHBOARD_ORIGINS?.trim() || `http://127.0.0.1:${ports.dashboard},http://localhost:${ports.dashboard}`,
     };
     const spawnApp = (name: string, app: AppName, extra: NodeJS.ProcessEnv = {}) => {
-      const child = new ManagedChild(name, process.execPath, [appEntry(root, app)], { cwd, env: { ...shared, ...extra }, tee, detached: true, dieWithParent: 'SIGTERM' });
+      const child = new ManagedChild(name, process.execPath, [appEntry(root, app)], {
+        cwd,
+        env: { ...shared, ...extra },
+        tee,
+        detached: true,
+        dieWithParent: 'SIGTERM',
+      });
       apps.push(child);
       void guard.track(child.pid);
       return child;
@@ -268,9 +323,14 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
         await waitForHttp(url, { timeoutMs: startTimeoutMs, isAlive: () => child.alive });
       } catch (err) {
         aborted();
-        if (child.alive) throw new StackStartError(`${child.name} did not answer ${url} within ${startTimeoutMs} ms:\n${lastLines(child)}`);
+        if (child.alive)
+          throw new StackStartError(
+            `${child.name} did not answer ${url} within ${startTimeoutMs} ms:\n${lastLines(child)}`,
+          );
         const exit = await child.exited;
-        throw new StackStartError(`${child.name} exited during start (code ${exit.code}, signal ${exit.signal}):\n${lastLines(child) || (err as Error).message}`);
+        throw new StackStartError(
+          `${child.name} exited during start (code ${exit.code}, signal ${exit.signal}):\n${lastLines(child) || (err as Error).message}`,
+        );
       }
     };
     const workerReady = async (child: ManagedChild) => {
@@ -279,9 +339,14 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
         aborted();
         if (!child.alive) {
           const exit = await child.exited;
-          throw new StackStartError(`${child.name} exited during start (code ${exit.code}, signal ${exit.signal}):\n${lastLines(child)}`);
+          throw new StackStartError(
+            `${child.name} exited during start (code ${exit.code}, signal ${exit.signal}):\n${lastLines(child)}`,
+          );
         }
-        if (Date.now() > deadline) throw new StackStartError(`${child.name} did not log "worker ready" within ${startTimeoutMs} ms:\n${lastLines(child)}`);
+        if (Date.now() > deadline)
+          throw new StackStartError(
+            `${child.name} did not log "worker ready" within ${startTimeoutMs} ms:\n${lastLines(child)}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     };
@@ -294,7 +359,8 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
     const workerChildren = Array.from({ length: workers }, (_, i) =>
       spawnApp(workers > 1 ? `worker-${i + 1}` : 'worker', 'worker', {
         // One fixed metrics port cannot serve several workers; 0 lets each pick a free one.
-        KILN_WORKER_METRICS_PORT: workers === 1 && env.KILN_WORKER_METRICS_PORT?.trim() ? env.KILN_WORKER_METRICS_PORT : '0',
+        KILN_WORKER_METRICS_PORT:
+          workers === 1 && env.KILN_WORKER_METRICS_PORT?.trim() ? env.KILN_WORKER_METRICS_PORT : '0',
       }),
     );
     const dashboardChild = spawnApp('dashboard', 'dashboard');
@@ -316,7 +382,12 @@ export async function startStack(env: NodeJS.ProcessEnv, opts: StartStackOptions
       }
     });
     return {
-      urls: { api: apiUrl, dashboard: `http://127.0.0.1:${ports.dashboard}`, webhooks: `http://127.0.0.1:${ports.webhooks}`, redis: maskRedisUrl(redisUrl) },
+      urls: {
+        api: apiUrl,
+        dashboard: `http://127.0.0.1:${ports.dashboard}`,
+        webhooks: `http://127.0.0.1:${ports.webhooks}`,
+        redis: maskRedisUrl(redisUrl),
+      },
       redis: { source: redisSource, dataDir: redisDir },
       pusher,
       apiKey: demoKey,

@@ -42,7 +42,8 @@ export async function waitForTcp(port: number, host = '127.0.0.1', opts: WaitOpt
   for (;;) {
     if (opts.isAlive && !opts.isAlive()) throw new Error(`gave up waiting for ${host}:${port}: the process exited`);
     if (await canConnect(port, host, 500)) return;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${host}:${port} to accept connections`);
+    if (Date.now() >= deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${host}:${port} to accept connections`);
     await sleep(opts.intervalMs ?? 50);
   }
 }

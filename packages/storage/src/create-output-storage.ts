@@ -10,7 +10,11 @@ import { S3Storage } from './s3-storage.adapter.js';
  * {@link LocalStorage} under KILN_STORAGE_DIR. `scratchDir` is where S3 outputs are encoded
  * before their upload (default `<tmp>/kiln-scratch`).
  */
-export function createOutputStorage(config: S3ConfigValues & { KILN_STORAGE_DIR: string }, bucket?: S3Bucket, scratchDir?: string): OutputStorage {
+export function createOutputStorage(
+  config: S3ConfigValues & { KILN_STORAGE_DIR: string },
+  bucket?: S3Bucket,
+  scratchDir?: string,
+): OutputStorage {
   const opts = s3BucketOptions(config);
   if (!opts) return new LocalStorage(config.KILN_STORAGE_DIR);
   return new S3Storage(bucket ?? S3Bucket.fromOptions(opts), scratchDir);

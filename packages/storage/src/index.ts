@@ -1,7 +1,18 @@
 export { ChecksumStream, checksumFile } from './checksum.js';
 export { createOutputStorage, createS3Bucket } from './create-output-storage.js';
 export { LocalStorage } from './local-storage.adapter.js';
-export { bitrateKbps, refSegments, relativeSegments, UnsafeStoragePathError, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
+export {
+  bitrateKbps,
+  refSegments,
+  relativeSegments,
+  UnsafeStoragePathError,
+  type ByteRange,
+  type OpenedObject,
+  type OutputRef,
+  type OutputStorage,
+  type StoredFile,
+  type StoredObject,
+} from './output-storage.js';
 export { S3Bucket, s3ClientConfig, type S3BucketOptions } from './s3-bucket.adapter.js';
 export { checkS3Config, isValidBucketName, s3BucketOptions, s3Fields, type S3ConfigValues } from './s3-config.js';
 export { S3Storage } from './s3-storage.adapter.js';

@@ -116,7 +116,9 @@ describe('LocalStorage', () => {
     const dir = await storage.scratchPathFor(dirRef);
     await mkdir(path.join(dir, 'v0'), { recursive: true });
     await writeFile(path.join(dir, 'v0', 'seg_000.ts'), 'abcd');
-    expect(await storage.storeDir(dir, dirRef)).toEqual([{ path: 'v0/seg_000.ts', sizeBytes: 4, checksum: sha('abcd') }]);
+    expect(await storage.storeDir(dir, dirRef)).toEqual([
+      { path: 'v0/seg_000.ts', sizeBytes: 4, checksum: sha('abcd') },
+    ]);
     expect((await buffer((await storage.open(dirRef, 'v0/seg_000.ts'))!.body)).toString()).toBe('abcd');
     expect(await storage.stat(dirRef)).toBeNull();
     expect(await storage.open(dirRef, '../a.mp4')).toBeNull();

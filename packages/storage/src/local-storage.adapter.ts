@@ -3,7 +3,16 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checksumFile } from './checksum.js';
 import { pruneRunFolder, removeScratch, scratchPath } from './scratch-files.js';
-import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
+import {
+  refSegments,
+  relativeSegments,
+  type ByteRange,
+  type OpenedObject,
+  type OutputRef,
+  type OutputStorage,
+  type StoredFile,
+  type StoredObject,
+} from './output-storage.js';
 
 /**
  * Outputs on local disk under `<root>/<customer>/<job>/<name>.<ext>`. Files are written under a
@@ -79,7 +88,10 @@ export class LocalStorage implements OutputStorage {
     const full = this.storedPath(ref, file);
     const info = full ? await this.stat(ref, file) : null;
     if (!full || !info) return null;
-    return { body: createReadStream(full, range ? { start: range.start, end: range.end } : {}), sizeBytes: info.sizeBytes };
+    return {
+      body: createReadStream(full, range ? { start: range.start, end: range.end } : {}),
+      sizeBytes: info.sizeBytes,
+    };
   }
 
   /** A stored file, or one inside a stored directory; null when `file` would leave it (only plain segments). */

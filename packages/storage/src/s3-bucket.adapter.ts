@@ -1,7 +1,14 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ByteRange, OpenedObject } from './output-storage.js';
 
@@ -58,7 +65,12 @@ export class S3Bucket {
   async put(key: string, body: Readable, contentType?: string): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.name, Key: this.prefix + key, Body: body, ...(contentType ? { ContentType: contentType } : {}) },
+      params: {
+        Bucket: this.name,
+        Key: this.prefix + key,
+        Body: body,
+        ...(contentType ? { ContentType: contentType } : {}),
+      },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
@@ -84,7 +96,11 @@ export class S3Bucket {
   async get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<OpenedObject | null> {
     try {
       const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.name, Key: this.prefix + key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+        new GetObjectCommand({
+          Bucket: this.name,
+          Key: this.prefix + key,
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
         signal ? { abortSignal: signal } : {},
       );
       const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
@@ -106,7 +122,10 @@ export class S3Bucket {
   /** Every key under `keyPrefix` (without the bucket prefix), in the bucket's order. */
   async list(keyPrefix: string): Promise<string[]> {
     const keys: string[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.name, Prefix: this.prefix + keyPrefix })) {
+    for await (const page of paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.name, Prefix: this.prefix + keyPrefix },
+    )) {
       for (const obj of page.Contents ?? []) if (obj.Key) keys.push(obj.Key.slice(this.prefix.length));
     }
     return keys;
@@ -114,7 +133,8 @@ export class S3Bucket {
 
   /** Deletes objects one by one (DeleteObjects needs a Content-MD5 some S3-compatible servers reject); missing is fine. */
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: this.prefix + key }));
+    for (const key of keys)
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: this.prefix + key }));
   }
 
   /** Closes the client's sockets. */
@@ -133,7 +153,9 @@ export function s3ClientConfig(opts: S3BucketOptions): S3ClientConfig {
     region: opts.region,
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     forcePathStyle: opts.forcePathStyle,
-    ...(opts.accessKeyId && opts.secretAccessKey ? { credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } } : {}),
+    ...(opts.accessKeyId && opts.secretAccessKey
+      ? { credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } }
+      : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: { connectionTimeout: 10_000 },

@@ -32,15 +32,27 @@ export const s3Fields = {
     .string()
     .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an http:// or https:// URL')
     .optional(),
-  KILN_S3_BUCKET: z.string().refine(isValidBucketName, 'must be a valid S3 bucket name: 3-63 lower-case letters, digits, "." or "-", starting and ending with a letter or digit').optional(),
-  KILN_S3_REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  KILN_S3_BUCKET: z
+    .string()
+    .refine(
+      isValidBucketName,
+      'must be a valid S3 bucket name: 3-63 lower-case letters, digits, "." or "-", starting and ending with a letter or digit',
+    )
+    .optional(),
+  KILN_S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'must be a region name such as us-east-1')
+    .default('us-east-1'),
   KILN_S3_ACCESS_KEY_ID: z.string().max(256, 'must be at most 256 characters').optional(),
   KILN_S3_SECRET_ACCESS_KEY: z.string().max(1024, 'must be at most 1024 characters').optional(),
   KILN_S3_FORCE_PATH_STYLE: optionalBool,
   /** Put before every key, e.g. `kiln/`; a missing trailing `/` is added. */
   KILN_S3_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, 'must be path segments of letters, digits, "_", "-" or "." separated by "/", e.g. kiln/')
+    .regex(
+      /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/,
+      'must be path segments of letters, digits, "_", "-" or "." separated by "/", e.g. kiln/',
+    )
     .refine((s) => !s.split('/').some((seg) => seg === '.' || seg === '..'), 'must not contain "." or ".." segments')
     .transform((s) => (s.endsWith('/') ? s : `${s}/`))
     .optional(),
@@ -64,11 +76,26 @@ export interface S3ConfigValues {
 export function checkS3Config(c: S3ConfigValues, ctx: z.RefinementCtx): void {
   if ((c.KILN_S3_ACCESS_KEY_ID === undefined) !== (c.KILN_S3_SECRET_ACCESS_KEY === undefined)) {
     const missing = c.KILN_S3_ACCESS_KEY_ID === undefined ? 'KILN_S3_ACCESS_KEY_ID' : 'KILN_S3_SECRET_ACCESS_KEY';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'set both KILN_S3_ACCESS_KEY_ID and KILN_S3_SECRET_ACCESS_KEY, or neither to use the default AWS credential chain' });
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message:
+        'set both KILN_S3_ACCESS_KEY_ID and KILN_S3_SECRET_ACCESS_KEY, or neither to use the default AWS credential chain',
+    });
   }
   if (c.KILN_S3_BUCKET === undefined) {
-    for (const name of ['KILN_S3_ENDPOINT', 'KILN_S3_ACCESS_KEY_ID', 'KILN_S3_SECRET_ACCESS_KEY', 'KILN_S3_PREFIX'] as const) {
-      if (c[name] !== undefined) ctx.addIssue({ code: 'custom', path: ['KILN_S3_BUCKET'], message: `is required when ${name} is set (without a bucket, outputs are stored in KILN_STORAGE_DIR)` });
+    for (const name of [
+      'KILN_S3_ENDPOINT',
+      'KILN_S3_ACCESS_KEY_ID',
+      'KILN_S3_SECRET_ACCESS_KEY',
+      'KILN_S3_PREFIX',
+    ] as const) {
+      if (c[name] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['KILN_S3_BUCKET'],
+          message: `is required when ${name} is set (without a bucket, outputs are stored in KILN_STORAGE_DIR)`,
+        });
     }
   }
 }

@@ -29,7 +29,15 @@ describe('S3Storage', () => {
   beforeEach(async (ctx) => {
     scratch = await mkdtemp(path.join(tmpdir(), 'kiln-s3-scratch-'));
     prefix = `test-${randomUUID()}/`;
-    bucket = S3Bucket.fromOptions({ bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true, prefix });
+    bucket = S3Bucket.fromOptions({
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      forcePathStyle: true,
+      prefix,
+    });
     storage = new S3Storage(bucket, scratch);
     ctx.onTestFinished(async () => {
       bucket.destroy();
@@ -60,7 +68,11 @@ describe('S3Storage', () => {
     await writeFile(temp, bytes);
     expect(await storage.store(temp, ref)).toEqual({ sizeBytes: bytes.length, checksum: sha(bytes) });
     expect(await storage.stat(ref)).toEqual({ sizeBytes: bytes.length });
-    expect((await buffer((await storage.open(ref, undefined, { start: bytes.length - 3, end: bytes.length - 1 }))!.body)).toString()).toBe('end');
+    expect(
+      (
+        await buffer((await storage.open(ref, undefined, { start: bytes.length - 3, end: bytes.length - 1 }))!.body)
+      ).toString(),
+    ).toBe('end');
   });
 
   it('opens a byte range of an object and says the size of the whole', async () => {
@@ -93,7 +105,11 @@ describe('S3Storage', () => {
       { path: 'v0/index.m3u8', sizeBytes: 24, checksum: sha('#EXTM3U\n#EXT-X-VERSION:3') },
       { path: 'v0/seg_000.ts', sizeBytes: 4, checksum: sha('abcd') },
     ]);
-    expect((await bucket.list('acme/job-3/')).sort()).toEqual(['acme/job-3/hls/master.m3u8', 'acme/job-3/hls/v0/index.m3u8', 'acme/job-3/hls/v0/seg_000.ts']);
+    expect((await bucket.list('acme/job-3/')).sort()).toEqual([
+      'acme/job-3/hls/master.m3u8',
+      'acme/job-3/hls/v0/index.m3u8',
+      'acme/job-3/hls/v0/seg_000.ts',
+    ]);
     expect((await buffer((await storage.open(ref, 'v0/seg_000.ts'))!.body)).toString()).toBe('abcd');
     expect(await storage.stat(ref, 'v9/seg_000.ts')).toBeNull();
     expect(await readdir(path.join(scratch, 'acme'))).toEqual([]);
@@ -110,7 +126,15 @@ describe('S3Storage', () => {
         return super.put(key, body, contentType);
       }
     }
-    const options = { bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true, prefix };
+    const options = {
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      forcePathStyle: true,
+      prefix,
+    };
     const failing = new S3Storage(new FailingBucket(new S3Client(s3ClientConfig(options)), s3.bucket, prefix), scratch);
     const ref = { customerId: 'acme', jobId: 'job-7', name: 'hls' };
     const temp = await failing.scratchPathFor(ref);
@@ -138,7 +162,9 @@ describe('S3Storage', () => {
 
   it('refuses ids and names that are not one plain segment', async () => {
     for (const bad of ['..', '../x', 'a/b', '.hidden', '']) {
-      await expect(storage.scratchPathFor({ customerId: 'acme', jobId: 'j', name: bad })).rejects.toThrow(UnsafeStoragePathError);
+      await expect(storage.scratchPathFor({ customerId: 'acme', jobId: 'j', name: bad })).rejects.toThrow(
+        UnsafeStoragePathError,
+      );
       await expect(storage.stat({ customerId: bad, jobId: 'j', name: 'x.mp4' })).rejects.toThrow(RangeError);
       expect(() => storage.keyOf({ customerId: 'acme', jobId: bad, name: 'x.mp4' })).toThrow(RangeError);
     }
@@ -160,7 +186,18 @@ describe('S3Storage', () => {
   });
 
   it('fails a store when the bucket does not exist, and keeps nothing half-written', async () => {
-    const missing = new S3Storage(S3Bucket.fromOptions({ bucket: 'no-such-bucket', endpoint: s3.endpoint, region: s3.region, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true, prefix: '' }), scratch);
+    const missing = new S3Storage(
+      S3Bucket.fromOptions({
+        bucket: 'no-such-bucket',
+        endpoint: s3.endpoint,
+        region: s3.region,
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'S3RVER',
+        forcePathStyle: true,
+        prefix: '',
+      }),
+      scratch,
+    );
     const ref = { customerId: 'acme', jobId: 'job-6', name: 'o.mp4' };
     const temp = await missing.scratchPathFor(ref);
     await writeFile(temp, 'abc');

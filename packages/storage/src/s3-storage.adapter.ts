@@ -5,7 +5,16 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ChecksumStream } from './checksum.js';
 import { pruneRunFolder, removeScratch, scratchPath } from './scratch-files.js';
-import { refSegments, relativeSegments, type ByteRange, type OpenedObject, type OutputRef, type OutputStorage, type StoredFile, type StoredObject } from './output-storage.js';
+import {
+  refSegments,
+  relativeSegments,
+  type ByteRange,
+  type OpenedObject,
+  type OutputRef,
+  type OutputStorage,
+  type StoredFile,
+  type StoredObject,
+} from './output-storage.js';
 import type { S3Bucket } from './s3-bucket.adapter.js';
 
 /** Stored as object metadata so a bucket browser or a presigned URL serves the right type. */
@@ -68,7 +77,8 @@ export class S3Storage implements OutputStorage {
     await fence?.();
     const relatives: string[] = [];
     for (const entry of await readdir(scratchDir, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) relatives.push(path.relative(scratchDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+      if (entry.isFile())
+        relatives.push(path.relative(scratchDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
     }
     relatives.sort((a, b) => a.localeCompare(b));
     const files: StoredFile[] = [];
@@ -86,7 +96,9 @@ export class S3Storage implements OutputStorage {
       }
     };
     // Every upload settles before a failure is handled, so none lands after the clean-up.
-    const results = await Promise.allSettled(Array.from({ length: Math.min(DIR_CONCURRENCY, relatives.length) }, worker));
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(DIR_CONCURRENCY, relatives.length) }, worker),
+    );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
       // A half-uploaded directory is worth nothing (the API serves it only once the output is

@@ -5,9 +5,11 @@ import { playlistUris, walkHlsPlaylists } from './hls-walk.js';
 
 describe('playlistUris', () => {
   it('lists variant and segment lines and URI attributes, in order, and skips tags, comments and blank lines', () => {
-    const master = '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",NAME="en",URI="subs/en.m3u8"\n\n#EXT-X-STREAM-INF:BANDWIDTH=1000,RESOLUTION=640x360\nv0/index.m3u8\r\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90,URI="v0/iframes.m3u8"\n';
+    const master =
+      '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",NAME="en",URI="subs/en.m3u8"\n\n#EXT-X-STREAM-INF:BANDWIDTH=1000,RESOLUTION=640x360\nv0/index.m3u8\r\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90,URI="v0/iframes.m3u8"\n';
     expect(playlistUris(master)).toEqual(['subs/en.m3u8', 'v0/index.m3u8', 'v0/iframes.m3u8']);
-    const media = '#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4.0,\nseg_000.m4s\n# a comment\n#EXTINF:2.0,\n../v1/seg_001.m4s\n#EXT-X-ENDLIST\n';
+    const media =
+      '#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4.0,\nseg_000.m4s\n# a comment\n#EXTINF:2.0,\n../v1/seg_001.m4s\n#EXT-X-ENDLIST\n';
     expect(playlistUris(media)).toEqual(['init.mp4', 'seg_000.m4s', '../v1/seg_001.m4s']);
   });
 });
@@ -16,7 +18,8 @@ describe('walkHlsPlaylists', () => {
   let server: Server;
   let base: string;
   const files: Record<string, string> = {
-    '/a/master.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv0/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nv1/index.m3u8\n',
+    '/a/master.m3u8':
+      '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv0/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nv1/index.m3u8\n',
     '/a/v0/index.m3u8': '#EXTM3U\n#EXTINF:4,\nseg_000.ts\n#EXTINF:4,\nseg_001.ts\n#EXT-X-ENDLIST\n',
     '/a/v1/index.m3u8': '#EXTM3U\n#EXTINF:4,\nseg_000.ts\n#EXTINF:4,\n../v0/seg_000.ts\n#EXT-X-ENDLIST\n',
     '/a/v0/seg_000.ts': 'x'.repeat(10),
@@ -28,7 +31,9 @@ describe('walkHlsPlaylists', () => {
       if (req.url === '/a') return void res.writeHead(302, { location: '/a/master.m3u8' }).end();
       const body = files[req.url ?? ''];
       if (body === undefined) return void res.writeHead(404).end('nope');
-      res.writeHead(200, { 'content-type': req.url!.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t' }).end(body);
+      res
+        .writeHead(200, { 'content-type': req.url!.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t' })
+        .end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -45,7 +50,11 @@ describe('walkHlsPlaylists', () => {
       ['/a/v0/seg_001.ts', 200, false],
       ['/a/v1/seg_000.ts', 404, false],
     ]);
-    expect(walk.find((e) => e.url.endsWith('/a/v0/seg_001.ts'))).toMatchObject({ bytes: 20, from: `${base}/a/v0/index.m3u8`, contentType: 'video/mp2t' });
+    expect(walk.find((e) => e.url.endsWith('/a/v0/seg_001.ts'))).toMatchObject({
+      bytes: 20,
+      from: `${base}/a/v0/index.m3u8`,
+      contentType: 'video/mp2t',
+    });
   });
 
   it('resolves against the final URL after a redirect, as a player does', async () => {

@@ -7,8 +7,19 @@ import { makeClip, makeCorruptFile } from './make-clip.js';
 const run = promisify(execFile);
 
 async function probe(file: string) {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
-  return JSON.parse(stdout) as { format: { duration: string }; streams: { codec_type: string; codec_name: string; width?: number; height?: number }[] };
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    file,
+  ]);
+  return JSON.parse(stdout) as {
+    format: { duration: string };
+    streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+  };
 }
 
 describe('makeClip', () => {

@@ -37,7 +37,16 @@ export function makeClip(spec: ClipSpec): Promise<string> {
   if (!clip) {
     clip = (async () => {
       const file = path.join(await clipDir(), `${id}.mp4`);
-      const args = ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`];
+      const args = [
+        '-v',
+        'error',
+        '-nostdin',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`,
+      ];
       if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`);
       args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
       if (audio) args.push('-c:a', 'aac', '-b:a', '64k');

@@ -16,17 +16,39 @@ afterAll(async () => {
 
 /** POSTs a signed Pusher request through the recorder, as a publisher pointed at PUSHER_PORT=recorder.port would. */
 async function post(path: string, body: unknown, secret = soketi.secret) {
-  const signed = signPusherRequest({ method: 'POST', path: `/apps/${soketi.appId}${path}`, key: soketi.key, secret, body });
-  const res = await fetch(`http://127.0.0.1:${recorder.port}${signed.pathWithQuery}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: signed.body! });
+  const signed = signPusherRequest({
+    method: 'POST',
+    path: `/apps/${soketi.appId}${path}`,
+    key: soketi.key,
+    secret,
+    body,
+  });
+  const res = await fetch(`http://127.0.0.1:${recorder.port}${signed.pathWithQuery}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: signed.body!,
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-const base: RecordedRequest = { method: 'POST', path: '/apps/1/events', query: '', body: undefined, status: 200, responseBody: '{}', at: 0 };
+const base: RecordedRequest = {
+  method: 'POST',
+  path: '/apps/1/events',
+  query: '',
+  body: undefined,
+  status: 200,
+  responseBody: '{}',
+  at: 0,
+};
 
 describe('startPusherRecorder', () => {
   it('forwards a real trigger to soketi unchanged and records it with its channel and answer', async () => {
     recorder.reset();
-    const res = await post('/events', { name: 'job.progress', channel: 'private-customer-acme', data: JSON.stringify({ id: 'j1', seq: 3 }) });
+    const res = await post('/events', {
+      name: 'job.progress',
+      channel: 'private-customer-acme',
+      data: JSON.stringify({ id: 'j1', seq: 3 }),
+    });
     expect(res.status).toBe(200);
     expect(res.body).not.toHaveProperty('error'); // soketi accepted the signature: the request went through untouched
     expect(recorder.requests).toHaveLength(1);
@@ -41,7 +63,12 @@ describe('startPusherRecorder', () => {
 
   it('records batch_events per event channel and keeps soketi error answers (HTTP 200 with an error body)', async () => {
     recorder.reset();
-    await post('/batch_events', { batch: [{ name: 'a', channel: 'private-customer-a', data: '{}' }, { name: 'b', channel: 'private-customer-b', data: '{}' }] });
+    await post('/batch_events', {
+      batch: [
+        { name: 'a', channel: 'private-customer-a', data: '{}' },
+        { name: 'b', channel: 'private-customer-b', data: '{}' },
+      ],
+    });
     await post('/events', { name: 'x', channel: 'private-customer-a', data: '{}' }, 'not-the-secret');
     expect(recorder.requests).toHaveLength(2);
     expect(channelsOf(recorder.requests[0]!)).toEqual(['private-customer-a', 'private-customer-b']);

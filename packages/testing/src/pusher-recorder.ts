@@ -26,7 +26,9 @@ export function channelsOf(request: RecordedRequest): string[] {
   const out: string[] = [];
   if (typeof body.channel === 'string') out.push(body.channel);
   if (Array.isArray(body.channels)) out.push(...body.channels.filter((c): c is string => typeof c === 'string'));
-  if (Array.isArray(body.batch)) for (const event of body.batch as { channel?: unknown }[]) if (typeof event?.channel === 'string') out.push(event.channel);
+  if (Array.isArray(body.batch))
+    for (const event of body.batch as { channel?: unknown }[])
+      if (typeof event?.channel === 'string') out.push(event.channel);
   return out;
 }
 
@@ -70,7 +72,13 @@ export async function startPusherRecorder(opts: { targetHost: string; targetPort
       const url = req.url ?? '/';
       const queryAt = url.indexOf('?');
       const upstream = http.request(
-        { host: opts.targetHost, port: opts.targetPort, method: req.method, path: url, headers: { ...req.headers, host: `${opts.targetHost}:${opts.targetPort}` } },
+        {
+          host: opts.targetHost,
+          port: opts.targetPort,
+          method: req.method,
+          path: url,
+          headers: { ...req.headers, host: `${opts.targetHost}:${opts.targetPort}` },
+        },
         (up) => {
           const out: Buffer[] = [];
           up.on('data', (c: Buffer) => out.push(c));

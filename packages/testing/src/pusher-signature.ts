@@ -12,7 +12,15 @@ export interface SignedPusherRequest {
  * the sorted query including `body_md5`), so a test can talk to soketi or the recorder without a
  * client library, or craft a request with a wrong secret on purpose.
  */
-export function signPusherRequest(opts: { method: 'GET' | 'POST'; path: string; key: string; secret: string; body?: unknown; params?: Record<string, string>; timestamp?: number }): SignedPusherRequest {
+export function signPusherRequest(opts: {
+  method: 'GET' | 'POST';
+  path: string;
+  key: string;
+  secret: string;
+  body?: unknown;
+  params?: Record<string, string>;
+  timestamp?: number;
+}): SignedPusherRequest {
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   const params: Record<string, string> = {
     ...opts.params,

@@ -43,7 +43,11 @@ const PORT_VARIABLE: Record<AppName, string> = {
 export async function startApp(name: AppName, opts: StartAppOptions): Promise<AppHandle> {
   const root = findRepoRoot();
   const variable = PORT_VARIABLE[name];
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    ...opts.env,
+  };
   let port = opts.port ?? Number(env[variable] ?? 0);
   if (!Number.isInteger(port) || port <= 0) {
     port = await getFreePort();

@@ -39,8 +39,18 @@ export class ProcessNotHealthyError extends Error {
  * healthy rejects at once with its output, so a broken app fails the test with its own error
  * message instead of a timeout.
  */
-export async function startProcess(name: string, command: string, args: readonly string[], opts: StartProcessOptions): Promise<ProcessHandle> {
-  const child = new ManagedChild(name, command, args, { env: opts.env, keepLines: opts.keepLines ?? 2000, ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.tee ? { tee: opts.tee } : {}) });
+export async function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  opts: StartProcessOptions,
+): Promise<ProcessHandle> {
+  const child = new ManagedChild(name, command, args, {
+    env: opts.env,
+    keepLines: opts.keepLines ?? 2000,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.tee ? { tee: opts.tee } : {}),
+  });
   const handle: ProcessHandle = {
     child,
     logs: () => child.output(),
@@ -51,10 +61,16 @@ export async function startProcess(name: string, command: string, args: readonly
   } catch (err) {
     if (!child.alive) {
       const exit = await child.exited;
-      throw new ProcessNotHealthyError(`${name} exited before it was healthy (code ${exit.code}, signal ${exit.signal})`, child.tail(40).join('\n'));
+      throw new ProcessNotHealthyError(
+        `${name} exited before it was healthy (code ${exit.code}, signal ${exit.signal})`,
+        child.tail(40).join('\n'),
+      );
     }
     await child.stop({ graceMs: 2000 });
-    throw new ProcessNotHealthyError(`${name} did not become healthy: ${(err as Error).message}`, child.tail(40).join('\n'));
+    throw new ProcessNotHealthyError(
+      `${name} did not become healthy: ${(err as Error).message}`,
+      child.tail(40).join('\n'),
+    );
   }
   return handle;
 }

@@ -12,7 +12,8 @@ describe('startRedis', () => {
   });
 
   it('without REDIS_URL or Docker, quickly spawns a redis-server that answers PING, and stop frees its port', async () => {
-    if (existsSync('/var/run/docker.sock')) throw new Error('this machine has a Docker socket: this case is about the fallback without one');
+    if (existsSync('/var/run/docker.sock'))
+      throw new Error('this machine has a Docker socket: this case is about the fallback without one');
     const started = Date.now();
     const handle = await startRedis({ env: {} });
     expect(Date.now() - started).toBeLessThan(3000);

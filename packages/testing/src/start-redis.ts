@@ -43,7 +43,11 @@ async function tryContainer(env: NodeJS.ProcessEnv, probeMs: number): Promise<Re
     const { RedisContainer } = await import('@testcontainers/redis');
     const container = await new RedisContainer('redis:7-alpine').start();
     let stopped: Promise<void> | undefined;
-    return { url: container.getConnectionUrl(), source: 'container', stop: () => (stopped ??= container.stop().then(() => undefined)) };
+    return {
+      url: container.getConnectionUrl(),
+      source: 'container',
+      stop: () => (stopped ??= container.stop().then(() => undefined)),
+    };
   } catch {
     return undefined;
   } finally {

@@ -38,9 +38,24 @@ export interface StartS3Options {
 export async function startS3(opts: StartS3Options = {}): Promise<S3Handle> {
   const bucket = opts.bucket ?? 'kiln-test';
   const directory = await mkdtemp(path.join(tmpdir(), 'kiln-s3-'));
-  const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('s3rver/package.json')), 'bin', 's3rver.js');
+  const bin = path.join(
+    path.dirname(createRequire(import.meta.url).resolve('s3rver/package.json')),
+    'bin',
+    's3rver.js',
+  );
   const port = await getFreePort();
-  const args = [bin, '--directory', directory, '--address', '127.0.0.1', '--port', String(port), '--no-vhost-buckets', '--configure-bucket', bucket];
+  const args = [
+    bin,
+    '--directory',
+    directory,
+    '--address',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--no-vhost-buckets',
+    '--configure-bucket',
+    bucket,
+  ];
   if (!opts.tee) args.push('--silent');
   const child = new ManagedChild('s3rver', process.execPath, args, opts.tee ? { tee: opts.tee } : {});
   let stopped: Promise<void> | undefined;

@@ -10,8 +10,14 @@ export interface SoketiHandle extends StackSoketiHandle {
  * A soketi on free loopback ports (server and metrics) with freshly generated credentials; its
  * channel_occupied/vacated webhooks go to `webhookUrl` when given.
  */
-export async function startSoketi(opts: Pick<SpawnSoketiOptions, 'webhookUrl' | 'extraEnv' | 'tee'> = {}): Promise<SoketiHandle> {
-  const handle = await spawnSoketi({ ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}), ...(opts.extraEnv ? { extraEnv: opts.extraEnv } : {}), ...(opts.tee ? { tee: opts.tee } : {}) });
+export async function startSoketi(
+  opts: Pick<SpawnSoketiOptions, 'webhookUrl' | 'extraEnv' | 'tee'> = {},
+): Promise<SoketiHandle> {
+  const handle = await spawnSoketi({
+    ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}),
+    ...(opts.extraEnv ? { extraEnv: opts.extraEnv } : {}),
+    ...(opts.tee ? { tee: opts.tee } : {}),
+  });
   return {
     ...handle,
     pusherEnv: () => ({

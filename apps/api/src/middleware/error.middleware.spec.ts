@@ -27,7 +27,9 @@ describe('errorHandler with Redis unavailable', () => {
   });
 
   it('answers the same from the rate limiter, whose counters are in Redis', async () => {
-    const app = harness().sibling({ rateLimit: { perMinute: 100, store: redisRateLimitStore(dead, harness().prefix) } });
+    const app = harness().sibling({
+      rateLimit: { perMinute: 100, store: redisRateLimitStore(dead, harness().prefix) },
+    });
     const res = await request(app).get('/v1/presets').set(bearer());
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');

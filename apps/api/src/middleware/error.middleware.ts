@@ -28,14 +28,25 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof ZodError) err = validationErrorFrom(err);
     if (isRedisUnavailableError(err)) err = new RedisUnavailableError();
-    if (err instanceof ServiceUnavailableError && err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof ServiceUnavailableError && err.retryAfterSeconds !== undefined)
+      res.set('Retry-After', String(err.retryAfterSeconds));
     if (err instanceof KilnError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } });
+      res
+        .status(err.status)
+        .json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: 'body is not valid JSON', fields: [{ path: '(body)', message: 'not valid JSON' }] } });
+      res
+        .status(400)
+        .json({
+          error: {
+            code: 'invalid_json',
+            message: 'body is not valid JSON',
+            fields: [{ path: '(body)', message: 'not valid JSON' }],
+          },
+        });
       return;
     }
     if (e.type === 'entity.too.large') {

@@ -7,7 +7,8 @@ import { redisRateLimitStore } from './rate-limit.middleware.js';
 describe('rate limit per API key', () => {
   let server: RedisHandle;
   let h: ApiHarness;
-  const limited = (perMinute: number) => h.sibling({ rateLimit: { perMinute, store: redisRateLimitStore(h.redis, h.prefix) } });
+  const limited = (perMinute: number) =>
+    h.sibling({ rateLimit: { perMinute, store: redisRateLimitStore(h.redis, h.prefix) } });
 
   beforeAll(async () => {
     server = await startRedis();
@@ -30,7 +31,9 @@ describe('rate limit per API key', () => {
     expect(over.status).toBe(429);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(60);
-    expect(over.body).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining('3 requests per minute') } });
+    expect(over.body).toEqual({
+      error: { code: 'rate_limited', message: expect.stringContaining('3 requests per minute') },
+    });
     expect(over.headers['content-security-policy']).toBeDefined();
 
     // Other keys, even the same customer's second key, have their own budget.

@@ -43,7 +43,11 @@ export function rateLimitPerKey(opts: { perMinute: number; store: Store }): Requ
     keyGenerator: (req) => req.apiKeyId ?? `customer:${req.customerId ?? 'unknown'}`,
     handler: (_req, res, next) => {
       const retryAfter = res.getHeader('Retry-After');
-      next(new TooManyRequestsError(`rate limit of ${opts.perMinute} requests per minute per API key reached; retry in ${String(retryAfter ?? 60)} s`));
+      next(
+        new TooManyRequestsError(
+          `rate limit of ${opts.perMinute} requests per minute per API key reached; retry in ${String(retryAfter ?? 60)} s`,
+        ),
+      );
     },
   });
 }

@@ -26,7 +26,10 @@ describe('request logs', () => {
   });
 
   it('logs each request with customerId once authenticated and never an API key or admin password', async () => {
-    const app = h.sibling({ logger: createLogger({ name: 'api', level: 'info' }, sink), admin: { user: 'ops', password: 'admin-pass-s3cret', queues: [h.queue] } });
+    const app = h.sibling({
+      logger: createLogger({ name: 'api', level: 'info' }, sink),
+      admin: { user: 'ops', password: 'admin-pass-s3cret', queues: [h.queue] },
+    });
     await request(app).get('/v1/me?x=1').set(bearer(KEY_A)).expect(200);
     await request(app).get('/v1/jobs').set('Authorization', 'Bearer guessed-key-0123456789').expect(401);
     await request(app).get('/admin/queues').auth('ops', 'admin-pass-s3cret').expect(200);
@@ -39,10 +42,22 @@ describe('request logs', () => {
     expect(all).not.toContain(Buffer.from('ops:admin-pass-s3cret').toString('base64'));
     expect(all).not.toContain('admin-pass-s3cret');
 
-    const entries = lines.map((l) => JSON.parse(l) as { msg: string; customerId?: string; req?: { url: string; headers: Record<string, string> }; res?: { statusCode: number } });
+    const entries = lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          msg: string;
+          customerId?: string;
+          req?: { url: string; headers: Record<string, string> };
+          res?: { statusCode: number };
+        },
+    );
     // The query string is never logged (a key could be in it).
     const me = entries.find((e) => e.req?.url === '/v1/me');
-    expect(me).toMatchObject({ customerId: 'acme', res: { statusCode: 200 }, req: { headers: { authorization: '[redacted]' } } });
+    expect(me).toMatchObject({
+      customerId: 'acme',
+      res: { statusCode: 200 },
+      req: { headers: { authorization: '[redacted]' } },
+    });
     const denied = entries.find((e) => e.req?.url === '/v1/jobs');
     expect(denied).toMatchObject({ res: { statusCode: 401 }, req: { headers: { authorization: '[redacted]' } } });
     expect(denied?.customerId).toBeUndefined();

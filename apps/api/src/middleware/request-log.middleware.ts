@@ -7,7 +7,15 @@ import { pinoHttp } from 'pino-http';
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Request headers worth a log line; anything else (a key sent as `X-Api-Key`, say) is never written. */
-const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 'origin', 'x-forwarded-for', 'idempotency-key'];
+const LOGGED_HEADERS = [
+  'host',
+  'user-agent',
+  'content-type',
+  'content-length',
+  'origin',
+  'x-forwarded-for',
+  'idempotency-key',
+];
 
 /**
  * One JSON log line per request (pino-http) through the process logger, so its redaction applies:
@@ -36,12 +44,20 @@ export function requestLogger(logger: Logger): RequestHandler {
       return customerId ? { customerId } : {};
     },
     serializers: {
-      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+      req: (req: {
+        id: unknown;
+        method: string;
+        url: string;
+        headers: Record<string, unknown>;
+        remoteAddress?: string;
+      }) => ({
         id: req.id,
         method: req.method,
         url: String(req.url ?? '').split('?')[0],
         headers: {
-          ...Object.fromEntries(LOGGED_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]])),
+          ...Object.fromEntries(
+            LOGGED_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]]),
+          ),
           // Say that credentials came, never what they were.
           ...(req.headers.authorization !== undefined ? { authorization: '[redacted]' } : {}),
         },

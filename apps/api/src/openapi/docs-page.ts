@@ -51,7 +51,9 @@ export function renderDocsPage(doc: OpenApiDocument): string {
         const params = op.parameters?.length
           ? `<table><tr><th>parameter</th><th>in</th><th>schema</th></tr>${op.parameters.map((p) => `<tr><td><code>${esc(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${esc(p.in)}</td><td><code>${esc(JSON.stringify(p.schema))}</code></td></tr>`).join('')}</table>`
           : '';
-        const body = op.requestBody ? `<h4>Request body</h4>${contentBlocks((op.requestBody as { content?: unknown }).content)}` : '';
+        const body = op.requestBody
+          ? `<h4>Request body</h4>${contentBlocks((op.requestBody as { content?: unknown }).content)}`
+          : '';
         const responses = Object.entries(op.responses)
           .map(([status, r]) => {
             const resp = r as { $ref?: string; description?: string; content?: unknown };
@@ -73,7 +75,10 @@ export function renderDocsPage(doc: OpenApiDocument): string {
     .map(([name, schema]) => `<h3 id="${anchor(name)}">${esc(name)}</h3>${schemaBlock(schema)}`)
     .join('');
   const responses = Object.entries(doc.components.responses)
-    .map(([name, r]) => `<h3 id="${anchor(name)}">${esc(name)}</h3><p>${esc((r as { description?: string }).description ?? '')}</p>${contentBlocks((r as { content?: unknown }).content)}`)
+    .map(
+      ([name, r]) =>
+        `<h3 id="${anchor(name)}">${esc(name)}</h3><p>${esc((r as { description?: string }).description ?? '')}</p>${contentBlocks((r as { content?: unknown }).content)}`,
+    )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(doc.info.title)}</title><style>${STYLE}</style></head>

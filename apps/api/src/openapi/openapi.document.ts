@@ -23,23 +23,45 @@ export interface OpenApiDocument {
   servers: { url: string }[];
   tags: { name: string; description: string }[];
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, JsonSchema>; responses: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, unknown>;
+    securitySchemes: Record<string, unknown>;
+  };
 }
 
 /** A zod schema as it is accepted on the wire (defaults optional, coercions as their input). */
 function fromZod(schema: z.ZodType): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
   return rest;
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: JsonSchema, description: string, headers?: Record<string, unknown>) => ({ description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } });
+const json = (schema: JsonSchema, description: string, headers?: Record<string, unknown>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema } },
+});
 const errorRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null'], ...extra });
 
 const ISO = { type: 'string', format: 'date-time' };
 
-const OUTPUT_REQUIRED = ['name', 'preset', 'status', 'contentType', 'sizeBytes', 'durationSeconds', 'width', 'height', 'downloadPath'];
+const OUTPUT_REQUIRED = [
+  'name',
+  'preset',
+  'status',
+  'contentType',
+  'sizeBytes',
+  'durationSeconds',
+  'width',
+  'height',
+  'downloadPath',
+];
 /** An output in the API's record. A JobSummary's outputs are the same without `files`, so the two cannot drift. */
 const outputProperties: Record<string, JsonSchema> = {
   name: { type: 'string' },
@@ -50,20 +72,33 @@ const outputProperties: Record<string, JsonSchema> = {
   durationSeconds: nullable('number'),
   width: nullable('integer'),
   height: nullable('integer'),
-  bitrateKbps: nullable('integer', { description: 'Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, container and audio included. Null until completed and for outputs without a duration (thumbnails).' }),
+  bitrateKbps: nullable('integer', {
+    description:
+      'Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, container and audio included. Null until completed and for outputs without a duration (thumbnails).',
+  }),
   checksum: nullable('string', {
     pattern: '^sha256:[0-9a-f]{64}$',
     examples: ['sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
-    description: 'SHA-256 of the stored file, taken while it was stored: compare it with the downloaded bytes. Null until completed and for directory outputs (HLS, thumbnails), whose `files` carry one each.',
+    description:
+      'SHA-256 of the stored file, taken while it was stored: compare it with the downloaded bytes. Null until completed and for directory outputs (HLS, thumbnails), whose `files` carry one each.',
   }),
   files: {
     type: 'array',
-    description: 'Directory outputs (HLS, thumbnails): every file, relative to the output. Only in the API\'s record, never in events (their summary has `fileCount`).',
-    items: { type: 'object', required: ['path', 'sizeBytes'], properties: { path: { type: 'string' }, sizeBytes: { type: 'integer' }, checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } },
+    description:
+      "Directory outputs (HLS, thumbnails): every file, relative to the output. Only in the API's record, never in events (their summary has `fileCount`).",
+    items: {
+      type: 'object',
+      required: ['path', 'sizeBytes'],
+      properties: {
+        path: { type: 'string' },
+        sizeBytes: { type: 'integer' },
+        checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+      },
+    },
   },
   downloadPath: nullable('string', {
     description:
-      "API path streaming the file once completed: GET it with the same bearer key. For a directory output it names the entry file (`/v1/jobs/<id>/outputs/hls/master.m3u8`, `/v1/jobs/<id>/outputs/thumbnails/thumb-01.jpg`): give it to an HLS player as is, and every relative URI in the playlists, like each path in `files`, resolves against it to a file the API serves.",
+      'API path streaming the file once completed: GET it with the same bearer key. For a directory output it names the entry file (`/v1/jobs/<id>/outputs/hls/master.m3u8`, `/v1/jobs/<id>/outputs/thumbnails/thumb-01.jpg`): give it to an HLS player as is, and every relative URI in the playlists, like each path in `files`, resolves against it to a file the API serves.',
     examples: ['/v1/jobs/job_2x9k/outputs/mp4-720p', '/v1/jobs/job_2x9k/outputs/hls/master.m3u8'],
   }),
 };
@@ -80,9 +115,20 @@ const responseSchemas: Record<string, JsonSchema> = {
         type: 'object',
         required: ['code', 'message'],
         properties: {
-          code: { type: 'string', examples: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'rate_limited', 'redis_unavailable'] },
+          code: {
+            type: 'string',
+            examples: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'rate_limited', 'redis_unavailable'],
+          },
           message: { type: 'string' },
-          fields: { type: 'array', description: 'What was wrong, per field (`outputs.0.preset`, `query.status`, `Idempotency-Key`, `(body)`).', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+          fields: {
+            type: 'array',
+            description: 'What was wrong, per field (`outputs.0.preset`, `query.status`, `Idempotency-Key`, `(body)`).',
+            items: {
+              type: 'object',
+              required: ['path', 'message'],
+              properties: { path: { type: 'string' }, message: { type: 'string' } },
+            },
+          },
         },
       },
     },
@@ -94,7 +140,22 @@ const responseSchemas: Record<string, JsonSchema> = {
   },
   Job: {
     type: 'object',
-    required: ['id', 'customerId', 'status', 'input', 'metadata', 'progress', 'outputs', 'error', 'attempts', 'seq', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt'],
+    required: [
+      'id',
+      'customerId',
+      'status',
+      'input',
+      'metadata',
+      'progress',
+      'outputs',
+      'error',
+      'attempts',
+      'seq',
+      'createdAt',
+      'updatedAt',
+      'startedAt',
+      'finishedAt',
+    ],
     properties: {
       id: { type: 'string', format: 'uuid' },
       customerId: { type: 'string' },
@@ -104,29 +165,73 @@ const responseSchemas: Record<string, JsonSchema> = {
       progress: {
         type: 'object',
         required: ['percent', 'fps', 'speed', 'etaSeconds'],
-        properties: { percent: { type: 'number', minimum: 0, maximum: 100 }, fps: nullable('number'), speed: nullable('number', { description: 'multiple of real time' }), etaSeconds: nullable('number') },
+        properties: {
+          percent: { type: 'number', minimum: 0, maximum: 100 },
+          fps: nullable('number'),
+          speed: nullable('number', { description: 'multiple of real time' }),
+          etaSeconds: nullable('number'),
+        },
       },
       outputs: { type: 'array', items: ref('JobOutput') },
-      error: { oneOf: [{ type: 'null' }, { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } }] },
+      error: {
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
+        ],
+      },
       attempts: { type: 'integer', minimum: 0 },
-      seq: { type: 'integer', minimum: 1, description: 'Grows with every stored change; keep the version with the highest.' },
+      seq: {
+        type: 'integer',
+        minimum: 1,
+        description: 'Grows with every stored change; keep the version with the highest.',
+      },
       createdAt: ISO,
       updatedAt: ISO,
       startedAt: nullable('string', { format: 'date-time' }),
       finishedAt: nullable('string', { format: 'date-time' }),
     },
   },
-  JobList: { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref('Job') }, nextCursor: nullable('string') } },
+  JobList: {
+    type: 'object',
+    required: ['data', 'nextCursor'],
+    properties: { data: { type: 'array', items: ref('Job') }, nextCursor: nullable('string') },
+  },
   JobSummary: {
     type: 'object',
     description:
-      'What every `job.*` event carries: the job as a list row shows it. Not in it: `input`, `metadata` and each output\'s `files` (`fileCount` says how many); the error message is cut to 1 KB (ending in `…`). Read the job from GET /v1/jobs/{id} for details.',
-    required: ['id', 'customerId', 'status', 'progress', 'outputs', 'error', 'attempts', 'seq', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt'],
+      "What every `job.*` event carries: the job as a list row shows it. Not in it: `input`, `metadata` and each output's `files` (`fileCount` says how many); the error message is cut to 1 KB (ending in `…`). Read the job from GET /v1/jobs/{id} for details.",
+    required: [
+      'id',
+      'customerId',
+      'status',
+      'progress',
+      'outputs',
+      'error',
+      'attempts',
+      'seq',
+      'createdAt',
+      'updatedAt',
+      'startedAt',
+      'finishedAt',
+    ],
     properties: {
       id: { type: 'string', format: 'uuid' },
       customerId: { type: 'string' },
       status: { type: 'string', enum: [...JOB_STATUSES] },
-      progress: { type: 'object', required: ['percent', 'fps', 'speed', 'etaSeconds'], properties: { percent: { type: 'number' }, fps: nullable('number'), speed: nullable('number'), etaSeconds: nullable('number') } },
+      progress: {
+        type: 'object',
+        required: ['percent', 'fps', 'speed', 'etaSeconds'],
+        properties: {
+          percent: { type: 'number' },
+          fps: nullable('number'),
+          speed: nullable('number'),
+          etaSeconds: nullable('number'),
+        },
+      },
       outputs: {
         type: 'array',
         maxItems: 10,
@@ -136,18 +241,34 @@ const responseSchemas: Record<string, JsonSchema> = {
           required: OUTPUT_REQUIRED,
           properties: {
             ...summaryOutputProperties,
-            fileCount: { type: 'integer', description: 'Directory outputs (HLS, thumbnails): how many files the job\'s record lists.' },
+            fileCount: {
+              type: 'integer',
+              description: "Directory outputs (HLS, thumbnails): how many files the job's record lists.",
+            },
           },
         },
       },
-      error: { oneOf: [{ type: 'null' }, { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string', description: 'at most 1 KB as JSON' } } }] },
+      error: {
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string', description: 'at most 1 KB as JSON' } },
+          },
+        ],
+      },
       attempts: { type: 'integer', minimum: 0 },
       seq: { type: 'integer', minimum: 1 },
       createdAt: ISO,
       updatedAt: ISO,
       startedAt: nullable('string', { format: 'date-time' }),
       finishedAt: nullable('string', { format: 'date-time' }),
-      truncated: { const: true, description: 'Only on a minimal summary (no outputs), sent if a job would not fit even as a summary: read the job.' },
+      truncated: {
+        const: true,
+        description:
+          'Only on a minimal summary (no outputs), sent if a job would not fit even as a summary: read the job.',
+      },
     },
   },
   JobEvent: {
@@ -155,7 +276,12 @@ const responseSchemas: Record<string, JsonSchema> = {
     description:
       'Data of the `job.created`, `job.progress`, `job.completed`, `job.failed` and `job.cancelled` events on `private-customer-<customerId>`: at most 10 KB for any job. Keep per job the version with the highest `seq`; at an equal `seq` the record from the API has the details the event lacks.',
     required: ['id', 'seq', 'status', 'job'],
-    properties: { id: { type: 'string', format: 'uuid' }, seq: { type: 'integer', minimum: 1 }, status: { type: 'string', enum: [...JOB_STATUSES] }, job: ref('JobSummary') },
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      seq: { type: 'integer', minimum: 1 },
+      status: { type: 'string', enum: [...JOB_STATUSES] },
+      job: ref('JobSummary'),
+    },
   },
   Me: {
     type: 'object',
@@ -166,7 +292,13 @@ const responseSchemas: Record<string, JsonSchema> = {
       pusher: {
         type: 'object',
         required: ['key', 'cluster', 'wsHost', 'wsPort', 'forceTLS'],
-        properties: { key: { type: 'string' }, cluster: { type: 'string' }, wsHost: { type: 'string' }, wsPort: { type: 'integer' }, forceTLS: { type: 'boolean' } },
+        properties: {
+          key: { type: 'string' },
+          cluster: { type: 'string' },
+          wsHost: { type: 'string' },
+          wsPort: { type: 'integer' },
+          forceTLS: { type: 'boolean' },
+        },
       },
     },
   },
@@ -174,28 +306,81 @@ const responseSchemas: Record<string, JsonSchema> = {
     type: 'object',
     required: ['data'],
     properties: {
-      data: { type: 'array', items: { type: 'object', required: ['id', 'kind', 'description', 'extension', 'contentType'], properties: { id: { type: 'string' }, kind: { type: 'string' }, description: { type: 'string' }, extension: { type: 'string' }, contentType: { type: 'string' } } } },
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'kind', 'description', 'extension', 'contentType'],
+          properties: {
+            id: { type: 'string' },
+            kind: { type: 'string' },
+            description: { type: 'string' },
+            extension: { type: 'string' },
+            contentType: { type: 'string' },
+          },
+        },
+      },
     },
   },
   Stats: {
     type: 'object',
     required: ['counts', 'jobsPerHour', 'meanEncodeSpeed', 'scannedJobs', 'truncated'],
     properties: {
-      counts: { type: 'object', required: [...JOB_STATUSES], properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: 'integer', minimum: 0 }])) },
-      jobsPerHour: { type: 'array', minItems: 24, maxItems: 24, description: 'The 24 UTC hours up to the current one, oldest first.', items: { type: 'object', required: ['hour', 'count'], properties: { hour: ISO, count: { type: 'integer', minimum: 0 } } } },
-      meanEncodeSpeed: nullable('number', { description: 'Mean over completed jobs of media seconds per second of encoding (longest output duration / (finishedAt - startedAt)), else the last ffmpeg speed; null without completed jobs.' }),
+      counts: {
+        type: 'object',
+        required: [...JOB_STATUSES],
+        properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: 'integer', minimum: 0 }])),
+      },
+      jobsPerHour: {
+        type: 'array',
+        minItems: 24,
+        maxItems: 24,
+        description: 'The 24 UTC hours up to the current one, oldest first.',
+        items: {
+          type: 'object',
+          required: ['hour', 'count'],
+          properties: { hour: ISO, count: { type: 'integer', minimum: 0 } },
+        },
+      },
+      meanEncodeSpeed: nullable('number', {
+        description:
+          'Mean over completed jobs of media seconds per second of encoding (longest output duration / (finishedAt - startedAt)), else the last ffmpeg speed; null without completed jobs.',
+      }),
       scannedJobs: { type: 'integer', minimum: 0, description: 'Jobs the figures cover: every job of the customer.' },
-      truncated: { type: 'boolean', description: 'Always false: the figures are counters kept on every change, not a scan (kept for older clients).' },
+      truncated: {
+        type: 'boolean',
+        description:
+          'Always false: the figures are counters kept on every change, not a scan (kept for older clients).',
+      },
     },
   },
   Upload: {
     type: 'object',
     required: ['id', 'sizeBytes', 'input'],
-    properties: { id: { type: 'string', format: 'uuid' }, sizeBytes: { type: 'integer', minimum: 1 }, input: { type: 'string', examples: ['upload://0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11'], description: 'Use as a job\'s "input".' } },
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      sizeBytes: { type: 'integer', minimum: 1 },
+      input: {
+        type: 'string',
+        examples: ['upload://0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11'],
+        description: 'Use as a job\'s "input".',
+      },
+    },
   },
-  RealtimeAuth: { type: 'object', required: ['auth'], properties: { auth: { type: 'string', description: '`<pusher key>:<HMAC-SHA256 hex>`' } } },
+  RealtimeAuth: {
+    type: 'object',
+    required: ['auth'],
+    properties: { auth: { type: 'string', description: '`<pusher key>:<HMAC-SHA256 hex>`' } },
+  },
   Health: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
-  Ready: { type: 'object', required: ['status', 'checks'], properties: { status: { enum: ['ready', 'not_ready'] }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } } },
+  Ready: {
+    type: 'object',
+    required: ['status', 'checks'],
+    properties: {
+      status: { enum: ['ready', 'not_ready'] },
+      checks: { type: 'object', additionalProperties: { type: 'boolean' } },
+    },
+  },
 };
 
 const bearer = [{ bearerAuth: [] }];
@@ -208,66 +393,171 @@ const rateLimited = { '401': errorRef('Unauthorized'), '429': errorRef('RateLimi
  * when it is mounted.
  */
 export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument {
-  const listParams = Object.entries((fromZod(listJobsQuerySchema).properties ?? {}) as Record<string, JsonSchema>).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+  const listParams = Object.entries((fromZod(listJobsQuerySchema).properties ?? {}) as Record<string, JsonSchema>).map(
+    ([name, schema]) => ({ name, in: 'query', required: false, schema }),
+  );
   const paths: OpenApiDocument['paths'] = {
-    '/healthz': { get: { summary: 'Liveness', tags: ['operations'], responses: { '200': json(ref('Health'), 'the process is up') } } },
-    '/readyz': { get: { summary: 'Readiness: Redis answers', tags: ['operations'], responses: { '200': json(ref('Ready'), 'ready'), '503': json(ref('Ready'), 'a dependency does not answer') } } },
-    '/metrics': { get: { summary: 'Prometheus metrics', tags: ['operations'], responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-    '/openapi.json': { get: { summary: 'This document', tags: ['operations'], responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1') } } },
-    '/docs': { get: { summary: 'This document as an HTML page', tags: ['operations'], responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
-    '/v1/me': { get: { summary: 'Who the key belongs to and how to connect to its channel', tags: ['account'], security: bearer, responses: { '200': json(ref('Me'), 'the customer, its private channel and pusher-js settings'), ...rateLimited } } },
+    '/healthz': {
+      get: {
+        summary: 'Liveness',
+        tags: ['operations'],
+        responses: { '200': json(ref('Health'), 'the process is up') },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: Redis answers',
+        tags: ['operations'],
+        responses: { '200': json(ref('Ready'), 'ready'), '503': json(ref('Ready'), 'a dependency does not answer') },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        tags: ['operations'],
+        responses: {
+          '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This document',
+        tags: ['operations'],
+        responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1') },
+      },
+    },
+    '/docs': {
+      get: {
+        summary: 'This document as an HTML page',
+        tags: ['operations'],
+        responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/v1/me': {
+      get: {
+        summary: 'Who the key belongs to and how to connect to its channel',
+        tags: ['account'],
+        security: bearer,
+        responses: {
+          '200': json(ref('Me'), 'the customer, its private channel and pusher-js settings'),
+          ...rateLimited,
+        },
+      },
+    },
     '/v1/jobs': {
       post: {
         summary: 'Create a job',
         description: `Queues an encode. \`input\` is an http(s):// URL (no credentials), an \`upload://<id>\` from POST /v1/uploads, or a file:// path under KILN_INPUT_ROOTS. With an \`Idempotency-Key\` (1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, kept 24 h per customer), repeating the request with the same body returns the same job with \`Idempotent-Replayed: true\`; another body is a 409.`,
         tags: ['jobs'],
         security: bearer,
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH } }],
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
+          },
+        ],
         requestBody: { required: true, content: { 'application/json': { schema: ref('CreateJobRequest') } } },
         responses: {
-          '202': json(ref('Job'), 'queued (or, with `Idempotent-Replayed: true`, the job an earlier request with the same key created)', {
-            Location: { schema: { type: 'string' }, description: '/v1/jobs/<id>' },
-            'Idempotent-Replayed': { schema: { const: 'true' }, description: 'present when the job was created by an earlier request' },
-          }),
+          '202': json(
+            ref('Job'),
+            'queued (or, with `Idempotent-Replayed: true`, the job an earlier request with the same key created)',
+            {
+              Location: { schema: { type: 'string' }, description: '/v1/jobs/<id>' },
+              'Idempotent-Replayed': {
+                schema: { const: 'true' },
+                description: 'present when the job was created by an earlier request',
+              },
+            },
+          ),
           '400': errorRef('BadRequest'),
           '409': errorRef('Conflict'),
           '413': errorRef('TooLarge'),
           ...rateLimited,
-          '503': json(ref('Error'), 'Redis or the queue is unavailable (`redis_unavailable`, with `Retry-After`); no job was created, retry', { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait before retrying' } }),
+          '503': json(
+            ref('Error'),
+            'Redis or the queue is unavailable (`redis_unavailable`, with `Retry-After`); no job was created, retry',
+            { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait before retrying' } },
+          ),
         },
       },
-      get: { summary: "List the customer's jobs, newest first", tags: ['jobs'], security: bearer, parameters: listParams, responses: { '200': json(ref('JobList'), 'a page of jobs'), '400': errorRef('BadRequest'), ...rateLimited } },
+      get: {
+        summary: "List the customer's jobs, newest first",
+        tags: ['jobs'],
+        security: bearer,
+        parameters: listParams,
+        responses: { '200': json(ref('JobList'), 'a page of jobs'), '400': errorRef('BadRequest'), ...rateLimited },
+      },
     },
     '/v1/jobs/{id}': {
-      get: { summary: 'Read a job', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '200': json(ref('Job'), 'the job'), '404': errorRef('NotFound'), ...rateLimited } },
-      delete: {
-        summary: 'Delete a finished job and its outputs',
-        description: 'Removes the stored outputs (files or S3 objects), the queue entry and the record. A queued or running job is a 409: cancel it first.',
+      get: {
+        summary: 'Read a job',
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam],
-        responses: { '204': { description: 'deleted' }, '404': errorRef('NotFound'), '409': errorRef('Conflict'), ...rateLimited },
+        responses: { '200': json(ref('Job'), 'the job'), '404': errorRef('NotFound'), ...rateLimited },
+      },
+      delete: {
+        summary: 'Delete a finished job and its outputs',
+        description:
+          'Removes the stored outputs (files or S3 objects), the queue entry and the record. A queued or running job is a 409: cancel it first.',
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam],
+        responses: {
+          '204': { description: 'deleted' },
+          '404': errorRef('NotFound'),
+          '409': errorRef('Conflict'),
+          ...rateLimited,
+        },
       },
     },
     '/v1/jobs/{id}/cancel': {
-      post: { summary: 'Cancel a queued or running job', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '200': json(ref('Job'), 'cancelled'), '404': errorRef('NotFound'), '409': errorRef('Conflict'), ...rateLimited } },
+      post: {
+        summary: 'Cancel a queued or running job',
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam],
+        responses: {
+          '200': json(ref('Job'), 'cancelled'),
+          '404': errorRef('NotFound'),
+          '409': errorRef('Conflict'),
+          ...rateLimited,
+        },
+      },
     },
     '/v1/jobs/{id}/retry': {
-      post: { summary: 'Run a failed or cancelled job again', tags: ['jobs'], security: bearer, parameters: [jobIdParam], responses: { '202': json(ref('Job'), 'queued again'), '404': errorRef('NotFound'), '409': errorRef('Conflict'), ...rateLimited } },
+      post: {
+        summary: 'Run a failed or cancelled job again',
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam],
+        responses: {
+          '202': json(ref('Job'), 'queued again'),
+          '404': errorRef('NotFound'),
+          '409': errorRef('Conflict'),
+          ...rateLimited,
+        },
+      },
     },
     '/v1/jobs/{id}/outputs/{name}': {
       get: {
         summary: 'Download a completed output',
         description:
-          'Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end; `If-Range` with a stale `ETag` gets the whole file). `ETag` is the file\'s sha256 and `Last-Modified` the job\'s finish time; a matching `If-None-Match` gets a 304. The bytes come from the configured storage (local disk or the S3 bucket) through the API. A directory output (HLS, thumbnails) is not one file: its bare path answers 302 to its entry file (`<name>/master.m3u8`, `<name>/thumb-01.jpg`, the `downloadPath`), where the relative URIs of its playlists resolve; jobs recorded before `downloadPath` named the entry file keep working through it.',
+          "Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end; `If-Range` with a stale `ETag` gets the whole file). `ETag` is the file's sha256 and `Last-Modified` the job's finish time; a matching `If-None-Match` gets a 304. The bytes come from the configured storage (local disk or the S3 bucket) through the API. A directory output (HLS, thumbnails) is not one file: its bare path answers 302 to its entry file (`<name>/master.m3u8`, `<name>/thumb-01.jpg`, the `downloadPath`), where the relative URIs of its playlists resolve; jobs recorded before `downloadPath` named the entry file keep working through it.",
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
           '200': { description: 'the file', content: { 'application/octet-stream': {} } },
           '206': { description: 'the requested range' },
-          '302': { description: 'a directory output: `Location` is its entry file (its `downloadPath`)', headers: { Location: { schema: { type: 'string' } } } },
-          '304': { description: 'unchanged: `If-None-Match` matched the `ETag` (the file\'s sha256)' },
+          '302': {
+            description: 'a directory output: `Location` is its entry file (its `downloadPath`)',
+            headers: { Location: { schema: { type: 'string' } } },
+          },
+          '304': { description: "unchanged: `If-None-Match` matched the `ETag` (the file's sha256)" },
           '404': errorRef('NotFound'),
           '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' },
           ...rateLimited,
@@ -278,18 +568,43 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       get: {
         summary: 'Download one file of a directory output',
         description:
-          'Every file listed in the output\'s `files`, at its path relative to the output: the HLS master playlist (`master.m3u8`, the entry file), rendition playlists and segments (`v0/index.m3u8`, `v0/seg_000.ts`), thumbnails (`thumb-01.jpg`). So an HLS player given the `downloadPath` resolves every URI of every playlist here. `Content-Type` follows the extension (`.m3u8` application/vnd.apple.mpegurl, `.ts` video/mp2t, `.m4s` video/iso.segment, `.mp4` video/mp4, `.vtt` text/vtt, `.jpg` image/jpeg, ...). A path that is not listed (including any `..`) is a 404. Range, `ETag` (the file\'s sha256) and `If-None-Match` work as for a whole output.',
+          "Every file listed in the output's `files`, at its path relative to the output: the HLS master playlist (`master.m3u8`, the entry file), rendition playlists and segments (`v0/index.m3u8`, `v0/seg_000.ts`), thumbnails (`thumb-01.jpg`). So an HLS player given the `downloadPath` resolves every URI of every playlist here. `Content-Type` follows the extension (`.m3u8` application/vnd.apple.mpegurl, `.ts` video/mp2t, `.m4s` video/iso.segment, `.mp4` video/mp4, `.vtt` text/vtt, `.jpg` image/jpeg, ...). A path that is not listed (including any `..`) is a 404. Range, `ETag` (the file's sha256) and `If-None-Match` work as for a whole output.",
         tags: ['jobs'],
         security: bearer,
-        parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: 'file', in: 'path', required: true, description: 'path inside the output, may contain `/`', schema: { type: 'string' } }],
-        responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, '206': { description: 'the requested range' }, '304': { description: 'unchanged: `If-None-Match` matched the `ETag` (the file\'s sha256)' }, '404': errorRef('NotFound'), '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' }, ...rateLimited },
+        parameters: [
+          jobIdParam,
+          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+          {
+            name: 'file',
+            in: 'path',
+            required: true,
+            description: 'path inside the output, may contain `/`',
+            schema: { type: 'string' },
+          },
+        ],
+        responses: {
+          '200': { description: 'the file', content: { 'application/octet-stream': {} } },
+          '206': { description: 'the requested range' },
+          '304': { description: "unchanged: `If-None-Match` matched the `ETag` (the file's sha256)" },
+          '404': errorRef('NotFound'),
+          '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' },
+          ...rateLimited,
+        },
       },
     },
-    '/v1/presets': { get: { summary: 'The presets', tags: ['jobs'], security: bearer, responses: { '200': json(ref('PresetList'), 'every preset'), ...rateLimited } } },
+    '/v1/presets': {
+      get: {
+        summary: 'The presets',
+        tags: ['jobs'],
+        security: bearer,
+        responses: { '200': json(ref('PresetList'), 'every preset'), ...rateLimited },
+      },
+    },
     '/v1/stats': {
       get: {
         summary: "The customer's job statistics",
-        description: 'Counts by status, jobs created per hour over the last 24 h and the mean encode speed, over every job of the customer, from counters kept on every change (the cost does not grow with the number of jobs).',
+        description:
+          'Counts by status, jobs created per hour over the last 24 h and the mean encode speed, over every job of the customer, from counters kept on every change (the cost does not grow with the number of jobs).',
         tags: ['jobs'],
         security: bearer,
         responses: { '200': json(ref('Stats'), 'the figures'), ...rateLimited },
@@ -298,11 +613,20 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     '/v1/uploads': {
       post: {
         summary: 'Upload an input file',
-        description: 'The raw request body (any content type) is stored; use the returned `input` (`upload://<id>`) in POST /v1/jobs. At most KILN_MAX_UPLOAD_BYTES.',
+        description:
+          'The raw request body (any content type) is stored; use the returned `input` (`upload://<id>`) in POST /v1/jobs. At most KILN_MAX_UPLOAD_BYTES.',
         tags: ['jobs'],
         security: bearer,
-        requestBody: { required: true, content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
-        responses: { '201': json(ref('Upload'), 'stored'), '400': errorRef('BadRequest'), '413': errorRef('TooLarge'), ...rateLimited },
+        requestBody: {
+          required: true,
+          content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+        },
+        responses: {
+          '201': json(ref('Upload'), 'stored'),
+          '400': errorRef('BadRequest'),
+          '413': errorRef('TooLarge'),
+          ...rateLimited,
+        },
       },
     },
     '/v1/realtime/auth': {
@@ -310,37 +634,71 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         summary: "Authorize a pusher-js client for the customer's private channel",
         tags: ['realtime'],
         security: bearer,
-        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: ref('RealtimeAuthRequest') }, 'application/json': { schema: ref('RealtimeAuthRequest') } } },
-        responses: { '200': json(ref('RealtimeAuth'), 'the channel signature'), '400': errorRef('BadRequest'), '403': errorRef('Forbidden'), ...rateLimited },
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': { schema: ref('RealtimeAuthRequest') },
+            'application/json': { schema: ref('RealtimeAuthRequest') },
+          },
+        },
+        responses: {
+          '200': json(ref('RealtimeAuth'), 'the channel signature'),
+          '400': errorRef('BadRequest'),
+          '403': errorRef('Forbidden'),
+          ...rateLimited,
+        },
       },
     },
   };
   if (opts.admin) {
     paths['/admin/queues'] = {
-      get: { summary: 'Bull Board (read-only), for operators', tags: ['operations'], security: [{ adminBasic: [] }], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '401': errorRef('Unauthorized') } },
+      get: {
+        summary: 'Bull Board (read-only), for operators',
+        tags: ['operations'],
+        security: [{ adminBasic: [] }],
+        responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '401': errorRef('Unauthorized') },
+      },
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Kiln API', version: 'v1', description: 'Self-hosted video encoding farm. Every /v1 route needs `Authorization: Bearer <key>`; errors are `{error: {code, message, fields?}}`.' },
+    info: {
+      title: 'Kiln API',
+      version: 'v1',
+      description:
+        'Self-hosted video encoding farm. Every /v1 route needs `Authorization: Bearer <key>`; errors are `{error: {code, message, fields?}}`.',
+    },
     servers: [{ url: '/' }],
     tags: [
       { name: 'jobs', description: 'Encoding jobs, their inputs and outputs' },
       { name: 'account', description: 'The customer behind a key' },
-      { name: 'realtime', description: 'Live job events over Pusher Channels: each carries the job\'s summary (components/schemas/JobEvent), never its files; read details from GET /v1/jobs/{id}' },
+      {
+        name: 'realtime',
+        description:
+          "Live job events over Pusher Channels: each carries the job's summary (components/schemas/JobEvent), never its files; read details from GET /v1/jobs/{id}",
+      },
       { name: 'operations', description: 'Probes, metrics and documentation' },
     ],
     paths,
     components: {
-      schemas: { CreateJobRequest: fromZod(createJobSchema), RealtimeAuthRequest: fromZod(realtimeAuthBodySchema), ...responseSchemas },
+      schemas: {
+        CreateJobRequest: fromZod(createJobSchema),
+        RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
+        ...responseSchemas,
+      },
       responses: {
         BadRequest: json(ref('Error'), 'the request is malformed; `fields` names what to fix'),
         Unauthorized: json(ref('Error'), 'missing or unknown credentials'),
         Forbidden: json(ref('Error'), 'not allowed for this customer'),
         NotFound: json(ref('Error'), "no such resource for this customer (another customer's is a 404 too)"),
-        Conflict: json(ref('Error'), 'the resource is not in a state that allows this, or an Idempotency-Key was reused with another body'),
+        Conflict: json(
+          ref('Error'),
+          'the resource is not in a state that allows this, or an Idempotency-Key was reused with another body',
+        ),
         TooLarge: json(ref('Error'), 'the body is too large'),
-        RateLimited: json(ref('Error'), 'too many requests for this API key; see Retry-After', { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds until the window resets' } }),
+        RateLimited: json(ref('Error'), 'too many requests for this API key; see Retry-After', {
+          'Retry-After': { schema: { type: 'integer' }, description: 'seconds until the window resets' },
+        }),
       },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from KILN_API_KEYS' },

@@ -18,7 +18,8 @@ function registeredRoutes(app: Express): { method: string; path: string }[] {
     for (const layer of stack) {
       const raw = typeof layer.rawPath === 'string' ? layer.rawPath : '';
       if (layer.route) {
-        for (const method of Object.keys(layer.route.methods)) out.push({ method, path: prefix + (layer.route.path === '/' ? '' : layer.route.path) });
+        for (const method of Object.keys(layer.route.methods))
+          out.push({ method, path: prefix + (layer.route.path === '/' ? '' : layer.route.path) });
       } else if (layer.handle.stack) {
         walk(layer.handle.stack, prefix + (raw === '/' ? '' : raw));
       } else if (raw !== '' && raw !== '/') {
@@ -53,7 +54,10 @@ describe('OpenAPI document and docs page', () => {
       const routes = registeredRoutes(app);
       expect(routes.length).toBeGreaterThan(15);
       for (const { method, path } of routes) {
-        const documented = method === 'mount' ? Object.keys(spec.paths).some((p) => p.startsWith(path)) : spec.paths[toOpenApiPath(path)]?.[method] !== undefined;
+        const documented =
+          method === 'mount'
+            ? Object.keys(spec.paths).some((p) => p.startsWith(path))
+            : spec.paths[toOpenApiPath(path)]?.[method] !== undefined;
         expect(documented, `${method.toUpperCase()} ${path}`).toBe(true);
       }
     }
@@ -65,19 +69,33 @@ describe('OpenAPI document and docs page', () => {
   it('is OpenAPI 3.1 whose references resolve, with request bodies from the zod schemas', async () => {
     const res = await request(h.app).get('/openapi.json');
     expect(res.status).toBe(200);
-    const spec = res.body as { openapi: string; components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> } };
+    const spec = res.body as {
+      openapi: string;
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    };
     expect(spec.openapi).toBe('3.1.0');
     const refs = [...JSON.stringify(spec).matchAll(/"\$ref":"#\/components\/(\w+)\/(\w+)"/g)];
     expect(refs.length).toBeGreaterThan(10);
-    for (const [, section, name] of refs) expect((spec.components as Record<string, Record<string, unknown>>)[section!]?.[name!], `${section}/${name}`).toBeDefined();
+    for (const [, section, name] of refs)
+      expect(
+        (spec.components as Record<string, Record<string, unknown>>)[section!]?.[name!],
+        `${section}/${name}`,
+      ).toBeDefined();
     const create = spec.components.schemas.CreateJobRequest!;
     expect(create.required).toEqual(['input', 'outputs']);
-    expect(create.properties!.outputs).toMatchObject({ type: 'array', items: { properties: { preset: { enum: expect.arrayContaining(['mp4-720p']) } } } });
+    expect(create.properties!.outputs).toMatchObject({
+      type: 'array',
+      items: { properties: { preset: { enum: expect.arrayContaining(['mp4-720p']) } } },
+    });
     expect(spec.components.schemas.RealtimeAuthRequest!.required).toEqual(['socket_id', 'channel_name']);
   });
 
   it('documents the event payload as the job summary, without input, metadata or files', async () => {
-    const spec = (await request(h.app).get('/openapi.json')).body as { components: { schemas: Record<string, { properties: Record<string, { items?: { properties: Record<string, unknown> } }> }> } };
+    const spec = (await request(h.app).get('/openapi.json')).body as {
+      components: {
+        schemas: Record<string, { properties: Record<string, { items?: { properties: Record<string, unknown> } }> }>;
+      };
+    };
     const { JobEvent, JobSummary } = spec.components.schemas;
     expect(JobEvent!.properties.job).toEqual({ $ref: '#/components/schemas/JobSummary' });
     expect(Object.keys(JobSummary!.properties)).not.toEqual(expect.arrayContaining(['input']));
@@ -91,7 +109,8 @@ describe('OpenAPI document and docs page', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     const html = res.text;
-    for (const path of ['/v1/jobs', '/v1/jobs/{id}/outputs/{name}', '/v1/stats', '/v1/uploads', '/openapi.json']) expect(html).toContain(`<span class="path">${path}</span>`);
+    for (const path of ['/v1/jobs', '/v1/jobs/{id}/outputs/{name}', '/v1/stats', '/v1/uploads', '/openapi.json'])
+      expect(html).toContain(`<span class="path">${path}</span>`);
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!json-schema)/);
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
     const csp = res.headers['content-security-policy'] as string;

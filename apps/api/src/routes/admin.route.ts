@@ -32,6 +32,11 @@ export function adminRouter(settings: AdminSettings): Router {
     options: { uiConfig: { boardTitle: 'Kiln queues' } },
   });
   const router = Router();
-  router.use(ADMIN_QUEUES_PATH, basicAuth(settings.user, settings.password, 'Kiln admin'), adminPageCsp(), serverAdapter.getRouter() as Router);
+  router.use(
+    ADMIN_QUEUES_PATH,
+    basicAuth(settings.user, settings.password, 'Kiln admin'),
+    adminPageCsp(),
+    serverAdapter.getRouter() as Router,
+  );
   return router;
 }

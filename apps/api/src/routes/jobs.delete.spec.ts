@@ -9,7 +9,10 @@ describe('DELETE /v1/jobs/:id', () => {
 
   /** A job created through the API, then finished the way a worker would leave it, with an output file. */
   async function finishedJob(status: 'completed' | 'failed' | 'cancelled' = 'completed'): Promise<string> {
-    const created = await request(harness().app).post('/v1/jobs').set(bearer()).send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }] });
+    const created = await request(harness().app)
+      .post('/v1/jobs')
+      .set(bearer())
+      .send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }] });
     expect(created.status).toBe(202);
     const id = created.body.id as string;
     const dir = path.join(harness().storageDir, 'acme', id);
@@ -27,7 +30,9 @@ describe('DELETE /v1/jobs/:id', () => {
     expect(res.status).toBe(204);
     expect(res.text).toBe('');
     expect((await request(harness().app).get(`/v1/jobs/${id}`).set(bearer())).status).toBe(404);
-    expect((await request(harness().app).get('/v1/jobs?limit=100').set(bearer())).body.data.map((j: { id: string }) => j.id)).not.toContain(id);
+    expect(
+      (await request(harness().app).get('/v1/jobs?limit=100').set(bearer())).body.data.map((j: { id: string }) => j.id),
+    ).not.toContain(id);
     expect((await request(harness().app).get(`/v1/jobs/${id}/outputs/mp4-360p`).set(bearer())).status).toBe(404);
     expect(await readdir(path.join(harness().storageDir, 'acme'))).not.toContain(id);
     expect(await harness().queue.getJob(id)).toBeUndefined();
@@ -36,7 +41,10 @@ describe('DELETE /v1/jobs/:id', () => {
   });
 
   it('refuses a job that is still queued or running (409), and another customer gets a 404 and deletes nothing', async () => {
-    const queued = await request(harness().app).post('/v1/jobs').set(bearer()).send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }] });
+    const queued = await request(harness().app)
+      .post('/v1/jobs')
+      .set(bearer())
+      .send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }] });
     const conflict = await request(harness().app).delete(`/v1/jobs/${queued.body.id}`).set(bearer());
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.message).toMatch(/job is queued; cancel it before deleting it/);

@@ -7,8 +7,13 @@ import { bearer, KEY_A2, KEY_B, startApiHarness, type ApiHarness } from '../test
 describe('POST /v1/jobs with Idempotency-Key', () => {
   let server: RedisHandle;
   let h: ApiHarness;
-  const body = () => ({ input: `file://${h.inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }], metadata: { title: 't', run: '1' } });
-  const post = (key: string, payload: object, apiKey?: string) => request(h.app).post('/v1/jobs').set(bearer(apiKey)).set('Idempotency-Key', key).send(payload);
+  const body = () => ({
+    input: `file://${h.inputRoot}/a.mp4`,
+    outputs: [{ preset: 'mp4-360p' }],
+    metadata: { title: 't', run: '1' },
+  });
+  const post = (key: string, payload: object, apiKey?: string) =>
+    request(h.app).post('/v1/jobs').set(bearer(apiKey)).set('Idempotency-Key', key).send(payload);
 
   beforeAll(async () => {
     server = await startRedis();
@@ -30,7 +35,11 @@ describe('POST /v1/jobs with Idempotency-Key', () => {
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body.id).toBe(first.body.id);
     expect(second.headers.location).toBe(`/v1/jobs/${first.body.id}`);
-    expect((await request(h.app).get('/v1/jobs?limit=100').set(bearer())).body.data.filter((j: Job) => j.id === first.body.id)).toHaveLength(1);
+    expect(
+      (await request(h.app).get('/v1/jobs?limit=100').set(bearer())).body.data.filter(
+        (j: Job) => j.id === first.body.id,
+      ),
+    ).toHaveLength(1);
     expect(await h.queue.getJobCounts('waiting')).toEqual({ waiting: 1 });
 
     const redisKey = `${h.prefix}:idem:acme:order-1`;
@@ -45,7 +54,11 @@ describe('POST /v1/jobs with Idempotency-Key', () => {
     expect(first.status).toBe(202);
     const other = await post('order-2', { ...body(), outputs: [{ preset: 'mp4-720p' }] });
     expect(other.status).toBe(409);
-    expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', message: expect.stringContaining('Idempotency-Key'), fields: [{ path: 'Idempotency-Key', message: expect.any(String) }] });
+    expect(other.body.error).toMatchObject({
+      code: 'idempotency_key_reused',
+      message: expect.stringContaining('Idempotency-Key'),
+      fields: [{ path: 'Idempotency-Key', message: expect.any(String) }],
+    });
   });
 
   it('keeps keys per customer, and shares them between the keys of one customer', async () => {
@@ -72,7 +85,9 @@ describe('POST /v1/jobs with Idempotency-Key', () => {
     for (const key of ['', 'k'.repeat(256)]) {
       const res = await post(key, body());
       expect(res.status, `length ${key.length}`).toBe(400);
-      expect(res.body.error.fields).toEqual([{ path: 'Idempotency-Key', message: expect.stringContaining('Idempotency-Key') }]);
+      expect(res.body.error.fields).toEqual([
+        { path: 'Idempotency-Key', message: expect.stringContaining('Idempotency-Key') },
+      ]);
     }
     expect((await post('k'.repeat(255), body())).status).toBe(202);
   });

@@ -23,7 +23,9 @@ function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('Idempotency-Key');
   if (key === undefined) return undefined;
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new ValidationError([{ path: 'Idempotency-Key', message: `Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` }]);
+    throw new ValidationError([
+      { path: 'Idempotency-Key', message: `Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` },
+    ]);
   }
   return key;
 }
@@ -42,7 +44,10 @@ export function jobsRouter(deps: { jobs: JobService; repo: JobRepository; deleti
       return;
     }
     // A replay answers like the first request did (202, same job id), with the job as it is now.
-    const { job, replayed } = await deps.jobs.createOnce(customerId, request, { key, fingerprint: fingerprintOf(req.body) });
+    const { job, replayed } = await deps.jobs.createOnce(customerId, request, {
+      key,
+      fingerprint: fingerprintOf(req.body),
+    });
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).location(`/v1/jobs/${job.id}`).json(job);
   });
@@ -53,7 +58,8 @@ export function jobsRouter(deps: { jobs: JobService; repo: JobRepository; deleti
     try {
       res.json(await deps.repo.list(customerOf(req), q.data));
     } catch (err) {
-      if (err instanceof InvalidCursorError) throw new ValidationError([{ path: 'query.cursor', message: err.message }]);
+      if (err instanceof InvalidCursorError)
+        throw new ValidationError([{ path: 'query.cursor', message: err.message }]);
       throw err;
     }
   });

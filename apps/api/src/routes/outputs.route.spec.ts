@@ -21,10 +21,12 @@ const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex')
 const HLS_FILES: Record<string, string> = {
   'master.m3u8':
     '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",URI="subs/en.m3u8"\n#EXT-X-STREAM-INF:BANDWIDTH=900000,RESOLUTION=640x360,SUBTITLES="subs"\nv0/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=1500000,RESOLUTION=854x480,SUBTITLES="subs"\nv1/index.m3u8\n',
-  'v0/index.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nseg_000.ts\n#EXTINF:4.0,\nseg_001.ts\n#EXT-X-ENDLIST\n',
+  'v0/index.m3u8':
+    '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nseg_000.ts\n#EXTINF:4.0,\nseg_001.ts\n#EXT-X-ENDLIST\n',
   'v0/seg_000.ts': 'G'.repeat(1880),
   'v0/seg_001.ts': 'H'.repeat(940),
-  'v1/index.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4.0,\nseg_000.m4s\n#EXTINF:4.0,\n../v1/seg_001.m4s\n#EXT-X-ENDLIST\n',
+  'v1/index.m3u8':
+    '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4.0,\nseg_000.m4s\n#EXTINF:4.0,\n../v1/seg_001.m4s\n#EXT-X-ENDLIST\n',
   'v1/init.mp4': 'ftyp-moov',
   'v1/seg_000.m4s': 'moof-mdat-0',
   'v1/seg_001.m4s': 'moof-mdat-1',
@@ -52,7 +54,15 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
   beforeAll(async () => {
     s3 = await startS3();
     scratch = await mkdtemp(path.join(tmpdir(), 'kiln-outputs-spec-'));
-    bucket = S3Bucket.fromOptions({ bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true, prefix: `test-${randomUUID()}/` });
+    bucket = S3Bucket.fromOptions({
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      forcePathStyle: true,
+      prefix: `test-${randomUUID()}/`,
+    });
   });
   afterAll(async () => {
     for (const s of servers) s.close();
@@ -73,7 +83,13 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
 
   /** A job created through the API and finished the way a worker leaves it: hls, thumbnails and an mp4, stored in `storage`. */
   async function finishedJob(storage: OutputStorage): Promise<Job> {
-    const created = await request(harness().app).post('/v1/jobs').set(bearer()).send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'hls' }, { preset: 'thumbnails' }, { preset: 'mp4-360p' }] });
+    const created = await request(harness().app)
+      .post('/v1/jobs')
+      .set(bearer())
+      .send({
+        input: `file://${harness().inputRoot}/a.mp4`,
+        outputs: [{ preset: 'hls' }, { preset: 'thumbnails' }, { preset: 'mp4-360p' }],
+      });
     expect(created.status).toBe(202);
     const job = created.body as Job;
     const mp4Temp = await storage.scratchPathFor({ customerId: job.customerId, jobId: job.id, name: 'mp4-360p.mp4' });
@@ -83,8 +99,17 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
       thumbnails: { files: await storeDir(storage, job, 'thumbnails', THUMB_FILES) },
       'mp4-360p': await storage.store(mp4Temp, { customerId: job.customerId, jobId: job.id, name: 'mp4-360p.mp4' }),
     };
-    const outputs = job.outputs.map((o) => ({ ...o, ...stored[o.name], status: 'completed' as const, downloadPath: outputDownloadPath(job.id, o, getPreset(o.preset)!) }));
-    const res = await harness().repo.update(job.id, { status: 'completed', outputs, finishedAt: new Date().toISOString() });
+    const outputs = job.outputs.map((o) => ({
+      ...o,
+      ...stored[o.name],
+      status: 'completed' as const,
+      downloadPath: outputDownloadPath(job.id, o, getPreset(o.preset)!),
+    }));
+    const res = await harness().repo.update(job.id, {
+      status: 'completed',
+      outputs,
+      finishedAt: new Date().toISOString(),
+    });
     expect(res.ok).toBe(true);
     return { ...job, outputs };
   }
@@ -99,10 +124,13 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
 
   describe.each([
     ['local storage', () => ({ app: harness().app, storage: new LocalStorage(harness().storageDir) })],
-    ['S3 storage', () => {
-      const storage = new S3Storage(bucket, scratch);
-      return { app: harness().sibling({ storage }), storage };
-    }],
+    [
+      'S3 storage',
+      () => {
+        const storage = new S3Storage(bucket, scratch);
+        return { app: harness().sibling({ storage }), storage };
+      },
+    ],
   ])('from %s', (_label, make) => {
     let app: Express;
     let job: Job;
@@ -117,7 +145,9 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
     it('serves every URI of every playlist, reached from the downloadPath, with its type, bytes and ETag', async () => {
       expect(hls.downloadPath).toBe(`/v1/jobs/${job.id}/outputs/hls/master.m3u8`);
       const base = await listen(app);
-      const walk = await walkHlsPlaylists(`${base}${hls.downloadPath}`, (u) => fetch(u, { headers: { authorization: `Bearer ${KEY_A}` } }));
+      const walk = await walkHlsPlaylists(`${base}${hls.downloadPath}`, (u) =>
+        fetch(u, { headers: { authorization: `Bearer ${KEY_A}` } }),
+      );
       expect(walk.filter((e) => e.status !== 200).map((e) => `${e.status} ${e.url} (from ${e.from})`)).toEqual([]);
       const prefix = `${base}/v1/jobs/${job.id}/outputs/hls/`;
       expect(walk.map((e) => e.url.slice(prefix.length)).sort()).toEqual(Object.keys(HLS_FILES).sort());
@@ -133,11 +163,16 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
 
     it('answers ranges and conditional requests on a nested file as whole downloads do', async () => {
       const p = `/v1/jobs/${job.id}/outputs/hls/v0/seg_000.ts`;
-      const ranged = await request(app).get(p).set(bearer()).set('Range', 'bytes=100-199').buffer(true).parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      });
+      const ranged = await request(app)
+        .get(p)
+        .set(bearer())
+        .set('Range', 'bytes=100-199')
+        .buffer(true)
+        .parse((res, cb) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => cb(null, Buffer.concat(chunks)));
+        });
       expect(ranged.status).toBe(206);
       expect(ranged.headers['content-range']).toBe('bytes 100-199/1880');
       expect((ranged.body as Buffer).toString()).toBe('G'.repeat(100));
@@ -145,7 +180,11 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
       expect((await request(app).get(p).set(bearer()).set('If-None-Match', etag)).status).toBe(304);
       expect((await request(app).get(p).set(bearer()).set('Range', 'bytes=5000-')).status).toBe(416);
       const head = await request(app).head(p).set(bearer());
-      expect([head.status, head.headers['content-length'], head.headers['content-type']]).toEqual([200, '1880', 'video/mp2t']);
+      expect([head.status, head.headers['content-length'], head.headers['content-type']]).toEqual([
+        200,
+        '1880',
+        'video/mp2t',
+      ]);
     });
 
     it('redirects the bare path of a directory output (old downloadPaths) to its entry file', async () => {
@@ -154,14 +193,24 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
       expect(old.headers.location).toBe(hls.downloadPath);
       const thumbs = job.outputs.find((o) => o.name === 'thumbnails')!;
       expect(thumbs.downloadPath).toBe(`/v1/jobs/${job.id}/outputs/thumbnails/thumb-01.jpg`);
-      expect((await request(app).head(`/v1/jobs/${job.id}/outputs/thumbnails`).set(bearer())).headers.location).toBe(thumbs.downloadPath);
+      expect((await request(app).head(`/v1/jobs/${job.id}/outputs/thumbnails`).set(bearer())).headers.location).toBe(
+        thumbs.downloadPath,
+      );
       // A player that follows the redirect resolves the master's URIs against where it landed.
       const base = await listen(app);
-      const walk = await walkHlsPlaylists(`${base}/v1/jobs/${job.id}/outputs/hls`, (u) => fetch(u, { headers: { authorization: `Bearer ${KEY_A}` } }));
+      const walk = await walkHlsPlaylists(`${base}/v1/jobs/${job.id}/outputs/hls`, (u) =>
+        fetch(u, { headers: { authorization: `Bearer ${KEY_A}` } }),
+      );
       expect(walk.filter((e) => e.status !== 200)).toEqual([]);
       expect(walk).toHaveLength(Object.keys(HLS_FILES).length);
-      const thumb = await fetch(`${base}/v1/jobs/${job.id}/outputs/thumbnails`, { headers: { authorization: `Bearer ${KEY_A}` } });
-      expect([thumb.status, thumb.headers.get('content-type'), Buffer.from(await thumb.arrayBuffer()).toString('latin1')]).toEqual([200, 'image/jpeg', THUMB_FILES['thumb-01.jpg']]);
+      const thumb = await fetch(`${base}/v1/jobs/${job.id}/outputs/thumbnails`, {
+        headers: { authorization: `Bearer ${KEY_A}` },
+      });
+      expect([
+        thumb.status,
+        thumb.headers.get('content-type'),
+        Buffer.from(await thumb.arrayBuffer()).toString('latin1'),
+      ]).toEqual([200, 'image/jpeg', THUMB_FILES['thumb-01.jpg']]);
       // A file output is still served at its own path.
       const mp4 = await request(app).get(`/v1/jobs/${job.id}/outputs/mp4-360p`).set(bearer());
       expect([mp4.status, mp4.headers['content-type']]).toEqual([200, 'video/mp4']);

@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { getPreset, isDirectoryPreset, outputDownloadPath, type Job, type JobOutput, type JobRepository, type Preset } from '@kiln/jobs';
+import {
+  getPreset,
+  isDirectoryPreset,
+  outputDownloadPath,
+  type Job,
+  type JobOutput,
+  type JobRepository,
+  type Preset,
+} from '@kiln/jobs';
 import type { ByteRange, OutputRef, OutputStorage } from '@kiln/storage';
 import { Router, type Request, type Response } from 'express';
 import { NotFoundError } from '../errors.js';
@@ -51,7 +59,15 @@ export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorag
    * client's cached copy gets a 304, and a resumed download whose `If-Range` no longer matches (the
    * job was retried) gets the whole new file instead of a slice of it.
    */
-  async function send(req: Request, res: Response, ref: OutputRef, file: string | undefined, type: string, validators: Validators, downloadName?: string): Promise<void> {
+  async function send(
+    req: Request,
+    res: Response,
+    ref: OutputRef,
+    file: string | undefined,
+    type: string,
+    validators: Validators,
+    downloadName?: string,
+  ): Promise<void> {
     const found = await deps.storage.stat(ref, file);
     if (!found) throw new NotFoundError('output file');
     const size = found.sizeBytes;
@@ -70,7 +86,8 @@ export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorag
       res.status(416).set('Content-Range', `bytes */${size}`).end();
       return;
     }
-    if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) range = { start: ranges[0]!.start, end: ranges[0]!.end };
+    if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1)
+      range = { start: ranges[0]!.start, end: ranges[0]!.end };
     const opened = await deps.storage.open(ref, file, range);
     // Gone between the two calls (a retried job replacing its outputs): as missing as before.
     if (!opened) throw new NotFoundError('output file');
@@ -98,16 +115,32 @@ export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorag
       return;
     }
     const fileName = `${output.name}.${preset.extension}`;
-    await send(req, res, { customerId: job.customerId, jobId: job.id, name: fileName }, undefined, output.contentType, validatorsOf(job, output.checksum), `${job.id}-${fileName}`);
+    await send(
+      req,
+      res,
+      { customerId: job.customerId, jobId: job.id, name: fileName },
+      undefined,
+      output.contentType,
+      validatorsOf(job, output.checksum),
+      `${job.id}-${fileName}`,
+    );
   });
 
   router.get('/:name/*file', async (req, res) => {
     const { job, output, preset } = await find(req);
     const parts = (req.params as { file?: string[] | string }).file;
     const relative = Array.isArray(parts) ? parts.join('/') : String(parts ?? '');
-    if (!isDirectoryPreset(preset) || !output.files?.some((f) => f.path === relative)) throw new NotFoundError('output file');
+    if (!isDirectoryPreset(preset) || !output.files?.some((f) => f.path === relative))
+      throw new NotFoundError('output file');
     const checksum = output.files.find((f) => f.path === relative)?.checksum;
-    await send(req, res, { customerId: job.customerId, jobId: job.id, name: output.name }, relative, CONTENT_TYPES[path.extname(relative).toLowerCase()] ?? 'application/octet-stream', validatorsOf(job, checksum));
+    await send(
+      req,
+      res,
+      { customerId: job.customerId, jobId: job.id, name: output.name },
+      relative,
+      CONTENT_TYPES[path.extname(relative).toLowerCase()] ?? 'application/octet-stream',
+      validatorsOf(job, checksum),
+    );
   });
 
   return router;

@@ -10,16 +10,29 @@ import { bearer, KEY_B, startApiHarness, type ApiHarness } from '../testing/api-
 const MAX = 64 * 1024;
 
 /** Sends `chunks` as a chunked body (no Content-Length), as a streaming client does. */
-function postChunked(server: http.Server, chunks: Buffer[]): Promise<{ status: number; body: { error?: { code: string } } }> {
+function postChunked(
+  server: http.Server,
+  chunks: Buffer[],
+): Promise<{ status: number; body: { error?: { code: string } } }> {
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.request({ port, method: 'POST', path: '/v1/uploads', headers: { ...bearer(), 'content-type': 'video/mp4', 'transfer-encoding': 'chunked' } }, (res) => {
-      answered = true;
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { error?: { code: string } } }));
-    });
+    const req = http.request(
+      {
+        port,
+        method: 'POST',
+        path: '/v1/uploads',
+        headers: { ...bearer(), 'content-type': 'video/mp4', 'transfer-encoding': 'chunked' },
+      },
+      (res) => {
+        answered = true;
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { error?: { code: string } } }),
+        );
+      },
+    );
     // The server may answer 413 and close before every chunk went out: stop sending then.
     req.on('error', (err) => {
       if (!answered) reject(err);
@@ -59,7 +72,11 @@ describe('POST /v1/uploads', () => {
     const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
     const res = await request(h.app).post('/v1/uploads').set(bearer()).set('content-type', 'video/mp4').send(bytes);
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/), sizeBytes: 5000, input: `upload://${res.body.id}` });
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      sizeBytes: 5000,
+      input: `upload://${res.body.id}`,
+    });
     expect(await readFile(path.join(uploadsDir('acme'), res.body.id))).toEqual(bytes);
     expect(await filesOf('acme')).toEqual([res.body.id]); // no temp file left behind
 
@@ -75,16 +92,33 @@ describe('POST /v1/uploads', () => {
   });
 
   it("lets a job use the customer's own upload, and only that", async () => {
-    const up = await request(h.app).post('/v1/uploads').set(bearer()).set('content-type', 'video/mp4').send(Buffer.alloc(100, 1));
-    const job = await request(h.app).post('/v1/jobs').set(bearer()).send({ input: up.body.input, outputs: [{ preset: 'mp4-360p' }] });
+    const up = await request(h.app)
+      .post('/v1/uploads')
+      .set(bearer())
+      .set('content-type', 'video/mp4')
+      .send(Buffer.alloc(100, 1));
+    const job = await request(h.app)
+      .post('/v1/jobs')
+      .set(bearer())
+      .send({ input: up.body.input, outputs: [{ preset: 'mp4-360p' }] });
     expect(job.status).toBe(202);
     expect(job.body.input).toBe(`upload://${up.body.id}`);
 
-    const other = await request(h.app).post('/v1/jobs').set(bearer(KEY_B)).send({ input: up.body.input, outputs: [{ preset: 'mp4-360p' }] });
+    const other = await request(h.app)
+      .post('/v1/jobs')
+      .set(bearer(KEY_B))
+      .send({ input: up.body.input, outputs: [{ preset: 'mp4-360p' }] });
     expect(other.status).toBe(400);
     expect(other.body.error.fields).toEqual([{ path: 'input', message: expect.stringMatching(/no upload/) }]);
-    for (const input of ['upload://nope', 'upload://../../etc/passwd', 'upload://00000000-0000-4000-8000-000000000000']) {
-      const res = await request(h.app).post('/v1/jobs').set(bearer()).send({ input, outputs: [{ preset: 'mp4-360p' }] });
+    for (const input of [
+      'upload://nope',
+      'upload://../../etc/passwd',
+      'upload://00000000-0000-4000-8000-000000000000',
+    ]) {
+      const res = await request(h.app)
+        .post('/v1/jobs')
+        .set(bearer())
+        .send({ input, outputs: [{ preset: 'mp4-360p' }] });
       expect(res.status, input).toBe(400);
       expect(res.body.error.fields[0].path, input).toBe('input');
     }
@@ -92,9 +126,16 @@ describe('POST /v1/uploads', () => {
 
   it('413 before reading when Content-Length is over the limit', async () => {
     const before = await filesOf('globex');
-    const res = await request(h.app).post('/v1/uploads').set(bearer(KEY_B)).set('content-type', 'video/mp4').send(Buffer.alloc(MAX + 1));
+    const res = await request(h.app)
+      .post('/v1/uploads')
+      .set(bearer(KEY_B))
+      .set('content-type', 'video/mp4')
+      .send(Buffer.alloc(MAX + 1));
     expect(res.status).toBe(413);
-    expect(res.body.error).toMatchObject({ code: 'body_too_large', message: expect.stringContaining('KILN_MAX_UPLOAD_BYTES') });
+    expect(res.body.error).toMatchObject({
+      code: 'body_too_large',
+      message: expect.stringContaining('KILN_MAX_UPLOAD_BYTES'),
+    });
     expect(await filesOf('globex')).toEqual(before);
   });
 
@@ -114,19 +155,33 @@ describe('POST /v1/uploads', () => {
   it('removes the partial file when the client goes away mid-upload', async () => {
     const before = await filesOf('acme');
     const { port } = listening.address() as AddressInfo;
-    const req = http.request({ port, method: 'POST', path: '/v1/uploads', headers: { ...bearer(), 'transfer-encoding': 'chunked' } });
+    const req = http.request({
+      port,
+      method: 'POST',
+      path: '/v1/uploads',
+      headers: { ...bearer(), 'transfer-encoding': 'chunked' },
+    });
     req.on('error', () => undefined);
     await new Promise<void>((r) => req.write(Buffer.alloc(8 * 1024, 1), () => r()));
     // Wait until the server has the temp file open, then drop the connection.
-    await waitFor(async () => (await filesOf('acme')).some((f) => f.startsWith('.tmp-')), { timeoutMs: 5000, message: 'temp file' });
+    await waitFor(async () => (await filesOf('acme')).some((f) => f.startsWith('.tmp-')), {
+      timeoutMs: 5000,
+      message: 'temp file',
+    });
     req.destroy();
-    await waitFor(async () => (await filesOf('acme')).length === before.length, { timeoutMs: 5000, message: 'partial upload removed' });
+    await waitFor(async () => (await filesOf('acme')).length === before.length, {
+      timeoutMs: 5000,
+      message: 'partial upload removed',
+    });
     expect(await filesOf('acme')).toEqual(before);
   });
 
   it('400 for an empty body, 401 without a key', async () => {
     const before = await filesOf('acme');
-    for (const res of [await request(h.app).post('/v1/uploads').set(bearer()), await request(h.app).post('/v1/uploads').set(bearer()).set('content-type', 'video/mp4').send(Buffer.alloc(0))]) {
+    for (const res of [
+      await request(h.app).post('/v1/uploads').set(bearer()),
+      await request(h.app).post('/v1/uploads').set(bearer()).set('content-type', 'video/mp4').send(Buffer.alloc(0)),
+    ]) {
       expect(res.status).toBe(400);
       expect(res.body.error.fields).toEqual([{ path: '(body)', message: expect.stringMatching(/empty/) }]);
     }

@@ -1,9 +1,15 @@
 import { Router } from 'express';
 import { KilnError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
-import { EmptyUploadError, UploadAbortedError, UploadTooLargeError, type UploadStore } from '../services/upload-storage.adapter.js';
+import {
+  EmptyUploadError,
+  UploadAbortedError,
+  UploadTooLargeError,
+  type UploadStore,
+} from '../services/upload-storage.adapter.js';
 
-const emptyUpload = () => new ValidationError([{ path: '(body)', message: 'the upload is empty: send the file as the raw request body' }]);
+const emptyUpload = () =>
+  new ValidationError([{ path: '(body)', message: 'the upload is empty: send the file as the raw request body' }]);
 
 /**
  * `POST /v1/uploads`: the raw request body (any content type) becomes an upload a job can name as

@@ -57,8 +57,20 @@ export class IdempotencyRepository {
   }
 
   /** Replaces `previous` by `next` (a claim whose request died); false when someone else did first. */
-  async takeOver(customerId: string, key: string, previous: IdempotencyRecord, next: IdempotencyRecord): Promise<boolean> {
-    const res = await this.redis.eval(SWAP_SCRIPT, 1, this.keyOf(customerId, key), JSON.stringify(previous), JSON.stringify(next), String(this.ttlSeconds));
+  async takeOver(
+    customerId: string,
+    key: string,
+    previous: IdempotencyRecord,
+    next: IdempotencyRecord,
+  ): Promise<boolean> {
+    const res = await this.redis.eval(
+      SWAP_SCRIPT,
+      1,
+      this.keyOf(customerId, key),
+      JSON.stringify(previous),
+      JSON.stringify(next),
+      String(this.ttlSeconds),
+    );
     return res === 1;
   }
 

@@ -21,7 +21,8 @@ export class JobDeletionService {
   async delete(customerId: string, id: string): Promise<void> {
     const job = await this.repo.getForCustomer(customerId, id);
     if (!job) throw new NotFoundError('job');
-    if (!TERMINAL_STATUSES.includes(job.status)) throw new ConflictError(`job is ${job.status}; cancel it before deleting it`);
+    if (!TERMINAL_STATUSES.includes(job.status))
+      throw new ConflictError(`job is ${job.status}; cancel it before deleting it`);
     await this.queue.remove(id).catch(() => 0);
     await this.storage.removeJob(customerId, id);
     await this.repo.delete(customerId, id);

@@ -37,13 +37,18 @@ describe('JobRetentionService', () => {
   /** A job queued in BullMQ with an output file, left in `status`, finished `finishedDaysAgo` days before NOW. */
   async function job(status: JobStatus, finishedDaysAgo?: number): Promise<Job> {
     const h = harness();
-    const created = await h.repo.create({ customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
+    const created = await h.repo.create({
+      customerId: 'acme',
+      input: 'https://x/a.mp4',
+      outputs: [{ preset: 'mp4-360p' }],
+    });
     await h.queue.add('encode', { jobId: created.id, customerId: 'acme' }, { jobId: created.id });
     const dir = path.join(h.storageDir, 'acme', created.id);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'mp4-360p.mp4'), 'not really a video');
     const finishedAt = finishedDaysAgo === undefined ? null : new Date(NOW - finishedDaysAgo * DAY).toISOString();
-    if (status !== 'queued') await h.repo.update(created.id, { status, finishedAt, startedAt: new Date(NOW - 90 * DAY).toISOString() });
+    if (status !== 'queued')
+      await h.repo.update(created.id, { status, finishedAt, startedAt: new Date(NOW - 90 * DAY).toISOString() });
     return created;
   }
   const exists = async (j: Job) => ({
@@ -69,8 +74,18 @@ describe('JobRetentionService', () => {
     const h = harness();
     const listed = (await h.repo.list('acme', { limit: 100 })).data.map((j) => j.id);
     expect(listed.sort()).toEqual([...young, ...running].map((j) => j.id).sort());
-    expect((await new JobStatsRepository(h.redis, h.prefix).counters('acme', [])).counts).toEqual({ queued: 1, probing: 1, encoding: 1, storing: 0, completed: 1, failed: 1, cancelled: 0 });
-    expect(await new FinishedJobsRepository(h.redis, h.prefix).finishedBefore(NOW + DAY, 100)).toEqual(young.map((j) => j.id));
+    expect((await new JobStatsRepository(h.redis, h.prefix).counters('acme', [])).counts).toEqual({
+      queued: 1,
+      probing: 1,
+      encoding: 1,
+      storing: 0,
+      completed: 1,
+      failed: 1,
+      cancelled: 0,
+    });
+    expect(await new FinishedJobsRepository(h.redis, h.prefix).finishedBefore(NOW + DAY, 100)).toEqual(
+      young.map((j) => j.id),
+    );
     for (const j of expired) expect(await h.redis.exists(new JobKeys(h.prefix).job(j.id))).toBe(0);
 
     // A second sweep finds nothing more.

@@ -75,7 +75,9 @@ export class JobRetentionService {
       const before = (this.deps.clock ?? Date.now)() - this.deps.ttlDays * DAY_MS;
       const failed = new Set<string>();
       while (removed < RETENTION_MAX_PER_SWEEP && !this.stopped) {
-        const ids = (await this.deps.finished.finishedBefore(before, RETENTION_BATCH + failed.size)).filter((id) => !failed.has(id));
+        const ids = (await this.deps.finished.finishedBefore(before, RETENTION_BATCH + failed.size)).filter(
+          (id) => !failed.has(id),
+        );
         if (ids.length === 0) break;
         for (const id of ids) {
           const outcome = await this.expire(id);
@@ -84,7 +86,8 @@ export class JobRetentionService {
         }
         if (!(await this.deps.lock.extend())) break;
       }
-      if (removed > 0) this.deps.logger.info({ removed, ttlDays: this.deps.ttlDays }, 'expired jobs deleted with their outputs');
+      if (removed > 0)
+        this.deps.logger.info({ removed, ttlDays: this.deps.ttlDays }, 'expired jobs deleted with their outputs');
       return removed;
     } finally {
       await this.deps.lock.release().catch(() => undefined);

@@ -13,7 +13,14 @@ const LOCK_TTL_MS = 120_000;
  * stored before they existed (awaited, so lists and stats are complete once the API listens;
  * a single GET on every later start), then the retention sweep, now and periodically.
  */
-export async function startJobRetention(opts: { redis: Redis; prefix: string; repo: JobRepository; deletion: JobDeletionService; ttlDays: number; logger: Logger }): Promise<JobRetentionService> {
+export async function startJobRetention(opts: {
+  redis: Redis;
+  prefix: string;
+  repo: JobRepository;
+  deletion: JobDeletionService;
+  ttlDays: number;
+  logger: Logger;
+}): Promise<JobRetentionService> {
   const { redis, prefix, logger } = opts;
   const started = performance.now();
   let reported = started;

@@ -21,11 +21,23 @@ describe('JobService.createOnce', () => {
   const request: CreateJobRequest = { input: 'https://media.example.com/a.mp4', outputs: [{ preset: 'mp4-360p' }] };
   const announcer = () => {
     const metrics = new RealtimeMetrics(new Registry());
-    const transport = new PusherTransport({ appId: '1', key: 'pk', secret: 'ps', cluster: 'mt1', host: '127.0.0.1', port: 9, useTLS: false }, metrics);
+    const transport = new PusherTransport(
+      { appId: '1', key: 'pk', secret: 'ps', cluster: 'mt1', host: '127.0.0.1', port: 9, useTLS: false },
+      metrics,
+    );
     return new JobAnnouncer(new GatedPublisher({ isOccupied: async () => false }, transport, metrics, silent));
   };
   const service = (queue: Queue<EncodeJobData>, prefix: string, clock?: () => number) =>
-    new JobService(new JobRepository(redis, prefix), queue, announcer(), new InputPolicy([], { exists: async () => false }), silent, async () => 0, new IdempotencyRepository(redis, prefix), clock);
+    new JobService(
+      new JobRepository(redis, prefix),
+      queue,
+      announcer(),
+      new InputPolicy([], { exists: async () => false }),
+      silent,
+      async () => 0,
+      new IdempotencyRepository(redis, prefix),
+      clock,
+    );
 
   beforeAll(async () => {
     server = await startRedis();
@@ -43,10 +55,17 @@ describe('JobService.createOnce', () => {
   it('gives the key back when the job could not be queued, so a retry creates it', async () => {
     const prefix = track(`test-${randomUUID()}`);
     // A queue whose Redis is gone: queue.add fails the way it does when Redis is down.
-    const dead = new Redis(`redis://127.0.0.1:${await getFreePort()}`, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const dead = new Redis(`redis://127.0.0.1:${await getFreePort()}`, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     const brokenQueue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: dead, prefix: bullPrefix(prefix) });
     brokenQueue.on('error', () => undefined);
-    await expect(service(brokenQueue, prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(
+      service(brokenQueue, prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' }),
+    ).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(await redis.exists(`${prefix}:idem:acme:k1`)).toBe(0);
     await brokenQueue.close().catch(() => undefined);
     dead.disconnect();
@@ -64,7 +83,11 @@ describe('JobService.createOnce', () => {
     let now = 1_000_000;
     const jobs = service(queue, prefix, () => now);
     // A claim without its job: another request is between SET NX and storing the job (or died there).
-    await new IdempotencyRepository(redis, prefix).claim('acme', 'k2', { fingerprint: 'f2', jobId: randomUUID(), claimedAt: now });
+    await new IdempotencyRepository(redis, prefix).claim('acme', 'k2', {
+      fingerprint: 'f2',
+      jobId: randomUUID(),
+      claimedAt: now,
+    });
     const busy = await jobs.createOnce('acme', request, { key: 'k2', fingerprint: 'f2' }).catch((e: unknown) => e);
     expect(busy).toBeInstanceOf(IdempotencyConflictError);
     expect((busy as IdempotencyConflictError).code).toBe('idempotency_key_in_use');
@@ -82,7 +105,7 @@ describe('JobService.create and retry', () => {
   const silent = pino({ level: 'silent' });
   const request: CreateJobRequest = { input: 'https://media.example.com/a.mp4', outputs: [{ preset: 'mp4-360p' }] };
 
-  it('sends job.created before the job reaches the queue, so a worker\'s first event cannot overtake it', async () => {
+  it("sends job.created before the job reaches the queue, so a worker's first event cannot overtake it", async () => {
     const prefix = `test-${randomUUID()}`;
     const steps: string[] = [];
     // A watched channel whose Pusher answers after 50 ms: plenty of time for a worker to start.
@@ -90,13 +113,27 @@ describe('JobService.create and retry', () => {
     const slowSink: BatchSink = {
       triggerBatch: async (batch) => {
         await new Promise((r) => setTimeout(r, 50));
-        for (const e of batch) steps.push(`sent ${e.name} seq ${(typeof e.data === 'string' ? (JSON.parse(e.data) as { seq: number }) : (e.data as { seq: number })).seq}`);
+        for (const e of batch)
+          steps.push(
+            `sent ${e.name} seq ${(typeof e.data === 'string' ? (JSON.parse(e.data) as { seq: number }) : (e.data as { seq: number })).seq}`,
+          );
       },
     };
     const announcer = new JobAnnouncer(new GatedPublisher({ isOccupied: async () => true }, slowSink, metrics, silent));
-    const queue = { add: async (_name: string, data: EncodeJobData) => void steps.push(`queued ${data.jobId}`), getJob: async () => undefined } as unknown as Queue<EncodeJobData>;
+    const queue = {
+      add: async (_name: string, data: EncodeJobData) => void steps.push(`queued ${data.jobId}`),
+      getJob: async () => undefined,
+    } as unknown as Queue<EncodeJobData>;
     const repo = new JobRepository(db.redis, prefix);
-    const service = new JobService(repo, queue, announcer, new InputPolicy([], { exists: async () => false }), silent, async () => 0, new IdempotencyRepository(db.redis, prefix));
+    const service = new JobService(
+      repo,
+      queue,
+      announcer,
+      new InputPolicy([], { exists: async () => false }),
+      silent,
+      async () => 0,
+      new IdempotencyRepository(db.redis, prefix),
+    );
 
     const job = await service.create('acme', request);
     expect(steps).toEqual(['sent job.created seq 1', `queued ${job.id}`]);

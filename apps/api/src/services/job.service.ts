@@ -1,10 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTIVE_STATUSES, createJobSchema, EMPTY_PROGRESS, isRedisUnavailableError, JOB_EVENTS, resetOutputs, type CreateJobRequest, type EncodeJobData, type Job, type JobRepository } from '@kiln/jobs';
+import {
+  ACTIVE_STATUSES,
+  createJobSchema,
+  EMPTY_PROGRESS,
+  isRedisUnavailableError,
+  JOB_EVENTS,
+  resetOutputs,
+  type CreateJobRequest,
+  type EncodeJobData,
+  type Job,
+  type JobRepository,
+} from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { Queue } from 'bullmq';
-import { ConflictError, IdempotencyConflictError, NotFoundError, RedisUnavailableError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import {
+  ConflictError,
+  IdempotencyConflictError,
+  NotFoundError,
+  RedisUnavailableError,
+  ServiceUnavailableError,
+  ValidationError,
+} from '../errors.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 import { Compensations } from './compensations.js';
 import type { IdempotencyRecord, IdempotencyRepository } from './idempotency.repository.js';
@@ -65,7 +83,13 @@ export class JobService {
   async create(customerId: string, request: CreateJobRequest, id: string = randomUUID()): Promise<Job> {
     let job: Job;
     try {
-      job = await this.repo.create({ customerId, input: request.input, outputs: request.outputs, metadata: request.metadata, id });
+      job = await this.repo.create({
+        customerId,
+        input: request.input,
+        outputs: request.outputs,
+        metadata: request.metadata,
+        id,
+      });
     } catch (err) {
       // The client is told nothing was created, yet a hung Redis runs the write when it wakes up.
       void this.compensations.run(`record:${id}`, () => this.repo.delete(customerId, id));
@@ -77,9 +101,17 @@ export class JobService {
     } catch (err) {
       this.logger.error({ err, jobId: job.id }, 'could not queue job; it is removed again');
       void this.compensations.run(`queued:${id}`, () => this.unqueue(customerId, id));
-      const failed: Job = { ...job, status: 'failed', seq: job.seq + 1, error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() };
+      const failed: Job = {
+        ...job,
+        status: 'failed',
+        seq: job.seq + 1,
+        error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' },
+        finishedAt: new Date().toISOString(),
+      };
       void this.announcer.announce(failed, JOB_EVENTS.failed);
-      throw isRedisUnavailableError(err) ? new RedisUnavailableError() : new ServiceUnavailableError('the job queue is unavailable; try again');
+      throw isRedisUnavailableError(err)
+        ? new RedisUnavailableError()
+        : new ServiceUnavailableError('the job queue is unavailable; try again');
     }
     return job;
   }
@@ -103,9 +135,14 @@ export class JobService {
    * creates the job; a later one with the same body gets that job (`replayed`), one with another
    * body a 409. A create that fails gives the key back, so the client's retry can succeed.
    */
-  async createOnce(customerId: string, request: CreateJobRequest, idem: IdempotentRequest): Promise<{ job: Job; replayed: boolean }> {
+  async createOnce(
+    customerId: string,
+    request: CreateJobRequest,
+    idem: IdempotentRequest,
+  ): Promise<{ job: Job; replayed: boolean }> {
     const mine: IdempotencyRecord = { fingerprint: idem.fingerprint, jobId: randomUUID(), claimedAt: this.clock() };
-    const release = () => void this.compensations.run(`idem:${mine.jobId}`, () => this.idempotency.release(customerId, idem.key, mine));
+    const release = () =>
+      void this.compensations.run(`idem:${mine.jobId}`, () => this.idempotency.release(customerId, idem.key, mine));
     let holder: IdempotencyRecord | null;
     try {
       holder = await this.idempotency.claim(customerId, idem.key, mine);
@@ -115,17 +152,29 @@ export class JobService {
     }
     if (holder) {
       if (holder.fingerprint !== idem.fingerprint) {
-        throw new IdempotencyConflictError('idempotency_key_reused', 'this Idempotency-Key was already used with a different request body; use a new key for a new job');
+        throw new IdempotencyConflictError(
+          'idempotency_key_reused',
+          'this Idempotency-Key was already used with a different request body; use a new key for a new job',
+        );
       }
       const job = await this.waitForJob(customerId, holder.jobId);
       if (job) return { job, replayed: true };
       if (this.clock() - holder.claimedAt < DEAD_CLAIM_MS) {
-        throw new IdempotencyConflictError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry in a moment');
+        throw new IdempotencyConflictError(
+          'idempotency_key_in_use',
+          'a request with this Idempotency-Key is still being processed; retry in a moment',
+        );
       }
       if (!(await this.idempotency.takeOver(customerId, idem.key, holder, mine))) {
-        throw new IdempotencyConflictError('idempotency_key_in_use', 'a request with this Idempotency-Key is being processed; retry in a moment');
+        throw new IdempotencyConflictError(
+          'idempotency_key_in_use',
+          'a request with this Idempotency-Key is being processed; retry in a moment',
+        );
       }
-      this.logger.warn({ customerId, jobId: holder.jobId }, 'took over an idempotency key whose request never stored its job');
+      this.logger.warn(
+        { customerId, jobId: holder.jobId },
+        'took over an idempotency key whose request never stored its job',
+      );
     }
     try {
       return { job: await this.create(customerId, request, mine.jobId), replayed: false };
@@ -153,8 +202,14 @@ export class JobService {
   async cancel(customerId: string, id: string): Promise<Job> {
     const job = await this.repo.getForCustomer(customerId, id);
     if (!job) throw new NotFoundError('job');
-    const res = await this.repo.update(id, { status: 'cancelled', finishedAt: new Date().toISOString(), error: null }, ['queued', ...ACTIVE_STATUSES]);
-    if (!res.ok) throw new ConflictError(`job is ${res.reason === 'status' ? res.current : 'gone'}; only queued or running jobs can be cancelled`);
+    const res = await this.repo.update(id, { status: 'cancelled', finishedAt: new Date().toISOString(), error: null }, [
+      'queued',
+      ...ACTIVE_STATUSES,
+    ]);
+    if (!res.ok)
+      throw new ConflictError(
+        `job is ${res.reason === 'status' ? res.current : 'gone'}; only queued or running jobs can be cancelled`,
+      );
     await this.queue.remove(id).catch(() => 0); // a running job is locked: the worker gets the message below
     await this.notifyCancel(id);
     void this.announcer.announce(res.job, JOB_EVENTS.cancelled);
@@ -165,18 +220,39 @@ export class JobService {
   async retry(customerId: string, id: string): Promise<Job> {
     const job = await this.repo.getForCustomer(customerId, id);
     if (!job) throw new NotFoundError('job');
-    if (job.status !== 'failed' && job.status !== 'cancelled') throw new ConflictError(`job is ${job.status}; only failed or cancelled jobs can be retried`);
+    if (job.status !== 'failed' && job.status !== 'cancelled')
+      throw new ConflictError(`job is ${job.status}; only failed or cancelled jobs can be retried`);
     // Right after a cancel, the worker may still be stopping its ffmpeg (at most ~2 s) and holds
     // the run's lock: wait for it rather than send the customer away.
     const deadline = performance.now() + RETRY_WAIT_MS;
     for (;;) {
       const previous = await this.queue.getJob(id);
-      if (!previous || (await previous.remove().then(() => true, () => false))) break;
-      if (performance.now() >= deadline) throw new ConflictError('the previous run is still stopping; retry in a few seconds');
+      if (
+        !previous ||
+        (await previous.remove().then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
+      if (performance.now() >= deadline)
+        throw new ConflictError('the previous run is still stopping; retry in a few seconds');
       await sleep(100);
     }
     const outputs = resetOutputs(job.outputs);
-    const res = await this.repo.update(id, { status: 'queued', error: null, progress: EMPTY_PROGRESS, outputs, attempts: 0, startedAt: null, finishedAt: null }, ['failed', 'cancelled']);
+    const res = await this.repo.update(
+      id,
+      {
+        status: 'queued',
+        error: null,
+        progress: EMPTY_PROGRESS,
+        outputs,
+        attempts: 0,
+        startedAt: null,
+        finishedAt: null,
+      },
+      ['failed', 'cancelled'],
+    );
     if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
     await this.announcer.announceBeforeQueueing(res.job, JOB_EVENTS.created);
     try {
@@ -192,7 +268,15 @@ export class JobService {
   private async abandonRetry(id: string): Promise<void> {
     await this.queue.remove(id);
     if (await this.queue.getJob(id)) return; // a worker took it meanwhile: it runs
-    const res = await this.repo.update(id, { status: 'failed', error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' }, finishedAt: new Date().toISOString() }, ['queued']);
+    const res = await this.repo.update(
+      id,
+      {
+        status: 'failed',
+        error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' },
+        finishedAt: new Date().toISOString(),
+      },
+      ['queued'],
+    );
     if (res.ok) void this.announcer.announce(res.job, JOB_EVENTS.failed);
   }
 }

@@ -28,7 +28,12 @@ describe('StatsService', () => {
   });
 
   /** A job created `ageMs` before NOW, optionally completed with outputs of `duration` seconds encoded in `tookS`. */
-  async function seed(prefix: string, customerId: string, ageMs: number, done?: { duration: number; tookS: number } | { speed: number }) {
+  async function seed(
+    prefix: string,
+    customerId: string,
+    ageMs: number,
+    done?: { duration: number; tookS: number } | { speed: number },
+  ) {
     let at = new Date(NOW.getTime() - ageMs);
     const repo = new JobRepository(redis, prefix, () => at);
     const job = await repo.create({ customerId, input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
@@ -36,10 +41,17 @@ describe('StatsService', () => {
     const started = at.toISOString();
     if ('duration' in done) {
       at = new Date(at.getTime() + done.tookS * 1000);
-      const outputs: JobOutput[] = job.outputs.map((o) => ({ ...o, status: 'completed', durationSeconds: done.duration }));
+      const outputs: JobOutput[] = job.outputs.map((o) => ({
+        ...o,
+        status: 'completed',
+        durationSeconds: done.duration,
+      }));
       await repo.update(job.id, { status: 'completed', startedAt: started, finishedAt: at.toISOString(), outputs });
     } else {
-      await repo.update(job.id, { status: 'completed', progress: { percent: 100, fps: 100, speed: done.speed, etaSeconds: 0 } });
+      await repo.update(job.id, {
+        status: 'completed',
+        progress: { percent: 100, fps: 100, speed: done.speed, etaSeconds: 0 },
+      });
     }
     return job;
   }
@@ -56,7 +68,15 @@ describe('StatsService', () => {
     await seed(prefix, 'globex', 60_000, { duration: 100, tookS: 1 });
 
     const stats = await new StatsService(new JobStatsRepository(redis, prefix), () => NOW).forCustomer('acme');
-    expect(stats.counts).toEqual({ queued: 1, probing: 0, encoding: 0, storing: 0, completed: 3, failed: 1, cancelled: 0 });
+    expect(stats.counts).toEqual({
+      queued: 1,
+      probing: 0,
+      encoding: 0,
+      storing: 0,
+      completed: 3,
+      failed: 1,
+      cancelled: 0,
+    });
     expect(stats.jobsPerHour).toHaveLength(24);
     // 23 h before 12:34:56 is 13:34:56 the day before: the oldest bucket.
     expect(stats.jobsPerHour[0]).toEqual({ hour: '2026-03-09T13:00:00.000Z', count: 1 });
@@ -66,14 +86,21 @@ describe('StatsService', () => {
     expect(stats.meanEncodeSpeed).toBeCloseTo((5 + 2 + 3.5) / 3, 3);
     expect(stats).toMatchObject({ scannedJobs: 5, truncated: false });
 
-    expect(await new StatsService(new JobStatsRepository(redis, prefix), () => NOW).forCustomer('nobody')).toMatchObject({ meanEncodeSpeed: null, scannedJobs: 0, truncated: false });
+    expect(
+      await new StatsService(new JobStatsRepository(redis, prefix), () => NOW).forCustomer('nobody'),
+    ).toMatchObject({ meanEncodeSpeed: null, scannedJobs: 0, truncated: false });
   });
 
   it('counts every job, past the old 10,000-job scan limit, with the same few Redis commands at any size', async () => {
     const prefix = track(`test-${randomUUID()}`);
     const service = new StatsService(new JobStatsRepository(redis, prefix), () => NOW);
     const repo = new JobRepository(redis, prefix, () => NOW);
-    const seedMany = (n: number) => Promise.all(Array.from({ length: n }, () => repo.create({ customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] })));
+    const seedMany = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          repo.create({ customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }] }),
+        ),
+      );
     await seedMany(10);
     const small = await countRedisCommands(redis, () => service.forCustomer('acme'));
     await seedMany(2_990);
@@ -90,7 +117,15 @@ describe('StatsService', () => {
     const prefix = track(`test-${randomUUID()}`);
     const repo = new JobRepository(redis, prefix, () => NOW);
     const pipeline: Promise<Job>[] = [];
-    for (let i = 0; i < 5000; i++) pipeline.push(repo.create({ customerId: 'acme', input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-720p' }], metadata: { title: `job ${i}` } }));
+    for (let i = 0; i < 5000; i++)
+      pipeline.push(
+        repo.create({
+          customerId: 'acme',
+          input: 'https://x/a.mp4',
+          outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-720p' }],
+          metadata: { title: `job ${i}` },
+        }),
+      );
     await Promise.all(pipeline);
     const t0 = performance.now();
     const stats = await new StatsService(new JobStatsRepository(redis, prefix), () => NOW).forCustomer('acme');
@@ -102,7 +137,12 @@ describe('StatsService', () => {
 });
 
 describe('encodeSpeedOf', () => {
-  const base = { status: 'completed', progress: { percent: 100, fps: null, speed: null, etaSeconds: null }, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:04.000Z' } as unknown as Job;
+  const base = {
+    status: 'completed',
+    progress: { percent: 100, fps: null, speed: null, etaSeconds: null },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:04.000Z',
+  } as unknown as Job;
   const out = (durationSeconds: number | null) => ({ durationSeconds }) as JobOutput;
 
   it('uses the longest output over the wall time, else the reported speed, else nothing', () => {

@@ -33,7 +33,8 @@ export interface CustomerStats {
 export function encodeSpeedOf(job: JobSummary): number | null {
   if (job.status !== 'completed') return null;
   const duration = Math.max(0, ...job.outputs.map((o) => o.durationSeconds ?? 0));
-  const elapsed = job.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : NaN;
+  const elapsed =
+    job.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : NaN;
   if (duration > 0 && elapsed > 0) return duration / elapsed;
   const reported = job.progress.speed;
   return reported !== null && Number.isFinite(reported) && reported > 0 ? reported : null;
@@ -53,7 +54,10 @@ export class StatsService {
   async forCustomer(customerId: string): Promise<CustomerStats> {
     const firstHour = Math.floor(this.clock().getTime() / HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
     const hours = Array.from({ length: 24 }, (_, i) => firstHour + i * HOUR_MS);
-    const { counts, created, speedSum, speedCount } = await this.store.counters(customerId, hours.map((h) => [h, h + HOUR_MS]));
+    const { counts, created, speedSum, speedCount } = await this.store.counters(
+      customerId,
+      hours.map((h) => [h, h + HOUR_MS]),
+    );
     return {
       counts,
       jobsPerHour: hours.map((h, i) => ({ hour: new Date(h).toISOString(), count: created[i] ?? 0 })),

@@ -21,7 +21,15 @@ describe('S3UploadStorage', () => {
     await s3?.stop();
   });
   beforeEach((ctx) => {
-    bucket = S3Bucket.fromOptions({ bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true, prefix: `test-${randomUUID()}/` });
+    bucket = S3Bucket.fromOptions({
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      forcePathStyle: true,
+      prefix: `test-${randomUUID()}/`,
+    });
     uploads = new S3UploadStorage(bucket);
     ctx.onTestFinished(() => bucket.destroy());
   });
@@ -37,7 +45,9 @@ describe('S3UploadStorage', () => {
   });
 
   it('keeps nothing of a body over the limit or an empty one', async () => {
-    await expect(uploads.save('acme', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000)).rejects.toThrow(UploadTooLargeError);
+    await expect(uploads.save('acme', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000)).rejects.toThrow(
+      UploadTooLargeError,
+    );
     await expect(uploads.save('acme', Readable.from([]), 1000)).rejects.toThrow(EmptyUploadError);
     expect(await bucket.list('')).toEqual([]);
   });

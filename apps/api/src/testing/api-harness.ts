@@ -61,7 +61,15 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
   const repo = new JobRepository(redis, prefix);
   const uploads = new UploadStorage(storageDir);
   const cancels: string[] = [];
-  const jobs = new JobService(repo, queue, new JobAnnouncer(publisher), new InputPolicy([inputRoot], uploads), silent, async (id) => cancels.push(id), new IdempotencyRepository(redis, prefix));
+  const jobs = new JobService(
+    repo,
+    queue,
+    new JobAnnouncer(publisher),
+    new InputPolicy([inputRoot], uploads),
+    silent,
+    async (id) => cancels.push(id),
+    new IdempotencyRepository(redis, prefix),
+  );
   const build = (extra: Partial<ApiDeps>) =>
     createApp({
       logger: silent,

@@ -18,7 +18,11 @@ const config = loadConfigOrExit('dashboard', () => loadConfig(schema, process.en
 const logger = createLogger({ name: 'dashboard', level: config.KILN_LOG_LEVEL });
 // dist/server/main.js serves dist/web.
 const webRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../web');
-const server = createDashboardServer({ webRoot, apiUrl: config.KILN_API_URL, logger: logger.child({ component: 'http' }) });
+const server = createDashboardServer({
+  webRoot,
+  apiUrl: config.KILN_API_URL,
+  logger: logger.child({ component: 'http' }),
+});
 
 server.on('error', (err) => {
   logger.fatal({ err }, 'dashboard server failed');

@@ -73,11 +73,24 @@ export function createDashboardServer(options: DashboardServerOptions): Server {
   const configBody = JSON.stringify({ apiUrl: options.apiUrl });
   const log = options.logger;
 
-  const send = (res: ServerResponse, status: number, type: string, body: string, head: boolean, extra: Record<string, string> = {}) => {
-    res.writeHead(status, { ...securityHeaders, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string,
+    head: boolean,
+    extra: Record<string, string> = {},
+  ) => {
+    res.writeHead(status, {
+      ...securityHeaders,
+      'Content-Type': type,
+      'Content-Length': Buffer.byteLength(body),
+      ...extra,
+    });
     res.end(head ? undefined : body);
   };
-  const notFound = (res: ServerResponse, head: boolean) => send(res, 404, 'text/plain; charset=utf-8', 'Not found\n', head, { 'Cache-Control': 'no-store' });
+  const notFound = (res: ServerResponse, head: boolean) =>
+    send(res, 404, 'text/plain; charset=utf-8', 'Not found\n', head, { 'Cache-Control': 'no-store' });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -88,8 +101,12 @@ export function createDashboardServer(options: DashboardServerOptions): Server {
     }
     // Only the path matters; take it raw, before any URL normalisation could hide a "..".
     const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
-    if (rawPath === '/healthz') return send(res, 200, 'application/json; charset=utf-8', '{"status":"ok"}', head, { 'Cache-Control': 'no-store' });
-    if (rawPath === '/config.json') return send(res, 200, 'application/json; charset=utf-8', configBody, head, { 'Cache-Control': 'no-store' });
+    if (rawPath === '/healthz')
+      return send(res, 200, 'application/json; charset=utf-8', '{"status":"ok"}', head, {
+        'Cache-Control': 'no-store',
+      });
+    if (rawPath === '/config.json')
+      return send(res, 200, 'application/json; charset=utf-8', configBody, head, { 'Cache-Control': 'no-store' });
 
     let path: string;
     try {

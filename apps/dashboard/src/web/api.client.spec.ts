@@ -24,7 +24,10 @@ const noFetch = () => Promise.reject(new Error('no fetch expected'));
 describe('ApiClient.upload', () => {
   it('posts the file as the body with the key and its type, reports progress, and returns the input', async () => {
     const body = { id: 'u1', sizeBytes: 4, input: 'upload://u1' };
-    const { fn, sent } = uploader({ status: 201, statusText: 'Created', text: JSON.stringify(body) }, [[2, 4], [4, 4]]);
+    const { fn, sent } = uploader({ status: 201, statusText: 'Created', text: JSON.stringify(body) }, [
+      [2, 4],
+      [4, 4],
+    ]);
     const api = new ApiClient('http://api.test/', 'k1', noFetch, fn);
     const seen: [number, number][] = [];
     const file = new Blob(['abcd'], { type: 'video/mp4' });
@@ -33,15 +36,29 @@ describe('ApiClient.upload', () => {
     expect(sent[0]!.url).toBe('http://api.test/v1/uploads');
     expect(sent[0]!.headers).toMatchObject({ Authorization: 'Bearer k1', 'Content-Type': 'video/mp4' });
     expect(sent[0]!.body).toBe(file);
-    expect(seen).toEqual([[2, 4], [4, 4]]);
+    expect(seen).toEqual([
+      [2, 4],
+      [4, 4],
+    ]);
   });
 
   it("turns a 413 into an ApiError with the API's message", async () => {
-    const text = JSON.stringify({ error: { code: 'body_too_large', message: 'the upload is larger than KILN_MAX_UPLOAD_BYTES (10 bytes)' } });
-    const api = new ApiClient('http://api.test', 'k1', noFetch, uploader({ status: 413, statusText: 'Payload Too Large', text }).fn);
+    const text = JSON.stringify({
+      error: { code: 'body_too_large', message: 'the upload is larger than KILN_MAX_UPLOAD_BYTES (10 bytes)' },
+    });
+    const api = new ApiClient(
+      'http://api.test',
+      'k1',
+      noFetch,
+      uploader({ status: 413, statusText: 'Payload Too Large', text }).fn,
+    );
     const err = await api.upload(new Blob(['x'.repeat(20)])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 413, code: 'body_too_large', message: expect.stringContaining('KILN_MAX_UPLOAD_BYTES') });
+    expect(err).toMatchObject({
+      status: 413,
+      code: 'body_too_large',
+      message: expect.stringContaining('KILN_MAX_UPLOAD_BYTES'),
+    });
   });
 
   it('sends octet-stream for a file without a type, and reports a dropped connection as status 0', async () => {
@@ -55,16 +72,32 @@ describe('ApiClient.upload', () => {
   });
 
   it('passes an abort through and refuses an unexpected 201 body', async () => {
-    const aborted = new ApiClient('http://api.test', 'k1', noFetch, uploader(new DOMException('stop', 'AbortError')).fn);
+    const aborted = new ApiClient(
+      'http://api.test',
+      'k1',
+      noFetch,
+      uploader(new DOMException('stop', 'AbortError')).fn,
+    );
     await expect(aborted.upload(new Blob(['x']))).rejects.toMatchObject({ name: 'AbortError' });
-    const odd = new ApiClient('http://api.test', 'k1', noFetch, uploader({ status: 201, statusText: 'Created', text: '{"id":"u1"}' }).fn);
+    const odd = new ApiClient(
+      'http://api.test',
+      'k1',
+      noFetch,
+      uploader({ status: 201, statusText: 'Created', text: '{"id":"u1"}' }).fn,
+    );
     await expect(odd.upload(new Blob(['x']))).rejects.toMatchObject({ status: 502 });
   });
 });
 
 describe('ApiClient.stats', () => {
   it('reads /v1/stats with the key and refuses a body that is not stats', async () => {
-    const stats = { counts: { completed: 1 }, jobsPerHour: [{ hour: '2025-01-01T00:00:00.000Z', count: 1 }], meanEncodeSpeed: 2, scannedJobs: 1, truncated: false };
+    const stats = {
+      counts: { completed: 1 },
+      jobsPerHour: [{ hour: '2025-01-01T00:00:00.000Z', count: 1 }],
+      meanEncodeSpeed: 2,
+      scannedJobs: 1,
+      truncated: false,
+    };
     const urls: string[] = [];
     let body: unknown = stats;
     const api = new ApiClient('http://api.test', 'k1', async (url, init) => {
@@ -79,7 +112,22 @@ describe('ApiClient.stats', () => {
 });
 
 describe('ApiClient.getJob', () => {
-  const record = { id: 'j1', customerId: 'acme', status: 'completed', input: 'file:///a.mp4', metadata: {}, progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 }, outputs: [], error: null, attempts: 1, seq: 4, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', startedAt: null, finishedAt: null };
+  const record = {
+    id: 'j1',
+    customerId: 'acme',
+    status: 'completed',
+    input: 'file:///a.mp4',
+    metadata: {},
+    progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
+    outputs: [],
+    error: null,
+    attempts: 1,
+    seq: 4,
+    createdAt: '2026-12-01T00:00:00.000Z',
+    updatedAt: '2026-12-01T00:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+  };
   const answering = (body: unknown, seen: string[]) => async (url: string) => {
     seen.push(url);
     return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });

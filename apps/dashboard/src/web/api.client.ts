@@ -107,7 +107,10 @@ export class ApiClient {
     const body = (await this.#json('/v1/presets')) as { data?: unknown } | null;
     if (!Array.isArray(body?.data)) throw new ApiError(502, 'The API answered /v1/presets with an unexpected body.');
     return body.data
-      .filter((p): p is { id: string; description?: unknown } => typeof p === 'object' && p !== null && typeof (p as { id?: unknown }).id === 'string')
+      .filter(
+        (p): p is { id: string; description?: unknown } =>
+          typeof p === 'object' && p !== null && typeof (p as { id?: unknown }).id === 'string',
+      )
       .map((p) => ({ id: p.id, description: typeof p.description === 'string' ? p.description : '' }));
   }
 
@@ -158,9 +161,15 @@ export class ApiClient {
       if (err instanceof DOMException && err.name === 'AbortError') throw err;
       // The API answers an oversized body early and closes the connection; a browser may then
       // see only the broken upload, not the 413.
-      throw new ApiError(0, `The upload to ${this.baseUrl} failed: the connection was closed or the API could not be reached. A file over the API's size limit (KILN_MAX_UPLOAD_BYTES) ends this way too.`);
+      throw new ApiError(
+        0,
+        `The upload to ${this.baseUrl} failed: the connection was closed or the API could not be reached. A file over the API's size limit (KILN_MAX_UPLOAD_BYTES) ends this way too.`,
+      );
     }
-    const res = new Response(reply.text === '' ? null : reply.text, { status: reply.status, statusText: reply.statusText });
+    const res = new Response(reply.text === '' ? null : reply.text, {
+      status: reply.status,
+      statusText: reply.statusText,
+    });
     if (!res.ok) throw await errorFrom(res);
     let body: unknown;
     try {
@@ -212,21 +221,34 @@ export function apiUrl(baseUrl: string, path: string): string {
 
 async function errorFrom(res: Response): Promise<ApiError> {
   const e = await readApiError(res);
-  const message = e.message ?? (e.status === 401 ? 'The API key was not accepted.' : `The API answered ${e.status} ${e.statusText}`.trim());
+  const message =
+    e.message ??
+    (e.status === 401 ? 'The API key was not accepted.' : `The API answered ${e.status} ${e.statusText}`.trim());
   return new ApiError(e.status, message, e.code, e.fields);
 }
 
 function isUpload(v: unknown): v is Upload {
   if (typeof v !== 'object' || v === null) return false;
   const u = v as Record<string, unknown>;
-  return typeof u['id'] === 'string' && typeof u['sizeBytes'] === 'number' && typeof u['input'] === 'string' && u['input'].length > 0;
+  return (
+    typeof u['id'] === 'string' &&
+    typeof u['sizeBytes'] === 'number' &&
+    typeof u['input'] === 'string' &&
+    u['input'].length > 0
+  );
 }
 
 function isMe(v: unknown): v is Me {
   if (typeof v !== 'object' || v === null) return false;
   const me = v as Record<string, unknown>;
   const pusher = me['pusher'] as Record<string, unknown> | null | undefined;
-  return typeof me['customerId'] === 'string' && typeof me['channel'] === 'string' && typeof pusher === 'object' && pusher !== null && typeof pusher['key'] === 'string';
+  return (
+    typeof me['customerId'] === 'string' &&
+    typeof me['channel'] === 'string' &&
+    typeof pusher === 'object' &&
+    pusher !== null &&
+    typeof pusher['key'] === 'string'
+  );
 }
 
 /** The file name of a `Content-Disposition` header, if it names one. */

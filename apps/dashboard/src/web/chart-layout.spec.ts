@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { chartMax, layoutBars, type ChartBox } from './chart-layout.js';
 
 const BOX: ChartBox = { width: 240, height: 120, top: 20, bottom: 20 };
-const hours = (counts: number[]) => counts.map((count, i) => ({ hour: new Date(Date.UTC(2025, 0, 1, i)).toISOString(), count }));
+const hours = (counts: number[]) =>
+  counts.map((count, i) => ({ hour: new Date(Date.UTC(2025, 0, 1, i)).toISOString(), count }));
 
 describe('layoutBars', () => {
   it('draws one bar per hour, the busiest reaching the top and the others in proportion', () => {
@@ -11,7 +12,12 @@ describe('layoutBars', () => {
     expect(bars.map((b) => b.count)).toEqual([0, 2, 4, 1]);
     expect(bars.map((b) => b.height)).toEqual([0, 40, 80, 20]);
     expect(bars.map((b) => b.y)).toEqual([100, 60, 20, 80]);
-    expect(bars.map((b) => [b.x, b.width])).toEqual([[0, 60], [60, 60], [120, 60], [180, 60]]);
+    expect(bars.map((b) => [b.x, b.width])).toEqual([
+      [0, 60],
+      [60, 60],
+      [120, 60],
+      [180, 60],
+    ]);
   });
 
   it('keeps bars flat on an idle day and returns nothing for no hours', () => {
@@ -32,7 +38,9 @@ describe('layoutBars', () => {
           expect(b.y + b.height).toBeCloseTo(BOX.height - BOX.bottom);
           if (i > 0) expect(b.x).toBeGreaterThanOrEqual(bars[i - 1]!.x + bars[i - 1]!.width - 1e-9);
         }
-        expect(Math.max(...bars.map((b) => b.height))).toBeCloseTo(Math.max(...counts) === 0 ? 0 : BOX.height - BOX.top - BOX.bottom);
+        expect(Math.max(...bars.map((b) => b.height))).toBeCloseTo(
+          Math.max(...counts) === 0 ? 0 : BOX.height - BOX.top - BOX.bottom,
+        );
       }),
     );
   });

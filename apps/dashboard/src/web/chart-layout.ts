@@ -36,6 +36,13 @@ export function layoutBars(hours: readonly HourCount[], box: ChartBox, gap = 2):
   const room = baseline - box.top;
   return hours.map((h, i) => {
     const height = (h.count / max) * room;
-    return { x: i * slot + (slot - barWidth) / 2, y: baseline - height, width: barWidth, height, hour: h.hour, count: h.count };
+    return {
+      x: i * slot + (slot - barWidth) / 2,
+      y: baseline - height,
+      width: barWidth,
+      height,
+      hour: h.hour,
+      count: h.count,
+    };
   });
 }

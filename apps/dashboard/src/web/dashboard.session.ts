@@ -86,7 +86,12 @@ export class DashboardSession {
           return;
         }
         const outcome = this.#store.apply(job);
-        this.views.log.add({ name, jobId: job.id, seq: job.seq, note: outcome === 'inserted' || outcome === 'updated' ? undefined : outcome });
+        this.views.log.add({
+          name,
+          jobId: job.id,
+          seq: job.seq,
+          note: outcome === 'inserted' || outcome === 'updated' ? undefined : outcome,
+        });
         if (outcome === 'inserted' || outcome === 'updated') this.#scheduleRender();
         if (name !== 'job.progress' && outcome !== 'stale' && outcome !== 'duplicate') this.#refreshStatsSoon();
         // A summary carries everything a row shows; only a minimal one (no outputs) needs the record.

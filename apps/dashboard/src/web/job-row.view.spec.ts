@@ -11,10 +11,64 @@ const completed: Job = {
   metadata: {},
   progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
   outputs: [
-    { name: 'hls', preset: 'hls', status: 'completed', contentType: 'application/vnd.apple.mpegurl', sizeBytes: 3_000_000, durationSeconds: 400, width: 128, height: 72, bitrateKbps: 60, checksum: null, downloadPath: '/v1/jobs/j1/outputs/hls/master.m3u8', files: Array.from({ length: 102 }, (_, i) => ({ path: `v0/seg_${String(i).padStart(3, '0')}.ts`, sizeBytes: 29_000, checksum: sha })) },
-    { name: 'thumbnails', preset: 'thumbnails', status: 'completed', contentType: 'image/jpeg', sizeBytes: 20_000, durationSeconds: null, width: 128, height: 72, bitrateKbps: null, checksum: null, downloadPath: '/v1/jobs/j1/outputs/thumbnails', files: [{ path: 'thumb-01.jpg', sizeBytes: 20_000, checksum: sha }] },
-    { name: 'mp4-360p', preset: 'mp4-360p', status: 'completed', contentType: 'video/mp4', sizeBytes: 1_500_000, durationSeconds: 400, width: 128, height: 72, bitrateKbps: 30, checksum: sha, downloadPath: '/v1/jobs/j1/outputs/mp4-360p' },
-    { name: 'late', preset: 'mp4-480p', status: 'failed', contentType: 'video/mp4', sizeBytes: null, durationSeconds: null, width: null, height: null, bitrateKbps: null, checksum: null, downloadPath: null },
+    {
+      name: 'hls',
+      preset: 'hls',
+      status: 'completed',
+      contentType: 'application/vnd.apple.mpegurl',
+      sizeBytes: 3_000_000,
+      durationSeconds: 400,
+      width: 128,
+      height: 72,
+      bitrateKbps: 60,
+      checksum: null,
+      downloadPath: '/v1/jobs/j1/outputs/hls/master.m3u8',
+      files: Array.from({ length: 102 }, (_, i) => ({
+        path: `v0/seg_${String(i).padStart(3, '0')}.ts`,
+        sizeBytes: 29_000,
+        checksum: sha,
+      })),
+    },
+    {
+      name: 'thumbnails',
+      preset: 'thumbnails',
+      status: 'completed',
+      contentType: 'image/jpeg',
+      sizeBytes: 20_000,
+      durationSeconds: null,
+      width: 128,
+      height: 72,
+      bitrateKbps: null,
+      checksum: null,
+      downloadPath: '/v1/jobs/j1/outputs/thumbnails',
+      files: [{ path: 'thumb-01.jpg', sizeBytes: 20_000, checksum: sha }],
+    },
+    {
+      name: 'mp4-360p',
+      preset: 'mp4-360p',
+      status: 'completed',
+      contentType: 'video/mp4',
+      sizeBytes: 1_500_000,
+      durationSeconds: 400,
+      width: 128,
+      height: 72,
+      bitrateKbps: 30,
+      checksum: sha,
+      downloadPath: '/v1/jobs/j1/outputs/mp4-360p',
+    },
+    {
+      name: 'late',
+      preset: 'mp4-480p',
+      status: 'failed',
+      contentType: 'video/mp4',
+      sizeBytes: null,
+      durationSeconds: null,
+      width: null,
+      height: null,
+      bitrateKbps: null,
+      checksum: null,
+      downloadPath: null,
+    },
   ],
   error: null,
   attempts: 1,
@@ -28,11 +82,29 @@ const completed: Job = {
 describe('outputCell', () => {
   it('shows the same links, sizes, bit rates and checksum tooltips from an event summary (no files) as from the record', () => {
     // As the channel delivers it: JSON through Pusher, no files.
-    const summary = JSON.parse(JSON.stringify({ job: toJobSummary(completed) })) as { job: { outputs: Job['outputs'] } };
+    const summary = JSON.parse(JSON.stringify({ job: toJobSummary(completed) })) as {
+      job: { outputs: Job['outputs'] };
+    };
     expect(summary.job.outputs.some((o) => 'files' in o)).toBe(false);
     expect(summary.job.outputs.map(outputCell)).toEqual(completed.outputs.map(outputCell));
-    expect(outputCell(summary.job.outputs[2]!)).toEqual({ name: 'mp4-360p', title: `mp4-360p · ${sha}`, downloadPath: '/v1/jobs/j1/outputs/mp4-360p', fileName: 'mp4-360p.mp4', detail: '128×72 · 1.4 MB · 30 kbit/s' });
-    expect(outputCell(summary.job.outputs[0]!)).toMatchObject({ downloadPath: '/v1/jobs/j1/outputs/hls/master.m3u8', fileName: 'hls.m3u8', detail: '128×72 · 2.9 MB · 60 kbit/s' });
-    expect(outputCell(summary.job.outputs[3]!)).toEqual({ name: 'late', title: 'mp4-480p', downloadPath: null, fileName: 'late.mp4', detail: 'failed' });
+    expect(outputCell(summary.job.outputs[2]!)).toEqual({
+      name: 'mp4-360p',
+      title: `mp4-360p · ${sha}`,
+      downloadPath: '/v1/jobs/j1/outputs/mp4-360p',
+      fileName: 'mp4-360p.mp4',
+      detail: '128×72 · 1.4 MB · 30 kbit/s',
+    });
+    expect(outputCell(summary.job.outputs[0]!)).toMatchObject({
+      downloadPath: '/v1/jobs/j1/outputs/hls/master.m3u8',
+      fileName: 'hls.m3u8',
+      detail: '128×72 · 2.9 MB · 60 kbit/s',
+    });
+    expect(outputCell(summary.job.outputs[3]!)).toEqual({
+      name: 'late',
+      title: 'mp4-480p',
+      downloadPath: null,
+      fileName: 'late.mp4',
+      detail: 'failed',
+    });
   });
 });

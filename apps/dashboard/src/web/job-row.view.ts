@@ -26,7 +26,13 @@ export class JobRowView {
   readonly el: HTMLTableRowElement;
   readonly #created = el('td', { class: 'created' });
   readonly #badge = el('span', { class: 'badge', 'data-testid': 'job-status' });
-  readonly #bar = el('div', { class: 'bar', 'data-testid': 'job-progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100' });
+  readonly #bar = el('div', {
+    class: 'bar',
+    'data-testid': 'job-progress',
+    role: 'progressbar',
+    'aria-valuemin': '0',
+    'aria-valuemax': '100',
+  });
   readonly #fill = el('div', { class: 'fill' });
   readonly #percent = el('span', { class: 'pct' });
   readonly #fps = el('td', { class: 'num' });
@@ -91,7 +97,18 @@ export class JobRowView {
     setText(this.#speed, active ? formatSpeed(job.progress?.speed) : '—');
     setText(this.#eta, active ? formatEta(job.progress?.etaSeconds) : '—');
 
-    const outputsKey = JSON.stringify(job.outputs.map((o) => [o.name, o.status, o.downloadPath, o.sizeBytes, o.width, o.height, o.bitrateKbps, o.checksum]));
+    const outputsKey = JSON.stringify(
+      job.outputs.map((o) => [
+        o.name,
+        o.status,
+        o.downloadPath,
+        o.sizeBytes,
+        o.width,
+        o.height,
+        o.bitrateKbps,
+        o.checksum,
+      ]),
+    );
     if (outputsKey !== this.#outputsKey) {
       this.#outputsKey = outputsKey;
       this.#outputs.replaceChildren(...job.outputs.map((o) => this.#output(o)));
@@ -102,7 +119,18 @@ export class JobRowView {
     if (actionsKey !== this.#actionsKey) {
       this.#actionsKey = actionsKey;
       this.#actions.replaceChildren(
-        ...actions.map((action) => el('button', { type: 'button', class: `ghost action action-${action}`, 'data-action': action, 'data-testid': `job-${action}` }, ACTION_LABELS[action])),
+        ...actions.map((action) =>
+          el(
+            'button',
+            {
+              type: 'button',
+              class: `ghost action action-${action}`,
+              'data-action': action,
+              'data-testid': `job-${action}`,
+            },
+            ACTION_LABELS[action],
+          ),
+        ),
       );
     }
 
@@ -122,11 +150,25 @@ export class JobRowView {
       return el(
         'div',
         { class: 'output' },
-        el('a', { 'data-testid': 'output-link', href: this.urlOf(shown.downloadPath), 'data-file-name': shown.fileName, title: shown.title }, shown.name),
+        el(
+          'a',
+          {
+            'data-testid': 'output-link',
+            href: this.urlOf(shown.downloadPath),
+            'data-file-name': shown.fileName,
+            title: shown.title,
+          },
+          shown.name,
+        ),
         shown.detail ? el('span', { class: 'muted' }, ` ${shown.detail}`) : null,
       );
     }
-    return el('div', { class: 'output' }, el('span', { title: shown.title }, shown.name), el('span', { class: 'muted' }, ` ${shown.detail}`));
+    return el(
+      'div',
+      { class: 'output' },
+      el('span', { title: shown.title }, shown.name),
+      el('span', { class: 'muted' }, ` ${shown.detail}`),
+    );
   }
 }
 
@@ -150,7 +192,13 @@ export function outputCell(o: JobOutputSummary): OutputCell {
     const bitrate = typeof o.bitrateKbps === 'number' ? `${o.bitrateKbps.toLocaleString('en-US')} kbit/s` : '';
     // The checksum goes in the tooltip: whoever needs it copies it from there or from the API.
     const title = o.checksum ? `${o.preset} · ${o.checksum}` : o.preset;
-    return { name: o.name, title, downloadPath: o.downloadPath, fileName: fileNameFor(o), detail: [dims, formatBytes(o.sizeBytes), bitrate].filter(Boolean).join(' · ') };
+    return {
+      name: o.name,
+      title,
+      downloadPath: o.downloadPath,
+      fileName: fileNameFor(o),
+      detail: [dims, formatBytes(o.sizeBytes), bitrate].filter(Boolean).join(' · '),
+    };
   }
   return { name: o.name, title: o.preset, downloadPath: null, fileName: fileNameFor(o), detail: o.status };
 }

@@ -6,7 +6,10 @@ import type { Job, JobStatus, JobSummary } from './job.types.js';
 /** What a `job.*` event carries for `job`: no input, metadata or output files. */
 function summaryOf(job: Job): JobSummary {
   const { input: _input, metadata: _metadata, outputs, ...rest } = job;
-  return { ...rest, outputs: outputs.map(({ files, ...o }) => ({ ...o, ...(files ? { fileCount: files.length } : {}) })) };
+  return {
+    ...rest,
+    outputs: outputs.map(({ files, ...o }) => ({ ...o, ...(files ? { fileCount: files.length } : {}) })),
+  };
 }
 
 const STATUSES: JobStatus[] = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'];
@@ -53,7 +56,23 @@ describe('JobStore', () => {
 
   it('never lets a summary replace the full record of its seq, nor an older record a newer summary', () => {
     const store = new JobStore();
-    const full: Job = { ...job('a', 5), outputs: [{ name: 'hls', preset: 'hls', status: 'completed', contentType: 'application/vnd.apple.mpegurl', sizeBytes: 9, durationSeconds: 4, width: 64, height: 36, downloadPath: '/v1/jobs/a/outputs/hls/master.m3u8', files: [{ path: 'master.m3u8', sizeBytes: 9 }] }] };
+    const full: Job = {
+      ...job('a', 5),
+      outputs: [
+        {
+          name: 'hls',
+          preset: 'hls',
+          status: 'completed',
+          contentType: 'application/vnd.apple.mpegurl',
+          sizeBytes: 9,
+          durationSeconds: 4,
+          width: 64,
+          height: 36,
+          downloadPath: '/v1/jobs/a/outputs/hls/master.m3u8',
+          files: [{ path: 'master.m3u8', sizeBytes: 9 }],
+        },
+      ],
+    };
     const summary = summaryOf(full);
     expect(store.apply(full)).toBe('inserted');
     expect(store.apply(summary)).toBe('duplicate');
@@ -109,7 +128,10 @@ describe('JobStore', () => {
     );
     const scenario = history.chain((h) => {
       const versions = Object.entries(h).flatMap(([id, seqs]) => seqs.map((seq) => job(id, seq)));
-      return fc.tuple(fc.constant(versions), fc.array(fc.nat({ max: versions.length - 1 }), { minLength: 1, maxLength: 60 }));
+      return fc.tuple(
+        fc.constant(versions),
+        fc.array(fc.nat({ max: versions.length - 1 }), { minLength: 1, maxLength: 60 }),
+      );
     });
     fc.assert(
       fc.property(scenario, ([versions, picks]) => {
@@ -131,17 +153,18 @@ describe('JobStore', () => {
   });
 
   it('reaches the same state whether versions arrive one by one or in snapshot batches', () => {
-    const versions = fc.array(
-      fc.record({ id: fc.constantFrom('a', 'b', 'c'), seq: fc.integer({ min: 1, max: 50 }) }),
-      { minLength: 1, maxLength: 40 },
-    );
+    const versions = fc.array(fc.record({ id: fc.constantFrom('a', 'b', 'c'), seq: fc.integer({ min: 1, max: 50 }) }), {
+      minLength: 1,
+      maxLength: 40,
+    });
     fc.assert(
       fc.property(versions, fc.integer({ min: 1, max: 10 }), (vs, pageSize) => {
         const jobs = vs.map((v) => job(v.id, v.seq));
         const one = new JobStore();
         for (const j of jobs) one.apply(j);
         const paged = new JobStore();
-        for (let i = jobs.length - 1; i >= 0; i -= pageSize) paged.applyMany(jobs.slice(Math.max(0, i - pageSize + 1), i + 1));
+        for (let i = jobs.length - 1; i >= 0; i -= pageSize)
+          paged.applyMany(jobs.slice(Math.max(0, i - pageSize + 1), i + 1));
         expect(paged.newestFirst().map((j) => [j.id, j.seq])).toEqual(one.newestFirst().map((j) => [j.id, j.seq]));
       }),
     );

@@ -44,7 +44,8 @@ export class JobTableView {
       }
       const button = target?.closest?.('button[data-action]');
       const jobId = button?.closest('tr')?.dataset['jobId'];
-      if (button instanceof HTMLButtonElement && jobId !== undefined && !button.disabled) onAction(button.dataset['action'] as JobAction, jobId, button);
+      if (button instanceof HTMLButtonElement && jobId !== undefined && !button.disabled)
+        onAction(button.dataset['action'] as JobAction, jobId, button);
     });
   }
 
@@ -73,7 +74,10 @@ export class JobTableView {
       else this.#tbody.insertBefore(row.el, cursor);
     }
     this.#empty.hidden = jobs.length > 0;
-    setText(this.#count, jobs.length === 0 ? '' : visible.length < jobs.length ? `${visible.length} of ${jobs.length}` : `${jobs.length}`);
+    setText(
+      this.#count,
+      jobs.length === 0 ? '' : visible.length < jobs.length ? `${visible.length} of ${jobs.length}` : `${jobs.length}`,
+    );
     this.#more.hidden = visible.length >= jobs.length;
   }
 

@@ -54,7 +54,8 @@ function boot(apiUrl: string): void {
   const log = new EventLogView(byTestId('event-log'));
   const form = new NewJobFormView(byTestId('new-job'), {
     submit: (input, preset) => session?.submit(input, preset) ?? Promise.resolve(),
-    upload: (file, onProgress, signal) => session?.upload(file, onProgress, signal) ?? Promise.reject(new ApiError(401, 'Signed out.')),
+    upload: (file, onProgress, signal) =>
+      session?.upload(file, onProgress, signal) ?? Promise.reject(new ApiError(401, 'Signed out.')),
   });
   const stats = new ThroughputChartView(byTestId('throughput'));
   form.setPresets(FALLBACK_PRESETS);
@@ -101,18 +102,24 @@ function boot(apiUrl: string): void {
       signInView.hidden = true;
       sessionBar.hidden = false;
       appView.hidden = false;
-      session = new DashboardSession(api, me, key, {
-        table,
-        log,
-        form,
-        stats,
-        setLinkState,
-        notice: (source, message) => {
-          if (message === undefined) notices.delete(source);
-          else notices.set(source, message);
-          showNotices();
+      session = new DashboardSession(
+        api,
+        me,
+        key,
+        {
+          table,
+          log,
+          form,
+          stats,
+          setLinkState,
+          notice: (source, message) => {
+            if (message === undefined) notices.delete(source);
+            else notices.set(source, message);
+            showNotices();
+          },
         },
-      }, () => signOut('The API key is no longer accepted (401). Sign in again.'));
+        () => signOut('The API key is no longer accepted (401). Sign in again.'),
+      );
       session.start();
     } catch (err) {
       sessionStorage.removeItem(KEY_STORAGE);

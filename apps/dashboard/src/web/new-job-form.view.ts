@@ -67,7 +67,9 @@ export class NewJobFormView {
   /** Fills the preset picker; keeps the current choice when it is still offered. */
   setPresets(presets: PresetSummary[]): void {
     const current = this.#preset.value;
-    this.#preset.replaceChildren(...presets.map((p) => el('option', { value: p.id, title: p.description || undefined }, p.id)));
+    this.#preset.replaceChildren(
+      ...presets.map((p) => el('option', { value: p.id, title: p.description || undefined }, p.id)),
+    );
     if (presets.some((p) => p.id === current)) this.#preset.value = current;
   }
 
@@ -139,7 +141,10 @@ export class NewJobFormView {
       // Aborted by reset(): the form is already clean.
       if (abort.signal.aborted) return;
       if (err instanceof ApiError) {
-        this.#showError(err.message, err.fields.map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)));
+        this.#showError(
+          err.message,
+          err.fields.map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)),
+        );
       } else {
         this.#showError(file === undefined ? 'The job could not be submitted.' : `${file.name} could not be uploaded.`);
       }

@@ -26,7 +26,12 @@ export interface RealtimeConnection {
  * Connects pusher-js with the settings from `GET /v1/me`, authorizing the private channel through
  * the API with the bearer key, and forwards channel and connection events to `handlers`.
  */
-export function connectRealtime(me: Me, apiBaseUrl: string, apiKey: string, handlers: RealtimeHandlers): RealtimeConnection {
+export function connectRealtime(
+  me: Me,
+  apiBaseUrl: string,
+  apiKey: string,
+  handlers: RealtimeHandlers,
+): RealtimeConnection {
   const { key, cluster, wsHost, wsPort, forceTLS } = me.pusher;
   const pusher = new Pusher(key, {
     cluster: cluster || 'mt1',
@@ -78,7 +83,8 @@ export function connectRealtime(me: Me, apiBaseUrl: string, apiKey: string, hand
   channel.bind('sync', (payload: unknown) => h.onSync(payload));
   channel.bind('pusher:subscription_succeeded', () => h.onSubscribed());
   channel.bind('pusher:subscription_error', (err: { status?: number; error?: unknown }) => {
-    const detail = typeof err?.error === 'string' ? err.error : err?.status !== undefined ? `HTTP ${err.status}` : 'unknown error';
+    const detail =
+      typeof err?.error === 'string' ? err.error : err?.status !== undefined ? `HTTP ${err.status}` : 'unknown error';
     h.onSubscriptionError(`Could not subscribe to live updates (${detail}).`);
   });
 

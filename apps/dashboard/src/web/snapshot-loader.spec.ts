@@ -12,10 +12,13 @@ describe('SnapshotLoader', () => {
     const starts: number[] = [];
     const first = gate();
     let calls = 0;
-    const loader = new SnapshotLoader(async () => {
-      starts.push(++calls);
-      if (calls === 1) await first.opened;
-    }, () => {});
+    const loader = new SnapshotLoader(
+      async () => {
+        starts.push(++calls);
+        if (calls === 1) await first.opened;
+      },
+      () => {},
+    );
     const done = loader.request();
     loader.request();
     loader.request();
@@ -29,10 +32,13 @@ describe('SnapshotLoader', () => {
   it('reports a failed read and keeps working', async () => {
     const errors: unknown[] = [];
     let calls = 0;
-    const loader = new SnapshotLoader(async () => {
-      calls++;
-      if (calls === 1) throw new Error('boom');
-    }, (err) => errors.push(err));
+    const loader = new SnapshotLoader(
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error('boom');
+      },
+      (err) => errors.push(err),
+    );
     await loader.request();
     await loader.request();
     expect(calls).toBe(2);
@@ -41,9 +47,12 @@ describe('SnapshotLoader', () => {
 
   it('reads nothing more once stopped', async () => {
     let calls = 0;
-    const loader = new SnapshotLoader(async () => {
-      calls++;
-    }, () => {});
+    const loader = new SnapshotLoader(
+      async () => {
+        calls++;
+      },
+      () => {},
+    );
     loader.stop();
     await loader.request();
     expect(calls).toBe(0);

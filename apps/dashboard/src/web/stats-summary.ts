@@ -12,11 +12,15 @@ const ORDER: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'encodi
 export function statsSummary(stats: Stats): string[] {
   const counts = ORDER.map((s) => [s, stats.counts[s] ?? 0] as const).filter(([, n]) => n > 0);
   const countLine =
-    counts.length === 0 ? 'No jobs yet.' : `${counts.map(([s, n]) => `${n} ${s}`).join(' · ')}${stats.truncated ? ` (newest ${stats.scannedJobs} jobs)` : ''}`;
+    counts.length === 0
+      ? 'No jobs yet.'
+      : `${counts.map(([s, n]) => `${n} ${s}`).join(' · ')}${stats.truncated ? ` (newest ${stats.scannedJobs} jobs)` : ''}`;
   const day = stats.jobsPerHour.reduce((sum, h) => sum + h.count, 0);
   const peak = Math.max(0, ...stats.jobsPerHour.map((h) => h.count));
   const dayLine = `${day} ${day === 1 ? 'job' : 'jobs'} in the last 24 h${day > 0 ? `, busiest hour ${peak}` : ''}`;
   const speedLine =
-    stats.meanEncodeSpeed === null ? 'Mean encode speed: — (no completed jobs)' : `Mean encode speed: ${formatSpeed(stats.meanEncodeSpeed)} real time`;
+    stats.meanEncodeSpeed === null
+      ? 'Mean encode speed: — (no completed jobs)'
+      : `Mean encode speed: ${formatSpeed(stats.meanEncodeSpeed)} real time`;
   return [countLine, dayLine, speedLine];
 }

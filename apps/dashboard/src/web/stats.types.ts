@@ -35,5 +35,7 @@ export function isStats(value: unknown): value is Stats {
     return typeof hour === 'string' && !Number.isNaN(Date.parse(hour)) && isCount(count);
   });
   const speed = v['meanEncodeSpeed'];
-  return hoursOk && (speed === null || isCount(speed)) && isCount(v['scannedJobs']) && typeof v['truncated'] === 'boolean';
+  return (
+    hoursOk && (speed === null || isCount(speed)) && isCount(v['scannedJobs']) && typeof v['truncated'] === 'boolean'
+  );
 }

@@ -34,7 +34,13 @@ export class ThroughputChartView {
       if (!LABELLED.has(i) && i !== bars.length - 1) return [];
       const anchor = i === 0 ? 'start' : i === bars.length - 1 ? 'end' : 'middle';
       const x = anchor === 'start' ? b.x : anchor === 'end' ? b.x + b.width : b.x + b.width / 2;
-      return [svgEl('text', { class: 'axis-label', x, y: BOX.height - 3, 'text-anchor': anchor }, i === bars.length - 1 ? 'now' : hourFmt.format(new Date(b.hour)))];
+      return [
+        svgEl(
+          'text',
+          { class: 'axis-label', x, y: BOX.height - 3, 'text-anchor': anchor },
+          i === bars.length - 1 ? 'now' : hourFmt.format(new Date(b.hour)),
+        ),
+      ];
     });
     this.#chart.replaceChildren(
       svgEl('line', { class: 'grid-line', x1: 0, x2: BOX.width, y1: BOX.top, y2: BOX.top }),
@@ -59,9 +65,15 @@ export class ThroughputChartView {
       ),
       ...labels,
     );
-    this.#chart.setAttribute('aria-label', `Jobs per hour, last 24 hours: ${stats.jobsPerHour.map((h) => h.count).join(', ')}`);
+    this.#chart.setAttribute(
+      'aria-label',
+      `Jobs per hour, last 24 hours: ${stats.jobsPerHour.map((h) => h.count).join(', ')}`,
+    );
     const [counts, ...rest] = statsSummary(stats);
-    this.#summary.replaceChildren(el('p', { class: 'stats-counts' }, counts), ...rest.map((line) => el('p', { class: 'muted' }, line)));
+    this.#summary.replaceChildren(
+      el('p', { class: 'stats-counts' }, counts),
+      ...rest.map((line) => el('p', { class: 'muted' }, line)),
+    );
     this.#summary.dataset['state'] = 'ok';
   }
 

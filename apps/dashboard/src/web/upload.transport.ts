@@ -12,7 +12,13 @@ export interface UploadReply {
  * Sends `body` with POST and resolves with the answer (any status); rejects with a TypeError when
  * no answer arrived and with an `AbortError` DOMException when `signal` aborted it.
  */
-export type UploadFn = (url: string, headers: Record<string, string>, body: Blob, onProgress?: UploadProgress, signal?: AbortSignal) => Promise<UploadReply>;
+export type UploadFn = (
+  url: string,
+  headers: Record<string, string>,
+  body: Blob,
+  onProgress?: UploadProgress,
+  signal?: AbortSignal,
+) => Promise<UploadReply>;
 
 /**
  * {@link UploadFn} over XMLHttpRequest, the only browser API that reports upload progress

@@ -8,7 +8,12 @@ import type { OccupancyService } from '../occupancy.service.js';
  * `POST /pusher/webhooks`: verified on the raw body (401 when the key or signature is wrong,
  * 400 when a signed body is not a webhook), then applied; answers as soon as Redis has them.
  */
-export function webhooksRouter(deps: { verifier: WebhookVerifier; occupancy: OccupancyService; metrics: OccupancyMetrics; logger: Logger }): Router {
+export function webhooksRouter(deps: {
+  verifier: WebhookVerifier;
+  occupancy: OccupancyService;
+  metrics: OccupancyMetrics;
+  logger: Logger;
+}): Router {
   const router = Router();
   router.post('/pusher/webhooks', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -30,7 +35,13 @@ export function webhooksRouter(deps: { verifier: WebhookVerifier; occupancy: Occ
       throw err;
     }
     const results = await deps.occupancy.applyAll(verified.events);
-    res.json({ ok: true, applied: results.filter((r) => r === 'applied').length, stale: results.filter((r) => r === 'stale').length, duplicate: results.filter((r) => r === 'duplicate').length, ignored: verified.ignored + results.filter((r) => r === 'ignored').length });
+    res.json({
+      ok: true,
+      applied: results.filter((r) => r === 'applied').length,
+      stale: results.filter((r) => r === 'stale').length,
+      duplicate: results.filter((r) => r === 'duplicate').length,
+      ignored: verified.ignored + results.filter((r) => r === 'ignored').length,
+    });
   });
   return router;
 }

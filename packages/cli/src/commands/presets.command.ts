@@ -5,6 +5,12 @@ import { renderTable } from '../table.js';
 export async function presetsCommand(ctx: CommandContext): Promise<number> {
   const presets = await ctx.api.presets();
   if (ctx.json) writeJson(ctx, { data: presets });
-  else ctx.io.stdout.write(renderTable(['ID', 'KIND', 'DESCRIPTION'], presets.map((p) => [p.id, p.kind ?? '', p.description])));
+  else
+    ctx.io.stdout.write(
+      renderTable(
+        ['ID', 'KIND', 'DESCRIPTION'],
+        presets.map((p) => [p.id, p.kind ?? '', p.description]),
+      ),
+    );
   return 0;
 }

@@ -17,8 +17,10 @@ export interface SubmitOptions {
  * output, so it needs exactly one preset (two outputs cannot share a name).
  */
 export function outputsFrom(opts: Pick<SubmitOptions, 'preset' | 'name'>): OutputRequest[] {
-  if (opts.preset.length === 0) throw new UsageError('at least one --preset <id> is required (list them with: kiln presets)');
-  if (opts.name !== undefined && opts.preset.length !== 1) throw new UsageError('--name names one output: use it with exactly one --preset');
+  if (opts.preset.length === 0)
+    throw new UsageError('at least one --preset <id> is required (list them with: kiln presets)');
+  if (opts.name !== undefined && opts.preset.length !== 1)
+    throw new UsageError('--name names one output: use it with exactly one --preset');
   return opts.preset.map((preset) => (opts.name !== undefined ? { preset, name: opts.name } : { preset }));
 }
 
@@ -31,7 +33,8 @@ export async function submitCommand(ctx: CommandContext, source: string, opts: S
   const resolved = await resolveSubmitSource(source, ctx.io.cwd);
   let input: string;
   if (resolved.kind === 'file') {
-    if (!ctx.json) ctx.io.stderr.write(`Uploading ${path.basename(resolved.path)} (${formatBytes(resolved.sizeBytes)})...\n`);
+    if (!ctx.json)
+      ctx.io.stderr.write(`Uploading ${path.basename(resolved.path)} (${formatBytes(resolved.sizeBytes)})...\n`);
     const upload = await ctx.api.upload(resolved.path);
     if (!ctx.json) ctx.io.stderr.write(`Uploaded as ${upload.input}\n`);
     input = upload.input;

@@ -21,7 +21,11 @@ class Interrupted extends Error {
  * job: subscribing opens the presence gate, so the workers publish this job's events from its
  * first change; whatever happens before the gate opens is caught by the re-read on `sync`.
  */
-export async function watchJob(ctx: CommandContext, start: () => Promise<Job>, announce: (job: Job) => string | undefined): Promise<number> {
+export async function watchJob(
+  ctx: CommandContext,
+  start: () => Promise<Job>,
+  announce: (job: Job) => string | undefined,
+): Promise<number> {
   const reporter = reporterFor(ctx);
   const watcher = new JobWatcher({ getJob: (id) => ctx.api.getJob(id), onChange: (job) => reporter.update(job) });
   let connection: RealtimeConnection | undefined;
@@ -29,7 +33,11 @@ export async function watchJob(ctx: CommandContext, start: () => Promise<Job>, a
   let jobId: string | undefined;
   try {
     const me = await ctx.api.me();
-    connection = (ctx.io.connectRealtime ?? connectRealtime)(me, (socketId, channel) => ctx.api.authorizeChannel(socketId, channel), watcher);
+    connection = (ctx.io.connectRealtime ?? connectRealtime)(
+      me,
+      (socketId, channel) => ctx.api.authorizeChannel(socketId, channel),
+      watcher,
+    );
     const state = await watcher.waitForRealtime(SUBSCRIBE_TIMEOUT_MS);
     if (state !== 'live') {
       const reason = watcher.realtime.reason || 'no subscription yet';
@@ -79,15 +87,32 @@ function report(ctx: CommandContext, job: Job, liveEvents: number): number {
   if (ctx.json) return 0;
   const elapsed = jobElapsedSeconds(job);
   const took = elapsed !== null ? ` in ${formatDuration(elapsed)}` : '';
-  const live = liveEvents > 0 ? `${liveEvents} live event${liveEvents === 1 ? '' : 's'}` : 'no live events; read from the API';
+  const live =
+    liveEvents > 0 ? `${liveEvents} live event${liveEvents === 1 ? '' : 's'}` : 'no live events; read from the API';
   ctx.io.stdout.write(`Job ${job.id} completed${took} (${live})\n`);
-  const rows = job.outputs.map((o) => [o.name, o.status, formatBytes(o.sizeBytes), formatOutputShape(o), o.downloadPath !== null ? ctx.api.url(o.downloadPath) : '-']);
+  const rows = job.outputs.map((o) => [
+    o.name,
+    o.status,
+    formatBytes(o.sizeBytes),
+    formatOutputShape(o),
+    o.downloadPath !== null ? ctx.api.url(o.downloadPath) : '-',
+  ]);
   const table = renderTable(['OUTPUT', 'STATUS', 'SIZE', 'VIDEO', 'DOWNLOAD'], rows);
-  ctx.io.stdout.write(`${table.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+  ctx.io.stdout.write(
+    `${table
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}\n`,
+  );
   return 0;
 }
 
 /** `kiln watch <id>`: follows an existing job (again) until it ends. */
 export async function watchCommand(ctx: CommandContext, id: string): Promise<number> {
-  return watchJob(ctx, () => ctx.api.getJob(id), (job) => `Job ${job.id} ${job.status}`);
+  return watchJob(
+    ctx,
+    () => ctx.api.getJob(id),
+    (job) => `Job ${job.id} ${job.status}`,
+  );
 }
