@@ -1,0 +1,1 @@
+export { KilnError, kilnErrorCode } from './kiln.errors.js';
