@@ -2,20 +2,28 @@ import { existsSync } from 'node:fs';
 import { copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Job } from '@kiln/jobs';
+import { bullPrefix, ENCODE_QUEUE, type Job } from '@kiln/jobs';
+import { Redis } from 'ioredis';
 import { makeClip, waitFor, type AppHandle } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAllJobs, waitForFinalJobs } from '../support/job-listing.js';
-import { isFfmpeg, killHard, listProcesses, tempOutputOf } from '../support/process-tree.js';
+import { isFfmpeg, killHard, listProcesses, tempOutputOf, type ProcessRow } from '../support/process-tree.js';
 import { connectCustomerClient } from '../support/pusher-client.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
 
 const JOBS = 300;
 const KILLS = 8;
 const KILL_EVERY_MS = 3000;
+/**
+ * The worker's `maxStalledCount`: a job whose worker dies a third time is failed for good
+ * (`worker_lost`, the next test). BullMQ puts a stalled job at the head of the queue, so the
+ * chaos would otherwise often catch the same job again: a victim holds no job that stalled this often.
+ */
+const STALLS_SURVIVED = 2;
 
 describe('worker chaos: SIGKILLed workers lose no job and finish none twice', () => {
   let stack: TestStack;
+  let redis: Redis;
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -30,10 +38,37 @@ describe('worker chaos: SIGKILLed workers lose no job and finish none twice', ()
         KILN_LOG_LEVEL: 'info',
       },
     });
+    redis = new Redis(stack.redisUrl);
   });
   afterAll(async () => {
+    await redis?.quit();
     await stack?.stop();
   });
+
+  /**
+   * For each worker process running an encode: how often BullMQ has already counted each
+   * job it holds as stalled (its `stc`). A worker's lock tokens are `<BullMQ worker id>:<n>`, so
+   * the jobs an encoding ffmpeg reveals (its job folder) name the process's worker id, and that id
+   * finds the rest of what it holds, also jobs still probing.
+   */
+  async function stallsOfHeldJobs(encodes: ProcessRow[]): Promise<Map<number, number[]>> {
+    const bull = `${bullPrefix(stack.prefix)}:${ENCODE_QUEUE}`;
+    const active = await redis.lrange(`${bull}:active`, 0, -1);
+    if (active.length === 0) return new Map();
+    const locks = await redis.mget(active.map((id) => `${bull}:${id}:lock`));
+    const stc = await Promise.all(active.map((id) => redis.hget(`${bull}:${id}`, 'stc')));
+    const ownerOf = new Map(active.map((id, i) => [id, locks[i]?.split(':')[0]]));
+    const held = new Map<number, number[]>();
+    for (const p of encodes) {
+      const owner = ownerOf.get(path.basename(path.dirname(path.dirname(tempOutputOf(p)!))));
+      if (owner === undefined) continue;
+      held.set(
+        p.ppid,
+        active.flatMap((id, i) => (ownerOf.get(id) === owner ? [Number(stc[i] ?? 0)] : [])),
+      );
+    }
+    return held;
+  }
 
   it(`completes ${JOBS} jobs exactly once while a worker is SIGKILLed every ~3 s`, { timeout: 480_000 }, async () => {
     const acme = stack.customers[0]!;
@@ -77,14 +112,20 @@ describe('worker chaos: SIGKILLed workers lose no job and finish none twice', ()
       while (kills < KILLS) {
         await new Promise((r) => setTimeout(r, KILL_EVERY_MS * (0.7 + Math.random() * 0.6)));
         let victim: AppHandle | undefined;
+        let safe: (w: AppHandle) => boolean = () => true;
         for (const deadline = Date.now() + 2000; !victim && Date.now() < deadline;) {
           const rows = await listProcesses();
-          const writing = rows.filter((p) => isFfmpeg(p) && existsSync(tempOutputOf(p) ?? '/nonexistent'));
-          const busy = workers().filter((w) => writing.some((p) => p.ppid === w.child.pid));
+          const encodes = rows.filter((p) => isFfmpeg(p) && tempOutputOf(p) !== undefined);
+          const stalls = await stallsOfHeldJobs(encodes);
+          safe = (w) => (stalls.get(w.child.pid!) ?? []).every((n) => n < STALLS_SURVIVED);
+          const writing = encodes.filter((p) => existsSync(tempOutputOf(p)!));
+          const busy = workers().filter((w) => safe(w) && writing.some((p) => p.ppid === w.child.pid));
           if (busy.length > 0) victim = random(busy);
           else await new Promise((r) => setTimeout(r, 25));
         }
-        victim ??= random(workers());
+        // Nobody is mid-encode (the queue is draining): any worker not known to hold a job at its limit.
+        const candidates = workers().filter(safe);
+        victim ??= random(candidates.length > 0 ? candidates : workers());
         encodesInterrupted += (await killHard(victim.child.pid!)).filter(isFfmpeg).length;
         kills++;
         await victim.child.exited;
