@@ -5,9 +5,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Job } from '@kiln/jobs';
-import { makeClip, waitFor } from '@kiln/testing';
+import { makeClip, waitFor, ffprobeJson } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffprobeJson } from '../support/ffprobe.js';
 import { connectCustomerClient } from '../support/pusher-client.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
 

@@ -3,10 +3,9 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Job } from '@kiln/jobs';
-import { channelsOf, makeClip, makeCorruptFile, waitFor } from '@kiln/testing';
+import { channelsOf, makeClip, makeCorruptFile, waitFor, ffprobeJson } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffprobeJson } from '../support/ffprobe.js';
 import { connectCustomerClient, subscribeAs } from '../support/pusher-client.js';
 import { apiClient, readMetric, startTestStack, type TestStack } from '../support/stack-harness.js';
 

@@ -1,26 +1,7 @@
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ffprobeJson as probe } from './ffprobe-json.js';
 import { makeClip, makeCorruptFile } from './make-clip.js';
-
-const run = promisify(execFile);
-
-async function probe(file: string) {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    file,
-  ]);
-  return JSON.parse(stdout) as {
-    format: { duration: string };
-    streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
-  };
-}
 
 describe('makeClip', () => {
   it('makes a probe-able H.264 + AAC mp4 of the asked size and length', async () => {
