@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, ServiceUnavailableError } from '../errors.js';
+import { IdempotencyConflictError, ServiceUnavailableError } from '../http.errors.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 import { InputPolicy } from './input-policy.js';
 import { JobService } from './job.service.js';

@@ -17,12 +17,13 @@ import type { JobAnnouncer } from '@kiln/realtime';
 import type { Queue } from 'bullmq';
 import {
   ConflictError,
-  IdempotencyConflictError,
+  IdempotencyKeyInUseError,
+  IdempotencyKeyReusedError,
   NotFoundError,
   RedisUnavailableError,
   ServiceUnavailableError,
   ValidationError,
-} from '../errors.js';
+} from '../http.errors.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 import { Compensations } from './compensations.js';
 import type { IdempotencyRecord, IdempotencyRepository } from './idempotency.repository.js';
@@ -152,24 +153,19 @@ export class JobService {
     }
     if (holder) {
       if (holder.fingerprint !== idem.fingerprint) {
-        throw new IdempotencyConflictError(
-          'idempotency_key_reused',
+        throw new IdempotencyKeyReusedError(
           'this Idempotency-Key was already used with a different request body; use a new key for a new job',
         );
       }
       const job = await this.waitForJob(customerId, holder.jobId);
       if (job) return { job, replayed: true };
       if (this.clock() - holder.claimedAt < DEAD_CLAIM_MS) {
-        throw new IdempotencyConflictError(
-          'idempotency_key_in_use',
+        throw new IdempotencyKeyInUseError(
           'a request with this Idempotency-Key is still being processed; retry in a moment',
         );
       }
       if (!(await this.idempotency.takeOver(customerId, idem.key, holder, mine))) {
-        throw new IdempotencyConflictError(
-          'idempotency_key_in_use',
-          'a request with this Idempotency-Key is being processed; retry in a moment',
-        );
+        throw new IdempotencyKeyInUseError('a request with this Idempotency-Key is being processed; retry in a moment');
       }
       this.logger.warn(
         { customerId, jobId: holder.jobId },
