@@ -1,5 +1,5 @@
 export { ConfigError, InputRootsSyntaxError, type ConfigIssue } from './config.errors.js';
-export { CUSTOMER_ID_PATTERN, isCustomerId } from './customer-id.js';
+export { isCustomerId } from './customer-id.js';
 export { isInside } from './is-inside.js';
 export { loadConfig, loadConfigOrExit } from './load-config.js';
 export {

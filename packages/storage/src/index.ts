@@ -1,4 +1,4 @@
-export { ByteCounter, type ByteLimit } from './byte-counter.js';
+export { ByteCounter } from './byte-counter.js';
 export { ChecksumStream, checksumFile } from './checksum.js';
 export { createOutputStorage, createS3Bucket } from './create-output-storage.js';
 export { LocalStorage } from './local-storage.adapter.js';
@@ -19,12 +19,4 @@ export { S3Storage } from './s3-storage.adapter.js';
 export { S3UploadStorage } from './s3-upload-storage.adapter.js';
 export { EmptyUploadError, UnsafeStoragePathError, UploadAbortedError, UploadTooLargeError } from './storage.errors.js';
 export { UploadStorage } from './upload-storage.adapter.js';
-export {
-  isUploadInput,
-  parseUploadInput,
-  UPLOAD_ID_PATTERN,
-  uploadInput,
-  uploadKey,
-  uploadPath,
-  type UploadStore,
-} from './uploads.js';
+export { isUploadInput, parseUploadInput, uploadInput, uploadKey, uploadPath, type UploadStore } from './uploads.js';

@@ -7,7 +7,7 @@ import { UnsafeStoragePathError } from './storage.errors.js';
  * An upload id as stored: the lower-case UUID {@link UploadStore.save} makes. Input may spell it in
  * any case (UUIDs are case-insensitive, RFC 9562); {@link parseUploadInput} lowers it first.
  */
-export const UPLOAD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UPLOAD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const UPLOAD_INPUT = /^upload:\/\/(.*)$/i;
 
