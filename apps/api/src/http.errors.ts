@@ -78,7 +78,7 @@ export class ServiceUnavailableError extends HttpError {
 }
 
 /** Seconds a client is told to wait when Redis is away (ioredis reconnects within 2 s once it is back). */
-export const REDIS_RETRY_AFTER_S = 5;
+const REDIS_RETRY_AFTER_S = 5;
 
 /** 503 `redis_unavailable`: Redis did not answer in time or cannot be reached; nothing was done. */
 export class RedisUnavailableError extends ServiceUnavailableError {

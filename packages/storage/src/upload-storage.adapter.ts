@@ -66,7 +66,7 @@ export class UploadStorage implements UploadStore {
  * returns how many. Customer folders stay (an upload may be arriving in one). A job whose upload
  * expired fails with "upload not found", and a new job cannot name it (the API's input check).
  */
-export async function removeUploadsOlderThan(root: string, cutoffMs: number): Promise<number> {
+async function removeUploadsOlderThan(root: string, cutoffMs: number): Promise<number> {
   let removed = 0;
   const customers = await readdir(root).catch(() => [] as string[]);
   for (const customer of customers) {
