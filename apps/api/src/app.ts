@@ -1,6 +1,6 @@
 import type { JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import type { OutputStorage } from '@kiln/storage';
+import type { OutputStorage, UploadStore } from '@kiln/storage';
 import cors from 'cors';
 import type { Store } from 'express-rate-limit';
 import express, { type Express } from 'express';
@@ -25,7 +25,6 @@ import { uploadsRouter } from './routes/uploads.route.js';
 import type { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobService } from './services/job.service.js';
 import type { StatsService } from './services/stats.service.js';
-import type { UploadStore } from './services/upload-storage.adapter.js';
 
 export interface ApiDeps {
   logger: Logger;

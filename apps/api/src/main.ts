@@ -21,7 +21,7 @@ import {
   Readiness,
   RealtimeMetrics,
 } from '@kiln/realtime';
-import { createOutputStorage, createS3Bucket } from '@kiln/storage';
+import { createOutputStorage, createS3Bucket, S3UploadStorage, UploadStorage } from '@kiln/storage';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.js';
@@ -35,7 +35,6 @@ import { JobDeletionService } from './services/job-deletion.service.js';
 import { startJobRetention } from './services/job-retention.start.js';
 import { JobService } from './services/job.service.js';
 import { StatsService } from './services/stats.service.js';
-import { S3UploadStorage, UploadStorage } from './services/upload-storage.adapter.js';
 
 const config = loadConfigOrExit('api', () => loadConfig(apiConfigSchema, process.env));
 const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });

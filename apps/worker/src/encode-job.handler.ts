@@ -20,7 +20,7 @@ import {
   type JobStatus,
   type Preset,
 } from '@kiln/jobs';
-import { outputDownloadPath, storedOutputName } from '@kiln/jobs';
+import { outputFileName } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import {
   MediaProbeError,
@@ -199,7 +199,6 @@ export class EncodeJobHandler {
         this.deps.metrics.encodeSeconds.observe({ preset: preset.id }, (performance.now() - t0) / 1000);
 
         await this.transition(run, { status: 'storing' }, ['encoding']);
-        const downloadPath = outputDownloadPath(jobId, out, preset);
         // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
         let stored: Pick<JobOutput, 'sizeBytes' | 'durationSeconds' | 'checksum' | 'files'>;
         if (directory) {
@@ -223,7 +222,6 @@ export class EncodeJobHandler {
           status: 'completed',
           width: result.width,
           height: result.height,
-          downloadPath,
         });
         const last = i === outputs.length - 1;
         await this.transition(run, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
@@ -469,7 +467,7 @@ function outputRef(
   out: JobOutput,
   preset: Preset,
 ): { customerId: string; jobId: string; name: string } {
-  return { customerId: job.customerId, jobId: job.id, name: storedOutputName(out.name, preset) };
+  return { customerId: job.customerId, jobId: job.id, name: outputFileName(out.name, preset) };
 }
 
 /** Whether a run ended because it lost its lock (a refused write, the watch, or BullMQ's lockRenewalFailed). */

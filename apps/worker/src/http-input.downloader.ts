@@ -3,8 +3,8 @@ import { createWriteStream } from 'node:fs';
 import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ByteCounter } from '@kiln/storage';
 import type { AddressPolicy } from './address-policy.js';
 import { InputCancelledError, InputError, InputUnavailableError } from './input.errors.js';
 
@@ -126,14 +126,7 @@ export class HttpInputDownloader {
       res.destroy();
       throw cancelled(signal);
     }
-    let bytes = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        if (bytes > max) done(tooLarge());
-        else done(null, chunk);
-      },
-    });
+    const counter = new ByteCounter({ maxBytes: max, tooLarge });
     res.setTimeout(this.opts.timeoutMs, () =>
       res.destroy(
         new InputUnavailableError('input_timeout', `${url.host} sent nothing for ${this.opts.timeoutMs / 1000} s`),
@@ -148,7 +141,7 @@ export class HttpInputDownloader {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    return bytes;
+    return counter.bytes;
   }
 }
 

@@ -1,4 +1,5 @@
-import { INPUT_FILE_REFUSED, InputRoots, isStrictlyInside } from '@kiln/config';
+import { INPUT_FILE_REFUSED, InputRoots, isCustomerId, isInside } from '@kiln/config';
+import { isUploadInput, parseUploadInput, uploadKey, uploadPath } from '@kiln/storage';
 import { constants, type Stats } from 'node:fs';
 import { access, lstat, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -54,8 +55,6 @@ export interface RemoteUploads {
   download(key: string, dest: string, signal?: AbortSignal): Promise<number | null>;
 }
 
-const UPLOAD = /^upload:\/\/([0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/i;
-const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const EXTENSION = /\.[A-Za-z0-9]{1,10}$/;
 const noop = async (): Promise<void> => undefined;
 
@@ -82,7 +81,7 @@ export class InputResolver {
   }
 
   async resolve(input: string, ctx: ResolveContext): Promise<ResolvedInput> {
-    if (/^upload:/i.test(input))
+    if (isUploadInput(input))
       return this.opts.remoteUploads
         ? this.remoteUpload(input, ctx, this.opts.remoteUploads)
         : { path: await this.upload(input, ctx.customerId), cleanup: noop };
@@ -123,21 +122,21 @@ export class InputResolver {
     const roots = await Promise.all(
       this.roots.rootsFor(customerId).map((r) => realpath(path.resolve(r)).catch(() => undefined)),
     );
-    if (!roots.some((root) => root !== undefined && isStrictlyInside(root, real))) throw refused();
+    if (!roots.some((root) => root !== undefined && isInside(root, real))) throw refused();
     assertUsableFile(await stat(real), 'input file');
     return real;
   }
 
   /** The upload's id, checked, with the customer id it may be read for. */
   private uploadId(input: string, customerId: string): string {
-    const id = UPLOAD.exec(input)?.[1]?.toLowerCase();
+    const id = parseUploadInput(input);
     if (!id)
       throw new InputError(
         'invalid_input',
         'an upload input must be upload://<upload id> with the id returned by POST /v1/uploads',
       );
     // The id comes from the job record; still, never let it build a path outside the uploads tree.
-    if (!CUSTOMER_ID.test(customerId)) throw new InputError('input_forbidden', 'the job has an invalid customer id');
+    if (!isCustomerId(customerId)) throw new InputError('input_forbidden', 'the job has an invalid customer id');
     return id;
   }
 
@@ -147,7 +146,7 @@ export class InputResolver {
     const cleanup = () => rm(dest, { force: true });
     let bytes: number | null;
     try {
-      bytes = await remote.download(`uploads/${ctx.customerId}/${id}`, dest, ctx.signal);
+      bytes = await remote.download(uploadKey(ctx.customerId, id), dest, ctx.signal);
     } catch (err) {
       await cleanup();
       if (ctx.signal?.aborted) throw new InputCancelledError();
@@ -163,7 +162,7 @@ export class InputResolver {
 
   private async upload(input: string, customerId: string): Promise<string> {
     const id = this.uploadId(input, customerId);
-    const file = path.join(path.resolve(this.opts.storageDir), 'uploads', customerId, id);
+    const file = uploadPath(this.opts.storageDir, customerId, id);
     let info: Stats;
     try {
       // lstat: a link planted in the uploads tree is not followed.

@@ -1,3 +1,5 @@
+import { KilnError } from '@kiln/errors';
+
 /** One invalid field of a request, as the API reports it (`outputs.0.preset`). */
 export interface FieldError {
   path: string;
@@ -5,8 +7,8 @@ export interface FieldError {
 }
 
 /** The command line itself is wrong (missing key, bad option value): exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+export class UsageError extends KilnError {
+  readonly code = 'usage';
 }
 
 /**

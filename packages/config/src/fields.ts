@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCustomerId } from './customer-id.js';
 
 /** A TCP port; 0 where `allowZero` (meaning "pick a free one"). */
 export const port = (fallback: number, allowZero = false) =>
@@ -63,7 +64,7 @@ export const apiKeys = z.string({ error: 'is required: customerId:key,customerId
     const sep = entry.indexOf(':');
     const customerId = sep > 0 ? entry.slice(0, sep) : '';
     const key = sep > 0 ? entry.slice(sep + 1) : '';
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(customerId) || key.length < 16) {
+    if (!isCustomerId(customerId) || key.length < 16) {
       ctx.addIssue({
         code: 'custom',
         message: `entry ${JSON.stringify(entry.slice(0, 24))}… must be customerId:key with an id of [A-Za-z0-9_-] and a key of at least 16 characters`,

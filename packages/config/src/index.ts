@@ -1,4 +1,7 @@
-export { ConfigError, loadConfig, loadConfigOrExit, type ConfigIssue } from './load-config.js';
+export { ConfigError, InputRootsSyntaxError, type ConfigIssue } from './config.errors.js';
+export { isCustomerId } from './customer-id.js';
+export { isInside } from './is-inside.js';
+export { loadConfig, loadConfigOrExit } from './load-config.js';
 export {
   apiKeys,
   bool,
@@ -13,4 +16,4 @@ export {
   redisUrl,
   type PusherSettings,
 } from './fields.js';
-export { INPUT_FILE_REFUSED, InputRoots, InputRootsSyntaxError, inputRoots, isStrictlyInside } from './input-roots.js';
+export { INPUT_FILE_REFUSED, InputRoots, inputRoots } from './input-roots.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
-
-/** Customer ids as KILN_API_KEYS spells them (they end up in channel names and storage paths). */
-const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+import { InputRootsSyntaxError } from './config.errors.js';
+import { isCustomerId } from './customer-id.js';
+import { isInside } from './is-inside.js';
 
 /**
  * The one answer to every refused `file://` input: outside the customer's roots, missing,
@@ -11,12 +11,6 @@ const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export const INPUT_FILE_REFUSED =
   "file is not available to this customer: it is outside the customer's input roots (KILN_INPUT_ROOTS), does not exist or cannot be read";
-
-/** A malformed KILN_INPUT_ROOTS entry. */
-export class InputRootsSyntaxError extends Error {
-  override name = 'InputRootsSyntaxError';
-  readonly code = 'invalid_input_roots';
-}
 
 /**
  * The directories `file://` inputs may come from, per customer. Parsed from KILN_INPUT_ROOTS:
@@ -59,7 +53,7 @@ export class InputRoots {
       }
       const customerId = entry.slice(0, eq);
       const root = entry.slice(eq + 1).trim();
-      if (!CUSTOMER_ID.test(customerId))
+      if (!isCustomerId(customerId))
         throw new InputRootsSyntaxError(
           `entry ${JSON.stringify(entry)}: a customer root is <customer id>=<absolute path> with an id of [A-Za-z0-9_-] (write a shared path holding "=" as ./${entry})`,
         );
@@ -101,14 +95,8 @@ export class InputRoots {
    */
   allowsPath(customerId: string, file: string): boolean {
     const resolved = path.resolve(file);
-    return this.rootsFor(customerId).some((root) => isStrictlyInside(path.resolve(root), resolved));
+    return this.rootsFor(customerId).some((root) => isInside(root, resolved));
   }
-}
-
-/** Whether `file` is below `root` (not `root` itself); both absolute and normalised. */
-export function isStrictlyInside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 /** KILN_INPUT_ROOTS as a config field: an {@link InputRoots}; a bad entry fails the variable. */

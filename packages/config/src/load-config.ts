@@ -1,18 +1,5 @@
 import type { z } from 'zod';
-
-/** One variable that failed to parse, by name. */
-export interface ConfigIssue {
-  variable: string;
-  message: string;
-}
-
-/** Thrown by {@link loadConfig}; the message names every bad variable on one line each. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly issues: ConfigIssue[]) {
-    super(issues.map((i) => `${i.variable}: ${i.message}`).join('\n'));
-  }
-}
+import { ConfigError } from './config.errors.js';
 
 /**
  * Parses environment variables with a zod object schema, once, at start. Unknown variables are

@@ -13,9 +13,6 @@ export function customerIdFromChannel(channel: string): string | undefined {
   return id.length > 0 ? id : undefined;
 }
 
-/** Customer ids end up in channel names, so they use only characters Pusher allows there. */
-export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
 /** A job's own channel (`private-job-<jobId>`), for viewers of one job. */
 export const JOB_CHANNEL_PREFIX = 'private-job-';
 

@@ -1,19 +1,19 @@
 export * from './channels.js';
 export * from './job.schema.js';
-export { outputNameClashes, storedOutputName, type NamedOutput } from './output-names.js';
+export { outputFileName, outputNameClashes, type NamedOutput } from './output-names.js';
 export * from './job-summary.js';
 export { compareJobVersions, isFullJob, type VersionOutcome } from './job-version.js';
 export * from './presets.js';
 export * from './queue.js';
 export {
   EMPTY_PROGRESS,
-  InvalidCursorError,
   JobRepository,
   resetOutputs,
   type JobPatch,
   type RunState,
   type UpdateResult,
 } from './job.repository.js';
+export { InvalidCursorError } from './jobs.errors.js';
 export { directoryEntryFile, HLS_MASTER_FILE, outputDownloadPath, THUMBNAIL_FILE_PATTERN } from './output-paths.js';
 export {
   createRedisConnection,

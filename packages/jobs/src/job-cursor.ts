@@ -1,7 +1,4 @@
-/** Thrown for a cursor that is not one of ours; the API answers 400 naming `cursor`. */
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
-}
+import { InvalidCursorError } from './jobs.errors.js';
 
 /**
  * Where a page of `GET /v1/jobs` resumes: after the job with this creation time (the index

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { useRedis } from '@kiln/testing';
 import { describe, expect, it } from 'vitest';
-import { InvalidCursorError, JobRepository, resetOutputs } from './job.repository.js';
+import { JobRepository, resetOutputs } from './job.repository.js';
+import { InvalidCursorError } from './jobs.errors.js';
 
 describe('JobRepository', () => {
   const db = useRedis();
@@ -23,6 +24,25 @@ describe('JobRepository', () => {
       ['hd', 'pending', 'video/mp4'],
     ]);
     expect(await repo.get(job.id)).toEqual(job);
+  });
+
+  it("derives a completed output's downloadPath on every read and never stores one", async () => {
+    const prefix = `test-${randomUUID()}`;
+    const repo = new JobRepository(db.redis, prefix);
+    const job = await newJob(repo);
+    const [first, second] = job.outputs;
+    const written = [
+      { ...first!, status: 'completed' as const, sizeBytes: 10, downloadPath: 'https://elsewhere.example/x' },
+      { ...second!, status: 'encoding' as const },
+    ];
+    const res = await repo.update(job.id, { outputs: written });
+    expect(res.ok && res.job.outputs.map((o) => o.downloadPath)).toEqual([`/v1/jobs/${job.id}/outputs/mp4-360p`, null]);
+    expect((await repo.get(job.id))!.outputs.map((o) => o.downloadPath)).toEqual([
+      `/v1/jobs/${job.id}/outputs/mp4-360p`,
+      null,
+    ]);
+    const raw = JSON.parse((await db.redis.hget(`${prefix}:job:${job.id}`, 'outputs'))!) as object[];
+    expect(raw.map((o) => 'downloadPath' in o)).toEqual([false, false]);
   });
 
   it('bumps seq on every update and returns the stored job', async () => {

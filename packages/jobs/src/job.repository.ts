@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Job, JobError, JobOutput, JobProgress, JobStatus } from './job.schema.js';
-import { decodeJobCursor, encodeJobCursor, InvalidCursorError } from './job-cursor.js';
+import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 import { JobKeys } from './job-index.keys.js';
 import { DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
+import { storedOutput, withDownloadPath, type StoredJobOutput } from './output-paths.js';
 import { getPreset } from './presets.js';
 import { encodeLockKey } from './queue.js';
-
-export { InvalidCursorError };
 
 /** Fields a writer may change; `seq` and `updatedAt` are maintained by the store. */
 export type JobPatch = Partial<
@@ -254,6 +253,7 @@ export class JobRepository {
 }
 
 function encodeField(field: string, value: unknown): string {
+  if (field === 'outputs') return JSON.stringify((value as JobOutput[]).map(storedOutput));
   if (JSON_FIELDS.has(field)) return JSON.stringify(value);
   if (value === null) return '';
   return String(value);
@@ -280,7 +280,7 @@ function decode(raw: Record<string, string>): Job {
     input: raw.input ?? '',
     metadata: parse(raw.metadata, {}),
     progress: parse(raw.progress, EMPTY_PROGRESS),
-    outputs: parse(raw.outputs, []),
+    outputs: parse<StoredJobOutput[]>(raw.outputs, []).map((o) => withDownloadPath(raw.id ?? '', o)),
     error: parse<JobError | null>(raw.error, null),
     attempts: Number(raw.attempts ?? 0),
     seq: Number(raw.seq ?? 0),

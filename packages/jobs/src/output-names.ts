@@ -5,7 +5,7 @@ import { isDirectoryPreset, PRESETS, type Preset } from './presets.js';
  * `<name>` (a directory) for HLS and thumbnails. Storage keys, scratch files and checks for
  * collisions all derive from this one rule.
  */
-export function storedOutputName(name: string, preset: Preset): string {
+export function outputFileName(name: string, preset: Preset): string {
   return isDirectoryPreset(preset) ? name : `${name}.${preset.extension}`;
 }
 
@@ -27,7 +27,7 @@ export function outputNameClashes(outputs: readonly NamedOutput[]): { index: num
   outputs.forEach((o, index) => {
     const name = o.name ?? o.preset;
     const preset = PRESETS.get(o.preset);
-    const place = preset ? storedOutputName(name, preset) : name;
+    const place = preset ? outputFileName(name, preset) : name;
     const earlier = stored.get(place);
     if (names.has(name))
       clashes.push({ index, message: `duplicate output name "${name}"; give each output a distinct name` });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { directoryEntryFile, outputDownloadPath } from './output-paths.js';
+import type { JobOutput } from './job.schema.js';
+import { directoryEntryFile, outputDownloadPath, storedOutput, withDownloadPath } from './output-paths.js';
 import { getPreset, isDirectoryPreset, PRESETS } from './presets.js';
 
 describe('outputDownloadPath', () => {
@@ -28,5 +29,30 @@ describe('outputDownloadPath', () => {
   it('has an entry file for every directory preset', () => {
     for (const preset of PRESETS.values())
       if (isDirectoryPreset(preset)) expect(directoryEntryFile(preset)).toMatch(/^[a-z0-9-]+\.(m3u8|jpg)$/);
+  });
+});
+
+describe('withDownloadPath', () => {
+  const output = (preset: string, status: JobOutput['status']): JobOutput => ({
+    name: 'out',
+    preset,
+    status,
+    contentType: 'video/mp4',
+    sizeBytes: null,
+    durationSeconds: null,
+    width: null,
+    height: null,
+    downloadPath: '/stale',
+  });
+
+  it('sets the download path of a completed output and null before, whatever was stored', () => {
+    expect(withDownloadPath('j1', output('hls', 'completed')).downloadPath).toBe('/v1/jobs/j1/outputs/out/master.m3u8');
+    expect(withDownloadPath('j1', output('mp4-360p', 'completed')).downloadPath).toBe('/v1/jobs/j1/outputs/out');
+    expect(withDownloadPath('j1', output('mp4-360p', 'encoding')).downloadPath).toBeNull();
+    expect(withDownloadPath('j1', output('no-such-preset', 'completed')).downloadPath).toBeNull();
+  });
+
+  it('is dropped from what the store keeps', () => {
+    expect('downloadPath' in storedOutput(output('hls', 'completed'))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { JobOutput } from './job.schema.js';
-import { isDirectoryPreset, type HlsPreset, type Preset, type ThumbnailsPreset } from './presets.js';
+import { getPreset, isDirectoryPreset, type HlsPreset, type Preset, type ThumbnailsPreset } from './presets.js';
 
 /** The master playlist of an HLS output, at the top of its folder (renditions are `v<N>/index.m3u8`). */
 export const HLS_MASTER_FILE = 'master.m3u8';
@@ -23,4 +23,27 @@ export function directoryEntryFile(preset: HlsPreset | ThumbnailsPreset): string
 export function outputDownloadPath(jobId: string, output: Pick<JobOutput, 'name'>, preset: Preset): string {
   const base = `/v1/jobs/${encodeURIComponent(jobId)}/outputs/${encodeURIComponent(output.name)}`;
   return isDirectoryPreset(preset) ? `${base}/${directoryEntryFile(preset)}` : base;
+}
+
+/**
+ * An output as the job store keeps it: without `downloadPath`, which is the API's URL and not a
+ * fact about the output. Records written before this rule may still hold one; it is ignored.
+ */
+export type StoredJobOutput = Omit<JobOutput, 'downloadPath'> & { downloadPath?: string | null };
+
+/** `output` without its `downloadPath`, for the job store (see {@link StoredJobOutput}). */
+export function storedOutput(output: StoredJobOutput): Omit<JobOutput, 'downloadPath'> {
+  const { downloadPath: _derived, ...stored } = output;
+  return stored;
+}
+
+/**
+ * `output` with its `downloadPath` as read from the store: the path {@link outputDownloadPath}
+ * builds once the output is completed, null before (or for a preset this version does not know).
+ * The one place a job's `downloadPath` is set, so the worker never writes the API's URL.
+ */
+export function withDownloadPath(jobId: string, output: StoredJobOutput): JobOutput {
+  const preset = getPreset(output.preset);
+  const downloadPath = output.status === 'completed' && preset ? outputDownloadPath(jobId, output, preset) : null;
+  return { ...storedOutput(output), downloadPath };
 }

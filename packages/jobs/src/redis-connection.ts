@@ -29,16 +29,17 @@ export function createRequestRedisConnection(url: string, opts: { commandTimeout
 }
 
 // What ioredis (and BullMQ on top of it) rejects a command with when Redis is away, hung, or not
-// taking commands yet; a reply error (a bug, bad arguments) is none of these.
+// taking commands yet; a reply error (a bug, bad arguments) is none of these. ioredis gives a class
+// (matched by name) where it has one; a command timeout, a closed connection and a refused offline
+// command are plain Errors in ioredis 6, so their text is all there is.
+const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'AbortError', 'ConnectionClosedError']);
 const UNAVAILABLE_MESSAGES = [
   /^Command timed out$/,
   /enableOfflineQueue options is false/,
   /^Connection is closed\.?$/,
-  /max retries per request/i,
-  /Command aborted due to connection close/,
-  /^(LOADING|BUSY|MASTERDOWN|MISCONF|TRYAGAIN|CLUSTERDOWN) /,
 ];
-const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'AbortError', 'ConnectionClosedError']);
+// Redis's own error replies start with their error code (the protocol, not a library's wording).
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|MISCONF|TRYAGAIN|CLUSTERDOWN) /;
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -55,6 +56,7 @@ export function isRedisUnavailableError(err: unknown): boolean {
   if (UNAVAILABLE_NAMES.has(err.name)) return true;
   const code = (err as NodeJS.ErrnoException).code;
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) return true;
+  if (err.name === 'ReplyError') return UNAVAILABLE_REPLY.test(err.message);
   return UNAVAILABLE_MESSAGES.some((re) => re.test(err.message));
 }
 

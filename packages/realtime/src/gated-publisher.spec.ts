@@ -5,7 +5,8 @@ import type { Job } from '@kiln/jobs';
 import { GatedPublisher, type BatchSink } from './gated-publisher.js';
 import { JobAnnouncer } from './job-announcer.js';
 import type { OccupancyGate } from './occupancy-gate.js';
-import { PusherApiError, type OutgoingEvent } from './pusher-transport.js';
+import type { OutgoingEvent } from './pusher-transport.js';
+import { PusherApiError } from './realtime.errors.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
 
 /** An in-memory sink standing in for Pusher: records every batch, can fail on demand. */
@@ -18,13 +19,11 @@ class RecordingSink implements BatchSink {
     this.batches.push(events);
   }
   get events() {
-    return this.batches
-      .flat()
-      .map((e) => ({
-        channel: e.channel,
-        name: e.name,
-        data: JSON.parse(e.data as string) as { seq: number; job: string },
-      }));
+    return this.batches.flat().map((e) => ({
+      channel: e.channel,
+      name: e.name,
+      data: JSON.parse(e.data as string) as { seq: number; job: string },
+    }));
   }
 }
 

@@ -1,7 +1,9 @@
 import { MAX_EVENT_BYTES } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { OccupancyGate } from './occupancy-gate.js';
-import { MAX_BATCH_EVENTS, PusherApiError, type OutgoingEvent } from './pusher-transport.js';
+import pRetry from 'p-retry';
+import { MAX_BATCH_EVENTS, type OutgoingEvent } from './pusher-transport.js';
+import { PusherApiError } from './realtime.errors.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 
 /** Pusher's limit on one event's data (owned by `@kiln/jobs`, whose event payloads it bounds). */
@@ -263,30 +265,39 @@ export class GatedPublisher {
     }
   }
 
+  /**
+   * Sends one batch, retrying transient failures up to `maxAttempts` times with exponential backoff
+   * (×4 from `retryBaseMs`) and jitter, so publishers that failed together do not retry together.
+   */
   private async send(batch: Entry[]): Promise<void> {
     const events = batch.map((e) => ({ channel: e.channel, name: e.name, data: e.json }));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.sink.triggerBatch(events);
-        this.failing = false;
-        this.metrics.events.inc({ outcome: 'published' }, batch.length);
-        for (const e of batch) e.resolve('published');
-        return;
-      } catch (err) {
-        const permanent = err instanceof PusherApiError && isClientError(err);
-        if (permanent || attempt >= this.maxAttempts) {
-          if (!permanent) this.failing = true;
-          this.logger.warn(
-            { err, events: batch.length, attempt },
-            'Pusher publish failed; events dropped (clients re-sync from the API)',
-          );
-          this.metrics.events.inc({ outcome: 'failed' }, batch.length);
-          for (const e of batch) e.resolve('failed');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, this.retryBaseMs * 4 ** (attempt - 1)));
-      }
+    let attempt = 0;
+    try {
+      const attemptOnce = () => {
+        attempt++;
+        return this.sink.triggerBatch(events);
+      };
+      await pRetry(attemptOnce, {
+        retries: this.maxAttempts - 1,
+        factor: 4,
+        minTimeout: this.retryBaseMs,
+        maxTimeout: Infinity,
+        randomize: true,
+        shouldRetry: ({ error }) => !isClientError(error),
+      });
+    } catch (err) {
+      if (!isClientError(err)) this.failing = true;
+      this.logger.warn(
+        { err, events: batch.length, attempt },
+        'Pusher publish failed; events dropped (clients re-sync from the API)',
+      );
+      this.metrics.events.inc({ outcome: 'failed' }, batch.length);
+      for (const e of batch) e.resolve('failed');
+      return;
     }
+    this.failing = false;
+    this.metrics.events.inc({ outcome: 'published' }, batch.length);
+    for (const e of batch) e.resolve('published');
   }
 }
 
@@ -295,7 +306,8 @@ function serialize(data: unknown): string {
 }
 
 /** A 4xx (in the status or, for soketi's errors-in-a-200, the body's code) will not succeed on retry. */
-function isClientError(err: PusherApiError): boolean {
-  const code = err.code ?? err.status ?? 0;
+function isClientError(err: unknown): boolean {
+  if (!(err instanceof PusherApiError)) return false;
+  const code = err.bodyCode ?? err.status ?? 0;
   return code >= 400 && code < 500;
 }

@@ -14,10 +14,11 @@ export {
   type OccupancyEvent,
   type OccupancyEventName,
 } from './occupancy.repository.js';
-export { MAX_BATCH_EVENTS, PusherApiError, PusherTransport, type OutgoingEvent } from './pusher-transport.js';
+export { MAX_BATCH_EVENTS, PusherTransport, type OutgoingEvent } from './pusher-transport.js';
+export { PusherApiError, WebhookAuthError, WebhookBodyError } from './realtime.errors.js';
 export type { PusherSettings } from './pusher-settings.js';
 export { RealtimeMetrics, type EventOutcome } from './realtime-metrics.js';
-export { WebhookAuthError, WebhookBodyError, WebhookVerifier, type VerifiedWebhook } from './webhook-verifier.js';
+export { WebhookVerifier, type VerifiedWebhook } from './webhook-verifier.js';
 export { JobAnnouncer } from './job-announcer.js';
 export { OccupancyMirror, type GateSource } from './occupancy-mirror.js';
 export { OccupancyReconciler, type ChannelLister, type RepairResult } from './occupancy-reconciler.js';

@@ -1,7 +1,8 @@
 import { startSoketi, type SoketiHandle } from '@kiln/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PusherApiError, PusherTransport } from './pusher-transport.js';
+import { PusherTransport } from './pusher-transport.js';
+import { PusherApiError } from './realtime.errors.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
 
 describe('PusherTransport against a real soketi', () => {
@@ -49,7 +50,7 @@ describe('PusherTransport against a real soketi', () => {
     const { t, count } = transport();
     const err = await t.triggerBatch([ev(1, 11 * 1024)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PusherApiError);
-    expect((err as PusherApiError).code).toBe(413);
+    expect((err as PusherApiError).bodyCode).toBe(413);
     expect(await count('error')).toBe(1);
     expect(await count('ok')).toBe(0);
   });

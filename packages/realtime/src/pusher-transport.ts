@@ -1,5 +1,6 @@
 import Pusher from 'pusher';
 import type { PusherSettings } from './pusher-settings.js';
+import { PusherApiError } from './realtime.errors.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 
 /** One event for `triggerBatch`. `data` is sent as given when already a string. */
@@ -7,18 +8,6 @@ export interface OutgoingEvent {
   channel: string;
   name: string;
   data: unknown;
-}
-
-/** A Pusher API call that failed: a non-2xx answer, a network error, or a 200 carrying `error`. */
-export class PusherApiError extends Error {
-  override name = 'PusherApiError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly code: number | undefined,
-  ) {
-    super(message);
-  }
 }
 
 /** Pusher's limit on one batch call. */

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WebhookAuthError, WebhookBodyError, WebhookVerifier } from './webhook-verifier.js';
+import { WebhookAuthError, WebhookBodyError } from './realtime.errors.js';
+import { WebhookVerifier } from './webhook-verifier.js';
 
 const apps = [
   { key: 'key-current', secret: 'secret-current' },

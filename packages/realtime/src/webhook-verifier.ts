@@ -1,16 +1,7 @@
 import Pusher from 'pusher';
 import { z } from 'zod';
 import type { OccupancyEvent } from './occupancy.repository.js';
-
-/** The webhook is not from a Pusher app we know, or its signature does not match: answer 401. */
-export class WebhookAuthError extends Error {
-  override name = 'WebhookAuthError';
-}
-
-/** The webhook is signed but its body is not a Pusher webhook: answer 400. */
-export class WebhookBodyError extends Error {
-  override name = 'WebhookBodyError';
-}
+import { WebhookAuthError, WebhookBodyError } from './realtime.errors.js';
 
 /** The SDK's HMAC token; its runtime class is exported, its typings only declare the shape. */
 interface SignatureToken {

@@ -1,5 +1,5 @@
 export { formatBanner, READY_LINE } from './banner.js';
-export { PortTakenError, ProcessStartError, RedisServerMissingError, StackStartError } from './errors.js';
+export { PortTakenError, ProcessStartError, RedisServerMissingError, StackStartError } from './stack.errors.js';
 export { ManagedChild, type ChildExit, type ManagedChildOptions } from './managed-child.js';
 export { assertPortsFree, type PortClaim } from './port-check.js';
 export { canConnect, getFreePort, isPortFree } from './ports.js';

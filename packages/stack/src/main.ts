@@ -2,7 +2,7 @@
 // `npm start`: the whole stack on embedded defaults (ARCHITECTURE §2), one clean stop on Ctrl-C
 // or SIGTERM, and a stop with exit 1 when any part dies on its own.
 import { formatBanner } from './banner.js';
-import { StackStartError } from './errors.js';
+import { StackStartError } from './stack.errors.js';
 import { startStack, type RunningStack } from './stack.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { StackStartError } from './errors.js';
+import { StackStartError } from './stack.errors.js';
 import { assertPortsFree } from './port-check.js';
 import { getFreePort } from './ports.js';
 

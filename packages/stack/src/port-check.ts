@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { StackStartError } from './errors.js';
+import { StackStartError } from './stack.errors.js';
 
 /** A port the stack is about to use, and the words to tell the operator when it is taken. */
 export interface PortClaim {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PortTakenError, RedisServerMissingError } from './errors.js';
+import { PortTakenError, RedisServerMissingError } from './stack.errors.js';
 import { isPortFree } from './ports.js';
 import { pingRedis, redisProcessId } from './redis-ping.js';
 import { spawnRedisServer, type RedisServerHandle } from './redis-server.js';

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PortTakenError, ProcessStartError, RedisServerMissingError } from './errors.js';
+import { PortTakenError, ProcessStartError, RedisServerMissingError } from './stack.errors.js';
 import { ManagedChild } from './managed-child.js';
 import { getFreePort, isPortFree } from './ports.js';
 import { pingRedis, redisProcessId } from './redis-ping.js';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PortTakenError } from './errors.js';
+import { PortTakenError } from './stack.errors.js';
 import { getFreePort, isPortFree } from './ports.js';
 import { spawnSoketi, type SoketiHandle } from './soketi.js';
 import { waitForHttp } from './wait-for.js';

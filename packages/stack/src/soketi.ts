@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PortTakenError, ProcessStartError } from './errors.js';
+import { PortTakenError, ProcessStartError } from './stack.errors.js';
 import { ManagedChild } from './managed-child.js';
 import { getFreePort, isPortFree } from './ports.js';
 import { generatePusherCredentials, type PusherCredentials } from './pusher-credentials.js';

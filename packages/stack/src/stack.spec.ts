@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StackStartError } from './errors.js';
+import { StackStartError } from './stack.errors.js';
 import { getFreePort } from './ports.js';
 import { maskRedisUrl, startStack } from './stack.js';
 

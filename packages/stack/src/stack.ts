@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ProcessStartError, StackStartError } from './errors.js';
+import { ProcessStartError, StackStartError } from './stack.errors.js';
 import { ManagedChild } from './managed-child.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';
 import { pingRedis } from './redis-ping.js';

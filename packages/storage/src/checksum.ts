@@ -1,20 +1,17 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ByteCounter } from './byte-counter.js';
 
 /**
  * Passes bytes through unchanged while hashing them with SHA-256 and counting them, so a file is
  * checksummed in the same read that stores it.
  */
-export class ChecksumStream extends Transform {
-  bytes = 0;
+export class ChecksumStream extends ByteCounter {
   private readonly hash: Hash = createHash('sha256');
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  protected override observe(chunk: Buffer): void {
     this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
   }
 
   /** `sha256:<hex>` of every byte that passed; call once, after the stream ended. */

@@ -1,3 +1,4 @@
+export { ByteCounter } from './byte-counter.js';
 export { ChecksumStream, checksumFile } from './checksum.js';
 export { createOutputStorage, createS3Bucket } from './create-output-storage.js';
 export { LocalStorage } from './local-storage.adapter.js';
@@ -5,7 +6,6 @@ export {
   bitrateKbps,
   refSegments,
   relativeSegments,
-  UnsafeStoragePathError,
   type ByteRange,
   type OpenedObject,
   type OutputRef,
@@ -16,3 +16,7 @@ export {
 export { S3Bucket, s3ClientConfig, type S3BucketOptions } from './s3-bucket.adapter.js';
 export { checkS3Config, isValidBucketName, s3BucketOptions, s3Fields, type S3ConfigValues } from './s3-config.js';
 export { S3Storage } from './s3-storage.adapter.js';
+export { S3UploadStorage } from './s3-upload-storage.adapter.js';
+export { EmptyUploadError, UnsafeStoragePathError, UploadAbortedError, UploadTooLargeError } from './storage.errors.js';
+export { UploadStorage } from './upload-storage.adapter.js';
+export { isUploadInput, parseUploadInput, uploadInput, uploadKey, uploadPath, type UploadStore } from './uploads.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorage } from './local-storage.adapter.js';
+import { UnsafeStoragePathError } from './storage.errors.js';
 
 describe('LocalStorage', () => {
   let root: string;
@@ -29,8 +30,8 @@ describe('LocalStorage', () => {
   it('refuses path segments that could leave the root', () => {
     const storage = new LocalStorage(root);
     for (const bad of ['..', '../x', 'a/b', '.hidden', '']) {
-      expect(() => storage.finalPath('acme', 'job-1', bad)).toThrow(RangeError);
-      expect(() => storage.finalPath(bad, 'job-1', 'x.mp4')).toThrow(RangeError);
+      expect(() => storage.finalPath('acme', 'job-1', bad)).toThrow(UnsafeStoragePathError);
+      expect(() => storage.finalPath(bad, 'job-1', 'x.mp4')).toThrow(UnsafeStoragePathError);
     }
   });
 

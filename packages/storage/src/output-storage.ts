@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { UnsafeStoragePathError } from './storage.errors.js';
 
 /**
  * One stored output of a job: `name` is the file name (`mp4-360p.mp4`) of a file output, or the
@@ -71,14 +72,6 @@ export interface OutputStorage {
 }
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-/** Thrown for an id or name that is not one plain path segment (it could point elsewhere). */
-export class UnsafeStoragePathError extends RangeError {
-  constructor(part: string) {
-    super(`unsafe storage path segment: ${JSON.stringify(part)}`);
-    this.name = new.target.name;
-  }
-}
 
 /**
  * The `<customer>/<job>/<name>` parts of a ref, each checked to be one plain segment (no `/`, no

@@ -1,6 +1,7 @@
 import { getFreePort } from '@kiln/stack';
 import { describe, expect, it } from 'vitest';
-import { ProcessNotHealthyError, startProcess } from './start-process.js';
+import { startProcess } from './start-process.js';
+import { ProcessNotHealthyError } from './testing.errors.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 

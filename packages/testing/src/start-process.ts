@@ -1,4 +1,5 @@
 import { ManagedChild, waitForHttp } from '@kiln/stack';
+import { ProcessNotHealthyError } from './testing.errors.js';
 
 /** A process started by {@link startProcess} (and {@link startApp}). */
 export interface ProcessHandle {
@@ -21,17 +22,6 @@ export interface StartProcessOptions {
   keepLines?: number;
   /** Tee output here with a `[name] ` prefix (e.g. process.stderr while debugging a test). */
   tee?: NodeJS.WritableStream;
-}
-
-/** Thrown when a process exits or stays unhealthy during start; the message carries its output. */
-export class ProcessNotHealthyError extends Error {
-  override name = 'ProcessNotHealthyError';
-  constructor(
-    message: string,
-    readonly output: string,
-  ) {
-    super(`${message}\n--- last output ---\n${output}`);
-  }
 }
 
 /**

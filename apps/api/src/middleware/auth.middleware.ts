@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { UnauthorizedError } from '../errors.js';
+import { UnauthorizedError } from '../http.errors.js';
 
 declare module 'express-serve-static-core' {
   interface Request {

@@ -1,9 +1,14 @@
 import { createRequestRedisConnection, JobRepository } from '@kiln/jobs';
+import { EmptyUploadError, UploadAbortedError } from '@kiln/storage';
 import { getFreePort } from '@kiln/testing';
+import express from 'express';
 import type { Redis } from 'ioredis';
+import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, useApiHarness } from '../testing/api-harness.js';
+import { IdempotencyKeyInUseError, RedisUnavailableError } from '../http.errors.js';
+import { errorHandler } from './error.middleware.js';
 import { redisRateLimitStore } from './rate-limit.middleware.js';
 
 describe('errorHandler with Redis unavailable', () => {
@@ -34,5 +39,46 @@ describe('errorHandler with Redis unavailable', () => {
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.body).toMatchObject({ error: { code: 'redis_unavailable' } });
+  });
+});
+
+describe('errorHandler', () => {
+  const answer = (err: unknown) => {
+    const app = express();
+    app.get('/', () => {
+      throw err;
+    });
+    app.use(errorHandler(pino({ level: 'silent' })));
+    return request(app).get('/');
+  };
+
+  it('answers an HTTP error with its own status, code, message and fields', async () => {
+    const res = await answer(new IdempotencyKeyInUseError('still running'));
+    expect([res.status, res.body]).toEqual([
+      409,
+      {
+        error: {
+          code: 'idempotency_key_in_use',
+          message: 'still running',
+          fields: [{ path: 'Idempotency-Key', message: 'still running' }],
+        },
+      },
+    ]);
+    const unavailable = await answer(new RedisUnavailableError());
+    expect([unavailable.status, unavailable.headers['retry-after'], unavailable.body.error.code]).toEqual([
+      503,
+      '5',
+      'redis_unavailable',
+    ]);
+  });
+
+  it('answers a mapped package error with its status and its own code, and anything else with a bare 500', async () => {
+    const aborted = await answer(new UploadAbortedError());
+    expect([aborted.status, aborted.body]).toEqual([
+      400,
+      { error: { code: 'upload_aborted', message: 'the upload was interrupted before its end' } },
+    ]);
+    const unmapped = await answer(new EmptyUploadError());
+    expect([unmapped.status, unmapped.body]).toEqual([500, { error: { code: 'internal', message: 'internal error' } }]);
   });
 });

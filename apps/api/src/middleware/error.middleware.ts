@@ -1,8 +1,28 @@
 import type { Logger } from '@kiln/logger';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { KilnError } from '@kiln/errors';
 import { isRedisUnavailableError } from '@kiln/jobs';
-import { KilnError, RedisUnavailableError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import { UploadAbortedError } from '@kiln/storage';
+import {
+  HttpError,
+  RedisUnavailableError,
+  ServiceUnavailableError,
+  ValidationError,
+  type FieldIssue,
+} from '../http.errors.js';
+
+/** Errors of the packages that reach the client as they are, with their own code and message. */
+const DOMAIN_STATUS: ReadonlyMap<abstract new (...args: never[]) => KilnError, number> = new Map([
+  [UploadAbortedError, 400],
+]);
+
+/** The status of a Kiln error the API answers with, or undefined for one that is a 500. */
+function statusOf(err: KilnError): number | undefined {
+  if (err instanceof HttpError) return err.status;
+  for (const [type, status] of DOMAIN_STATUS) if (err instanceof type) return status;
+  return undefined;
+}
 
 /** Turns zod issues into our field list (`outputs.0.preset`). */
 export function validationErrorFrom(err: ZodError, root?: string): ValidationError {
@@ -20,7 +40,8 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 };
 
 /**
- * The one place errors become HTTP answers: our error classes keep their status, body-parser's
+ * The one place errors become HTTP answers: our error classes keep their status, mapped package
+ * errors (an interrupted upload) get theirs with their own code, body-parser's
  * errors become 400/413, Redis being away (from any route or middleware) a 503 with `Retry-After`,
  * anything else is a logged 500 without internals in the body.
  */
@@ -30,23 +51,21 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (isRedisUnavailableError(err)) err = new RedisUnavailableError();
     if (err instanceof ServiceUnavailableError && err.retryAfterSeconds !== undefined)
       res.set('Retry-After', String(err.retryAfterSeconds));
-    if (err instanceof KilnError) {
-      res
-        .status(err.status)
-        .json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } });
+    const status = err instanceof KilnError ? statusOf(err) : undefined;
+    if (err instanceof KilnError && status !== undefined) {
+      const fields: FieldIssue[] | undefined = err instanceof HttpError ? err.fields : undefined;
+      res.status(status).json({ error: { code: err.code, message: err.message, ...(fields ? { fields } : {}) } });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') {
-      res
-        .status(400)
-        .json({
-          error: {
-            code: 'invalid_json',
-            message: 'body is not valid JSON',
-            fields: [{ path: '(body)', message: 'not valid JSON' }],
-          },
-        });
+      res.status(400).json({
+        error: {
+          code: 'invalid_json',
+          message: 'body is not valid JSON',
+          fields: [{ path: '(body)', message: 'not valid JSON' }],
+        },
+      });
       return;
     }
     if (e.type === 'entity.too.large') {

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { TooManyRequestsError } from '../errors.js';
+import { TooManyRequestsError } from '../http.errors.js';
 
 const WINDOW_MS = 60_000;
 

@@ -1,7 +1,7 @@
 import { JOB_STATUSES, InvalidCursorError, type JobRepository } from '@kiln/jobs';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../http.errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 import { fingerprintOf } from '../services/canonical-json.js';

@@ -4,6 +4,7 @@ import {
   getPreset,
   isDirectoryPreset,
   outputDownloadPath,
+  outputFileName,
   type Job,
   type JobOutput,
   type JobRepository,
@@ -11,7 +12,7 @@ import {
 } from '@kiln/jobs';
 import type { ByteRange, OutputRef, OutputStorage } from '@kiln/storage';
 import { Router, type Request, type Response } from 'express';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../http.errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 
 /** Media types of the files a directory output can hold (HLS in MPEG-TS or fMP4, subtitles, images); anything else is octet-stream. */
@@ -114,7 +115,7 @@ export function outputsRouter(deps: { repo: JobRepository; storage: OutputStorag
       res.redirect(302, outputDownloadPath(job.id, output, preset));
       return;
     }
-    const fileName = `${output.name}.${preset.extension}`;
+    const fileName = outputFileName(output.name, preset);
     await send(
       req,
       res,

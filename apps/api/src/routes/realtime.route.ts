@@ -3,7 +3,7 @@ import type { Logger } from '@kiln/logger';
 import { Router } from 'express';
 import type Pusher from 'pusher';
 import { z } from 'zod';
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError } from '../http.errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 

@@ -1,12 +1,7 @@
 import { Router } from 'express';
-import { KilnError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { PayloadTooLargeError, ValidationError } from '../http.errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
-import {
-  EmptyUploadError,
-  UploadAbortedError,
-  UploadTooLargeError,
-  type UploadStore,
-} from '../services/upload-storage.adapter.js';
+import { EmptyUploadError, UploadTooLargeError, uploadInput, type UploadStore } from '@kiln/storage';
 
 const emptyUpload = () =>
   new ValidationError([{ path: '(body)', message: 'the upload is empty: send the file as the raw request body' }]);
@@ -29,11 +24,10 @@ export function uploadsRouter(deps: { uploads: UploadStore; maxBytes: number }):
     if (declared === '0') throw emptyUpload();
     try {
       const upload = await deps.uploads.save(customerId, req, deps.maxBytes);
-      res.status(201).json({ id: upload.id, sizeBytes: upload.sizeBytes, input: `upload://${upload.id}` });
+      res.status(201).json({ id: upload.id, sizeBytes: upload.sizeBytes, input: uploadInput(upload.id) });
     } catch (err) {
       if (err instanceof UploadTooLargeError) throw tooLarge();
       if (err instanceof EmptyUploadError) throw emptyUpload();
-      if (err instanceof UploadAbortedError) throw new KilnError(400, 'upload_aborted', err.message);
       throw err;
     }
   });

@@ -1,14 +1,13 @@
 import { INPUT_FILE_REFUSED, InputRoots } from '@kiln/config';
 import { fileURLToPath } from 'node:url';
-import type { FieldIssue } from '../errors.js';
-import { UPLOAD_ID_PATTERN } from './upload-storage.adapter.js';
+import type { FieldIssue } from '../http.errors.js';
+import { isUploadInput, parseUploadInput } from '@kiln/storage';
 
 /** What the policy needs to know about uploads: whether one exists for a customer. */
 export interface UploadLookup {
   exists(customerId: string, uploadId: string): Promise<boolean>;
 }
 
-const UPLOAD_INPUT = /^upload:\/\/(.*)$/i;
 const MAX_URL_LENGTH = 2048;
 
 /**
@@ -31,8 +30,7 @@ export class InputPolicy {
 
   /** Problems with `input` for this customer, or an empty list when it may be queued. */
   async check(input: string, customerId: string): Promise<FieldIssue[]> {
-    const upload = UPLOAD_INPUT.exec(input);
-    if (upload) return this.checkUpload(upload[1]!, customerId);
+    if (isUploadInput(input)) return this.checkUpload(input, customerId);
     let url: URL;
     try {
       url = new URL(input);
@@ -44,8 +42,9 @@ export class InputPolicy {
     return issue(`unsupported scheme ${url.protocol.replace(':', '')}; use http(s)://, upload:// or file://`);
   }
 
-  private async checkUpload(id: string, customerId: string): Promise<FieldIssue[]> {
-    if (!UPLOAD_ID_PATTERN.test(id)) return issue('not an upload id: use the "input" that POST /v1/uploads returned');
+  private async checkUpload(input: string, customerId: string): Promise<FieldIssue[]> {
+    const id = parseUploadInput(input);
+    if (id === undefined) return issue('not an upload id: use the "input" that POST /v1/uploads returned');
     if (!(await this.uploads.exists(customerId, id))) return issue(`no upload ${id} for this customer`);
     return [];
   }

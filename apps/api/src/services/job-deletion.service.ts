@@ -2,7 +2,7 @@ import { TERMINAL_STATUSES, type EncodeJobData, type JobRepository } from '@kiln
 import type { Logger } from '@kiln/logger';
 import type { OutputStorage } from '@kiln/storage';
 import type { Queue } from 'bullmq';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../http.errors.js';
 
 /**
  * Deletes a customer's finished job for good: its outputs in the storage (local files or S3

@@ -1,6 +1,6 @@
 import type { FinishedJobsRepository, JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../http.errors.js';
 import type { JobDeletionService } from './job-deletion.service.js';
 import type { RedisLock } from './redis-lock.js';
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, type CreateJobRequest, type EncodeJobData } from '@kiln/jobs';
 import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics, type BatchSink } from '@kiln/realtime';
-import { getFreePort, startRedis, useRedis, type RedisHandle } from '@kiln/testing';
+import { getFreePort, startRedis, useRedis, waitFor, type RedisHandle } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, ServiceUnavailableError } from '../errors.js';
+import { IdempotencyConflictError, ServiceUnavailableError } from '../http.errors.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 import { InputPolicy } from './input-policy.js';
 import { JobService } from './job.service.js';
@@ -142,5 +142,38 @@ describe('JobService.create and retry', () => {
     steps.length = 0;
     const retried = await service.retry('acme', job.id);
     expect(steps).toEqual([`sent job.created seq ${retried.seq}`, `queued ${job.id}`]);
+  });
+
+  it('undoes a retry whose queueing failed: the job is failed again with enqueue_failed, not left queued', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const metrics = new RealtimeMetrics(new Registry());
+    const quiet: BatchSink = { triggerBatch: async () => undefined };
+    const announcer = new JobAnnouncer(new GatedPublisher({ isOccupied: async () => false }, quiet, metrics, silent));
+    const brokenQueue = {
+      add: async () => {
+        throw new Error('the queue refused the job');
+      },
+      getJob: async () => undefined,
+      remove: async () => 0,
+    } as unknown as Queue<EncodeJobData>;
+    const repo = new JobRepository(db.redis, prefix);
+    const service = new JobService(
+      repo,
+      brokenQueue,
+      announcer,
+      new InputPolicy([], { exists: async () => false }),
+      silent,
+      async () => 0,
+      new IdempotencyRepository(db.redis, prefix),
+    );
+    const job = await repo.create({ customerId: 'acme', input: request.input, outputs: request.outputs });
+    await repo.update(job.id, { status: 'failed', finishedAt: new Date().toISOString() });
+
+    await expect(service.retry('acme', job.id)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await waitFor(async () => (await repo.get(job.id))?.status === 'failed', { timeoutMs: 5_000 });
+    expect((await repo.get(job.id))!.error).toEqual({
+      code: 'enqueue_failed',
+      message: 'the job could not be queued; try again',
+    });
   });
 });

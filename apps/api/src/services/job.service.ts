@@ -17,12 +17,13 @@ import type { JobAnnouncer } from '@kiln/realtime';
 import type { Queue } from 'bullmq';
 import {
   ConflictError,
-  IdempotencyConflictError,
+  IdempotencyKeyInUseError,
+  IdempotencyKeyReusedError,
   NotFoundError,
   RedisUnavailableError,
   ServiceUnavailableError,
   ValidationError,
-} from '../errors.js';
+} from '../http.errors.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
 import { Compensations } from './compensations.js';
 import type { IdempotencyRecord, IdempotencyRepository } from './idempotency.repository.js';
@@ -34,6 +35,9 @@ const REPLAY_WAIT_MS = 1_000;
 const RETRY_WAIT_MS = 5_000;
 /** A claim older than this whose job never appeared belongs to a request that died. */
 const DEAD_CLAIM_MS = 15_000;
+
+/** The error a job carries whose queueing failed (its create or retry answered 503). */
+const ENQUEUE_FAILED = { code: 'enqueue_failed', message: 'the job could not be queued; try again' } as const;
 
 /** A Redis failure as the API's 503; anything else as it is. */
 const unavailable = (err: unknown): unknown => (isRedisUnavailableError(err) ? new RedisUnavailableError() : err);
@@ -95,25 +99,34 @@ export class JobService {
       void this.compensations.run(`record:${id}`, () => this.repo.delete(customerId, id));
       throw unavailable(err);
     }
+    try {
+      await this.enqueue(job, `queued:${id}`, () => this.unqueue(customerId, id));
+    } catch (err) {
+      // The record is being removed, so this failure is told, never stored.
+      const failed: Job = { ...job, status: 'failed', seq: job.seq + 1, error: ENQUEUE_FAILED };
+      void this.announcer.announce({ ...failed, finishedAt: new Date().toISOString() }, JOB_EVENTS.failed);
+      throw err;
+    }
+    return job;
+  }
+
+  /**
+   * The one way a job reaches the queue, for create and retry alike: announce `job.created` (gated;
+   * before the add, so a worker's first event cannot reach the channel ahead of it), add it, and
+   * when the add fails (a 503 for the client) run `undo` as a compensation, which also lands if a
+   * hung Redis runs the add later. `undo` starts at once and is retried until Redis takes it.
+   */
+  private async enqueue(job: Job, undoKey: string, undo: () => Promise<void>): Promise<void> {
     await this.announcer.announceBeforeQueueing(job, JOB_EVENTS.created);
     try {
-      await this.queue.add('encode', { jobId: job.id, customerId }, { jobId: job.id });
+      await this.queue.add('encode', { jobId: job.id, customerId: job.customerId }, { jobId: job.id });
     } catch (err) {
-      this.logger.error({ err, jobId: job.id }, 'could not queue job; it is removed again');
-      void this.compensations.run(`queued:${id}`, () => this.unqueue(customerId, id));
-      const failed: Job = {
-        ...job,
-        status: 'failed',
-        seq: job.seq + 1,
-        error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' },
-        finishedAt: new Date().toISOString(),
-      };
-      void this.announcer.announce(failed, JOB_EVENTS.failed);
+      this.logger.error({ err, jobId: job.id }, 'could not queue job; undoing');
+      void this.compensations.run(undoKey, undo);
       throw isRedisUnavailableError(err)
         ? new RedisUnavailableError()
         : new ServiceUnavailableError('the job queue is unavailable; try again');
     }
-    return job;
   }
 
   /**
@@ -152,24 +165,19 @@ export class JobService {
     }
     if (holder) {
       if (holder.fingerprint !== idem.fingerprint) {
-        throw new IdempotencyConflictError(
-          'idempotency_key_reused',
+        throw new IdempotencyKeyReusedError(
           'this Idempotency-Key was already used with a different request body; use a new key for a new job',
         );
       }
       const job = await this.waitForJob(customerId, holder.jobId);
       if (job) return { job, replayed: true };
       if (this.clock() - holder.claimedAt < DEAD_CLAIM_MS) {
-        throw new IdempotencyConflictError(
-          'idempotency_key_in_use',
+        throw new IdempotencyKeyInUseError(
           'a request with this Idempotency-Key is still being processed; retry in a moment',
         );
       }
       if (!(await this.idempotency.takeOver(customerId, idem.key, holder, mine))) {
-        throw new IdempotencyConflictError(
-          'idempotency_key_in_use',
-          'a request with this Idempotency-Key is being processed; retry in a moment',
-        );
+        throw new IdempotencyKeyInUseError('a request with this Idempotency-Key is being processed; retry in a moment');
       }
       this.logger.warn(
         { customerId, jobId: holder.jobId },
@@ -254,13 +262,7 @@ export class JobService {
       ['failed', 'cancelled'],
     );
     if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
-    await this.announcer.announceBeforeQueueing(res.job, JOB_EVENTS.created);
-    try {
-      await this.queue.add('encode', { jobId: id, customerId }, { jobId: id });
-    } catch (err) {
-      void this.compensations.run(`requeued:${id}`, () => this.abandonRetry(id));
-      throw unavailable(err);
-    }
+    await this.enqueue(res.job, `requeued:${id}`, () => this.abandonRetry(id));
     return res.job;
   }
 
@@ -270,11 +272,7 @@ export class JobService {
     if (await this.queue.getJob(id)) return; // a worker took it meanwhile: it runs
     const res = await this.repo.update(
       id,
-      {
-        status: 'failed',
-        error: { code: 'enqueue_failed', message: 'the job could not be queued; try again' },
-        finishedAt: new Date().toISOString(),
-      },
+      { status: 'failed', error: ENQUEUE_FAILED, finishedAt: new Date().toISOString() },
       ['queued'],
     );
     if (res.ok) void this.announcer.announce(res.job, JOB_EVENTS.failed);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, JobStatsRepository, type EncodeJobData } from '@kiln/jobs';
 import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
-import { LocalStorage } from '@kiln/storage';
+import { LocalStorage, UploadStorage } from '@kiln/storage';
 import { startRedis, type RedisHandle } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
@@ -19,7 +19,6 @@ import { InputPolicy } from '../services/input-policy.js';
 import { JobService } from '../services/job.service.js';
 import { JobDeletionService } from '../services/job-deletion.service.js';
 import { StatsService } from '../services/stats.service.js';
-import { UploadStorage } from '../services/upload-storage.adapter.js';
 
 export const KEY_A = 'key-acme-0123456789abcdef';
 export const KEY_B = 'key-globex-0123456789abcdef';

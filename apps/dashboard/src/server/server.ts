@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, resolve, sep } from 'node:path';
+import { extname, resolve } from 'node:path';
+import { isInside } from '@kiln/config';
 
 /** The pino-compatible subset the server logs with. */
 export interface ServerLogger {
@@ -117,7 +118,7 @@ export function createDashboardServer(options: DashboardServerOptions): Server {
     if (path.includes('\0') || path.includes('\\') || !path.startsWith('/')) return notFound(res, head);
     if (path === '/') path = '/index.html';
     const file = resolve(webRoot, `.${path}`);
-    if (!file.startsWith(webRoot + sep)) return notFound(res, head);
+    if (!isInside(webRoot, file)) return notFound(res, head);
 
     let size: number;
     try {

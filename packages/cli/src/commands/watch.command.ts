@@ -1,3 +1,4 @@
+import { KilnError } from '@kiln/errors';
 import type { Job } from '../api.types.js';
 import { writeJson, type CommandContext } from '../cli-context.js';
 import { PlainProgressLines, SilentProgress, TerminalProgressBar, type ProgressReporter } from '../progress-bar.js';
@@ -11,8 +12,13 @@ const SUBSCRIBE_TIMEOUT_MS = 5000;
 /** Exit code after Ctrl-C, as shells report a SIGINT death (128 + 2). */
 const INTERRUPTED = 130;
 
-class Interrupted extends Error {
-  override name = 'Interrupted';
+/** Ctrl-C while watching: the watch stops and the command exits 130. */
+class Interrupted extends KilnError {
+  readonly code = 'interrupted';
+
+  constructor() {
+    super('interrupted (Ctrl-C)');
+  }
 }
 
 /**

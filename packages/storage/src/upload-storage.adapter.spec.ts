@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { S3Bucket } from '@kiln/storage';
 import { startS3, type S3Handle } from '@kiln/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmptyUploadError, S3UploadStorage, UploadStorage, UploadTooLargeError } from './upload-storage.adapter.js';
+import { S3Bucket } from './s3-bucket.adapter.js';
+import { S3UploadStorage } from './s3-upload-storage.adapter.js';
+import { EmptyUploadError, UnsafeStoragePathError, UploadTooLargeError } from './storage.errors.js';
+import { UploadStorage } from './upload-storage.adapter.js';
+import { parseUploadInput, uploadKey, uploadPath } from './uploads.js';
 
 describe('S3UploadStorage', () => {
   let s3: S3Handle;
@@ -76,5 +79,24 @@ describe('UploadStorage.removeOlderThan', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('upload ids and keys', () => {
+  const id = '0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11';
+
+  it('reads the id of an upload:// input in any case, lower-cased, and nothing else', () => {
+    expect(parseUploadInput(`upload://${id}`)).toBe(id);
+    expect(parseUploadInput(`UPLOAD://${id.toUpperCase()}`)).toBe(id);
+    for (const bad of ['upload://', `upload://${id}/x`, `upload://${id}x`, `upload:${id}`, 'upload://../x', id])
+      expect(parseUploadInput(bad), bad).toBeUndefined();
+  });
+
+  it('keeps an upload at uploads/<customer>/<id>, refusing ids that could lead elsewhere', () => {
+    expect(uploadKey('acme', id)).toBe(`uploads/acme/${id}`);
+    expect(uploadPath('/srv/kiln', 'acme', id)).toBe(`/srv/kiln/uploads/acme/${id}`);
+    expect(() => uploadKey('../acme', id)).toThrow(UnsafeStoragePathError);
+    expect(() => uploadKey('acme', '../x')).toThrow(UnsafeStoragePathError);
+    expect(() => uploadKey('acme', id.toUpperCase())).toThrow(UnsafeStoragePathError);
   });
 });
