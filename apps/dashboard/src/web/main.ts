@@ -1,5 +1,6 @@
+import './zod-jitless.js';
 import './styles.css';
-import { ApiClient, ApiError, apiUrl as joinApiUrl } from './api.client.js';
+import { ApiClient, ApiError, apiUrl as joinApiUrl, xhrUpload } from '@kiln/client';
 import type { LinkState } from './connection-state.js';
 import { DashboardSession, type NoticeSource } from './dashboard.session.js';
 import { byTestId, el, setText } from './dom.js';
@@ -92,7 +93,7 @@ function boot(apiUrl: string): void {
   const signIn = async (key: string) => {
     signInButton.disabled = true;
     signInError.hidden = true;
-    const api = new ApiClient(apiUrl, key);
+    const api = new ApiClient({ baseUrl: apiUrl, apiKey: key, upload: xhrUpload });
     try {
       const me = await api.me();
       session?.close();
@@ -105,7 +106,6 @@ function boot(apiUrl: string): void {
       session = new DashboardSession(
         api,
         me,
-        key,
         {
           table,
           log,

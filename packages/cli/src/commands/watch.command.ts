@@ -1,8 +1,8 @@
-import type { Job } from '../api.types.js';
+import type { Job } from '@kiln/client';
 import { writeJson, type CommandContext } from '../cli-context.js';
 import { PlainProgressLines, SilentProgress, TerminalProgressBar, type ProgressReporter } from '../progress-bar.js';
 import { formatBytes, formatDuration, formatOutputShape, jobElapsedSeconds } from '../progress-format.js';
-import { connectRealtime, type RealtimeConnection } from '../realtime.adapter.js';
+import { connectRealtime, type RealtimeConnection } from '@kiln/client';
 import { renderTable } from '../table.js';
 import { JobWatcher } from '../watch.js';
 
