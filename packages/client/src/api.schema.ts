@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { JobStatus } from './job.schema.js';
 
 /** What a pusher-js client needs to reach the customer's channel (`GET /v1/me`'s `pusher`). */
@@ -14,7 +14,7 @@ export type PusherSettings = z.infer<typeof pusherSettingsSchema>;
 /** `GET /v1/me`: who the key belongs to, its channel, and how to reach Pusher. */
 export const meSchema = z.object({
   customerId: z.string(),
-  channel: z.string().meta({ examples: ['private-customer-acme'] }),
+  channel: z.string().check(z.meta({ examples: ['private-customer-acme'] })),
   pusher: pusherSettingsSchema,
 });
 export type Me = z.infer<typeof meSchema>;
@@ -29,7 +29,11 @@ export interface Preset {
 }
 
 /** `POST /v1/uploads`: the stored file, and the `input` a job can name it by (`upload://<id>`). */
-export const uploadSchema = z.object({ id: z.string(), sizeBytes: z.number(), input: z.string().min(1) });
+export const uploadSchema = z.object({
+  id: z.string(),
+  sizeBytes: z.number(),
+  input: z.string().check(z.minLength(1)),
+});
 export type Upload = z.infer<typeof uploadSchema>;
 
 /** One output a new job should produce. */
@@ -38,11 +42,11 @@ export interface OutputRequest {
   name?: string;
 }
 
-const count = z.number().min(0);
+const count = z.number().check(z.minimum(0));
 
 /** One hour of `GET /v1/stats`' `jobsPerHour`: its start (ISO, UTC) and the jobs created in it. */
 const hourCountSchema = z.object({
-  hour: z.string().refine((s) => !Number.isNaN(Date.parse(s))),
+  hour: z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)))),
   count,
 });
 export type HourCount = z.infer<typeof hourCountSchema>;
@@ -50,11 +54,11 @@ export type HourCount = z.infer<typeof hourCountSchema>;
 /** `GET /v1/stats`: the customer's job figures. */
 export const statsSchema = z.object({
   /** Jobs by status (a status this client does not know yet is kept, not refused). */
-  counts: z.record(z.string(), count) as z.ZodType<Partial<Record<JobStatus, number>>>,
+  counts: z.record(z.string(), count) as z.ZodMiniType<Partial<Record<JobStatus, number>>>,
   /** The last 24 hours, oldest first. */
   jobsPerHour: z.array(hourCountSchema),
   /** Mean seconds of media encoded per second of work over completed jobs; null without any. */
-  meanEncodeSpeed: count.nullable(),
+  meanEncodeSpeed: z.nullable(count),
   scannedJobs: count,
   /** True when counts and speed cover only the newest `scannedJobs` jobs. */
   truncated: z.boolean(),

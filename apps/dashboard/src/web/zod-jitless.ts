@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import { config } from 'zod/mini';
 
 // zod probes `new Function` when a schema is built, to compile fast parsers; under this page's CSP
 // (no 'unsafe-eval') the probe fails and is reported as a CSP violation. Imported before
 // @kiln/client, whose schemas are built when it loads, so the probe never runs.
-z.config({ jitless: true });
+config({ jitless: true });
