@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 
 /** Job states, in the order a job normally moves through them. */
 export const JOB_STATUSES = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'] as const;
+/** A job's status; the API refuses none of these, and a client refuses any other. */
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 /** Statuses a job never leaves on its own (only a retry moves it on). */
@@ -22,6 +23,7 @@ export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/** One output's states: the job's status stays coarse, the detail is per output. */
 export const OUTPUT_STATUSES = ['pending', 'encoding', 'completed', 'failed'] as const;
 export type OutputStatus = (typeof OUTPUT_STATUSES)[number];
 
@@ -29,6 +31,7 @@ const isoDateTime = z.string().check(z.meta({ format: 'date-time' }));
 const jobId = z.string().check(z.minLength(1), z.meta({ format: 'uuid' }));
 const CHECKSUM = { pattern: '^sha256:[0-9a-f]{64}$' };
 
+/** How far the running encode is. */
 export const jobProgressSchema = z.object({
   /** 0-100, from ffmpeg's position against the probed duration. */
   percent: z.number().check(z.minimum(0), z.maximum(100)),
@@ -48,6 +51,7 @@ export const outputFileSchema = z.object({
 });
 export type OutputFile = z.infer<typeof outputFileSchema>;
 
+/** One output of a job, as the API's record lists it. */
 export const jobOutputSchema = z.object({
   name: z.string(),
   /** Any string on the wire, so a client keeps working when a preset is added; the API document lists today's. */
@@ -94,6 +98,7 @@ export const jobOutputSchema = z.object({
 });
 export type JobOutput = z.infer<typeof jobOutputSchema>;
 
+/** Why a job failed: a stable `code` and a message for people. */
 export const jobErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type JobError = z.infer<typeof jobErrorSchema>;
 

@@ -146,7 +146,8 @@ function boot(apiUrl: string): void {
 function signInMessage(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 401) return 'That API key was not accepted (401 Unauthorized). Check it and try again.';
-    if (err.status === 0) return err.message;
+    // The client's messages are lower-case clauses (the CLI prints them after `error: `).
+    if (err.status === 0) return `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.`;
     return `Sign-in failed (${err.status}): ${err.message}`;
   }
   return 'Sign-in failed.';
