@@ -1,5 +1,4 @@
-import type { FetchFn, KilnApiClient } from './api.client.js';
-import type { connectRealtime } from './realtime.adapter.js';
+import type { ApiClient, connectRealtime, FetchFn } from '@kiln/client';
 
 /**
  * Everything the CLI touches outside itself, injected so commands run in-process in tests: the
@@ -21,7 +20,7 @@ export interface CliIo {
 /** What a command runs with, once the global options are resolved. */
 export interface CommandContext {
   io: CliIo;
-  api: KilnApiClient;
+  api: ApiClient;
   json: boolean;
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { KilnApiClient } from './api.client.js';
-import type { JobStatus } from './api.types.js';
+import { ApiClient } from '@kiln/client';
+import { nodeUpload } from './node-upload.transport.js';
+import type { JobStatus } from '@kiln/client';
 import type { CliIo, CommandContext } from './cli-context.js';
 import { cancelCommand } from './commands/cancel.command.js';
 import { deleteCommand } from './commands/delete.command.js';
@@ -51,7 +52,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   const context = (cmd: Command): CommandContext => {
     const g = resolveGlobalOptions(cmd.optsWithGlobals(), io.env);
-    return { io, json: g.json, api: new KilnApiClient(g.apiUrl, g.key, io.fetch) };
+    return {
+      io,
+      json: g.json,
+      api: new ApiClient({
+        baseUrl: g.apiUrl,
+        apiKey: g.key,
+        upload: nodeUpload,
+        ...(io.fetch ? { fetch: io.fetch } : {}),
+      }),
+    };
   };
   const run =
     <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { apiErrorFrom } from './api.client.js';
 import { renderError } from './error-render.js';
-import { ApiError, UsageError } from './errors.js';
+import { ApiError, apiErrorFrom } from '@kiln/client';
+import { UsageError } from './errors.js';
 
 describe('renderError', () => {
   it("shows the API's message with status and code, and each field path the message does not name", () => {

@@ -1,4 +1,5 @@
-import { ApiError, UsageError, type FieldError } from './errors.js';
+import { ApiError, type FieldError } from '@kiln/client';
+import { UsageError } from './errors.js';
 
 /** How a failure is shown: the exit code, text for stderr, and the `--json` document for stdout. */
 export interface RenderedError {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { Job } from './api.types.js';
+import type { Job } from '@kiln/client';
 import type { CliIo } from './cli-context.js';
 
 /** One request the fake API received. */

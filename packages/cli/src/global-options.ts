@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { JOB_STATUSES, type JobStatus } from './api.types.js';
+import { JOB_STATUSES, type JobStatus } from '@kiln/client';
 import { UsageError } from './errors.js';
 
 /** The API URL used when neither `--api-url` nor `KILN_API_URL` is set. */

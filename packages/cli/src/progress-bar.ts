@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { isTerminal, type JobSummary } from './api.types.js';
+import { isTerminal, type JobSummary } from '@kiln/client';
 import { formatPercent, formatProgressLine, progressFields } from './progress-format.js';
 
 /** Where a watched job's progress goes: a terminal bar, plain lines, or nowhere (`--json`). */

@@ -1,4 +1,4 @@
-import type { Job, JobOutput, JobProgress } from './api.types.js';
+import type { Job, JobOutput, JobProgress } from '@kiln/client';
 
 /** `45%`: whole percent, clamped to 0-100 (ffmpeg can overshoot the probed duration a little). */
 export function formatPercent(percent: number): string {

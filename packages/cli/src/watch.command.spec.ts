@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Job, Me } from './api.types.js';
+import type { Job, Me } from '@kiln/client';
 import { runCli } from './cli.js';
 import { job, memoryIo, startFakeApi } from './fake-api.test-helper.js';
-import type { ChannelAuthorizer, RealtimeConnection, RealtimeHandlers } from './realtime.adapter.js';
+import type { ChannelAuthorization, ChannelAuthorizer, RealtimeConnection, RealtimeHandlers } from '@kiln/client';
 
 const until = async (predicate: () => boolean, ms = 2000) => {
   const end = Date.now() + ms;
@@ -18,11 +18,14 @@ const event = (j: Job) => ({ id: j.id, seq: j.seq, status: j.status, job: j });
  * signs the subscription through the real auth call, then lets the test deliver channel events.
  */
 function fakeRealtime(mode: 'subscribe' | 'refuse') {
-  const state: { me?: Me; handlers?: RealtimeHandlers; auth?: unknown; closed: boolean; order: string[] } = {
+  // The watcher passes itself as the handlers: it implements every one of them.
+  const state: { me?: Me; handlers?: Required<RealtimeHandlers>; auth?: unknown; closed: boolean; order: string[] } = {
     closed: false,
     order: [],
   };
-  const connect = (me: Me, authorize: ChannelAuthorizer, handlers: RealtimeHandlers): RealtimeConnection => {
+  const connect = (me: Me, auth: ChannelAuthorization, realtimeHandlers: RealtimeHandlers): RealtimeConnection => {
+    const authorize = auth as ChannelAuthorizer;
+    const handlers = realtimeHandlers as Required<RealtimeHandlers>;
     state.me = me;
     state.handlers = handlers;
     state.order.push('connect');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Job, JobSummary } from './api.types.js';
-import { ApiError } from './errors.js';
+import type { Job, JobSummary } from '@kiln/client';
+import { ApiError } from '@kiln/client';
 import { job } from './fake-api.test-helper.js';
 import { JobWatcher } from './watch.js';
 

@@ -1,7 +1,14 @@
-import { isFullJob, isTerminal, jobFromEvent, type Job, type JobEventName, type JobSummary } from './api.types.js';
-import { ApiError } from './errors.js';
-import { JobVersions } from './job-versions.js';
-import type { RealtimeHandlers } from './realtime.adapter.js';
+import {
+  ApiError,
+  isFullJob,
+  isTerminal,
+  jobFromEvent,
+  JobStore,
+  type Job,
+  type JobEventName,
+  type JobSummary,
+  type RealtimeHandlers,
+} from '@kiln/client';
 
 /** How the live connection stands: not yet known, subscribed, or unusable for now. */
 export type RealtimeState = 'pending' | 'live' | 'down';
@@ -30,7 +37,7 @@ export interface JobWatcherOptions {
  * while live updates are unavailable. It plugs into {@link connectRealtime} as the handlers.
  */
 export class JobWatcher implements RealtimeHandlers {
-  readonly #versions = new JobVersions();
+  readonly #versions = new JobStore();
   readonly #eventCounts = new Map<string, Map<JobEventName, number>>();
   readonly #opts: Required<JobWatcherOptions>;
   #state: RealtimeState = 'pending';
@@ -101,7 +108,7 @@ export class JobWatcher implements RealtimeHandlers {
       this.#finish = resolve;
       this.#fail = reject;
     });
-    if (initial !== undefined) this.#versions.offer(initial);
+    if (initial !== undefined) this.#versions.apply(initial);
     const known = this.#versions.get(id);
     if (known !== undefined) this.#changed(known);
     if (!this.#stopped) this.#read();
@@ -121,7 +128,7 @@ export class JobWatcher implements RealtimeHandlers {
     const counts = this.#eventCounts.get(job.id) ?? new Map<JobEventName, number>();
     counts.set(name, (counts.get(name) ?? 0) + 1);
     this.#eventCounts.set(job.id, counts);
-    const outcome = this.#versions.offer(job);
+    const outcome = this.#versions.apply(job);
     if (job.id === this.#target && (outcome === 'inserted' || outcome === 'updated')) this.#changed(job);
   }
 
@@ -187,7 +194,7 @@ export class JobWatcher implements RealtimeHandlers {
         this.#readAgain = false;
         try {
           const job = await this.#opts.getJob(id);
-          const outcome = this.#versions.offer(job);
+          const outcome = this.#versions.apply(job);
           if (outcome === 'inserted' || outcome === 'updated') this.#changed(job);
         } catch (err) {
           if (!isTransient(err)) {

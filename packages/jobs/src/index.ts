@@ -2,7 +2,7 @@ export * from './channels.js';
 export * from './job.schema.js';
 export { outputFileName, outputNameClashes, type NamedOutput } from './output-names.js';
 export * from './job-summary.js';
-export { compareJobVersions, isFullJob, type VersionOutcome } from './job-version.js';
+export { compareJobVersions, isFullJob, type VersionOutcome } from '@kiln/client/contract';
 export * from './presets.js';
 export * from './queue.js';
 export {

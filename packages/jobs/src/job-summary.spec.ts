@@ -8,7 +8,7 @@ import {
   toMinimalJobSummary,
   truncateToJsonBytes,
 } from './job-summary.js';
-import { compareJobVersions, isFullJob } from './job-version.js';
+import { compareJobVersions, isFullJob } from '@kiln/client/contract';
 import type { Job } from './job.schema.js';
 
 const job: Job = {

@@ -1,4 +1,6 @@
-import type { Job, JobError, JobOutput, JobStatus } from './job.schema.js';
+import type { Job, JobError, JobEventPayload, JobOutput, JobOutputSummary, JobSummary } from '@kiln/client/contract';
+
+export type { JobEventPayload, JobOutputSummary, JobSummary } from '@kiln/client/contract';
 
 /**
  * Pusher's limit on one event's data, and Kiln's contract for every event (ARCHITECTURE §3):
@@ -12,52 +14,6 @@ export const SUMMARY_ERROR_MESSAGE_BYTES = 1024;
 const SUMMARY_ERROR_CODE_BYTES = 64;
 /** The error message of a minimal summary (the fallback), in the same unit. */
 const MINIMAL_ERROR_MESSAGE_BYTES = 256;
-
-/**
- * One output as a list row shows it: everything but `files`, whose length grows with the video
- * (an HLS ladder of 30 minutes lists over a thousand segments); `fileCount` says how many there are.
- */
-export interface JobOutputSummary extends Omit<JobOutput, 'files'> {
-  /** Directory outputs (HLS, thumbnails): how many files `files` lists in the full record. */
-  fileCount?: number;
-}
-
-/**
- * What every `job.*` event carries: everything a list row shows (dashboard, `kiln jobs`), and
- * nothing whose size grows with the job. Left out: `input` and `metadata` (up to 2 KB each, shown
- * by no list), and each output's `files`. A full {@link Job} is a JobSummary too, so clients keep
- * either in one place; details come from `GET /v1/jobs/:id`.
- */
-export interface JobSummary extends Pick<
-  Job,
-  | 'id'
-  | 'customerId'
-  | 'status'
-  | 'progress'
-  | 'attempts'
-  | 'seq'
-  | 'createdAt'
-  | 'updatedAt'
-  | 'startedAt'
-  | 'finishedAt'
-> {
-  outputs: JobOutputSummary[];
-  /** The message is shortened to {@link SUMMARY_ERROR_MESSAGE_BYTES} (ending in `…`) when longer. */
-  error: JobError | null;
-  /**
-   * Present only on a minimal summary: the job did not fit in an event even as a summary, so
-   * `outputs` is empty and the error shorter; read the job from the API to show it.
-   */
-  truncated?: true;
-}
-
-/** Payload of every `job.*` event: id, seq and status at the top, and the job's summary. */
-export interface JobEventPayload {
-  id: string;
-  seq: number;
-  status: JobStatus;
-  job: JobSummary;
-}
 
 const utf8 = new TextEncoder();
 

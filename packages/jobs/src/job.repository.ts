@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Job, JobError, JobOutput, JobProgress, JobStatus } from './job.schema.js';
+import { jobSchema, type Job, type JobOutput, type JobProgress, type JobStatus } from './job.schema.js';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 import { JobKeys } from './job-index.keys.js';
 import { DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
@@ -271,22 +271,28 @@ function pairsToRecord(pairs: string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * A stored hash as the job it holds: the scalar fields as Redis keeps them (strings, '' for null),
+ * the JSON ones parsed, then checked and shaped by the wire schema, so what the API returns and
+ * events carry is what `jobSchema` says. Fields a record written by an older version lacks get
+ * their empty value rather than failing the read.
+ */
 function decode(raw: Record<string, string>): Job {
-  const parse = <T>(s: string | undefined, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);
-  return {
-    id: raw.id ?? '',
+  const parse = (s: string | undefined, fallback: unknown): unknown => (s ? JSON.parse(s) : fallback);
+  return jobSchema.parse({
+    id: raw.id,
     customerId: raw.customerId ?? '',
-    status: (raw.status ?? 'queued') as JobStatus,
+    status: raw.status ?? 'queued',
     input: raw.input ?? '',
     metadata: parse(raw.metadata, {}),
     progress: parse(raw.progress, EMPTY_PROGRESS),
-    outputs: parse<StoredJobOutput[]>(raw.outputs, []).map((o) => withDownloadPath(raw.id ?? '', o)),
-    error: parse<JobError | null>(raw.error, null),
+    outputs: (parse(raw.outputs, []) as StoredJobOutput[]).map((o) => withDownloadPath(raw.id ?? '', o)),
+    error: parse(raw.error, null),
     attempts: Number(raw.attempts ?? 0),
     seq: Number(raw.seq ?? 0),
     createdAt: raw.createdAt ?? '',
     updatedAt: raw.updatedAt ?? '',
     startedAt: raw.startedAt || null,
     finishedAt: raw.finishedAt || null,
-  };
+  });
 }

@@ -1,3 +1,11 @@
+import {
+  jobEventPayloadSchema,
+  jobOutputSchema,
+  jobPageSchema,
+  jobSchema,
+  jobSummarySchema,
+  meSchema,
+} from '@kiln/client/contract';
 import { createJobSchema, JOB_STATUSES, PRESET_IDS } from '@kiln/jobs';
 import { z } from 'zod';
 import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH } from '../routes/jobs.route.js';
@@ -40,6 +48,56 @@ function fromZod(schema: z.ZodType): JsonSchema {
   return rest;
 }
 
+const SAFE_INT_BOUNDS = { minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
+
+/**
+ * A generated JSON Schema node in the document's plainer style: no closed objects (clients must
+ * ignore fields added later), no bounds that only restate JavaScript's safe integers or that
+ * JSON keys are strings, and a nullable scalar as `type: [t, 'null']`.
+ */
+function tidy(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(tidy);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$schema' || key === '$id' || key === 'propertyNames') continue;
+    if (key === 'additionalProperties' && value === false) continue;
+    if ((key === 'minimum' || key === 'maximum') && value === SAFE_INT_BOUNDS[key]) continue;
+    out[key] = tidy(value);
+  }
+  const [first, second, ...more] = (out['anyOf'] as JsonSchema[] | undefined) ?? [];
+  const scalar = typeof first?.['type'] === 'string' && first['type'] !== 'object';
+  if (scalar && second?.['type'] === 'null' && more.length === 0) {
+    const { anyOf: _anyOf, ...rest } = out;
+    return { ...first, ...rest, type: [first['type'], 'null'] };
+  }
+  return out;
+}
+
+/**
+ * The job's record, list page, event summary and payload, and `/v1/me`, from the zod schemas of
+ * `@kiln/client` that the clients check them with; only `preset` is narrowed to today's presets
+ * (the wire schema accepts any, so clients survive a new one).
+ */
+function wireSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(jobOutputSchema, { id: 'JobOutput' });
+  registry.add(jobSchema, { id: 'Job' });
+  registry.add(jobPageSchema, { id: 'JobList' });
+  registry.add(jobSummarySchema, { id: 'JobSummary' });
+  registry.add(jobEventPayloadSchema, { id: 'JobEvent' });
+  registry.add(meSchema, { id: 'Me' });
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  const out = tidy(schemas) as Record<string, { properties: Record<string, JsonSchema> }>;
+  const preset = { type: 'string', enum: [...PRESET_IDS] };
+  out['JobOutput']!.properties['preset'] = preset;
+  (out['JobSummary']!.properties['outputs']!['items'] as { properties: JsonSchema }).properties['preset'] = preset;
+  return out;
+}
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonSchema, description: string, headers?: Record<string, unknown>) => ({
   description,
@@ -51,60 +109,7 @@ const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null
 
 const ISO = { type: 'string', format: 'date-time' };
 
-const OUTPUT_REQUIRED = [
-  'name',
-  'preset',
-  'status',
-  'contentType',
-  'sizeBytes',
-  'durationSeconds',
-  'width',
-  'height',
-  'downloadPath',
-];
-/** An output in the API's record. A JobSummary's outputs are the same without `files`, so the two cannot drift. */
-const outputProperties: Record<string, JsonSchema> = {
-  name: { type: 'string' },
-  preset: { type: 'string', enum: [...PRESET_IDS] },
-  status: { type: 'string', enum: ['pending', 'encoding', 'completed', 'failed'] },
-  contentType: { type: 'string' },
-  sizeBytes: nullable('integer'),
-  durationSeconds: nullable('number'),
-  width: nullable('integer'),
-  height: nullable('integer'),
-  bitrateKbps: nullable('integer', {
-    description:
-      'Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, container and audio included. Null until completed and for outputs without a duration (thumbnails).',
-  }),
-  checksum: nullable('string', {
-    pattern: '^sha256:[0-9a-f]{64}$',
-    examples: ['sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
-    description:
-      'SHA-256 of the stored file, taken while it was stored: compare it with the downloaded bytes. Null until completed and for directory outputs (HLS, thumbnails), whose `files` carry one each.',
-  }),
-  files: {
-    type: 'array',
-    description:
-      "Directory outputs (HLS, thumbnails): every file, relative to the output. Only in the API's record, never in events (their summary has `fileCount`).",
-    items: {
-      type: 'object',
-      required: ['path', 'sizeBytes'],
-      properties: {
-        path: { type: 'string' },
-        sizeBytes: { type: 'integer' },
-        checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
-      },
-    },
-  },
-  downloadPath: nullable('string', {
-    description:
-      'API path streaming the file once completed: GET it with the same bearer key. For a directory output it names the entry file (`/v1/jobs/<id>/outputs/hls/master.m3u8`, `/v1/jobs/<id>/outputs/thumbnails/thumb-01.jpg`): give it to an HLS player as is, and every relative URI in the playlists, like each path in `files`, resolves against it to a file the API serves.',
-    examples: ['/v1/jobs/job_2x9k/outputs/mp4-720p', '/v1/jobs/job_2x9k/outputs/hls/master.m3u8'],
-  }),
-};
-const { files: _files, ...summaryOutputProperties } = outputProperties;
-
-/** Hand-described response shapes (the API builds them in code, not from zod). */
+/** Response shapes the API builds in code, described by hand (the job's and `/v1/me`'s come from their zod schemas). */
 const responseSchemas: Record<string, JsonSchema> = {
   Error: {
     type: 'object',
@@ -129,175 +134,6 @@ const responseSchemas: Record<string, JsonSchema> = {
               properties: { path: { type: 'string' }, message: { type: 'string' } },
             },
           },
-        },
-      },
-    },
-  },
-  JobOutput: {
-    type: 'object',
-    required: OUTPUT_REQUIRED,
-    properties: outputProperties,
-  },
-  Job: {
-    type: 'object',
-    required: [
-      'id',
-      'customerId',
-      'status',
-      'input',
-      'metadata',
-      'progress',
-      'outputs',
-      'error',
-      'attempts',
-      'seq',
-      'createdAt',
-      'updatedAt',
-      'startedAt',
-      'finishedAt',
-    ],
-    properties: {
-      id: { type: 'string', format: 'uuid' },
-      customerId: { type: 'string' },
-      status: { type: 'string', enum: [...JOB_STATUSES] },
-      input: { type: 'string' },
-      metadata: { type: 'object', additionalProperties: { type: 'string' } },
-      progress: {
-        type: 'object',
-        required: ['percent', 'fps', 'speed', 'etaSeconds'],
-        properties: {
-          percent: { type: 'number', minimum: 0, maximum: 100 },
-          fps: nullable('number'),
-          speed: nullable('number', { description: 'multiple of real time' }),
-          etaSeconds: nullable('number'),
-        },
-      },
-      outputs: { type: 'array', items: ref('JobOutput') },
-      error: {
-        oneOf: [
-          { type: 'null' },
-          {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: { code: { type: 'string' }, message: { type: 'string' } },
-          },
-        ],
-      },
-      attempts: { type: 'integer', minimum: 0 },
-      seq: {
-        type: 'integer',
-        minimum: 1,
-        description: 'Grows with every stored change; keep the version with the highest.',
-      },
-      createdAt: ISO,
-      updatedAt: ISO,
-      startedAt: nullable('string', { format: 'date-time' }),
-      finishedAt: nullable('string', { format: 'date-time' }),
-    },
-  },
-  JobList: {
-    type: 'object',
-    required: ['data', 'nextCursor'],
-    properties: { data: { type: 'array', items: ref('Job') }, nextCursor: nullable('string') },
-  },
-  JobSummary: {
-    type: 'object',
-    description:
-      "What every `job.*` event carries: the job as a list row shows it. Not in it: `input`, `metadata` and each output's `files` (`fileCount` says how many); the error message is cut to 1 KB (ending in `…`). Read the job from GET /v1/jobs/{id} for details.",
-    required: [
-      'id',
-      'customerId',
-      'status',
-      'progress',
-      'outputs',
-      'error',
-      'attempts',
-      'seq',
-      'createdAt',
-      'updatedAt',
-      'startedAt',
-      'finishedAt',
-    ],
-    properties: {
-      id: { type: 'string', format: 'uuid' },
-      customerId: { type: 'string' },
-      status: { type: 'string', enum: [...JOB_STATUSES] },
-      progress: {
-        type: 'object',
-        required: ['percent', 'fps', 'speed', 'etaSeconds'],
-        properties: {
-          percent: { type: 'number' },
-          fps: nullable('number'),
-          speed: nullable('number'),
-          etaSeconds: nullable('number'),
-        },
-      },
-      outputs: {
-        type: 'array',
-        maxItems: 10,
-        items: {
-          type: 'object',
-          description: 'An output without its `files`.',
-          required: OUTPUT_REQUIRED,
-          properties: {
-            ...summaryOutputProperties,
-            fileCount: {
-              type: 'integer',
-              description: "Directory outputs (HLS, thumbnails): how many files the job's record lists.",
-            },
-          },
-        },
-      },
-      error: {
-        oneOf: [
-          { type: 'null' },
-          {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: { code: { type: 'string' }, message: { type: 'string', description: 'at most 1 KB as JSON' } },
-          },
-        ],
-      },
-      attempts: { type: 'integer', minimum: 0 },
-      seq: { type: 'integer', minimum: 1 },
-      createdAt: ISO,
-      updatedAt: ISO,
-      startedAt: nullable('string', { format: 'date-time' }),
-      finishedAt: nullable('string', { format: 'date-time' }),
-      truncated: {
-        const: true,
-        description:
-          'Only on a minimal summary (no outputs), sent if a job would not fit even as a summary: read the job.',
-      },
-    },
-  },
-  JobEvent: {
-    type: 'object',
-    description:
-      'Data of the `job.created`, `job.progress`, `job.completed`, `job.failed` and `job.cancelled` events on `private-customer-<customerId>`: at most 10 KB for any job. Keep per job the version with the highest `seq`; at an equal `seq` the record from the API has the details the event lacks.',
-    required: ['id', 'seq', 'status', 'job'],
-    properties: {
-      id: { type: 'string', format: 'uuid' },
-      seq: { type: 'integer', minimum: 1 },
-      status: { type: 'string', enum: [...JOB_STATUSES] },
-      job: ref('JobSummary'),
-    },
-  },
-  Me: {
-    type: 'object',
-    required: ['customerId', 'channel', 'pusher'],
-    properties: {
-      customerId: { type: 'string' },
-      channel: { type: 'string', examples: ['private-customer-acme'] },
-      pusher: {
-        type: 'object',
-        required: ['key', 'cluster', 'wsHost', 'wsPort', 'forceTLS'],
-        properties: {
-          key: { type: 'string' },
-          cluster: { type: 'string' },
-          wsHost: { type: 'string' },
-          wsPort: { type: 'integer' },
-          forceTLS: { type: 'boolean' },
         },
       },
     },
@@ -684,6 +520,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       schemas: {
         CreateJobRequest: fromZod(createJobSchema),
         RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
+        ...wireSchemas(),
         ...responseSchemas,
       },
       responses: {

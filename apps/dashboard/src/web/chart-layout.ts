@@ -1,4 +1,4 @@
-import type { HourCount } from './stats.types.js';
+import type { HourCount } from '@kiln/client';
 
 /** The drawing area of a bar chart, in SVG user units; `top` and `bottom` are kept free for labels. */
 export interface ChartBox {

@@ -1,15 +1,20 @@
-import { ApiError, type ApiClient, type Me } from './api.client.js';
-import type { LinkState } from './connection-state.js';
+import {
+  ApiError,
+  connectRealtime,
+  jobFromEvent,
+  JobStore,
+  type ApiClient,
+  type Me,
+  type RealtimeConnection,
+  type UploadProgress,
+} from '@kiln/client';
+import { linkStateOf, type LinkState } from './connection-state.js';
 import type { EventLogView } from './event-log.view.js';
-import { JobStore } from './job-store.js';
 import type { JobAction } from './job-row.view.js';
 import type { JobTableView } from './job-table.view.js';
-import { jobFromEvent } from './job.types.js';
 import { FALLBACK_PRESETS, type NewJobFormView } from './new-job-form.view.js';
-import { connectRealtime, type RealtimeConnection } from './realtime.adapter.js';
 import { SnapshotLoader } from './snapshot-loader.js';
 import type { ThroughputChartView } from './throughput-chart.view.js';
-import type { UploadProgress } from './upload.transport.js';
 
 /** Jobs read per snapshot: enough for a dashboard, bounded so a big account cannot stall it. */
 export const SNAPSHOT_MAX_JOBS = 1000;
@@ -53,7 +58,6 @@ export class DashboardSession {
   constructor(
     private readonly api: ApiClient,
     private readonly me: Me,
-    private readonly apiKey: string,
     private readonly views: SessionViews,
     private readonly onUnauthorized: () => void,
   ) {
@@ -77,8 +81,9 @@ export class DashboardSession {
     void this.#loader.request();
     void this.#statsLoader.request();
     this.#statsTimer = setInterval(() => void this.#statsLoader.request(), STATS_REFRESH_MS);
-    this.#realtime = connectRealtime(this.me, this.api.baseUrl, this.apiKey, {
-      onLinkState: (state) => this.views.setLinkState(state),
+    const authorize = (socketId: string, channel: string) => this.api.authorizeChannel(socketId, channel);
+    this.#realtime = connectRealtime(this.me, authorize, {
+      onConnectionState: (state, hasBeenConnected) => this.views.setLinkState(linkStateOf(state, hasBeenConnected)),
       onJobEvent: (name, payload) => {
         const job = jobFromEvent(payload);
         if (job === undefined) {
@@ -111,14 +116,15 @@ export class DashboardSession {
         this.views.log.add({ name: 'reconnected' });
         void this.#loader.request();
       },
-      onSubscriptionError: (message) => this.views.notice('realtime', message),
+      onSubscriptionError: (detail) =>
+        this.views.notice('realtime', `Could not subscribe to live updates (${detail}).`),
     });
   }
 
   /** Submits a job and shows it at once; the channel's `job.created` then merges by seq. */
   async submit(input: string, preset: string): Promise<void> {
     try {
-      const job = await this.api.createJob(input, [preset]);
+      const job = await this.api.createJob(input, [{ preset }]);
       if (this.#store.apply(job) !== 'stale') this.#scheduleRender();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) this.onUnauthorized();
@@ -149,7 +155,7 @@ export class DashboardSession {
         if (this.#store.remove(jobId)) this.#scheduleRender();
         return;
       }
-      const job = await this.api.jobAction(jobId, action);
+      const job = await (action === 'cancel' ? this.api.cancelJob(jobId) : this.api.retryJob(jobId));
       if (this.#store.apply(job) !== 'stale') this.#scheduleRender();
     } catch (err) {
       this.#failed('action', `Could not ${action} job ${jobId}`, err);
@@ -198,7 +204,7 @@ export class DashboardSession {
     let cursor: string | null = null;
     let read = 0;
     do {
-      const page = await this.api.jobsPage(cursor, SNAPSHOT_PAGE, this.#abort.signal);
+      const page = await this.api.listJobs({ cursor, limit: SNAPSHOT_PAGE, signal: this.#abort.signal });
       if (this.#closed) return;
       if (this.#store.applyMany(page.data).length > 0) this.#scheduleRender();
       read += page.data.length;

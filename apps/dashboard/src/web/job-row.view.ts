@@ -1,6 +1,6 @@
 import { el, setText } from './dom.js';
 import { formatBytes, formatCreated, formatEta, formatFps, formatSpeed, percentOf, shortId } from './format.js';
-import type { JobOutputSummary, JobSummary as Job } from './job.types.js';
+import type { JobOutputSummary, JobSummary as Job } from '@kiln/client';
 
 const ACTIVE = new Set(['probing', 'encoding', 'storing']);
 

@@ -1,6 +1,6 @@
 import { byTestId, setText } from './dom.js';
 import { JobRowView, type JobAction } from './job-row.view.js';
-import type { JobSummary as Job } from './job.types.js';
+import type { JobSummary as Job } from '@kiln/client';
 
 /** Rows added to the DOM per "show more" click. */
 export const PAGE_ROWS = 200;

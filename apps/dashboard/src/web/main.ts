@@ -1,5 +1,6 @@
+import './zod-jitless.js';
 import './styles.css';
-import { ApiClient, ApiError, apiUrl as joinApiUrl } from './api.client.js';
+import { ApiClient, ApiError, apiUrl as joinApiUrl, xhrUpload } from '@kiln/client';
 import type { LinkState } from './connection-state.js';
 import { DashboardSession, type NoticeSource } from './dashboard.session.js';
 import { byTestId, el, setText } from './dom.js';
@@ -92,7 +93,7 @@ function boot(apiUrl: string): void {
   const signIn = async (key: string) => {
     signInButton.disabled = true;
     signInError.hidden = true;
-    const api = new ApiClient(apiUrl, key);
+    const api = new ApiClient({ baseUrl: apiUrl, apiKey: key, upload: xhrUpload });
     try {
       const me = await api.me();
       session?.close();
@@ -105,7 +106,6 @@ function boot(apiUrl: string): void {
       session = new DashboardSession(
         api,
         me,
-        key,
         {
           table,
           log,
@@ -146,7 +146,8 @@ function boot(apiUrl: string): void {
 function signInMessage(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 401) return 'That API key was not accepted (401 Unauthorized). Check it and try again.';
-    if (err.status === 0) return err.message;
+    // The client's messages are lower-case clauses (the CLI prints them after `error: `).
+    if (err.status === 0) return `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.`;
     return `Sign-in failed (${err.status}): ${err.message}`;
   }
   return 'Sign-in failed.';

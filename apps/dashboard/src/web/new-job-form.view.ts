@@ -1,10 +1,9 @@
-import { ApiError, type PresetSummary } from './api.client.js';
+import { ApiError, type Preset, type UploadProgress } from '@kiln/client';
 import { byTestId, el, setText } from './dom.js';
 import { formatBytes, inputProblem } from './format.js';
-import type { UploadProgress } from './upload.transport.js';
 
 /** Presets offered when `GET /v1/presets` cannot be read. */
-export const FALLBACK_PRESETS: PresetSummary[] = [
+export const FALLBACK_PRESETS: Preset[] = [
   { id: 'mp4-720p', description: 'MP4, H.264 up to 720p' },
   { id: 'mp4-360p', description: 'MP4, H.264 up to 360p' },
 ];
@@ -65,7 +64,7 @@ export class NewJobFormView {
   }
 
   /** Fills the preset picker; keeps the current choice when it is still offered. */
-  setPresets(presets: PresetSummary[]): void {
+  setPresets(presets: Preset[]): void {
     const current = this.#preset.value;
     this.#preset.replaceChildren(
       ...presets.map((p) => el('option', { value: p.id, title: p.description || undefined }, p.id)),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statsSummary } from './stats-summary.js';
-import { isStats, type Stats } from './stats.types.js';
+import { isStats, type Stats } from '@kiln/client';
 
 function stats(over: Partial<Stats> = {}): Stats {
   return {

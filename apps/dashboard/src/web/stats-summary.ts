@@ -1,6 +1,5 @@
 import { formatSpeed } from './format.js';
-import type { JobStatus } from './job.types.js';
-import type { Stats } from './stats.types.js';
+import type { JobStatus, Stats } from '@kiln/client';
 
 // Terminal states first: they are what a customer looks for; then the ones still moving.
 const ORDER: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'encoding', 'probing', 'storing', 'queued'];

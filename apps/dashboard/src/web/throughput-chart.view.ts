@@ -1,7 +1,7 @@
 import { chartMax, layoutBars, type ChartBox } from './chart-layout.js';
 import { byTestId, el, svgEl } from './dom.js';
 import { statsSummary } from './stats-summary.js';
-import type { Stats } from './stats.types.js';
+import type { Stats } from '@kiln/client';
 
 /** The SVG's coordinate system (its viewBox); CSS scales it to the card. */
 const BOX: ChartBox = { width: 400, height: 120, top: 14, bottom: 16 };

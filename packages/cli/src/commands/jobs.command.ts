@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '../api.types.js';
+import type { Job, JobStatus } from '@kiln/client';
 import { writeJson, type CommandContext } from '../cli-context.js';
 import { formatBytes, formatPercent, formatTimestamp } from '../progress-format.js';
 import { renderTable } from '../table.js';

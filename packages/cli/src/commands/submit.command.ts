@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Job, OutputRequest } from '../api.types.js';
+import { openAsBlob } from 'node:fs';
+import type { Job, OutputRequest } from '@kiln/client';
 import { writeJson, type CommandContext } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { resolveSubmitSource } from '../input.js';
@@ -35,7 +36,7 @@ export async function submitCommand(ctx: CommandContext, source: string, opts: S
   if (resolved.kind === 'file') {
     if (!ctx.json)
       ctx.io.stderr.write(`Uploading ${path.basename(resolved.path)} (${formatBytes(resolved.sizeBytes)})...\n`);
-    const upload = await ctx.api.upload(resolved.path);
+    const upload = await ctx.api.upload(await openAsBlob(resolved.path));
     if (!ctx.json) ctx.io.stderr.write(`Uploaded as ${upload.input}\n`);
     input = upload.input;
   } else {

@@ -1,9 +1,9 @@
+import type { Job } from '@kiln/client';
 import { KilnError } from '@kiln/errors';
-import type { Job } from '../api.types.js';
 import { writeJson, type CommandContext } from '../cli-context.js';
 import { PlainProgressLines, SilentProgress, TerminalProgressBar, type ProgressReporter } from '../progress-bar.js';
 import { formatBytes, formatDuration, formatOutputShape, jobElapsedSeconds } from '../progress-format.js';
-import { connectRealtime, type RealtimeConnection } from '../realtime.adapter.js';
+import { connectRealtime, type RealtimeConnection } from '@kiln/client';
 import { renderTable } from '../table.js';
 import { JobWatcher } from '../watch.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JobStore } from './job-store.js';
-import type { Job, JobStatus, JobSummary } from './job.types.js';
+import type { Job, JobStatus, JobSummary } from './job.schema.js';
 
 /** What a `job.*` event carries for `job`: no input, metadata or output files. */
 function summaryOf(job: Job): JobSummary {
@@ -166,6 +166,46 @@ describe('JobStore', () => {
         for (let i = jobs.length - 1; i >= 0; i -= pageSize)
           paged.applyMany(jobs.slice(Math.max(0, i - pageSize + 1), i + 1));
         expect(paged.newestFirst().map((j) => [j.id, j.seq])).toEqual(one.newestFirst().map((j) => [j.id, j.seq]));
+      }),
+    );
+  });
+});
+
+/** A job as the CLI's fake API answers it, with `overrides`. */
+function version(overrides: Partial<Job>): Job {
+  return { ...job('job_1', 1), status: 'queued', ...overrides };
+}
+
+describe('JobStore, as the CLI follows a job', () => {
+  it('keeps a higher seq, and ignores an equal or lower one', () => {
+    const v = new JobStore();
+    expect(v.apply(version({ seq: 3, status: 'encoding' }))).toBe('inserted');
+    expect(v.apply(version({ seq: 5, status: 'storing' }))).toBe('updated');
+    expect(v.apply(version({ seq: 4, status: 'encoding' }))).toBe('stale');
+    expect(v.apply(version({ seq: 5, status: 'storing' }))).toBe('duplicate');
+    expect(v.get('job_1')).toMatchObject({ seq: 5, status: 'storing' });
+  });
+
+  it('keeps jobs apart by id', () => {
+    const v = new JobStore();
+    v.apply(version({ id: 'a', seq: 9 }));
+    v.apply(version({ id: 'b', seq: 1 }));
+    expect(v.get('a')?.seq).toBe(9);
+    expect(v.get('b')?.seq).toBe(1);
+    expect(v.get('c')).toBeUndefined();
+  });
+
+  it('ends at the highest seq of each job whatever the order and duplication of deliveries', () => {
+    const delivery = fc.record({ id: fc.constantFrom('a', 'b', 'c'), seq: fc.integer({ min: 1, max: 50 }) });
+    fc.assert(
+      fc.property(fc.array(delivery, { minLength: 1, maxLength: 60 }), (deliveries) => {
+        const v = new JobStore();
+        for (const d of deliveries)
+          v.apply(version({ id: d.id, seq: d.seq, status: d.seq % 2 === 0 ? 'encoding' : 'probing' }));
+        for (const id of ['a', 'b', 'c']) {
+          const seqs = deliveries.filter((d) => d.id === id).map((d) => d.seq);
+          expect(v.get(id)?.seq).toBe(seqs.length > 0 ? Math.max(...seqs) : undefined);
+        }
       }),
     );
   });

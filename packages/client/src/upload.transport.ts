@@ -21,7 +21,7 @@ export type UploadFn = (
 ) => Promise<UploadReply>;
 
 /**
- * {@link UploadFn} over XMLHttpRequest, the only browser API that reports upload progress
+ * {@link UploadFn} over XMLHttpRequest (browsers only), the only browser API that reports upload progress
  * (fetch streams request bodies only over HTTP/2 and reports nothing).
  */
 export const xhrUpload: UploadFn = (url, headers, body, onProgress, signal) =>
@@ -59,3 +59,14 @@ export const xhrUpload: UploadFn = (url, headers, body, onProgress, signal) =>
     });
     xhr.send(body);
   });
+
+/** The `fetch` the client calls: the global one unless injected (a proxy, a test). */
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** {@link UploadFn} over `fetch`: works everywhere, reports no progress. */
+export function fetchUpload(fetchFn: FetchFn): UploadFn {
+  return async (url, headers, body, _onProgress, signal) => {
+    const res = await fetchFn(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
+    return { status: res.status, statusText: res.statusText, text: await res.text() };
+  };
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ApiClient, ApiError } from './api.client.js';
-import type { UploadFn, UploadReply } from './upload.transport.js';
+import { ApiError } from './api-error.js';
+import { ApiClient } from './api.client.js';
+import type { FetchFn, UploadFn, UploadReply } from './upload.transport.js';
 
 interface Sent {
   url: string;
@@ -28,7 +29,7 @@ describe('ApiClient.upload', () => {
       [2, 4],
       [4, 4],
     ]);
-    const api = new ApiClient('http://api.test/', 'k1', noFetch, fn);
+    const api = new ApiClient({ baseUrl: 'http://api.test/', apiKey: 'k1', fetch: noFetch, upload: fn });
     const seen: [number, number][] = [];
     const file = new Blob(['abcd'], { type: 'video/mp4' });
     expect(await api.upload(file, (a, b) => seen.push([a, b]))).toEqual(body);
@@ -46,12 +47,12 @@ describe('ApiClient.upload', () => {
     const text = JSON.stringify({
       error: { code: 'body_too_large', message: 'the upload is larger than KILN_MAX_UPLOAD_BYTES (10 bytes)' },
     });
-    const api = new ApiClient(
-      'http://api.test',
-      'k1',
-      noFetch,
-      uploader({ status: 413, statusText: 'Payload Too Large', text }).fn,
-    );
+    const api = new ApiClient({
+      baseUrl: 'http://api.test',
+      apiKey: 'k1',
+      fetch: noFetch,
+      upload: uploader({ status: 413, statusText: 'Payload Too Large', text }).fn,
+    });
     const err = await api.upload(new Blob(['x'.repeat(20)])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({
@@ -63,7 +64,7 @@ describe('ApiClient.upload', () => {
 
   it('sends octet-stream for a file without a type, and reports a dropped connection as status 0', async () => {
     const { fn, sent } = uploader(new TypeError('network'));
-    const api = new ApiClient('http://api.test', 'k1', noFetch, fn);
+    const api = new ApiClient({ baseUrl: 'http://api.test', apiKey: 'k1', fetch: noFetch, upload: fn });
     const err = await api.upload(new Blob(['x'])).catch((e: unknown) => e);
     expect(sent[0]!.headers['Content-Type']).toBe('application/octet-stream');
     expect(err).toBeInstanceOf(ApiError);
@@ -72,19 +73,19 @@ describe('ApiClient.upload', () => {
   });
 
   it('passes an abort through and refuses an unexpected 201 body', async () => {
-    const aborted = new ApiClient(
-      'http://api.test',
-      'k1',
-      noFetch,
-      uploader(new DOMException('stop', 'AbortError')).fn,
-    );
+    const aborted = new ApiClient({
+      baseUrl: 'http://api.test',
+      apiKey: 'k1',
+      fetch: noFetch,
+      upload: uploader(new DOMException('stop', 'AbortError')).fn,
+    });
     await expect(aborted.upload(new Blob(['x']))).rejects.toMatchObject({ name: 'AbortError' });
-    const odd = new ApiClient(
-      'http://api.test',
-      'k1',
-      noFetch,
-      uploader({ status: 201, statusText: 'Created', text: '{"id":"u1"}' }).fn,
-    );
+    const odd = new ApiClient({
+      baseUrl: 'http://api.test',
+      apiKey: 'k1',
+      fetch: noFetch,
+      upload: uploader({ status: 201, statusText: 'Created', text: '{"id":"u1"}' }).fn,
+    });
     await expect(odd.upload(new Blob(['x']))).rejects.toMatchObject({ status: 502 });
   });
 });
@@ -100,10 +101,11 @@ describe('ApiClient.stats', () => {
     };
     const urls: string[] = [];
     let body: unknown = stats;
-    const api = new ApiClient('http://api.test', 'k1', async (url, init) => {
+    const fetch: FetchFn = async (url, init) => {
       urls.push(`${url} ${new Headers(init?.headers).get('Authorization')}`);
       return new Response(JSON.stringify(body), { status: 200 });
-    });
+    };
+    const api = new ApiClient({ baseUrl: 'http://api.test', apiKey: 'k1', fetch });
     expect(await api.stats()).toEqual(stats);
     expect(urls).toEqual(['http://api.test/v1/stats Bearer k1']);
     body = { counts: {} };
@@ -135,14 +137,14 @@ describe('ApiClient.getJob', () => {
 
   it('reads the full record of one job', async () => {
     const seen: string[] = [];
-    const api = new ApiClient('http://api.test', 'k1', answering(record, seen));
+    const api = new ApiClient({ baseUrl: 'http://api.test', apiKey: 'k1', fetch: answering(record, seen) });
     expect(await api.getJob('j 1')).toEqual(record);
     expect(seen).toEqual(['http://api.test/v1/jobs/j%201']);
   });
 
   it('refuses a body that is only a summary (no input or metadata)', async () => {
     const { input: _input, metadata: _metadata, ...summary } = record;
-    const api = new ApiClient('http://api.test', 'k1', answering(summary, []));
+    const api = new ApiClient({ baseUrl: 'http://api.test', apiKey: 'k1', fetch: answering(summary, []) });
     await expect(api.getJob('j1')).rejects.toMatchObject({ status: 502 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readApiError } from './api-error.reader.js';
+import { readApiError } from './api-error.js';
 
 describe('readApiError', () => {
   it("reads the API's code, message and fields, joining array paths with dots", async () => {

@@ -1,0 +1,71 @@
+import * as z from 'zod/mini';
+import type { JobStatus } from './job.schema.js';
+
+/** What a pusher-js client needs to reach the customer's channel (`GET /v1/me`'s `pusher`). */
+export const pusherSettingsSchema = z.object({
+  key: z.string(),
+  cluster: z.string(),
+  wsHost: z.string(),
+  wsPort: z.int(),
+  forceTLS: z.boolean(),
+});
+export type PusherSettings = z.infer<typeof pusherSettingsSchema>;
+
+/** `GET /v1/me`: who the key belongs to, its channel, and how to reach Pusher. */
+export const meSchema = z.object({
+  customerId: z.string(),
+  channel: z.string().check(z.meta({ examples: ['private-customer-acme'] })),
+  pusher: pusherSettingsSchema,
+});
+export type Me = z.infer<typeof meSchema>;
+
+/** One entry of `GET /v1/presets`. */
+export interface Preset {
+  id: string;
+  description: string;
+  kind?: string;
+  extension?: string;
+  contentType?: string;
+}
+
+/** `POST /v1/uploads`: the stored file, and the `input` a job can name it by (`upload://<id>`). */
+export const uploadSchema = z.object({
+  id: z.string(),
+  sizeBytes: z.number(),
+  input: z.string().check(z.minLength(1)),
+});
+export type Upload = z.infer<typeof uploadSchema>;
+
+/** One output a new job should produce. */
+export interface OutputRequest {
+  preset: string;
+  name?: string;
+}
+
+const count = z.number().check(z.minimum(0));
+
+/** One hour of `GET /v1/stats`' `jobsPerHour`: its start (ISO, UTC) and the jobs created in it. */
+const hourCountSchema = z.object({
+  hour: z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)))),
+  count,
+});
+export type HourCount = z.infer<typeof hourCountSchema>;
+
+/** `GET /v1/stats`: the customer's job figures. */
+export const statsSchema = z.object({
+  /** Jobs by status (a status this client does not know yet is kept, not refused). */
+  counts: z.record(z.string(), count) as z.ZodMiniType<Partial<Record<JobStatus, number>>>,
+  /** The last 24 hours, oldest first. */
+  jobsPerHour: z.array(hourCountSchema),
+  /** Mean seconds of media encoded per second of work over completed jobs; null without any. */
+  meanEncodeSpeed: z.nullable(count),
+  scannedJobs: count,
+  /** True when counts and speed cover only the newest `scannedJobs` jobs. */
+  truncated: z.boolean(),
+});
+export type Stats = z.infer<typeof statsSchema>;
+
+/** Checks a `GET /v1/stats` body before a chart or summary uses it. */
+export function isStats(value: unknown): value is Stats {
+  return statsSchema.safeParse(value).success;
+}

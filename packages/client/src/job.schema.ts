@@ -1,0 +1,183 @@
+import * as z from 'zod/mini';
+
+/**
+ * The wire contract of a job: the record `GET /v1/jobs/:id` returns and the summary every `job.*`
+ * event carries. Each shape is one zod schema; the TypeScript types, the clients' guards, the job
+ * repository's decoding and the API's OpenAPI response schemas all derive from it. Formats that are
+ * promises rather than checks (`uuid`, `date-time`, the checksum pattern) are documentation only,
+ * so a client never drops a job over them. Written with `zod/mini`, which keeps browser bundles small.
+ */
+
+/** Job states, in the order a job normally moves through them. */
+export const JOB_STATUSES = ['queued', 'probing', 'encoding', 'storing', 'completed', 'failed', 'cancelled'] as const;
+/** A job's status; the API refuses none of these, and a client refuses any other. */
+export const jobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+/** Statuses a job never leaves on its own (only a retry moves it on). */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+/** Statuses of a job a worker is running. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['probing', 'encoding', 'storing'];
+
+/** True for a status the job will not leave without a retry. */
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** One output's states: the job's status stays coarse, the detail is per output. */
+export const OUTPUT_STATUSES = ['pending', 'encoding', 'completed', 'failed'] as const;
+export type OutputStatus = (typeof OUTPUT_STATUSES)[number];
+
+const isoDateTime = z.string().check(z.meta({ format: 'date-time' }));
+const jobId = z.string().check(z.minLength(1), z.meta({ format: 'uuid' }));
+const CHECKSUM = { pattern: '^sha256:[0-9a-f]{64}$' };
+
+/** How far the running encode is. */
+export const jobProgressSchema = z.object({
+  /** 0-100, from ffmpeg's position against the probed duration. */
+  percent: z.number().check(z.minimum(0), z.maximum(100)),
+  fps: z.nullable(z.number()),
+  speed: z.nullable(z.number()).check(z.meta({ description: 'multiple of real time' })),
+  etaSeconds: z.nullable(z.number()),
+});
+export type JobProgress = z.infer<typeof jobProgressSchema>;
+
+/** One file of a directory output. */
+export const outputFileSchema = z.object({
+  /** Relative to the output, `/`-separated: `v0/seg_000.ts`. */
+  path: z.string(),
+  sizeBytes: z.int(),
+  /** `sha256:<hex>`; absent on jobs stored before checksums were recorded. */
+  checksum: z.optional(z.string().check(z.meta(CHECKSUM))),
+});
+export type OutputFile = z.infer<typeof outputFileSchema>;
+
+/** One output of a job, as the API's record lists it. */
+export const jobOutputSchema = z.object({
+  name: z.string(),
+  /** Any string on the wire, so a client keeps working when a preset is added; the API document lists today's. */
+  preset: z.string(),
+  status: z.enum(OUTPUT_STATUSES),
+  contentType: z.string(),
+  sizeBytes: z.nullable(z.int()),
+  durationSeconds: z.nullable(z.number()),
+  width: z.nullable(z.int()),
+  height: z.nullable(z.int()),
+  // Optional only because jobs stored before it existed lack it.
+  bitrateKbps: z.optional(
+    z.nullable(z.int()).check(
+      z.meta({
+        description:
+          'Overall bit rate in kilobits per second (1000 bit/s): size × 8 / duration, container and audio included. Null until completed and for outputs without a duration (thumbnails).',
+      }),
+    ),
+  ),
+  checksum: z.optional(
+    z.nullable(z.string().check(z.meta(CHECKSUM))).check(
+      z.meta({
+        examples: ['sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+        description:
+          'SHA-256 of the stored file, taken while it was stored: compare it with the downloaded bytes. Null until completed and for directory outputs (HLS, thumbnails), whose `files` carry one each.',
+      }),
+    ),
+  ),
+  downloadPath: z.nullable(z.string()).check(
+    z.meta({
+      description:
+        'API path streaming the file once completed: GET it with the same bearer key. For a directory output it names the entry file (`/v1/jobs/<id>/outputs/hls/master.m3u8`, `/v1/jobs/<id>/outputs/thumbnails/thumb-01.jpg`): give it to an HLS player as is, and every relative URI in the playlists, like each path in `files`, resolves against it to a file the API serves.',
+      examples: ['/v1/jobs/job_2x9k/outputs/mp4-720p', '/v1/jobs/job_2x9k/outputs/hls/master.m3u8'],
+    }),
+  ),
+  files: z.optional(
+    z.array(outputFileSchema).check(
+      z.meta({
+        description:
+          "Directory outputs (HLS, thumbnails): every file, relative to the output. Only in the API's record, never in events (their summary has `fileCount`).",
+      }),
+    ),
+  ),
+});
+export type JobOutput = z.infer<typeof jobOutputSchema>;
+
+/** Why a job failed: a stable `code` and a message for people. */
+export const jobErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+/** The public JSON of a job, as the API returns it (events carry its summary: {@link jobSummarySchema}). */
+export const jobSchema = z.object({
+  id: jobId,
+  customerId: z.string(),
+  status: jobStatusSchema,
+  input: z.string(),
+  metadata: z.record(z.string(), z.string()),
+  progress: jobProgressSchema,
+  outputs: z.array(jobOutputSchema),
+  error: z.nullable(jobErrorSchema),
+  attempts: z.int().check(z.minimum(0)),
+  seq: z
+    .int()
+    .check(z.minimum(1), z.meta({ description: 'Grows with every stored change; keep the version with the highest.' })),
+  createdAt: isoDateTime,
+  updatedAt: isoDateTime,
+  startedAt: z.nullable(isoDateTime),
+  finishedAt: z.nullable(isoDateTime),
+});
+export type Job = z.infer<typeof jobSchema>;
+
+/**
+ * One output as a list row shows it: everything but `files`, whose length grows with the video
+ * (an HLS ladder of 30 minutes lists over a thousand segments); `fileCount` says how many there are.
+ */
+export const jobOutputSummarySchema = z
+  .extend(z.omit(jobOutputSchema, { files: true }), {
+    fileCount: z.optional(
+      z
+        .int()
+        .check(z.meta({ description: "Directory outputs (HLS, thumbnails): how many files the job's record lists." })),
+    ),
+  })
+  .check(z.meta({ description: 'An output without its `files`.' }));
+export type JobOutputSummary = z.infer<typeof jobOutputSummarySchema>;
+
+/**
+ * What every `job.*` event carries: everything a list row shows (dashboard, `kiln jobs`), and
+ * nothing whose size grows with the job. Left out: `input` and `metadata` (up to 2 KB each, shown
+ * by no list), and each output's `files`. A full {@link Job} is a JobSummary too, so clients keep
+ * either in one place; details come from `GET /v1/jobs/:id`.
+ */
+export const jobSummarySchema = z
+  .extend(z.omit(jobSchema, { input: true, metadata: true }), {
+    outputs: z.array(jobOutputSummarySchema).check(z.maxLength(10)),
+    error: z.nullable(
+      z.object({ code: z.string(), message: z.string().check(z.meta({ description: 'at most 1 KB as JSON' })) }),
+    ),
+    truncated: z.optional(
+      z.literal(true).check(
+        z.meta({
+          description:
+            'Only on a minimal summary (no outputs), sent if a job would not fit even as a summary: read the job.',
+        }),
+      ),
+    ),
+  })
+  .check(
+    z.meta({
+      description:
+        "What every `job.*` event carries: the job as a list row shows it. Not in it: `input`, `metadata` and each output's `files` (`fileCount` says how many); the error message is cut to 1 KB (ending in `…`). Read the job from GET /v1/jobs/{id} for details.",
+    }),
+  );
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+/** Payload of every `job.*` event: id, seq and status at the top, and the job's summary. */
+export const jobEventPayloadSchema = z
+  .object({ id: jobId, seq: z.int().check(z.minimum(1)), status: jobStatusSchema, job: jobSummarySchema })
+  .check(
+    z.meta({
+      description:
+        'Data of the `job.created`, `job.progress`, `job.completed`, `job.failed` and `job.cancelled` events on `private-customer-<customerId>`: at most 10 KB for any job. Keep per job the version with the highest `seq`; at an equal `seq` the record from the API has the details the event lacks.',
+    }),
+  );
+export type JobEventPayload = z.infer<typeof jobEventPayloadSchema>;
+
+/** `GET /v1/jobs`: one page, newest first. */
+export const jobPageSchema = z.object({ data: z.array(jobSchema), nextCursor: z.nullable(z.string()) });
+export type JobPage = z.infer<typeof jobPageSchema>;
