@@ -162,17 +162,15 @@ export async function openHlsPlayer(
     play: () =>
       page.evaluate(() => {
         const w = window as unknown as { __video: HTMLVideoElement; __state: { errors: HlsPlayerState['errors'] } };
-        w.__video
-          .play()
-          .catch((err: Error) =>
-            w.__state.errors.push({
-              type: 'play',
-              details: `${err.name}: ${err.message}`,
-              fatal: true,
-              url: null,
-              status: null,
-            }),
-          );
+        w.__video.play().catch((err: Error) =>
+          w.__state.errors.push({
+            type: 'play',
+            details: `${err.name}: ${err.message}`,
+            fatal: true,
+            url: null,
+            status: null,
+          }),
+        );
       }),
     setLevel: (level) =>
       page.evaluate((l) => {
