@@ -16,3 +16,4 @@ export {
 export { S3Bucket, s3ClientConfig, type S3BucketOptions } from './s3-bucket.adapter.js';
 export { checkS3Config, isValidBucketName, s3BucketOptions, s3Fields, type S3ConfigValues } from './s3-config.js';
 export { S3Storage } from './s3-storage.adapter.js';
+export { type ScratchOptions, type ScratchOutput, type StoredOutput } from './scratch-output.js';
