@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ACTIVE_STATUSES,
@@ -8,25 +8,20 @@ import {
   getPreset,
   isDirectoryPreset,
   JOB_EVENTS,
-  needsAudio,
-  needsVideo,
-  outputDownloadPath,
   resetOutputs,
   storedOutputName,
   type EncodeJobData,
   type Job,
   type JobOutput,
   type JobPatch,
-  type JobProgress,
   type JobRepository,
   type JobStatus,
-  type Preset,
   type UpdateResult,
 } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import type { FirstEncode, MediaAdapter, MediaInfo, MediaSource, TranscodeResult } from '@kiln/media';
+import type { FirstEncode, MediaAdapter, MediaSource, TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
-import { bitrateKbps, type OutputStorage, type ScratchOutput, type StoredOutput } from '@kiln/storage';
+import type { OutputStorage } from '@kiln/storage';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { classifyFailure, type FailureOutcome } from './classify-failure.js';
 import { SlotClaim, type EncodeSlots } from './encode-slots.js';
@@ -35,6 +30,8 @@ import type { InputResolver } from './input-resolver.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { JobGoneError, LOCK_LOST_REASON, LockLostError, SlotsClosedError } from './run.errors.js';
 import { RunWatch } from './run-watch.js';
+import { AttemptHold, type EncodeRun, type PlannedOutput } from './encode-run.js';
+import { checkStreams, completedOutput, overall, replaceAt } from './job-outputs.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface EncodeJobDeps {
@@ -60,54 +57,6 @@ const RUNNABLE: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
 
 /** How often a run checks its job's status and lock (a cancel whose message was lost stops within this). */
 const RUN_CHECK_MS = 1000;
-
-/**
- * One run (attempt) of a job on this worker: BullMQ's lock token fences its writes, its scratch
- * files live in a folder of its own (`runId`), and its watch stops it when the job is cancelled
- * or the lock is lost.
- */
-interface Run {
-  bull: BullJob<EncodeJobData>;
-  /** The job's record when the run began. */
-  job: Job;
-  token: string | undefined;
-  runId: string;
-  attempt: number;
-  maxAttempts: number;
-  watch: RunWatch;
-  log: Logger;
-}
-
-/** One output of a run: its place in the job, its preset, and where ffmpeg writes it. */
-interface PlannedOutput {
-  index: number;
-  preset: Preset;
-  scratch: ScratchOutput;
-}
-
-/**
- * What one attempt holds until it ends: its encode slot, its input folder, its scratch outputs
- * and its open input. `close` lets all of them go, whichever way the attempt ended.
- */
-class AttemptHold {
-  workDir: string | undefined;
-  plan: PlannedOutput[] = [];
-  source: MediaSource | undefined;
-
-  constructor(
-    readonly slot: SlotClaim,
-    /** The job's outputs as this attempt has made them so far. */
-    public outputs: JobOutput[],
-  ) {}
-
-  async close(): Promise<void> {
-    // The input first: an encode begun early may still be writing to its scratch output.
-    await this.source?.close();
-    await Promise.all(this.plan.map((p) => p.scratch.discard()));
-    this.slot.release();
-    if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
-  }
-}
 
 type AttemptResult = { ok: true; job: Job } | { ok: false; err: unknown; outputs: JobOutput[] };
 
@@ -153,7 +102,7 @@ export class EncodeJobHandler {
   }
 
   /** Every step of one attempt; whatever happens, everything it held is let go before it returns. */
-  private async attempt(run: Run): Promise<AttemptResult> {
+  private async attempt(run: EncodeRun): Promise<AttemptResult> {
     const hold = new AttemptHold(new SlotClaim(this.deps.slots), resetOutputs(run.job.outputs));
     try {
       const source = await this.prepare(run, hold);
@@ -172,7 +121,7 @@ export class EncodeJobHandler {
    * first output's encode may begin beside the probe; without one (a prefetched job) it stays
    * queued while its input is fetched and probed, then waits for a slot.
    */
-  private async prepare(run: Run, hold: AttemptHold): Promise<MediaSource> {
+  private async prepare(run: EncodeRun, hold: AttemptHold): Promise<MediaSource> {
     if (hold.slot.tryTake()) await this.begin(run);
     hold.workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-input-'));
     const { job } = run;
@@ -185,7 +134,10 @@ export class EncodeJobHandler {
     hold.plan = await this.plan(run);
     const first = hold.slot.held && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
-    checkStreams(hold.source.info, hold.plan);
+    checkStreams(
+      hold.source.info,
+      hold.plan.map((p) => p.preset),
+    );
     const { durationSeconds, video, audio } = hold.source.info;
     const prefetched = !hold.slot.held;
     run.log.info({ durationSeconds, video, audio: audio !== null, attempt: run.attempt, prefetched }, 'input probed');
@@ -198,7 +150,7 @@ export class EncodeJobHandler {
   }
 
   /** A scratch output for each of the job's outputs, in its run's own folder. */
-  private plan(run: Run): Promise<PlannedOutput[]> {
+  private plan(run: EncodeRun): Promise<PlannedOutput[]> {
     return Promise.all(
       run.job.outputs.map(async (out, index) => {
         const preset = getPreset(out.preset);
@@ -214,7 +166,7 @@ export class EncodeJobHandler {
   }
 
   /** The job is probing: this attempt's number, a clean slate of progress and outputs. */
-  private async begin(run: Run): Promise<void> {
+  private async begin(run: EncodeRun): Promise<void> {
     await this.transition(run, {
       status: 'probing',
       attempts: run.attempt,
@@ -229,7 +181,7 @@ export class EncodeJobHandler {
    * A free encode slot for a prefetched job. A cancel while it waits stops the job; a shutdown
    * (the slots close, or the grace ran out) hands it back to the queue.
    */
-  private async waitForSlot(run: Run, slot: SlotClaim): Promise<void> {
+  private async waitForSlot(run: EncodeRun, slot: SlotClaim): Promise<void> {
     try {
       await slot.take(run.watch.signal);
     } catch (err) {
@@ -245,7 +197,7 @@ export class EncodeJobHandler {
    * `encoding` → `completed`. Returns the job's outputs with this one completed.
    */
   private async makeOutput(
-    run: Run,
+    run: EncodeRun,
     source: MediaSource,
     planned: PlannedOutput,
     outputs: JobOutput[],
@@ -264,7 +216,12 @@ export class EncodeJobHandler {
   }
 
   /** Runs one output's encode, writing its progress (mapped onto the whole job) as it goes. */
-  private async encode(run: Run, source: MediaSource, planned: PlannedOutput, count: number): Promise<TranscodeResult> {
+  private async encode(
+    run: EncodeRun,
+    source: MediaSource,
+    planned: PlannedOutput,
+    count: number,
+  ): Promise<TranscodeResult> {
     const reporter = new ProgressReporter(async (progress) => {
       const res = await this.deps.repo.update(run.job.id, { progress }, ['encoding'], run.token);
       if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
@@ -285,7 +242,7 @@ export class EncodeJobHandler {
     return result;
   }
 
-  private encodeRequest(run: Run, planned: PlannedOutput): FirstEncode {
+  private encodeRequest(run: EncodeRun, planned: PlannedOutput): FirstEncode {
     return {
       output: planned.scratch.path,
       preset: planned.preset,
@@ -295,7 +252,7 @@ export class EncodeJobHandler {
   }
 
   /** Every output is stored: the job is completed, once the scratch files of earlier runs are gone. */
-  private async finish(run: Run): Promise<Job> {
+  private async finish(run: EncodeRun): Promise<Job> {
     await this.clearOtherRuns(run);
     run.watch.close();
     const done = await this.deps.repo.update(
@@ -312,7 +269,7 @@ export class EncodeJobHandler {
     return done.job;
   }
 
-  private async completed(run: Run, job: Job): Promise<void> {
+  private async completed(run: EncodeRun, job: Job): Promise<void> {
     this.deps.metrics.jobs.inc({ status: 'completed' });
     const outputs = job.outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes }));
     run.log.info({ attempt: run.attempt, outputs }, 'job completed');
@@ -320,7 +277,7 @@ export class EncodeJobHandler {
   }
 
   /** Acts on a failed attempt as {@link classifyFailure} decides; throws what BullMQ should see. */
-  private async failed(run: Run, err: unknown, outputs: JobOutput[]): Promise<void> {
+  private async failed(run: EncodeRun, err: unknown, outputs: JobOutput[]): Promise<void> {
     const { attempt, maxAttempts } = run;
     const lockLost = run.watch.reason === 'lock_lost' || run.watch.signal.reason === LOCK_LOST_REASON;
     const outcome = classifyFailure(err, { attempt, maxAttempts, handingOver: this.handingOver, lockLost });
@@ -334,7 +291,7 @@ export class EncodeJobHandler {
     }
   }
 
-  private stopped(run: Run, err: unknown, reason: 'cancelled' | 'lock_lost'): void {
+  private stopped(run: EncodeRun, err: unknown, reason: 'cancelled' | 'lock_lost'): void {
     const message = err instanceof Error ? err.message : String(err);
     if (reason === 'cancelled') {
       run.log.info({ reason: message }, 'job stopped');
@@ -351,7 +308,7 @@ export class EncodeJobHandler {
   }
 
   /** Shutdown: the job goes back to the queue, queued again, for another worker. */
-  private async handOver(run: Run): Promise<void> {
+  private async handOver(run: EncodeRun): Promise<void> {
     run.log.warn('worker shutting down: job handed back to the queue');
     const patch = { status: 'queued' as const, progress: EMPTY_PROGRESS, error: null };
     const res = await this.deps.repo.update(run.job.id, patch, RUNNABLE, run.token);
@@ -362,7 +319,7 @@ export class EncodeJobHandler {
 
   /** Records a failed attempt: queued again with the reason for a retry, or failed for good. */
   private async record(
-    run: Run,
+    run: EncodeRun,
     err: unknown,
     outcome: FailureOutcome & { kind: 'retry' | 'final' },
     outputs: JobOutput[],
@@ -434,7 +391,7 @@ export class EncodeJobHandler {
    * nothing is fenced), watched from now on for a cancel or a lost lock; from here on the run
    * stops on its watch's signal, which includes BullMQ's (a cancel message, a lost lock, shutdown).
    */
-  private startRun(bull: BullJob<EncodeJobData>, job: Job, token: string | undefined, signal?: AbortSignal): Run {
+  private startRun(bull: BullJob<EncodeJobData>, job: Job, token: string | undefined, signal?: AbortSignal): EncodeRun {
     const read = token
       ? () => this.deps.repo.runState(job.id, token)
       : async () => ({ ...(await this.deps.repo.runState(job.id, '')), holdsLock: true });
@@ -448,7 +405,7 @@ export class EncodeJobHandler {
    * Throws {@link LockLostError} unless the run still holds the job's lock. Checked right before
    * anything that cannot be fenced inside Redis: replacing a stored output, removing scratch files.
    */
-  private async assertOwner(run: Run): Promise<void> {
+  private async assertOwner(run: EncodeRun): Promise<void> {
     if (!run.token || (await this.deps.repo.runState(run.job.id, run.token)).holdsLock) return;
     run.watch.end('lock_lost');
     throw new LockLostError('the run lost its lock on the job before storing its output');
@@ -460,7 +417,7 @@ export class EncodeJobHandler {
    * no other run can store anything then, so none of their files is needed, and a new attempt
    * never deletes files another run may still be writing.
    */
-  private async clearOtherRuns(run: Run): Promise<void> {
+  private async clearOtherRuns(run: EncodeRun): Promise<void> {
     await this.assertOwner(run);
     const cleared = await this.deps.storage.clearTemps(run.job.customerId, run.job.id, run.runId);
     if (cleared > 0) run.log.info({ cleared }, 'removed scratch files of earlier, interrupted runs');
@@ -471,7 +428,7 @@ export class EncodeJobHandler {
    * announcement is not waited for: the publisher keeps each job's events in order, and a slow or
    * failing Pusher must not slow the encode (the job store is the truth clients re-sync from).
    */
-  private async transition(run: Run, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNABLE): Promise<void> {
+  private async transition(run: EncodeRun, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNABLE): Promise<void> {
     const res = await this.deps.repo.update(run.job.id, patch, onlyFrom, run.token);
     if (!res.ok) throw this.refusal(run, res);
     if (patch.status) run.log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
@@ -479,60 +436,11 @@ export class EncodeJobHandler {
   }
 
   /** Why a write of the run was refused, as the error that stops it. */
-  private refusal(run: Run, res: UpdateResult & { ok: false }): Error {
+  private refusal(run: EncodeRun, res: UpdateResult & { ok: false }): Error {
     if (res.reason === 'fenced') {
       run.watch.end('lock_lost');
       return new LockLostError('the run lost its lock on the job');
     }
     return new JobGoneError(res.reason === 'status' ? `job is ${res.current}` : 'job record is missing');
   }
-}
-
-/**
- * Refuses, as bad input, a probe result without the streams the outputs need, or without a
- * measurable duration.
- */
-function checkStreams(media: MediaInfo, plan: readonly PlannedOutput[]): void {
-  const presets = plan.map((p) => p.preset);
-  const video = presets.filter(needsVideo);
-  if (!media.video && video.length > 0)
-    throw new InputError(
-      'no_video',
-      `input has no video stream (needed by ${video.map((p) => p.id).join(', ')}); an audio-only input can use audio-aac`,
-    );
-  const audio = presets.filter(needsAudio);
-  if (!media.audio && audio.length > 0)
-    throw new InputError('no_audio', `input has no audio stream (needed by ${audio.map((p) => p.id).join(', ')})`);
-  if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
-}
-
-/** An output once stored: its size, checksum or files, bit rate, frame size and download path. */
-function completedOutput(
-  jobId: string,
-  out: JobOutput,
-  preset: Preset,
-  result: TranscodeResult,
-  stored: StoredOutput,
-): JobOutput {
-  // A directory output has a duration only when it is a stream (HLS), not for thumbnails.
-  const durationSeconds = !isDirectoryPreset(preset) || preset.kind === 'hls' ? result.durationSeconds : null;
-  return {
-    ...out,
-    ...stored,
-    durationSeconds,
-    bitrateKbps: bitrateKbps(stored.sizeBytes, durationSeconds),
-    status: 'completed',
-    width: result.width,
-    height: result.height,
-    downloadPath: outputDownloadPath(jobId, out, preset),
-  };
-}
-
-function replaceAt<T>(list: readonly T[], index: number, value: T): T[] {
-  return list.map((v, i) => (i === index ? value : v));
-}
-
-/** Progress of one output mapped onto the whole job (outputs are encoded one after another). */
-function overall(p: JobProgress, index: number, count: number): JobProgress {
-  return { ...p, percent: Math.round(((index + p.percent / 100) / count) * 1000) / 10 };
 }

@@ -52,4 +52,15 @@ describe('ScratchOutput', () => {
     await out.discard();
     expect(await readdir(jobDir())).toEqual([]);
   });
+
+  it("keeps a run's folder while another of its scratch outputs is open, and removes it with the last", async () => {
+    const a = await storage.scratch(ref, { runId: 'run-c' });
+    const b = await storage.scratch({ ...ref, name: 'hls' }, { runId: 'run-c', directory: true });
+    await writeFile(a.path, 'abc');
+    await a.commit();
+    await mkdir(b.path);
+    await writeFile(path.join(b.path, 'master.m3u8'), '#EXTM3U\n');
+    await b.commit();
+    expect((await readdir(jobDir())).sort()).toEqual(['hls', 'mp4-360p.mp4']);
+  });
 });
