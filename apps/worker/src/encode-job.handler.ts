@@ -34,6 +34,7 @@ import { AttemptHold, type EncodeRun, type PlannedOutput } from './encode-run.js
 import { checkStreams, completedOutput, overall, replaceAt } from './job-outputs.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
+/** What an {@link EncodeJobHandler} works with: the job store, the media toolkit, storage and the worker's limits. */
 export interface EncodeJobDeps {
   repo: JobRepository;
   announcer: Pick<JobAnnouncer, 'announce' | 'announceFinal'>;

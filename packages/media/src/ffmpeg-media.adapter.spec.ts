@@ -526,3 +526,62 @@ describe('startEarlyTranscode', () => {
     ).toBeNull();
   });
 });
+
+describe('FfmpegMediaAdapter.open', () => {
+  const fifoOf = (out: string) => `${out}.vf`;
+
+  it('begins the first encode beside the probe and serves it from there; later outputs encode as usual', async () => {
+    const plain = clip('open-plain-360.mp4');
+    await transcode({ input: av, output: plain, preset: p360, media: avInfo, threads: 2 });
+
+    const first = clip('open-first-360.mp4');
+    const second = clip('open-second-720.mp4');
+    const source = await media.open(av, { output: first, preset: p360, threads: 2 });
+    expect(source.info).toMatchObject({ video: { width: 320, height: 240 } });
+    // Probed, and the first output's ffmpeg is already up, waiting for its filter.
+    expect((await stat(fifoOf(first))).isFIFO()).toBe(true);
+    expect(pidsMentioning(first)).toHaveLength(1);
+
+    const seen: TranscodeProgress[] = [];
+    const result = await source.transcode({
+      output: first,
+      preset: p360,
+      threads: 2,
+      onProgress: (p) => seen.push(p),
+    });
+    expect(result).toMatchObject({ width: 320, height: 240 });
+    expect(seen.at(-1)).toMatchObject({ percent: 100 });
+    // Byte equality with the plain encode is startEarlyTranscode's own spec; here: the same streams.
+    const [got, want] = await Promise.all([probe(first), probe(plain)]);
+    expect({ video: got.video, audio: got.audio }).toEqual({ video: want.video, audio: want.audio });
+    await expect(stat(fifoOf(first))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    expect(await source.transcode({ output: second, preset: p720, threads: 2 })).toMatchObject({ height: 240 });
+    await source.close();
+    expect(pidsMentioning(first)).toEqual([]);
+  });
+
+  it('stops a first encode that is never asked for when closed, and one whose input cannot be probed', async () => {
+    const out = clip('open-unused.mp4');
+    const source = await media.open(av, { output: out, preset: p360 });
+    const pid = await ffmpegWriting(out, 5000);
+    await source.close();
+    await source.close();
+    expect(alive(pid)).toBe(false);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const bad = clip('open-bad.mp4');
+    await expect(media.open(clip('random.mp4'), { output: bad, preset: p360 })).rejects.toBeInstanceOf(MediaProbeError);
+    expect(pidsMentioning(bad)).toEqual([]);
+    await expect(stat(fifoOf(bad))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('opens without a first encode: nothing starts until asked', async () => {
+    const out = clip('open-later.mp4');
+    const source = await media.open(av);
+    expect(pidsMentioning(out)).toEqual([]);
+    expect(await source.transcode({ output: out, preset: p360 })).toMatchObject({ width: 320, height: 240 });
+    await source.close();
+  });
+});
