@@ -1,6 +1,7 @@
+import type { JobOutput } from '@kiln/jobs';
 import { MediaToolError, TranscodeCancelledError, TranscodeStalledError } from '@kiln/media';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, publicError, type FailureContext } from './classify-failure.js';
+import { classifyFailure, failurePatch, publicError, type FailureContext } from './classify-failure.js';
 import { InputCancelledError, InputError, InputUnavailableError } from './input.errors.js';
 import { JobGoneError, LockLostError, SlotsClosedError } from './run.errors.js';
 
@@ -69,5 +70,31 @@ describe('publicError', () => {
       message: 'disk full',
     });
     expect(publicError('x'.repeat(2000)).message).toHaveLength(1000);
+  });
+});
+
+describe('failurePatch', () => {
+  const output = (name: string, status: JobOutput['status']) => ({ name, status }) as JobOutput;
+  const now = new Date('2026-01-02T03:04:05.000Z');
+
+  it('queues a retried job again with the reason, leaving its outputs alone', () => {
+    const error = { code: 'transcode_stalled', message: 'ffmpeg reported no progress' };
+    expect(failurePatch({ kind: 'retry', error }, FIRST, [output('a', 'encoding')], now)).toEqual({
+      status: 'queued',
+      attempts: 1,
+      error: { code: 'retrying', message: 'attempt 1 of 3 failed (ffmpeg reported no progress); retrying' },
+    });
+  });
+
+  it('fails a job for good, keeping completed outputs and failing the rest', () => {
+    const error = { code: 'no_audio', message: 'input has no audio stream' };
+    const outputs = [output('a', 'completed'), output('b', 'encoding'), output('c', 'pending')];
+    expect(failurePatch({ kind: 'final', error }, LAST, outputs, now)).toEqual({
+      status: 'failed',
+      error,
+      attempts: 3,
+      finishedAt: '2026-01-02T03:04:05.000Z',
+      outputs: [output('a', 'completed'), output('b', 'failed'), output('c', 'failed')],
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { kilnErrorCode } from '@kiln/errors';
-import type { JobError } from '@kiln/jobs';
+import type { JobError, JobOutput, JobPatch } from '@kiln/jobs';
 import { TranscodeCancelledError } from '@kiln/media';
 import { InputCancelledError, InputError } from './input.errors.js';
 import { JobGoneError, LockLostError, SlotsClosedError } from './run.errors.js';
@@ -48,4 +48,27 @@ export function classifyFailure(err: unknown, ctx: FailureContext): FailureOutco
 export function publicError(err: unknown): JobError {
   const message = err instanceof Error ? err.message : String(err);
   return { code: kilnErrorCode(err) ?? 'error', message: message.slice(0, MAX_MESSAGE) };
+}
+
+/**
+ * What a retried or final failure writes to the job: queued again with the reason (code
+ * `retrying`), or failed with its error, every output not completed marked failed.
+ */
+export function failurePatch(
+  outcome: FailureOutcome & { kind: 'retry' | 'final' },
+  ctx: Pick<FailureContext, 'attempt' | 'maxAttempts'>,
+  outputs: readonly JobOutput[],
+  now: Date,
+): JobPatch {
+  if (outcome.kind === 'retry') {
+    const message = `attempt ${ctx.attempt} of ${ctx.maxAttempts} failed (${outcome.error.message}); retrying`;
+    return { status: 'queued', attempts: ctx.attempt, error: { code: 'retrying', message } };
+  }
+  return {
+    status: 'failed',
+    error: outcome.error,
+    attempts: ctx.attempt,
+    finishedAt: now.toISOString(),
+    outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })),
+  };
 }

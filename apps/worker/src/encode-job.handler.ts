@@ -23,7 +23,7 @@ import type { FirstEncode, MediaAdapter, MediaSource, TranscodeResult } from '@k
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { OutputStorage } from '@kiln/storage';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
-import { classifyFailure, type FailureOutcome } from './classify-failure.js';
+import { classifyFailure, failurePatch, type FailureOutcome } from './classify-failure.js';
 import { SlotClaim, type EncodeSlots } from './encode-slots.js';
 import { InputError } from './input.errors.js';
 import type { InputResolver } from './input-resolver.js';
@@ -135,10 +135,8 @@ export class EncodeJobHandler {
     hold.plan = await this.plan(run);
     const first = hold.slot.held && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
-    checkStreams(
-      hold.source.info,
-      hold.plan.map((p) => p.preset),
-    );
+    const presets = hold.plan.map((p) => p.preset);
+    checkStreams(hold.source.info, presets);
     const { durationSeconds, video, audio } = hold.source.info;
     const prefetched = !hold.slot.held;
     run.log.info({ durationSeconds, video, audio: audio !== null, attempt: run.attempt, prefetched }, 'input probed');
@@ -329,22 +327,7 @@ export class EncodeJobHandler {
     const final = outcome.kind === 'final';
     run.log.warn({ err, attempt, maxAttempts, final }, final ? 'job failed' : 'job attempt failed; will retry');
     this.deps.metrics.jobs.inc({ status: final ? 'failed' : 'retrying' });
-    const patch: JobPatch = final
-      ? {
-          status: 'failed',
-          error: outcome.error,
-          attempts: attempt,
-          finishedAt: new Date().toISOString(),
-          outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })),
-        }
-      : {
-          status: 'queued',
-          attempts: attempt,
-          error: {
-            code: 'retrying',
-            message: `attempt ${attempt} of ${maxAttempts} failed (${outcome.error.message}); retrying`,
-          },
-        };
+    const patch = failurePatch(outcome, run, outputs, new Date());
     const res = await this.deps.repo.update(run.job.id, patch, RUNNABLE, run.token);
     if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
     if (res.ok && final)
