@@ -104,7 +104,7 @@ export class FfmpegMediaAdapter implements MediaAdapter {
   }
 
   /** Starts the configured ffmpeg before the probe result is known (MP4 and WebM); see {@link startEarlyTranscode}. */
-  async startEarly(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
+  private async startEarly(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
     // Until the probe, the budget (and so the CPU limit) is that of the longest input accepted.
     const early = await startEarlyTranscode(this.withDefaults(req, this.options.maxInputSeconds));
     return (
