@@ -1,53 +1,48 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ACTIVE_STATUSES,
   EMPTY_PROGRESS,
-  resetOutputs,
   eventForStatus,
   getPreset,
   isDirectoryPreset,
-  needsAudio,
-  needsVideo,
   JOB_EVENTS,
+  resetOutputs,
+  outputFileName,
   type EncodeJobData,
   type Job,
   type JobOutput,
   type JobPatch,
-  type JobProgress,
   type JobRepository,
   type JobStatus,
-  type Preset,
+  type UpdateResult,
 } from '@kiln/jobs';
-import { outputFileName } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import {
-  MediaProbeError,
-  TranscodeCancelledError,
-  type EarlyTranscode,
-  type MediaAdapter,
-  type MediaInfo,
-  type TranscodeOptions,
-  type TranscodeResult,
-} from '@kiln/media';
+import type { FirstEncode, MediaAdapter, MediaSource, TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
+import type { OutputStorage } from '@kiln/storage';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
-import { InputCancelledError, InputError, type InputResolver } from './input-resolver.js';
-import { bitrateKbps, type OutputStorage } from '@kiln/storage';
-import { SlotsClosedError, type EncodeSlots } from './encode-slots.js';
+import { classifyFailure, failurePatch, type FailureOutcome } from './classify-failure.js';
+import { SlotClaim, type EncodeSlots } from './encode-slots.js';
+import { InputError } from './input.errors.js';
+import type { InputResolver } from './input-resolver.js';
 import { ProgressReporter } from './progress-reporter.js';
-import { LOCK_LOST_REASON, LockLostError } from './run.errors.js';
+import { JobGoneError, LOCK_LOST_REASON, LockLostError, SlotsClosedError } from './run.errors.js';
 import { RunWatch } from './run-watch.js';
+import { AttemptHold, type EncodeRun, type PlannedOutput } from './encode-run.js';
+import { checkStreams, completedOutput, overall, replaceAt } from './job-outputs.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
+/** What an {@link EncodeJobHandler} works with: the job store, the media toolkit, storage and the worker's limits. */
 export interface EncodeJobDeps {
   repo: JobRepository;
-  announcer: JobAnnouncer;
-  media: MediaAdapter;
-  /** Local disk or an S3 bucket; ffmpeg always writes to its local scratch path first. */
-  storage: OutputStorage;
-  inputs: InputResolver;
+  announcer: Pick<JobAnnouncer, 'announce' | 'announceFinal'>;
+  /** The media toolkit; the handler opens each input once and encodes every output from it. */
+  media: Pick<MediaAdapter, 'open'>;
+  /** Local disk or an S3 bucket; ffmpeg always writes to a local scratch output first. */
+  storage: Pick<OutputStorage, 'scratch' | 'clearTemps'>;
+  inputs: Pick<InputResolver, 'resolve'>;
   /** At most this many encodes at once; jobs BullMQ hands over beyond them prepare, then wait. */
   slots: EncodeSlots;
   /** This process's scratch folder: downloaded inputs go in job folders under it. */
@@ -59,33 +54,18 @@ export interface EncodeJobDeps {
   threads: number;
 }
 
-/** The job was cancelled or removed while this worker held it: stop quietly. */
-class JobGoneError extends Error {
-  override name = 'JobGoneError';
-}
-
-const RUNNING: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
+const RUNNABLE: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
 
 /** How often a run checks its job's status and lock (a cancel whose message was lost stops within this). */
 const RUN_CHECK_MS = 1000;
 
-/**
- * One run (attempt) of a job on this worker: BullMQ's lock token fences its writes, its scratch
- * files live in a folder of its own (`runId`), and its watch stops it when the job is cancelled
- * or the lock is lost.
- */
-interface Run {
-  jobId: string;
-  token: string | undefined;
-  runId: string;
-  watch: RunWatch;
-  log: Logger;
-}
+type AttemptResult = { ok: true; job: Job } | { ok: false; err: unknown; outputs: JobOutput[] };
 
 /**
- * Runs one encode job: resolve the input, probe it, transcode every requested output, store the
- * files, and record and announce each step. Bad input fails at once (UnrecoverableError); other
- * errors are thrown for BullMQ to retry with backoff, and the last attempt marks the job failed.
+ * Runs one encode job in small steps: prepare (record, slot, input, probe), encode and store each
+ * output, finish. The job's status only moves forward (`queued → probing → encoding → storing →
+ * completed`); each output's own status says which one is being made. A failure is sorted by
+ * {@link classifyFailure}: handed back on shutdown, stopped (cancel, lost lock), retried, or final.
  */
 export class EncodeJobHandler {
   private handingOver = false;
@@ -100,236 +80,263 @@ export class EncodeJobHandler {
     this.handingOver = true;
   }
 
+  /** BullMQ's processor: one run of the job `bull` names, with its lock `token` and abort `signal`. */
   async process(bull: BullJob<EncodeJobData>, token?: string, signal?: AbortSignal): Promise<void> {
-    const { jobId } = bull.data;
-    const log = this.deps.logger.child({ jobId, customerId: bull.data.customerId });
-    const attempt = bull.attemptsMade + 1;
-    const maxAttempts = bull.opts.attempts ?? 1;
-    const temps: string[] = [];
-    let workDir: string | undefined;
-    const started = await this.deps.repo.get(jobId);
-    if (!started || !RUNNING.includes(started.status)) {
-      log.info({ status: started?.status }, 'job is no longer runnable; skipped');
-      // A worker killed after storing the final state but before publishing it leaves the job to
-      // BullMQ, which hands it here: announce that state again (clients drop repeats by seq).
-      if (started) await this.deps.announcer.announceFinal(started, eventForStatus(started.status));
-      return;
-    }
-    const run = this.startRun(jobId, token, log, signal);
-    // From here on the run's own signal: BullMQ's (a cancel message, a lost lock, shutdown) or its watch's.
-    signal = run.watch.signal;
-    let outputs: JobOutput[] = resetOutputs(started.outputs);
-    let release: (() => void) | undefined;
-    let head: { temp: string; early: EarlyTranscode } | undefined;
+    const job = await this.deps.repo.get(bull.data.jobId);
+    if (!job || !RUNNABLE.includes(job.status)) return this.skip(bull, job);
+    const run = this.startRun(bull, job, token, signal);
+    const result = await this.attempt(run);
+    if (result.ok) return this.completed(run, result.job);
+    return this.failed(run, result.err, result.outputs);
+  }
+
+  /**
+   * A job that is gone or no longer runnable. A worker killed after storing the final state but
+   * before publishing it leaves the job to BullMQ, which hands it here: announce that state again
+   * (clients drop repeats by seq).
+   */
+  private async skip(bull: BullJob<EncodeJobData>, job: Job | null): Promise<void> {
+    this.deps.logger
+      .child({ jobId: bull.data.jobId })
+      .info({ status: job?.status }, 'job is no longer runnable; skipped');
+    if (job) await this.deps.announcer.announceFinal(job, eventForStatus(job.status));
+  }
+
+  /** Every step of one attempt; whatever happens, everything it held is let go before it returns. */
+  private async attempt(run: EncodeRun): Promise<AttemptResult> {
+    const hold = new AttemptHold(new SlotClaim(this.deps.slots), resetOutputs(run.job.outputs));
     try {
-      const begin = (): JobPatch => ({
-        status: 'probing',
-        attempts: attempt,
-        startedAt: started.startedAt ?? new Date().toISOString(),
-        error: null,
-        progress: EMPTY_PROGRESS,
-        outputs,
-      });
-      // With a free encode slot the job is probing from now on. Without one (a prefetched job),
-      // it stays queued while its input is fetched and probed, then waits for a slot.
-      release = this.deps.slots.tryAcquire();
-      if (release) await this.transition(run, begin());
-      workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-input-'));
-      const inputPath = (
-        await this.deps.inputs.resolve(started.input, { customerId: started.customerId, jobId, workDir, signal })
-      ).path;
-      // Holding a slot, the first output's ffmpeg starts beside ffprobe: starting either takes about
-      // as long as a 10 s clip's probe, and this way the two overlap.
-      if (release) head = await this.startHead(started, outputs[0], inputPath, run.runId, signal);
-      if (head) temps.push(head.temp);
-      const media = await this.probeInput(
-        inputPath,
-        outputs.map((o) => getPreset(o.preset)).filter((p) => p !== undefined),
-      );
-      log.info(
-        {
-          durationSeconds: media.durationSeconds,
-          video: media.video,
-          audio: media.audio !== null,
-          attempt,
-          prefetched: release === undefined,
-        },
-        'input probed',
-      );
-      if (!release) {
-        release = await this.waitForSlot(signal);
-        await this.transition(run, begin());
-      }
-      await this.transition(run, { status: 'encoding' });
-
-      for (let i = 0; i < outputs.length; i++) {
-        const out = outputs[i]!;
-        const preset = getPreset(out.preset);
-        if (!preset) throw new UnrecoverableError(`unknown preset ${out.preset}`);
-        outputs = replaceAt(outputs, i, { ...out, status: 'encoding' });
-        await this.transition(run, { outputs }, ['encoding']);
-
-        const directory = isDirectoryPreset(preset);
-        const ref = outputRef(started, out, preset);
-        const early = i === 0 ? head : undefined;
-        const temp = early?.temp ?? (await this.deps.storage.scratchPathFor(ref, run.runId));
-        if (!early) temps.push(temp);
-        const reporter = new ProgressReporter(async (progress) => {
-          const res = await this.deps.repo.update(jobId, { progress }, ['encoding'], run.token);
-          if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
-          // A refused progress write stops the run at once: the job was cancelled, or another run owns it.
-          else run.watch.end(res.reason === 'fenced' ? 'lock_lost' : 'cancelled');
-        }, this.deps.progressIntervalMs);
-        const t0 = performance.now();
-        let result: TranscodeResult;
-        try {
-          const request: TranscodeOptions = {
-            input: inputPath,
-            output: temp,
-            preset,
-            media,
-            threads: this.deps.threads,
-            ...(signal ? { signal } : {}),
-            onProgress: (p) => reporter.report(overall(p, i, outputs.length)),
-          };
-          result = await (early ? early.early.run(request) : this.deps.media.transcode(request));
-        } finally {
-          await reporter.flush();
-        }
-        this.deps.metrics.encodeSeconds.observe({ preset: preset.id }, (performance.now() - t0) / 1000);
-
-        await this.transition(run, { status: 'storing' }, ['encoding']);
-        // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
-        let stored: Pick<JobOutput, 'sizeBytes' | 'durationSeconds' | 'checksum' | 'files'>;
-        if (directory) {
-          const files = await this.deps.storage.storeDir(temp, ref, () => this.assertOwner(run));
-          stored = {
-            files,
-            sizeBytes: files.reduce((n, f) => n + f.sizeBytes, 0),
-            durationSeconds: preset.kind === 'hls' ? result.durationSeconds : null,
-            checksum: null,
-          };
-        } else {
-          const file = await this.deps.storage.store(temp, ref, () => this.assertOwner(run));
-          stored = { sizeBytes: file.sizeBytes, checksum: file.checksum, durationSeconds: result.durationSeconds };
-        }
-        temps.splice(temps.indexOf(temp), 1);
-        const bitrate = bitrateKbps(stored.sizeBytes ?? 0, stored.durationSeconds);
-        outputs = replaceAt(outputs, i, {
-          ...out,
-          ...stored,
-          bitrateKbps: bitrate,
-          status: 'completed',
-          width: result.width,
-          height: result.height,
-        });
-        const last = i === outputs.length - 1;
-        await this.transition(run, last ? { outputs } : { outputs, status: 'encoding' }, ['storing']);
-      }
-
-      await this.clearOtherRuns(run, started);
-      run.watch.close();
-      const done = await this.deps.repo.update(
-        jobId,
-        {
-          status: 'completed',
-          progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
-          finishedAt: new Date().toISOString(),
-        },
-        ['storing'],
-        run.token,
-      );
-      if (!done.ok && done.reason === 'fenced')
-        throw new LockLostError('the run lost its lock before recording the job completed');
-      if (!done.ok) throw new JobGoneError(`job became ${done.reason === 'status' ? done.current : 'missing'}`);
-      this.deps.metrics.jobs.inc({ status: 'completed' });
-      log.info({ attempt, outputs: outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes })) }, 'job completed');
-      release();
-      await this.deps.announcer.announceFinal(done.job, JOB_EVENTS.completed);
+      const source = await this.prepare(run, hold);
+      for (const planned of hold.plan) hold.outputs = await this.makeOutput(run, source, planned, hold.outputs);
+      return { ok: true, job: await this.finish(run) };
     } catch (err) {
-      // An ffmpeg started early whose job ended before it ran goes first: it may hold a temp file.
-      await head?.early.abandon();
-      await Promise.all(temps.map((t) => this.deps.storage.discard(t)));
-      release?.();
-      run.watch.close();
-      if (lostLock(run, err)) {
-        // Another run may own the job now: writing anything (failed, queued) would overwrite it.
-        log.warn(
-          { reason: (err as Error).message },
-          'run lost its lock on the job (Redis unreachable past KILN_WORKER_STALLED_S); stopped without writing',
-        );
-        this.deps.metrics.jobs.inc({ status: 'lock_lost' });
-        throw err instanceof LockLostError
-          ? err
-          : new LockLostError('the run lost its lock on the job', { cause: err });
-      }
-      if (
-        err instanceof SlotsClosedError ||
-        ((err instanceof TranscodeCancelledError || err instanceof InputCancelledError) && this.handingOver)
-      ) {
-        log.warn('worker shutting down: job handed back to the queue');
-        const res = await this.deps.repo.update(
-          jobId,
-          { status: 'queued', progress: EMPTY_PROGRESS, error: null },
-          RUNNING,
-          run.token,
-        );
-        if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
-        await bull.moveToWait(token);
-        throw new WaitingError('handed back on shutdown');
-      }
-      if (err instanceof JobGoneError || err instanceof TranscodeCancelledError || err instanceof InputCancelledError) {
-        log.info({ reason: (err as Error).message }, 'job stopped');
-        this.deps.metrics.jobs.inc({ status: 'cancelled' });
-        return;
-      }
-      const final = err instanceof UnrecoverableError || attempt >= maxAttempts;
-      const error = describe(err);
-      log.warn({ err, attempt, maxAttempts, final }, final ? 'job failed' : 'job attempt failed; will retry');
-      this.deps.metrics.jobs.inc({ status: final ? 'failed' : 'retrying' });
-      const patch: JobPatch = final
-        ? {
-            status: 'failed',
-            error,
-            attempts: attempt,
-            finishedAt: new Date().toISOString(),
-            outputs: outputs.map((o) => (o.status === 'completed' ? o : { ...o, status: 'failed' })),
-          }
-        : {
-            status: 'queued',
-            attempts: attempt,
-            error: {
-              code: 'retrying',
-              message: `attempt ${attempt} of ${maxAttempts} failed (${error.message}); retrying`,
-            },
-          };
-      const res = await this.deps.repo.update(jobId, patch, RUNNING, run.token);
-      if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
-      if (res.ok && final)
-        await this.clearOtherRuns(run, started).catch((e: unknown) =>
-          log.warn({ err: e }, 'could not remove scratch files of earlier runs'),
-        );
-      if (!res.ok && res.reason === 'fenced') log.warn('run lost its lock on the job while failing; nothing written');
-      throw err;
+      return { ok: false, err, outputs: hold.outputs };
     } finally {
       run.watch.close();
-      release?.();
-      if (workDir) await rm(workDir, { recursive: true, force: true });
+      await hold.close();
     }
+  }
+
+  /**
+   * Record, slot, input, probe. With a free encode slot the job is probing from the start and the
+   * first output's encode may begin beside the probe; without one (a prefetched job) it stays
+   * queued while its input is fetched and probed, then waits for a slot.
+   */
+  private async prepare(run: EncodeRun, hold: AttemptHold): Promise<MediaSource> {
+    if (hold.slot.tryTake()) await this.begin(run);
+    hold.workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-input-'));
+    const { job } = run;
+    const input = await this.deps.inputs.resolve(job.input, {
+      customerId: job.customerId,
+      jobId: job.id,
+      workDir: hold.workDir,
+      signal: run.watch.signal,
+    });
+    hold.plan = await this.plan(run);
+    const first = hold.slot.held && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
+    hold.source = await this.deps.media.open(input.path, first);
+    const presets = hold.plan.map((p) => p.preset);
+    checkStreams(hold.source.info, presets);
+    const { durationSeconds, video, audio } = hold.source.info;
+    const prefetched = !hold.slot.held;
+    run.log.info({ durationSeconds, video, audio: audio !== null, attempt: run.attempt, prefetched }, 'input probed');
+    if (prefetched) {
+      await this.waitForSlot(run, hold.slot);
+      await this.begin(run);
+    }
+    await this.transition(run, { status: 'encoding' }, ['probing']);
+    return hold.source;
+  }
+
+  /** A scratch output for each of the job's outputs, in its run's own folder. */
+  private plan(run: EncodeRun): Promise<PlannedOutput[]> {
+    return Promise.all(
+      run.job.outputs.map(async (out, index) => {
+        const preset = getPreset(out.preset);
+        if (!preset) throw new InputError('invalid_input', `unknown preset ${out.preset}`);
+        const ref = { customerId: run.job.customerId, jobId: run.job.id, name: outputFileName(out.name, preset) };
+        const scratch = await this.deps.storage.scratch(ref, {
+          runId: run.runId,
+          directory: isDirectoryPreset(preset),
+        });
+        return { index, preset, scratch };
+      }),
+    );
+  }
+
+  /** The job is probing: this attempt's number, a clean slate of progress and outputs. */
+  private async begin(run: EncodeRun): Promise<void> {
+    await this.transition(run, {
+      status: 'probing',
+      attempts: run.attempt,
+      startedAt: run.job.startedAt ?? new Date().toISOString(),
+      error: null,
+      progress: EMPTY_PROGRESS,
+      outputs: resetOutputs(run.job.outputs),
+    });
   }
 
   /**
    * A free encode slot for a prefetched job. A cancel while it waits stops the job; a shutdown
    * (the slots close, or the grace ran out) hands it back to the queue.
    */
-  private async waitForSlot(signal: AbortSignal | undefined): Promise<() => void> {
+  private async waitForSlot(run: EncodeRun, slot: SlotClaim): Promise<void> {
     try {
-      return await this.deps.slots.acquire(signal);
+      await slot.take(run.watch.signal);
     } catch (err) {
       if (err instanceof SlotsClosedError || this.handingOver) throw new SlotsClosedError('worker is shutting down');
-      if (signal?.aborted) throw new JobGoneError('cancelled while waiting for an encode slot');
+      if (run.watch.signal.aborted) throw new JobGoneError('cancelled while waiting for an encode slot');
       throw err;
     }
+  }
+
+  /**
+   * Encodes one output and stores it. The job stays `encoding` until the last output's encode is
+   * done, then is `storing` while that one is put in place; the output's own status goes
+   * `encoding` → `completed`. Returns the job's outputs with this one completed.
+   */
+  private async makeOutput(
+    run: EncodeRun,
+    source: MediaSource,
+    planned: PlannedOutput,
+    outputs: JobOutput[],
+  ): Promise<JobOutput[]> {
+    const { index, preset, scratch } = planned;
+    const last = index === outputs.length - 1;
+    const out = { ...outputs[index]!, status: 'encoding' as const };
+    await this.transition(run, { outputs: replaceAt(outputs, index, out) }, ['encoding']);
+    const result = await this.encode(run, source, planned, outputs.length);
+    if (last) await this.transition(run, { status: 'storing' }, ['encoding']);
+    // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
+    const stored = await scratch.commit(() => this.assertOwner(run));
+    const done = replaceAt(outputs, index, completedOutput(out, preset, result, stored));
+    await this.transition(run, { outputs: done }, [last ? 'storing' : 'encoding']);
+    return done;
+  }
+
+  /** Runs one output's encode, writing its progress (mapped onto the whole job) as it goes. */
+  private async encode(
+    run: EncodeRun,
+    source: MediaSource,
+    planned: PlannedOutput,
+    count: number,
+  ): Promise<TranscodeResult> {
+    const reporter = new ProgressReporter(async (progress) => {
+      const res = await this.deps.repo.update(run.job.id, { progress }, ['encoding'], run.token);
+      if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
+      // A refused progress write stops the run at once: the job was cancelled, or another run owns it.
+      else run.watch.end(res.reason === 'fenced' ? 'lock_lost' : 'cancelled');
+    }, this.deps.progressIntervalMs);
+    const t0 = performance.now();
+    let result: TranscodeResult;
+    try {
+      result = await source.transcode({
+        ...this.encodeRequest(run, planned),
+        onProgress: (p) => reporter.report(overall(p, planned.index, count)),
+      });
+    } finally {
+      await reporter.flush();
+    }
+    this.deps.metrics.encodeSeconds.observe({ preset: planned.preset.id }, (performance.now() - t0) / 1000);
+    return result;
+  }
+
+  private encodeRequest(run: EncodeRun, planned: PlannedOutput): FirstEncode {
+    return {
+      output: planned.scratch.path,
+      preset: planned.preset,
+      threads: this.deps.threads,
+      signal: run.watch.signal,
+    };
+  }
+
+  /** Every output is stored: the job is completed, once the scratch files of earlier runs are gone. */
+  private async finish(run: EncodeRun): Promise<Job> {
+    await this.clearOtherRuns(run);
+    run.watch.close();
+    const done = await this.deps.repo.update(
+      run.job.id,
+      {
+        status: 'completed',
+        progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
+        finishedAt: new Date().toISOString(),
+      },
+      ['storing'],
+      run.token,
+    );
+    if (!done.ok) throw this.refusal(run, done);
+    return done.job;
+  }
+
+  private async completed(run: EncodeRun, job: Job): Promise<void> {
+    this.deps.metrics.jobs.inc({ status: 'completed' });
+    const outputs = job.outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes }));
+    run.log.info({ attempt: run.attempt, outputs }, 'job completed');
+    await this.deps.announcer.announceFinal(job, JOB_EVENTS.completed);
+  }
+
+  /** Acts on a failed attempt as {@link classifyFailure} decides; throws what BullMQ should see. */
+  private async failed(run: EncodeRun, err: unknown, outputs: JobOutput[]): Promise<void> {
+    const { attempt, maxAttempts } = run;
+    const lockLost = run.watch.reason === 'lock_lost' || run.watch.signal.reason === LOCK_LOST_REASON;
+    const outcome = classifyFailure(err, { attempt, maxAttempts, handingOver: this.handingOver, lockLost });
+    switch (outcome.kind) {
+      case 'stopped':
+        return this.stopped(run, err, outcome.reason);
+      case 'handover':
+        return this.handOver(run);
+      default:
+        return this.record(run, err, outcome, outputs);
+    }
+  }
+
+  private stopped(run: EncodeRun, err: unknown, reason: 'cancelled' | 'lock_lost'): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (reason === 'cancelled') {
+      run.log.info({ reason: message }, 'job stopped');
+      this.deps.metrics.jobs.inc({ status: 'cancelled' });
+      return;
+    }
+    // Another run may own the job now: writing anything (failed, queued) would overwrite it.
+    run.log.warn(
+      { reason: message },
+      'run lost its lock on the job (Redis unreachable past KILN_WORKER_STALLED_S); stopped without writing',
+    );
+    this.deps.metrics.jobs.inc({ status: 'lock_lost' });
+    throw err instanceof LockLostError ? err : new LockLostError('the run lost its lock on the job', { cause: err });
+  }
+
+  /** Shutdown: the job goes back to the queue, queued again, for another worker. */
+  private async handOver(run: EncodeRun): Promise<void> {
+    run.log.warn('worker shutting down: job handed back to the queue');
+    const patch = { status: 'queued' as const, progress: EMPTY_PROGRESS, error: null };
+    const res = await this.deps.repo.update(run.job.id, patch, RUNNABLE, run.token);
+    if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+    await run.bull.moveToWait(run.token);
+    throw new WaitingError('handed back on shutdown');
+  }
+
+  /** Records a failed attempt: queued again with the reason for a retry, or failed for good. */
+  private async record(
+    run: EncodeRun,
+    err: unknown,
+    outcome: FailureOutcome & { kind: 'retry' | 'final' },
+    outputs: JobOutput[],
+  ): Promise<void> {
+    const { attempt, maxAttempts } = run;
+    const final = outcome.kind === 'final';
+    run.log.warn({ err, attempt, maxAttempts, final }, final ? 'job failed' : 'job attempt failed; will retry');
+    this.deps.metrics.jobs.inc({ status: final ? 'failed' : 'retrying' });
+    const patch = failurePatch(outcome, run, outputs, new Date());
+    const res = await this.deps.repo.update(run.job.id, patch, RUNNABLE, run.token);
+    if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
+    if (res.ok && final)
+      await this.clearOtherRuns(run).catch((e: unknown) =>
+        run.log.warn({ err: e }, 'could not remove scratch files of earlier runs'),
+      );
+    if (!res.ok && res.reason === 'fenced') run.log.warn('run lost its lock on the job while failing; nothing written');
+    // Bad input fails for good even with attempts left: BullMQ must not try it again.
+    throw final ? new UnrecoverableError(outcome.error.message) : err;
   }
 
   /**
@@ -355,7 +362,7 @@ export class EncodeJobHandler {
         },
         finishedAt: new Date().toISOString(),
       },
-      RUNNING,
+      RUNNABLE,
     );
     if (!res.ok) return;
     log.warn('job failed: stalled more often than allowed');
@@ -365,22 +372,25 @@ export class EncodeJobHandler {
 
   /**
    * A run of a job with BullMQ's lock `token` (none when called outside a BullMQ worker: then
-   * nothing is fenced), watched from now on for a cancel or a lost lock.
+   * nothing is fenced), watched from now on for a cancel or a lost lock; from here on the run
+   * stops on its watch's signal, which includes BullMQ's (a cancel message, a lost lock, shutdown).
    */
-  private startRun(jobId: string, token: string | undefined, log: Logger, signal: AbortSignal | undefined): Run {
+  private startRun(bull: BullJob<EncodeJobData>, job: Job, token: string | undefined, signal?: AbortSignal): EncodeRun {
     const read = token
-      ? () => this.deps.repo.runState(jobId, token)
-      : async () => ({ ...(await this.deps.repo.runState(jobId, '')), holdsLock: true });
-    const watch = new RunWatch(read, (status) => RUNNING.includes(status), RUN_CHECK_MS, signal).start();
-    return { jobId, token, runId: randomUUID(), watch, log };
+      ? () => this.deps.repo.runState(job.id, token)
+      : async () => ({ ...(await this.deps.repo.runState(job.id, '')), holdsLock: true });
+    const watch = new RunWatch(read, (status) => RUNNABLE.includes(status), RUN_CHECK_MS, signal).start();
+    const log = this.deps.logger.child({ jobId: job.id, customerId: bull.data.customerId });
+    const attempt = bull.attemptsMade + 1;
+    return { bull, job, token, runId: randomUUID(), attempt, maxAttempts: bull.opts.attempts ?? 1, watch, log };
   }
 
   /**
    * Throws {@link LockLostError} unless the run still holds the job's lock. Checked right before
    * anything that cannot be fenced inside Redis: replacing a stored output, removing scratch files.
    */
-  private async assertOwner(run: Run): Promise<void> {
-    if (!run.token || (await this.deps.repo.runState(run.jobId, run.token)).holdsLock) return;
+  private async assertOwner(run: EncodeRun): Promise<void> {
+    if (!run.token || (await this.deps.repo.runState(run.job.id, run.token)).holdsLock) return;
     run.watch.end('lock_lost');
     throw new LockLostError('the run lost its lock on the job before storing its output');
   }
@@ -391,56 +401,10 @@ export class EncodeJobHandler {
    * no other run can store anything then, so none of their files is needed, and a new attempt
    * never deletes files another run may still be writing.
    */
-  private async clearOtherRuns(run: Run, job: Job): Promise<void> {
+  private async clearOtherRuns(run: EncodeRun): Promise<void> {
     await this.assertOwner(run);
-    const cleared = await this.deps.storage.clearTemps(job.customerId, job.id, run.runId);
+    const cleared = await this.deps.storage.clearTemps(run.job.customerId, run.job.id, run.runId);
     if (cleared > 0) run.log.info({ cleared }, 'removed scratch files of earlier, interrupted runs');
-  }
-
-  /**
-   * The first output's ffmpeg, started before the probe when the media toolkit can (MP4 and WebM:
-   * see `startEarlyTranscode`); undefined means it starts after the probe, as every other output does.
-   */
-  private async startHead(
-    job: Job,
-    out: JobOutput | undefined,
-    inputPath: string,
-    runId: string,
-    signal: AbortSignal | undefined,
-  ): Promise<{ temp: string; early: EarlyTranscode } | undefined> {
-    const preset = out && getPreset(out.preset);
-    if (!out || !preset || !this.deps.media.startEarly) return undefined;
-    const temp = await this.deps.storage.scratchPathFor(outputRef(job, out, preset), runId);
-    const early = await this.deps.media.startEarly({
-      input: inputPath,
-      output: temp,
-      preset,
-      threads: this.deps.threads,
-      ...(signal ? { signal } : {}),
-    });
-    return early ? { temp, early } : undefined;
-  }
-
-  private async probeInput(path: string, presets: Preset[]): Promise<MediaInfo> {
-    let media: MediaInfo;
-    try {
-      media = await this.deps.media.probe(path);
-    } catch (err) {
-      if (err instanceof MediaProbeError)
-        throw new InputError('invalid_input', `input is not a readable media file: ${err.message}`);
-      throw err;
-    }
-    const video = presets.filter(needsVideo);
-    if (!media.video && video.length > 0)
-      throw new InputError(
-        'no_video',
-        `input has no video stream (needed by ${video.map((p) => p.id).join(', ')}); an audio-only input can use audio-aac`,
-      );
-    const audio = presets.filter(needsAudio);
-    if (!media.audio && audio.length > 0)
-      throw new InputError('no_audio', `input has no audio stream (needed by ${audio.map((p) => p.id).join(', ')})`);
-    if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
-    return media;
   }
 
   /**
@@ -448,56 +412,19 @@ export class EncodeJobHandler {
    * announcement is not waited for: the publisher keeps each job's events in order, and a slow or
    * failing Pusher must not slow the encode (the job store is the truth clients re-sync from).
    */
-  private async transition(run: Run, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNING): Promise<Job> {
-    const res = await this.deps.repo.update(run.jobId, patch, onlyFrom, run.token);
-    if (!res.ok && res.reason === 'fenced') {
-      run.watch.end('lock_lost');
-      throw new LockLostError('the run lost its lock on the job');
-    }
-    if (!res.ok) throw new JobGoneError(res.reason === 'status' ? `job is ${res.current}` : 'job record is missing');
+  private async transition(run: EncodeRun, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNABLE): Promise<void> {
+    const res = await this.deps.repo.update(run.job.id, patch, onlyFrom, run.token);
+    if (!res.ok) throw this.refusal(run, res);
     if (patch.status) run.log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
     void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
-    return res.job;
   }
-}
 
-/** Where an output is stored: a file `<name>.<ext>`, or a folder `<name>` for HLS and thumbnails. */
-function outputRef(
-  job: Pick<Job, 'customerId' | 'id'>,
-  out: JobOutput,
-  preset: Preset,
-): { customerId: string; jobId: string; name: string } {
-  return { customerId: job.customerId, jobId: job.id, name: outputFileName(out.name, preset) };
-}
-
-/** Whether a run ended because it lost its lock (a refused write, the watch, or BullMQ's lockRenewalFailed). */
-function lostLock(run: Run, err: unknown): boolean {
-  return (
-    err instanceof LockLostError || run.watch.reason === 'lock_lost' || run.watch.signal.reason === LOCK_LOST_REASON
-  );
-}
-
-function replaceAt<T>(list: T[], index: number, value: T): T[] {
-  return list.map((v, i) => (i === index ? value : v));
-}
-
-/** Progress of one output mapped onto the whole job (outputs are encoded one after another). */
-function overall(p: JobProgress, index: number, count: number): JobProgress {
-  return { ...p, percent: Math.round(((index + p.percent / 100) / count) * 1000) / 10 };
-}
-
-/** A job's public error: a code and a message a customer can act on, no stack. */
-function describe(err: unknown): { code: string; message: string } {
-  if (err instanceof InputError) return { code: err.code, message: err.message };
-  const e = err as { name?: string; message?: string; code?: unknown };
-  const code =
-    typeof e.code === 'string'
-      ? e.code
-      : e.name === 'UnrecoverableError'
-        ? 'invalid_input'
-        : (e.name ?? 'error')
-            .replace(/Error$/, '')
-            .replace(/([a-z])([A-Z])/g, '$1_$2')
-            .toLowerCase() || 'error';
-  return { code, message: (e.message ?? String(err)).slice(0, 1000) };
+  /** Why a write of the run was refused, as the error that stops it. */
+  private refusal(run: EncodeRun, res: UpdateResult & { ok: false }): Error {
+    if (res.reason === 'fenced') {
+      run.watch.end('lock_lost');
+      return new LockLostError('the run lost its lock on the job');
+    }
+    return new JobGoneError(res.reason === 'status' ? `job is ${res.current}` : 'job record is missing');
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EncodeSlots, SlotsClosedError } from './encode-slots.js';
+import { EncodeSlots } from './encode-slots.js';
+import { SlotsClosedError } from './run.errors.js';
 
 describe('EncodeSlots', () => {
   it('lets `size` holders in at once and the next waiter in when one releases, in order', async () => {

@@ -1,7 +1,4 @@
-/** Waiting for a slot ended because the worker is shutting down: the job goes back to the queue. */
-export class SlotsClosedError extends Error {
-  override name = 'SlotsClosedError';
-}
+import { SlotsClosedError } from './run.errors.js';
 
 /**
  * The encode slots of one worker process: at most `size` ffmpeg encodes run at once. BullMQ takes
@@ -83,5 +80,38 @@ export class EncodeSlots {
       if (next) next.grant();
       else this.free++;
     };
+  }
+}
+
+/**
+ * One run's hold on an encode slot: taken at once when one is free, or waited for later (a
+ * prefetched job), and let go by one `release` whichever way the run ends.
+ */
+export class SlotClaim {
+  private releaser: (() => void) | undefined;
+
+  constructor(private readonly slots: EncodeSlots) {}
+
+  /** Whether the run holds a slot now. */
+  get held(): boolean {
+    return this.releaser !== undefined;
+  }
+
+  /** Takes a free slot if there is one; true when the run holds one now. */
+  tryTake(): boolean {
+    this.releaser ??= this.slots.tryAcquire();
+    return this.held;
+  }
+
+  /** Waits for a slot (see {@link EncodeSlots.acquire}). */
+  async take(signal?: AbortSignal): Promise<void> {
+    this.releaser ??= await this.slots.acquire(signal);
+  }
+
+  /** Lets the slot go (nothing when none is held). */
+  release(): void {
+    const release = this.releaser;
+    this.releaser = undefined;
+    release?.();
   }
 }

@@ -1,12 +1,12 @@
 import { PRESETS } from '@kiln/jobs';
 import { FfmpegMediaAdapter } from '@kiln/media';
-import { UnrecoverableError } from 'bullmq';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyFailure } from './classify-failure.js';
 import { InputError } from './input.errors.js';
 import { LimitedMediaAdapter } from './limited-media.adapter.js';
 
@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('LimitedMediaAdapter', () => {
-  it('fails an encode past its budget for good: an UnrecoverableError coded encode_budget_exceeded', async () => {
+  it('fails an encode past its budget for good: an InputError coded encode_budget_exceeded, never retried', async () => {
     const media = new LimitedMediaAdapter(
       new FfmpegMediaAdapter({ budget: { factor: 0.01, floorSeconds: 0 } }),
       LIMITS,
@@ -59,7 +59,9 @@ describe('LimitedMediaAdapter', () => {
       })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect(classifyFailure(err, { attempt: 1, maxAttempts: 3, handingOver: false, lockLost: false }).kind).toBe(
+      'final',
+    );
     expect(err).toMatchObject({
       code: 'encode_budget_exceeded',
       message: expect.stringMatching(/longer than its budget of 0\.1 s/),
@@ -72,11 +74,11 @@ describe('LimitedMediaAdapter', () => {
       LIMITS,
     );
     const out = join(dir, 'early.mp4');
-    const early = await media.startEarly({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, threads: 1 });
-    expect(early).not.toBeNull();
-    const err = await early!
-      .run({ input: clip, output: out, preset: PRESETS.get('mp4-720p')!, media: await media.probe(clip), threads: 1 })
+    const source = await media.open(clip, { output: out, preset: PRESETS.get('mp4-720p')!, threads: 1 });
+    const err = await source
+      .transcode({ output: out, preset: PRESETS.get('mp4-720p')!, threads: 1 })
       .catch((e: unknown) => e);
+    await source.close();
     expect(err).toMatchObject({ name: 'InputError', code: 'encode_budget_exceeded' });
   }, 30_000);
 

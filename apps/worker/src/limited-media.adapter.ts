@@ -1,10 +1,11 @@
 import {
   MediaFrameTooLargeError,
+  MediaProbeError,
   TranscodeBudgetExceededError,
-  type EarlyTranscode,
-  type EarlyTranscodeRequest,
+  type FirstEncode,
   type MediaAdapter,
   type MediaInfo,
+  type MediaSource,
   type TranscodeOptions,
   type TranscodeResult,
 } from '@kiln/media';
@@ -12,10 +13,10 @@ import { InputError } from './input.errors.js';
 import { checkMediaLimits, type MediaLimits } from './media-limits.js';
 
 /**
- * The worker's media toolkit with its input limits and work budgets enforced: a probe result over
- * a limit, frames the decoder refused as too large, and an encode past its budget all become
- * {@link InputError}s (each with its own code), which fail the job at once instead of retrying work
- * that would fail the same way.
+ * The worker's media toolkit with its input limits and work budgets enforced: an unreadable input,
+ * a probe result over a limit, frames the decoder refused as too large, and an encode past its
+ * budget all become {@link InputError}s (each with its own code), which fail the job at once
+ * instead of retrying work that would fail the same way.
  */
 export class LimitedMediaAdapter implements MediaAdapter {
   constructor(
@@ -25,13 +26,7 @@ export class LimitedMediaAdapter implements MediaAdapter {
 
   /** Probes, then refuses what is over the limits (see {@link checkMediaLimits}). */
   async probe(path: string): Promise<MediaInfo> {
-    let media: MediaInfo;
-    try {
-      media = await this.inner.probe(path);
-    } catch (err) {
-      if (err instanceof MediaFrameTooLargeError) throw new InputError(err.code, `input ${err.message}`);
-      throw err;
-    }
+    const media = await this.inner.probe(path).catch(badInput);
     checkMediaLimits(media, this.limits);
     return media;
   }
@@ -41,11 +36,28 @@ export class LimitedMediaAdapter implements MediaAdapter {
     return this.inner.transcode(opts).catch(finalBudget);
   }
 
-  /** Starts early when the inner toolkit can; its run's budget overrun is final too. */
-  async startEarly(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
-    const early = (await this.inner.startEarly?.(req)) ?? null;
-    return early && { run: (opts) => early.run(opts).catch(finalBudget), abandon: () => early.abandon() };
+  /** Opens the input with the same limits: refused when over them, its encodes' budget overruns final. */
+  async open(input: string, first?: FirstEncode): Promise<MediaSource> {
+    const source = await this.inner.open(input, first).catch(badInput);
+    try {
+      checkMediaLimits(source.info, this.limits);
+    } catch (err) {
+      await source.close();
+      throw err;
+    }
+    return {
+      info: source.info,
+      transcode: (req) => source.transcode(req).catch(finalBudget),
+      close: () => source.close(),
+    };
   }
+}
+
+function badInput(err: unknown): never {
+  if (err instanceof MediaFrameTooLargeError) throw new InputError(err.code, `input ${err.message}`);
+  if (err instanceof MediaProbeError)
+    throw new InputError('invalid_input', `input is not a readable media file: ${err.message}`);
+  throw err;
 }
 
 function finalBudget(err: unknown): never {

@@ -33,6 +33,9 @@ import { createWorkerHttpServer } from './worker-http.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { LOCK_LOST_REASON } from './run.errors.js';
 
+/** Stalls (a worker died or froze holding the job) after which BullMQ fails the job instead of handing it on. */
+const MAX_STALLED_COUNT = 2;
+
 const config = loadConfigOrExit('worker', () => loadConfig(workerConfigSchema, process.env));
 const logger = createLogger({ name: 'worker', level: config.KILN_LOG_LEVEL });
 const registry = new Registry();
@@ -111,7 +114,7 @@ const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => h
   concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
   lockDuration: config.KILN_WORKER_STALLED_S * 1000,
   stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
-  maxStalledCount: 2,
+  maxStalledCount: MAX_STALLED_COUNT,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
 const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
@@ -119,9 +122,10 @@ const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
   prefix: bullPrefix(config.KILN_REDIS_PREFIX),
 });
 // BullMQ fails a job that stalled too often when a worker next picks it up, without running the
-// processor ("deferred failure"): that arrives here as a 'failed' event.
-worker.on('failed', (job, err) => {
-  if (!job?.id || !/(stalled|started) more than allowable limit/.test(err.message)) return;
+// processor: its stall check counts the stall on the job (stalledCounter) and marks it for a
+// "deferred failure", and that arrives here as a 'failed' event.
+worker.on('failed', (job) => {
+  if (!job?.id || !job.deferredFailure || job.stalledCounter <= MAX_STALLED_COUNT) return;
   handler
     .onStalled(job.id, async () => 'failed')
     .catch((e: unknown) => logger.warn({ err: e, jobId: job.id }, 'could not record a stalled job as failed'));

@@ -1,7 +1,7 @@
 import { parseFfprobeJson, type MediaInfo } from '@kiln/media';
-import { UnrecoverableError } from 'bullmq';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { classifyFailure } from './classify-failure.js';
 import { InputError } from './input.errors.js';
 import { checkMediaLimits, type MediaLimits } from './media-limits.js';
 
@@ -32,7 +32,9 @@ function refusal(media: MediaInfo, limits = LIMITS): InputError | undefined {
     return undefined;
   } catch (err) {
     expect(err).toBeInstanceOf(InputError);
-    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect(classifyFailure(err, { attempt: 1, maxAttempts: 3, handingOver: false, lockLost: false }).kind).toBe(
+      'final',
+    );
     return err as InputError;
   }
 }

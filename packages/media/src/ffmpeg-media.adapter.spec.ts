@@ -374,7 +374,7 @@ describe('startEarlyTranscode', () => {
     await transcode({ input, output: plain, preset: p360, media: await probe(input), threads: 2 });
 
     const out = clip('early-360.mp4');
-    const early = await media.startEarly({ input, output: out, preset: p360, threads: 2 });
+    const early = await startEarlyTranscode({ input, output: out, preset: p360, threads: 2 });
     expect(early).not.toBeNull();
     // ffmpeg runs already, waiting on its FIFO for the filter only the probe can decide.
     const pid = await ffmpegWriting(out, 5000);
@@ -401,7 +401,7 @@ describe('startEarlyTranscode', () => {
   it('encodes video-only input too, and runs a plain encode when the probe differs from what it assumed (5.1 audio)', async () => {
     const input = clip('silent.mp4');
     const out = clip('early-silent.mp4');
-    const early = await media.startEarly({ input, output: out, preset: p360 });
+    const early = await startEarlyTranscode({ input, output: out, preset: p360 });
     const result = await early!.run({ input, output: out, preset: p360, media: await probe(input) });
     expect(result).toMatchObject({ width: 320, height: 240 });
     const info = await probe(out);
@@ -438,7 +438,7 @@ describe('startEarlyTranscode', () => {
       surround,
     ]);
     const surroundOut = clip('early-surround.mp4');
-    const again = await media.startEarly({ input: surround, output: surroundOut, preset: p360 });
+    const again = await startEarlyTranscode({ input: surround, output: surroundOut, preset: p360 });
     await again!.run({ input: surround, output: surroundOut, preset: p360, media: await probe(surround) });
     expect((await probe(surroundOut)).audio).toMatchObject({ codec: 'aac', channels: 2 });
     await expect(stat(fifoOf(surroundOut))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -447,7 +447,7 @@ describe('startEarlyTranscode', () => {
   it("reports the plain encode's error when ffmpeg could not open the input", async () => {
     const input = clip('random.mp4');
     const out = clip('early-bad.mp4');
-    const early = await media.startEarly({ input, output: out, preset: p360 });
+    const early = await startEarlyTranscode({ input, output: out, preset: p360 });
     const err = await early!.run({ input, output: out, preset: p360, media: avInfo }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TranscodeError);
     expect((err as Error).message).toMatch(/Invalid data found when processing input/);
@@ -492,7 +492,7 @@ describe('startEarlyTranscode', () => {
 
   it('abandon kills the waiting ffmpeg at once (it sits out SIGTERM there) and removes the FIFO', async () => {
     const out = clip('early-abandoned.mp4');
-    const early = await media.startEarly({ input: av, output: out, preset: p360 });
+    const early = await startEarlyTranscode({ input: av, output: out, preset: p360 });
     const pid = await ffmpegWriting(out, 5000);
     const t0 = performance.now();
     await early!.abandon();
@@ -506,7 +506,7 @@ describe('startEarlyTranscode', () => {
   it('a cancel while ffmpeg waits kills it at once, and run rejects with TranscodeCancelledError', async () => {
     const out = clip('early-cancelled.mp4');
     const ac = new AbortController();
-    const early = await media.startEarly({ input: av, output: out, preset: p360, signal: ac.signal });
+    const early = await startEarlyTranscode({ input: av, output: out, preset: p360, signal: ac.signal });
     const pid = await ffmpegWriting(out, 5000);
     const t0 = performance.now();
     ac.abort();
@@ -520,9 +520,75 @@ describe('startEarlyTranscode', () => {
 
   it('is null for presets whose whole command needs the probe, and for a cancelled request', async () => {
     for (const id of ['hls', 'thumbnails', 'audio-aac'])
-      expect(await media.startEarly({ input: av, output: clip(`early-${id}`), preset: PRESETS.get(id)! })).toBeNull();
+      expect(
+        await startEarlyTranscode({ input: av, output: clip(`early-${id}`), preset: PRESETS.get(id)! }),
+      ).toBeNull();
     expect(
-      await media.startEarly({ input: av, output: clip('early-never.mp4'), preset: p360, signal: AbortSignal.abort() }),
+      await startEarlyTranscode({
+        input: av,
+        output: clip('early-never.mp4'),
+        preset: p360,
+        signal: AbortSignal.abort(),
+      }),
     ).toBeNull();
+  });
+});
+
+describe('FfmpegMediaAdapter.open', () => {
+  const fifoOf = (out: string) => `${out}.vf`;
+
+  it('begins the first encode beside the probe and serves it from there; later outputs encode as usual', async () => {
+    const plain = clip('open-plain-360.mp4');
+    await transcode({ input: av, output: plain, preset: p360, media: avInfo, threads: 2 });
+
+    const first = clip('open-first-360.mp4');
+    const second = clip('open-second-720.mp4');
+    const source = await media.open(av, { output: first, preset: p360, threads: 2 });
+    expect(source.info).toMatchObject({ video: { width: 320, height: 240 } });
+    // Probed, and the first output's ffmpeg is already up, waiting for its filter.
+    expect((await stat(fifoOf(first))).isFIFO()).toBe(true);
+    expect(pidsMentioning(first)).toHaveLength(1);
+
+    const seen: TranscodeProgress[] = [];
+    const result = await source.transcode({
+      output: first,
+      preset: p360,
+      threads: 2,
+      onProgress: (p) => seen.push(p),
+    });
+    expect(result).toMatchObject({ width: 320, height: 240 });
+    expect(seen.at(-1)).toMatchObject({ percent: 100 });
+    // Byte equality with the plain encode is startEarlyTranscode's own spec; here: the same streams.
+    const [got, want] = await Promise.all([probe(first), probe(plain)]);
+    expect({ video: got.video, audio: got.audio }).toEqual({ video: want.video, audio: want.audio });
+    await expect(stat(fifoOf(first))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    expect(await source.transcode({ output: second, preset: p720, threads: 2 })).toMatchObject({ height: 240 });
+    await source.close();
+    expect(pidsMentioning(first)).toEqual([]);
+  });
+
+  it('stops a first encode that is never asked for when closed, and one whose input cannot be probed', async () => {
+    const out = clip('open-unused.mp4');
+    const source = await media.open(av, { output: out, preset: p360 });
+    const pid = await ffmpegWriting(out, 5000);
+    await source.close();
+    await source.close();
+    expect(alive(pid)).toBe(false);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const bad = clip('open-bad.mp4');
+    await expect(media.open(clip('random.mp4'), { output: bad, preset: p360 })).rejects.toBeInstanceOf(MediaProbeError);
+    expect(pidsMentioning(bad)).toEqual([]);
+    await expect(stat(fifoOf(bad))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('opens without a first encode: nothing starts until asked', async () => {
+    const out = clip('open-later.mp4');
+    const source = await media.open(av);
+    expect(pidsMentioning(out)).toEqual([]);
+    expect(await source.transcode({ output: out, preset: p360 })).toMatchObject({ width: 320, height: 240 });
+    await source.close();
   });
 });

@@ -11,14 +11,34 @@ import { encodeBudgetMs, type EncodeBudget } from './encode-limits.js';
 import type { MediaInfo } from './media-info.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
 
-/** What the worker needs from a media toolkit: read a file's streams, encode it to a preset. */
+/** One encode of an open {@link MediaSource}: a transcode request without the input and its probe result. */
+export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media'>;
+
+/** The encode a caller will ask an opening source for first, straight after the probe. */
+export type FirstEncode = Omit<SourceEncode, 'onProgress' | 'videoFilterScript'>;
+
+/** A local input, probed and ready to encode to any number of outputs, one after another. */
+export interface MediaSource {
+  /** The input's probe result. */
+  readonly info: MediaInfo;
+  /** Encodes the input to one output; see {@link transcode}. */
+  transcode(req: SourceEncode): Promise<TranscodeResult>;
+  /** Releases what the source holds (work begun for a first encode never asked for). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What the worker needs from a media toolkit: read a file's streams, encode it to presets. */
 export interface MediaAdapter {
   /** See {@link probe}. */
   probe(path: string): Promise<MediaInfo>;
   /** See {@link transcode}. */
   transcode(opts: TranscodeOptions): Promise<TranscodeResult>;
-  /** See {@link startEarlyTranscode}; a toolkit without it encodes only after the probe. */
-  startEarly?(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null>;
+  /**
+   * Probes a local input and returns it as a {@link MediaSource}. `first`, when given, is the
+   * encode the caller will ask for first, as soon as this resolves: a toolkit may begin it while it
+   * probes (the result is the same). Close the source when done with it.
+   */
+  open(input: string, first?: FirstEncode): Promise<MediaSource>;
 }
 
 /** Settings of {@link FfmpegMediaAdapter}; each has the default of the function it feeds. */
@@ -67,8 +87,24 @@ export class FfmpegMediaAdapter implements MediaAdapter {
     return transcode(this.withDefaults(opts, opts.media.durationSeconds));
   }
 
+  /**
+   * Probes `input`; the first encode's ffmpeg (MP4 and WebM) starts beside ffprobe, as starting
+   * either takes about as long as a short clip's probe: see {@link startEarlyTranscode}.
+   */
+  async open(input: string, first?: FirstEncode): Promise<MediaSource> {
+    const early = first ? await this.startEarly({ ...first, input }) : null;
+    let info: MediaInfo;
+    try {
+      info = await this.probe(input);
+    } catch (err) {
+      await early?.abandon();
+      throw err;
+    }
+    return new FfmpegSource(this, input, info, early && first ? { output: first.output, early } : null);
+  }
+
   /** Starts the configured ffmpeg before the probe result is known (MP4 and WebM); see {@link startEarlyTranscode}. */
-  async startEarly(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
+  private async startEarly(req: EarlyTranscodeRequest): Promise<EarlyTranscode | null> {
     // Until the probe, the budget (and so the CPU limit) is that of the longest input accepted.
     const early = await startEarlyTranscode(this.withDefaults(req, this.options.maxInputSeconds));
     return (
@@ -95,5 +131,29 @@ export class FfmpegMediaAdapter implements MediaAdapter {
       maxDurationSeconds: opts.maxDurationSeconds ?? maxInputSeconds,
       sandbox: opts.sandbox ?? this.sandbox,
     };
+  }
+}
+
+/** An input opened by {@link FfmpegMediaAdapter.open}: the encode started early serves the first request for its output. */
+class FfmpegSource implements MediaSource {
+  constructor(
+    private readonly adapter: FfmpegMediaAdapter,
+    private readonly input: string,
+    readonly info: MediaInfo,
+    private pending: { output: string; early: EarlyTranscode } | null,
+  ) {}
+
+  transcode(req: SourceEncode): Promise<TranscodeResult> {
+    const opts: TranscodeOptions = { ...req, input: this.input, media: this.info };
+    const early = this.pending?.output === req.output ? this.pending.early : null;
+    if (!early) return this.close().then(() => this.adapter.transcode(opts));
+    this.pending = null;
+    return early.run(opts);
+  }
+
+  async close(): Promise<void> {
+    const pending = this.pending;
+    this.pending = null;
+    await pending?.early.abandon();
   }
 }

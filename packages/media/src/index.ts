@@ -27,12 +27,17 @@ export { summarizeStderr, TextTail } from './ffmpeg-stderr.js';
 export {
   startEarlyTranscode,
   transcode,
-  type EarlyTranscode,
-  type EarlyTranscodeRequest,
   type TranscodeOptions,
   type TranscodeResult,
 } from './ffmpeg-transcode.adapter.js';
-export { FfmpegMediaAdapter, type FfmpegMediaAdapterOptions, type MediaAdapter } from './ffmpeg-media.adapter.js';
+export {
+  FfmpegMediaAdapter,
+  type FfmpegMediaAdapterOptions,
+  type FirstEncode,
+  type MediaAdapter,
+  type MediaSource,
+  type SourceEncode,
+} from './ffmpeg-media.adapter.js';
 export {
   MediaSandbox,
   defaultSandbox,

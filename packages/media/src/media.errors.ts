@@ -1,46 +1,50 @@
+import { KilnError } from '@kiln/errors';
+
 /** ffprobe could not read the input: it is missing, empty, or not media ffprobe understands. */
-export class MediaProbeError extends Error {
+export class MediaProbeError extends KilnError {
+  readonly code: string = 'media_probe';
+
   constructor(
     message: string,
     /** The file that was probed. */
     readonly path: string,
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
 /** ffmpeg or ffprobe could not be started at all (wrong path, not executable): not the input's fault. */
-export class MediaToolError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+export class MediaToolError extends KilnError {
+  readonly code = 'media_tool';
 }
 
 /**
  * ffmpeg failed. `stderrTail` holds the last few KB of its diagnostics; `exitCode` is null when it
  * was ended by a signal or never ran.
  */
-export class TranscodeError extends Error {
+export class TranscodeError extends KilnError {
+  readonly code: string = 'transcode';
+
   constructor(
     message: string,
     readonly exitCode: number | null,
     readonly stderrTail: string,
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
 /** The encode was cancelled through its AbortSignal; ffmpeg has exited and the output is partial. */
-export class TranscodeCancelledError extends TranscodeError {}
+export class TranscodeCancelledError extends TranscodeError {
+  override readonly code = 'transcode_cancelled';
+}
 
 /**
  * ffmpeg reported no progress for the stall timeout and was killed. Transient by nature (a hung
  * mount, a starved machine): retry it.
  */
 export class TranscodeStalledError extends TranscodeError {
+  override readonly code = 'transcode_stalled';
   /** Always true: worth another attempt. */
   readonly retryable = true;
 }
@@ -50,7 +54,7 @@ export class TranscodeStalledError extends TranscodeError {
  * ffmpeg was killed. Not transient: the same input would take as long again, so never retried.
  */
 export class TranscodeBudgetExceededError extends TranscodeError {
-  readonly code = 'encode_budget_exceeded';
+  override readonly code = 'encode_budget_exceeded';
   /** Always false: another attempt would overrun the same way. */
   readonly retryable = false;
 }
@@ -60,7 +64,7 @@ export class TranscodeBudgetExceededError extends TranscodeError {
  * (ffmpeg's `-max_pixels`), so the picture was never allocated.
  */
 export class MediaFrameTooLargeError extends MediaProbeError {
-  readonly code = 'input_resolution_too_large';
+  override readonly code = 'input_resolution_too_large';
 
   constructor(
     /** The frame size the decoder saw. */

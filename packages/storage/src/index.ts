@@ -20,3 +20,4 @@ export { S3UploadStorage } from './s3-upload-storage.adapter.js';
 export { EmptyUploadError, UnsafeStoragePathError, UploadAbortedError, UploadTooLargeError } from './storage.errors.js';
 export { UploadStorage } from './upload-storage.adapter.js';
 export { isUploadInput, parseUploadInput, uploadInput, uploadKey, uploadPath, type UploadStore } from './uploads.js';
+export { type ScratchOptions, type ScratchOutput, type StoredOutput } from './scratch-output.js';

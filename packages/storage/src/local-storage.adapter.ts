@@ -3,6 +3,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checksumFile } from './checksum.js';
 import { pruneRunFolder, removeScratch, scratchPath } from './scratch-files.js';
+import { createScratchOutput, type ScratchOptions, type ScratchOutput, type ScratchStore } from './scratch-output.js';
 import {
   refSegments,
   relativeSegments,
@@ -18,7 +19,7 @@ import {
  * Outputs on local disk under `<root>/<customer>/<job>/<name>.<ext>`. Files are written under a
  * temporary name and renamed into place, so a half-written output is never visible.
  */
-export class LocalStorage implements OutputStorage {
+export class LocalStorage implements OutputStorage, ScratchStore {
   readonly kind = 'local' as const;
   readonly root: string;
 
@@ -32,6 +33,11 @@ export class LocalStorage implements OutputStorage {
    */
   finalPath(customerId: string, jobId: string, fileName: string): string {
     return path.join(this.root, ...refSegments({ customerId, jobId, name: fileName }));
+  }
+
+  /** A scratch output next to its final place (same file system), so committing it is an atomic rename. */
+  scratch(ref: OutputRef, opts?: ScratchOptions): Promise<ScratchOutput> {
+    return createScratchOutput(this, ref, opts);
   }
 
   /** The scratch file sits next to its final place (same file system), so storing it is an atomic rename. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { UnsafeStoragePathError } from './storage.errors.js';
+import type { ScratchOptions, ScratchOutput } from './scratch-output.js';
 
 /**
  * One stored output of a job: `name` is the file name (`mp4-360p.mp4`) of a file output, or the
@@ -35,27 +36,17 @@ export interface OpenedObject {
 }
 
 /**
- * Where finished outputs live. The worker encodes into a local scratch path (ffmpeg writes files),
- * then `store`/`storeDir` puts the result in place so that it appears whole or not at all (local:
- * a rename; S3: an upload). The API reads them back with `stat` and `open` (ranges included).
- * `file` arguments name a file inside a directory output; an unsafe one reads as missing.
+ * Where finished outputs live. The worker asks for a {@link ScratchOutput} per output: ffmpeg
+ * writes to its local path, and its `commit` puts the result in place so that it appears whole or
+ * not at all (local: a rename; S3: an upload). The API reads them back with `stat` and `open`
+ * (ranges included). `file` arguments name a file inside a directory output; an unsafe one reads
+ * as missing.
  */
 export interface OutputStorage {
   /** `local` or `s3`, for logs and the start banner. */
   readonly kind: 'local' | 's3';
-  /**
-   * A fresh local path for ffmpeg to write `ref` to; give it to `store`, `storeDir` or `discard`.
-   * With `runId` it is in that run's own scratch folder, which no other run of the job touches.
-   */
-  scratchPathFor(ref: OutputRef, runId?: string): Promise<string>;
-  /**
-   * Puts a finished file in place, replacing an older one, and removes the scratch file. `fence`
-   * is awaited right before the stored output is replaced; if it throws, nothing is replaced
-   * (a worker passes a check that its run still owns the job).
-   */
-  store(scratchPath: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredObject>;
-  /** Puts a finished directory in place file by file, replacing an older one; lists its files sorted by path. `fence` as for `store`. */
-  storeDir(scratchDir: string, ref: OutputRef, fence?: () => Promise<void>): Promise<StoredFile[]>;
+  /** A fresh scratch output for `ref`; see {@link ScratchOutput}. */
+  scratch(ref: OutputRef, opts?: ScratchOptions): Promise<ScratchOutput>;
   /** The size of a stored file, or null when there is none (or `file` is unsafe). */
   stat(ref: OutputRef, file?: string): Promise<{ sizeBytes: number } | null>;
   /** Opens a stored file, or a range of it; null when it is missing (or `file` is unsafe). */
@@ -67,8 +58,6 @@ export interface OutputStorage {
    * many. Only a run holding the job's lock may call it (see `removeScratch`).
    */
   clearTemps(customerId: string, jobId: string, keepRunId?: string): Promise<number>;
-  /** Removes a scratch file or directory; missing is fine. */
-  discard(scratchPath: string): Promise<void>;
 }
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

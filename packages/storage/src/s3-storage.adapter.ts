@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ChecksumStream } from './checksum.js';
 import { pruneRunFolder, removeScratch, scratchPath } from './scratch-files.js';
+import { createScratchOutput, type ScratchOptions, type ScratchOutput, type ScratchStore } from './scratch-output.js';
 import {
   refSegments,
   relativeSegments,
@@ -37,7 +38,7 @@ const DIR_CONCURRENCY = 4;
  * then removes the scratch copy. Each object appears whole or not at all; a directory output is
  * uploaded file by file, and the API serves it only once the job records it as completed.
  */
-export class S3Storage implements OutputStorage {
+export class S3Storage implements OutputStorage, ScratchStore {
   readonly kind = 's3' as const;
   readonly scratchDir: string;
 
@@ -54,6 +55,11 @@ export class S3Storage implements OutputStorage {
     if (file === undefined) return base;
     const parts = relativeSegments(file);
     return parts ? `${base}/${parts.join('/')}` : null;
+  }
+
+  /** A scratch output in the local scratch directory, uploaded on commit. */
+  scratch(ref: OutputRef, opts?: ScratchOptions): Promise<ScratchOutput> {
+    return createScratchOutput(this, ref, opts);
   }
 
   async scratchPathFor(ref: OutputRef, runId?: string): Promise<string> {

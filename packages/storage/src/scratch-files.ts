@@ -19,6 +19,13 @@ function runFolder(runId: string): string {
 }
 
 /**
+ * Scratch paths handed out in each run folder and not yet stored or discarded. A run asks for all
+ * its outputs' scratch paths before the first encode, so the folder must outlive the first output
+ * stored from it: it goes with the last.
+ */
+const openInRunFolder = new Map<string, number>();
+
+/**
  * A fresh scratch path in `dir` for a file or folder that will become `name`. With a run id it is
  * `<dir>/.tmp-run-<runId>/<name>`: each run (attempt) of a job has its own folder, so two runs of
  * one job (one that lost its lock and the one that took the job over) never share a scratch file.
@@ -27,13 +34,25 @@ export async function scratchPath(dir: string, name: string, runId?: string): Pr
   if (runId === undefined) return scratchName(dir, name);
   const own = path.join(dir, runFolder(runId));
   await mkdir(own, { recursive: true });
+  openInRunFolder.set(own, (openInRunFolder.get(own) ?? 0) + 1);
   return path.join(own, name);
 }
 
-/** Removes the run folder a scratch path was in once it is empty (nothing to do for a path outside one). */
+/**
+ * Called once a scratch path was stored or discarded: removes the run folder it was in when no
+ * other scratch path handed out there is still open, and the folder is empty (nothing to do for a
+ * path outside a run folder).
+ */
 export async function pruneRunFolder(scratch: string): Promise<void> {
   const parent = path.dirname(scratch);
-  if (path.basename(parent).startsWith(RUN_PREFIX)) await rmdir(parent).catch(() => undefined);
+  if (!path.basename(parent).startsWith(RUN_PREFIX)) return;
+  const open = (openInRunFolder.get(parent) ?? 1) - 1;
+  if (open > 0) {
+    openInRunFolder.set(parent, open);
+    return;
+  }
+  openInRunFolder.delete(parent);
+  await rmdir(parent).catch(() => undefined);
 }
 
 /**

@@ -73,12 +73,12 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
 
   /** Writes `files` into a scratch folder and stores it as the directory output `name` of a job. */
   async function storeDir(storage: OutputStorage, job: Job, name: string, files: Record<string, string>) {
-    const temp = await storage.scratchPathFor({ customerId: job.customerId, jobId: job.id, name });
+    const out = await storage.scratch({ customerId: job.customerId, jobId: job.id, name }, { directory: true });
     for (const [rel, body] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(temp, rel)), { recursive: true });
-      await writeFile(path.join(temp, rel), body, 'latin1');
+      await mkdir(path.dirname(path.join(out.path, rel)), { recursive: true });
+      await writeFile(path.join(out.path, rel), body, 'latin1');
     }
-    return storage.storeDir(temp, { customerId: job.customerId, jobId: job.id, name });
+    return (await out.commit()).files;
   }
 
   /** A job created through the API and finished the way a worker leaves it: hls, thumbnails and an mp4, stored in `storage`. */
@@ -92,12 +92,12 @@ describe('GET /v1/jobs/:id/outputs/:name/<file>', () => {
       });
     expect(created.status).toBe(202);
     const job = created.body as Job;
-    const mp4Temp = await storage.scratchPathFor({ customerId: job.customerId, jobId: job.id, name: 'mp4-360p.mp4' });
-    await writeFile(mp4Temp, 'not really a video');
+    const mp4 = await storage.scratch({ customerId: job.customerId, jobId: job.id, name: 'mp4-360p.mp4' });
+    await writeFile(mp4.path, 'not really a video');
     const stored: Record<string, Partial<JobOutput>> = {
       hls: { files: await storeDir(storage, job, 'hls', HLS_FILES) },
       thumbnails: { files: await storeDir(storage, job, 'thumbnails', THUMB_FILES) },
-      'mp4-360p': await storage.store(mp4Temp, { customerId: job.customerId, jobId: job.id, name: 'mp4-360p.mp4' }),
+      'mp4-360p': await mp4.commit(),
     };
     const outputs = job.outputs.map((o) => ({
       ...o,

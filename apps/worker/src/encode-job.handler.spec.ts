@@ -1,0 +1,396 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { encodeLockKey, JobRepository, type EncodeJobData, type Job, type JobStatus } from '@kiln/jobs';
+import { createLogger } from '@kiln/logger';
+import {
+  TranscodeCancelledError,
+  TranscodeStalledError,
+  type FirstEncode,
+  type MediaInfo,
+  type MediaSource,
+  type SourceEncode,
+  type TranscodeResult,
+} from '@kiln/media';
+import type { OutputRef, ScratchOptions, ScratchOutput } from '@kiln/storage';
+import { useRedis } from '@kiln/testing';
+import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EncodeJobHandler } from './encode-job.handler.js';
+import { EncodeSlots } from './encode-slots.js';
+import { InputError } from './input.errors.js';
+import { LockLostError } from './run.errors.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+const TOKEN = 'run-token';
+const RUNNING: JobStatus[] = ['queued', 'probing', 'encoding', 'storing'];
+const INFO: MediaInfo = {
+  durationSeconds: 10,
+  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+  sizeBytes: 1000,
+  bitRate: null,
+  video: { codec: 'h264', width: 640, height: 360, displayWidth: 640, displayHeight: 360, fps: 25, rotation: 0 },
+  audio: { codec: 'aac', channels: 2, sampleRate: 48_000 },
+  transcodable: true,
+};
+
+/** Counts every call of a release function it hands out, so a second release would show. */
+class CountingSlots extends EncodeSlots {
+  releases = 0;
+
+  override tryAcquire(): (() => void) | undefined {
+    const release = super.tryAcquire();
+    return release && this.counted(release);
+  }
+
+  override async acquire(signal?: AbortSignal): Promise<() => void> {
+    return this.counted(await super.acquire(signal));
+  }
+
+  private counted(release: () => void): () => void {
+    return () => {
+      this.releases++;
+      release();
+    };
+  }
+}
+
+/** What an encode of the fake media does; by default it reports half way and succeeds. */
+type Encode = (req: SourceEncode, ctx: Harness) => Promise<void>;
+
+/** A plain media toolkit: every input probes as {@link INFO}; encodes do what the test says. */
+class FakeMedia {
+  firstHints: (string | undefined)[] = [];
+  closed = 0;
+  openError: Error | undefined;
+
+  constructor(private readonly ctx: () => Harness) {}
+
+  async open(_input: string, first?: FirstEncode): Promise<MediaSource> {
+    this.firstHints.push(first?.output);
+    if (this.openError) throw this.openError;
+    return {
+      info: INFO,
+      transcode: async (req): Promise<TranscodeResult> => {
+        await this.ctx().encode(req, this.ctx());
+        return { durationSeconds: 10, width: 640, height: 360, elapsedSeconds: 1 };
+      },
+      close: async () => {
+        this.closed++;
+      },
+    };
+  }
+}
+
+/** A plain storage: scratch outputs live only in memory; the test sees what was committed or discarded. */
+class FakeStorage {
+  created: string[] = [];
+  committed: string[] = [];
+  discarded: string[] = [];
+
+  async scratch(ref: OutputRef, opts?: ScratchOptions): Promise<ScratchOutput> {
+    const scratchPath = `/scratch/${opts?.runId}/${ref.name}`;
+    this.created.push(ref.name);
+    let committed = false;
+    return {
+      path: scratchPath,
+      commit: async (fence) => {
+        await fence?.();
+        committed = true;
+        this.committed.push(ref.name);
+        return { sizeBytes: 1250, checksum: 'sha256:00' };
+      },
+      discard: async () => {
+        if (!committed) this.discarded.push(ref.name);
+      },
+    };
+  }
+
+  async clearTemps(): Promise<number> {
+    return 0;
+  }
+}
+
+interface Harness {
+  repo: JobRepository;
+  prefix: string;
+  slots: CountingSlots;
+  media: FakeMedia;
+  storage: FakeStorage;
+  handler: EncodeJobHandler;
+  /** Every announced version of the job, in order. */
+  announced: { event: string; status: JobStatus; seq: number }[];
+  encode: Encode;
+  movedToWait: number;
+}
+
+const db = useRedis();
+let scratchDir: string;
+beforeAll(async () => {
+  scratchDir = await mkdtemp(path.join(tmpdir(), 'kiln-handler-spec-'));
+});
+afterAll(async () => {
+  await rm(scratchDir, { recursive: true, force: true });
+});
+
+const halfWay: Encode = async (req) => req.onProgress?.({ percent: 50, fps: 100, speed: 4, etaSeconds: 1 });
+
+function harness(encode: Encode = halfWay): Harness {
+  const prefix = `test-${randomUUID()}`;
+  const repo = new JobRepository(db.redis, prefix);
+  const record = (job: Job, event: string) => {
+    h.announced.push({ event, status: job.status, seq: job.seq });
+    return Promise.resolve('published' as const);
+  };
+  const h: Harness = {
+    repo,
+    prefix,
+    slots: new CountingSlots(1),
+    media: new FakeMedia(() => h),
+    storage: new FakeStorage(),
+    announced: [],
+    encode,
+    movedToWait: 0,
+    handler: undefined as unknown as EncodeJobHandler,
+  };
+  h.handler = new EncodeJobHandler({
+    repo,
+    announcer: { announce: record, announceFinal: record },
+    media: h.media,
+    storage: h.storage,
+    inputs: { resolve: async () => ({ path: '/inputs/clip.mp4', cleanup: async () => undefined }) },
+    slots: h.slots,
+    scratchDir,
+    metrics: new WorkerMetrics(new Registry()),
+    logger: createLogger({ name: 'handler-spec', level: 'silent' }),
+    progressIntervalMs: 0,
+    threads: 1,
+  });
+  return h;
+}
+
+/** A queued job with two outputs, locked by {@link TOKEN} as BullMQ's moveToActive would. */
+async function queuedJob(h: Harness): Promise<Job> {
+  const job = await h.repo.create({
+    customerId: 'acme',
+    input: 'file:///inputs/clip.mp4',
+    outputs: [{ preset: 'mp4-360p' }, { preset: 'hls' }],
+  });
+  await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+  return job;
+}
+
+function bullJob(h: Harness, job: Job, attemptsMade = 0, attempts = 3): BullJob<EncodeJobData> {
+  return {
+    data: { jobId: job.id, customerId: job.customerId },
+    attemptsMade,
+    opts: { attempts },
+    moveToWait: async () => {
+      h.movedToWait++;
+      return 0;
+    },
+  } as unknown as BullJob<EncodeJobData>;
+}
+
+/** The job's statuses as announced, each once, in order. */
+function statusPath(h: Harness): JobStatus[] {
+  return h.announced.map((a) => a.status).filter((s, i, all) => i === 0 || all[i - 1] !== s);
+}
+
+/** Waits until the run's signal aborts, then fails as a killed ffmpeg does. */
+async function untilStopped(req: SourceEncode): Promise<never> {
+  const signal = req.signal!;
+  if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+  throw new TranscodeCancelledError('the encode was cancelled; ffmpeg stopped', null, '');
+}
+
+describe('EncodeJobHandler', () => {
+  it('completes a job: status only moves forward, every output stored, the slot released once', async () => {
+    const h = harness();
+    const job = await queuedJob(h);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    const done = (await h.repo.get(job.id))!;
+    expect(done).toMatchObject({ status: 'completed', attempts: 1, error: null, progress: { percent: 100 } });
+    expect(done.outputs).toMatchObject([
+      { name: 'mp4-360p', status: 'completed', sizeBytes: 1250, checksum: 'sha256:00', bitrateKbps: 1, width: 640 },
+      { name: 'hls', status: 'completed', downloadPath: `/v1/jobs/${job.id}/outputs/hls/master.m3u8` },
+    ]);
+    expect(statusPath(h)).toEqual(['probing', 'encoding', 'storing', 'completed']);
+    expect(h.announced.at(-1)).toMatchObject({ event: 'job.completed', seq: done.seq });
+    // The first output is asked for like every other; the toolkit is told it comes first.
+    expect(h.media.firstHints).toHaveLength(1);
+    expect(h.media.firstHints[0]).toMatch(/\/mp4-360p\.mp4$/);
+    expect(h.storage.committed).toEqual(['mp4-360p.mp4', 'hls']);
+    expect(h.storage.discarded).toEqual([]);
+    expect(h.media.closed).toBe(1);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('fails bad input at once, for good, without a retry', async () => {
+    const h = harness();
+    h.media.openError = new InputError('no_video', 'input has no video stream');
+    const job = await queuedJob(h);
+    const err = await h.handler.process(bullJob(h, job, 0, 3), TOKEN).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect(await h.repo.get(job.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'no_video', message: 'input has no video stream' },
+      outputs: [{ status: 'failed' }, { status: 'failed' }],
+    });
+    expect(h.announced.at(-1)).toMatchObject({ event: 'job.failed', status: 'failed' });
+    expect(h.storage.discarded.sort()).toEqual(['hls', 'mp4-360p.mp4']);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('queues a transient failure again for a retry while attempts are left', async () => {
+    const h = harness(async () => {
+      throw new TranscodeStalledError('ffmpeg reported no progress for 120 s and was killed', null, '');
+    });
+    const job = await queuedJob(h);
+    const err = await h.handler.process(bullJob(h, job, 0, 3), TOKEN).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(TranscodeStalledError);
+    expect(await h.repo.get(job.id)).toMatchObject({
+      status: 'queued',
+      attempts: 1,
+      error: { code: 'retrying', message: expect.stringMatching(/^attempt 1 of 3 failed \(ffmpeg reported no/) },
+    });
+    expect(h.storage.discarded.sort()).toEqual(['hls', 'mp4-360p.mp4']);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('fails the job for good when the last attempt fails, keeping the outputs already stored', async () => {
+    const h = harness(async (req) => {
+      if (req.preset.id === 'hls') throw new TranscodeStalledError('ffmpeg reported no progress', null, '');
+    });
+    const job = await queuedJob(h);
+    const err = await h.handler.process(bullJob(h, job, 2, 3), TOKEN).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect(await h.repo.get(job.id)).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      error: { code: 'transcode_stalled', message: 'ffmpeg reported no progress' },
+      outputs: [{ status: 'completed' }, { status: 'failed' }],
+    });
+    expect(h.storage.discarded).toEqual(['hls']);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('stops a job cancelled mid-encode and leaves it cancelled', async () => {
+    const h = harness(async (req, ctx) => {
+      await ctx.repo.update(jobId, { status: 'cancelled' }, RUNNING);
+      // The next progress write is refused: the run stops at once.
+      req.onProgress?.({ percent: 60, fps: 100, speed: 4, etaSeconds: 1 });
+      await untilStopped(req);
+    });
+    const job = await queuedJob(h);
+    const jobId = job.id;
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'cancelled' });
+    expect(h.storage.committed).toEqual([]);
+    expect(h.storage.discarded.sort()).toEqual(['hls', 'mp4-360p.mp4']);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('stops without writing anything once another run holds the lock', async () => {
+    let seqAtLoss = 0;
+    const h = harness(async (req, ctx) => {
+      seqAtLoss = (await ctx.repo.get(jobId))!.seq;
+      await db.redis.set(encodeLockKey(ctx.prefix, jobId), 'another-run', 'PX', 60_000);
+      req.onProgress?.({ percent: 60, fps: 100, speed: 4, etaSeconds: 1 });
+      await untilStopped(req);
+    });
+    const job = await queuedJob(h);
+    const jobId = job.id;
+    const err = await h.handler.process(bullJob(h, job), TOKEN).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(LockLostError);
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'encoding', seq: seqAtLoss });
+    expect(h.storage.committed).toEqual([]);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('hands the job back to the queue when shutdown stops its encode past the grace', async () => {
+    const bullSignal = new AbortController();
+    const h = harness(async (req, ctx) => {
+      ctx.handler.beginHandover();
+      bullSignal.abort('worker shutting down');
+      await untilStopped(req);
+    });
+    const job = await queuedJob(h);
+    const err = await h.handler.process(bullJob(h, job), TOKEN, bullSignal.signal).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(WaitingError);
+    expect(h.movedToWait).toBe(1);
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'queued', error: null, progress: { percent: 0 } });
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('hands back a prefetched job waiting for a slot when the slots close, having never held one', async () => {
+    const h = harness();
+    const busy = h.slots.tryAcquire()!;
+    const job = await queuedJob(h);
+    const running = h.handler.process(bullJob(h, job), TOKEN).catch((e: unknown) => e);
+    while (h.media.firstHints.length === 0) await new Promise((r) => setTimeout(r, 5));
+    // Probed without a slot: still queued, and nothing was begun beside the probe.
+    expect(h.media.firstHints).toEqual([undefined]);
+    expect((await h.repo.get(job.id))!.status).toBe('queued');
+    h.slots.close();
+
+    expect(await running).toBeInstanceOf(WaitingError);
+    expect(h.movedToWait).toBe(1);
+    expect((await h.repo.get(job.id))!.status).toBe('queued');
+    expect(h.slots.releases).toBe(0);
+    busy();
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('runs a prefetched job once the slot frees, from queued straight through', async () => {
+    const h = harness();
+    const busy = h.slots.tryAcquire()!;
+    const job = await queuedJob(h);
+    const running = h.handler.process(bullJob(h, job), TOKEN);
+    while (h.media.firstHints.length === 0) await new Promise((r) => setTimeout(r, 5));
+    busy();
+    await running;
+
+    expect((await h.repo.get(job.id))!.status).toBe('completed');
+    expect(statusPath(h)).toEqual(['probing', 'encoding', 'storing', 'completed']);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 2, busy: 0 });
+  });
+
+  it('skips a job that is no longer runnable, announcing its final state again, and one that is gone', async () => {
+    const h = harness();
+    const job = await queuedJob(h);
+    await h.repo.update(job.id, { status: 'completed' });
+    await h.handler.process(bullJob(h, job), TOKEN);
+    expect(h.announced).toEqual([{ event: 'job.completed', status: 'completed', seq: 2 }]);
+
+    await h.handler.process(bullJob(h, { ...job, id: 'no-such-job' }), TOKEN);
+    expect(h.announced).toHaveLength(1);
+    expect(h.media.firstHints).toEqual([]);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 0, busy: 0 });
+  });
+
+  it('stops quietly when the job record disappears mid-run', async () => {
+    const h = harness(async (req, ctx) => {
+      await ctx.repo.delete('acme', jobId);
+      req.onProgress?.({ percent: 60, fps: 100, speed: 4, etaSeconds: 1 });
+      await untilStopped(req);
+    });
+    const job = await queuedJob(h);
+    const jobId = job.id;
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(await h.repo.get(job.id)).toBeNull();
+    expect(h.storage.committed).toEqual([]);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+});

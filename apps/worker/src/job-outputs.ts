@@ -1,0 +1,54 @@
+import { isDirectoryPreset, needsAudio, needsVideo, type JobOutput, type JobProgress, type Preset } from '@kiln/jobs';
+import type { MediaInfo, TranscodeResult } from '@kiln/media';
+import { bitrateKbps, type StoredOutput } from '@kiln/storage';
+import { InputError } from './input.errors.js';
+
+/**
+ * Refuses, as bad input, a probe result without the streams the presets need, or without a
+ * measurable duration.
+ */
+export function checkStreams(media: MediaInfo, presets: readonly Preset[]): void {
+  const video = presets.filter(needsVideo);
+  if (!media.video && video.length > 0)
+    throw new InputError(
+      'no_video',
+      `input has no video stream (needed by ${video.map((p) => p.id).join(', ')}); an audio-only input can use audio-aac`,
+    );
+  const audio = presets.filter(needsAudio);
+  if (!media.audio && audio.length > 0)
+    throw new InputError('no_audio', `input has no audio stream (needed by ${audio.map((p) => p.id).join(', ')})`);
+  if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
+}
+
+/**
+ * An output once stored: its size, checksum or files, bit rate and frame size. Its `downloadPath`
+ * is not the worker's to write: the job store derives it on every read.
+ */
+export function completedOutput(
+  out: JobOutput,
+  preset: Preset,
+  result: TranscodeResult,
+  stored: StoredOutput,
+): JobOutput {
+  // A directory output has a duration only when it is a stream (HLS), not for thumbnails.
+  const durationSeconds = !isDirectoryPreset(preset) || preset.kind === 'hls' ? result.durationSeconds : null;
+  return {
+    ...out,
+    ...stored,
+    durationSeconds,
+    bitrateKbps: bitrateKbps(stored.sizeBytes, durationSeconds),
+    status: 'completed',
+    width: result.width,
+    height: result.height,
+  };
+}
+
+/** `list` with the item at `index` replaced by `value`. */
+export function replaceAt<T>(list: readonly T[], index: number, value: T): T[] {
+  return list.map((v, i) => (i === index ? value : v));
+}
+
+/** Progress of one output mapped onto the whole job (outputs are encoded one after another). */
+export function overall(p: JobProgress, index: number, count: number): JobProgress {
+  return { ...p, percent: Math.round(((index + p.percent / 100) / count) * 1000) / 10 };
+}
