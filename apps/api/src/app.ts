@@ -13,7 +13,7 @@ import { requestLogger } from './middleware/request-log.middleware.js';
 import { securityHeaders } from './middleware/security-headers.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi.document.js';
 import { adminRouter, type AdminSettings } from './routes/admin.route.js';
-import { healthRouter } from './routes/health.route.js';
+import { healthRouter } from '@kiln/app-kit';
 import { jobsRouter } from './routes/jobs.route.js';
 import { meRouter, type PublicPusherSettings } from './routes/me.route.js';
 import { openApiRouter } from './routes/openapi.route.js';

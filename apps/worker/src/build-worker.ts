@@ -1,0 +1,235 @@
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:http';
+import { closeServer, healthRouter, notFoundHandler, readOnlyMethods, type BuiltApp } from '@kiln/app-kit';
+import { pusherSettings } from '@kiln/config';
+import {
+  bullPrefix,
+  cancelChannel,
+  createRedisConnection,
+  ENCODE_QUEUE,
+  JobRepository,
+  type EncodeJobData,
+} from '@kiln/jobs';
+import { createLogger, type Logger } from '@kiln/logger';
+import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
+import {
+  GatedPublisher,
+  JobAnnouncer,
+  OccupancyMirror,
+  OccupancyRepository,
+  PusherTransport,
+  Readiness,
+  RealtimeMetrics,
+} from '@kiln/realtime';
+import { createOutputStorage, createS3Bucket } from '@kiln/storage';
+import { Queue, Worker } from 'bullmq';
+import express from 'express';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { WorkerConfig } from './config.js';
+import { EncodeJobHandler } from './encode-job.handler.js';
+import { EncodeSlots } from './encode-slots.js';
+import { InputResolver } from './input-resolver.js';
+import { LimitedMediaAdapter } from './limited-media.adapter.js';
+import { LOCK_LOST_REASON } from './run.errors.js';
+import { ScratchRoot } from './scratch-root.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+/** The worker built by {@link buildWorker}: its metrics server, the BullMQ worker and what tests look at. */
+export interface WorkerBuild extends BuiltApp {
+  worker: Worker<EncodeJobData>;
+  /** Where outputs go, for the ready line: `local` or `s3` and the bucket's name. */
+  storage: { kind: 'local' | 's3'; bucket: string | undefined };
+}
+
+/** ffmpeg behind the input limits (KILN_MAX_INPUT_*) and the sandbox. */
+function createMedia(config: WorkerConfig): LimitedMediaAdapter {
+  const ffmpeg = new FfmpegMediaAdapter({
+    ffmpegPath: config.FFMPEG_PATH,
+    ffprobePath: config.FFPROBE_PATH,
+    stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000,
+    maxPixels: config.KILN_MAX_INPUT_PIXELS,
+    maxInputSeconds: config.KILN_MAX_INPUT_SECONDS,
+    budget: { factor: config.KILN_ENCODE_BUDGET_FACTOR, floorSeconds: config.KILN_ENCODE_BUDGET_FLOOR_S },
+    // ffmpeg and ffprobe see PATH, locale and time zone only: none of this process's secrets.
+    sandbox: { env: minimalEnv(process.env), maxMemoryMb: config.KILN_FFMPEG_MAX_MEMORY_MB },
+  });
+  return new LimitedMediaAdapter(ffmpeg, {
+    maxSeconds: config.KILN_MAX_INPUT_SECONDS,
+    maxPixels: config.KILN_MAX_INPUT_PIXELS,
+    maxFps: config.KILN_MAX_INPUT_FPS,
+  });
+}
+
+/** The BullMQ events a worker answers: deferred stall failures, lost locks, stalls. */
+function watchWorker(
+  worker: Worker<EncodeJobData>,
+  handler: EncodeJobHandler,
+  queue: Queue<EncodeJobData>,
+  logger: Logger,
+): void {
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  // BullMQ fails a job that stalled too often when a worker next picks it up, without running the
+  // processor ("deferred failure"): that arrives here as a 'failed' event.
+  worker.on('failed', (job, err) => {
+    if (!job?.id || !/(stalled|started) more than allowable limit/.test(err.message)) return;
+    handler
+      .onStalled(job.id, async () => 'failed')
+      .catch((e: unknown) => logger.warn({ err: e, jobId: job.id }, 'could not record a stalled job as failed'));
+  });
+  // A job whose lock could not be renewed (Redis unreachable or paused past KILN_WORKER_STALLED_S)
+  // may belong to another worker already: its ffmpeg stops now, and the run ends without writing.
+  worker.on('lockRenewalFailed', (jobIds: string[]) => {
+    for (const jobId of jobIds) {
+      if (worker.cancelJob(jobId, LOCK_LOST_REASON))
+        logger.warn({ jobId }, 'lost the lock on a running job; stopping its run');
+    }
+  });
+  worker.on('stalled', (jobId: string) => {
+    handler
+      .onStalled(jobId, async () => (await queue.getJob(jobId))?.getState())
+      .catch((err: unknown) => logger.warn({ err, jobId }, 'could not handle a stalled job'));
+  });
+}
+
+/** Logs what a sweep of dead workers' scratch folders removed. */
+const logSwept = (logger: Logger) => (n: number) =>
+  n > 0 && logger.info({ folders: n }, 'removed scratch folders of workers that died');
+
+/**
+ * Wires a worker from its config: Redis, realtime publisher, storage, ffmpeg, the encode handler,
+ * the BullMQ worker (started by `start()`, once the occupancy mirror, the scratch folder and the
+ * cancel subscription are up) and its HTTP side (`/healthz`, `/readyz`, `/metrics`). `stop()`
+ * stops taking jobs, gives running encodes KILN_SHUTDOWN_GRACE_S, then hands them back.
+ */
+export function buildWorker(
+  config: WorkerConfig,
+  logger = createLogger({ name: 'worker', level: config.KILN_LOG_LEVEL }),
+): WorkerBuild {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const redis = createRedisConnection(config.REDIS_URL);
+  redis.on('error', (err) => logger.warn({ err }, 'redis error'));
+  const realtimeMetrics = new RealtimeMetrics(registry);
+  const mirror = new OccupancyMirror(
+    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
+    createRedisConnection(config.REDIS_URL),
+    logger.child({ component: 'occupancy-mirror' }),
+  );
+  const transport = new PusherTransport(pusherSettings(config), realtimeMetrics);
+  const readiness = new Readiness([redis], transport);
+  const publisher = new GatedPublisher(mirror, transport, realtimeMetrics, logger.child({ component: 'publisher' }), {
+    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+  });
+  // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
+  const bucket = createS3Bucket(config);
+  // Downloaded inputs and (with S3) encodes in progress live in this process's own scratch folder;
+  // what SIGKILLed workers of this host left behind is removed at start and every 10 minutes.
+  const scratch = new ScratchRoot(tmpdir());
+  const storage = createOutputStorage(config, bucket, path.join(scratch.dir, 'outputs'));
+  const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
+  const handler = new EncodeJobHandler({
+    repo: new JobRepository(redis, config.KILN_REDIS_PREFIX),
+    announcer: new JobAnnouncer(publisher),
+    media: createMedia(config),
+    storage,
+    inputs: new InputResolver({
+      roots: config.KILN_INPUT_ROOTS,
+      storageDir: config.KILN_STORAGE_DIR,
+      maxInputBytes: config.KILN_MAX_INPUT_BYTES,
+      timeoutMs: config.KILN_INPUT_TIMEOUT_S * 1000,
+      allowHosts: config.KILN_INPUT_ALLOW_HOSTS,
+      remoteUploads: bucket,
+    }),
+    slots,
+    scratchDir: scratch.dir,
+    metrics: new WorkerMetrics(registry),
+    logger,
+    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+    threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
+  });
+  const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
+    connection: createRedisConnection(config.REDIS_URL),
+    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+    // Prefetched jobs fetch and probe their inputs while every encode slot is busy.
+    concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
+    lockDuration: config.KILN_WORKER_STALLED_S * 1000,
+    stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
+    maxStalledCount: 2,
+    autorun: false,
+  });
+  const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
+    connection: redis,
+    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+  });
+  watchWorker(worker, handler, queue, logger);
+  // Cancels come from the API on any machine; the worker running the job aborts its ffmpeg. A lost
+  // message is caught by the run's own once-a-second look at the job (RunWatch). Named so an
+  // operator can find it in CLIENT LIST.
+  const cancels = createRedisConnection(config.REDIS_URL, { connectionName: 'kiln-worker-cancels' });
+  cancels.on('message', (_channel: string, jobId: string) => {
+    if (worker.cancelJob(jobId, 'cancelled by the customer'))
+      logger.info({ jobId }, 'cancel received; stopping ffmpeg');
+  });
+
+  let stopping: Promise<void> | undefined;
+  let scratchSweep: NodeJS.Timeout | undefined;
+  const http = express();
+  http.disable('x-powered-by');
+  http.use(readOnlyMethods);
+  http.use(
+    healthRouter({
+      registry,
+      healthy: () => !stopping && worker.isRunning(),
+      ready: async () => ({ ...(await readiness.check()), running: !stopping && worker.isRunning() }),
+    }),
+  );
+  http.use(notFoundHandler);
+  const server = createServer(http);
+
+  const start = async () => {
+    await mirror.start();
+    await scratch.prepare().then(logSwept(logger));
+    scratchSweep = setInterval(() => {
+      scratch
+        .sweep()
+        .then(logSwept(logger))
+        .catch((err: unknown) => logger.warn({ err }, 'could not sweep scratch folders'));
+    }, 600_000).unref();
+    void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
+    await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
+  };
+  // Stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Jobs waiting for an encode slot go back to the queue now; running encodes get the grace.
+      slots.close();
+      const handover = setTimeout(() => {
+        // A job whose encode is done may still be announcing its final event: that is not a handover.
+        if (slots.busy > 0)
+          logger.warn(
+            { graceS: config.KILN_SHUTDOWN_GRACE_S, encoding: slots.busy },
+            'jobs still running after the grace period; handing them back to the queue',
+          );
+        else
+          logger.info(
+            { graceS: config.KILN_SHUTDOWN_GRACE_S },
+            'grace period over; no encode running, finishing final announcements',
+          );
+        handler.beginHandover();
+        worker.cancelAllJobs('worker shutting down');
+      }, config.KILN_SHUTDOWN_GRACE_S * 1000);
+      await worker.close();
+      clearTimeout(handover);
+      await cancels.quit().catch(() => undefined);
+      await queue.close();
+      await publisher.flush();
+      await mirror.stop();
+      clearInterval(scratchSweep);
+      await scratch.remove();
+      void closeServer(server);
+      await redis.quit().catch(() => undefined);
+      bucket?.destroy();
+    })());
+  return { server, worker, storage: { kind: storage.kind, bucket: bucket?.name }, start, stop };
+}
