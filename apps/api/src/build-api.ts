@@ -26,7 +26,7 @@ import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createApp } from './app.js';
+import { createApp, type ApiDeps } from './app.js';
 import type { ApiConfig } from './config.js';
 import { createHttpServer } from './http-server.js';
 import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
@@ -86,19 +86,9 @@ function startUploadSweep(uploads: unknown, ttlH: number, logger: Logger): NodeJ
   return setInterval(sweep, 3_600_000).unref();
 }
 
-/**
- * Wires the API from its config: Redis, queue, realtime publisher, storage and services, the
- * Express app and its HTTP server. `start()` waits for Redis, the occupancy mirror and the job
- * index backfill; `stop()` stops accepting, lets requests finish, flushes events and closes
- * every client. `main.ts`, the launcher (through it) and tests use the same wiring.
- */
-export function buildApi(
-  config: ApiConfig,
-  logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL }),
-): ApiBuild {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const { redis, storeRedis, queue, transport, mirror, publisher, readiness } = connect(config, logger, registry);
+/** Storage and the job services on top of the shared clients. */
+function createServices(config: ApiConfig, logger: Logger, clients: ReturnType<typeof connect>) {
+  const { redis, storeRedis, queue, publisher } = clients;
   const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
   const bucket = createS3Bucket(config);
@@ -116,15 +106,27 @@ export function buildApi(
   // Undos of creates that answered 503 are tried again as soon as Redis is back.
   for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
   const deletion = new JobDeletionService(repo, queue, storage, logger.child({ component: 'jobs' }));
-  const app = createApp({
+  return { repo, bucket, storage, uploads, jobs, deletion };
+}
+
+/** The Express app's dependencies, from the config, the clients and the services. */
+function appDeps(
+  config: ApiConfig,
+  logger: Logger,
+  registry: Registry,
+  clients: ReturnType<typeof connect>,
+  services: ReturnType<typeof createServices>,
+): ApiDeps {
+  const { redis, queue, transport, readiness } = clients;
+  return {
     logger,
     registry,
     apiKeys: config.KILN_API_KEYS,
-    jobs,
-    deletion,
-    repo,
-    storage,
-    uploads,
+    jobs: services.jobs,
+    deletion: services.deletion,
+    repo: services.repo,
+    storage: services.storage,
+    uploads: services.uploads,
     maxUploadBytes: config.KILN_MAX_UPLOAD_BYTES,
     stats: new StatsService(new JobStatsRepository(redis, config.KILN_REDIS_PREFIX)),
     pusher: transport.client,
@@ -139,7 +141,25 @@ export function buildApi(
         ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] }
         : undefined,
     ready: () => readiness.check(),
-  });
+  };
+}
+
+/**
+ * Wires the API from its config: Redis, queue, realtime publisher, storage and services, the
+ * Express app and its HTTP server. `start()` waits for Redis, the occupancy mirror and the job
+ * index backfill; `stop()` stops accepting, lets requests finish, flushes events and closes
+ * every client. `main.ts`, the launcher (through it) and tests use the same wiring.
+ */
+export function buildApi(
+  config: ApiConfig,
+  logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL }),
+): ApiBuild {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const clients = connect(config, logger, registry);
+  const { redis, storeRedis, queue, mirror, publisher } = clients;
+  const services = createServices(config, logger, clients);
+  const app = createApp(appDeps(config, logger, registry, clients, services));
   const server = createHttpServer(app, {
     idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S,
     headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S,
@@ -153,14 +173,14 @@ export function buildApi(
     // scripts) needs both connections up: the API starts once Redis answers, as it always has.
     await Promise.all([redisReady(redis), redisReady(storeRedis)]);
     await mirror.start();
-    uploadSweep = startUploadSweep(uploads, config.KILN_UPLOAD_TTL_H, logger);
+    uploadSweep = startUploadSweep(services.uploads, config.KILN_UPLOAD_TTL_H, logger);
     // Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
     // after KILN_JOB_TTL_DAYS (0 keeps them).
     retention = await startJobRetention({
       redis: storeRedis,
       prefix: config.KILN_REDIS_PREFIX,
-      repo,
-      deletion,
+      repo: services.repo,
+      deletion: services.deletion,
       ttlDays: config.KILN_JOB_TTL_DAYS,
       logger: logger.child({ component: 'retention' }),
     });
@@ -168,14 +188,14 @@ export function buildApi(
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(uploadSweep);
-      jobs.compensations.stop();
+      services.jobs.compensations.stop();
       await retention?.stop();
       await closeServer(server);
       await publisher.flush();
       await queue.close();
       await mirror.stop();
       await Promise.all([redis.quit().catch(() => undefined), storeRedis.quit().catch(() => undefined)]);
-      bucket?.destroy();
+      services.bucket?.destroy();
     })());
   return { app, server, start, stop };
 }

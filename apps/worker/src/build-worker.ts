@@ -1,6 +1,6 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { closeServer, healthRouter, notFoundHandler, readOnlyMethods, type BuiltApp } from '@kiln/app-kit';
 import { pusherSettings } from '@kiln/config';
 import {
@@ -25,6 +25,7 @@ import {
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Queue, Worker } from 'bullmq';
 import express from 'express';
+import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { WorkerConfig } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
@@ -96,6 +97,96 @@ function watchWorker(
 const logSwept = (logger: Logger) => (n: number) =>
   n > 0 && logger.info({ folders: n }, 'removed scratch folders of workers that died');
 
+/** The worker's HTTP side: `/healthz` (alive and running), `/readyz` (Redis and Pusher answer) and `/metrics`. */
+function createHttpSide(registry: Registry, readiness: Readiness, running: () => boolean): Server {
+  const http = express();
+  http.disable('x-powered-by');
+  http.use(readOnlyMethods);
+  http.use(
+    healthRouter({
+      registry,
+      healthy: running,
+      ready: async () => ({ ...(await readiness.check()), running: running() }),
+    }),
+  );
+  http.use(notFoundHandler);
+  return createServer(http);
+}
+
+/** The realtime side of a worker: the occupancy mirror, the gated publisher and the readiness checks. */
+function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: Redis) {
+  const metrics = new RealtimeMetrics(registry);
+  const mirror = new OccupancyMirror(
+    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
+    createRedisConnection(config.REDIS_URL),
+    logger.child({ component: 'occupancy-mirror' }),
+  );
+  const transport = new PusherTransport(pusherSettings(config), metrics);
+  const readiness = new Readiness([redis], transport);
+  const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }), {
+    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+  });
+  return { mirror, readiness, publisher };
+}
+
+/** The encode handler with its media, storage and input resolver. */
+function createHandler(
+  config: WorkerConfig,
+  logger: Logger,
+  parts: { registry: Registry; redis: Redis; publisher: GatedPublisher; slots: EncodeSlots; scratch: ScratchRoot },
+) {
+  // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
+  const bucket = createS3Bucket(config);
+  const storage = createOutputStorage(config, bucket, path.join(parts.scratch.dir, 'outputs'));
+  const handler = new EncodeJobHandler({
+    repo: new JobRepository(parts.redis, config.KILN_REDIS_PREFIX),
+    announcer: new JobAnnouncer(parts.publisher),
+    media: createMedia(config),
+    storage,
+    inputs: new InputResolver({
+      roots: config.KILN_INPUT_ROOTS,
+      storageDir: config.KILN_STORAGE_DIR,
+      maxInputBytes: config.KILN_MAX_INPUT_BYTES,
+      timeoutMs: config.KILN_INPUT_TIMEOUT_S * 1000,
+      allowHosts: config.KILN_INPUT_ALLOW_HOSTS,
+      remoteUploads: bucket,
+    }),
+    slots: parts.slots,
+    scratchDir: parts.scratch.dir,
+    metrics: new WorkerMetrics(parts.registry),
+    logger,
+    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+    threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
+  });
+  return { handler, bucket, storage };
+}
+
+/**
+ * After KILN_SHUTDOWN_GRACE_S, running jobs go back to the queue: the handler hands over and
+ * BullMQ's worker cancels them. Returns the timer, cleared when every job finished in time.
+ */
+function scheduleHandover(
+  config: WorkerConfig,
+  logger: Logger,
+  parts: { slots: EncodeSlots; handler: EncodeJobHandler; worker: Worker<EncodeJobData> },
+): NodeJS.Timeout {
+  return setTimeout(() => {
+    // A job whose encode is done may still be announcing its final event: that is not a handover.
+    if (parts.slots.busy > 0)
+      logger.warn(
+        { graceS: config.KILN_SHUTDOWN_GRACE_S, encoding: parts.slots.busy },
+        'jobs still running after the grace period; handing them back to the queue',
+      );
+    else
+      logger.info(
+        { graceS: config.KILN_SHUTDOWN_GRACE_S },
+        'grace period over; no encode running, finishing final announcements',
+      );
+    parts.handler.beginHandover();
+    parts.worker.cancelAllJobs('worker shutting down');
+  }, config.KILN_SHUTDOWN_GRACE_S * 1000);
+}
+
 /**
  * Wires a worker from its config: Redis, realtime publisher, storage, ffmpeg, the encode handler,
  * the BullMQ worker (started by `start()`, once the occupancy mirror, the scratch folder and the
@@ -110,44 +201,12 @@ export function buildWorker(
   collectDefaultMetrics({ register: registry });
   const redis = createRedisConnection(config.REDIS_URL);
   redis.on('error', (err) => logger.warn({ err }, 'redis error'));
-  const realtimeMetrics = new RealtimeMetrics(registry);
-  const mirror = new OccupancyMirror(
-    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
-    createRedisConnection(config.REDIS_URL),
-    logger.child({ component: 'occupancy-mirror' }),
-  );
-  const transport = new PusherTransport(pusherSettings(config), realtimeMetrics);
-  const readiness = new Readiness([redis], transport);
-  const publisher = new GatedPublisher(mirror, transport, realtimeMetrics, logger.child({ component: 'publisher' }), {
-    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
-  });
-  // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
-  const bucket = createS3Bucket(config);
+  const { mirror, readiness, publisher } = connectRealtime(config, logger, registry, redis);
   // Downloaded inputs and (with S3) encodes in progress live in this process's own scratch folder;
   // what SIGKILLed workers of this host left behind is removed at start and every 10 minutes.
   const scratch = new ScratchRoot(tmpdir());
-  const storage = createOutputStorage(config, bucket, path.join(scratch.dir, 'outputs'));
   const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
-  const handler = new EncodeJobHandler({
-    repo: new JobRepository(redis, config.KILN_REDIS_PREFIX),
-    announcer: new JobAnnouncer(publisher),
-    media: createMedia(config),
-    storage,
-    inputs: new InputResolver({
-      roots: config.KILN_INPUT_ROOTS,
-      storageDir: config.KILN_STORAGE_DIR,
-      maxInputBytes: config.KILN_MAX_INPUT_BYTES,
-      timeoutMs: config.KILN_INPUT_TIMEOUT_S * 1000,
-      allowHosts: config.KILN_INPUT_ALLOW_HOSTS,
-      remoteUploads: bucket,
-    }),
-    slots,
-    scratchDir: scratch.dir,
-    metrics: new WorkerMetrics(registry),
-    logger,
-    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
-    threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
-  });
+  const { handler, bucket, storage } = createHandler(config, logger, { registry, redis, publisher, slots, scratch });
   const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
     connection: createRedisConnection(config.REDIS_URL),
     prefix: bullPrefix(config.KILN_REDIS_PREFIX),
@@ -174,19 +233,7 @@ export function buildWorker(
 
   let stopping: Promise<void> | undefined;
   let scratchSweep: NodeJS.Timeout | undefined;
-  const http = express();
-  http.disable('x-powered-by');
-  http.use(readOnlyMethods);
-  http.use(
-    healthRouter({
-      registry,
-      healthy: () => !stopping && worker.isRunning(),
-      ready: async () => ({ ...(await readiness.check()), running: !stopping && worker.isRunning() }),
-    }),
-  );
-  http.use(notFoundHandler);
-  const server = createServer(http);
-
+  const server = createHttpSide(registry, readiness, () => !stopping && worker.isRunning());
   const start = async () => {
     await mirror.start();
     await scratch.prepare().then(logSwept(logger));
@@ -204,21 +251,7 @@ export function buildWorker(
     (stopping ??= (async () => {
       // Jobs waiting for an encode slot go back to the queue now; running encodes get the grace.
       slots.close();
-      const handover = setTimeout(() => {
-        // A job whose encode is done may still be announcing its final event: that is not a handover.
-        if (slots.busy > 0)
-          logger.warn(
-            { graceS: config.KILN_SHUTDOWN_GRACE_S, encoding: slots.busy },
-            'jobs still running after the grace period; handing them back to the queue',
-          );
-        else
-          logger.info(
-            { graceS: config.KILN_SHUTDOWN_GRACE_S },
-            'grace period over; no encode running, finishing final announcements',
-          );
-        handler.beginHandover();
-        worker.cancelAllJobs('worker shutting down');
-      }, config.KILN_SHUTDOWN_GRACE_S * 1000);
+      const handover = scheduleHandover(config, logger, { slots, handler, worker });
       await worker.close();
       clearTimeout(handover);
       await cancels.quit().catch(() => undefined);
