@@ -1,12 +1,5 @@
-export {
-  errorBody,
-  jsonErrorHandler,
-  notFoundHandler,
-  readOnlyMethods,
-  sendError,
-  type ErrorBody,
-} from './error-body.js';
-export { healthRouter, type HealthDeps } from './health.router.js';
-export { announceReady, isReadyMessage, type ReadyMessage } from './ready-signal.js';
-export { closeServer, listen, runApp, type BuiltApp, type RunAppOptions } from './run-app.js';
-export { installShutdown, type Shutdown, type ShutdownOptions } from './shutdown.js';
+export { jsonErrorHandler, notFoundHandler, readOnlyMethods, sendError } from './error-body.js';
+export { healthRouter } from './health.router.js';
+export { isReadyMessage, type ReadyMessage } from './ready-signal.js';
+export { closeServer, runApp, type BuiltApp } from './run-app.js';
+export { installShutdown, type Shutdown } from './shutdown.js';

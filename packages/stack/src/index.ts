@@ -13,16 +13,7 @@ export {
 } from './redis-server.js';
 export { appEntry, findRepoRoot, type AppName } from './repo-root.js';
 export { soketiBin, spawnSoketi, type SoketiHandle, type SpawnSoketiOptions } from './soketi.js';
-export { appEnv, describeStorage, workerEnv, type AppEnv, type AppEnvParts } from './app-env.js';
-export { providePusher, type ProvidedPusher, type ProvidePusherOptions, type PusherInfo } from './pusher-provider.js';
-export { maskRedisUrl, provideRedis, type ProvidedRedis, type ProvideRedisOptions } from './redis-provider.js';
+export { maskRedisUrl } from './redis-provider.js';
 export { startStack, type RunningStack, type StartStackOptions } from './stack.js';
-export {
-  EMBEDDED_SOKETI_METRICS_PORT,
-  EMBEDDED_SOKETI_PORT,
-  loadStackConfig,
-  stackConfigSchema,
-  type StackConfig,
-} from './stack-config.js';
-export { Supervisor, type ChildGuard, type SupervisedPart, type SupervisorDeps } from './supervisor.js';
+export { EMBEDDED_SOKETI_METRICS_PORT, EMBEDDED_SOKETI_PORT } from './stack-config.js';
 export { waitForHttp, waitForTcp, type WaitOptions } from './wait-for.js';

@@ -11,10 +11,6 @@ import { appEntry, findRepoRoot } from './repo-root.js';
 import { loadStackConfig, wantsEmbeddedPusher, type StackConfig } from './stack-config.js';
 import { Supervisor } from './supervisor.js';
 
-export { describeStorage } from './app-env.js';
-export { maskRedisUrl } from './redis-provider.js';
-export { EMBEDDED_SOKETI_METRICS_PORT, EMBEDDED_SOKETI_PORT } from './stack-config.js';
-
 /** How long the orphan guard gives children after SIGTERM: a worker may take its grace (30 s) plus its hard-exit margin. */
 const ORPHAN_GRACE_MS = 50_000;
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@kiln/logger';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { isRedisUnavailableError } from '@kiln/jobs';
 import { KilnError, RedisUnavailableError, ServiceUnavailableError, ValidationError } from '../errors.js';
@@ -13,11 +13,6 @@ export function validationErrorFrom(err: ZodError, root?: string): ValidationErr
     })),
   );
 }
-
-/** 404 for routes that do not exist, in the same JSON shape as every other error. */
-export const notFoundHandler: RequestHandler = (req, res) => {
-  res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
-};
 
 /**
  * The one place errors become HTTP answers: our error classes keep their status, body-parser's
@@ -38,15 +33,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') {
-      res
-        .status(400)
-        .json({
-          error: {
-            code: 'invalid_json',
-            message: 'body is not valid JSON',
-            fields: [{ path: '(body)', message: 'not valid JSON' }],
-          },
-        });
+      res.status(400).json({
+        error: {
+          code: 'invalid_json',
+          message: 'body is not valid JSON',
+          fields: [{ path: '(body)', message: 'not valid JSON' }],
+        },
+      });
       return;
     }
     if (e.type === 'entity.too.large') {
