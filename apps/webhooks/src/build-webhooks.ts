@@ -50,7 +50,11 @@ export function buildWebhooks(
     logger.child({ component: 'publisher' }),
   );
   const metrics = new OccupancyMetrics(registry);
-  const occupancy = new OccupancyService(occupancyRepo, publisher, metrics, logger.child({ component: 'occupancy' }), {
+  const occupancy = new OccupancyService({
+    occupancy: occupancyRepo,
+    publisher,
+    metrics,
+    logger: logger.child({ component: 'occupancy' }),
     replayWindowMs: config.KILN_PUSHER_REPLAY_WINDOW_S * 1000,
   });
   const readiness = new Readiness([redis], transport);
