@@ -40,7 +40,7 @@ import { JobService } from './services/job.service.js';
 import { StatsService } from './services/stats.service.js';
 import { S3UploadStorage, UploadStorage } from './services/upload-storage.adapter.js';
 
-/** The API built by {@link buildApi}: the Express app (for supertest) and the server `main.ts` listens on. */
+/** The API built by {@link buildApi}: the server `main.ts` listens on and, once started, the Express app (for supertest). */
 export interface ApiBuild extends BuiltApp {
   app: Express;
 }
@@ -146,8 +146,8 @@ function appDeps(
 
 /**
  * Wires the API from its config: Redis, queue, realtime publisher, storage and services, the
- * Express app and its HTTP server. `start()` waits for Redis, the occupancy mirror and the job
- * index backfill; `stop()` stops accepting, lets requests finish, flushes events and closes
+ * HTTP server. `start()` waits for Redis, then makes the Express app, starts the occupancy mirror
+ * and the job index backfill; `stop()` stops accepting, lets requests finish, flushes events and closes
  * every client. `main.ts`, the launcher (through it) and tests use the same wiring.
  */
 export function buildApi(
@@ -159,8 +159,9 @@ export function buildApi(
   const clients = connect(config, logger, registry);
   const { redis, storeRedis, queue, mirror, publisher } = clients;
   const services = createServices(config, logger, clients);
-  const app = createApp(appDeps(config, logger, registry, clients, services));
-  const server = createHttpServer(app, {
+  // The Express app is made once Redis answers: the rate limiter loads its scripts as it is made.
+  let app: Express | undefined;
+  const server = createHttpServer((req, res) => app?.(req, res), {
     idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S,
     headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S,
   });
@@ -172,6 +173,7 @@ export function buildApi(
     // Without an offline queue, what starts next (the mirror's first read, the rate limiter's
     // scripts) needs both connections up: the API starts once Redis answers, as it always has.
     await Promise.all([redisReady(redis), redisReady(storeRedis)]);
+    app = createApp(appDeps(config, logger, registry, clients, services));
     await mirror.start();
     uploadSweep = startUploadSweep(services.uploads, config.KILN_UPLOAD_TTL_H, logger);
     // Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
@@ -197,5 +199,13 @@ export function buildApi(
       await Promise.all([redis.quit().catch(() => undefined), storeRedis.quit().catch(() => undefined)]);
       services.bucket?.destroy();
     })());
-  return { app, server, start, stop };
+  return {
+    get app() {
+      if (!app) throw new Error('the API app exists once start() has resolved');
+      return app;
+    },
+    server,
+    start,
+    stop,
+  };
 }
