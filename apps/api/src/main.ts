@@ -1,171 +1,20 @@
-import { loadConfig, loadConfigOrExit, pusherSettings } from '@kiln/config';
-import {
-  bullPrefix,
-  cancelChannel,
-  createRedisConnection,
-  createRequestRedisConnection,
-  DEFAULT_JOB_OPTIONS,
-  ENCODE_QUEUE,
-  JobRepository,
-  JobStatsRepository,
-  redisReady,
-  type EncodeJobData,
-} from '@kiln/jobs';
-import { createLogger, installShutdown } from '@kiln/logger';
-import {
-  GatedPublisher,
-  JobAnnouncer,
-  OccupancyMirror,
-  OccupancyRepository,
-  PusherTransport,
-  Readiness,
-  RealtimeMetrics,
-} from '@kiln/realtime';
-import { createOutputStorage, createS3Bucket, S3UploadStorage, UploadStorage } from '@kiln/storage';
-import { Queue } from 'bullmq';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createApp } from './app.js';
+import { runApp } from '@kiln/app-kit';
+import { loadConfig, loadConfigOrExit } from '@kiln/config';
+import { createLogger } from '@kiln/logger';
+import { buildApi } from './build-api.js';
 import { apiConfigSchema } from './config.js';
-import { createHttpServer } from './http-server.js';
-import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
-import { publicPusherSettings } from './public-pusher.js';
-import { IdempotencyRepository } from './services/idempotency.repository.js';
-import { InputPolicy } from './services/input-policy.js';
-import { JobDeletionService } from './services/job-deletion.service.js';
-import { startJobRetention } from './services/job-retention.start.js';
-import { JobService } from './services/job.service.js';
-import { StatsService } from './services/stats.service.js';
 
 const config = loadConfigOrExit('api', () => loadConfig(apiConfigSchema, process.env));
 const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
-const registry = new Registry();
-collectDefaultMetrics({ register: registry });
-
-// The connections requests use fail fast (503) instead of queueing commands while Redis is away.
-const redisOptions = { commandTimeoutMs: config.KILN_REDIS_COMMAND_TIMEOUT_MS };
-const redis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
-redis.on('error', (err) => logger.warn({ err }, 'redis error'));
-const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
-  connection: redis,
-  prefix: bullPrefix(config.KILN_REDIS_PREFIX),
-  defaultJobOptions: DEFAULT_JOB_OPTIONS,
-});
-// The job store gets a connection of its own: an ioredis pipeline copies every script defined on
-// its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
-const storeRedis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
-storeRedis.on('error', (err) => logger.warn({ err }, 'redis error'));
-// Without an offline queue, what starts next (the mirror's first read, the rate limiter's
-// scripts) needs both connections up: the API starts once Redis answers, as it always has.
-await Promise.all([redisReady(redis), redisReady(storeRedis)]);
-const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
-const settings = pusherSettings(config);
-const metrics = new RealtimeMetrics(registry);
-const transport = new PusherTransport(settings, metrics);
-const readiness = new Readiness([redis, storeRedis], transport);
-const mirror = new OccupancyMirror(
-  new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
-  createRedisConnection(config.REDIS_URL),
-  logger.child({ component: 'occupancy-mirror' }),
-);
-await mirror.start();
-const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
-// With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
-const bucket = createS3Bucket(config);
-const storage = createOutputStorage(config, bucket);
-const uploads = bucket ? new S3UploadStorage(bucket) : new UploadStorage(config.KILN_STORAGE_DIR);
-// Local uploads expire after KILN_UPLOAD_TTL_H, swept at start and hourly by every API process
-// (deleting is idempotent). In a bucket, an S3 lifecycle rule on `uploads/` does the same job.
-let uploadSweep: NodeJS.Timeout | undefined;
-if (uploads instanceof UploadStorage && config.KILN_UPLOAD_TTL_H > 0) {
-  const sweep = () =>
-    uploads
-      .removeOlderThan(config.KILN_UPLOAD_TTL_H * 3_600_000)
-      .then(
-        (removed) => removed > 0 && logger.info({ removed, ttlH: config.KILN_UPLOAD_TTL_H }, 'expired uploads removed'),
-      )
-      .catch((err: unknown) => logger.warn({ err }, 'could not sweep expired uploads'));
-  void sweep();
-  uploadSweep = setInterval(sweep, 3_600_000).unref();
-}
-const jobs = new JobService(
-  repo,
-  queue,
-  new JobAnnouncer(publisher),
-  new InputPolicy(config.KILN_INPUT_ROOTS, uploads),
-  logger.child({ component: 'jobs' }),
-  (id) => redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id),
-  new IdempotencyRepository(redis, config.KILN_REDIS_PREFIX),
-);
-
-// Undos of creates that answered 503 are tried again as soon as Redis is back.
-for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
-const deletion = new JobDeletionService(repo, queue, storage, logger.child({ component: 'jobs' }));
-// Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
-// after KILN_JOB_TTL_DAYS (0 keeps them).
-const retention = await startJobRetention({
-  redis: storeRedis,
-  prefix: config.KILN_REDIS_PREFIX,
-  repo,
-  deletion,
-  ttlDays: config.KILN_JOB_TTL_DAYS,
-  logger: logger.child({ component: 'retention' }),
-});
-
-const app = createApp({
+await runApp(buildApi(config, logger), {
+  name: 'api',
   logger,
-  registry,
-  apiKeys: config.KILN_API_KEYS,
-  jobs,
-  deletion,
-  repo,
-  storage,
-  uploads,
-  maxUploadBytes: config.KILN_MAX_UPLOAD_BYTES,
-  stats: new StatsService(new JobStatsRepository(redis, config.KILN_REDIS_PREFIX)),
-  pusher: transport.client,
-  publicPusher: publicPusherSettings(config),
-  corsOrigins: config.KILN_DASHBOARD_ORIGINS,
-  rateLimit: { perMinute: config.KILN_RATE_LIMIT_PER_MIN, store: redisRateLimitStore(redis, config.KILN_REDIS_PREFIX) },
-  admin:
-    config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD
-      ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] }
-      : undefined,
-  ready: () => readiness.check(),
-});
-
-const server = createHttpServer(app, {
-  idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S,
-  headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S,
-});
-server.listen(config.KILN_API_PORT, () => {
-  logger.info(
-    {
-      port: config.KILN_API_PORT,
-      customers: new Set(config.KILN_API_KEYS.values()).size,
-      rateLimitPerMin: config.KILN_RATE_LIMIT_PER_MIN,
-      admin: config.KILN_ADMIN_USER !== undefined,
-    },
-    'api listening',
-  );
-});
-server.on('error', (err) => {
-  logger.fatal({ err }, 'api could not listen');
-  process.exit(1);
-});
-
-// Stop accepting, let requests finish, flush events, close the queue and Redis.
-installShutdown(
-  logger,
-  async () => {
-    clearInterval(uploadSweep);
-    jobs.compensations.stop();
-    await retention.stop();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await publisher.flush();
-    await queue.close();
-    await mirror.stop();
-    await Promise.all([redis.quit().catch(() => undefined), storeRedis.quit().catch(() => undefined)]);
-    bucket?.destroy();
+  port: config.KILN_API_PORT,
+  hardExitMs: 10_000,
+  message: 'api listening',
+  details: {
+    customers: new Set(config.KILN_API_KEYS.values()).size,
+    rateLimitPerMin: config.KILN_RATE_LIMIT_PER_MIN,
+    admin: config.KILN_ADMIN_USER !== undefined,
   },
-  10_000,
-);
+});

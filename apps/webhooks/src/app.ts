@@ -1,6 +1,7 @@
+import { healthRouter, jsonErrorHandler, notFoundHandler } from '@kiln/app-kit';
 import type { Logger } from '@kiln/logger';
 import type { WebhookVerifier } from '@kiln/realtime';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { OccupancyMetrics } from './occupancy-metrics.js';
 import type { OccupancyService } from './occupancy.service.js';
@@ -19,17 +20,7 @@ export interface WebhooksDeps {
 export function createApp(deps: WebhooksDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks = await deps.ready();
-    const ok = Object.values(checks).every(Boolean);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.registry.contentType).send(await deps.registry.metrics());
-  });
+  app.use(healthRouter({ registry: deps.registry, ready: deps.ready }));
   app.use(
     webhooksRouter({
       verifier: deps.verifier,
@@ -38,18 +29,8 @@ export function createApp(deps: WebhooksDeps): Express {
       logger: deps.logger.child({ component: 'webhooks' }),
     }),
   );
-  app.use((req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
-  });
-  const onError: ErrorRequestHandler = (err: { type?: string }, req, res, _next) => {
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'body_too_large', message: 'webhook body is too large' } });
-      return;
-    }
-    // Pusher retries non-2xx answers, so a Redis outage here loses nothing on hosted Pusher.
-    deps.logger.error({ err, path: req.path }, 'webhook handling failed');
-    res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
-  };
-  app.use(onError);
+  app.use(notFoundHandler);
+  // Pusher retries non-2xx answers, so a Redis outage here loses nothing on hosted Pusher.
+  app.use(jsonErrorHandler(deps.logger, 'webhook handling failed'));
   return app;
 }

@@ -7,6 +7,19 @@ import { DEFAULT_PUSHER_REPLAY_WINDOW_S } from './replay-window.js';
 /** What one event did: applied, stale (older than the last applied or than the replay window), duplicate, or ignored (not a Kiln channel). */
 export type OccupancyEventResult = ApplyResult | 'ignored';
 
+/** What an {@link OccupancyService} works with. */
+export interface OccupancyServiceDeps {
+  occupancy: OccupancyRepository;
+  /** Sends `sync` to a channel that just became occupied. */
+  publisher: GatedPublisher;
+  metrics: OccupancyMetrics;
+  logger: Logger;
+  /** Default `new Date()`. */
+  clock?: () => Date;
+  /** Webhooks older than this are stale (default KILN_PUSHER_REPLAY_WINDOW_S's default). */
+  replayWindowMs?: number;
+}
+
 /**
  * Applies verified webhook events to the occupied set, in order, and tells a channel that just
  * became occupied to re-read its snapshot (`sync`), after the set changed so no event between
@@ -15,13 +28,20 @@ export type OccupancyEventResult = ApplyResult | 'ignored';
  * whatever Redis remembers about its channel.
  */
 export class OccupancyService {
-  constructor(
-    private readonly occupancy: OccupancyRepository,
-    private readonly publisher: GatedPublisher,
-    private readonly metrics: OccupancyMetrics,
-    private readonly logger: Logger,
-    private readonly opts: { clock?: () => Date; replayWindowMs?: number } = {},
-  ) {}
+  private readonly occupancy: OccupancyRepository;
+  private readonly publisher: GatedPublisher;
+  private readonly metrics: OccupancyMetrics;
+  private readonly logger: Logger;
+  private readonly opts: { clock?: () => Date; replayWindowMs?: number };
+
+  constructor(deps: OccupancyServiceDeps) {
+    const { occupancy, publisher, metrics, logger, ...opts } = deps;
+    this.occupancy = occupancy;
+    this.publisher = publisher;
+    this.metrics = metrics;
+    this.logger = logger;
+    this.opts = opts;
+  }
 
   private now(): Date {
     return this.opts.clock?.() ?? new Date();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatBanner, READY_LINE } from './banner.js';
-import { describeStorage } from './stack.js';
+import { describeStorage } from './app-env.js';
 
 const stack = {
   urls: {

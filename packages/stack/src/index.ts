@@ -13,12 +13,7 @@ export {
 } from './redis-server.js';
 export { appEntry, findRepoRoot, type AppName } from './repo-root.js';
 export { soketiBin, spawnSoketi, type SoketiHandle, type SpawnSoketiOptions } from './soketi.js';
-export {
-  EMBEDDED_SOKETI_METRICS_PORT,
-  EMBEDDED_SOKETI_PORT,
-  maskRedisUrl,
-  startStack,
-  type RunningStack,
-  type StartStackOptions,
-} from './stack.js';
+export { maskRedisUrl } from './redis-provider.js';
+export { startStack, type RunningStack, type StartStackOptions } from './stack.js';
+export { EMBEDDED_SOKETI_METRICS_PORT, EMBEDDED_SOKETI_PORT } from './stack-config.js';
 export { waitForHttp, waitForTcp, type WaitOptions } from './wait-for.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the whole stack on embedded defaults (ARCHITECTURE §2), one clean stop on Ctrl-C
 // or SIGTERM, and a stop with exit 1 when any part dies on its own.
+import { installShutdown } from '@kiln/app-kit';
 import { formatBanner } from './banner.js';
 import { StackStartError } from './stack.errors.js';
 import { startStack, type RunningStack } from './stack.js';
@@ -9,67 +10,53 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(`kiln: ${line}`);
 
 const starting = new AbortController();
-let running: RunningStack | undefined;
-let exiting: Promise<void> | undefined;
-let signals = 0;
-
-/** The one shutdown path: idempotent, stops every part in order, then exits with `code`. */
-function shutdown(reason: string, code: number): Promise<void> {
-  exiting ??= (async () => {
-    say(`${reason}; stopping every part…`);
-    const hard = setTimeout(() => {
-      say('parts did not stop within 60 s; killing them');
-      running?.kill();
-      process.exit(1);
-    }, 60_000);
-    hard.unref();
-    await running?.stop();
-    say('stopped.');
-    process.exit(code);
-  })();
-  return exiting;
-}
-
-const onSignal = (signal: NodeJS.Signals) => {
-  signals += 1;
-  if (!running) {
-    // Still starting: abort, and let the failed start below stop what was started.
-    starting.abort();
-    return;
-  }
-  if (signals >= 3) {
-    say(`${signal} again: killing every part now`);
-    running.kill();
-    process.exit(1);
-  }
-  if (signals === 2) say('still stopping (workers hand their jobs back); press Ctrl-C once more to kill everything');
-  void shutdown(signal, 0);
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+/** The stack once it is up (signals during the start find it unset). */
+const stack: { running?: RunningStack | undefined } = {};
 
 say('starting the stack…');
-try {
-  running = await startStack(process.env, { log: say, signal: starting.signal });
-} catch (err) {
-  if (starting.signal.aborted) {
-    say('start interrupted; stopped.');
-    process.exit(0);
-  }
+const started = startStack(process.env, { log: say, signal: starting.signal }).catch((err: unknown) => {
+  if (starting.signal.aborted) return undefined; // the shutdown below reports it
   process.stderr.write(
     `kiln: cannot start: ${err instanceof StackStartError ? err.message : ((err as Error).stack ?? String(err))}\n`,
   );
   process.exit(1);
-}
-const stack = running;
-for (const line of formatBanner(stack)) out(line);
-
-void stack.died.then((why) => {
-  // A Ctrl-C reaches the children too (same process group); give our own signal handler the
-  // chance to claim the shutdown so an ordinary stop is not reported as a crash.
-  setTimeout(() => {
-    if (exiting) return;
-    say(why);
-    void shutdown('a part died', 1);
-  }, 250);
 });
+
+// The one shutdown every app has: idempotent, stops every part in order (a signal while
+// starting aborts the start, which stops what was started), then exits.
+const shutdown = installShutdown(
+  async () => {
+    starting.abort();
+    await (await started)?.stop();
+  },
+  {
+    hardExitMs: 60_000,
+    onStart: (reason) => say(stack.running ? `${reason}; stopping every part…` : `${reason}: start interrupted`),
+    onDone: () => say('stopped.'),
+    onHardExit: () => {
+      say('parts did not stop within 60 s; killing them');
+      stack.running?.kill();
+    },
+    onRepeat: (signal, count) => {
+      if (count === 2) say('still stopping (workers hand their jobs back); press Ctrl-C once more to kill everything');
+      if (count < 3) return;
+      say(`${signal} again: killing every part now`);
+      stack.running?.kill();
+      process.exit(1);
+    },
+  },
+);
+
+stack.running = await started;
+if (stack.running && !shutdown.requested) {
+  for (const line of formatBanner(stack.running)) out(line);
+  void stack.running.died.then((why) => {
+    // A Ctrl-C reaches the children too (same process group); give our own signal handler the
+    // chance to claim the shutdown so an ordinary stop is not reported as a crash.
+    setTimeout(() => {
+      if (shutdown.requested) return;
+      say(why);
+      void shutdown.run('a part died', 1);
+    }, 250);
+  });
+}

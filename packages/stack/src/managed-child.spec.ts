@@ -73,3 +73,27 @@ describe('ManagedChild', () => {
     expect(child.diedEarly).toBe(true);
   });
 });
+
+describe('ManagedChild IPC', () => {
+  it('hands over the first message the filter takes, and rejects when the child exits without one', async () => {
+    const isReady = (m: unknown): m is { type: 'ready'; port: number } => (m as { type?: string }).type === 'ready';
+    const child = node(
+      'app',
+      "process.send({ type: 'log' }); process.send({ type: 'ready', port: 7 }, () => process.disconnect());",
+      { ipc: true },
+    );
+    expect(await child.message(isReady)).toEqual({ type: 'ready', port: 7 });
+    await child.exited;
+    const silent = node('silent', 'process.disconnect();', { ipc: true });
+    await expect(silent.message(isReady)).rejects.toThrow();
+  });
+
+  it('gives the child exactly the environment it is given', async () => {
+    const child = node('env', 'console.log(JSON.stringify(Object.keys(process.env).sort()))', {
+      env: { ONLY_THIS: '1', PATH: process.env.PATH ?? '' },
+    });
+    await child.exited;
+    expect(JSON.parse(child.output())).toEqual(expect.arrayContaining(['ONLY_THIS', 'PATH']));
+    expect(child.output()).not.toContain('HOME');
+  });
+});

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { execa, type ResultPromise } from 'execa';
 import { tiedToParent } from './parent-death.js';
 
 /** How a child process ended. */
@@ -9,7 +10,9 @@ export interface ChildExit {
 }
 
 /** Options of {@link ManagedChild}: spawn options plus output handling. */
-export interface ManagedChildOptions extends Omit<SpawnOptions, 'stdio'> {
+export interface ManagedChildOptions extends Pick<SpawnOptions, 'cwd' | 'env' | 'detached'> {
+  /** Open an IPC channel, so the child can tell it is ready ({@link ManagedChild.message}). */
+  ipc?: boolean;
   /** Also write every output line here, prefixed (e.g. `process.stdout` for `npm start`). */
   tee?: NodeJS.WritableStream;
   /** Prefix of teed lines; default `[<name>] `. */
@@ -35,7 +38,7 @@ const DRAIN_MS = 250;
  * died on its own (`diedEarly`) as opposed to being stopped.
  */
 export class ManagedChild {
-  readonly child: ChildProcess;
+  readonly child: ResultPromise;
   /** Resolves once the process has exited and its output has been read. Never rejects. */
   readonly exited: Promise<ChildExit>;
   /** Set when the process could not be spawned at all (e.g. ENOENT: the binary is missing). */
@@ -51,10 +54,20 @@ export class ManagedChild {
     args: readonly string[],
     options: ManagedChildOptions = {},
   ) {
-    const { tee, prefix = `[${name}] `, keepLines = 200, dieWithParent, ...spawnOptions } = options;
+    const { tee, prefix = `[${name}] `, keepLines = 200, dieWithParent, ipc = false, env, ...spawnOptions } = options;
     this.keepLines = keepLines;
     const line = dieWithParent ? tiedToParent(command, args, dieWithParent) : { command, args };
-    this.child = spawn(line.command, line.args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+    // `env` is the whole environment, as with spawn; the grace before SIGKILL is stop()'s, per call.
+    this.child = execa(line.command, line.args, {
+      ...spawnOptions,
+      env: env ?? process.env,
+      extendEnv: false,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      forceKillAfterDelay: false,
+      ipc,
+    });
     const closed = [this.child.stdout, this.child.stderr].map((stream) => this.collect(stream, tee, prefix));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -63,15 +76,23 @@ export class ManagedChild {
         // A grandchild holding the pipes open must not hold up the exit, hence the race.
         void Promise.race([Promise.all(closed), timer]).then(() => resolve(this.exitInfo!));
       });
-      // 'on', not 'once': a second 'error' (a failed kill) without a listener would crash us.
-      this.child.on('error', (err: NodeJS.ErrnoException) => {
-        if (this.child.pid !== undefined) return; // a failed kill() or send(), not a failed spawn
-        this.spawnError = err;
-        this.record(`spawn error: ${err.message}`, undefined, prefix);
+      void this.child.then((result) => {
+        if (this.child.pid !== undefined) return; // it ran: 'exit' above tells how it ended
+        this.spawnError = result as unknown as NodeJS.ErrnoException;
+        this.record(`spawn error: ${result.message}`, undefined, prefix);
         this.exitInfo ??= { code: null, signal: null };
         resolve(this.exitInfo);
       });
     });
+  }
+
+  /**
+   * The first IPC message `accept` takes (spawned with `ipc: true`): how an app says it is ready.
+   * Rejects when the child exits or closes its channel first.
+   */
+  async message<T>(accept: (message: unknown) => message is T): Promise<T> {
+    if (!this.child.getOneMessage) throw new Error(`${this.name} has no IPC channel`);
+    return (await this.child.getOneMessage({ filter: accept })) as T;
   }
 
   /** The child's PID (undefined if it could not be spawned). */

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import pWaitFor from 'p-wait-for';
 import { PortTakenError, ProcessStartError, RedisServerMissingError } from './stack.errors.js';
 import { ManagedChild } from './managed-child.js';
 import { getFreePort, isPortFree } from './ports.js';
@@ -105,24 +106,28 @@ async function startOnce(
     ...(opts.dieWithParent ? { dieWithParent: opts.dieWithParent } : {}),
   });
   const timeoutMs = opts.startTimeoutMs ?? 15_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const answers = async () => {
     if (!child.alive) {
       await child.exited;
       if (child.spawnError?.code === 'ENOENT') throw new RedisServerMissingError();
       throw new ProcessStartError(`redis-server exited at start (port ${port})`, child.tail(20).join('\n'));
     }
     // Only our own process counts: another Redis that grabbed the port would answer PONG too.
-    if ((await pingRedis(port, host, 300)) === '+PONG' && (await redisProcessId(port, host, 300)) === child.pid) break;
-    if (Date.now() > deadline) {
-      await child.stop({ graceMs: 1000 });
-      throw new ProcessStartError(
-        `redis-server did not answer PING on ${host}:${port} within ${timeoutMs} ms`,
-        child.tail(20).join('\n'),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return (await pingRedis(port, host, 300)) === '+PONG' && (await redisProcessId(port, host, 300)) === child.pid;
+  };
+  await pWaitFor(answers, {
+    interval: 20,
+    timeout: {
+      milliseconds: timeoutMs,
+      fallback: async () => {
+        await child.stop({ graceMs: 1000 });
+        throw new ProcessStartError(
+          `redis-server did not answer PING on ${host}:${port} within ${timeoutMs} ms`,
+          child.tail(20).join('\n'),
+        );
+      },
+    },
+  });
   return {
     url: `redis://${host}:${port}`,
     host,

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StackStartError } from './stack.errors.js';
 import { getFreePort } from './ports.js';
-import { maskRedisUrl, startStack } from './stack.js';
+import { maskRedisUrl } from './redis-provider.js';
+import { startStack } from './stack.js';
 
 // Pre-flight checks only: each case fails before anything is spawned, so the fake app entries
 // below are never run (the whole-stack start is covered by test/e2e/npm-start.test.ts).

@@ -1,3 +1,4 @@
+import pWaitFor from 'p-wait-for';
 import { canConnect } from './ports.js';
 
 /** Options shared by the polling waits. */
@@ -10,40 +11,50 @@ export interface WaitOptions {
   isAlive?: () => boolean;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Polls `url` until it answers 2xx (and, if given, its body contains `expectBody`), because a
  * process that listens is not yet a process that is ready. Fails with the last answer seen.
  */
 export async function waitForHttp(url: string, opts: WaitOptions & { expectBody?: string } = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
-  const deadline = Date.now() + timeoutMs;
   let last = 'no attempt';
-  for (;;) {
+  const answers = async () => {
     if (opts.isAlive && !opts.isAlive()) throw new Error(`gave up waiting for ${url}: the process exited`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(2000, timeoutMs)) });
       const body = await res.text();
-      if (res.ok && (opts.expectBody === undefined || body.includes(opts.expectBody))) return;
+      if (res.ok && (opts.expectBody === undefined || body.includes(opts.expectBody))) return true;
       last = `HTTP ${res.status} ${body.slice(0, 200)}`;
     } catch (err) {
       last = (err as Error).message;
     }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${url} (last: ${last})`);
-    await sleep(opts.intervalMs ?? 50);
-  }
+    return false;
+  };
+  await pWaitFor(answers, {
+    interval: opts.intervalMs ?? 50,
+    timeout: {
+      milliseconds: timeoutMs,
+      fallback: () => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${url} (last: ${last})`);
+      },
+    },
+  });
 }
 
 /** Polls until something accepts TCP connections on host:port. */
 export async function waitForTcp(port: number, host = '127.0.0.1', opts: WaitOptions = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const accepts = async () => {
     if (opts.isAlive && !opts.isAlive()) throw new Error(`gave up waiting for ${host}:${port}: the process exited`);
-    if (await canConnect(port, host, 500)) return;
-    if (Date.now() >= deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${host}:${port} to accept connections`);
-    await sleep(opts.intervalMs ?? 50);
-  }
+    return canConnect(port, host, 500);
+  };
+  await pWaitFor(accepts, {
+    interval: opts.intervalMs ?? 50,
+    timeout: {
+      milliseconds: timeoutMs,
+      fallback: () => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${host}:${port} to accept connections`);
+      },
+    },
+  });
 }

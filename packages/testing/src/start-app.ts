@@ -16,15 +16,13 @@ export interface StartAppOptions {
   /** The app's environment; only PATH and HOME are added from ours. */
   env: Record<string, string>;
   /**
-   * Where its /healthz is served. Default: the app's own port variable in `env`
+   * The port it listens on. Default: the app's own port variable in `env`
    * (KILN_API_PORT, KILN_WEBHOOKS_PORT, KILN_DASHBOARD_PORT, KILN_WORKER_METRICS_PORT); when that
    * is unset or 0, a free port is picked and set in the app's env.
    */
   port?: number;
-  /** A full health URL, overriding `port`'s `/healthz`. */
+  /** A health URL to poll instead of waiting for the app's IPC ready message. */
   healthUrl?: string;
-  /** Path of the health check on `port` (default `/healthz`). */
-  healthPath?: string;
   timeoutMs?: number;
 }
 
@@ -38,7 +36,8 @@ const PORT_VARIABLE: Record<AppName, string> = {
 /**
  * Starts a built app as a real process (`node apps/<app>/dist/main.js`, the dashboard's
  * `dist/server/main.js`) from the repository root with only the given environment plus PATH and
- * HOME, and waits for its `/healthz`. Set KILN_TEST_APP_LOGS=1 to see its output on stderr.
+ * HOME, and waits until the app says it is ready (its IPC ready message, sent once it listens).
+ * Set KILN_TEST_APP_LOGS=1 to see its output on stderr.
  */
 export async function startApp(name: AppName, opts: StartAppOptions): Promise<AppHandle> {
   const root = findRepoRoot();
@@ -59,7 +58,7 @@ export async function startApp(name: AppName, opts: StartAppOptions): Promise<Ap
   const handle = await startProcess(name, process.execPath, [appEntry(root, name)], {
     env,
     cwd: root,
-    healthUrl: opts.healthUrl ?? `http://127.0.0.1:${port}${opts.healthPath ?? '/healthz'}`,
+    ...(opts.healthUrl !== undefined ? { healthUrl: opts.healthUrl } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(tee ? { tee } : {}),
   });

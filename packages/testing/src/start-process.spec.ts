@@ -37,4 +37,16 @@ describe('startProcess', () => {
     );
     expect(Date.now() - started).toBeLessThan(5000);
   });
+
+  it('without a health URL, resolves on the IPC ready message and rejects when the child exits silently', async () => {
+    const script = "process.send({ type: 'ready', app: 'fake', port: 1 }); setInterval(() => {}, 1000);";
+    const handle = await startProcess('fake-worker', process.execPath, ['-e', script], { env, timeoutMs: 10_000 });
+    expect(handle.child.alive).toBe(true);
+    await handle.stop();
+    const attempt = startProcess('silent', process.execPath, ['-e', "console.error('no redis'); process.exit(2);"], {
+      env,
+      timeoutMs: 10_000,
+    });
+    await expect(attempt).rejects.toThrow(/silent exited before it was healthy \(code 2[\s\S]*no redis/);
+  });
 });

@@ -1,3 +1,4 @@
+import { isReadyMessage } from '@kiln/app-kit';
 import { ManagedChild, waitForHttp } from '@kiln/stack';
 import { ProcessNotHealthyError } from './testing.errors.js';
 
@@ -15,8 +16,11 @@ export interface StartProcessOptions {
   /** The complete environment of the child: nothing is inherited. */
   env: Record<string, string>;
   cwd?: string;
-  /** Ready when this URL answers 2xx. */
-  healthUrl: string;
+  /**
+   * Ready when this URL answers 2xx; without it, ready when the process says so over IPC (a Kiln
+   * app's `{type: 'ready'}` message, see @kiln/app-kit).
+   */
+  healthUrl?: string;
   timeoutMs?: number;
   /** Lines of output to keep for `logs()` (default 2000). */
   keepLines?: number;
@@ -25,9 +29,9 @@ export interface StartProcessOptions {
 }
 
 /**
- * Spawns `command args` and waits until `healthUrl` answers. A child that exits before it is
- * healthy rejects at once with its output, so a broken app fails the test with its own error
- * message instead of a timeout.
+ * Spawns `command args` and waits until it is ready (`healthUrl` answers, or its IPC ready
+ * message). A child that exits before it is ready rejects at once with its output, so a broken
+ * app fails the test with its own error message instead of a timeout.
  */
 export async function startProcess(
   name: string,
@@ -38,6 +42,7 @@ export async function startProcess(
   const child = new ManagedChild(name, command, args, {
     env: opts.env,
     keepLines: opts.keepLines ?? 2000,
+    ipc: opts.healthUrl === undefined,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.tee ? { tee: opts.tee } : {}),
   });
@@ -47,8 +52,10 @@ export async function startProcess(
     stop: async (o) => void (await child.stop({ graceMs: 10_000, ...o })),
   };
   try {
-    await waitForHttp(opts.healthUrl, { timeoutMs: opts.timeoutMs ?? 30_000, isAlive: () => child.alive });
+    await ready(child, opts.healthUrl, opts.timeoutMs ?? 30_000);
   } catch (err) {
+    // A closed IPC channel can be seen just before the exit itself.
+    await Promise.race([child.exited, new Promise((r) => setTimeout(r, 500))]);
     if (!child.alive) {
       const exit = await child.exited;
       throw new ProcessNotHealthyError(
@@ -63,4 +70,20 @@ export async function startProcess(
     );
   }
   return handle;
+}
+
+/** Waits for `healthUrl`, or for the child's IPC ready message, within `timeoutMs`. */
+async function ready(child: ManagedChild, healthUrl: string | undefined, timeoutMs: number): Promise<void> {
+  if (healthUrl !== undefined) return waitForHttp(healthUrl, { timeoutMs, isAlive: () => child.alive });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      child.message(isReadyMessage),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no ready message within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

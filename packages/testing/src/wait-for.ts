@@ -1,3 +1,5 @@
+import pWaitFor from 'p-wait-for';
+
 /** Options of {@link waitFor}. */
 export interface WaitForOptions {
   /** Default 10 s. */
@@ -14,18 +16,23 @@ export interface WaitForOptions {
  */
 export async function waitFor(predicate: () => boolean | Promise<boolean>, opts: WaitForOptions = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  for (;;) {
+  const holds = async () => {
     try {
-      if (await predicate()) return;
+      return await predicate();
     } catch (err) {
       lastError = err;
+      return false;
     }
-    if (Date.now() >= deadline) {
-      const why = lastError ? ` (last error: ${(lastError as Error).message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.message ?? 'a condition'}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
-  }
+  };
+  await pWaitFor(holds, {
+    interval: opts.intervalMs ?? 25,
+    timeout: {
+      milliseconds: timeoutMs,
+      fallback: () => {
+        const why = lastError ? ` (last error: ${(lastError as Error).message})` : '';
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.message ?? 'a condition'}${why}`);
+      },
+    },
+  });
 }

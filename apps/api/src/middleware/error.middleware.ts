@@ -1,5 +1,5 @@
 import type { Logger } from '@kiln/logger';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { KilnError } from '@kiln/errors';
 import { isRedisUnavailableError } from '@kiln/jobs';
@@ -33,11 +33,6 @@ export function validationErrorFrom(err: ZodError, root?: string): ValidationErr
     })),
   );
 }
-
-/** 404 for routes that do not exist, in the same JSON shape as every other error. */
-export const notFoundHandler: RequestHandler = (req, res) => {
-  res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
-};
 
 /**
  * The one place errors become HTTP answers: our error classes keep their status, mapped package

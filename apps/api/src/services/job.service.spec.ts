@@ -28,16 +28,16 @@ describe('JobService.createOnce', () => {
     return new JobAnnouncer(new GatedPublisher({ isOccupied: async () => false }, transport, metrics, silent));
   };
   const service = (queue: Queue<EncodeJobData>, prefix: string, clock?: () => number) =>
-    new JobService(
-      new JobRepository(redis, prefix),
+    new JobService({
+      repo: new JobRepository(redis, prefix),
       queue,
-      announcer(),
-      new InputPolicy([], { exists: async () => false }),
-      silent,
-      async () => 0,
-      new IdempotencyRepository(redis, prefix),
-      clock,
-    );
+      announcer: announcer(),
+      inputPolicy: new InputPolicy([], { exists: async () => false }),
+      logger: silent,
+      notifyCancel: async () => 0,
+      idempotency: new IdempotencyRepository(redis, prefix),
+      ...(clock ? { clock } : {}),
+    });
 
   beforeAll(async () => {
     server = await startRedis();
@@ -125,15 +125,15 @@ describe('JobService.create and retry', () => {
       getJob: async () => undefined,
     } as unknown as Queue<EncodeJobData>;
     const repo = new JobRepository(db.redis, prefix);
-    const service = new JobService(
+    const service = new JobService({
       repo,
       queue,
       announcer,
-      new InputPolicy([], { exists: async () => false }),
-      silent,
-      async () => 0,
-      new IdempotencyRepository(db.redis, prefix),
-    );
+      inputPolicy: new InputPolicy([], { exists: async () => false }),
+      logger: silent,
+      notifyCancel: async () => 0,
+      idempotency: new IdempotencyRepository(db.redis, prefix),
+    });
 
     const job = await service.create('acme', request);
     expect(steps).toEqual(['sent job.created seq 1', `queued ${job.id}`]);
@@ -157,15 +157,15 @@ describe('JobService.create and retry', () => {
       remove: async () => 0,
     } as unknown as Queue<EncodeJobData>;
     const repo = new JobRepository(db.redis, prefix);
-    const service = new JobService(
+    const service = new JobService({
       repo,
-      brokenQueue,
+      queue: brokenQueue,
       announcer,
-      new InputPolicy([], { exists: async () => false }),
-      silent,
-      async () => 0,
-      new IdempotencyRepository(db.redis, prefix),
-    );
+      inputPolicy: new InputPolicy([], { exists: async () => false }),
+      logger: silent,
+      notifyCancel: async () => 0,
+      idempotency: new IdempotencyRepository(db.redis, prefix),
+    });
     const job = await repo.create({ customerId: 'acme', input: request.input, outputs: request.outputs });
     await repo.update(job.id, { status: 'failed', finishedAt: new Date().toISOString() });
 

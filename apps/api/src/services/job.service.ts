@@ -48,21 +48,46 @@ export interface IdempotentRequest {
   fingerprint: string;
 }
 
+/** What a {@link JobService} works with. */
+export interface JobServiceDeps {
+  repo: JobRepository;
+  queue: Queue<EncodeJobData>;
+  announcer: JobAnnouncer;
+  inputPolicy: InputPolicy;
+  logger: Logger;
+  /** Publishes a cancel request to every worker (Redis pub/sub). */
+  notifyCancel: (jobId: string) => Promise<unknown>;
+  idempotency: IdempotencyRepository;
+  /** Default `Date.now`. */
+  clock?: () => number;
+  /** Undoes the writes of creates that answered 503 (main.ts retries them when Redis is back). */
+  compensations?: Compensations;
+}
+
 /** Creating and reading jobs on behalf of one customer. */
 export class JobService {
-  constructor(
-    private readonly repo: JobRepository,
-    private readonly queue: Queue<EncodeJobData>,
-    private readonly announcer: JobAnnouncer,
-    private readonly inputPolicy: InputPolicy,
-    private readonly logger: Logger,
-    /** Publishes a cancel request to every worker (Redis pub/sub). */
-    private readonly notifyCancel: (jobId: string) => Promise<unknown>,
-    private readonly idempotency: IdempotencyRepository,
-    private readonly clock: () => number = Date.now,
-    /** Undoes the writes of creates that answered 503 (main.ts retries them when Redis is back). */
-    readonly compensations: Compensations = new Compensations(logger),
-  ) {}
+  private readonly repo: JobRepository;
+  private readonly queue: Queue<EncodeJobData>;
+  private readonly announcer: JobAnnouncer;
+  private readonly inputPolicy: InputPolicy;
+  private readonly logger: Logger;
+  private readonly notifyCancel: (jobId: string) => Promise<unknown>;
+  private readonly idempotency: IdempotencyRepository;
+  private readonly clock: () => number;
+  /** Undoes the writes of creates that answered 503 (retried when Redis is back). */
+  readonly compensations: Compensations;
+
+  constructor(deps: JobServiceDeps) {
+    this.repo = deps.repo;
+    this.queue = deps.queue;
+    this.announcer = deps.announcer;
+    this.inputPolicy = deps.inputPolicy;
+    this.logger = deps.logger;
+    this.notifyCancel = deps.notifyCancel;
+    this.idempotency = deps.idempotency;
+    this.clock = deps.clock ?? Date.now;
+    this.compensations = deps.compensations ?? new Compensations(deps.logger);
+  }
 
   /**
    * Validates a `POST /v1/jobs` body for a customer (an `upload://` input must be one of its

@@ -60,15 +60,15 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
   const repo = new JobRepository(redis, prefix);
   const uploads = new UploadStorage(storageDir);
   const cancels: string[] = [];
-  const jobs = new JobService(
+  const jobs = new JobService({
     repo,
     queue,
-    new JobAnnouncer(publisher),
-    new InputPolicy([inputRoot], uploads),
-    silent,
-    async (id) => cancels.push(id),
-    new IdempotencyRepository(redis, prefix),
-  );
+    announcer: new JobAnnouncer(publisher),
+    inputPolicy: new InputPolicy([inputRoot], uploads),
+    logger: silent,
+    notifyCancel: async (id) => cancels.push(id),
+    idempotency: new IdempotencyRepository(redis, prefix),
+  });
   const build = (extra: Partial<ApiDeps>) =>
     createApp({
       logger: silent,

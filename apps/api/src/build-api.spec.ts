@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '@kiln/config';
+import { createLogger } from '@kiln/logger';
+import { useRedis } from '@kiln/testing';
+import { describe, expect, it } from 'vitest';
+import { buildApi } from './build-api.js';
+import { apiConfigSchema } from './config.js';
+
+const db = useRedis();
+
+describe('buildApi', () => {
+  it('builds the API main.ts listens on, its app made once Redis answers: health, readiness, authorized routes, an idempotent stop', async () => {
+    const storageDir = await mkdtemp(path.join(tmpdir(), 'kiln-build-api-'));
+    const config = loadConfig(apiConfigSchema, {
+      REDIS_URL: db.url,
+      KILN_REDIS_PREFIX: `test-${randomUUID()}`,
+      KILN_API_KEYS: 'acme:key-acme-0123456789abcdef',
+      KILN_STORAGE_DIR: storageDir,
+      PUSHER_APP_ID: '1',
+      PUSHER_KEY: 'pk',
+      PUSHER_SECRET: 'ps',
+      PUSHER_HOST: '127.0.0.1',
+      PUSHER_PORT: '9',
+      PUSHER_USE_TLS: 'false',
+    });
+    const built = buildApi(config, createLogger({ name: 'api', level: 'silent' }));
+    // The rate limiter loads its scripts as the app is made, so the app waits for Redis.
+    expect(() => built.app).toThrow('once start() has resolved');
+    await built.start();
+    await new Promise<void>((r) => built.server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(built.server.address() as AddressInfo).port}`;
+    try {
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: Record<string, boolean> };
+      expect(ready.checks.redis).toBe(true);
+      const jobs = await fetch(`${base}/v1/jobs`, { headers: { authorization: 'Bearer key-acme-0123456789abcdef' } });
+      expect(jobs.status).toBe(200);
+      expect((await fetch(`${base}/v1/jobs`)).status).toBe(401);
+    } finally {
+      const stopping = built.stop();
+      expect(built.stop()).toBe(stopping);
+      await stopping;
+      await rm(storageDir, { recursive: true, force: true });
+    }
+    expect(built.server.listening).toBe(false);
+  });
+});

@@ -1,0 +1,272 @@
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer, type Server } from 'node:http';
+import { closeServer, healthRouter, notFoundHandler, readOnlyMethods, type BuiltApp } from '@kiln/app-kit';
+import { pusherSettings } from '@kiln/config';
+import {
+  bullPrefix,
+  cancelChannel,
+  createRedisConnection,
+  ENCODE_QUEUE,
+  JobRepository,
+  type EncodeJobData,
+} from '@kiln/jobs';
+import { createLogger, type Logger } from '@kiln/logger';
+import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
+import {
+  GatedPublisher,
+  JobAnnouncer,
+  OccupancyMirror,
+  OccupancyRepository,
+  PusherTransport,
+  Readiness,
+  RealtimeMetrics,
+} from '@kiln/realtime';
+import { createOutputStorage, createS3Bucket } from '@kiln/storage';
+import { Queue, Worker } from 'bullmq';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { WorkerConfig } from './config.js';
+import { EncodeJobHandler } from './encode-job.handler.js';
+import { EncodeSlots } from './encode-slots.js';
+import { InputResolver } from './input-resolver.js';
+import { LimitedMediaAdapter } from './limited-media.adapter.js';
+import { LOCK_LOST_REASON } from './run.errors.js';
+import { ScratchRoot } from './scratch-root.js';
+
+/** Stalls (a worker died or froze holding the job) after which BullMQ fails the job instead of handing it on. */
+const MAX_STALLED_COUNT = 2;
+import { WorkerMetrics } from './worker-metrics.js';
+
+/** The worker built by {@link buildWorker}: its metrics server, the BullMQ worker and what tests look at. */
+export interface WorkerBuild extends BuiltApp {
+  worker: Worker<EncodeJobData>;
+  /** Where outputs go, for the ready line: `local` or `s3` and the bucket's name. */
+  storage: { kind: 'local' | 's3'; bucket: string | undefined };
+}
+
+/** ffmpeg behind the input limits (KILN_MAX_INPUT_*) and the sandbox. */
+function createMedia(config: WorkerConfig): LimitedMediaAdapter {
+  const ffmpeg = new FfmpegMediaAdapter({
+    ffmpegPath: config.FFMPEG_PATH,
+    ffprobePath: config.FFPROBE_PATH,
+    stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000,
+    maxPixels: config.KILN_MAX_INPUT_PIXELS,
+    maxInputSeconds: config.KILN_MAX_INPUT_SECONDS,
+    budget: { factor: config.KILN_ENCODE_BUDGET_FACTOR, floorSeconds: config.KILN_ENCODE_BUDGET_FLOOR_S },
+    // ffmpeg and ffprobe see PATH, locale and time zone only: none of this process's secrets.
+    sandbox: { env: minimalEnv(process.env), maxMemoryMb: config.KILN_FFMPEG_MAX_MEMORY_MB },
+  });
+  return new LimitedMediaAdapter(ffmpeg, {
+    maxSeconds: config.KILN_MAX_INPUT_SECONDS,
+    maxPixels: config.KILN_MAX_INPUT_PIXELS,
+    maxFps: config.KILN_MAX_INPUT_FPS,
+  });
+}
+
+/** The BullMQ events a worker answers: deferred stall failures, lost locks, stalls. */
+function watchWorker(
+  worker: Worker<EncodeJobData>,
+  handler: EncodeJobHandler,
+  queue: Queue<EncodeJobData>,
+  logger: Logger,
+): void {
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  // BullMQ fails a job that stalled too often when a worker next picks it up, without running the
+  // processor: its stall check counts the stall on the job (stalledCounter) and marks it for a
+  // "deferred failure", and that arrives here as a 'failed' event.
+  worker.on('failed', (job) => {
+    if (!job?.id || !job.deferredFailure || job.stalledCounter <= MAX_STALLED_COUNT) return;
+    handler
+      .onStalled(job.id, async () => 'failed')
+      .catch((e: unknown) => logger.warn({ err: e, jobId: job.id }, 'could not record a stalled job as failed'));
+  });
+  // A job whose lock could not be renewed (Redis unreachable or paused past KILN_WORKER_STALLED_S)
+  // may belong to another worker already: its ffmpeg stops now, and the run ends without writing.
+  worker.on('lockRenewalFailed', (jobIds: string[]) => {
+    for (const jobId of jobIds) {
+      if (worker.cancelJob(jobId, LOCK_LOST_REASON))
+        logger.warn({ jobId }, 'lost the lock on a running job; stopping its run');
+    }
+  });
+  worker.on('stalled', (jobId: string) => {
+    handler
+      .onStalled(jobId, async () => (await queue.getJob(jobId))?.getState())
+      .catch((err: unknown) => logger.warn({ err, jobId }, 'could not handle a stalled job'));
+  });
+}
+
+/** Logs what a sweep of dead workers' scratch folders removed. */
+const logSwept = (logger: Logger) => (n: number) =>
+  n > 0 && logger.info({ folders: n }, 'removed scratch folders of workers that died');
+
+/** The worker's HTTP side: `/healthz` (alive and running), `/readyz` (Redis and Pusher answer) and `/metrics`. */
+function createHttpSide(registry: Registry, readiness: Readiness, running: () => boolean): Server {
+  const http = express();
+  http.disable('x-powered-by');
+  http.use(readOnlyMethods);
+  http.use(
+    healthRouter({
+      registry,
+      healthy: running,
+      ready: async () => ({ ...(await readiness.check()), running: running() }),
+    }),
+  );
+  http.use(notFoundHandler);
+  return createServer(http);
+}
+
+/** The realtime side of a worker: the occupancy mirror, the gated publisher and the readiness checks. */
+function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: Redis) {
+  const metrics = new RealtimeMetrics(registry);
+  const mirror = new OccupancyMirror(
+    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
+    createRedisConnection(config.REDIS_URL),
+    logger.child({ component: 'occupancy-mirror' }),
+  );
+  const transport = new PusherTransport(pusherSettings(config), metrics);
+  const readiness = new Readiness([redis], transport);
+  const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }), {
+    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+  });
+  return { mirror, readiness, publisher };
+}
+
+/** The encode handler with its media, storage and input resolver. */
+function createHandler(
+  config: WorkerConfig,
+  logger: Logger,
+  parts: { registry: Registry; redis: Redis; publisher: GatedPublisher; slots: EncodeSlots; scratch: ScratchRoot },
+) {
+  // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
+  const bucket = createS3Bucket(config);
+  const storage = createOutputStorage(config, bucket, path.join(parts.scratch.dir, 'outputs'));
+  const handler = new EncodeJobHandler({
+    repo: new JobRepository(parts.redis, config.KILN_REDIS_PREFIX),
+    announcer: new JobAnnouncer(parts.publisher),
+    media: createMedia(config),
+    storage,
+    inputs: new InputResolver({
+      roots: config.KILN_INPUT_ROOTS,
+      storageDir: config.KILN_STORAGE_DIR,
+      maxInputBytes: config.KILN_MAX_INPUT_BYTES,
+      timeoutMs: config.KILN_INPUT_TIMEOUT_S * 1000,
+      allowHosts: config.KILN_INPUT_ALLOW_HOSTS,
+      remoteUploads: bucket,
+    }),
+    slots: parts.slots,
+    scratchDir: parts.scratch.dir,
+    metrics: new WorkerMetrics(parts.registry),
+    logger,
+    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+    threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
+  });
+  return { handler, bucket, storage };
+}
+
+/**
+ * After KILN_SHUTDOWN_GRACE_S, running jobs go back to the queue: the handler hands over and
+ * BullMQ's worker cancels them. Returns the timer, cleared when every job finished in time.
+ */
+function scheduleHandover(
+  config: WorkerConfig,
+  logger: Logger,
+  parts: { slots: EncodeSlots; handler: EncodeJobHandler; worker: Worker<EncodeJobData> },
+): NodeJS.Timeout {
+  return setTimeout(() => {
+    // A job whose encode is done may still be announcing its final event: that is not a handover.
+    if (parts.slots.busy > 0)
+      logger.warn(
+        { graceS: config.KILN_SHUTDOWN_GRACE_S, encoding: parts.slots.busy },
+        'jobs still running after the grace period; handing them back to the queue',
+      );
+    else
+      logger.info(
+        { graceS: config.KILN_SHUTDOWN_GRACE_S },
+        'grace period over; no encode running, finishing final announcements',
+      );
+    parts.handler.beginHandover();
+    parts.worker.cancelAllJobs('worker shutting down');
+  }, config.KILN_SHUTDOWN_GRACE_S * 1000);
+}
+
+/**
+ * Wires a worker from its config: Redis, realtime publisher, storage, ffmpeg, the encode handler,
+ * the BullMQ worker (started by `start()`, once the occupancy mirror, the scratch folder and the
+ * cancel subscription are up) and its HTTP side (`/healthz`, `/readyz`, `/metrics`). `stop()`
+ * stops taking jobs, gives running encodes KILN_SHUTDOWN_GRACE_S, then hands them back.
+ */
+export function buildWorker(
+  config: WorkerConfig,
+  logger = createLogger({ name: 'worker', level: config.KILN_LOG_LEVEL }),
+): WorkerBuild {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const redis = createRedisConnection(config.REDIS_URL);
+  redis.on('error', (err) => logger.warn({ err }, 'redis error'));
+  const { mirror, readiness, publisher } = connectRealtime(config, logger, registry, redis);
+  // Downloaded inputs and (with S3) encodes in progress live in this process's own scratch folder;
+  // what SIGKILLed workers of this host left behind is removed at start and every 10 minutes.
+  const scratch = new ScratchRoot(tmpdir());
+  const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
+  const { handler, bucket, storage } = createHandler(config, logger, { registry, redis, publisher, slots, scratch });
+  const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
+    connection: createRedisConnection(config.REDIS_URL),
+    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+    // Prefetched jobs fetch and probe their inputs while every encode slot is busy.
+    concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
+    lockDuration: config.KILN_WORKER_STALLED_S * 1000,
+    stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
+    maxStalledCount: MAX_STALLED_COUNT,
+    autorun: false,
+  });
+  const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
+    connection: redis,
+    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+  });
+  watchWorker(worker, handler, queue, logger);
+  // Cancels come from the API on any machine; the worker running the job aborts its ffmpeg. A lost
+  // message is caught by the run's own once-a-second look at the job (RunWatch). Named so an
+  // operator can find it in CLIENT LIST.
+  const cancels = createRedisConnection(config.REDIS_URL, { connectionName: 'kiln-worker-cancels' });
+  cancels.on('message', (_channel: string, jobId: string) => {
+    if (worker.cancelJob(jobId, 'cancelled by the customer'))
+      logger.info({ jobId }, 'cancel received; stopping ffmpeg');
+  });
+
+  let stopping: Promise<void> | undefined;
+  let scratchSweep: NodeJS.Timeout | undefined;
+  const server = createHttpSide(registry, readiness, () => !stopping && worker.isRunning());
+  const start = async () => {
+    await mirror.start();
+    await scratch.prepare().then(logSwept(logger));
+    scratchSweep = setInterval(() => {
+      scratch
+        .sweep()
+        .then(logSwept(logger))
+        .catch((err: unknown) => logger.warn({ err }, 'could not sweep scratch folders'));
+    }, 600_000).unref();
+    void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
+    await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
+  };
+  // Stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Jobs waiting for an encode slot go back to the queue now; running encodes get the grace.
+      slots.close();
+      const handover = scheduleHandover(config, logger, { slots, handler, worker });
+      await worker.close();
+      clearTimeout(handover);
+      await cancels.quit().catch(() => undefined);
+      await queue.close();
+      await publisher.flush();
+      await mirror.stop();
+      clearInterval(scratchSweep);
+      await scratch.remove();
+      void closeServer(server);
+      await redis.quit().catch(() => undefined);
+      bucket?.destroy();
+    })());
+  return { server, worker, storage: { kind: storage.kind, bucket: bucket?.name }, start, stop };
+}
