@@ -223,16 +223,11 @@ const bearer = [{ bearerAuth: [] }];
 const jobIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const rateLimited = { '401': errorRef('Unauthorized'), '429': errorRef('RateLimited') };
 
-/**
- * The API's OpenAPI 3.1 document: request bodies and query parameters come from the same zod
- * schemas the routes validate with, responses are described here. `admin` adds Bull Board's page
- * when it is mounted.
- */
-export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument {
-  const listParams = Object.entries((fromZod(listJobsQuerySchema).properties ?? {}) as Record<string, JsonSchema>).map(
-    ([name, schema]) => ({ name, in: 'query', required: false, schema }),
-  );
-  const paths: OpenApiDocument['paths'] = {
+type Paths = OpenApiDocument['paths'];
+
+/** Probes, metrics and this document itself. */
+function operationPaths(): Paths {
+  return {
     '/healthz': {
       get: {
         summary: 'Liveness',
@@ -270,6 +265,12 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
     },
+  };
+}
+
+/** Who an API key belongs to. */
+function accountPaths(): Paths {
+  return {
     '/v1/me': {
       get: {
         summary: 'Who the key belongs to and how to connect to its channel',
@@ -281,6 +282,15 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         },
       },
     },
+  };
+}
+
+/** Creating and listing jobs; the list's query parameters come from the zod schema the route validates with. */
+function jobCollectionPaths(): Paths {
+  const listParams = Object.entries((fromZod(listJobsQuerySchema).properties ?? {}) as Record<string, JsonSchema>).map(
+    ([name, schema]) => ({ name, in: 'query', required: false, schema }),
+  );
+  return {
     '/v1/jobs': {
       post: {
         summary: 'Create a job',
@@ -327,6 +337,12 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         responses: { '200': json(ref('JobList'), 'a page of jobs'), '400': errorRef('BadRequest'), ...rateLimited },
       },
     },
+  };
+}
+
+/** One job: read, delete, cancel, retry. */
+function jobPaths(): Paths {
+  return {
     '/v1/jobs/{id}': {
       get: {
         summary: 'Read a job',
@@ -378,6 +394,12 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         },
       },
     },
+  };
+}
+
+/** Downloads of completed outputs: a whole output, or one file of a directory output. */
+function outputPaths(): Paths {
+  return {
     '/v1/jobs/{id}/outputs/{name}': {
       get: {
         summary: 'Download a completed output',
@@ -428,6 +450,12 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         },
       },
     },
+  };
+}
+
+/** The preset catalogue and the customer's statistics. */
+function presetAndStatsPaths(): Paths {
+  return {
     '/v1/presets': {
       get: {
         summary: 'The presets',
@@ -446,6 +474,12 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         responses: { '200': json(ref('Stats'), 'the figures'), ...rateLimited },
       },
     },
+  };
+}
+
+/** Input uploads. */
+function uploadPaths(): Paths {
+  return {
     '/v1/uploads': {
       post: {
         summary: 'Upload an input file',
@@ -465,6 +499,12 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         },
       },
     },
+  };
+}
+
+/** Channel authorization for pusher-js. */
+function realtimePaths(): Paths {
+  return {
     '/v1/realtime/auth': {
       post: {
         summary: "Authorize a pusher-js client for the customer's private channel",
@@ -486,16 +526,69 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       },
     },
   };
-  if (opts.admin) {
-    paths['/admin/queues'] = {
+}
+
+/** Bull Board's page, in the document only when it is mounted. */
+function adminPaths(): Paths {
+  return {
+    '/admin/queues': {
       get: {
         summary: 'Bull Board (read-only), for operators',
         tags: ['operations'],
         security: [{ adminBasic: [] }],
         responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '401': errorRef('Unauthorized') },
       },
-    };
-  }
+    },
+  };
+}
+
+/** Shared schemas (request bodies from the routes' zod schemas), error responses and security schemes. */
+function components(): OpenApiDocument['components'] {
+  return {
+    schemas: {
+      CreateJobRequest: fromZod(createJobSchema),
+      RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
+      ...wireSchemas(),
+      ...responseSchemas,
+    },
+    responses: {
+      BadRequest: json(ref('Error'), 'the request is malformed; `fields` names what to fix'),
+      Unauthorized: json(ref('Error'), 'missing or unknown credentials'),
+      Forbidden: json(ref('Error'), 'not allowed for this customer'),
+      NotFound: json(ref('Error'), "no such resource for this customer (another customer's is a 404 too)"),
+      Conflict: json(
+        ref('Error'),
+        'the resource is not in a state that allows this, or an Idempotency-Key was reused with another body',
+      ),
+      TooLarge: json(ref('Error'), 'the body is too large'),
+      RateLimited: json(ref('Error'), 'too many requests for this API key; see Retry-After', {
+        'Retry-After': { schema: { type: 'integer' }, description: 'seconds until the window resets' },
+      }),
+    },
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from KILN_API_KEYS' },
+      adminBasic: { type: 'http', scheme: 'basic', description: 'KILN_ADMIN_USER / KILN_ADMIN_PASSWORD' },
+    },
+  };
+}
+
+/**
+ * The API's OpenAPI 3.1 document: request bodies and query parameters come from the same zod
+ * schemas the routes validate with, responses are described here. `admin` adds Bull Board's page
+ * when it is mounted.
+ */
+export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument {
+  const paths: Paths = {
+    ...operationPaths(),
+    ...accountPaths(),
+    ...jobCollectionPaths(),
+    ...jobPaths(),
+    ...outputPaths(),
+    ...presetAndStatsPaths(),
+    ...uploadPaths(),
+    ...realtimePaths(),
+    ...(opts.admin ? adminPaths() : {}),
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -516,31 +609,6 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       { name: 'operations', description: 'Probes, metrics and documentation' },
     ],
     paths,
-    components: {
-      schemas: {
-        CreateJobRequest: fromZod(createJobSchema),
-        RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
-        ...wireSchemas(),
-        ...responseSchemas,
-      },
-      responses: {
-        BadRequest: json(ref('Error'), 'the request is malformed; `fields` names what to fix'),
-        Unauthorized: json(ref('Error'), 'missing or unknown credentials'),
-        Forbidden: json(ref('Error'), 'not allowed for this customer'),
-        NotFound: json(ref('Error'), "no such resource for this customer (another customer's is a 404 too)"),
-        Conflict: json(
-          ref('Error'),
-          'the resource is not in a state that allows this, or an Idempotency-Key was reused with another body',
-        ),
-        TooLarge: json(ref('Error'), 'the body is too large'),
-        RateLimited: json(ref('Error'), 'too many requests for this API key; see Retry-After', {
-          'Retry-After': { schema: { type: 'integer' }, description: 'seconds until the window resets' },
-        }),
-      },
-      securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from KILN_API_KEYS' },
-        adminBasic: { type: 'http', scheme: 'basic', description: 'KILN_ADMIN_USER / KILN_ADMIN_PASSWORD' },
-      },
-    },
+    components: components(),
   };
 }
