@@ -169,140 +169,199 @@ function execute(
   wrappers: SandboxWrappers,
   limits: ProcessLimits,
 ): Execution {
-  const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
-  const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
   const tool = opts.ffmpegPath ?? 'ffmpeg';
   const started = performance.now();
   const child = (opts.sandbox ?? defaultSandbox).spawn(wrappers, tool, args, limits);
-  let setBudget: (budgetMs: number) => void = () => undefined;
+  const watch = new FfmpegWatch(child, tool, opts, state, started);
+  return { child, done: watch.done, setBudget: (ms) => watch.setBudget(ms) };
+}
 
-  const done = new Promise<TranscodeResult>((resolve, reject) => {
-    const parser = new FfmpegProgressParser();
-    const stderr = new TextTail(4096);
-    let lastOutTime: number | null = null;
-    let stopping:
-      | { reason: 'cancel' }
-      | { reason: 'stall' }
-      | { reason: 'budget'; budgetMs: number }
-      | { reason: 'error'; error: unknown }
-      | null = null;
-    let stallTimer: NodeJS.Timeout | undefined;
-    let budgetTimer: NodeJS.Timeout | undefined;
-    let sawProgress = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    let settled = false;
+/** Why an encode was stopped before ffmpeg ended by itself. */
+type StopReason =
+  | { reason: 'cancel' }
+  | { reason: 'stall' }
+  | { reason: 'budget'; budgetMs: number }
+  | { reason: 'error'; error: unknown };
 
-    const settle = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(stallTimer);
-      clearTimeout(budgetTimer);
-      clearTimeout(killTimer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const stop = (why: NonNullable<typeof stopping>): void => {
-      // Once ffmpeg has exited, the close handler settles the outcome; a late abort changes nothing.
-      if (stopping || settled || child.exitCode !== null || child.signalCode !== null) return;
-      stopping = why;
-      clearTimeout(stallTimer);
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    };
-    const armWatchdog = (): void => {
-      if (stallMs <= 0 || stopping) return;
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => stop({ reason: 'stall' }), stallMs);
-    };
-    const onAbort = (): void => stop({ reason: 'cancel' });
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    armWatchdog();
-    setBudget = (budgetMs) => {
-      if (settled) return;
-      clearTimeout(budgetTimer);
-      budgetTimer = setTimeout(
-        () => stop({ reason: 'budget', budgetMs }),
-        Math.max(0, budgetMs - (performance.now() - started)),
-      );
-    };
+/**
+ * Watches one running ffmpeg and settles `done` once: it reads progress and stderr, re-arms the
+ * stall watchdog on every progress block, runs the budget timer, stops ffmpeg on cancel, stall,
+ * budget or a throwing progress callback (SIGTERM, then SIGKILL after the grace period), and
+ * interprets its exit. Every timer is cleared when it settles.
+ */
+class FfmpegWatch {
+  readonly done: Promise<TranscodeResult>;
+  private readonly stallMs: number;
+  private readonly graceMs: number;
+  private readonly parser = new FfmpegProgressParser();
+  private readonly stderr = new TextTail(4096);
+  private lastOutTime: number | null = null;
+  private sawProgress = false;
+  private stopping: StopReason | null = null;
+  private settled = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private budgetTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private resolve: (result: TranscodeResult) => void = () => undefined;
+  private reject: (error: unknown) => void = () => undefined;
+  private readonly onAbort = (): void => this.stop({ reason: 'cancel' });
 
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const block of parser.push(chunk)) {
-        sawProgress = true;
-        armWatchdog();
-        if (block.outTimeSeconds !== null) lastOutTime = block.outTimeSeconds;
-        if (stopping || !state.media) continue;
-        try {
-          state.onProgress?.(
-            toTranscodeProgress(block, state.media.durationSeconds, (performance.now() - started) / 1000),
-          );
-        } catch (error) {
-          // A throwing callback would otherwise become an uncaught exception in this stream handler.
-          stop({ reason: 'error', error });
-        }
+  constructor(
+    private readonly child: MediaChild,
+    private readonly tool: string,
+    private readonly opts: ExecuteOptions,
+    private readonly state: EncodeState,
+    private readonly started: number,
+  ) {
+    this.stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
+    this.graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
+    this.done = new Promise<TranscodeResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.armWatchdog();
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.onStdout(chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
+    child.on('error', (err) => this.onSpawnError(err));
+    // A stopped ffmpeg settles on exit: its pipes may stay open if it left children behind.
+    child.on('exit', (code) => this.onStoppedExit(code));
+    // Otherwise wait for close, so the last progress block (progress=end) has been read.
+    child.on('close', (code, signal) => this.onClose(code, signal));
+  }
+
+  /** Arms the wall-clock budget, counted from the spawn. */
+  setBudget(budgetMs: number): void {
+    if (this.settled) return;
+    clearTimeout(this.budgetTimer);
+    this.budgetTimer = setTimeout(
+      () => this.stop({ reason: 'budget', budgetMs }),
+      Math.max(0, budgetMs - (performance.now() - this.started)),
+    );
+  }
+
+  private elapsedSeconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  private settle(fn: () => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.stallTimer);
+    clearTimeout(this.budgetTimer);
+    clearTimeout(this.killTimer);
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    fn();
+  }
+
+  private stop(why: StopReason): void {
+    const { child } = this;
+    // Once ffmpeg has exited, the close handler settles the outcome; a late abort changes nothing.
+    if (this.stopping || this.settled || child.exitCode !== null || child.signalCode !== null) return;
+    this.stopping = why;
+    clearTimeout(this.stallTimer);
+    child.kill('SIGTERM');
+    this.killTimer = setTimeout(() => child.kill('SIGKILL'), this.graceMs);
+  }
+
+  private armWatchdog(): void {
+    if (this.stallMs <= 0 || this.stopping) return;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => this.stop({ reason: 'stall' }), this.stallMs);
+  }
+
+  private onStdout(chunk: string): void {
+    for (const block of this.parser.push(chunk)) {
+      this.sawProgress = true;
+      this.armWatchdog();
+      if (block.outTimeSeconds !== null) this.lastOutTime = block.outTimeSeconds;
+      if (this.stopping || !this.state.media) continue;
+      try {
+        this.state.onProgress?.(toTranscodeProgress(block, this.state.media.durationSeconds, this.elapsedSeconds()));
+      } catch (error) {
+        // A throwing callback would otherwise become an uncaught exception in this stream handler.
+        this.stop({ reason: 'error', error });
+      }
+    }
+  }
+
+  private onSpawnError(err: Error): void {
+    if (this.child.pid === undefined)
+      this.settle(() => this.reject(new MediaToolError(`could not run ${this.tool}: ${err.message}`, { cause: err })));
+  }
+
+  private onStoppedExit(code: number | null): void {
+    if (!this.stopping) return;
+    const tail = this.stderr.toString();
+    const why = this.stopping;
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
+    this.settle(() => this.reject(stoppedError(why, code, tail, this.stallMs)));
+  }
+
+  private onClose(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping) return;
+    const tail = this.stderr.toString();
+    this.settle(() => {
+      const media = this.state.media;
+      if (code === 0 && media) {
+        const size = outputSize({ preset: this.opts.preset, media });
+        this.resolve({
+          durationSeconds: this.lastOutTime ?? media.durationSeconds,
+          width: size?.width ?? null,
+          height: size?.height ?? null,
+          elapsedSeconds: this.elapsedSeconds(),
+        });
+      } else {
+        this.reject(exitError({ code, signal, tail, sawProgress: this.sawProgress, tool: this.tool }, this.opts));
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  }
+}
 
-    child.on('error', (err) => {
-      if (child.pid === undefined)
-        settle(() => reject(new MediaToolError(`could not run ${tool}: ${err.message}`, { cause: err })));
-    });
-    // A stopped ffmpeg settles on exit: its pipes may stay open if it left children behind.
-    child.on('exit', (code) => {
-      if (!stopping) return;
-      const tail = stderr.toString();
-      const why = stopping;
-      child.stdout.destroy();
-      child.stderr.destroy();
-      settle(() => {
-        if (why.reason === 'cancel')
-          reject(new TranscodeCancelledError('the encode was cancelled; ffmpeg stopped', code, tail));
-        else if (why.reason === 'stall')
-          reject(
-            new TranscodeStalledError(`ffmpeg reported no progress for ${stallMs / 1000} s and was killed`, code, tail),
-          );
-        else if (why.reason === 'budget')
-          reject(
-            new TranscodeBudgetExceededError(
-              `the encode took longer than its budget of ${Math.round(why.budgetMs / 100) / 10} s (derived from the output's duration) and was stopped`,
-              code,
-              tail,
-            ),
-          );
-        else reject(why.error);
-      });
-    });
-    // Otherwise wait for close, so the last progress block (progress=end) has been read.
-    child.on('close', (code, signal) => {
-      if (stopping) return;
-      const tail = stderr.toString();
-      settle(() => {
-        if (code === 0 && state.media) {
-          const size = outputSize({ preset: opts.preset, media: state.media });
-          resolve({
-            durationSeconds: lastOutTime ?? state.media.durationSeconds,
-            width: size?.width ?? null,
-            height: size?.height ?? null,
-            elapsedSeconds: (performance.now() - started) / 1000,
-          });
-          return;
-        }
-        // setpriv, prlimit and nice exit 126/127 when they cannot run what they wrap (ffmpeg never does).
-        if (!sawProgress && (code === 126 || code === 127)) {
-          reject(new MediaToolError(`could not run ${tool}: ${tail.trim().split('\n').at(-1) ?? `exit code ${code}`}`));
-          return;
-        }
-        const how =
-          code === null
-            ? `was killed by ${signal ?? 'a signal'}${signal === 'SIGXFSZ' ? ' (an output file reached its size limit)' : ''}`
-            : `failed with exit code ${code}`;
-        const reason = summarizeStderr(tail, { input: opts.input, output: opts.output });
-        reject(new TranscodeError(`ffmpeg ${how}${reason ? `: ${reason}` : ''}`, code, tail));
-      });
-    });
-  });
-  return { child, done, setBudget: (ms) => setBudget(ms) };
+/** The error an encode stopped on purpose rejects with, by why it was stopped. */
+function stoppedError(why: StopReason, code: number | null, tail: string, stallMs: number): unknown {
+  switch (why.reason) {
+    case 'cancel':
+      return new TranscodeCancelledError('the encode was cancelled; ffmpeg stopped', code, tail);
+    case 'stall':
+      return new TranscodeStalledError(
+        `ffmpeg reported no progress for ${stallMs / 1000} s and was killed`,
+        code,
+        tail,
+      );
+    case 'budget':
+      return new TranscodeBudgetExceededError(
+        `the encode took longer than its budget of ${Math.round(why.budgetMs / 100) / 10} s (derived from the output's duration) and was stopped`,
+        code,
+        tail,
+      );
+    case 'error':
+      return why.error;
+  }
+}
+
+/** How an ffmpeg that nobody stopped ended without an output. */
+interface FailedExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  tail: string;
+  sawProgress: boolean;
+  tool: string;
+}
+
+/** The error of an encode whose ffmpeg ended by itself without success: it could not start, or it failed. */
+function exitError(exit: FailedExit, opts: Pick<ExecuteOptions, 'input' | 'output'>): Error {
+  const { code, signal, tail } = exit;
+  // setpriv, prlimit and nice exit 126/127 when they cannot run what they wrap (ffmpeg never does).
+  if (!exit.sawProgress && (code === 126 || code === 127))
+    return new MediaToolError(`could not run ${exit.tool}: ${tail.trim().split('\n').at(-1) ?? `exit code ${code}`}`);
+  const how =
+    code === null
+      ? `was killed by ${signal ?? 'a signal'}${signal === 'SIGXFSZ' ? ' (an output file reached its size limit)' : ''}`
+      : `failed with exit code ${code}`;
+  const reason = summarizeStderr(tail, { input: opts.input, output: opts.output });
+  return new TranscodeError(`ffmpeg ${how}${reason ? `: ${reason}` : ''}`, code, tail);
 }
 
 /** What {@link startEarlyTranscode} needs: a transcode request without the probe result. */

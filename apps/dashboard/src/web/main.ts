@@ -1,8 +1,8 @@
 import './zod-jitless.js';
 import './styles.css';
-import { ApiClient, ApiError, apiUrl as joinApiUrl, xhrUpload } from '@kiln/client';
+import { ApiClient, ApiError, apiUrl as joinApiUrl, xhrUpload, type Me } from '@kiln/client';
 import type { LinkState } from './connection-state.js';
-import { DashboardSession, type NoticeSource } from './dashboard.session.js';
+import { DashboardSession, type NoticeSource, type SessionViews } from './dashboard.session.js';
 import { byTestId, el, setText } from './dom.js';
 import { EventLogView } from './event-log.view.js';
 import { JobTableView } from './job-table.view.js';
@@ -23,124 +23,172 @@ async function loadApiUrl(): Promise<string> {
   return `${location.protocol}//${location.hostname}:3000`;
 }
 
-function boot(apiUrl: string): void {
-  const signInView = byTestId('sign-in-view');
-  const appView = byTestId('app-view');
-  const sessionBar = byTestId('session-bar');
-  const keyInput = byTestId<HTMLInputElement>('api-key-input');
-  const signInButton = byTestId<HTMLButtonElement>('sign-in');
-  const signInError = byTestId('sign-in-error');
-  const customerId = byTestId('customer-id');
-  const status = byTestId('connection-status');
-  const noticeBox = byTestId('notice');
-  setText(byTestId('api-url'), apiUrl);
+/** The parts of the page that signing in and out show, hide and fill. */
+interface PageChrome {
+  signInView: HTMLElement;
+  appView: HTMLElement;
+  sessionBar: HTMLElement;
+  keyInput: HTMLInputElement;
+  signInButton: HTMLButtonElement;
+  signInError: HTMLElement;
+  customerId: HTMLElement;
+  status: HTMLElement;
+  noticeBox: HTMLElement;
+}
 
-  const notices = new Map<NoticeSource, string>();
-  const showNotices = () => {
-    noticeBox.replaceChildren(...[...notices.values()].map((m) => el('p', {}, m)));
-    noticeBox.hidden = notices.size === 0;
+function findChrome(): PageChrome {
+  return {
+    signInView: byTestId('sign-in-view'),
+    appView: byTestId('app-view'),
+    sessionBar: byTestId('session-bar'),
+    keyInput: byTestId<HTMLInputElement>('api-key-input'),
+    signInButton: byTestId<HTMLButtonElement>('sign-in'),
+    signInError: byTestId('sign-in-error'),
+    customerId: byTestId('customer-id'),
+    status: byTestId('connection-status'),
+    noticeBox: byTestId('notice'),
   };
+}
 
-  let session: DashboardSession | undefined;
+/** The views a session fills; the page keeps them across sign-ins. */
+type PageViews = Pick<SessionViews, 'table' | 'log' | 'form' | 'stats'>;
+
+/** Makes the views; their buttons act on whichever session is signed in when they are used. */
+function createViews(apiUrl: string, current: () => DashboardSession | undefined): PageViews {
   const table = new JobTableView(
     byTestId('jobs'),
     (path) => joinApiUrl(apiUrl, path),
-    (link) => void session?.download(link),
+    (link) => void current()?.download(link),
     (action, jobId, button) => {
       // Deleting removes the outputs for good: ask first.
       if (action === 'delete' && !window.confirm(`Delete job ${jobId} and its outputs? This cannot be undone.`)) return;
-      void session?.act(action, jobId, button);
+      void current()?.act(action, jobId, button);
     },
   );
   const log = new EventLogView(byTestId('event-log'));
   const form = new NewJobFormView(byTestId('new-job'), {
-    submit: (input, preset) => session?.submit(input, preset) ?? Promise.resolve(),
+    submit: (input, preset) => current()?.submit(input, preset) ?? Promise.resolve(),
     upload: (file, onProgress, signal) =>
-      session?.upload(file, onProgress, signal) ?? Promise.reject(new ApiError(401, 'Signed out.')),
+      current()?.upload(file, onProgress, signal) ?? Promise.reject(new ApiError(401, 'Signed out.')),
   });
   const stats = new ThroughputChartView(byTestId('throughput'));
   form.setPresets(FALLBACK_PRESETS);
+  return { table, log, form, stats };
+}
 
-  const setLinkState = (state: LinkState) => {
-    status.dataset['state'] = state;
-    setText(status, state);
-  };
+/** The page's state: signed out, or signed in with one API key and the session that key runs. */
+class DashboardPage {
+  private session: DashboardSession | undefined;
+  private readonly notices = new Map<NoticeSource, string>();
+  private readonly views: PageViews;
 
-  const showSignIn = (message?: string) => {
+  constructor(
+    private readonly apiUrl: string,
+    private readonly chrome: PageChrome,
+  ) {
+    this.views = createViews(apiUrl, () => this.session);
+  }
+
+  setLinkState(state: LinkState): void {
+    this.chrome.status.dataset['state'] = state;
+    setText(this.chrome.status, state);
+  }
+
+  showSignIn(message?: string): void {
+    const { appView, sessionBar, signInView, signInError, keyInput } = this.chrome;
     appView.hidden = true;
     sessionBar.hidden = true;
     signInView.hidden = false;
     signInError.hidden = message === undefined;
     setText(signInError, message ?? '');
     keyInput.focus();
-  };
+  }
 
-  const signOut = (message?: string) => {
-    session?.close();
-    session = undefined;
+  signOut(message?: string): void {
+    this.session?.close();
+    this.session = undefined;
     sessionStorage.removeItem(KEY_STORAGE);
-    table.clear();
-    log.clear();
-    form.reset();
-    stats.clear();
-    notices.clear();
-    showNotices();
-    setText(customerId, '');
-    setLinkState('offline');
-    showSignIn(message);
-  };
+    this.views.table.clear();
+    this.views.log.clear();
+    this.views.form.reset();
+    this.views.stats.clear();
+    this.notices.clear();
+    this.showNotices();
+    setText(this.chrome.customerId, '');
+    this.setLinkState('offline');
+    this.showSignIn(message);
+  }
 
-  const signIn = async (key: string) => {
+  async signIn(key: string): Promise<void> {
+    const { signInButton, signInError } = this.chrome;
     signInButton.disabled = true;
     signInError.hidden = true;
-    const api = new ApiClient({ baseUrl: apiUrl, apiKey: key, upload: xhrUpload });
+    const api = new ApiClient({ baseUrl: this.apiUrl, apiKey: key, upload: xhrUpload });
     try {
       const me = await api.me();
-      session?.close();
+      this.session?.close();
       sessionStorage.setItem(KEY_STORAGE, key);
-      keyInput.value = '';
-      setText(customerId, me.customerId);
-      signInView.hidden = true;
-      sessionBar.hidden = false;
-      appView.hidden = false;
-      session = new DashboardSession(
-        api,
-        me,
-        {
-          table,
-          log,
-          form,
-          stats,
-          setLinkState,
-          notice: (source, message) => {
-            if (message === undefined) notices.delete(source);
-            else notices.set(source, message);
-            showNotices();
-          },
-        },
-        () => signOut('The API key is no longer accepted (401). Sign in again.'),
-      );
-      session.start();
+      this.showApp(me);
+      this.startSession(api, me);
     } catch (err) {
       sessionStorage.removeItem(KEY_STORAGE);
-      showSignIn(signInMessage(err));
+      this.showSignIn(signInMessage(err));
     } finally {
       signInButton.disabled = false;
     }
-  };
+  }
+
+  private showApp(me: Me): void {
+    const { keyInput, customerId, signInView, sessionBar, appView } = this.chrome;
+    keyInput.value = '';
+    setText(customerId, me.customerId);
+    signInView.hidden = true;
+    sessionBar.hidden = false;
+    appView.hidden = false;
+  }
+
+  private startSession(api: ApiClient, me: Me): void {
+    this.session = new DashboardSession(
+      api,
+      me,
+      {
+        ...this.views,
+        setLinkState: (state) => this.setLinkState(state),
+        notice: (source, message) => {
+          if (message === undefined) this.notices.delete(source);
+          else this.notices.set(source, message);
+          this.showNotices();
+        },
+      },
+      () => this.signOut('The API key is no longer accepted (401). Sign in again.'),
+    );
+    this.session.start();
+  }
+
+  private showNotices(): void {
+    const box = this.chrome.noticeBox;
+    box.replaceChildren(...[...this.notices.values()].map((m) => el('p', {}, m)));
+    box.hidden = this.notices.size === 0;
+  }
+}
+
+function boot(apiUrl: string): void {
+  const chrome = findChrome();
+  setText(byTestId('api-url'), apiUrl);
+  const page = new DashboardPage(apiUrl, chrome);
 
   byTestId<HTMLFormElement>('sign-in-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    const key = keyInput.value.trim();
-    if (key.length === 0) showSignIn('Enter an API key.');
-    else void signIn(key);
+    const key = chrome.keyInput.value.trim();
+    if (key.length === 0) page.showSignIn('Enter an API key.');
+    else void page.signIn(key);
   });
-  byTestId('sign-out').addEventListener('click', () => signOut());
+  byTestId('sign-out').addEventListener('click', () => page.signOut());
 
-  setLinkState('offline');
+  page.setLinkState('offline');
   const saved = sessionStorage.getItem(KEY_STORAGE);
-  if (saved !== null && saved.length > 0) void signIn(saved);
-  else showSignIn();
+  if (saved !== null && saved.length > 0) void page.signIn(saved);
+  else page.showSignIn();
 }
 
 function signInMessage(err: unknown): string {
