@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Screenshots and traces of browser tests are kept here (ignored by git, kept by CI logs). */
-export const ARTIFACTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
+const ARTIFACTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 
 /** Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no GPU, no background networking). */
 export function launchChromium(): Promise<Browser> {

@@ -1,7 +1,7 @@
 import PusherModule from 'pusher-js';
 
 /** The part of a pusher-js channel the tests use. */
-export interface PusherChannel {
+interface PusherChannel {
   bind(event: string, callback: (data: never) => void): unknown;
   bind_global(callback: (event: string, data: never) => void): unknown;
 }

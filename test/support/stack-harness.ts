@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getFreePort, startApp, startPusherRecorder, startRedis, startSoketi, type AppHandle } from '@kiln/testing';
 
-export interface TestCustomer {
+interface TestCustomer {
   id: string;
   key: string;
 }

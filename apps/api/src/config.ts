@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { httpTimeoutFields } from './http-server.js';
 
 /** 2 GiB: a long 1080p source fits; anything larger should come as an http(s):// or file:// input. */
-export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
+const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** Everything the API reads from the environment (see README, "Configuration"). */
 export const apiConfigSchema = z

@@ -6,7 +6,7 @@ let available: boolean | undefined;
  * Whether util-linux's `setpriv --pdeathsig` works on this machine (Debian and its container
  * images have it; macOS has nothing like it). Checked once, by running it.
  */
-export function canTieToParent(): boolean {
+function canTieToParent(): boolean {
   available ??= spawnSync('setpriv', ['--pdeathsig', 'TERM', '--', 'true'], { stdio: 'ignore' }).status === 0;
   return available;
 }

@@ -21,7 +21,7 @@ const APP_PORTS = ['KILN_API_PORT', 'KILN_WEBHOOKS_PORT', 'KILN_DASHBOARD_PORT']
  * only needs where things listen, how many workers, and which parts are configured (so it
  * starts the embedded ones for the others).
  */
-export const stackConfigSchema = z
+const stackConfigSchema = z
   .object({
     KILN_API_PORT: port(3000),
     KILN_WEBHOOKS_PORT: port(3001),

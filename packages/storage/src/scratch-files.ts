@@ -5,7 +5,7 @@ import path from 'node:path';
 const SCRATCH_PREFIX = '.tmp-';
 
 /** A fresh scratch name in `dir` for a file that will become `name` (hidden, never served). */
-export function scratchName(dir: string, name: string): string {
+function scratchName(dir: string, name: string): string {
   return path.join(dir, `${SCRATCH_PREFIX}${randomUUID()}-${name}`);
 }
 

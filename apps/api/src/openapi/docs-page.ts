@@ -13,7 +13,7 @@ code{font-size:13px}.lock{color:#8a5a00;font-size:13px}nav a{margin-right:.8rem}
 `;
 
 /** The `style-src` source that lets exactly this page's inline stylesheet through a CSP. */
-export const DOCS_STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+const DOCS_STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
 /** The Content-Security-Policy of the docs page: no scripts, no requests, only its own styles. */
 export const DOCS_CSP = `default-src 'none'; style-src ${DOCS_STYLE_HASH}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;

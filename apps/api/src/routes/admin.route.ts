@@ -7,7 +7,7 @@ import { basicAuth } from '../middleware/basic-auth.middleware.js';
 import { adminPageCsp } from '../middleware/security-headers.middleware.js';
 
 /** Where Bull Board is mounted. */
-export const ADMIN_QUEUES_PATH = '/admin/queues';
+const ADMIN_QUEUES_PATH = '/admin/queues';
 
 /** Operator access to Bull Board: who may see it and which queues it shows. */
 export interface AdminSettings {

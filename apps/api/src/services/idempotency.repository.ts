@@ -10,7 +10,7 @@ export interface IdempotencyRecord {
 }
 
 /** One day, as most APIs with idempotency keys keep them. */
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 // Replace the record only if it is still the one the caller read: two requests taking over the
 // same dead claim cannot both win.

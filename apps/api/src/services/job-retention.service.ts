@@ -6,11 +6,11 @@ import type { RedisLock } from './redis-lock.js';
 
 const DAY_MS = 86_400_000;
 /** Jobs read from the finished index per step. */
-export const RETENTION_BATCH = 100;
+const RETENTION_BATCH = 100;
 /** Most jobs one sweep deletes; a larger backlog goes on at the next sweep (soon: see `start`). */
-export const RETENTION_MAX_PER_SWEEP = 5_000;
+const RETENTION_MAX_PER_SWEEP = 5_000;
 /** Time between sweeps. */
-export const RETENTION_INTERVAL_MS = 15 * 60_000;
+const RETENTION_INTERVAL_MS = 15 * 60_000;
 
 /** What the retention service needs. */
 export interface JobRetentionDeps {

@@ -19,7 +19,7 @@ export const dashboardConfigSchema = z.object({
 export type DashboardConfig = z.output<typeof dashboardConfigSchema>;
 
 /** The built page next to the built server: dist/server/main.js serves dist/web. */
-export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../web');
+const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../web');
 
 /**
  * Wires the dashboard's static server from its config. `stop()` stops accepting; keep-alive

@@ -18,7 +18,7 @@ export interface DashboardServerOptions {
  * and fetch to this server and the API, and WebSockets to any host because the Pusher host comes
  * from `/v1/me` at run time.
  */
-export function contentSecurityPolicy(apiUrl: string): string {
+function contentSecurityPolicy(apiUrl: string): string {
   const api = new URL(apiUrl).origin;
   return [
     "default-src 'self'",

@@ -17,10 +17,10 @@ import { SnapshotLoader } from './snapshot-loader.js';
 import type { ThroughputChartView } from './throughput-chart.view.js';
 
 /** Jobs read per snapshot: enough for a dashboard, bounded so a big account cannot stall it. */
-export const SNAPSHOT_MAX_JOBS = 1000;
+const SNAPSHOT_MAX_JOBS = 1000;
 const SNAPSHOT_PAGE = 100;
 /** Stats are re-read this often even when nothing else asks. */
-export const STATS_REFRESH_MS = 60_000;
+const STATS_REFRESH_MS = 60_000;
 /** A job created or finished asks for stats this long after, so a burst of jobs costs one read. */
 const STATS_SETTLE_MS = 2_000;
 

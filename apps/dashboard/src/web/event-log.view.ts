@@ -2,7 +2,7 @@ import { el } from './dom.js';
 import { shortId } from './format.js';
 
 /** Entries kept in the log. */
-export const EVENT_LOG_SIZE = 50;
+const EVENT_LOG_SIZE = 50;
 
 /** One line of the events log. */
 export interface EventLogEntry {

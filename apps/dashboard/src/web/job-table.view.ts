@@ -3,7 +3,7 @@ import { JobRowView, type JobAction } from './job-row.view.js';
 import type { JobSummary as Job } from '@kiln/client';
 
 /** Rows added to the DOM per "show more" click. */
-export const PAGE_ROWS = 200;
+const PAGE_ROWS = 200;
 
 /**
  * The live job table. Rows are keyed by job id and reused; only the first `limit` jobs are in the

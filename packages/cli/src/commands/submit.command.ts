@@ -17,7 +17,7 @@ export interface SubmitOptions {
  * Builds the outputs of `POST /v1/jobs` from the flags: one per `--preset`; `--name` names the
  * output, so it needs exactly one preset (two outputs cannot share a name).
  */
-export function outputsFrom(opts: Pick<SubmitOptions, 'preset' | 'name'>): OutputRequest[] {
+function outputsFrom(opts: Pick<SubmitOptions, 'preset' | 'name'>): OutputRequest[] {
   if (opts.preset.length === 0)
     throw new UsageError('at least one --preset <id> is required (list them with: kiln presets)');
   if (opts.name !== undefined && opts.preset.length !== 1)

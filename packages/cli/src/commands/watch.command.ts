@@ -74,7 +74,7 @@ export async function watchJob(
 }
 
 /** The progress display that suits the output: a bar on a terminal, lines on a pipe, none for JSON. */
-export function reporterFor(ctx: CommandContext): ProgressReporter {
+function reporterFor(ctx: CommandContext): ProgressReporter {
   if (ctx.json) return new SilentProgress();
   if (ctx.io.stdout.isTTY === true) return new TerminalProgressBar(ctx.io.stdout);
   return new PlainProgressLines(ctx.io.stdout, ctx.io.now);
