@@ -3,7 +3,6 @@ import { pusherSettings } from '@kiln/config';
 import {
   bullPrefix,
   cancelChannel,
-  createRedisConnection,
   createRequestRedisConnection,
   DEFAULT_JOB_OPTIONS,
   ENCODE_QUEUE,
@@ -13,15 +12,7 @@ import {
   type EncodeJobData,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
-import {
-  GatedPublisher,
-  JobAnnouncer,
-  OccupancyMirror,
-  OccupancyRepository,
-  PusherTransport,
-  Readiness,
-  RealtimeMetrics,
-} from '@kiln/realtime';
+import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
 import { createOutputStorage, createS3Bucket, S3UploadStorage, UploadStorage } from '@kiln/storage';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
@@ -58,14 +49,14 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
     prefix: bullPrefix(config.KILN_REDIS_PREFIX),
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
-  const metrics = new RealtimeMetrics(registry);
-  const transport = new PusherTransport(pusherSettings(config), metrics);
-  const mirror = new OccupancyMirror(
-    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
-    createRedisConnection(config.REDIS_URL),
-    logger.child({ component: 'occupancy-mirror' }),
-  );
-  const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
+  const { transport, mirror, publisher } = createPresenceGatedPublisher({
+    redis,
+    redisUrl: config.REDIS_URL,
+    prefix: config.KILN_REDIS_PREFIX,
+    settings: pusherSettings(config),
+    registry,
+    logger,
+  });
   const readiness = new Readiness([redis, storeRedis], transport);
   return { redis, storeRedis, queue, transport, mirror, publisher, readiness };
 }

@@ -13,15 +13,8 @@ import {
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
-import {
-  GatedPublisher,
-  JobAnnouncer,
-  OccupancyMirror,
-  OccupancyRepository,
-  PusherTransport,
-  Readiness,
-  RealtimeMetrics,
-} from '@kiln/realtime';
+import type { GatedPublisher } from '@kiln/realtime';
+import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Queue, Worker } from 'bullmq';
 import express from 'express';
@@ -119,17 +112,16 @@ function createHttpSide(registry: Registry, readiness: Readiness, running: () =>
 
 /** The realtime side of a worker: the occupancy mirror, the gated publisher and the readiness checks. */
 function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: Redis) {
-  const metrics = new RealtimeMetrics(registry);
-  const mirror = new OccupancyMirror(
-    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
-    createRedisConnection(config.REDIS_URL),
-    logger.child({ component: 'occupancy-mirror' }),
-  );
-  const transport = new PusherTransport(pusherSettings(config), metrics);
-  const readiness = new Readiness([redis], transport);
-  const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }), {
-    progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+  const { transport, mirror, publisher } = createPresenceGatedPublisher({
+    redis,
+    redisUrl: config.REDIS_URL,
+    prefix: config.KILN_REDIS_PREFIX,
+    settings: pusherSettings(config),
+    registry,
+    logger,
+    options: { progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS },
   });
+  const readiness = new Readiness([redis], transport);
   return { mirror, readiness, publisher };
 }
 

@@ -23,3 +23,4 @@ export { JobAnnouncer } from './job-announcer.js';
 export { OccupancyMirror, type GateSource } from './occupancy-mirror.js';
 export { OccupancyReconciler, type ChannelLister, type RepairResult } from './occupancy-reconciler.js';
 export { Readiness } from './readiness.js';
+export { createPresenceGatedPublisher, type PresenceGatedPublishing } from './presence-gated-publisher.js';

@@ -1,3 +1,4 @@
+import { jsonErrorHandler, sendError } from '@kiln/app-kit';
 import type { Logger } from '@kiln/logger';
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
@@ -41,7 +42,8 @@ export function validationErrorFrom(err: ZodError, root?: string): ValidationErr
  * anything else is a logged 500 without internals in the body.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
+  const fallback = jsonErrorHandler(logger, 'unhandled error');
+  return (err: unknown, req, res, next) => {
     if (err instanceof ZodError) err = validationErrorFrom(err);
     if (isRedisUnavailableError(err)) err = new RedisUnavailableError();
     if (err instanceof ServiceUnavailableError && err.retryAfterSeconds !== undefined)
@@ -49,29 +51,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const status = err instanceof KilnError ? statusOf(err) : undefined;
     if (err instanceof KilnError && status !== undefined) {
       const fields: FieldIssue[] | undefined = err instanceof HttpError ? err.fields : undefined;
-      res.status(status).json({ error: { code: err.code, message: err.message, ...(fields ? { fields } : {}) } });
-      return;
+      return sendError(res, status, err.code, err.message, fields ? { fields } : undefined);
     }
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') {
-      res.status(400).json({
-        error: {
-          code: 'invalid_json',
-          message: 'body is not valid JSON',
-          fields: [{ path: '(body)', message: 'not valid JSON' }],
-        },
+    if ((err as { type?: string }).type === 'entity.parse.failed')
+      return sendError(res, 400, 'invalid_json', 'body is not valid JSON', {
+        fields: [{ path: '(body)', message: 'not valid JSON' }],
       });
-      return;
-    }
-    if (e.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'body_too_large', message: 'request body is too large' } });
-      return;
-    }
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json({ error: { code: 'bad_request', message: e.message ?? 'bad request' } });
-      return;
-    }
-    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+    // Body too large (413), other client errors (their 4xx) and anything else (a logged 500).
+    fallback(err, req, res, next);
   };
 }

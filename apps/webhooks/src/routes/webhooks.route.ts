@@ -1,3 +1,4 @@
+import { sendError } from '@kiln/app-kit';
 import type { Logger } from '@kiln/logger';
 import { WebhookAuthError, WebhookBodyError, type WebhookVerifier } from '@kiln/realtime';
 import express, { Router } from 'express';
@@ -24,12 +25,12 @@ export function webhooksRouter(deps: {
       if (err instanceof WebhookAuthError) {
         deps.metrics.rejected.inc({ reason: 'signature' });
         deps.logger.warn({ reason: err.message, ip: req.ip }, 'webhook refused');
-        res.status(401).json({ error: { code: 'unauthorized', message: err.message } });
+        sendError(res, 401, err.code, err.message);
         return;
       }
       if (err instanceof WebhookBodyError) {
         deps.metrics.rejected.inc({ reason: 'body' });
-        res.status(400).json({ error: { code: 'invalid_webhook', message: err.message } });
+        sendError(res, 400, err.code, err.message);
         return;
       }
       throw err;
