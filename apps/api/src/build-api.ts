@@ -60,13 +60,18 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
   });
   const metrics = new RealtimeMetrics(registry);
   const transport = new PusherTransport(pusherSettings(config), metrics);
-  const mirror = new OccupancyMirror(
-    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
-    createRedisConnection(config.REDIS_URL),
-    logger.child({ component: 'occupancy-mirror' }),
-  );
-  const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }));
-  const readiness = new Readiness([redis, storeRedis], transport);
+  const mirror = new OccupancyMirror({
+    repo: new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
+    subscriber: createRedisConnection(config.REDIS_URL),
+    logger: logger.child({ component: 'occupancy-mirror' }),
+  });
+  const publisher = new GatedPublisher({
+    gate: mirror,
+    sink: transport,
+    metrics,
+    logger: logger.child({ component: 'publisher' }),
+  });
+  const readiness = new Readiness({ redis: [redis, storeRedis], pusher: transport });
   return { redis, storeRedis, queue, transport, mirror, publisher, readiness };
 }
 

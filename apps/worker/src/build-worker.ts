@@ -120,14 +120,18 @@ function createHttpSide(registry: Registry, readiness: Readiness, running: () =>
 /** The realtime side of a worker: the occupancy mirror, the gated publisher and the readiness checks. */
 function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: Redis) {
   const metrics = new RealtimeMetrics(registry);
-  const mirror = new OccupancyMirror(
-    new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
-    createRedisConnection(config.REDIS_URL),
-    logger.child({ component: 'occupancy-mirror' }),
-  );
+  const mirror = new OccupancyMirror({
+    repo: new OccupancyRepository(redis, config.KILN_REDIS_PREFIX),
+    subscriber: createRedisConnection(config.REDIS_URL),
+    logger: logger.child({ component: 'occupancy-mirror' }),
+  });
   const transport = new PusherTransport(pusherSettings(config), metrics);
-  const readiness = new Readiness([redis], transport);
-  const publisher = new GatedPublisher(mirror, transport, metrics, logger.child({ component: 'publisher' }), {
+  const readiness = new Readiness({ redis: [redis], pusher: transport });
+  const publisher = new GatedPublisher({
+    gate: mirror,
+    sink: transport,
+    metrics,
+    logger: logger.child({ component: 'publisher' }),
     progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
   });
   return { mirror, readiness, publisher };

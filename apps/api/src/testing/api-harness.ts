@@ -56,7 +56,12 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
   const transport = new PusherTransport(settings, metrics);
   const silent = pino({ level: 'silent' });
   // Nobody watches in these tests: the gate is closed, so no Pusher call is attempted.
-  const publisher = new GatedPublisher({ isOccupied: async () => false }, transport, metrics, silent);
+  const publisher = new GatedPublisher({
+    gate: { isOccupied: async () => false },
+    sink: transport,
+    metrics,
+    logger: silent,
+  });
   const repo = new JobRepository(redis, prefix);
   const uploads = new UploadStorage(storageDir);
   const cancels: string[] = [];
