@@ -290,15 +290,15 @@ async function runVariant(
         await counted.triggerBatch([{ channel, name: event, data: JSON.stringify(jobEventPayload(job)) }]);
     };
   } else {
-    mirror = new OccupancyMirror(repo, new Redis(ctx.redisUrl), pino({ level: 'silent' }));
+    mirror = new OccupancyMirror({ repo, subscriber: new Redis(ctx.redisUrl), logger: pino({ level: 'silent' }) });
     await mirror.start();
-    publisher = new GatedPublisher(
-      { isOccupied: (c) => (decisions++, mirror!.isOccupied(c)) },
-      counted,
+    publisher = new GatedPublisher({
+      gate: { isOccupied: (c) => (decisions++, mirror!.isOccupied(c)) },
+      sink: counted,
       metrics,
-      pino({ level: 'silent' }),
-      { progressIntervalMs: 1000 },
-    );
+      logger: pino({ level: 'silent' }),
+      progressIntervalMs: 1000,
+    });
     publish = (channel, event, job, progress) =>
       publisher!.publish(channel, event, jobEventPayload(job), { key: job.id, kind: progress ? 'progress' : 'state' });
   }
@@ -348,7 +348,7 @@ async function gateDecisionRates(
   let t = performance.now();
   for (let i = 0; i < GATE_DECISIONS; i++) await repo.isOccupied(channels[i % CUSTOMERS]!);
   const seed = GATE_DECISIONS / ((performance.now() - t) / 1000);
-  const mirror = new OccupancyMirror(repo, new Redis(redisUrl), pino({ level: 'silent' }));
+  const mirror = new OccupancyMirror({ repo, subscriber: new Redis(redisUrl), logger: pino({ level: 'silent' }) });
   await mirror.start();
   const before = count();
   t = performance.now();

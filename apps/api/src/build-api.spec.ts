@@ -27,7 +27,7 @@ describe('buildApi', () => {
       PUSHER_PORT: '9',
       PUSHER_USE_TLS: 'false',
     });
-    const built = buildApi(config, createLogger({ name: 'api', level: 'silent' }));
+    const built = buildApi(config, { logger: createLogger({ name: 'api', level: 'silent' }) });
     // The rate limiter loads its scripts as the app is made, so the app waits for Redis.
     expect(() => built.app).toThrow('once start() has resolved');
     await built.start();

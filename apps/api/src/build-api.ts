@@ -33,6 +33,21 @@ import { StatsService } from './services/stats.service.js';
 /** The API built by {@link buildApi}: the server `main.ts` listens on and, once started, the Express app (for supertest). */
 export interface ApiBuild extends BuiltApp {
   app: Express;
+  /** What the app was made from, once started: tests make a second app on the same clients from it. */
+  deps: ApiDeps;
+}
+
+/**
+ * What a test replaces in {@link buildApi}; `main.ts` and the launcher pass none but the logger.
+ * Everything else (clients, queue, publisher, storage, services) is wired as in production.
+ */
+export interface ApiOverrides {
+  /** Default: a root logger at KILN_LOG_LEVEL. */
+  logger?: Logger;
+  /** How workers are told to cancel a job. Default: a message on the Redis cancel channel. */
+  notifyCancel?: (jobId: string) => Promise<unknown>;
+  /** Dependencies of the Express app to replace (a fixed readiness, another upload limit). */
+  app?: Partial<ApiDeps>;
 }
 
 /** The Redis connections, queue and realtime parts the API's services share. */
@@ -57,7 +72,7 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
     registry,
     logger,
   });
-  const readiness = new Readiness([redis, storeRedis], transport);
+  const readiness = new Readiness({ redis: [redis, storeRedis], pusher: transport });
   return { redis, storeRedis, queue, transport, mirror, publisher, readiness };
 }
 
@@ -77,7 +92,11 @@ function startUploadSweep(uploads: unknown, ttlH: number, logger: Logger): NodeJ
 }
 
 /** Storage and the job services on top of the shared clients. */
-function createServices(config: ApiConfig, logger: Logger, clients: ReturnType<typeof connect>) {
+function createServices(
+  config: ApiConfig,
+  clients: ReturnType<typeof connect>,
+  { logger, notifyCancel }: { logger: Logger; notifyCancel?: ApiOverrides['notifyCancel'] },
+) {
   const { redis, storeRedis, queue, publisher } = clients;
   const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
@@ -90,12 +109,12 @@ function createServices(config: ApiConfig, logger: Logger, clients: ReturnType<t
     announcer: new JobAnnouncer(publisher),
     inputPolicy: new InputPolicy(config.KILN_INPUT_ROOTS, uploads),
     logger: logger.child({ component: 'jobs' }),
-    notifyCancel: (id) => redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id),
+    notifyCancel: notifyCancel ?? ((id) => redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id)),
     idempotency: new IdempotencyRepository(redis, config.KILN_REDIS_PREFIX),
   });
   // Undos of creates that answered 503 are tried again as soon as Redis is back.
   for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
-  const deletion = new JobDeletionService(repo, queue, storage, logger.child({ component: 'jobs' }));
+  const deletion = new JobDeletionService({ repo, queue, storage, logger: logger.child({ component: 'jobs' }) });
   return { repo, bucket, storage, uploads, jobs, deletion };
 }
 
@@ -140,17 +159,16 @@ function appDeps(
  * and the job index backfill; `stop()` stops accepting, lets requests finish, flushes events and closes
  * every client. `main.ts`, the launcher (through it) and tests use the same wiring.
  */
-export function buildApi(
-  config: ApiConfig,
-  logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL }),
-): ApiBuild {
+export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBuild {
+  const logger = overrides.logger ?? createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const clients = connect(config, logger, registry);
   const { redis, storeRedis, queue, mirror, publisher } = clients;
-  const services = createServices(config, logger, clients);
+  const services = createServices(config, clients, { logger, notifyCancel: overrides.notifyCancel });
   // The Express app is made once Redis answers: the rate limiter loads its scripts as it is made.
   let app: Express | undefined;
+  let deps: ApiDeps | undefined;
   const server = createHttpServer((req, res) => app?.(req, res), {
     idleTimeoutS: config.KILN_HTTP_IDLE_TIMEOUT_S,
     headersTimeoutS: config.KILN_HTTP_HEADERS_TIMEOUT_S,
@@ -163,7 +181,8 @@ export function buildApi(
     // Without an offline queue, what starts next (the mirror's first read, the rate limiter's
     // scripts) needs both connections up: the API starts once Redis answers, as it always has.
     await Promise.all([redisReady(redis), redisReady(storeRedis)]);
-    app = createApp(appDeps(config, logger, registry, clients, services));
+    deps = { ...appDeps(config, logger, registry, clients, services), ...overrides.app };
+    app = createApp(deps);
     await mirror.start();
     uploadSweep = startUploadSweep(services.uploads, config.KILN_UPLOAD_TTL_H, logger);
     // Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
@@ -193,6 +212,10 @@ export function buildApi(
     get app() {
       if (!app) throw new Error('the API app exists once start() has resolved');
       return app;
+    },
+    get deps() {
+      if (!deps) throw new Error('the API app exists once start() has resolved');
+      return deps;
     },
     server,
     start,

@@ -6,7 +6,7 @@ import { apiConfigSchema } from './config.js';
 
 const config = loadConfigOrExit('api', () => loadConfig(apiConfigSchema, process.env));
 const logger = createLogger({ name: 'api', level: config.KILN_LOG_LEVEL });
-await runApp(buildApi(config, logger), {
+await runApp(buildApi(config, { logger }), {
   name: 'api',
   logger,
   port: config.KILN_API_PORT,

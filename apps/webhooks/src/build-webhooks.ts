@@ -43,12 +43,12 @@ export function buildWebhooks(
   const realtimeMetrics = new RealtimeMetrics(registry);
   const settings = pusherSettings(config);
   const transport = new PusherTransport(settings, realtimeMetrics);
-  const publisher = new GatedPublisher(
-    new RedisOccupancyGate(occupancyRepo),
-    transport,
-    realtimeMetrics,
-    logger.child({ component: 'publisher' }),
-  );
+  const publisher = new GatedPublisher({
+    gate: new RedisOccupancyGate(occupancyRepo),
+    sink: transport,
+    metrics: realtimeMetrics,
+    logger: logger.child({ component: 'publisher' }),
+  });
   const metrics = new OccupancyMetrics(registry);
   const occupancy = new OccupancyService({
     occupancy: occupancyRepo,
@@ -57,14 +57,14 @@ export function buildWebhooks(
     logger: logger.child({ component: 'occupancy' }),
     replayWindowMs: config.KILN_PUSHER_REPLAY_WINDOW_S * 1000,
   });
-  const readiness = new Readiness([redis], transport);
-  const reconciler = new OccupancyReconciler(
-    transport,
-    occupancyRepo,
-    (events) => occupancy.applyAll(events, 'repair'),
-    CUSTOMER_CHANNEL_PREFIX,
-    logger.child({ component: 'reconciler' }),
-  );
+  const readiness = new Readiness({ redis: [redis], pusher: transport });
+  const reconciler = new OccupancyReconciler({
+    lister: transport,
+    repo: occupancyRepo,
+    apply: (events) => occupancy.applyAll(events, 'repair'),
+    prefix: CUSTOMER_CHANNEL_PREFIX,
+    logger: logger.child({ component: 'reconciler' }),
+  });
   const app = createApp({
     logger,
     registry,

@@ -121,7 +121,7 @@ function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registr
     logger,
     options: { progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS },
   });
-  const readiness = new Readiness([redis], transport);
+  const readiness = new Readiness({ redis: [redis], pusher: transport });
   return { mirror, readiness, publisher };
 }
 

@@ -379,7 +379,12 @@ export class EncodeJobHandler {
     const read = token
       ? () => this.deps.repo.runState(job.id, token)
       : async () => ({ ...(await this.deps.repo.runState(job.id, '')), holdsLock: true });
-    const watch = new RunWatch(read, (status) => RUNNABLE.includes(status), RUN_CHECK_MS, signal).start();
+    const watch = new RunWatch({
+      read,
+      runnable: (status) => RUNNABLE.includes(status),
+      intervalMs: RUN_CHECK_MS,
+      upstream: signal,
+    }).start();
     const log = this.deps.logger.child({ jobId: job.id, customerId: bull.data.customerId });
     const attempt = bull.attemptsMade + 1;
     return { bull, job, token, runId: randomUUID(), attempt, maxAttempts: bull.opts.attempts ?? 1, watch, log };

@@ -15,11 +15,11 @@ describe('RunWatch', () => {
     const job = await repo.create({ customerId: 'acme', input: 'file:///in/a.mp4', outputs: [{ preset: 'mp4-360p' }] });
     const lockKey = encodeLockKey(prefix, job.id);
     await db.redis.set(lockKey, 'run-a', 'PX', 60_000);
-    const watch = new RunWatch(
-      () => repo.runState(job.id, 'run-a'),
-      (s) => RUNNING.has(s),
-      50,
-    ).start();
+    const watch = new RunWatch({
+      read: () => repo.runState(job.id, 'run-a'),
+      runnable: (s) => RUNNING.has(s),
+      intervalMs: 50,
+    }).start();
     return { repo, job, lockKey, watch };
   };
 
@@ -43,12 +43,12 @@ describe('RunWatch', () => {
   it('combines with an upstream signal and stops checking once closed', async () => {
     const { repo, job } = await setup();
     const upstream = new AbortController();
-    const watch = new RunWatch(
-      () => repo.runState(job.id, 'run-a'),
-      (s) => RUNNING.has(s),
-      50,
-      upstream.signal,
-    ).start();
+    const watch = new RunWatch({
+      read: () => repo.runState(job.id, 'run-a'),
+      runnable: (s) => RUNNING.has(s),
+      intervalMs: 50,
+      upstream: upstream.signal,
+    }).start();
     watch.close();
     await repo.update(job.id, { status: 'cancelled' });
     await new Promise((r) => setTimeout(r, 200));

@@ -4,6 +4,17 @@ import { LockLostError } from './run.errors.js';
 /** Why a watch stopped its run: someone else ended the job (a cancel), or the run lost its lock. */
 export type RunEnd = 'cancelled' | 'lock_lost';
 
+/** What a {@link RunWatch} reads, how often, and which signal it extends. */
+export interface RunWatchDeps {
+  /** The job's status and whether this run still holds its lock, in one round trip. */
+  read: () => Promise<RunState>;
+  /** Statuses in which the run may go on. */
+  runnable: (status: JobStatus) => boolean;
+  intervalMs: number;
+  /** Aborts the watch's signal too (BullMQ's: a cancel message, a lost lock, shutdown). */
+  upstream?: AbortSignal;
+}
+
 /**
  * Watches one run of a job: every `intervalMs` it reads the job's status and whether the run still
  * holds the job's lock (one round trip), and aborts `signal` when the job was cancelled, finished
@@ -19,12 +30,14 @@ export class RunWatch {
   private closed = false;
   private ended: RunEnd | undefined;
 
-  constructor(
-    private readonly read: () => Promise<RunState>,
-    private readonly runnable: (status: JobStatus) => boolean,
-    private readonly intervalMs: number,
-    upstream?: AbortSignal,
-  ) {
+  private readonly read: () => Promise<RunState>;
+  private readonly runnable: (status: JobStatus) => boolean;
+  private readonly intervalMs: number;
+
+  constructor({ read, runnable, intervalMs, upstream }: RunWatchDeps) {
+    this.read = read;
+    this.runnable = runnable;
+    this.intervalMs = intervalMs;
     this.signal = upstream ? AbortSignal.any([upstream, this.controller.signal]) : this.controller.signal;
   }
 

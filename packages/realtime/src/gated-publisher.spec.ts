@@ -43,7 +43,11 @@ function setup(open: string[] = ['a', 'b'], progressIntervalMs = 1000) {
   const metrics = new RealtimeMetrics(registry);
   const sink = new RecordingSink();
   const gate = new SetGate(new Set(open));
-  const publisher = new GatedPublisher(gate, sink, metrics, pino({ level: 'silent' }), {
+  const publisher = new GatedPublisher({
+    gate,
+    sink,
+    metrics,
+    logger: pino({ level: 'silent' }),
     progressIntervalMs,
     retryBaseMs: 1,
   });
@@ -193,12 +197,12 @@ describe('JobAnnouncer.announceFinal', () => {
     const registry = new Registry();
     let release: () => void = () => undefined;
     const hanging: BatchSink = { triggerBatch: () => new Promise<void>((resolve) => (release = resolve)) };
-    const publisher = new GatedPublisher(
-      new SetGate(new Set(['private-customer-acme'])),
-      hanging,
-      new RealtimeMetrics(registry),
-      pino({ level: 'silent' }),
-    );
+    const publisher = new GatedPublisher({
+      gate: new SetGate(new Set(['private-customer-acme'])),
+      sink: hanging,
+      metrics: new RealtimeMetrics(registry),
+      logger: pino({ level: 'silent' }),
+    });
     const announcer = new JobAnnouncer(publisher, 50);
     expect(await announcer.announceFinal(job(2), 'job.completed')).toBe('queued');
     release();

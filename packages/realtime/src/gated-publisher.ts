@@ -44,6 +44,17 @@ export interface GatedPublisherOptions {
   batchWindowMs?: number;
 }
 
+/** What a {@link GatedPublisher} is made of, with its tuning options. */
+export interface GatedPublisherDeps extends GatedPublisherOptions {
+  /** Asked when an event is about to leave: is anyone watching its channel? */
+  gate: OccupancyGate;
+  sink: BatchSink;
+  metrics: RealtimeMetrics;
+  logger: Logger;
+  /** The clock progress intervals are measured on (tests move it by hand). */
+  now?: () => number;
+}
+
 interface Entry {
   channel: string;
   name: string;
@@ -75,19 +86,22 @@ export class GatedPublisher {
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private readonly batchWindowMs: number;
+  private readonly gate: OccupancyGate;
+  private readonly sink: BatchSink;
+  private readonly metrics: RealtimeMetrics;
+  private readonly logger: Logger;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly gate: OccupancyGate,
-    private readonly sink: BatchSink,
-    private readonly metrics: RealtimeMetrics,
-    private readonly logger: Logger,
-    options: GatedPublisherOptions = {},
-    private readonly now: () => number = Date.now,
-  ) {
-    this.progressIntervalMs = options.progressIntervalMs ?? 1000;
-    this.maxAttempts = options.maxAttempts ?? 4;
-    this.retryBaseMs = options.retryBaseMs ?? 100;
-    this.batchWindowMs = options.batchWindowMs ?? 5;
+  constructor(deps: GatedPublisherDeps) {
+    this.gate = deps.gate;
+    this.sink = deps.sink;
+    this.metrics = deps.metrics;
+    this.logger = deps.logger;
+    this.now = deps.now ?? Date.now;
+    this.progressIntervalMs = deps.progressIntervalMs ?? 1000;
+    this.maxAttempts = deps.maxAttempts ?? 4;
+    this.retryBaseMs = deps.retryBaseMs ?? 100;
+    this.batchWindowMs = deps.batchWindowMs ?? 5;
   }
 
   /** Hands one event over; resolves with what became of it. */

@@ -3,6 +3,7 @@ export {
   MAX_EVENT_BYTES,
   type BatchSink,
   type EventKind,
+  type GatedPublisherDeps,
   type GatedPublisherOptions,
   type PublishOptions,
   type PublishOutcome,
@@ -20,7 +21,12 @@ export type { PusherSettings } from './pusher-settings.js';
 export { RealtimeMetrics, type EventOutcome } from './realtime-metrics.js';
 export { WebhookVerifier, type VerifiedWebhook } from './webhook-verifier.js';
 export { JobAnnouncer } from './job-announcer.js';
-export { OccupancyMirror, type GateSource } from './occupancy-mirror.js';
-export { OccupancyReconciler, type ChannelLister, type RepairResult } from './occupancy-reconciler.js';
-export { Readiness } from './readiness.js';
+export { OccupancyMirror, type GateSource, type OccupancyMirrorDeps } from './occupancy-mirror.js';
+export {
+  OccupancyReconciler,
+  type ChannelLister,
+  type OccupancyReconcilerDeps,
+  type RepairResult,
+} from './occupancy-reconciler.js';
+export { Readiness, type ReadinessDeps } from './readiness.js';
 export { createPresenceGatedPublisher, type PresenceGatedPublishing } from './presence-gated-publisher.js';

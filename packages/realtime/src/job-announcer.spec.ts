@@ -20,7 +20,11 @@ class RecordingSink implements BatchSink {
 function setup() {
   const metrics = new RealtimeMetrics(new Registry());
   const sink = new RecordingSink();
-  const publisher = new GatedPublisher({ isOccupied: async () => true }, sink, metrics, pino({ level: 'silent' }), {
+  const publisher = new GatedPublisher({
+    gate: { isOccupied: async () => true },
+    sink,
+    metrics,
+    logger: pino({ level: 'silent' }),
     progressIntervalMs: 0,
   });
   const count = async (action: string) =>

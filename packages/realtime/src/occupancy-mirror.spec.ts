@@ -29,11 +29,11 @@ describe('OccupancyMirror', () => {
     const writer = new OccupancyRepository(db.redis, prefix);
     await writer.apply({ name: 'channel_occupied', channel: 'c1', timeMs: 1 });
     const { conn, commands } = countingConnection();
-    const mirror = new OccupancyMirror(
-      new OccupancyRepository(conn, prefix),
-      new Redis(db.url),
-      pino({ level: 'silent' }),
-    );
+    const mirror = new OccupancyMirror({
+      repo: new OccupancyRepository(conn, prefix),
+      subscriber: new Redis(db.url),
+      logger: pino({ level: 'silent' }),
+    });
     await mirror.start();
     expect(mirror.isTrusted).toBe(true);
     const before = commands.length;
@@ -56,20 +56,20 @@ describe('OccupancyMirror', () => {
   it('lets a steady stream of gated events through the publisher without a single Redis command', async () => {
     const prefix = `test-${randomUUID()}`;
     const { conn, commands } = countingConnection();
-    const mirror = new OccupancyMirror(
-      new OccupancyRepository(conn, prefix),
-      new Redis(db.url),
-      pino({ level: 'silent' }),
-    );
+    const mirror = new OccupancyMirror({
+      repo: new OccupancyRepository(conn, prefix),
+      subscriber: new Redis(db.url),
+      logger: pino({ level: 'silent' }),
+    });
     await mirror.start();
     const sent: unknown[] = [];
     const metrics = new RealtimeMetrics(new Registry());
-    const publisher = new GatedPublisher(
-      mirror,
-      { triggerBatch: async (e) => void sent.push(...e) },
+    const publisher = new GatedPublisher({
+      gate: mirror,
+      sink: { triggerBatch: async (e) => void sent.push(...e) },
       metrics,
-      pino({ level: 'silent' }),
-    );
+      logger: pino({ level: 'silent' }),
+    });
     const before = commands.length;
     const outcomes = await Promise.all(
       Array.from({ length: 2000 }, (_, i) =>
@@ -92,11 +92,11 @@ describe('OccupancyMirror', () => {
     const prefix = `test-${randomUUID()}`;
     const writer = new OccupancyRepository(db.redis, prefix);
     const subscriber = new Redis(db.url);
-    const mirror = new OccupancyMirror(
-      new OccupancyRepository(db.redis, prefix),
+    const mirror = new OccupancyMirror({
+      repo: new OccupancyRepository(db.redis, prefix),
       subscriber,
-      pino({ level: 'silent' }),
-    );
+      logger: pino({ level: 'silent' }),
+    });
     await mirror.start();
     // Cut the subscriber's connection from the server side; ioredis reconnects by itself.
     const clients = (await db.redis.client('LIST')) as string;

@@ -6,6 +6,16 @@ import type { OccupancyRepository } from './occupancy.repository.js';
 /** How the mirror answered a gate decision: from memory, from Redis, or not at all. */
 export type GateSource = 'memory' | 'redis';
 
+/** What an {@link OccupancyMirror} reads and listens on. */
+export interface OccupancyMirrorDeps {
+  repo: OccupancyRepository;
+  /** A connection of its own: once subscribed, it can run no other command. */
+  subscriber: Redis;
+  logger: Logger;
+  /** How often the whole set is re-read even while subscribed (default 30 s). */
+  refreshIntervalMs?: number;
+}
+
 /**
  * A publisher's in-memory copy of the occupied set, so a gate decision costs no Redis round trip.
  * It subscribes to the webhooks app's change messages, then reads the whole set (changes that
@@ -23,12 +33,17 @@ export class OccupancyMirror implements OccupancyGate {
   /** Decisions answered from memory and from Redis since start (for metrics and tests). */
   readonly decisions = { memory: 0, redis: 0 };
 
-  constructor(
-    private readonly repo: OccupancyRepository,
-    private readonly subscriber: Redis,
-    private readonly logger: Logger,
-    private readonly refreshIntervalMs = 30_000,
-  ) {}
+  private readonly repo: OccupancyRepository;
+  private readonly subscriber: Redis;
+  private readonly logger: Logger;
+  private readonly refreshIntervalMs: number;
+
+  constructor(deps: OccupancyMirrorDeps) {
+    this.repo = deps.repo;
+    this.subscriber = deps.subscriber;
+    this.logger = deps.logger;
+    this.refreshIntervalMs = deps.refreshIntervalMs ?? 30_000;
+  }
 
   /** Subscribes and loads the set; resolves once the mirror is trusted (or the first attempt failed). */
   async start(): Promise<void> {

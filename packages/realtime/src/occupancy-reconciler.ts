@@ -12,6 +12,19 @@ export interface RepairResult {
   closed: string[];
 }
 
+/** What an {@link OccupancyReconciler} reads from and writes through. */
+export interface OccupancyReconcilerDeps {
+  lister: ChannelLister;
+  repo: OccupancyRepository;
+  /** Applies repair events (the webhooks app routes them through its service, so `sync` goes out). */
+  apply: (events: OccupancyEvent[]) => Promise<unknown>;
+  /** Only channels under this prefix are compared (customer channels). */
+  prefix: string;
+  logger: Logger;
+  /** Stamps repair events with the time the read started. */
+  now?: () => number;
+}
+
 /**
  * Repairs the occupied set from Pusher's own view (`GET /channels?filter_by_prefix=`), because
  * webhooks can be missed (soketi never retries). Each fix is applied as an event stamped with the
@@ -22,15 +35,21 @@ export class OccupancyReconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RepairResult | undefined> | undefined;
 
-  constructor(
-    private readonly lister: ChannelLister,
-    private readonly repo: OccupancyRepository,
-    /** Applies repair events (the webhooks app routes them through its service, so `sync` goes out). */
-    private readonly apply: (events: OccupancyEvent[]) => Promise<unknown>,
-    private readonly prefix: string,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly lister: ChannelLister;
+  private readonly repo: OccupancyRepository;
+  private readonly apply: (events: OccupancyEvent[]) => Promise<unknown>;
+  private readonly prefix: string;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+
+  constructor(deps: OccupancyReconcilerDeps) {
+    this.lister = deps.lister;
+    this.repo = deps.repo;
+    this.apply = deps.apply;
+    this.prefix = deps.prefix;
+    this.logger = deps.logger;
+    this.now = deps.now ?? Date.now;
+  }
 
   /** One pass: read Pusher's channels and the set, then fix the differences both ways. */
   async reconcileOnce(): Promise<RepairResult> {

@@ -34,17 +34,17 @@ export function createPresenceGatedPublisher(deps: {
 }): PresenceGatedPublishing {
   const metrics = new RealtimeMetrics(deps.registry);
   const transport = new PusherTransport(deps.settings, metrics);
-  const mirror = new OccupancyMirror(
-    new OccupancyRepository(deps.redis, deps.prefix),
-    createRedisConnection(deps.redisUrl),
-    deps.logger.child({ component: 'occupancy-mirror' }),
-  );
-  const publisher = new GatedPublisher(
-    mirror,
-    transport,
+  const mirror = new OccupancyMirror({
+    repo: new OccupancyRepository(deps.redis, deps.prefix),
+    subscriber: createRedisConnection(deps.redisUrl),
+    logger: deps.logger.child({ component: 'occupancy-mirror' }),
+  });
+  const publisher = new GatedPublisher({
+    ...deps.options,
+    gate: mirror,
+    sink: transport,
     metrics,
-    deps.logger.child({ component: 'publisher' }),
-    deps.options,
-  );
+    logger: deps.logger.child({ component: 'publisher' }),
+  });
   return { metrics, transport, mirror, publisher };
 }

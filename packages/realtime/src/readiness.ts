@@ -20,6 +20,18 @@ export interface Pingable {
   ping(): Promise<unknown>;
 }
 
+/** What {@link Readiness} asks, and how patiently. */
+export interface ReadinessDeps {
+  /** Every connection the app's requests use. */
+  redis: readonly Pingable[];
+  pusher: Pick<PusherTransport, 'occupiedChannels'>;
+  /** How long a Pusher answer is reused (default 10 s). */
+  cacheMs?: number;
+  now?: () => number;
+  /** How long each dependency has to answer (default 1 s). */
+  timeoutMs?: number;
+}
+
 /**
  * Readiness of an app's two dependencies: Redis answers PING on every connection the app's
  * requests use (one that is still reconnecting after an outage would fail them), and Pusher answers an
@@ -32,13 +44,19 @@ export class Readiness {
   private pusherCheckedAt = -Infinity;
   private pusherOk = false;
 
-  constructor(
-    private readonly redis: readonly Pingable[],
-    private readonly transport: Pick<PusherTransport, 'occupiedChannels'>,
-    private readonly cacheMs = 10_000,
-    private readonly now: () => number = Date.now,
-    private readonly timeoutMs = 1_000,
-  ) {}
+  private readonly redis: readonly Pingable[];
+  private readonly transport: Pick<PusherTransport, 'occupiedChannels'>;
+  private readonly cacheMs: number;
+  private readonly now: () => number;
+  private readonly timeoutMs: number;
+
+  constructor(deps: ReadinessDeps) {
+    this.redis = deps.redis;
+    this.transport = deps.pusher;
+    this.cacheMs = deps.cacheMs ?? 10_000;
+    this.now = deps.now ?? Date.now;
+    this.timeoutMs = deps.timeoutMs ?? 1_000;
+  }
 
   async check(): Promise<{ redis: boolean; pusher: boolean }> {
     const redis = Promise.all(this.redis.map((connection) => answersWithin(connection.ping(), this.timeoutMs))).then(

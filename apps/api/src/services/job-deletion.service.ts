@@ -4,6 +4,14 @@ import type { OutputStorage } from '@kiln/storage';
 import type { Queue } from 'bullmq';
 import { ConflictError, NotFoundError } from '../http.errors.js';
 
+/** What {@link JobDeletionService} works on. */
+export interface JobDeletionDeps {
+  repo: JobRepository;
+  queue: Queue<EncodeJobData>;
+  storage: OutputStorage;
+  logger: Logger;
+}
+
 /**
  * Deletes a customer's finished job for good: its outputs in the storage (local files or S3
  * objects), its BullMQ entry and its record. A queued or running job is a 409 (cancel it first),
@@ -11,12 +19,17 @@ import { ConflictError, NotFoundError } from '../http.errors.js';
  * record stays and the customer can delete again.
  */
 export class JobDeletionService {
-  constructor(
-    private readonly repo: JobRepository,
-    private readonly queue: Queue<EncodeJobData>,
-    private readonly storage: OutputStorage,
-    private readonly logger: Logger,
-  ) {}
+  private readonly repo: JobRepository;
+  private readonly queue: Queue<EncodeJobData>;
+  private readonly storage: OutputStorage;
+  private readonly logger: Logger;
+
+  constructor(deps: JobDeletionDeps) {
+    this.repo = deps.repo;
+    this.queue = deps.queue;
+    this.storage = deps.storage;
+    this.logger = deps.logger;
+  }
 
   async delete(customerId: string, id: string): Promise<void> {
     const job = await this.repo.getForCustomer(customerId, id);

@@ -26,7 +26,12 @@ describe('JobRetentionService', () => {
     return new JobRetentionService({
       finished: new FinishedJobsRepository(h.redis, h.prefix),
       repo: h.repo,
-      deletion: new JobDeletionService(h.repo, h.queue, new LocalStorage(h.storageDir), silent),
+      deletion: new JobDeletionService({
+        repo: h.repo,
+        queue: h.queue,
+        storage: new LocalStorage(h.storageDir),
+        logger: silent,
+      }),
       lock: new RedisLock(h.redis, `${h.prefix}:test-sweep-lock`, 60_000),
       ttlDays,
       logger: silent,

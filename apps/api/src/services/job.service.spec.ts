@@ -25,7 +25,9 @@ describe('JobService.createOnce', () => {
       { appId: '1', key: 'pk', secret: 'ps', cluster: 'mt1', host: '127.0.0.1', port: 9, useTLS: false },
       metrics,
     );
-    return new JobAnnouncer(new GatedPublisher({ isOccupied: async () => false }, transport, metrics, silent));
+    return new JobAnnouncer(
+      new GatedPublisher({ gate: { isOccupied: async () => false }, sink: transport, metrics, logger: silent }),
+    );
   };
   const service = (queue: Queue<EncodeJobData>, prefix: string, clock?: () => number) =>
     new JobService({
@@ -119,7 +121,9 @@ describe('JobService.create and retry', () => {
           );
       },
     };
-    const announcer = new JobAnnouncer(new GatedPublisher({ isOccupied: async () => true }, slowSink, metrics, silent));
+    const announcer = new JobAnnouncer(
+      new GatedPublisher({ gate: { isOccupied: async () => true }, sink: slowSink, metrics, logger: silent }),
+    );
     const queue = {
       add: async (_name: string, data: EncodeJobData) => void steps.push(`queued ${data.jobId}`),
       getJob: async () => undefined,
@@ -148,7 +152,9 @@ describe('JobService.create and retry', () => {
     const prefix = `test-${randomUUID()}`;
     const metrics = new RealtimeMetrics(new Registry());
     const quiet: BatchSink = { triggerBatch: async () => undefined };
-    const announcer = new JobAnnouncer(new GatedPublisher({ isOccupied: async () => false }, quiet, metrics, silent));
+    const announcer = new JobAnnouncer(
+      new GatedPublisher({ gate: { isOccupied: async () => false }, sink: quiet, metrics, logger: silent }),
+    );
     const brokenQueue = {
       add: async () => {
         throw new Error('the queue refused the job');

@@ -2,23 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bullPrefix, ENCODE_QUEUE, JobRepository, JobStatsRepository, type EncodeJobData } from '@kiln/jobs';
-import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
-import { LocalStorage, UploadStorage } from '@kiln/storage';
+import { loadConfig } from '@kiln/config';
+import { bullPrefix, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
 import { startRedis, type RedisHandle } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp, type ApiDeps } from '../app.js';
-import { redisRateLimitStore } from '../middleware/rate-limit.middleware.js';
-import { IdempotencyRepository } from '../services/idempotency.repository.js';
-import { InputPolicy } from '../services/input-policy.js';
-import { JobService } from '../services/job.service.js';
-import { JobDeletionService } from '../services/job-deletion.service.js';
-import { StatsService } from '../services/stats.service.js';
+import { buildApi } from '../build-api.js';
+import { apiConfigSchema } from '../config.js';
 
 export const KEY_A = 'key-acme-0123456789abcdef';
 export const KEY_B = 'key-globex-0123456789abcdef';
@@ -40,9 +34,38 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
+/** The config of a harness API: acme (two keys) and globex, no rate limit, a 1 MiB upload limit. */
+function harnessConfig(redisUrl: string, prefix: string, dirs: { inputRoot: string; storageDir: string }) {
+  return loadConfig(apiConfigSchema, {
+    REDIS_URL: redisUrl,
+    KILN_REDIS_PREFIX: prefix,
+    // Generous: tests on a busy machine must not see the fail-fast 503s a production timeout gives.
+    KILN_REDIS_COMMAND_TIMEOUT_MS: '60000',
+    KILN_API_KEYS: `acme:${KEY_A},acme:${KEY_A2},globex:${KEY_B}`,
+    KILN_INPUT_ROOTS: dirs.inputRoot,
+    KILN_STORAGE_DIR: dirs.storageDir,
+    KILN_MAX_UPLOAD_BYTES: String(1024 * 1024),
+    KILN_DASHBOARD_ORIGINS: 'http://dash.example',
+    KILN_RATE_LIMIT_PER_MIN: '0',
+    KILN_UPLOAD_TTL_H: '0',
+    // Nobody watches in these tests: the occupancy gate stays closed, so no Pusher call is attempted.
+    PUSHER_APP_ID: '1',
+    PUSHER_KEY: 'pk',
+    PUSHER_SECRET: 'ps',
+    PUSHER_HOST: '127.0.0.1',
+    PUSHER_PORT: '9',
+    PUSHER_USE_TLS: 'false',
+    KILN_PUSHER_WS_HOST: 'ws.example',
+    KILN_PUSHER_WS_PORT: '6001',
+  });
+}
+
 /**
- * Builds the app the way `main.ts` does, on `redisUrl` under a fresh `test-<uuid>` prefix, with
- * acme (two keys) and globex as customers. `overrides` replace individual dependencies.
+ * Builds the API with `buildApi`, as `main.ts` does, on `redisUrl` under a fresh `test-<uuid>`
+ * prefix, with acme (two keys) and globex as customers. Only the logger (silent), the cancel
+ * notice (recorded in `cancels`) and readiness (Redis only: there is no Pusher) are replaced;
+ * `overrides` replace further dependencies of the app. The harness's own Redis connection, queue
+ * and repository are for tests to look at and arrange state with.
  */
 export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDeps> = {}): Promise<ApiHarness> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -50,59 +73,25 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
   const inputRoot = await mkdtemp(path.join(tmpdir(), 'kiln-api-in-'));
   const storageDir = await mkdtemp(path.join(tmpdir(), 'kiln-api-st-'));
   const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
-  const registry = new Registry();
-  const metrics = new RealtimeMetrics(registry);
-  const settings = { appId: '1', key: 'pk', secret: 'ps', cluster: 'mt1', host: '127.0.0.1', port: 9, useTLS: false };
-  const transport = new PusherTransport(settings, metrics);
-  const silent = pino({ level: 'silent' });
-  // Nobody watches in these tests: the gate is closed, so no Pusher call is attempted.
-  const publisher = new GatedPublisher({ isOccupied: async () => false }, transport, metrics, silent);
-  const repo = new JobRepository(redis, prefix);
-  const uploads = new UploadStorage(storageDir);
   const cancels: string[] = [];
-  const jobs = new JobService({
-    repo,
-    queue,
-    announcer: new JobAnnouncer(publisher),
-    inputPolicy: new InputPolicy([inputRoot], uploads),
-    logger: silent,
+  const built = buildApi(harnessConfig(redisUrl, prefix, { inputRoot, storageDir }), {
+    logger: pino({ level: 'silent' }),
     notifyCancel: async (id) => cancels.push(id),
-    idempotency: new IdempotencyRepository(redis, prefix),
+    app: { ready: async () => ({ redis: true }), ...overrides },
   });
-  const build = (extra: Partial<ApiDeps>) =>
-    createApp({
-      logger: silent,
-      registry,
-      apiKeys: new Map([
-        [KEY_A, 'acme'],
-        [KEY_A2, 'acme'],
-        [KEY_B, 'globex'],
-      ]),
-      jobs,
-      deletion: new JobDeletionService(repo, queue, new LocalStorage(storageDir), silent),
-      repo,
-      storage: new LocalStorage(storageDir),
-      uploads,
-      maxUploadBytes: 1024 * 1024,
-      stats: new StatsService(new JobStatsRepository(redis, prefix)),
-      pusher: transport.client,
-      publicPusher: { key: 'pk', cluster: 'mt1', wsHost: 'ws.example', wsPort: 6001, forceTLS: false },
-      corsOrigins: ['http://dash.example'],
-      rateLimit: { perMinute: 0, store: redisRateLimitStore(redis, prefix) },
-      ready: async () => ({ redis: true }),
-      ...extra,
-    });
+  await built.start();
   return {
-    app: build(overrides),
+    app: built.app,
     redis,
     prefix,
     queue,
-    repo,
+    repo: new JobRepository(redis, prefix),
     inputRoot,
     storageDir,
     cancels,
-    sibling: (extra = {}) => build({ ...overrides, ...extra }),
+    sibling: (extra = {}) => createApp({ ...built.deps, ...extra }),
     close: async () => {
+      await built.stop();
       await queue.close();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);

@@ -38,6 +38,16 @@ export interface SessionViews {
   notice(source: NoticeSource, message: string | undefined): void;
 }
 
+/** What a {@link DashboardSession} talks to and drives. */
+export interface DashboardSessionDeps {
+  api: ApiClient;
+  /** The signed-in customer and the realtime settings, from `GET /v1/me`. */
+  me: Me;
+  views: SessionViews;
+  /** Called when the API stops accepting the key (a 401): the page signs out. */
+  onUnauthorized: () => void;
+}
+
 /**
  * One signed-in dashboard: snapshot plus channel events merged by seq into a {@link JobStore},
  * rendered at most once per animation frame. The snapshot is re-read on `sync`, on every
@@ -55,12 +65,16 @@ export class DashboardSession {
   #statsSoon: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(
-    private readonly api: ApiClient,
-    private readonly me: Me,
-    private readonly views: SessionViews,
-    private readonly onUnauthorized: () => void,
-  ) {
+  private readonly api: ApiClient;
+  private readonly me: Me;
+  private readonly views: SessionViews;
+  private readonly onUnauthorized: () => void;
+
+  constructor(deps: DashboardSessionDeps) {
+    this.api = deps.api;
+    this.me = deps.me;
+    this.views = deps.views;
+    this.onUnauthorized = deps.onUnauthorized;
     this.#loader = new SnapshotLoader(
       () => this.#readSnapshot(),
       (err) => this.#failed('snapshot', 'Could not load jobs', err),

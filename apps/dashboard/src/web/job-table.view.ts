@@ -5,6 +5,14 @@ import type { JobSummary as Job } from '@kiln/client';
 /** Rows added to the DOM per "show more" click. */
 const PAGE_ROWS = 200;
 
+/** Where the table's links point and what its links and row buttons do. */
+export interface JobTableHandlers {
+  /** The API URL of an output's download path. */
+  urlOf: (path: string) => string;
+  onDownload: (link: HTMLAnchorElement) => void;
+  onAction?: (action: JobAction, jobId: string, button: HTMLButtonElement) => void;
+}
+
 /**
  * The live job table. Rows are keyed by job id and reused; only the first `limit` jobs are in the
  * DOM, so a thousand jobs cost no more layout than two hundred. Render is cheap when little
@@ -19,12 +27,10 @@ export class JobTableView {
   #limit = PAGE_ROWS;
   #last: readonly Job[] = [];
 
-  constructor(
-    root: HTMLElement,
-    private readonly urlOf: (path: string) => string,
-    onDownload: (link: HTMLAnchorElement) => void,
-    onAction: (action: JobAction, jobId: string, button: HTMLButtonElement) => void = () => undefined,
-  ) {
+  private readonly urlOf: (path: string) => string;
+
+  constructor(root: HTMLElement, { urlOf, onDownload, onAction = () => undefined }: JobTableHandlers) {
+    this.urlOf = urlOf;
     this.#tbody = byTestId('job-rows', root);
     this.#empty = byTestId('jobs-empty', root);
     this.#count = byTestId('jobs-count', root);

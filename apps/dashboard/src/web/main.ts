@@ -55,16 +55,15 @@ type PageViews = Pick<SessionViews, 'table' | 'log' | 'form' | 'stats'>;
 
 /** Makes the views; their buttons act on whichever session is signed in when they are used. */
 function createViews(apiUrl: string, current: () => DashboardSession | undefined): PageViews {
-  const table = new JobTableView(
-    byTestId('jobs'),
-    (path) => joinApiUrl(apiUrl, path),
-    (link) => void current()?.download(link),
-    (action, jobId, button) => {
+  const table = new JobTableView(byTestId('jobs'), {
+    urlOf: (path) => joinApiUrl(apiUrl, path),
+    onDownload: (link) => void current()?.download(link),
+    onAction: (action, jobId, button) => {
       // Deleting removes the outputs for good: ask first.
       if (action === 'delete' && !window.confirm(`Delete job ${jobId} and its outputs? This cannot be undone.`)) return;
       void current()?.act(action, jobId, button);
     },
-  );
+  });
   const log = new EventLogView(byTestId('event-log'));
   const form = new NewJobFormView(byTestId('new-job'), {
     submit: (input, preset) => current()?.submit(input, preset) ?? Promise.resolve(),
@@ -148,10 +147,10 @@ class DashboardPage {
   }
 
   private startSession(api: ApiClient, me: Me): void {
-    this.session = new DashboardSession(
+    this.session = new DashboardSession({
       api,
       me,
-      {
+      views: {
         ...this.views,
         setLinkState: (state) => this.setLinkState(state),
         notice: (source, message) => {
@@ -160,8 +159,8 @@ class DashboardPage {
           this.showNotices();
         },
       },
-      () => this.signOut('The API key is no longer accepted (401). Sign in again.'),
-    );
+      onUnauthorized: () => this.signOut('The API key is no longer accepted (401). Sign in again.'),
+    });
     this.session.start();
   }
 
