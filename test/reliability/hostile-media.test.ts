@@ -1,42 +1,11 @@
-import { execFile } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import type { Job } from '@kiln/jobs';
-import { getFreePort, makeClip, startApp, waitFor } from '@kiln/testing';
+import { getFreePort, makeClip, makeGapClip, makePng, startApp, waitFor } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFfmpeg, mediaChildrenOf } from '../support/process-tree.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
-
-const run = promisify(execFile);
-
-/** 720 frames whose timestamps jump `jumpSeconds` every other frame: a small file declaring hours. */
-async function gapMp4(file: string, jumpSeconds: number): Promise<void> {
-  const jumpFrames = jumpSeconds * 25;
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=25',
-    '-frames:v',
-    '720',
-    '-vf',
-    `setpts='(N+floor(N/2)*${jumpFrames})/25/TB'`,
-    '-fps_mode',
-    'passthrough',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-crf',
-    '35',
-    file,
-  ]);
-}
 
 describe('hostile media on one worker of concurrency 1', () => {
   let stack: TestStack;
@@ -49,25 +18,15 @@ describe('hostile media on one worker of concurrency 1', () => {
       workers: 1,
       env: { KILN_WORKER_CONCURRENCY: '1', KILN_LOG_LEVEL: 'info' },
     });
-    await Promise.all([
-      gapMp4(path.join(stack.inputRoot, 'gap-10h.mp4'), 100),
-      gapMp4(path.join(stack.inputRoot, 'gap-4h.mp4'), 40),
-      run('ffmpeg', [
-        '-v',
-        'error',
-        '-y',
-        '-f',
-        'lavfi',
-        '-i',
-        'color=c=red:size=8192x8192',
-        '-frames:v',
-        '1',
-        path.join(stack.inputRoot, 'huge.png'),
-      ]),
-      makeClip({ seconds: 12, width: 1280, height: 720, audio: true }).then((f) =>
-        copyFile(f, path.join(stack.inputRoot, 'normal.mp4')),
-      ),
-    ]);
+    const inputs = {
+      'gap-10h.mp4': makeGapClip(100),
+      'gap-4h.mp4': makeGapClip(40),
+      'huge.png': makePng({ width: 8192, height: 8192 }),
+      'normal.mp4': makeClip({ seconds: 12, width: 1280, height: 720, audio: true }),
+    };
+    await Promise.all(
+      Object.entries(inputs).map(async ([name, file]) => copyFile(await file, path.join(stack.inputRoot, name))),
+    );
   }, 120_000);
 
   afterAll(async () => {

@@ -1,41 +1,21 @@
 import { PRESETS } from '@kiln/jobs';
 import { FfmpegMediaAdapter } from '@kiln/media';
-import { execFile } from 'node:child_process';
+import { makeClip, makePng } from '@kiln/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyFailure } from './classify-failure.js';
 import { InputError } from './input.errors.js';
 import { LimitedMediaAdapter } from './limited-media.adapter.js';
 
-const run = promisify(execFile);
 const LIMITS = { maxSeconds: 6 * 3600, maxPixels: 8192 * 4320, maxFps: 240 };
 let dir: string;
 let clip: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-limited-'));
-  clip = join(dir, 'clip.mp4');
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1280x720:rate=25',
-    '-t',
-    '10',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    clip,
-  ]);
+  clip = await makeClip({ seconds: 10, width: 1280, height: 720, audio: false });
 }, 60_000);
 
 afterAll(async () => {
@@ -83,19 +63,7 @@ describe('LimitedMediaAdapter', () => {
   }, 30_000);
 
   it('refuses an 8192x8192 PNG at probe time with input_resolution_too_large', async () => {
-    const png = join(dir, 'huge.png');
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=red:size=8192x8192',
-      '-frames:v',
-      '1',
-      png,
-    ]);
+    const png = await makePng({ width: 8192, height: 8192 });
     const media = new LimitedMediaAdapter(new FfmpegMediaAdapter({ maxPixels: LIMITS.maxPixels }), LIMITS);
     const err = await media.probe(png).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);

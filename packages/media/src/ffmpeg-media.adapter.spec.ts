@@ -1,4 +1,5 @@
 import { PRESETS, type Mp4Preset } from '@kiln/jobs';
+import { ffprobeJson, makeClip } from '@kiln/testing';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -29,54 +30,10 @@ const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
 let dir: string;
 const clip = (name: string): string => join(dir, name);
 
-/** Writes a test clip with ffmpeg's lavfi sources: `size` video, optionally a 440 Hz tone. */
-async function makeClip(
-  name: string,
-  size: string,
-  seconds: number,
-  opts: { audio?: boolean; encode?: string[] } = {},
-): Promise<string> {
-  const audio = opts.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'];
-  const codecs = opts.encode ?? [
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    ...(opts.audio === false ? [] : ['-c:a', 'aac']),
-  ];
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${size}:rate=25`,
-    ...audio,
-    '-t',
-    String(seconds),
-    ...codecs,
-    clip(name),
-  ]);
-  return clip(name);
-}
-
 /** Raw ffprobe of the first video stream, for fields our MediaInfo leaves out. */
-async function rawVideoStream(file: string): Promise<{ profile: string; pix_fmt: string }> {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=profile,pix_fmt',
-    '-print_format',
-    'json',
-    file,
-  ]);
-  return (JSON.parse(stdout) as { streams: Array<{ profile: string; pix_fmt: string }> }).streams[0]!;
+async function rawVideoStream(file: string): Promise<{ profile?: string; pix_fmt?: string }> {
+  const { profile, pix_fmt } = (await ffprobeJson(file)).streams.find((s) => s.codec_type === 'video')!;
+  return { profile, pix_fmt };
 }
 
 /** Top-level MP4 box types in file order (fast start = `moov` before `mdat`). */
@@ -102,20 +59,36 @@ async function topLevelBoxes(file: string): Promise<string[]> {
 
 let av: string;
 let avInfo: MediaInfo;
+let vga: string;
+let silent: string;
+let big: string;
 const media = new FfmpegMediaAdapter();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-media-'));
-  av = await makeClip('av.mp4', '320x240', 2);
-  await Promise.all([
-    makeClip('vga.mp4', '640x480', 1),
-    makeClip('silent.mp4', '320x240', 1, { audio: false }),
+  [av, vga, silent, big] = await Promise.all([
+    // The index last, as ffmpeg writes it: the truncated copy below has none.
+    makeClip({ seconds: 2, width: 320, height: 240, sampleRate: 44100, faststart: false }),
+    makeClip({ seconds: 1, width: 640, height: 480 }),
+    makeClip({ seconds: 1, width: 320, height: 240, audio: false }),
+    makeClip({ seconds: 10, width: 1280, height: 720 }),
     // ffv1 in Matroska keeps odd dimensions (x264 with 4:2:0 cannot).
-    makeClip('odd.mkv', '320x240', 1, {
-      audio: false,
-      encode: ['-vf', 'scale=321:241,format=yuv444p', '-c:v', 'ffv1'],
-    }),
-    makeClip('big.mp4', '1280x720', 10),
+    run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-t',
+      '1',
+      '-vf',
+      'scale=321:241,format=yuv444p',
+      '-c:v',
+      'ffv1',
+      clip('odd.mkv'),
+    ]),
     writeFile(clip('random.mp4'), randomBytes(64 * 1024)),
     writeFile(clip('empty.mp4'), ''),
   ]);
@@ -124,7 +97,7 @@ beforeAll(async () => {
     'error',
     '-y',
     '-i',
-    clip('vga.mp4'),
+    vga,
     '-c',
     'copy',
     '-metadata:s:v:0',
@@ -209,7 +182,7 @@ describe('transcode', () => {
 
   it('scales 640x480 down to 480x360 for mp4-360p', async () => {
     const out = clip('vga-360.mp4');
-    await transcode({ input: clip('vga.mp4'), output: out, preset: p360, media: await probe(clip('vga.mp4')) });
+    await transcode({ input: vga, output: out, preset: p360, media: await probe(vga) });
     expect((await probe(out)).video).toMatchObject({ width: 480, height: 360 });
   });
 
@@ -220,7 +193,7 @@ describe('transcode', () => {
   });
 
   it('encodes a clip without audio to a video-only file', async () => {
-    const input = clip('silent.mp4');
+    const input = silent;
     const info = await probe(input);
     expect(info.audio).toBeNull();
     const out = clip('silent-360.mp4');
@@ -240,7 +213,7 @@ describe('transcode', () => {
   });
 
   it('reports progress with rising percent, ending at 100', async () => {
-    const input = clip('big.mp4');
+    const input = big;
     const seen: TranscodeProgress[] = [];
     const result = await transcode({
       input,
@@ -258,7 +231,7 @@ describe('transcode', () => {
   });
 
   it('stops ffmpeg on abort and rejects with TranscodeCancelledError within 3 s', async () => {
-    const input = clip('big.mp4');
+    const input = big;
     const out = clip('cancel-720.mp4');
     const ac = new AbortController();
     let pids: number[] = [];
@@ -369,7 +342,7 @@ describe('startEarlyTranscode', () => {
   const fifoOf = (out: string) => `${out}.vf`;
 
   it('starts ffmpeg before the probe result and writes byte for byte what transcode writes, with progress', async () => {
-    const input = clip('big.mp4');
+    const input = big;
     const plain = clip('plain-360.mp4');
     await transcode({ input, output: plain, preset: p360, media: await probe(input), threads: 2 });
 
@@ -399,7 +372,7 @@ describe('startEarlyTranscode', () => {
   });
 
   it('encodes video-only input too, and runs a plain encode when the probe differs from what it assumed (5.1 audio)', async () => {
-    const input = clip('silent.mp4');
+    const input = silent;
     const out = clip('early-silent.mp4');
     const early = await startEarlyTranscode({ input, output: out, preset: p360 });
     const result = await early!.run({ input, output: out, preset: p360, media: await probe(input) });

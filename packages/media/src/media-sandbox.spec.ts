@@ -1,10 +1,10 @@
 import { PRESETS, type Mp4Preset } from '@kiln/jobs';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { ffprobeJson, makeClip, makeGapClip, makePng } from '@kiln/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
 import { alive, ffmpegWriting, pidsMentioning } from './ffmpeg-process.test-helper.js';
@@ -13,7 +13,6 @@ import { probe } from './ffprobe.adapter.js';
 import { MediaSandbox } from './media-sandbox.js';
 import { MediaFrameTooLargeError, TranscodeBudgetExceededError } from './media.errors.js';
 
-const run = promisify(execFile);
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
 const SECRETS = {
   PUSHER_SECRET: 'pusher-secret-0123456789',
@@ -55,46 +54,10 @@ function killQuietly(pid: number): void {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-sandbox-'));
-  clip = join(dir, 'long.mp4');
-  // Long enough that its encode is still running while the test reads /proc.
-  short = join(dir, 'short.mp4');
-  await Promise.all([
-    run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1280x720:rate=25',
-      '-t',
-      '20',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      clip,
-    ]),
-    run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=25',
-      '-t',
-      '4',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      short,
-    ]),
+  [clip, short] = await Promise.all([
+    // Long enough that its encode is still running while the test reads /proc.
+    makeClip({ seconds: 20, width: 1280, height: 720, audio: false }),
+    makeClip({ seconds: 4, width: 640, height: 360, audio: false }),
   ]);
 }, 60_000);
 
@@ -232,19 +195,7 @@ describe('work budgets and frame limits', () => {
   }, 30_000);
 
   it('ffprobe refuses frames over max_pixels with their size (an 8192x8192 PNG)', async () => {
-    const png = join(dir, 'huge.png');
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=red:size=8192x8192',
-      '-frames:v',
-      '1',
-      png,
-    ]);
+    const png = await makePng({ width: 8192, height: 8192 });
     const err = await probe(png, { maxPixels: 8192 * 4320 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MediaFrameTooLargeError);
     expect(err).toMatchObject({ code: 'input_resolution_too_large', width: 8192, height: 8192 });
@@ -253,27 +204,7 @@ describe('work budgets and frame limits', () => {
   }, 30_000);
 
   it('encodes 720 frames whose timestamps jump 100 s every other frame in seconds, not hours of duplicates', async () => {
-    const gap = join(dir, 'gap.mp4');
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-frames:v',
-      '720',
-      '-vf',
-      "setpts='(N+floor(N/2)*2500)/25/TB'",
-      '-fps_mode',
-      'passthrough',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      gap,
-    ]);
+    const gap = await makeGapClip(100);
     const info = await probe(gap);
     expect(info.durationSeconds).toBeGreaterThan(35_000);
     const out = join(dir, 'gap-360.mp4');
@@ -281,17 +212,7 @@ describe('work budgets and frame limits', () => {
     // Its budget (10 × 10 h) would never stop it: only keeping the input's timestamps does.
     await transcode({ input: gap, output: out, preset: p360, media: info, budgetMs: 50_000 });
     expect(performance.now() - t0).toBeLessThan(50_000);
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=nb_frames',
-      '-of',
-      'csv=p=0',
-      out,
-    ]);
-    expect(Number(stdout.trim())).toBe(720);
+    const frames = (await ffprobeJson(out)).streams.find((s) => s.codec_type === 'video')?.nb_frames;
+    expect(Number(frames)).toBe(720);
   }, 90_000);
 });

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { getPreset, type Preset } from '@kiln/jobs';
+import { makeClip } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
 import { MediaProbeError } from './media.errors.js';
-
-const run = promisify(execFile);
 
 describe('every preset, checked with ffprobe', () => {
   let dir: string;
@@ -19,34 +16,10 @@ describe('every preset, checked with ffprobe', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kiln-presets-'));
-    const make = async (name: string, size: string, seconds: number, audio: boolean) => {
-      const file = join(dir, name);
-      await run('ffmpeg', [
-        '-v',
-        'error',
-        '-y',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=size=${size}:rate=25`,
-        ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []),
-        '-t',
-        String(seconds),
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        ...(audio ? ['-c:a', 'aac'] : []),
-        file,
-      ]);
-      return file;
-    };
     [hd, sd, silent] = await Promise.all([
-      make('hd.mp4', '1280x720', 5, true),
-      make('sd.mp4', '640x480', 2, true),
-      make('silent.mp4', '480x272', 2, false),
+      makeClip({ seconds: 5, width: 1280, height: 720 }),
+      makeClip({ seconds: 2, width: 640, height: 480 }),
+      makeClip({ seconds: 2, width: 480, height: 272, audio: false }),
     ]);
   });
   afterAll(async () => {
@@ -111,23 +84,7 @@ describe('every preset, checked with ffprobe', () => {
       [10, 30],
       [300, 10],
     ] as const) {
-      const input = join(dir, `thumbs-src-${seconds}.mp4`);
-      await run('ffmpeg', [
-        '-v',
-        'error',
-        '-y',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc=size=128x72:rate=${rate}:duration=${seconds}`,
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        input,
-      ]);
+      const input = await makeClip({ seconds, width: 128, height: 72, fps: rate, audio: false });
       const { output } = await encode(input, 'thumbnails', `thumbs-${seconds}`);
       expect({ seconds, files: (await readdir(output)).sort() }).toEqual({
         seconds,

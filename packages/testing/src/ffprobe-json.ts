@@ -4,7 +4,17 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface ProbeJson {
-  streams: { codec_type: string; codec_name: string; width?: number; height?: number; duration?: string }[];
+  streams: {
+    codec_type: string;
+    codec_name: string;
+    width?: number;
+    height?: number;
+    duration?: string;
+    profile?: string;
+    pix_fmt?: string;
+    nb_frames?: string;
+    sample_rate?: string;
+  }[];
   format: { duration: string; format_name: string };
 }
 

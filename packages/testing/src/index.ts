@@ -1,7 +1,7 @@
 export { getFreePort, isPortFree, ManagedChild, waitForHttp, waitForTcp, generatePusherCredentials } from '@kiln/stack';
 export { playlistUris, walkHlsPlaylists, type HlsFetch, type HlsWalkEntry } from './hls-walk.js';
 export { ffprobeJson, type ProbeJson } from './ffprobe-json.js';
-export { makeClip, makeCorruptFile, type ClipSpec } from './make-clip.js';
+export { makeClip, makeCorruptFile, makeGapClip, makePng, type ClipSpec } from './make-clip.js';
 export { channelsOf, startPusherRecorder, type PusherRecorder, type RecordedRequest } from './pusher-recorder.js';
 export { signPusherRequest, type SignedPusherRequest } from './pusher-signature.js';
 export { startApp, type AppHandle, type AppName, type StartAppOptions } from './start-app.js';

@@ -23,6 +23,32 @@ export interface ClipSpec {
   /** Add a 440 Hz AAC track (default true). */
   audio?: boolean;
   fps?: number;
+  /** Sample rate of the audio track (default 48000). */
+  sampleRate?: number;
+  /**
+   * Put the `moov` index before the media data (default true). Off, the file ends with it as
+   * ffmpeg writes by default, so a truncated copy has no index.
+   */
+  faststart?: boolean;
+}
+
+/**
+ * The file `name` in the clip dir, made once per test run by ffmpeg with `args` (inputs and
+ * encoding, the output file appended): concurrent calls share one ffmpeg.
+ */
+function madeOnce(name: string, args: string[]): Promise<string> {
+  let made = clips.get(name);
+  if (!made) {
+    made = (async () => {
+      const file = path.join(await clipDir(), name);
+      await run(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args, file]);
+      return file;
+    })();
+    // A failure is not cached: the next call tries again (and reports its own error).
+    made.catch(() => clips.delete(name));
+    clips.set(name, made);
+  }
+  return made;
 }
 
 /**
@@ -31,34 +57,60 @@ export interface ClipSpec {
  * is shared, so treat it as read-only (copy it to change it). Uses FFMPEG_PATH when set.
  */
 export function makeClip(spec: ClipSpec): Promise<string> {
-  const { seconds, width, height, audio = true, fps = 25 } = spec;
-  const id = `${seconds}s-${width}x${height}-${fps}fps-${audio ? 'av' : 'v'}`;
-  let clip = clips.get(id);
-  if (!clip) {
-    clip = (async () => {
-      const file = path.join(await clipDir(), `${id}.mp4`);
-      const args = [
-        '-v',
-        'error',
-        '-nostdin',
-        '-y',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`,
-      ];
-      if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`);
-      args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
-      if (audio) args.push('-c:a', 'aac', '-b:a', '64k');
-      args.push('-t', String(seconds), '-movflags', '+faststart', file);
-      await run(process.env.FFMPEG_PATH ?? 'ffmpeg', args);
-      return file;
-    })();
-    // A failure is not cached: the next call tries again (and reports its own error).
-    clip.catch(() => clips.delete(id));
-    clips.set(id, clip);
-  }
-  return clip;
+  const { seconds, width, height, audio = true, fps = 25, sampleRate = 48000, faststart = true } = spec;
+  // Non-default options only add to the name, so the clips of earlier specs keep theirs.
+  const id = [
+    `${seconds}s-${width}x${height}-${fps}fps-${audio ? 'av' : 'v'}`,
+    ...(audio && sampleRate !== 48000 ? [`${sampleRate}hz`] : []),
+    ...(faststart ? [] : ['moov-last']),
+  ].join('-');
+  const args = ['-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`];
+  if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${sampleRate}:duration=${seconds}`);
+  args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
+  if (audio) args.push('-c:a', 'aac', '-b:a', '64k');
+  args.push('-t', String(seconds), ...(faststart ? ['-movflags', '+faststart'] : []));
+  return madeOnce(`${id}.mp4`, args);
+}
+
+/**
+ * A one-frame solid red PNG, cached like {@link makeClip}. At 8192x8192 it is a few kilobytes on
+ * disk and 256 MiB decoded: the picture the frame-size limits must refuse.
+ */
+export function makePng(size: { width: number; height: number }): Promise<string> {
+  const { width, height } = size;
+  return madeOnce(`red-${width}x${height}.png`, [
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=red:size=${width}x${height}`,
+    '-frames:v',
+    '1',
+  ]);
+}
+
+/**
+ * 720 frames of 320x240 H.264 whose timestamps jump `jumpSeconds` every other frame: a small MP4
+ * declaring hours, cached like {@link makeClip}.
+ */
+export function makeGapClip(jumpSeconds: number): Promise<string> {
+  return madeOnce(`gap-${jumpSeconds}s.mp4`, [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-frames:v',
+    '720',
+    '-vf',
+    `setpts='(N+floor(N/2)*${jumpSeconds * 25})/25/TB'`,
+    '-fps_mode',
+    'passthrough',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '35',
+  ]);
 }
 
 /** A file of random bytes named like a video (`.mp4`): ffprobe and ffmpeg reject it. */
