@@ -1,22 +1,16 @@
-import { startRedis, type RedisHandle } from '@kiln/testing';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, KEY_A, KEY_A2, KEY_B, startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, KEY_A, KEY_A2, KEY_B, type ApiHarness, useApiHarness } from '../testing/api-harness.js';
 import { redisRateLimitStore } from './rate-limit.middleware.js';
 
 describe('rate limit per API key', () => {
-  let server: RedisHandle;
   let h: ApiHarness;
   const limited = (perMinute: number) =>
     h.sibling({ rateLimit: { perMinute, store: redisRateLimitStore(h.redis, h.prefix) } });
 
-  beforeAll(async () => {
-    server = await startRedis();
-    h = await startApiHarness(server.url);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await server?.stop();
+  const harness = useApiHarness();
+  beforeAll(() => {
+    h = harness();
   });
 
   it('answers 429 with Retry-After and the JSON error once a key used its budget, counted across API processes', async () => {

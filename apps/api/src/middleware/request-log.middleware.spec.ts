@@ -1,12 +1,10 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '@kiln/logger';
-import { startRedis, type RedisHandle } from '@kiln/testing';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, KEY_A, startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, KEY_A, type ApiHarness, useApiHarness } from '../testing/api-harness.js';
 
 describe('request logs', () => {
-  let server: RedisHandle;
   let h: ApiHarness;
   const lines: string[] = [];
   const sink = new Writable({
@@ -16,13 +14,9 @@ describe('request logs', () => {
     },
   });
 
-  beforeAll(async () => {
-    server = await startRedis();
-    h = await startApiHarness(server.url);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await server?.stop();
+  const harness = useApiHarness();
+  beforeAll(() => {
+    h = harness();
   });
 
   it('logs each request with customerId once authenticated and never an API key or admin password', async () => {

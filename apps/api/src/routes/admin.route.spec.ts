@@ -1,19 +1,13 @@
-import { startRedis, type RedisHandle } from '@kiln/testing';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, useApiHarness } from '../testing/api-harness.js';
 
 describe('Bull Board at /admin/queues', () => {
-  let server: RedisHandle;
   let h: ApiHarness;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    h = await startApiHarness(server.url);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await server?.stop();
+  const harness = useApiHarness();
+  beforeAll(() => {
+    h = harness();
   });
 
   it('is not mounted without admin credentials', async () => {

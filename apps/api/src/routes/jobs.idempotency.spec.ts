@@ -1,11 +1,9 @@
 import type { Job } from '@kiln/jobs';
-import { startRedis, type RedisHandle } from '@kiln/testing';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, KEY_A2, KEY_B, startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, KEY_A2, KEY_B, type ApiHarness, useApiHarness } from '../testing/api-harness.js';
 
 describe('POST /v1/jobs with Idempotency-Key', () => {
-  let server: RedisHandle;
   let h: ApiHarness;
   const body = () => ({
     input: `file://${h.inputRoot}/a.mp4`,
@@ -15,13 +13,9 @@ describe('POST /v1/jobs with Idempotency-Key', () => {
   const post = (key: string, payload: object, apiKey?: string) =>
     request(h.app).post('/v1/jobs').set(bearer(apiKey)).set('Idempotency-Key', key).send(payload);
 
-  beforeAll(async () => {
-    server = await startRedis();
-    h = await startApiHarness(server.url);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await server?.stop();
+  const harness = useApiHarness();
+  beforeAll(() => {
+    h = harness();
   });
 
   it('returns the same job for the same key and body, marked as replayed, with the key in Redis for 24 h', async () => {
