@@ -11,8 +11,8 @@ import { Supervisor, type ChildGuard } from './supervisor.js';
 const APP = `
 const name = process.env.APP;
 process.on('SIGTERM', () => { console.log('stopping ' + name + ' at ' + Date.now()); setTimeout(() => process.exit(0), 20); });
-if (process.env.MODE === 'crash') { console.error(name + ': cannot start'); process.exit(3); }
-if (process.env.MODE !== 'silent') process.send({ type: 'ready', app: name, port: 1 });
+if (process.env.KILN_SPEC_MODE === 'crash') { console.error(name + ': cannot start'); process.exit(3); }
+if (process.env.KILN_SPEC_MODE !== 'silent') process.send({ type: 'ready', app: name, port: 1 });
 setInterval(() => {}, 1000);
 `;
 
@@ -40,7 +40,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const env = (app: string, mode = 'ok') => ({ PATH: process.env.PATH ?? '/bin', APP: app, MODE: mode });
+const env = (app: string, mode = 'ok') => ({ PATH: process.env.PATH ?? '/bin', APP: app, KILN_SPEC_MODE: mode });
 
 describe('Supervisor', () => {
   it('learns an app is ready from its IPC message, and tracks every child with the guard', async () => {
