@@ -6,7 +6,7 @@ import type { Job } from '@kiln/jobs';
 import { spawnRedisServer, type RedisServerHandle } from '@kiln/stack';
 import { getFreePort, makeClip, waitFor } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAllJobs, waitForFinalJobs } from '../support/job-listing.js';
+import { listAllJobs, waitForFinalJobs, submitJobs, waitForCompleted } from '../support/job-listing.js';
 import { startTestStackOnRedis } from '../support/stack-on-redis.js';
 import { apiClient, type TestStack } from '../support/stack-harness.js';
 
@@ -47,21 +47,9 @@ describe('Redis restarted mid-run with AOF on', () => {
       await copyFile(await makeClip({ seconds: 2, width: 320, height: 240 }), clip);
       const input = pathToFileURL(clip).href;
 
-      const before: string[] = [];
-      for (let i = 0; i < 20; i++) {
-        const res = await api<Job>('POST', '/v1/jobs', {
-          input,
-          outputs: [{ preset: 'mp4-360p' }],
-          metadata: { n: String(i) },
-        });
-        expect(res.status).toBe(202);
-        before.push(res.body.id);
-      }
+      const before = await submitJobs(api, input, 20);
       // Mid-run: some jobs done, others still queued or encoding.
-      await waitFor(
-        async () => (await listAllJobs(stack.apiUrl, acme.key)).filter((j) => j.status === 'completed').length >= 2,
-        { timeoutMs: 60_000, intervalMs: 100, message: 'the first jobs to complete' },
-      );
+      await waitForCompleted(stack.apiUrl, acme.key, 2);
       const atStop = await listAllJobs(stack.apiUrl, acme.key);
       expect(
         atStop.filter((j) => j.status !== 'completed').length,

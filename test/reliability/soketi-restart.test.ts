@@ -5,7 +5,7 @@ import type { Job } from '@kiln/jobs';
 import { spawnSoketi, type SoketiHandle } from '@kiln/stack';
 import { makeClip, waitFor } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAllJobs, waitForFinalJobs } from '../support/job-listing.js';
+import { listAllJobs, waitForFinalJobs, submitJobs, waitForCompleted } from '../support/job-listing.js';
 import { apiClient, readMetric, startTestStack, type TestStack } from '../support/stack-harness.js';
 import { connectViewClient } from '../support/view-client.js';
 
@@ -54,20 +54,8 @@ describe('soketi SIGKILLed and restarted mid-run', () => {
         });
         const failuresBefore = await failures();
 
-        const ids: string[] = [];
-        for (let i = 0; i < 20; i++) {
-          const res = await api<Job>('POST', '/v1/jobs', {
-            input,
-            outputs: [{ preset: 'mp4-360p' }],
-            metadata: { n: String(i) },
-          });
-          expect(res.status).toBe(202);
-          ids.push(res.body.id);
-        }
-        await waitFor(
-          async () => (await listAllJobs(stack.apiUrl, acme.key)).filter((j) => j.status === 'completed').length >= 2,
-          { timeoutMs: 60_000, intervalMs: 100, message: 'the first jobs to complete' },
-        );
+        const ids = await submitJobs(api, input, 20);
+        await waitForCompleted(stack.apiUrl, acme.key, 2);
 
         // SIGKILL: no channel_vacated webhooks, every socket gone at once.
         const { soketi } = stack;

@@ -1,5 +1,7 @@
 import type { Job } from '@kiln/jobs';
 import { waitFor } from '@kiln/testing';
+import { expect } from 'vitest';
+import type { apiClient } from './stack-harness.js';
 
 /** Every job of a customer, read page by page through `GET /v1/jobs` (cursor pagination) as a client would. */
 export async function listAllJobs(apiUrl: string, key: string): Promise<Job[]> {
@@ -47,4 +49,31 @@ export async function waitForFinalJobs(
     throw new Error(`${err.message}; statuses: ${JSON.stringify(counts)}`);
   });
   return byId;
+}
+
+/** The JSON client `apiClient` returns (one customer's key). */
+type Api = ReturnType<typeof apiClient>;
+
+/** Creates `count` jobs of `input` to `mp4-360p` one after another (metadata `n` = 0, 1, …); their ids. */
+export async function submitJobs(api: Api, input: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await api<Job>('POST', '/v1/jobs', {
+      input,
+      outputs: [{ preset: 'mp4-360p' }],
+      metadata: { n: String(i) },
+    });
+    expect(res.status).toBe(202);
+    ids.push(res.body.id);
+  }
+  return ids;
+}
+
+/** Waits until at least `count` of a customer's jobs are completed: a run caught part-way. */
+export async function waitForCompleted(apiUrl: string, key: string, count: number): Promise<void> {
+  await waitFor(async () => (await listAllJobs(apiUrl, key)).filter((j) => j.status === 'completed').length >= count, {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    message: 'the first jobs to complete',
+  });
 }

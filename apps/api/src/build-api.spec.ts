@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@kiln/config';
 import { createLogger } from '@kiln/logger';
-import { useRedis } from '@kiln/testing';
+import { useRedis, UNREACHABLE_PUSHER_ENV, listenOnLoopback } from '@kiln/testing';
 import { describe, expect, it } from 'vitest';
 import { buildApi } from './build-api.js';
 import { apiConfigSchema } from './config.js';
@@ -20,19 +19,13 @@ describe('buildApi', () => {
       KILN_REDIS_PREFIX: `test-${randomUUID()}`,
       KILN_API_KEYS: 'acme:key-acme-0123456789abcdef',
       KILN_STORAGE_DIR: storageDir,
-      PUSHER_APP_ID: '1',
-      PUSHER_KEY: 'pk',
-      PUSHER_SECRET: 'ps',
-      PUSHER_HOST: '127.0.0.1',
-      PUSHER_PORT: '9',
-      PUSHER_USE_TLS: 'false',
+      ...UNREACHABLE_PUSHER_ENV,
     });
     const built = buildApi(config, { logger: createLogger({ name: 'api', level: 'silent' }) });
     // The rate limiter loads its scripts as the app is made, so the app waits for Redis.
     expect(() => built.app).toThrow('once start() has resolved');
     await built.start();
-    await new Promise<void>((r) => built.server.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(built.server.address() as AddressInfo).port}`;
+    const base = await listenOnLoopback(built.server);
     try {
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: Record<string, boolean> };

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@kiln/config';
 import { createLogger } from '@kiln/logger';
-import { useRedis } from '@kiln/testing';
+import { useRedis, UNREACHABLE_PUSHER_ENV, listenOnLoopback } from '@kiln/testing';
 import { describe, expect, it } from 'vitest';
 import { buildWebhooks } from './build-webhooks.js';
 import { webhooksConfigSchema } from './config.js';
@@ -14,17 +13,11 @@ describe('buildWebhooks', () => {
     const config = loadConfig(webhooksConfigSchema, {
       REDIS_URL: db.url,
       KILN_REDIS_PREFIX: `test-${randomUUID()}`,
-      PUSHER_APP_ID: '1',
-      PUSHER_KEY: 'pk',
-      PUSHER_SECRET: 'ps',
-      PUSHER_HOST: '127.0.0.1',
-      PUSHER_PORT: '9',
-      PUSHER_USE_TLS: 'false',
+      ...UNREACHABLE_PUSHER_ENV,
     });
     const built = buildWebhooks(config, createLogger({ name: 'webhooks', level: 'silent' }));
     await built.start();
-    await new Promise<void>((r) => built.server.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(built.server.address() as AddressInfo).port}`;
+    const base = await listenOnLoopback(built.server);
     try {
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: Record<string, boolean> };

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@kiln/config';
 import { createLogger } from '@kiln/logger';
-import { useRedis } from '@kiln/testing';
+import { useRedis, UNREACHABLE_PUSHER_ENV, listenOnLoopback } from '@kiln/testing';
 import { describe, expect, it } from 'vitest';
 import { buildWorker } from './build-worker.js';
 import { workerConfigSchema } from './config.js';
@@ -20,18 +19,12 @@ describe('buildWorker', () => {
       KILN_REDIS_PREFIX: `test-${randomUUID()}`,
       KILN_STORAGE_DIR: storageDir,
       KILN_SHUTDOWN_GRACE_S: '1',
-      PUSHER_APP_ID: '1',
-      PUSHER_KEY: 'pk',
-      PUSHER_SECRET: 'ps',
-      PUSHER_HOST: '127.0.0.1',
-      PUSHER_PORT: '9',
-      PUSHER_USE_TLS: 'false',
+      ...UNREACHABLE_PUSHER_ENV,
     });
     const built = buildWorker(config, createLogger({ name: 'worker', level: 'silent' }));
     expect(built.worker.isRunning()).toBe(false);
     await built.start();
-    await new Promise<void>((r) => built.server.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(built.server.address() as AddressInfo).port}`;
+    const base = await listenOnLoopback(built.server);
     try {
       expect(built.worker.isRunning()).toBe(true);
       expect(built.storage).toEqual({ kind: 'local', bucket: undefined });

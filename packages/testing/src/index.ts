@@ -1,5 +1,6 @@
 export { getFreePort, isPortFree, ManagedChild, waitForHttp, waitForTcp, generatePusherCredentials } from '@kiln/stack';
 export { playlistUris, walkHlsPlaylists, type HlsFetch, type HlsWalkEntry } from './hls-walk.js';
+export { listenOnLoopback, UNREACHABLE_PUSHER_ENV } from './app-fixtures.js';
 export { ffprobeJson, type ProbeJson } from './ffprobe-json.js';
 export { makeClip, makeCorruptFile, makeGapClip, makePng, type ClipSpec } from './make-clip.js';
 export { channelsOf, startPusherRecorder, type PusherRecorder, type RecordedRequest } from './pusher-recorder.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@kiln/config';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
-import { startRedis, type RedisHandle } from '@kiln/testing';
+import { startRedis, type RedisHandle, UNREACHABLE_PUSHER_ENV } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
@@ -49,12 +49,7 @@ function harnessConfig(redisUrl: string, prefix: string, dirs: { inputRoot: stri
     KILN_RATE_LIMIT_PER_MIN: '0',
     KILN_UPLOAD_TTL_H: '0',
     // Nobody watches in these tests: the occupancy gate stays closed, so no Pusher call is attempted.
-    PUSHER_APP_ID: '1',
-    PUSHER_KEY: 'pk',
-    PUSHER_SECRET: 'ps',
-    PUSHER_HOST: '127.0.0.1',
-    PUSHER_PORT: '9',
-    PUSHER_USE_TLS: 'false',
+    ...UNREACHABLE_PUSHER_ENV,
     KILN_PUSHER_WS_HOST: 'ws.example',
     KILN_PUSHER_WS_PORT: '6001',
   });
