@@ -26,6 +26,8 @@ export interface Preset {
   kind?: string;
   extension?: string;
   contentType?: string;
+  /** The capability pool a worker must run to encode it (`cpu` runs everywhere). */
+  pool?: string;
 }
 
 /** `POST /v1/uploads`: the stored file, and the `input` a job can name it by (`upload://<id>`). */

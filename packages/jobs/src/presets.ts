@@ -11,10 +11,23 @@ export interface VideoRendition {
   maxrateKbps: number;
 }
 
-export interface Mp4Preset {
-  kind: 'mp4';
+/**
+ * The pool of presets every worker runs: software encoders present in every ffmpeg build. A
+ * preset in another pool (a slow codec, a hardware encoder) runs only on workers that list it in
+ * `KILN_WORKER_POOLS`.
+ */
+export const DEFAULT_POOL = 'cpu';
+
+/** What every preset has. */
+interface PresetBase {
   id: string;
   description: string;
+  /** The capability pool a worker must run to encode it ({@link DEFAULT_POOL} for plain software encodes). */
+  pool: string;
+}
+
+export interface Mp4Preset extends PresetBase {
+  kind: 'mp4';
   extension: 'mp4';
   contentType: 'video/mp4';
   video: VideoRendition & { codec: 'h264'; x264Preset: 'veryfast' | 'fast' | 'medium' };
@@ -22,10 +35,8 @@ export interface Mp4Preset {
 }
 
 /** WebM: VP9 + Opus, for browsers that prefer open codecs. */
-export interface WebmPreset {
+export interface WebmPreset extends PresetBase {
   kind: 'webm';
-  id: string;
-  description: string;
   extension: 'webm';
   contentType: 'video/webm';
   video: VideoRendition & { codec: 'vp9' };
@@ -33,10 +44,8 @@ export interface WebmPreset {
 }
 
 /** HLS: a master playlist and several H.264 renditions, encoded from one decode. */
-export interface HlsPreset {
+export interface HlsPreset extends PresetBase {
   kind: 'hls';
-  id: string;
-  description: string;
   /** The output is a directory; this is its entry file. */
   extension: 'm3u8';
   contentType: 'application/vnd.apple.mpegurl';
@@ -45,10 +54,8 @@ export interface HlsPreset {
 }
 
 /** Still JPEG frames, evenly spaced over the input. */
-export interface ThumbnailsPreset {
+export interface ThumbnailsPreset extends PresetBase {
   kind: 'thumbnails';
-  id: string;
-  description: string;
   extension: 'jpg';
   contentType: 'image/jpeg';
   count: number;
@@ -56,10 +63,8 @@ export interface ThumbnailsPreset {
 }
 
 /** The audio track alone, as AAC in an M4A container. */
-export interface AudioPreset {
+export interface AudioPreset extends PresetBase {
   kind: 'audio';
-  id: string;
-  description: string;
   extension: 'm4a';
   contentType: 'audio/mp4';
   audio: { codec: 'aac'; bitrateKbps: number };
@@ -86,6 +91,7 @@ const mp4 = (height: number, crf: number, maxrateKbps: number, audioKbps: number
   kind: 'mp4',
   id: `mp4-${height}p`,
   description: `MP4, H.264 up to ${height}p (CRF ${crf}, peak ${maxrateKbps} kbit/s) + AAC ${audioKbps} kbit/s, fast start; never upscaled, aspect kept`,
+  pool: DEFAULT_POOL,
   extension: 'mp4',
   contentType: 'video/mp4',
   video: { codec: 'h264', height, crf, maxrateKbps, x264Preset: 'veryfast' },
@@ -96,6 +102,7 @@ const webm720: WebmPreset = {
   kind: 'webm',
   id: 'webm-720p',
   description: 'WebM, VP9 up to 720p (CRF 33, peak 2500 kbit/s) + Opus 96 kbit/s; never upscaled, aspect kept',
+  pool: DEFAULT_POOL,
   extension: 'webm',
   contentType: 'video/webm',
   video: { codec: 'vp9', height: 720, crf: 33, maxrateKbps: 2500 },
@@ -107,6 +114,7 @@ const hls: HlsPreset = {
   id: 'hls',
   description:
     'HLS: master playlist + H.264/AAC renditions at 720p, 480p and 360p (those not above the input), 4 s segments, from one decode',
+  pool: DEFAULT_POOL,
   extension: 'm3u8',
   contentType: 'application/vnd.apple.mpegurl',
   segmentSeconds: 4,
@@ -121,6 +129,7 @@ const thumbnails: ThumbnailsPreset = {
   kind: 'thumbnails',
   id: 'thumbnails',
   description: '5 JPEG thumbnails evenly spaced over the video, 360p (never upscaled)',
+  pool: DEFAULT_POOL,
   extension: 'jpg',
   contentType: 'image/jpeg',
   count: 5,
@@ -131,6 +140,7 @@ const audioAac: AudioPreset = {
   kind: 'audio',
   id: 'audio-aac',
   description: 'The audio track alone: AAC 128 kbit/s stereo in M4A',
+  pool: DEFAULT_POOL,
   extension: 'm4a',
   contentType: 'audio/mp4',
   audio: { codec: 'aac', bitrateKbps: 128 },
@@ -156,4 +166,19 @@ export const PRESET_IDS = [...PRESETS.keys()] as [string, ...string[]];
 /** Looks a preset up by id; undefined when there is none. */
 export function getPreset(id: string): Preset | undefined {
   return PRESETS.get(id);
+}
+
+/** Every pool some preset names: what a worker runs when `KILN_WORKER_POOLS` is unset. */
+export const PRESET_POOLS: readonly string[] = [...new Set([...PRESETS.values()].map((p) => p.pool))];
+
+/**
+ * The pool a job with these presets runs in: {@link DEFAULT_POOL} unless an output needs another
+ * pool (every worker also runs the default pool's presets, so a job mixing the two runs in the
+ * other). Undefined when the outputs need two different non-default pools: no single worker is
+ * promised to run both, so such a job is refused.
+ */
+export function jobPool(presetIds: readonly string[]): string | undefined {
+  const special = new Set(presetIds.map((id) => getPreset(id)?.pool ?? DEFAULT_POOL).filter((p) => p !== DEFAULT_POOL));
+  if (special.size > 1) return undefined;
+  return [...special][0] ?? DEFAULT_POOL;
 }

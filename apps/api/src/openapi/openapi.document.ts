@@ -153,6 +153,11 @@ const responseSchemas: Record<string, JsonSchema> = {
             description: { type: 'string' },
             extension: { type: 'string' },
             contentType: { type: 'string' },
+            pool: {
+              type: 'string',
+              description:
+                'The capability pool a worker must run to encode it (`KILN_WORKER_POOLS`); `cpu` runs everywhere.',
+            },
           },
         },
       },

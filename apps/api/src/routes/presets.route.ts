@@ -10,6 +10,7 @@ export function presetsRouter(): Router {
     description: p.description,
     extension: p.extension,
     contentType: p.contentType,
+    pool: p.pool,
   }));
   router.get('/', (_req, res) => {
     res.json({ data });
