@@ -69,6 +69,8 @@ function newJob(i: number): Job {
     id: `job-${i}`,
     customerId: `c${i % CUSTOMERS}`,
     status: 'queued',
+    priority: 'normal',
+    pool: 'cpu',
     input: 'file:///bench/in.mp4',
     metadata: {},
     progress: { percent: 0, fps: null, speed: null, etaSeconds: null },

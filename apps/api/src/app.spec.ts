@@ -42,7 +42,7 @@ describe('api app', () => {
     }
   });
 
-  it('POST /v1/jobs queues the job in BullMQ and the store', async () => {
+  it('POST /v1/jobs stores the job and puts it in the fair-share line', async () => {
     const res = await request(app)
       .post('/v1/jobs')
       .set(auth())
@@ -50,8 +50,7 @@ describe('api app', () => {
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/v1/jobs/${res.body.id}`);
     expect(res.body).toMatchObject({ status: 'queued', seq: 1, customerId: 'acme', metadata: { title: 'x' } });
-    const queued = await h.queue.getJob(res.body.id);
-    expect(queued?.data).toEqual({ jobId: res.body.id, customerId: 'acme' });
+    expect(await h.line.state(res.body.id)).toEqual({ state: 'waiting', pool: 'cpu', customerId: 'acme' });
   });
 
   it('400 bodies name the field', async () => {
@@ -120,12 +119,12 @@ describe('api app', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', seq: 2 });
     expect(h.cancels).toContain(created.id);
-    expect(await h.queue.getJob(created.id)).toBeUndefined();
+    expect(await h.line.state(created.id)).toBeNull();
     expect((await request(app).post(`/v1/jobs/${created.id}/cancel`).set(auth())).status).toBe(409);
     const retried = await request(app).post(`/v1/jobs/${created.id}/retry`).set(auth());
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ status: 'queued', seq: 3, attempts: 0 });
-    expect(await h.queue.getJob(created.id)).toBeDefined();
+    expect(await h.line.state(created.id)).toMatchObject({ state: 'waiting' });
     expect((await request(app).post(`/v1/jobs/${created.id}/retry`).set(auth())).status).toBe(409);
   });
 

@@ -1,5 +1,6 @@
 import type { JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
+import type { QueueView } from '@kiln/scheduler';
 import type { OutputStorage, UploadStore } from '@kiln/storage';
 import cors from 'cors';
 import type { Store } from 'express-rate-limit';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   apiKeys: ReadonlyMap<string, string>;
   jobs: JobService;
   deletion: JobDeletionService;
+  /** Where queued jobs stand in line (`queue` on reads); without it reads carry none. */
+  queueView?: QueueView | undefined;
   repo: JobRepository;
   /** Outputs: local disk or an S3 bucket (KILN_S3_BUCKET). */
   storage: OutputStorage;
@@ -86,7 +89,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
   v1.use('/me', meRouter(deps.publicPusher));
   v1.use('/jobs/:id/outputs', outputsRouter({ repo: deps.repo, storage: deps.storage }));
-  v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo, deletion: deps.deletion }));
+  v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo, deletion: deps.deletion, queueView: deps.queueView }));
   v1.use('/presets', presetsRouter());
   v1.use('/stats', statsRouter(deps.stats));
   v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' })));

@@ -1,21 +1,21 @@
 import { closeServer, type BuiltApp } from '@kiln/app-kit';
 import { pusherSettings } from '@kiln/config';
 import {
-  bullPrefix,
   cancelChannel,
   createRequestRedisConnection,
-  DEFAULT_JOB_OPTIONS,
-  ENCODE_QUEUE,
+  EncodeQueues,
   JobRepository,
   JobStatsRepository,
+  PRESET_POOLS,
   redisReady,
-  type EncodeJobData,
+  TERMINAL_STATUSES,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
+import { Dispatcher, FairQueue, FleetRepository, QueueView } from '@kiln/scheduler';
 import { createOutputStorage, createS3Bucket, S3UploadStorage, UploadStorage } from '@kiln/storage';
-import { Queue } from 'bullmq';
 import type { Express } from 'express';
+import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp, type ApiDeps } from './app.js';
 import type { ApiConfig } from './config.js';
@@ -59,11 +59,9 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
   // its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
   const storeRedis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
   for (const connection of [redis, storeRedis]) connection.on('error', (err) => logger.warn({ err }, 'redis error'));
-  const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
-    connection: redis,
-    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
-    defaultJobOptions: DEFAULT_JOB_OPTIONS,
-  });
+  // One BullMQ queue per pool, all made now so the admin board lists every one.
+  const queues = new EncodeQueues(redis, config.KILN_REDIS_PREFIX);
+  for (const pool of PRESET_POOLS) queues.for(pool);
   const { transport, mirror, publisher } = createPresenceGatedPublisher({
     redis,
     redisUrl: config.REDIS_URL,
@@ -73,7 +71,7 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
     logger,
   });
   const readiness = new Readiness({ redis: [redis, storeRedis], pusher: transport });
-  return { redis, storeRedis, queue, transport, mirror, publisher, readiness };
+  return { redis, storeRedis, queues, transport, mirror, publisher, readiness };
 }
 
 /**
@@ -91,21 +89,46 @@ function startUploadSweep(uploads: unknown, ttlH: number, logger: Logger): NodeJ
   return setInterval(sweep, 3_600_000).unref();
 }
 
+/**
+ * The fair queue jobs wait in, the fleet registry workers heartbeat into, the dispatcher that
+ * hands jobs to the pools' BullMQ queues (kicked after every create; the workers' own timers do
+ * the rest) and the view of where queued jobs stand.
+ */
+function createScheduling(config: ApiConfig, redis: Redis, queues: EncodeQueues, repo: JobRepository, logger: Logger) {
+  const line = new FairQueue(redis, config.KILN_REDIS_PREFIX);
+  const fleet = new FleetRepository(redis, config.KILN_REDIS_PREFIX);
+  const dispatcher = new Dispatcher({
+    redis,
+    line,
+    fleet,
+    bullQueue: (pool) => queues.for(pool),
+    isFinished: async (id) => {
+      const job = await repo.get(id);
+      return !job || TERMINAL_STATUSES.includes(job.status);
+    },
+    logger: logger.child({ component: 'dispatcher' }),
+  });
+  return { line, fleet, dispatcher, queueView: new QueueView({ line, fleet }) };
+}
+
 /** Storage and the job services on top of the shared clients. */
 function createServices(
   config: ApiConfig,
   clients: ReturnType<typeof connect>,
   { logger, notifyCancel }: { logger: Logger; notifyCancel?: ApiOverrides['notifyCancel'] },
 ) {
-  const { redis, storeRedis, queue, publisher } = clients;
+  const { redis, storeRedis, queues, publisher } = clients;
   const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
+  const scheduling = createScheduling(config, storeRedis, queues, repo, logger);
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
   const bucket = createS3Bucket(config);
   const storage = createOutputStorage(config, bucket);
   const uploads = bucket ? new S3UploadStorage(bucket) : new UploadStorage(config.KILN_STORAGE_DIR);
   const jobs = new JobService({
     repo,
-    queue,
+    queues,
+    line: scheduling.line,
+    kick: () => scheduling.dispatcher.kick(),
     announcer: new JobAnnouncer(publisher),
     inputPolicy: new InputPolicy(config.KILN_INPUT_ROOTS, uploads),
     logger: logger.child({ component: 'jobs' }),
@@ -114,8 +137,8 @@ function createServices(
   });
   // Undos of creates that answered 503 are tried again as soon as Redis is back.
   for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
-  const deletion = new JobDeletionService({ repo, queue, storage, logger: logger.child({ component: 'jobs' }) });
-  return { repo, bucket, storage, uploads, jobs, deletion };
+  const deletion = new JobDeletionService({ repo, queues, storage, logger: logger.child({ component: 'jobs' }) });
+  return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling };
 }
 
 /** The Express app's dependencies, from the config, the clients and the services. */
@@ -126,13 +149,14 @@ function appDeps(
   clients: ReturnType<typeof connect>,
   services: ReturnType<typeof createServices>,
 ): ApiDeps {
-  const { redis, queue, transport, readiness } = clients;
+  const { redis, queues, transport, readiness } = clients;
   return {
     logger,
     registry,
     apiKeys: config.KILN_API_KEYS,
     jobs: services.jobs,
     deletion: services.deletion,
+    queueView: services.queueView,
     repo: services.repo,
     storage: services.storage,
     uploads: services.uploads,
@@ -147,7 +171,7 @@ function appDeps(
     },
     admin:
       config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD
-        ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] }
+        ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: queues.all() }
         : undefined,
     ready: () => readiness.check(),
   };
@@ -164,7 +188,7 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const clients = connect(config, logger, registry);
-  const { redis, storeRedis, queue, mirror, publisher } = clients;
+  const { redis, storeRedis, queues, mirror, publisher } = clients;
   const services = createServices(config, clients, { logger, notifyCancel: overrides.notifyCancel });
   // The Express app is made once Redis answers: the rate limiter loads its scripts as it is made.
   let app: Express | undefined;
@@ -202,8 +226,9 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
       services.jobs.compensations.stop();
       await retention?.stop();
       await closeServer(server);
+      await services.dispatcher.stop();
       await publisher.flush();
-      await queue.close();
+      await queues.close();
       await mirror.stop();
       await Promise.all([redis.quit().catch(() => undefined), storeRedis.quit().catch(() => undefined)]);
       services.bucket?.destroy();

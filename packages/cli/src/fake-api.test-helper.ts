@@ -93,6 +93,8 @@ export function job(overrides: Partial<Job> = {}): Job {
     id: 'job_1',
     customerId: 'acme',
     status: 'queued',
+    priority: 'normal',
+    pool: 'cpu',
     input: 'https://example.com/a.mp4',
     metadata: {},
     progress: { percent: 0, fps: null, speed: null, etaSeconds: null },

@@ -18,6 +18,8 @@ const job = (id: string, seq = 1): Job => ({
   id,
   customerId: 'acme',
   status: 'queued',
+  priority: 'normal',
+  pool: 'cpu',
   input: 'https://example.com/in.mp4',
   metadata: {},
   progress: { percent: 0, fps: null, speed: null, etaSeconds: null },

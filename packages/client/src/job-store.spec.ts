@@ -19,6 +19,8 @@ function job(id: string, seq: number, createdAt = '2025-01-01T00:00:00.000Z'): J
     id,
     customerId: 'acme',
     status: STATUSES[seq % STATUSES.length]!,
+    priority: 'normal',
+    pool: 'cpu',
     input: 'https://example.com/in.mp4',
     metadata: {},
     progress: { percent: Math.min(100, seq), fps: null, speed: null, etaSeconds: null },

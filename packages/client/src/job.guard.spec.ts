@@ -6,6 +6,8 @@ const record: Job = {
   id: 'j1',
   customerId: 'acme',
   status: 'completed',
+  priority: 'normal',
+  pool: 'cpu',
   input: 'file:///a.mp4',
   metadata: { team: 'video' },
   progress: { percent: 100, fps: null, speed: 2.5, etaSeconds: 0 },

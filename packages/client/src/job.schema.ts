@@ -102,11 +102,46 @@ export type JobOutput = z.infer<typeof jobOutputSchema>;
 export const jobErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type JobError = z.infer<typeof jobErrorSchema>;
 
+/** Job priorities, highest first: they order one customer's waiting jobs (customers share the farm fairly). */
+export const JOB_PRIORITIES = ['high', 'normal', 'low'] as const;
+export const jobPrioritySchema = z.enum(JOB_PRIORITIES);
+export type JobPriority = z.infer<typeof jobPrioritySchema>;
+
+/** Where a queued job stands in line: only on `GET /v1/jobs/:id` and list rows while it is queued. */
+export const jobQueueSchema = z.object({
+  /** 1 = the next job to start among everything that runs before it. */
+  position: z.int().check(z.minimum(1)),
+  etaSeconds: z.nullable(
+    z.number().check(
+      z.meta({
+        description:
+          "Seconds until it starts, from the fleet's measured throughput (recent job times, the jobs ahead, the encode slots online); null while nothing was measured yet or no worker can run it.",
+      }),
+    ),
+  ),
+  /** The capability pool it waits in. */
+  pool: z.string(),
+  reason: z.nullable(
+    z.string().check(
+      z.meta({
+        description:
+          'Why it waits beyond its turn, in words: no worker of its pool online, or the customer at its running limit. Null otherwise.',
+      }),
+    ),
+  ),
+});
+export type JobQueue = z.infer<typeof jobQueueSchema>;
+
 /** The public JSON of a job, as the API returns it (events carry its summary: {@link jobSummarySchema}). */
 export const jobSchema = z.object({
   id: jobId,
   customerId: z.string(),
   status: jobStatusSchema,
+  priority: jobPrioritySchema,
+  /** The capability pool whose workers run it (`cpu` unless an output's preset needs another). */
+  pool: z.string(),
+  /** Only while queued, and only on reads from the API (never in events). */
+  queue: z.optional(jobQueueSchema),
   input: z.string(),
   metadata: z.record(z.string(), z.string()),
   progress: jobProgressSchema,

@@ -15,6 +15,8 @@ const job: Job = {
   id: 'j1',
   customerId: 'acme',
   status: 'completed',
+  priority: 'normal',
+  pool: 'cpu',
   input: 'file:///srv/in.mp4',
   metadata: { title: 'x' },
   progress: { percent: 100, fps: 25, speed: 3.1, etaSeconds: 0 },

@@ -77,6 +77,8 @@ export function toJobSummary(job: Job | JobSummary): JobSummary {
     id: job.id,
     customerId: job.customerId,
     status: job.status,
+    priority: job.priority,
+    pool: job.pool,
     progress: {
       percent: job.progress.percent,
       fps: job.progress.fps,

@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { jobSchema, type Job, type JobOutput, type JobProgress, type JobStatus } from './job.schema.js';
+import {
+  jobSchema,
+  type Job,
+  type JobOutput,
+  type JobPriority,
+  type JobProgress,
+  type JobStatus,
+} from './job.schema.js';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 import { JobKeys } from './job-index.keys.js';
 import { DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
 import { storedOutput, withDownloadPath, type StoredJobOutput } from './output-paths.js';
-import { getPreset } from './presets.js';
-import { encodeLockKey } from './queue.js';
+import { DEFAULT_POOL, getPreset, jobPool } from './presets.js';
+import { bullPrefix, ENCODE_QUEUE, encodeQueueName } from './queue.js';
 
 /** Fields a writer may change; `seq` and `updatedAt` are maintained by the store. */
 export type JobPatch = Partial<
-  Pick<Job, 'status' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>
+  Pick<Job, 'status' | 'priority' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>
 >;
 
 /**
@@ -31,13 +38,22 @@ export interface RunState {
   holdsLock: boolean;
 }
 
+// The key of the job's BullMQ lock (KEYS[1] is the job's hash, ARGV[4] BullMQ's key prefix): its
+// queue is the one of the job's pool, stored with the job (jobs stored before pools: \`encode\`).
+const LOCK_KEY_LUA = `
+local function kiln_lock_key(jobKey, bullPrefix)
+  local h = redis.call('HMGET', jobKey, 'id', 'bullQueue')
+  return bullPrefix .. ':' .. (h[2] or '${ENCODE_QUEUE}') .. ':' .. (h[1] or '') .. ':lock'
+end
+`;
+
 // Checks the current status, writes the fields and bumps seq in one step, so every stored change
 // gets its own seq even when the API (cancel) and a worker write the same job at once.
-// KEYS[2] is the job's BullMQ lock and ARGV[3] the writing run's lock token ('' for the API).
-const UPDATE_SCRIPT = `${INDEX_FUNCTIONS_LUA}
+// ARGV[3] is the writing run's lock token ('' for the API), ARGV[4] BullMQ's key prefix.
+const UPDATE_SCRIPT = `${INDEX_FUNCTIONS_LUA}${LOCK_KEY_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 -- fencing: a run's write lands only while that run holds the lock; BullMQ gives a new run a new token
-if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return {-2} end
+if ARGV[3] ~= '' and redis.call('GET', kiln_lock_key(KEYS[1], ARGV[4])) ~= ARGV[3] then return {-2} end
 -- end fencing
 -- job indexes (job-index.scripts.ts): the status before this write
 local kilnOldStatus = redis.call('HGET', KEYS[1], 'status')
@@ -49,11 +65,16 @@ if ARGV[1] ~= '' then
   end
   if not allowed then return {0, cur} end
 end
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 5))
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 -- job indexes (job-index.scripts.ts): status indexes, finished index and counters follow the write
 kiln_reindex(KEYS[1], kilnOldStatus, ARGV[2])
 return {1, redis.call('HGETALL', KEYS[1])}
+`;
+
+// A run's view of its job: its status and the token holding its BullMQ lock (ARGV[1]: BullMQ's prefix).
+const RUN_STATE_SCRIPT = `${LOCK_KEY_LUA}
+return {redis.call('HGET', KEYS[1], 'status'), redis.call('GET', kiln_lock_key(KEYS[1], ARGV[1]))}
 `;
 
 const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error']);
@@ -98,7 +119,8 @@ export class JobRepository {
     private readonly prefix: string,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 2, lua: UPDATE_SCRIPT });
+    this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
+    this.redis.defineCommand('kilnJobRunState', { numberOfKeys: 1, lua: RUN_STATE_SCRIPT });
     this.redis.defineCommand('kilnJobDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
     this.redis.defineCommand('kilnJobPage', { numberOfKeys: 1, lua: PAGE_SCRIPT });
     this.keys = new JobKeys(prefix);
@@ -118,13 +140,17 @@ export class JobRepository {
     input: string;
     outputs: { preset: string; name?: string | undefined }[];
     metadata?: Record<string, string> | undefined;
+    priority?: JobPriority | undefined;
     id?: string;
   }): Promise<Job> {
     const now = this.clock();
+    const pool = jobPool(input.outputs.map((o) => o.preset)) ?? DEFAULT_POOL;
     const job: Job = {
       id: input.id ?? randomUUID(),
       customerId: input.customerId,
       status: 'queued',
+      priority: input.priority ?? 'normal',
+      pool,
       input: input.input,
       metadata: input.metadata ?? {},
       progress: EMPTY_PROGRESS,
@@ -139,7 +165,8 @@ export class JobRepository {
     };
     await this.redis
       .multi()
-      .hset(this.jobKey(job.id), encode(job))
+      // \`queue\`: the BullMQ queue of its pool, whose lock fences the runs' writes (not part of the JSON).
+      .hset(this.jobKey(job.id), { ...encode(job), bullQueue: encodeQueueName(pool) })
       .zadd(this.customerIndexKey(job.customerId), now.getTime(), job.id)
       .zadd(this.keys.status(job.customerId, 'queued'), now.getTime(), job.id)
       .exec();
@@ -176,10 +203,10 @@ export class JobRepository {
       this.redis as unknown as { kilnJobUpdate: (...a: string[]) => Promise<unknown[]> }
     ).kilnJobUpdate(
       this.jobKey(id),
-      encodeLockKey(this.prefix, id),
       onlyFrom ? onlyFrom.join(',') : '',
       this.clock().toISOString(),
       runToken ?? '',
+      bullPrefix(this.prefix),
       ...args,
     )) as [number, unknown];
     if (res[0] === -1) return { ok: false, reason: 'not_found' };
@@ -194,9 +221,10 @@ export class JobRepository {
    * lock it lost, while nothing else of the run touches Redis (download, probe, a silent encode).
    */
   async runState(id: string, runToken: string): Promise<RunState> {
-    const res = await this.redis.multi().hget(this.jobKey(id), 'status').get(encodeLockKey(this.prefix, id)).exec();
-    const status = (res?.[0]?.[1] as string | null) ?? null;
-    return { status: status as JobStatus | null, holdsLock: res?.[1]?.[1] === runToken };
+    const [status, holder] = (await (
+      this.redis as unknown as { kilnJobRunState: (...a: string[]) => Promise<[string | null, string | null]> }
+    ).kilnJobRunState(this.jobKey(id), bullPrefix(this.prefix))) as [string | null, string | null];
+    return { status: (status ?? null) as JobStatus | null, holdsLock: holder === runToken };
   }
 
   /** Removes a job's record and its entries in every index; false when there was none. */
@@ -283,6 +311,8 @@ function decode(raw: Record<string, string>): Job {
     id: raw.id,
     customerId: raw.customerId ?? '',
     status: raw.status ?? 'queued',
+    priority: raw.priority || 'normal',
+    pool: raw.pool || DEFAULT_POOL,
     input: raw.input ?? '',
     metadata: parse(raw.metadata, {}),
     progress: parse(raw.progress, EMPTY_PROGRESS),

@@ -6,7 +6,8 @@ describe('createJobSchema', () => {
   const ok = { input: 'file:///srv/a.mp4', outputs: [{ preset: 'mp4-720p' }] };
 
   it('accepts a minimal job and optional names and metadata', () => {
-    expect(createJobSchema.parse(ok)).toEqual(ok);
+    expect(createJobSchema.parse(ok)).toEqual({ ...ok, priority: 'normal' });
+    expect(createJobSchema.parse({ ...ok, priority: 'high' }).priority).toBe('high');
     expect(
       createJobSchema.parse({
         ...ok,
@@ -26,6 +27,7 @@ describe('createJobSchema', () => {
       'outputs.1.name',
     ]);
     expect(paths({ ...ok, extra: 1 })).toEqual(['']);
+    expect(paths({ ...ok, priority: 'urgent' })).toEqual(['priority']);
     expect(paths({ ...ok, metadata: { big: 'x'.repeat(600) } })).toEqual(['metadata.big']);
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { outputNameClashes } from './output-names.js';
-import { PRESET_IDS } from './presets.js';
+import { jobPool, PRESET_IDS } from './presets.js';
+import { JOB_PRIORITIES } from '@kiln/client/contract';
 
 // The job's wire contract (record, summary, statuses, event names) is owned by @kiln/client, which
 // the dashboard, the CLI and customers' pages share; the server re-exports it for its own callers.
@@ -8,7 +9,9 @@ export {
   ACTIVE_STATUSES,
   eventForStatus,
   JOB_EVENTS,
+  JOB_PRIORITIES,
   JOB_STATUSES,
+  jobPrioritySchema,
   jobSchema,
   SYNC_EVENT,
   TERMINAL_STATUSES,
@@ -16,6 +19,8 @@ export {
   type JobError,
   type JobEventName,
   type JobOutput,
+  type JobPriority,
+  type JobQueue,
   type JobProgress,
   type JobStatus,
   type OutputFile,
@@ -61,8 +66,17 @@ export const createJobSchema = z
         `at most ${MAX_METADATA_BYTES} bytes as JSON`,
       )
       .optional(),
+    priority: z
+      .enum(JOB_PRIORITIES, { error: `priority must be one of: ${JOB_PRIORITIES.join(', ')}` })
+      .default('normal'),
   })
   .superRefine((body, ctx) => {
+    if (jobPool(body.outputs.map((o) => o.preset)) === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outputs'],
+        message: 'these presets need two different worker pools; split them into one job per pool',
+      });
     for (const { index, message } of outputNameClashes(body.outputs))
       ctx.addIssue({ code: 'custom', path: ['outputs', index, 'name'], message });
   });

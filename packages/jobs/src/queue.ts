@@ -1,7 +1,16 @@
-import type { DefaultJobOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { EncodeJobData } from './job.schema.js';
 
-/** The BullMQ queue every encode job goes through. */
+import { DEFAULT_POOL } from './presets.js';
+
+/** The BullMQ queue of the default pool's encode jobs. */
 export const ENCODE_QUEUE = 'encode';
+
+/** The BullMQ queue a pool's jobs go through: `encode` for the default pool, `encode-<pool>` for others. */
+export function encodeQueueName(pool: string): string {
+  return pool === DEFAULT_POOL ? ENCODE_QUEUE : `${ENCODE_QUEUE}-${pool}`;
+}
 
 /** BullMQ's own key prefix under Kiln's prefix, so one Redis can hold several farms. */
 export function bullPrefix(redisPrefix: string): string {
@@ -12,8 +21,8 @@ export function bullPrefix(redisPrefix: string): string {
  * The key of BullMQ's lock on an encode job (`<prefix>:<queue>:<jobId>:lock`, holding the token of
  * the run that owns it): the job store fences each run's writes with it.
  */
-export function encodeLockKey(redisPrefix: string, jobId: string): string {
-  return `${bullPrefix(redisPrefix)}:${ENCODE_QUEUE}:${jobId}:lock`;
+export function encodeLockKey(redisPrefix: string, jobId: string, queue: string = ENCODE_QUEUE): string {
+  return `${bullPrefix(redisPrefix)}:${queue}:${jobId}:lock`;
 }
 
 /**
@@ -30,4 +39,41 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 /** Redis pub/sub channel on which the API tells every worker to stop a job (message: the job id). */
 export function cancelChannel(redisPrefix: string): string {
   return `${redisPrefix}:jobs:cancel`;
+}
+
+/**
+ * The BullMQ queues of the encode pools, one per pool ({@link encodeQueueName}), made when first
+ * asked for and sharing one connection.
+ */
+export class EncodeQueues {
+  private readonly queues = new Map<string, Queue<EncodeJobData>>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly redisPrefix: string,
+  ) {}
+
+  /** The queue of `pool`. */
+  for(pool: string): Queue<EncodeJobData> {
+    let queue = this.queues.get(pool);
+    if (!queue) {
+      queue = new Queue<EncodeJobData>(encodeQueueName(pool), {
+        connection: this.connection,
+        prefix: bullPrefix(this.redisPrefix),
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
+      this.queues.set(pool, queue);
+    }
+    return queue;
+  }
+
+  /** Every queue made so far. */
+  all(): Queue<EncodeJobData>[] {
+    return [...this.queues.values()];
+  }
+
+  /** Closes every queue made. */
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((q) => q.close()));
+  }
 }

@@ -60,6 +60,8 @@ const sampleJob: Job = {
   id: 'job-1',
   customerId: 'acme',
   status: 'completed',
+  priority: 'normal',
+  pool: 'cpu',
   input: 'file:///in.mp4',
   metadata: {},
   progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },

@@ -105,6 +105,8 @@ function worstCaseJob(
     id: JOB_ID,
     customerId: 'c'.repeat(64),
     status,
+    priority: 'normal',
+    pool: 'cpu',
     input: `https://example.com/${'a'.repeat(2048 - 20)}`,
     metadata: maxMetadata(),
     progress: {

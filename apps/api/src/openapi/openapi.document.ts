@@ -8,7 +8,7 @@ import {
 } from '@kiln/client/contract';
 import { createJobSchema, JOB_STATUSES, PRESET_IDS } from '@kiln/jobs';
 import { z } from 'zod';
-import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH } from '../routes/jobs.route.js';
+import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH, patchJobSchema } from '../routes/jobs.route.js';
 import { realtimeAuthBodySchema } from '../routes/realtime.route.js';
 
 /** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as is). */
@@ -356,6 +356,22 @@ function jobPaths(): Paths {
         parameters: [jobIdParam],
         responses: { '200': json(ref('Job'), 'the job'), '404': errorRef('NotFound'), ...rateLimited },
       },
+      patch: {
+        summary: "Change a queued job's priority",
+        description:
+          "Moves the job among the customer's own waiting jobs (`high` before `normal` before `low`; customers share the farm in fair-share order whatever their priorities). Only while it waits: once handed to a worker it is a 409.",
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('PatchJobRequest') } } },
+        responses: {
+          '200': json(ref('Job'), 'the job with its new priority'),
+          '400': errorRef('BadRequest'),
+          '404': errorRef('NotFound'),
+          '409': errorRef('Conflict'),
+          ...rateLimited,
+        },
+      },
       delete: {
         summary: 'Delete a finished job and its outputs',
         description:
@@ -552,6 +568,7 @@ function components(): OpenApiDocument['components'] {
   return {
     schemas: {
       CreateJobRequest: fromZod(createJobSchema),
+      PatchJobRequest: fromZod(patchJobSchema),
       RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
       ...wireSchemas(),
       ...responseSchemas,

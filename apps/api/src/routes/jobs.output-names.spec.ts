@@ -29,7 +29,7 @@ describe('POST /v1/jobs output names', () => {
         { path: `outputs.${clash}.name`, message: expect.stringMatching(/is stored as .*the same place as output/) },
       ]);
     }
-    expect(await harness().queue.count()).toBe(0);
+    expect(await harness().line.byCustomer()).toEqual([]);
   });
 
   it('still refuses duplicate names and accepts names that only look alike', async () => {

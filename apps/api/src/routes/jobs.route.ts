@@ -1,4 +1,5 @@
-import { JOB_STATUSES, InvalidCursorError, type JobRepository } from '@kiln/jobs';
+import { JOB_PRIORITIES, JOB_STATUSES, InvalidCursorError, type Job, type JobRepository } from '@kiln/jobs';
+import type { QueueView } from '@kiln/scheduler';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../http.errors.js';
@@ -30,9 +31,40 @@ function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-/** `/v1/jobs`: create, list, read, cancel, retry and delete a customer's jobs. */
-export function jobsRouter(deps: { jobs: JobService; repo: JobRepository; deletion: JobDeletionService }): Router {
+/** Body of `PATCH /v1/jobs/:id` (also the OpenAPI schema). */
+export const patchJobSchema = z.strictObject({
+  priority: z.enum(JOB_PRIORITIES, { error: `priority must be one of: ${JOB_PRIORITIES.join(', ')}` }),
+});
+
+/** How many queued jobs of a page get their place in line (one read of the customer's line). */
+const PLACES_PER_PAGE = 100;
+
+/** `/v1/jobs`: create, list, read, change, cancel, retry and delete a customer's jobs. */
+export function jobsRouter(deps: {
+  jobs: JobService;
+  repo: JobRepository;
+  deletion: JobDeletionService;
+  queueView?: QueueView | undefined;
+}): Router {
   const router = Router();
+  // A queued job's place in line; jobs not queued (or without a view) go out as stored.
+  const withPlace = async (job: Job): Promise<Job> => {
+    const queue = job.status === 'queued' ? await deps.queueView?.forJob(job) : undefined;
+    return queue ? { ...job, queue } : job;
+  };
+  const withPlaces = async (customerId: string, jobs: Job[]): Promise<Job[]> => {
+    if (!deps.queueView || !jobs.some((j) => j.status === 'queued')) return jobs;
+    const places = new Map((await deps.queueView.forCustomer(customerId, PLACES_PER_PAGE)).map((p) => [p.id, p]));
+    return jobs.map((job) => {
+      const place = job.status === 'queued' ? places.get(job.id) : undefined;
+      return place
+        ? {
+            ...job,
+            queue: { position: place.position, etaSeconds: place.etaSeconds, pool: place.pool, reason: place.reason },
+          }
+        : job;
+    });
+  };
 
   router.post('/', async (req, res) => {
     const customerId = customerOf(req);
@@ -56,7 +88,9 @@ export function jobsRouter(deps: { jobs: JobService; repo: JobRepository; deleti
     const q = listJobsQuerySchema.safeParse(req.query);
     if (!q.success) throw validationErrorFrom(q.error, 'query');
     try {
-      res.json(await deps.repo.list(customerOf(req), q.data));
+      const customerId = customerOf(req);
+      const page = await deps.repo.list(customerId, q.data);
+      res.json({ ...page, data: await withPlaces(customerId, page.data) });
     } catch (err) {
       if (err instanceof InvalidCursorError)
         throw new ValidationError([{ path: 'query.cursor', message: err.message }]);
@@ -67,7 +101,14 @@ export function jobsRouter(deps: { jobs: JobService; repo: JobRepository; deleti
   router.get('/:id', async (req, res) => {
     const job = await deps.repo.getForCustomer(customerOf(req), req.params.id);
     if (!job) throw new NotFoundError('job');
-    res.json(job);
+    res.json(await withPlace(job));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const body = patchJobSchema.safeParse(req.body ?? {});
+    if (!body.success) throw validationErrorFrom(body.error);
+    const job = await deps.jobs.reprioritize(customerOf(req), req.params.id, body.data.priority);
+    res.json(await withPlace(job));
   });
 
   router.delete('/:id', async (req, res) => {

@@ -1,13 +1,12 @@
-import { TERMINAL_STATUSES, type EncodeJobData, type JobRepository } from '@kiln/jobs';
+import { TERMINAL_STATUSES, type EncodeQueues, type JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { OutputStorage } from '@kiln/storage';
-import type { Queue } from 'bullmq';
 import { ConflictError, NotFoundError } from '../http.errors.js';
 
 /** What {@link JobDeletionService} works on. */
 export interface JobDeletionDeps {
   repo: JobRepository;
-  queue: Queue<EncodeJobData>;
+  queues: EncodeQueues;
   storage: OutputStorage;
   logger: Logger;
 }
@@ -20,13 +19,13 @@ export interface JobDeletionDeps {
  */
 export class JobDeletionService {
   private readonly repo: JobRepository;
-  private readonly queue: Queue<EncodeJobData>;
+  private readonly queues: EncodeQueues;
   private readonly storage: OutputStorage;
   private readonly logger: Logger;
 
   constructor(deps: JobDeletionDeps) {
     this.repo = deps.repo;
-    this.queue = deps.queue;
+    this.queues = deps.queues;
     this.storage = deps.storage;
     this.logger = deps.logger;
   }
@@ -36,7 +35,10 @@ export class JobDeletionService {
     if (!job) throw new NotFoundError('job');
     if (!TERMINAL_STATUSES.includes(job.status))
       throw new ConflictError(`job is ${job.status}; cancel it before deleting it`);
-    await this.queue.remove(id).catch(() => 0);
+    await this.queues
+      .for(job.pool)
+      .remove(id)
+      .catch(() => 0);
     await this.storage.removeJob(customerId, id);
     await this.repo.delete(customerId, id);
     this.logger.info({ jobId: id, customerId, outputs: job.outputs.length }, 'job deleted with its outputs');

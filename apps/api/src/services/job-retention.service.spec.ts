@@ -1,6 +1,13 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FinishedJobsRepository, JobKeys, JobStatsRepository, type Job, type JobStatus } from '@kiln/jobs';
+import {
+  EncodeQueues,
+  FinishedJobsRepository,
+  JobKeys,
+  JobStatsRepository,
+  type Job,
+  type JobStatus,
+} from '@kiln/jobs';
 import { LocalStorage } from '@kiln/storage';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -28,7 +35,7 @@ describe('JobRetentionService', () => {
       repo: h.repo,
       deletion: new JobDeletionService({
         repo: h.repo,
-        queue: h.queue,
+        queues: new EncodeQueues(h.redis, h.prefix),
         storage: new LocalStorage(h.storageDir),
         logger: silent,
       }),

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { bullPrefix, ENCODE_QUEUE, JobRepository, type CreateJobRequest, type EncodeJobData } from '@kiln/jobs';
+import { EncodeQueues, JobRepository, type CreateJobRequest } from '@kiln/jobs';
 import { GatedPublisher, JobAnnouncer, PusherTransport, RealtimeMetrics, type BatchSink } from '@kiln/realtime';
 import { getFreePort, startRedis, useRedis, waitFor, type RedisHandle } from '@kiln/testing';
-import { Queue } from 'bullmq';
+import { FairQueue } from '@kiln/scheduler';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -18,7 +18,11 @@ describe('JobService.createOnce', () => {
   const prefixes: string[] = [];
   const track = (prefix: string) => (prefixes.push(prefix), prefix);
   const silent = pino({ level: 'silent' });
-  const request: CreateJobRequest = { input: 'https://media.example.com/a.mp4', outputs: [{ preset: 'mp4-360p' }] };
+  const request: CreateJobRequest = {
+    input: 'https://media.example.com/a.mp4',
+    outputs: [{ preset: 'mp4-360p' }],
+    priority: 'normal',
+  };
   const announcer = () => {
     const metrics = new RealtimeMetrics(new Registry());
     const transport = new PusherTransport(
@@ -29,10 +33,12 @@ describe('JobService.createOnce', () => {
       new GatedPublisher({ gate: { isOccupied: async () => false }, sink: transport, metrics, logger: silent }),
     );
   };
-  const service = (queue: Queue<EncodeJobData>, prefix: string, clock?: () => number) =>
+  const service = (line: FairQueue, prefix: string, clock?: () => number) =>
     new JobService({
       repo: new JobRepository(redis, prefix),
-      queue,
+      queues: new EncodeQueues(redis, prefix),
+      line,
+      kick: () => undefined,
       announcer: announcer(),
       inputPolicy: new InputPolicy([], { exists: async () => false }),
       logger: silent,
@@ -56,34 +62,29 @@ describe('JobService.createOnce', () => {
 
   it('gives the key back when the job could not be queued, so a retry creates it', async () => {
     const prefix = track(`test-${randomUUID()}`);
-    // A queue whose Redis is gone: queue.add fails the way it does when Redis is down.
+    // A line whose Redis is gone: joining it fails the way it does when Redis is down.
     const dead = new Redis(`redis://127.0.0.1:${await getFreePort()}`, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
-    const brokenQueue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: dead, prefix: bullPrefix(prefix) });
-    brokenQueue.on('error', () => undefined);
     await expect(
-      service(brokenQueue, prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' }),
+      service(new FairQueue(dead, prefix), prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' }),
     ).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(await redis.exists(`${prefix}:idem:acme:k1`)).toBe(0);
-    await brokenQueue.close().catch(() => undefined);
     dead.disconnect();
 
-    const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
-    const retried = await service(queue, prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' });
+    const line = new FairQueue(redis, prefix);
+    const retried = await service(line, prefix).createOnce('acme', request, { key: 'k1', fingerprint: 'f1' });
     expect(retried.replayed).toBe(false);
-    expect(await queue.getJob(retried.job.id)).toBeDefined();
-    await queue.close();
+    expect(await line.state(retried.job.id)).toMatchObject({ state: 'waiting', customerId: 'acme' });
   });
 
   it('answers 409 while the first request is storing the job, and takes over a claim whose request died', async () => {
     const prefix = track(`test-${randomUUID()}`);
-    const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
     let now = 1_000_000;
-    const jobs = service(queue, prefix, () => now);
+    const jobs = service(new FairQueue(redis, prefix), prefix, () => now);
     // A claim without its job: another request is between SET NX and storing the job (or died there).
     await new IdempotencyRepository(redis, prefix).claim('acme', 'k2', {
       fingerprint: 'f2',
@@ -98,14 +99,17 @@ describe('JobService.createOnce', () => {
     expect(taken.replayed).toBe(false);
     const again = await jobs.createOnce('acme', request, { key: 'k2', fingerprint: 'f2' });
     expect(again).toMatchObject({ replayed: true, job: { id: taken.job.id } });
-    await queue.close();
   });
 });
 
 describe('JobService.create and retry', () => {
   const db = useRedis({ maxRetriesPerRequest: null });
   const silent = pino({ level: 'silent' });
-  const request: CreateJobRequest = { input: 'https://media.example.com/a.mp4', outputs: [{ preset: 'mp4-360p' }] };
+  const request: CreateJobRequest = {
+    input: 'https://media.example.com/a.mp4',
+    outputs: [{ preset: 'mp4-360p' }],
+    priority: 'normal',
+  };
 
   it("sends job.created before the job reaches the queue, so a worker's first event cannot overtake it", async () => {
     const prefix = `test-${randomUUID()}`;
@@ -124,14 +128,19 @@ describe('JobService.create and retry', () => {
     const announcer = new JobAnnouncer(
       new GatedPublisher({ gate: { isOccupied: async () => true }, sink: slowSink, metrics, logger: silent }),
     );
-    const queue = {
-      add: async (_name: string, data: EncodeJobData) => void steps.push(`queued ${data.jobId}`),
-      getJob: async () => undefined,
-    } as unknown as Queue<EncodeJobData>;
+    // The real line, noting when a job joined it.
+    const line = new (class extends FairQueue {
+      override async enqueue(job: Parameters<FairQueue['enqueue']>[0]): Promise<void> {
+        await super.enqueue(job);
+        steps.push(`queued ${job.jobId}`);
+      }
+    })(db.redis, prefix);
     const repo = new JobRepository(db.redis, prefix);
     const service = new JobService({
       repo,
-      queue,
+      queues: new EncodeQueues(db.redis, prefix),
+      line,
+      kick: () => undefined,
       announcer,
       inputPolicy: new InputPolicy([], { exists: async () => false }),
       logger: silent,
@@ -155,17 +164,17 @@ describe('JobService.create and retry', () => {
     const announcer = new JobAnnouncer(
       new GatedPublisher({ gate: { isOccupied: async () => false }, sink: quiet, metrics, logger: silent }),
     );
-    const brokenQueue = {
-      add: async () => {
-        throw new Error('the queue refused the job');
-      },
-      getJob: async () => undefined,
-      remove: async () => 0,
-    } as unknown as Queue<EncodeJobData>;
+    const brokenLine = new (class extends FairQueue {
+      override async enqueue(): Promise<void> {
+        throw new Error('the line refused the job');
+      }
+    })(db.redis, prefix);
     const repo = new JobRepository(db.redis, prefix);
     const service = new JobService({
       repo,
-      queue: brokenQueue,
+      queues: new EncodeQueues(db.redis, prefix),
+      line: brokenLine,
+      kick: () => undefined,
       announcer,
       inputPolicy: new InputPolicy([], { exists: async () => false }),
       logger: silent,

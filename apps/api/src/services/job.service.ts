@@ -7,14 +7,16 @@ import {
   isRedisUnavailableError,
   JOB_EVENTS,
   resetOutputs,
+  eventForStatus,
   type CreateJobRequest,
-  type EncodeJobData,
+  type EncodeQueues,
   type Job,
+  type JobPriority,
   type JobRepository,
 } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { JobAnnouncer } from '@kiln/realtime';
-import type { Queue } from 'bullmq';
+import type { FairQueue } from '@kiln/scheduler';
 import {
   ConflictError,
   IdempotencyKeyInUseError,
@@ -51,7 +53,14 @@ export interface IdempotentRequest {
 /** What a {@link JobService} works with. */
 export interface JobServiceDeps {
   repo: JobRepository;
-  queue: Queue<EncodeJobData>;
+  /** The BullMQ queue of each pool (jobs reach them through the fair queue's dispatcher). */
+  queues: EncodeQueues;
+  /** The fair-share line jobs wait in until a worker has room. */
+  line: FairQueue;
+  /** Asks the dispatcher to hand jobs out now (a job joined the line or left it). */
+  kick: () => void;
+  /** A customer's limit on jobs running at once (0: none). Default none. */
+  runningCap?: (customerId: string) => number;
   announcer: JobAnnouncer;
   inputPolicy: InputPolicy;
   logger: Logger;
@@ -67,7 +76,10 @@ export interface JobServiceDeps {
 /** Creating and reading jobs on behalf of one customer. */
 export class JobService {
   private readonly repo: JobRepository;
-  private readonly queue: Queue<EncodeJobData>;
+  private readonly queues: EncodeQueues;
+  private readonly line: FairQueue;
+  private readonly kick: () => void;
+  private readonly runningCap: (customerId: string) => number;
   private readonly announcer: JobAnnouncer;
   private readonly inputPolicy: InputPolicy;
   private readonly logger: Logger;
@@ -79,7 +91,10 @@ export class JobService {
 
   constructor(deps: JobServiceDeps) {
     this.repo = deps.repo;
-    this.queue = deps.queue;
+    this.queues = deps.queues;
+    this.line = deps.line;
+    this.kick = deps.kick;
+    this.runningCap = deps.runningCap ?? (() => 0);
     this.announcer = deps.announcer;
     this.inputPolicy = deps.inputPolicy;
     this.logger = deps.logger;
@@ -117,6 +132,7 @@ export class JobService {
         input: request.input,
         outputs: request.outputs,
         metadata: request.metadata,
+        priority: request.priority,
         id,
       });
     } catch (err) {
@@ -125,7 +141,7 @@ export class JobService {
       throw unavailable(err);
     }
     try {
-      await this.enqueue(job, `queued:${id}`, () => this.unqueue(customerId, id));
+      await this.enqueue(job, `queued:${id}`, () => this.unqueue(job));
     } catch (err) {
       // The record is being removed, so this failure is told, never stored.
       const failed: Job = { ...job, status: 'failed', seq: job.seq + 1, error: ENQUEUE_FAILED };
@@ -136,15 +152,23 @@ export class JobService {
   }
 
   /**
-   * The one way a job reaches the queue, for create and retry alike: announce `job.created` (gated;
-   * before the add, so a worker's first event cannot reach the channel ahead of it), add it, and
-   * when the add fails (a 503 for the client) run `undo` as a compensation, which also lands if a
-   * hung Redis runs the add later. `undo` starts at once and is retried until Redis takes it.
+   * The one way a job gets in line, for create and retry alike: announce `job.created` (gated;
+   * before it joins, so a worker's first event cannot reach the channel ahead of it), put it in
+   * the fair queue and ask the dispatcher to hand jobs out; when joining fails (a 503 for the
+   * client) run `undo` as a compensation, which also lands if a hung Redis runs the write later.
+   * `undo` starts at once and is retried until Redis takes it.
    */
   private async enqueue(job: Job, undoKey: string, undo: () => Promise<void>): Promise<void> {
     await this.announcer.announceBeforeQueueing(job, JOB_EVENTS.created);
     try {
-      await this.queue.add('encode', { jobId: job.id, customerId: job.customerId }, { jobId: job.id });
+      await this.line.enqueue({
+        jobId: job.id,
+        customerId: job.customerId,
+        pool: job.pool,
+        priority: job.priority,
+        runningCap: this.runningCap(job.customerId),
+      });
+      this.kick();
     } catch (err) {
       this.logger.error({ err, jobId: job.id }, 'could not queue job; undoing');
       void this.compensations.run(undoKey, undo);
@@ -155,17 +179,20 @@ export class JobService {
   }
 
   /**
-   * Undoes a create whose queueing failed: its BullMQ entry (an add that timed out may still have
-   * run) and then its record, so no worker can run it and the client, told 503, does not see it.
+   * Undoes a create whose queueing failed: its place in line, its BullMQ entry (a write that timed
+   * out may still have run, and the dispatcher handed it out) and then its record, so no worker
+   * can run it and the client, told 503, does not see it.
    */
-  private async unqueue(customerId: string, id: string): Promise<void> {
-    await this.queue.remove(id);
+  private async unqueue(job: Job): Promise<void> {
+    const bull = this.queues.for(job.pool);
+    await bull.remove(job.id);
     // remove() answers 0 for a locked job too: one a worker already took is left to run.
-    if (await this.queue.getJob(id)) {
-      this.logger.warn({ jobId: id }, 'a job whose queueing timed out was taken by a worker meanwhile; it runs');
+    if (await bull.getJob(job.id)) {
+      this.logger.warn({ jobId: job.id }, 'a job whose queueing timed out was taken by a worker meanwhile; it runs');
       return;
     }
-    await this.repo.delete(customerId, id);
+    await this.line.forget(job.id);
+    await this.repo.delete(job.customerId, job.id);
   }
 
   /**
@@ -243,8 +270,13 @@ export class JobService {
       throw new ConflictError(
         `job is ${res.reason === 'status' ? res.current : 'gone'}; only queued or running jobs can be cancelled`,
       );
-    await this.queue.remove(id).catch(() => 0); // a running job is locked: the worker gets the message below
+    await this.line.forget(id); // its running place (if any) goes to the customer's next job
+    await this.queues
+      .for(job.pool)
+      .remove(id)
+      .catch(() => 0); // a running job is locked: the worker gets the message below
     await this.notifyCancel(id);
+    this.kick();
     void this.announcer.announce(res.job, JOB_EVENTS.cancelled);
     return res.job;
   }
@@ -259,7 +291,7 @@ export class JobService {
     // the run's lock: wait for it rather than send the customer away.
     const deadline = performance.now() + RETRY_WAIT_MS;
     for (;;) {
-      const previous = await this.queue.getJob(id);
+      const previous = await this.queues.for(job.pool).getJob(id);
       if (
         !previous ||
         (await previous.remove().then(
@@ -287,14 +319,35 @@ export class JobService {
       ['failed', 'cancelled'],
     );
     if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
-    await this.enqueue(res.job, `requeued:${id}`, () => this.abandonRetry(id));
+    await this.enqueue(res.job, `requeued:${id}`, () => this.abandonRetry(res.job));
+    return res.job;
+  }
+
+  /**
+   * Changes a queued job's priority (its place among the customer's own waiting jobs). A job a
+   * worker already has, or one that is no longer queued, is a 409.
+   */
+  async reprioritize(customerId: string, id: string, priority: JobPriority): Promise<Job> {
+    const job = await this.repo.getForCustomer(customerId, id);
+    if (!job) throw new NotFoundError('job');
+    if (job.status !== 'queued')
+      throw new ConflictError(`job is ${job.status}; only a queued job's priority can change`);
+    if (job.priority === priority) return job;
+    if (!(await this.line.reprioritize(id, priority)))
+      throw new ConflictError('job was already handed to a worker; its priority can no longer change');
+    const res = await this.repo.update(id, { priority }, ['queued']);
+    if (!res.ok) throw new ConflictError('job changed meanwhile; read it and try again');
+    void this.announcer.announce(res.job, eventForStatus(res.job.status));
     return res.job;
   }
 
   /** Undoes a retry whose queueing failed (the client got a 503): no run, and the job is failed again. */
-  private async abandonRetry(id: string): Promise<void> {
-    await this.queue.remove(id);
-    if (await this.queue.getJob(id)) return; // a worker took it meanwhile: it runs
+  private async abandonRetry(job: Job): Promise<void> {
+    const { id } = job;
+    const bull = this.queues.for(job.pool);
+    await bull.remove(id);
+    if (await bull.getJob(id)) return; // a worker took it meanwhile: it runs
+    await this.line.forget(id);
     const res = await this.repo.update(
       id,
       { status: 'failed', error: ENQUEUE_FAILED, finishedAt: new Date().toISOString() },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@kiln/config';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
+import { FairQueue } from '@kiln/scheduler';
 import { startRedis, type RedisHandle, UNREACHABLE_PUSHER_ENV } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
@@ -23,7 +24,10 @@ export interface ApiHarness {
   app: Express;
   redis: Redis;
   prefix: string;
+  /** The default pool's BullMQ queue (jobs reach it only when a worker is online). */
   queue: Queue<EncodeJobData>;
+  /** The fair-share line jobs wait in. */
+  line: FairQueue;
   repo: JobRepository;
   inputRoot: string;
   storageDir: string;
@@ -80,6 +84,7 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
     redis,
     prefix,
     queue,
+    line: new FairQueue(redis, prefix),
     repo: new JobRepository(redis, prefix),
     inputRoot,
     storageDir,

@@ -7,6 +7,8 @@ const completed: Job = {
   id: 'j1',
   customerId: 'acme',
   status: 'completed',
+  priority: 'normal',
+  pool: 'cpu',
   input: 'file:///srv/in.mp4',
   metadata: {},
   progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
