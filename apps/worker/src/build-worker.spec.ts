@@ -22,11 +22,11 @@ describe('buildWorker', () => {
       ...UNREACHABLE_PUSHER_ENV,
     });
     const built = buildWorker(config, createLogger({ name: 'worker', level: 'silent' }));
-    expect(built.worker.isRunning()).toBe(false);
+    expect(built.workers.every((w) => w.isRunning())).toBe(false);
     await built.start();
     const base = await listenOnLoopback(built.server);
     try {
-      expect(built.worker.isRunning()).toBe(true);
+      expect(built.workers.every((w) => w.isRunning())).toBe(true);
       expect(built.storage).toEqual({ kind: 'local', bucket: undefined });
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: Record<string, boolean> };
@@ -37,6 +37,6 @@ describe('buildWorker', () => {
       await built.stop();
       await rm(storageDir, { recursive: true, force: true });
     }
-    expect(built.worker.isRunning()).toBe(false);
+    expect(built.workers.every((w) => w.isRunning())).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { availableParallelism, tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { closeServer, healthRouter, notFoundHandler, readOnlyMethods, type BuiltApp } from '@kiln/app-kit';
@@ -7,16 +8,19 @@ import {
   bullPrefix,
   cancelChannel,
   createRedisConnection,
-  ENCODE_QUEUE,
+  EncodeQueues,
+  encodeQueueName,
   JobRepository,
+  TERMINAL_STATUSES,
   type EncodeJobData,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
 import type { GatedPublisher } from '@kiln/realtime';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
+import { Dispatcher, FairQueue, FleetRepository } from '@kiln/scheduler';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
-import { Queue, Worker } from 'bullmq';
+import { Worker, type Job as BullJob, type Queue } from 'bullmq';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -32,9 +36,10 @@ import { ScratchRoot } from './scratch-root.js';
 const MAX_STALLED_COUNT = 2;
 import { WorkerMetrics } from './worker-metrics.js';
 
-/** The worker built by {@link buildWorker}: its metrics server, the BullMQ worker and what tests look at. */
+/** The worker built by {@link buildWorker}: its metrics server, the BullMQ workers and what tests look at. */
 export interface WorkerBuild extends BuiltApp {
-  worker: Worker<EncodeJobData>;
+  /** One BullMQ worker per pool it runs (KILN_WORKER_POOLS), sharing the encode slots. */
+  workers: Worker<EncodeJobData>[];
   /** Where outputs go, for the ready line: `local` or `s3` and the bucket's name. */
   storage: { kind: 'local' | 's3'; bucket: string | undefined };
 }
@@ -134,8 +139,9 @@ function createHandler(
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
   const bucket = createS3Bucket(config);
   const storage = createOutputStorage(config, bucket, path.join(parts.scratch.dir, 'outputs'));
+  const repo = new JobRepository(parts.redis, config.KILN_REDIS_PREFIX);
   const handler = new EncodeJobHandler({
-    repo: new JobRepository(parts.redis, config.KILN_REDIS_PREFIX),
+    repo,
     announcer: new JobAnnouncer(parts.publisher),
     media: createMedia(config),
     storage,
@@ -154,17 +160,17 @@ function createHandler(
     progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
     threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
   });
-  return { handler, bucket, storage };
+  return { handler, bucket, storage, repo };
 }
 
 /**
  * After KILN_SHUTDOWN_GRACE_S, running jobs go back to the queue: the handler hands over and
- * BullMQ's worker cancels them. Returns the timer, cleared when every job finished in time.
+ * BullMQ's workers cancel them. Returns the timer, cleared when every job finished in time.
  */
 function scheduleHandover(
   config: WorkerConfig,
   logger: Logger,
-  parts: { slots: EncodeSlots; handler: EncodeJobHandler; worker: Worker<EncodeJobData> },
+  parts: { slots: EncodeSlots; handler: EncodeJobHandler; workers: Worker<EncodeJobData>[] },
 ): NodeJS.Timeout {
   return setTimeout(() => {
     // A job whose encode is done may still be announcing its final event: that is not a handover.
@@ -179,15 +185,115 @@ function scheduleHandover(
         'grace period over; no encode running, finishing final announcements',
       );
     parts.handler.beginHandover();
-    parts.worker.cancelAllJobs('worker shutting down');
+    for (const worker of parts.workers) worker.cancelAllJobs('worker shutting down');
   }, config.KILN_SHUTDOWN_GRACE_S * 1000);
 }
 
 /**
+ * The worker's part in scheduling: its record in the fleet registry (a heartbeat every 5 s, which
+ * is what tells dispatchers how many jobs it can take) and a dispatcher that fills the pools'
+ * BullMQ queues from the fair queue every second and whenever one of its jobs starts or ends.
+ */
+function joinFleet(config: WorkerConfig, logger: Logger, redis: Redis, repo: JobRepository, queues: EncodeQueues) {
+  const line = new FairQueue(redis, config.KILN_REDIS_PREFIX);
+  const fleet = new FleetRepository(redis, config.KILN_REDIS_PREFIX);
+  const dispatcher = new Dispatcher({
+    redis,
+    line,
+    fleet,
+    bullQueue: (pool) => queues.for(pool),
+    isFinished: async (id) => {
+      const job = await repo.get(id);
+      return !job || TERMINAL_STATUSES.includes(job.status);
+    },
+    logger: logger.child({ component: 'dispatcher' }),
+  });
+  const info = {
+    id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    host: hostname(),
+    pid: process.pid,
+    pools: config.KILN_WORKER_POOLS,
+    concurrency: config.KILN_WORKER_CONCURRENCY,
+    prefetch: config.KILN_WORKER_PREFETCH,
+    startedAt: new Date().toISOString(),
+    jobs: [],
+  };
+  const beat = () =>
+    fleet.heartbeat(info).catch((err: unknown) => logger.warn({ err }, 'could not write the fleet heartbeat'));
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    line,
+    dispatcher,
+    async join() {
+      await beat();
+      timer = setInterval(() => void beat(), 5_000).unref();
+      dispatcher.start();
+    },
+    async leave() {
+      clearInterval(timer);
+      await dispatcher.stop();
+      await fleet.remove(info.id).catch(() => undefined);
+    },
+  };
+}
+
+/** The line hears of each job's start and end: its running place is freed and the next job handed out. */
+function reportToLine(
+  worker: Worker<EncodeJobData>,
+  pool: string,
+  parts: ReturnType<typeof joinFleet>,
+  repo: JobRepository,
+  logger: Logger,
+): void {
+  const warn = (jobId: string | undefined) => (err: unknown) =>
+    logger.warn({ err, jobId }, 'could not update the fair queue');
+  worker.on('active', (job) => void parts.line.started(job.data.jobId).catch(warn(job.data.jobId)));
+  const ended = async (job: BullJob<EncodeJobData>) => {
+    const record = await repo.get(job.data.jobId);
+    // A failed attempt that BullMQ retries keeps its running place.
+    if (record && !TERMINAL_STATUSES.includes(record.status)) return;
+    await parts.line.forget(job.data.jobId);
+    if (record?.status === 'completed' && job.processedOn && job.finishedOn)
+      await parts.line.recordRun(pool, (job.finishedOn - job.processedOn) / 1000);
+  };
+  worker.on(
+    'completed',
+    (job) =>
+      void ended(job)
+        .catch(warn(job.data.jobId))
+        .finally(() => parts.dispatcher.kick()),
+  );
+  worker.on('failed', (job) => {
+    if (job)
+      void ended(job)
+        .catch(warn(job.data.jobId))
+        .finally(() => parts.dispatcher.kick());
+  });
+}
+
+/** One BullMQ worker per pool of KILN_WORKER_POOLS, all running jobs through the same handler and slots. */
+function createPoolWorkers(config: WorkerConfig, handler: EncodeJobHandler): Worker<EncodeJobData>[] {
+  return config.KILN_WORKER_POOLS.map(
+    (pool) =>
+      new Worker<EncodeJobData>(encodeQueueName(pool), (job, token, signal) => handler.process(job, token, signal), {
+        connection: createRedisConnection(config.REDIS_URL),
+        prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+        // Prefetched jobs fetch and probe their inputs while every encode slot is busy.
+        concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
+        lockDuration: config.KILN_WORKER_STALLED_S * 1000,
+        stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
+        maxStalledCount: MAX_STALLED_COUNT,
+        autorun: false,
+      }),
+  );
+}
+
+/**
  * Wires a worker from its config: Redis, realtime publisher, storage, ffmpeg, the encode handler,
- * the BullMQ worker (started by `start()`, once the occupancy mirror, the scratch folder and the
- * cancel subscription are up) and its HTTP side (`/healthz`, `/readyz`, `/metrics`). `stop()`
- * stops taking jobs, gives running encodes KILN_SHUTDOWN_GRACE_S, then hands them back.
+ * a BullMQ worker per pool it runs (started by `start()`, once the occupancy mirror, the scratch
+ * folder and the cancel subscription are up, and it has joined the fleet) and its HTTP side
+ * (`/healthz`, `/readyz`, `/metrics`). `stop()` leaves the fleet, stops taking jobs, gives running
+ * encodes KILN_SHUTDOWN_GRACE_S, then hands them back.
  */
 export function buildWorker(
   config: WorkerConfig,
@@ -202,34 +308,32 @@ export function buildWorker(
   // what SIGKILLed workers of this host left behind is removed at start and every 10 minutes.
   const scratch = new ScratchRoot(tmpdir());
   const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
-  const { handler, bucket, storage } = createHandler(config, logger, { registry, redis, publisher, slots, scratch });
-  const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
-    connection: createRedisConnection(config.REDIS_URL),
-    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
-    // Prefetched jobs fetch and probe their inputs while every encode slot is busy.
-    concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
-    lockDuration: config.KILN_WORKER_STALLED_S * 1000,
-    stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
-    maxStalledCount: MAX_STALLED_COUNT,
-    autorun: false,
+  const { handler, bucket, storage, repo } = createHandler(config, logger, {
+    registry,
+    redis,
+    publisher,
+    slots,
+    scratch,
   });
-  const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
-    connection: redis,
-    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+  const workers = createPoolWorkers(config, handler);
+  const queues = new EncodeQueues(redis, config.KILN_REDIS_PREFIX);
+  const fleet = joinFleet(config, logger, redis, repo, queues);
+  config.KILN_WORKER_POOLS.forEach((pool, i) => {
+    watchWorker(workers[i]!, handler, queues.for(pool), logger);
+    reportToLine(workers[i]!, pool, fleet, repo, logger);
   });
-  watchWorker(worker, handler, queue, logger);
   // Cancels come from the API on any machine; the worker running the job aborts its ffmpeg. A lost
   // message is caught by the run's own once-a-second look at the job (RunWatch). Named so an
   // operator can find it in CLIENT LIST.
   const cancels = createRedisConnection(config.REDIS_URL, { connectionName: 'kiln-worker-cancels' });
   cancels.on('message', (_channel: string, jobId: string) => {
-    if (worker.cancelJob(jobId, 'cancelled by the customer'))
+    if (workers.some((w) => w.cancelJob(jobId, 'cancelled by the customer')))
       logger.info({ jobId }, 'cancel received; stopping ffmpeg');
   });
 
   let stopping: Promise<void> | undefined;
   let scratchSweep: NodeJS.Timeout | undefined;
-  const server = createHttpSide(registry, readiness, () => !stopping && worker.isRunning());
+  const server = createHttpSide(registry, readiness, () => !stopping && workers.every((w) => w.isRunning()));
   const start = async () => {
     await mirror.start();
     await scratch.prepare().then(logSwept(logger));
@@ -239,19 +343,22 @@ export function buildWorker(
         .then(logSwept(logger))
         .catch((err: unknown) => logger.warn({ err }, 'could not sweep scratch folders'));
     }, 600_000).unref();
-    void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
+    for (const worker of workers)
+      void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
     await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
+    await fleet.join();
   };
-  // Stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
+  // Leave the fleet, stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
   const stop = () =>
     (stopping ??= (async () => {
+      await fleet.leave();
       // Jobs waiting for an encode slot go back to the queue now; running encodes get the grace.
       slots.close();
-      const handover = scheduleHandover(config, logger, { slots, handler, worker });
-      await worker.close();
+      const handover = scheduleHandover(config, logger, { slots, handler, workers });
+      await Promise.all(workers.map((w) => w.close()));
       clearTimeout(handover);
       await cancels.quit().catch(() => undefined);
-      await queue.close();
+      await queues.close();
       await publisher.flush();
       await mirror.stop();
       clearInterval(scratchSweep);
@@ -260,5 +367,5 @@ export function buildWorker(
       await redis.quit().catch(() => undefined);
       bucket?.destroy();
     })());
-  return { server, worker, storage: { kind: storage.kind, bucket: bucket?.name }, start, stop };
+  return { server, workers, storage: { kind: storage.kind, bucket: bucket?.name }, start, stop };
 }

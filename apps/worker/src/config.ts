@@ -1,4 +1,5 @@
 import { commonFields, csv, inputRoots, port, positiveInt, pusherFields } from '@kiln/config';
+import { PRESET_POOLS } from '@kiln/jobs';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 import { isValidAllowEntry } from './address-policy.js';
@@ -30,6 +31,14 @@ export const workerConfigSchema = z
       .min(0, 'must be 0 (off) or more')
       .max(16, 'must be at most 16')
       .default(0),
+    /** The capability pools whose jobs this worker runs (every pool a preset names by default). */
+    KILN_WORKER_POOLS: csv
+      .default([...PRESET_POOLS])
+      .refine((pools) => pools.length > 0, 'must name at least one pool')
+      .refine(
+        (pools) => pools.every((p) => PRESET_POOLS.includes(p)),
+        `must be a comma-separated list of pools presets name: ${PRESET_POOLS.join(', ')}`,
+      ),
     KILN_WORKER_METRICS_PORT: port(0, true),
     /** A job whose worker stopped renewing its lock for this long is handed to another worker. */
     KILN_WORKER_STALLED_S: positiveInt(30, 3600),
