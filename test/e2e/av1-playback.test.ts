@@ -18,7 +18,7 @@ import {
 /** AV1 Main profile, level 3.1 (720p), 8 bit, with AAC-LC: what mp4-av1-720p writes. */
 const AV1_MP4 = 'video/mp4; codecs="av01.0.05M.08, mp4a.40.2"';
 
-describe('mp4-av1-720p encoded by a worker and played by a plain <video> in headless Chromium', () => {
+describe('mp4-av1-720p on a real worker, played by a plain <video> in headless Chromium', () => {
   let stack: TestStack;
   let browser: Browser;
   let pages: VideoPageServer | undefined;
@@ -85,5 +85,32 @@ describe('mp4-av1-720p encoded by a worker and played by a plain <video> in head
     expect(last!.currentTime).toBeGreaterThan(1.9);
     // 2 s at 25 fps; a headless compositor may skip a few, a decoder that cannot decode AV1 shows none.
     expect(last!.frames).toBeGreaterThan(25);
+  });
+
+  it('fails a job whose picture is too small for AV1 at once, without retrying, naming the limit', async () => {
+    const input = path.join(stack.inputRoot, 'strip.mp4');
+    await copyFile(await makeClip({ seconds: 1, width: 128, height: 48, audio: false }), input);
+    const api = apiClient(stack.apiUrl, stack.customers[0]!.key);
+    const created = await api<Job>('POST', '/v1/jobs', {
+      input: pathToFileURL(input).href,
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-av1-720p' }],
+    });
+    expect(created.status).toBe(202);
+    let failed: Job | undefined;
+    await waitFor(
+      async () => {
+        failed = (await api<Job>('GET', `/v1/jobs/${created.body.id}`)).body;
+        return ['completed', 'failed', 'cancelled'].includes(failed.status);
+      },
+      { timeoutMs: 60_000, intervalMs: 100, message: 'the job with a too small picture to end' },
+    );
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: {
+        code: 'input_resolution_too_small',
+        message: 'input picture is 128x48; mp4-av1-720p needs at least 64 pixels on each side',
+      },
+    });
   });
 });

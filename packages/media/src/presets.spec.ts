@@ -6,6 +6,7 @@ import { ffprobeJson, makeClip, type ProbeJson } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
+import { outputTooSmall } from './transcode-args.js';
 import { MediaProbeError } from './media.errors.js';
 
 /** Top-level MP4 box types in file order (fast start = `moov` before `mdat`); the file is small. */
@@ -69,6 +70,20 @@ describe('every preset, checked with ffprobe', () => {
     expect(out.streams).toEqual([
       expect.objectContaining({ codec_type: 'video', codec_name: 'av1', width: 480, height: 272 }),
     ]);
+  });
+
+  it('mp4-av1-720p: SVT-AV1 takes 64x64 and refuses a side under 64, as outputTooSmall says', async () => {
+    const [square, flat] = await Promise.all([
+      makeClip({ seconds: 1, width: 64, height: 64, audio: false }),
+      makeClip({ seconds: 1, width: 128, height: 62, audio: false }),
+    ]);
+    const av1 = getPreset('mp4-av1-720p')!;
+    expect(outputTooSmall(av1, await probe(square))).toBeNull();
+    await expect(encode(square, 'mp4-av1-720p', 'av1-64.mp4')).resolves.toMatchObject({
+      result: { width: 64, height: 64 },
+    });
+    expect(outputTooSmall(av1, await probe(flat))).toEqual({ size: { width: 128, height: 62 }, minSide: 64 });
+    await expect(encode(flat, 'mp4-av1-720p', 'av1-62.mp4')).rejects.toThrow(/at least 64/);
   });
 
   it('webm-720p: VP9 + Opus, never upscaled, same duration', async () => {

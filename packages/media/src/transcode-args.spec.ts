@@ -2,7 +2,7 @@ import { PRESETS, type Mp4Preset } from '@kiln/jobs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MediaInfo } from './media-info.js';
-import { buildTranscodeArgs, computeOutputSize, videoFilter } from './transcode-args.js';
+import { buildTranscodeArgs, computeOutputSize, outputTooSmall, videoFilter } from './transcode-args.js';
 
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
 const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
@@ -202,5 +202,20 @@ describe('buildTranscodeArgs', () => {
     expect(() =>
       buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: { ...media(1, 1), video: null } }),
     ).toThrow(TypeError);
+  });
+});
+
+describe('outputTooSmall', () => {
+  it('is the output size and 64 when an AV1 output would have a side under 64 pixels', () => {
+    expect(outputTooSmall(av1, media(200, 30))).toEqual({ size: { width: 200, height: 30 }, minSide: 64 });
+    expect(outputTooSmall(av1, media(63, 480))).toEqual({ size: { width: 62, height: 472 }, minSide: 64 });
+  });
+
+  it('is null when SVT-AV1 takes the picture, for H.264 and non-MP4 presets, and without video', () => {
+    expect(outputTooSmall(av1, media(64, 64))).toBeNull();
+    expect(outputTooSmall(av1, media(1080, 1920))).toBeNull();
+    expect(outputTooSmall(p360, media(200, 30))).toBeNull();
+    expect(outputTooSmall(PRESETS.get('thumbnails')!, media(200, 30))).toBeNull();
+    expect(outputTooSmall(av1, { ...media(200, 30), video: null })).toBeNull();
   });
 });

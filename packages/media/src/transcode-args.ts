@@ -128,6 +128,31 @@ function videoFilterArgs(req: TranscodeArgsInput): string[] {
     : ['-vf', videoFilter(req)!];
 }
 
+/** SVT-AV1 refuses a picture under 64 pixels on either side ("Source Width must be at least 64"). */
+const AV1_MIN_SIDE = 64;
+
+/**
+ * When `preset`'s video encoder cannot take the picture this input becomes (a side under its
+ * minimum: SVT-AV1 needs 64 pixels), that output size and the minimum; null when it can, or when
+ * the preset or the input has no video. The worker refuses such a job before encoding.
+ */
+export function outputTooSmall(preset: Preset, media: MediaInfo): { size: FrameSize; minSide: number } | null {
+  if (preset.kind !== 'mp4' || !media.video) return null;
+  const minSide = minVideoSide(preset.video);
+  const size = videoSize(media, preset.video.height);
+  return Math.min(size.width, size.height) < minSide ? { size, minSide } : null;
+}
+
+function minVideoSide(video: H264Video | Av1Video): number {
+  switch (video.codec) {
+    case 'h264':
+      // computeOutputSize never goes under 2, which x264 takes.
+      return 2;
+    case 'av1':
+      return AV1_MIN_SIDE;
+  }
+}
+
 function videoSize(media: MediaInfo, bound: number): FrameSize {
   if (!media.video) throw new TypeError('the input has no video stream to encode');
   return computeOutputSize({ width: media.video.displayWidth, height: media.video.displayHeight }, bound);
