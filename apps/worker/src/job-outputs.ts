@@ -1,11 +1,11 @@
 import { isDirectoryPreset, needsAudio, needsVideo, type JobOutput, type JobProgress, type Preset } from '@kiln/jobs';
-import type { MediaInfo, TranscodeResult } from '@kiln/media';
+import { outputTooSmall, type MediaInfo, type TranscodeResult } from '@kiln/media';
 import { bitrateKbps, type StoredOutput } from '@kiln/storage';
 import { InputError } from './input.errors.js';
 
 /**
- * Refuses, as bad input, a probe result without the streams the presets need, or without a
- * measurable duration.
+ * Refuses, as bad input, a probe result without the streams the presets need, with a picture too
+ * small for a preset's encoder (AV1 needs 64 pixels a side), or without a measurable duration.
  */
 export function checkStreams(media: MediaInfo, presets: readonly Preset[]): void {
   const video = presets.filter(needsVideo);
@@ -17,6 +17,14 @@ export function checkStreams(media: MediaInfo, presets: readonly Preset[]): void
   const audio = presets.filter(needsAudio);
   if (!media.audio && audio.length > 0)
     throw new InputError('no_audio', `input has no audio stream (needed by ${audio.map((p) => p.id).join(', ')})`);
+  for (const p of presets) {
+    const small = outputTooSmall(p, media);
+    if (small)
+      throw new InputError(
+        'input_resolution_too_small',
+        `input picture is ${small.size.width}x${small.size.height}; ${p.id} needs at least ${small.minSide} pixels on each side`,
+      );
+  }
   if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
 }
 

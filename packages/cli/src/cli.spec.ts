@@ -55,7 +55,12 @@ describe('runCli', () => {
       }),
       'GET /v1/presets': () => ({
         status: 200,
-        body: { data: [{ id: 'mp4-360p', kind: 'mp4', description: 'H.264 360p' }] },
+        body: {
+          data: [
+            { id: 'mp4-360p', kind: 'mp4', pool: 'cpu', description: 'H.264 360p' },
+            { id: 'mp4-av1-720p', kind: 'mp4', pool: 'av1', description: 'AV1 720p' },
+          ],
+        },
       }),
     });
   });
@@ -199,6 +204,18 @@ describe('runCli', () => {
       expect(io.err()).toContain('the request is invalid');
       expect(io.err()).toContain('outputs.0.preset: unknown preset; use one of: mp4-360p');
       expect(io.out()).toBe('');
+    });
+  });
+
+  describe('presets', () => {
+    it('prints a table with id, kind, pool and description', async () => {
+      const io = memoryIo(env());
+      expect(await runCli(['presets'], io)).toBe(0);
+      expect(io.out().trimEnd().split('\n')).toEqual([
+        expect.stringMatching(/^ID\s+KIND\s+POOL\s+DESCRIPTION$/),
+        expect.stringMatching(/^mp4-360p\s+mp4\s+cpu\s+H\.264 360p$/),
+        expect.stringMatching(/^mp4-av1-720p\s+mp4\s+av1\s+AV1 720p$/),
+      ]);
     });
   });
 

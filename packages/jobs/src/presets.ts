@@ -26,11 +26,28 @@ interface PresetBase {
   pool: string;
 }
 
+/** H.264 video (libx264): plays everywhere. `crf` is x264's 0–51 scale. */
+export interface H264Video extends VideoRendition {
+  codec: 'h264';
+  x264Preset: 'veryfast' | 'fast' | 'medium';
+}
+
+/**
+ * AV1 video (SVT-AV1): smaller than H.264 at the same quality, played by current browsers but not
+ * by older devices. `crf` is SVT-AV1's 0–63 scale.
+ */
+export interface Av1Video extends VideoRendition {
+  codec: 'av1';
+  /** SVT-AV1's speed preset, 0 (slowest, best) to 13 (fastest). */
+  svtPreset: number;
+}
+
+/** MP4 with fast start: H.264 or AV1 video, AAC audio. */
 export interface Mp4Preset extends PresetBase {
   kind: 'mp4';
   extension: 'mp4';
   contentType: 'video/mp4';
-  video: VideoRendition & { codec: 'h264'; x264Preset: 'veryfast' | 'fast' | 'medium' };
+  video: H264Video | Av1Video;
   audio: { codec: 'aac'; bitrateKbps: number };
 }
 
@@ -98,6 +115,24 @@ const mp4 = (height: number, crf: number, maxrateKbps: number, audioKbps: number
   audio: { codec: 'aac', bitrateKbps: audioKbps },
 });
 
+/**
+ * AV1 in MP4, for players that have it (every current browser). SVT-AV1 speed preset 10: a 10 s
+ * 720p clip took 6.9 CPU seconds (5.3–6.1 s on 2 busy cores), against 3.1 for `mp4-720p`'s x264
+ * `veryfast` and 15.7 for SVT-AV1 preset 8; its file was 7% smaller than `mp4-720p`'s at the same
+ * SSIM (ffmpeg's synthetic `testsrc2` picture).
+ */
+const mp4Av1720: Mp4Preset = {
+  kind: 'mp4',
+  id: 'mp4-av1-720p',
+  description:
+    'MP4, AV1 up to 720p (SVT-AV1 preset 10, CRF 35, peak 2000 kbit/s) + AAC 128 kbit/s, fast start; never upscaled, aspect kept',
+  pool: 'av1',
+  extension: 'mp4',
+  contentType: 'video/mp4',
+  video: { codec: 'av1', height: 720, crf: 35, maxrateKbps: 2000, svtPreset: 10 },
+  audio: { codec: 'aac', bitrateKbps: 128 },
+};
+
 const webm720: WebmPreset = {
   kind: 'webm',
   id: 'webm-720p',
@@ -153,6 +188,7 @@ export const PRESETS: ReadonlyMap<string, Preset> = new Map(
     mp4(720, 23, 3500, 128),
     mp4(480, 24, 1500, 128),
     mp4(360, 25, 900, 96),
+    mp4Av1720,
     webm720,
     hls,
     thumbnails,

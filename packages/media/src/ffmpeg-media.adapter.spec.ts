@@ -26,6 +26,7 @@ import {
 const run = promisify(execFile);
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
 const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
+const av1 = PRESETS.get('mp4-av1-720p') as Mp4Preset;
 
 let dir: string;
 const clip = (name: string): string => join(dir, name);
@@ -415,6 +416,22 @@ describe('startEarlyTranscode', () => {
     await again!.run({ input: surround, output: surroundOut, preset: p360, media: await probe(surround) });
     expect((await probe(surroundOut)).audio).toMatchObject({ codec: 'aac', channels: 2 });
     await expect(stat(fifoOf(surroundOut))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('starts an AV1 encode early too, writing byte for byte what transcode writes', async () => {
+    const plain = clip('plain-av1.mp4');
+    await transcode({ input: av, output: plain, preset: av1, media: avInfo, threads: 2 });
+
+    const out = clip('early-av1.mp4');
+    const early = await startEarlyTranscode({ input: av, output: out, preset: av1, threads: 2 });
+    expect(early).not.toBeNull();
+    await ffmpegWriting(out, 5000);
+    expect((await stat(fifoOf(out))).isFIFO()).toBe(true);
+    const result = await early!.run({ input: av, output: out, preset: av1, media: await probe(av), threads: 2 });
+    expect(result).toMatchObject({ width: 320, height: 240 });
+    expect((await probe(out)).video?.codec).toBe('av1');
+    expect((await readFile(out)).equals(await readFile(plain))).toBe(true);
+    await expect(stat(fifoOf(out))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it("reports the plain encode's error when ffmpeg could not open the input", async () => {

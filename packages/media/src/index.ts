@@ -13,6 +13,7 @@ export { INPUT_FORMAT_WHITELIST, probe, type ProbeOptions } from './ffprobe.adap
 export {
   buildTranscodeArgs,
   computeOutputSize,
+  outputTooSmall,
   videoFilter,
   type FrameSize,
   type TranscodeArgsInput,

@@ -2,11 +2,27 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getPreset, type Preset } from '@kiln/jobs';
-import { makeClip } from '@kiln/testing';
+import { ffprobeJson, makeClip, type ProbeJson } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
+import { outputTooSmall } from './transcode-args.js';
 import { MediaProbeError } from './media.errors.js';
+
+/** Top-level MP4 box types in file order (fast start = `moov` before `mdat`); the file is small. */
+async function topLevelBoxes(file: string): Promise<string[]> {
+  const bytes = await readFile(file);
+  const types: string[] = [];
+  for (let pos = 0; pos + 8 <= bytes.length;) {
+    const len = bytes.readUInt32BE(pos);
+    types.push(bytes.toString('latin1', pos + 4, pos + 8));
+    if (len < 8) break;
+    pos += len;
+  }
+  return types;
+}
+
+const streamOf = (probed: ProbeJson, type: 'video' | 'audio') => probed.streams.find((s) => s.codec_type === type);
 
 describe('every preset, checked with ffprobe', () => {
   let dir: string;
@@ -32,6 +48,43 @@ describe('every preset, checked with ffprobe', () => {
     const result = await transcode({ input, output: join(dir, out), preset, media, threads: 2 });
     return { media, result, output: join(dir, out) };
   };
+
+  it('mp4-av1-720p: AV1 yuv420p + AAC in a fast-start MP4, scaled down to 720p, same duration', async () => {
+    const input = await makeClip({ seconds: 1, width: 1920, height: 1080 });
+    const { media, output, result } = await encode(input, 'mp4-av1-720p', 'av1-1080.mp4');
+    expect(result).toMatchObject({ width: 1280, height: 720 });
+    const out = await ffprobeJson(output);
+    expect(out.format.format_name).toContain('mp4');
+    expect(streamOf(out, 'video')).toMatchObject({ codec_name: 'av1', width: 1280, height: 720, pix_fmt: 'yuv420p' });
+    expect(streamOf(out, 'audio')).toMatchObject({ codec_name: 'aac' });
+    expect(out.streams).toHaveLength(2);
+    expect(Math.abs(Number(out.format.duration) - media.durationSeconds)).toBeLessThan(0.1);
+    const boxes = await topLevelBoxes(output);
+    expect(boxes[0]).toBe('ftyp');
+    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
+  });
+
+  it('mp4-av1-720p: a video-only MP4 from an input without audio, never upscaled', async () => {
+    const { output } = await encode(silent, 'mp4-av1-720p', 'av1-silent.mp4');
+    const out = await ffprobeJson(output);
+    expect(out.streams).toEqual([
+      expect.objectContaining({ codec_type: 'video', codec_name: 'av1', width: 480, height: 272 }),
+    ]);
+  });
+
+  it('mp4-av1-720p: SVT-AV1 takes 64x64 and refuses a side under 64, as outputTooSmall says', async () => {
+    const [square, flat] = await Promise.all([
+      makeClip({ seconds: 1, width: 64, height: 64, audio: false }),
+      makeClip({ seconds: 1, width: 128, height: 62, audio: false }),
+    ]);
+    const av1 = getPreset('mp4-av1-720p')!;
+    expect(outputTooSmall(av1, await probe(square))).toBeNull();
+    await expect(encode(square, 'mp4-av1-720p', 'av1-64.mp4')).resolves.toMatchObject({
+      result: { width: 64, height: 64 },
+    });
+    expect(outputTooSmall(av1, await probe(flat))).toEqual({ size: { width: 128, height: 62 }, minSide: 64 });
+    await expect(encode(flat, 'mp4-av1-720p', 'av1-62.mp4')).rejects.toThrow(/at least 64/);
+  });
 
   it('webm-720p: VP9 + Opus, never upscaled, same duration', async () => {
     const { media, output } = await encode(sd, 'webm-720p', 'sd.webm');

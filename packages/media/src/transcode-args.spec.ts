@@ -2,10 +2,11 @@ import { PRESETS, type Mp4Preset } from '@kiln/jobs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MediaInfo } from './media-info.js';
-import { buildTranscodeArgs, computeOutputSize, videoFilter } from './transcode-args.js';
+import { buildTranscodeArgs, computeOutputSize, outputTooSmall, videoFilter } from './transcode-args.js';
 
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
 const p720 = PRESETS.get('mp4-720p') as Mp4Preset;
+const av1 = PRESETS.get('mp4-av1-720p') as Mp4Preset;
 
 function media(
   width: number,
@@ -93,6 +94,50 @@ describe('buildTranscodeArgs', () => {
     expect(args.slice(-3)).toEqual(['-f', 'mp4', 'file:/out/x.tmp']);
   });
 
+  it('builds exactly this command for mp4-720p: H.264 first, then AAC when there is audio', () => {
+    const args = buildTranscodeArgs({
+      input: '/in/a.mov',
+      output: '/out/x.tmp',
+      preset: p720,
+      media: media(1920, 1080),
+    });
+    expect(args.slice(args.indexOf('file:/in/a.mov') + 1)).toEqual([
+      ...['-map', '0:v:0', '-vf', 'scale=1280:720,setsar=1'],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-maxrate', '3500k', '-bufsize', '7000k'],
+      ...['-profile:v', 'high', '-pix_fmt', 'yuv420p', '-fps_mode', 'vfr'],
+      ...['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'],
+      ...['-sn', '-dn', '-max_muxing_queue_size', '1024', '-movflags', '+faststart', '-f', 'mp4', 'file:/out/x.tmp'],
+    ]);
+  });
+
+  it('builds an AV1 fast-start MP4 for mp4-av1-720p: SVT-AV1 preset 10, CRF 35 capped at 2000 kbit/s, lp = threads', () => {
+    const args = buildTranscodeArgs({
+      input: '/in/a.mov',
+      output: '/out/x.tmp',
+      preset: av1,
+      media: media(1920, 1080),
+      threads: 2,
+    });
+    expect(args.slice(args.indexOf('file:/in/a.mov') + 1)).toEqual([
+      ...['-map', '0:v:0', '-vf', 'scale=1280:720,setsar=1'],
+      ...['-c:v', 'libsvtav1', '-preset', '10', '-crf', '35', '-maxrate', '2000k', '-svtav1-params', 'lp=2'],
+      ...['-pix_fmt', 'yuv420p', '-fps_mode', 'vfr'],
+      ...['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'],
+      ...['-sn', '-dn', '-max_muxing_queue_size', '1024', '-threads', '2'],
+      ...['-movflags', '+faststart', '-f', 'mp4', 'file:/out/x.tmp'],
+    ]);
+  });
+
+  it('AV1: the same command with or without audio, no upscaling, and no lp when the thread count is not given', () => {
+    const req = { input: '/a', output: '/b', preset: av1 };
+    const silent = buildTranscodeArgs({ ...req, media: media(640, 480, false) });
+    expect(silent).toEqual(buildTranscodeArgs({ ...req, media: media(640, 480, true) }));
+    expect(arg(silent, '-vf')).toBe('scale=640:480,setsar=1');
+    expect(silent).not.toContain('-svtav1-params');
+    expect(silent).not.toContain('-bufsize');
+    expect(silent).not.toContain('-threads');
+  });
+
   it('restricts the input to file and pipe protocols, set before -i', () => {
     const args = buildTranscodeArgs({
       input: 'http://evil/x.m3u8',
@@ -137,7 +182,7 @@ describe('buildTranscodeArgs', () => {
   });
 
   it('reads the video filter from a file when asked (MP4 and WebM), and changes nothing else', () => {
-    for (const preset of [p720, PRESETS.get('webm-720p')!]) {
+    for (const preset of [p720, av1, PRESETS.get('webm-720p')!]) {
       const req = { input: '/in/a.mov', output: '/out/b', preset, media: media(1920, 1080), threads: 2 };
       const inline = buildTranscodeArgs(req);
       const scripted = buildTranscodeArgs({ ...req, videoFilterScript: '/out/b.vf' });
@@ -157,5 +202,20 @@ describe('buildTranscodeArgs', () => {
     expect(() =>
       buildTranscodeArgs({ input: '/a', output: '/b', preset: p360, media: { ...media(1, 1), video: null } }),
     ).toThrow(TypeError);
+  });
+});
+
+describe('outputTooSmall', () => {
+  it('is the output size and 64 when an AV1 output would have a side under 64 pixels', () => {
+    expect(outputTooSmall(av1, media(200, 30))).toEqual({ size: { width: 200, height: 30 }, minSide: 64 });
+    expect(outputTooSmall(av1, media(63, 480))).toEqual({ size: { width: 62, height: 472 }, minSide: 64 });
+  });
+
+  it('is null when SVT-AV1 takes the picture, for H.264 and non-MP4 presets, and without video', () => {
+    expect(outputTooSmall(av1, media(64, 64))).toBeNull();
+    expect(outputTooSmall(av1, media(1080, 1920))).toBeNull();
+    expect(outputTooSmall(p360, media(200, 30))).toBeNull();
+    expect(outputTooSmall(PRESETS.get('thumbnails')!, media(200, 30))).toBeNull();
+    expect(outputTooSmall(av1, { ...media(200, 30), video: null })).toBeNull();
   });
 });

@@ -1,4 +1,13 @@
-import type { AudioPreset, HlsPreset, Mp4Preset, Preset, ThumbnailsPreset, WebmPreset } from '@kiln/jobs';
+import type {
+  AudioPreset,
+  Av1Video,
+  H264Video,
+  HlsPreset,
+  Mp4Preset,
+  Preset,
+  ThumbnailsPreset,
+  WebmPreset,
+} from '@kiln/jobs';
 import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
@@ -119,6 +128,31 @@ function videoFilterArgs(req: TranscodeArgsInput): string[] {
     : ['-vf', videoFilter(req)!];
 }
 
+/** SVT-AV1 refuses a picture under 64 pixels on either side ("Source Width must be at least 64"). */
+const AV1_MIN_SIDE = 64;
+
+/**
+ * When `preset`'s video encoder cannot take the picture this input becomes (a side under its
+ * minimum: SVT-AV1 needs 64 pixels), that output size and the minimum; null when it can, or when
+ * the preset or the input has no video. The worker refuses such a job before encoding.
+ */
+export function outputTooSmall(preset: Preset, media: MediaInfo): { size: FrameSize; minSide: number } | null {
+  if (preset.kind !== 'mp4' || !media.video) return null;
+  const minSide = minVideoSide(preset.video);
+  const size = videoSize(media, preset.video.height);
+  return Math.min(size.width, size.height) < minSide ? { size, minSide } : null;
+}
+
+function minVideoSide(video: H264Video | Av1Video): number {
+  switch (video.codec) {
+    case 'h264':
+      // computeOutputSize never goes under 2, which x264 takes.
+      return 2;
+    case 'av1':
+      return AV1_MIN_SIDE;
+  }
+}
+
 function videoSize(media: MediaInfo, bound: number): FrameSize {
   if (!media.video) throw new TypeError('the input has no video stream to encode');
   return computeOutputSize({ width: media.video.displayWidth, height: media.video.displayHeight }, bound);
@@ -128,26 +162,17 @@ function stereo(media: MediaInfo): string[] {
   return media.audio && media.audio.channels > 2 ? ['-ac', '2'] : [];
 }
 
-/** H.264 (libx264, CRF with a `-maxrate` peak and a `-bufsize` of twice that), yuv420p, High profile, AAC when the input has audio. */
+/**
+ * MP4: the preset's video codec, yuv420p, AAC when the input has audio. The scale filter, the
+ * timestamps and the audio are the same for every codec; only the encoder's own options differ.
+ */
 function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
-  const v = preset.video;
   return [
     '-map',
     '0:v:0',
     // ffmpeg has already applied the rotation (autorotate) when frames reach this filter.
     ...videoFilterArgs(req),
-    '-c:v',
-    'libx264',
-    '-preset',
-    v.x264Preset,
-    '-crf',
-    String(v.crf),
-    '-maxrate',
-    `${v.maxrateKbps}k`,
-    '-bufsize',
-    `${v.maxrateKbps * 2}k`,
-    '-profile:v',
-    'high',
+    ...mp4VideoCodecArgs(preset.video, req.threads),
     '-pix_fmt',
     'yuv420p',
     ...KEEP_TIMESTAMPS,
@@ -161,6 +186,54 @@ function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
     `${preset.audio.bitrateKbps}k`,
     ...stereo(req.media),
     ...COMMON_TAIL,
+  ];
+}
+
+/** The encoder and its rate control for an MP4's video. */
+function mp4VideoCodecArgs(video: H264Video | Av1Video, threads: number | undefined): string[] {
+  switch (video.codec) {
+    case 'h264':
+      return h264Args(video);
+    case 'av1':
+      return av1Args(video, threads);
+  }
+}
+
+/** H.264 (libx264): CRF with a `-maxrate` peak and a `-bufsize` of twice that, High profile. */
+function h264Args(v: H264Video): string[] {
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    v.x264Preset,
+    '-crf',
+    String(v.crf),
+    '-maxrate',
+    `${v.maxrateKbps}k`,
+    '-bufsize',
+    `${v.maxrateKbps * 2}k`,
+    '-profile:v',
+    'high',
+  ];
+}
+
+/**
+ * AV1 (SVT-AV1): CRF capped at the preset's peak. ffmpeg hands `-maxrate` to SVT-AV1 as its
+ * capped-CRF maximum (SVT-AV1's log says `capped CRF`). No `-bufsize`: some ffmpeg versions divide
+ * it by the target bit rate, which a CRF encode leaves at 0. SVT-AV1 ignores `-threads` and takes
+ * every core, so the thread count also goes to it as `lp` (SVT-AV1 1.4: logical processors).
+ */
+function av1Args(v: Av1Video, threads: number | undefined): string[] {
+  return [
+    '-c:v',
+    'libsvtav1',
+    '-preset',
+    String(v.svtPreset),
+    '-crf',
+    String(v.crf),
+    '-maxrate',
+    `${v.maxrateKbps}k`,
+    ...(threads !== undefined ? ['-svtav1-params', `lp=${threads}`] : []),
   ];
 }
 

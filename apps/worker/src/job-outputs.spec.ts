@@ -1,0 +1,37 @@
+import { getPreset, type Preset } from '@kiln/jobs';
+import type { MediaInfo } from '@kiln/media';
+import { describe, expect, it } from 'vitest';
+import { InputError } from './input.errors.js';
+import { checkStreams } from './job-outputs.js';
+
+function media(width: number, height: number, audio = true): MediaInfo {
+  return {
+    durationSeconds: 2,
+    formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+    sizeBytes: 1000,
+    bitRate: 1000,
+    video: { codec: 'h264', width, height, displayWidth: width, displayHeight: height, fps: 25, rotation: 0 },
+    audio: audio ? { codec: 'aac', channels: 2, sampleRate: 48000 } : null,
+    transcodable: true,
+  };
+}
+
+const presets = (...ids: string[]): Preset[] => ids.map((id) => getPreset(id)!);
+
+describe('checkStreams', () => {
+  it('refuses a picture too small for AV1 as input_resolution_too_small, naming the size, preset and minimum', () => {
+    const check = () => checkStreams(media(200, 30), presets('mp4-360p', 'mp4-av1-720p'));
+    expect(check).toThrow(InputError);
+    expect(check).toThrow(
+      expect.objectContaining({
+        code: 'input_resolution_too_small',
+        message: 'input picture is 200x30; mp4-av1-720p needs at least 64 pixels on each side',
+      }),
+    );
+  });
+
+  it('lets the same picture through for H.264, and a 64x64 one for AV1', () => {
+    expect(() => checkStreams(media(200, 30), presets('mp4-360p', 'thumbnails'))).not.toThrow();
+    expect(() => checkStreams(media(64, 64, false), presets('mp4-av1-720p'))).not.toThrow();
+  });
+});
