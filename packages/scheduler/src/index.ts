@@ -1,1 +1,2 @@
 export * from './fleet.repository.js';
+export * from './queue-depth.js';
