@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
 import type { GatedPublisher } from '@kiln/realtime';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
+import { FleetRepository } from '@kiln/scheduler';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Queue, Worker } from 'bullmq';
 import express from 'express';
@@ -23,9 +24,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { WorkerConfig } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
 import { EncodeSlots } from './encode-slots.js';
+import { FleetHeartbeat, fleetIdentity } from './fleet-heartbeat.js';
 import { InputResolver } from './input-resolver.js';
 import { LimitedMediaAdapter } from './limited-media.adapter.js';
 import { LOCK_LOST_REASON } from './run.errors.js';
+import { RunningJobs } from './running-jobs.js';
 import { ScratchRoot } from './scratch-root.js';
 
 /** Stalls (a worker died or froze holding the job) after which BullMQ fails the job instead of handing it on. */
@@ -134,6 +137,7 @@ function createHandler(
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
   const bucket = createS3Bucket(config);
   const storage = createOutputStorage(config, bucket, path.join(parts.scratch.dir, 'outputs'));
+  const running = new RunningJobs();
   const handler = new EncodeJobHandler({
     repo: new JobRepository(parts.redis, config.KILN_REDIS_PREFIX),
     announcer: new JobAnnouncer(parts.publisher),
@@ -150,11 +154,29 @@ function createHandler(
     slots: parts.slots,
     scratchDir: parts.scratch.dir,
     metrics: new WorkerMetrics(parts.registry),
+    running,
     logger,
     progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
     threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
   });
-  return { handler, bucket, storage };
+  return { handler, bucket, storage, running };
+}
+
+/**
+ * This worker's record in the fleet registry, beating with the jobs it runs. Pools: every worker
+ * runs the cpu pool until the scheduler's KILN_WORKER_POOLS is read here.
+ */
+function createHeartbeat(config: WorkerConfig, logger: Logger, redis: Redis, running: RunningJobs): FleetHeartbeat {
+  return new FleetHeartbeat({
+    fleet: new FleetRepository(redis, config.KILN_REDIS_PREFIX),
+    running,
+    identity: fleetIdentity({
+      pools: ['cpu'],
+      concurrency: config.KILN_WORKER_CONCURRENCY,
+      prefetch: config.KILN_WORKER_PREFETCH,
+    }),
+    logger,
+  });
 }
 
 /**
@@ -202,7 +224,14 @@ export function buildWorker(
   // what SIGKILLed workers of this host left behind is removed at start and every 10 minutes.
   const scratch = new ScratchRoot(tmpdir());
   const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
-  const { handler, bucket, storage } = createHandler(config, logger, { registry, redis, publisher, slots, scratch });
+  const { handler, bucket, storage, running } = createHandler(config, logger, {
+    registry,
+    redis,
+    publisher,
+    slots,
+    scratch,
+  });
+  const heartbeat = createHeartbeat(config, logger, redis, running);
   const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
     connection: createRedisConnection(config.REDIS_URL),
     prefix: bullPrefix(config.KILN_REDIS_PREFIX),
@@ -241,6 +270,7 @@ export function buildWorker(
     }, 600_000).unref();
     void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
     await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
+    heartbeat.start();
   };
   // Stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
   const stop = () =>
@@ -250,6 +280,7 @@ export function buildWorker(
       const handover = scheduleHandover(config, logger, { slots, handler, worker });
       await worker.close();
       clearTimeout(handover);
+      await heartbeat.stop();
       await cancels.quit().catch(() => undefined);
       await queue.close();
       await publisher.flush();
