@@ -19,15 +19,18 @@ import type { Express } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp, type ApiDeps } from './app.js';
 import type { ApiConfig } from './config.js';
+import { createFleetView } from './fleet-view.js';
 import { createHttpServer } from './http-server.js';
 import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
 import { publicPusherSettings } from './public-pusher.js';
+import type { FleetService } from './services/fleet.service.js';
 import { IdempotencyRepository } from './services/idempotency.repository.js';
 import { InputPolicy } from './services/input-policy.js';
 import { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobRetentionService } from './services/job-retention.service.js';
 import { startJobRetention } from './services/job-retention.start.js';
 import { JobService } from './services/job.service.js';
+import { ProvisionalBullQueueDepth } from './services/provisional-queue-depth.js';
 import { StatsService } from './services/stats.service.js';
 
 /** The API built by {@link buildApi}: the server `main.ts` listens on and, once started, the Express app (for supertest). */
@@ -124,7 +127,7 @@ function appDeps(
   logger: Logger,
   registry: Registry,
   clients: ReturnType<typeof connect>,
-  services: ReturnType<typeof createServices>,
+  services: ReturnType<typeof createServices> & { fleet: FleetService },
 ): ApiDeps {
   const { redis, queue, transport, readiness } = clients;
   return {
@@ -147,7 +150,7 @@ function appDeps(
     },
     admin:
       config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD
-        ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue] }
+        ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: [queue], fleet: services.fleet }
         : undefined,
     ready: () => readiness.check(),
   };
@@ -166,6 +169,9 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
   const clients = connect(config, logger, registry);
   const { redis, storeRedis, queue, mirror, publisher } = clients;
   const services = createServices(config, clients, { logger, notifyCancel: overrides.notifyCancel });
+  // The queue depth is PROVISIONAL (BullMQ's counts) until the fair queue implements QueueDepthSource.
+  const queueDepth = new ProvisionalBullQueueDepth(queue);
+  const fleet = createFleetView({ redis, prefix: config.KILN_REDIS_PREFIX, queue: queueDepth, registry, logger });
   // The Express app is made once Redis answers: the rate limiter loads its scripts as it is made.
   let app: Express | undefined;
   let deps: ApiDeps | undefined;
@@ -181,7 +187,7 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
     // Without an offline queue, what starts next (the mirror's first read, the rate limiter's
     // scripts) needs both connections up: the API starts once Redis answers, as it always has.
     await Promise.all([redisReady(redis), redisReady(storeRedis)]);
-    deps = { ...appDeps(config, logger, registry, clients, services), ...overrides.app };
+    deps = { ...appDeps(config, logger, registry, clients, { ...services, fleet }), ...overrides.app };
     app = createApp(deps);
     await mirror.start();
     uploadSweep = startUploadSweep(services.uploads, config.KILN_UPLOAD_TTL_H, logger);

@@ -5,7 +5,7 @@ import type { FleetRepository, FleetWorkerInfo } from '@kiln/scheduler';
 import type { RunningJobs } from './running-jobs.js';
 
 /** How often a worker writes its fleet record; the registry drops it 15 s after the last one. */
-export const FLEET_HEARTBEAT_MS = 5_000;
+const FLEET_HEARTBEAT_MS = 5_000;
 
 /** The longest a clean stop waits for Redis to take the record off (a Redis that is down must not hold the stop). */
 const REMOVE_TIMEOUT_MS = 2_000;
