@@ -50,10 +50,10 @@ describe('the fleet view: workers online with their jobs, and a SIGKILLed worker
         KILN_LOG_LEVEL: 'info',
       },
     });
-    // The long job encodes H.264 and VP9 at 720p from 30 s of video: far longer than a heartbeat
+    // The long job encodes H.264 and VP9 at 720p from 2 min of video: far longer than a heartbeat
     // on any machine; it is cancelled as soon as the test has seen what it needs.
     await copyFile(
-      await makeClip({ seconds: 30, width: 640, height: 360, audio: false }),
+      await makeClip({ seconds: 120, width: 640, height: 360, audio: false }),
       path.join(stack.inputRoot, 'long.mp4'),
     );
     await copyFile(
@@ -105,7 +105,7 @@ describe('the fleet view: workers online with their jobs, and a SIGKILLed worker
     await waitFor(
       async () =>
         (await fleet()).workers.some((w) =>
-          w.jobs.some((j) => j.id === jobId && j.status === 'encoding' && j.percent > 0),
+          w.jobs.some((j) => j.id === jobId && j.status === 'encoding' && j.percent > 0 && j.speed !== null),
         ),
       { timeoutMs: 40_000, intervalMs: 250, message: 'the job listed under its worker with progress' },
     );
@@ -117,10 +117,15 @@ describe('the fleet view: workers online with their jobs, and a SIGKILLed worker
     expect(view.workers.filter((w) => w !== runner).every((w) => w.jobs.length === 0)).toBe(true);
 
     browser = await launchChromium();
-    const context = await browser.newContext({ httpCredentials: { username: ADMIN.user, password: ADMIN.password } });
+    // Credentials in the URL, as an operator's browser remembers them after the login prompt: the
+    // page's own requests to /v1/admin/fleet must get through on the browser's cache for the realm.
+    const context = await browser.newContext();
     const page = await context.newPage();
     try {
-      await page.goto(`${stack.apiUrl}/admin/fleet`);
+      const url = new URL('/admin/fleet', stack.apiUrl);
+      url.username = ADMIN.user;
+      url.password = ADMIN.password;
+      await page.goto(url.href);
       await page
         .locator(`#workers tr[data-pid="${runner.pid}"] [data-job-id="${jobId}"] progress`)
         .waitFor({ timeout: 15_000 });

@@ -1,8 +1,12 @@
 // The fleet page: polls the fleet's JSON every 2 s and redraws three tables. Plain DOM, no
 // framework; every value goes in as text (host names and customer ids are not markup).
 const POLL_MS = 2000;
-// From /admin/fleet this is /v1/admin/fleet, also when the API sits under a path prefix.
+// From /admin/fleet this is /v1/admin/fleet, also when the API sits under a path prefix. Without
+// the user and password a page opened as http://user:pass@host/admin/fleet carries in its URL:
+// fetch refuses such URLs; the browser sends the credentials it keeps for the realm instead.
 const FLEET_URL = new URL('../v1/admin/fleet', document.baseURI);
+FLEET_URL.username = '';
+FLEET_URL.password = '';
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
