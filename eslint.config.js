@@ -34,7 +34,7 @@ export default tseslint.config(
     rules: { 'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }] },
   },
   {
-    files: ['apps/dashboard/src/web/**'],
+    files: ['apps/dashboard/src/web/**', 'apps/api/public/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

@@ -48,7 +48,7 @@ export interface ApiDeps {
   corsOrigins: string[];
   /** Requests per minute per API key on `/v1` (0 = off), counted in `store` (Redis: shared by every API process). */
   rateLimit: { perMinute: number; store: Store };
-  /** Bull Board at /admin/queues; not mounted at all without it. */
+  /** Bull Board at /admin/queues and the fleet view; not mounted at all without it. */
   admin?: AdminSettings | undefined;
   ready: () => Promise<Record<string, boolean>>;
 }
@@ -63,6 +63,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRouter({ registry: deps.registry, ready: deps.ready }));
   app.use(openApiRouter(buildOpenApiDocument({ admin: deps.admin !== undefined })));
   if (deps.admin) app.use(adminRouter(deps.admin));
+  // Without admin credentials the admin routes are absent, also under /v1 (whose bearer auth would answer 401).
+  else app.use('/v1/admin', notFoundHandler);
 
   const v1 = express.Router();
   v1.use(

@@ -19,9 +19,11 @@ import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp, type ApiDeps } from './app.js';
 import type { ApiConfig } from './config.js';
+import { createFleetView } from './fleet-view.js';
 import { createHttpServer } from './http-server.js';
 import { redisRateLimitStore } from './middleware/rate-limit.middleware.js';
 import { publicPusherSettings } from './public-pusher.js';
+import type { FleetService } from './services/fleet.service.js';
 import { IdempotencyRepository } from './services/idempotency.repository.js';
 import { InputPolicy } from './services/input-policy.js';
 import { JobDeletionService } from './services/job-deletion.service.js';
@@ -147,7 +149,7 @@ function appDeps(
   logger: Logger,
   registry: Registry,
   clients: ReturnType<typeof connect>,
-  services: ReturnType<typeof createServices>,
+  services: ReturnType<typeof createServices> & { fleetView: FleetService },
 ): ApiDeps {
   const { redis, queues, transport, readiness } = clients;
   return {
@@ -171,7 +173,12 @@ function appDeps(
     },
     admin:
       config.KILN_ADMIN_USER && config.KILN_ADMIN_PASSWORD
-        ? { user: config.KILN_ADMIN_USER, password: config.KILN_ADMIN_PASSWORD, queues: queues.all() }
+        ? {
+            user: config.KILN_ADMIN_USER,
+            password: config.KILN_ADMIN_PASSWORD,
+            queues: queues.all(),
+            fleet: services.fleetView,
+          }
         : undefined,
     ready: () => readiness.check(),
   };
@@ -190,6 +197,13 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
   const clients = connect(config, logger, registry);
   const { redis, storeRedis, queues, mirror, publisher } = clients;
   const services = createServices(config, clients, { logger, notifyCancel: overrides.notifyCancel });
+  const fleetView = createFleetView({
+    redis,
+    prefix: config.KILN_REDIS_PREFIX,
+    queue: services.line,
+    registry,
+    logger,
+  });
   // The Express app is made once Redis answers: the rate limiter loads its scripts as it is made.
   let app: Express | undefined;
   let deps: ApiDeps | undefined;
@@ -205,7 +219,7 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
     // Without an offline queue, what starts next (the mirror's first read, the rate limiter's
     // scripts) needs both connections up: the API starts once Redis answers, as it always has.
     await Promise.all([redisReady(redis), redisReady(storeRedis)]);
-    deps = { ...appDeps(config, logger, registry, clients, services), ...overrides.app };
+    deps = { ...appDeps(config, logger, registry, clients, { ...services, fleetView }), ...overrides.app };
     app = createApp(deps);
     await mirror.start();
     uploadSweep = startUploadSweep(services.uploads, config.KILN_UPLOAD_TTL_H, logger);

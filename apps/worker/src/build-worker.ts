@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { closeServer, healthRouter, notFoundHandler, readOnlyMethods, type BuiltApp } from '@kiln/app-kit';
@@ -27,9 +26,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { WorkerConfig } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
 import { EncodeSlots } from './encode-slots.js';
+import { FleetHeartbeat, fleetIdentity } from './fleet-heartbeat.js';
 import { InputResolver } from './input-resolver.js';
 import { LimitedMediaAdapter } from './limited-media.adapter.js';
 import { LOCK_LOST_REASON } from './run.errors.js';
+import { RunningJobs } from './running-jobs.js';
 import { ScratchRoot } from './scratch-root.js';
 
 /** Stalls (a worker died or froze holding the job) after which BullMQ fails the job instead of handing it on. */
@@ -140,6 +141,7 @@ function createHandler(
   const bucket = createS3Bucket(config);
   const storage = createOutputStorage(config, bucket, path.join(parts.scratch.dir, 'outputs'));
   const repo = new JobRepository(parts.redis, config.KILN_REDIS_PREFIX);
+  const running = new RunningJobs();
   const handler = new EncodeJobHandler({
     repo,
     announcer: new JobAnnouncer(parts.publisher),
@@ -156,11 +158,28 @@ function createHandler(
     slots: parts.slots,
     scratchDir: parts.scratch.dir,
     metrics: new WorkerMetrics(parts.registry),
+    running,
     logger,
     progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
     threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
   });
-  return { handler, bucket, storage, repo };
+  return { handler, bucket, storage, repo, running };
+}
+
+/**
+ * This worker's record in the fleet registry, beating with the jobs it runs. Pools: KILN_WORKER_POOLS.
+ */
+function createHeartbeat(config: WorkerConfig, logger: Logger, redis: Redis, running: RunningJobs): FleetHeartbeat {
+  return new FleetHeartbeat({
+    fleet: new FleetRepository(redis, config.KILN_REDIS_PREFIX),
+    running,
+    identity: fleetIdentity({
+      pools: config.KILN_WORKER_POOLS,
+      concurrency: config.KILN_WORKER_CONCURRENCY,
+      prefetch: config.KILN_WORKER_PREFETCH,
+    }),
+    logger,
+  });
 }
 
 /**
@@ -194,7 +213,12 @@ function scheduleHandover(
  * is what tells dispatchers how many jobs it can take) and a dispatcher that fills the pools'
  * BullMQ queues from the fair queue every second and whenever one of its jobs starts or ends.
  */
-function joinFleet(config: WorkerConfig, logger: Logger, redis: Redis, repo: JobRepository, queues: EncodeQueues) {
+function joinFleet(
+  config: WorkerConfig,
+  logger: Logger,
+  parts: { redis: Redis; repo: JobRepository; queues: EncodeQueues; heartbeat: FleetHeartbeat },
+) {
+  const { redis, repo, queues, heartbeat } = parts;
   const line = new FairQueue(redis, config.KILN_REDIS_PREFIX);
   const fleet = new FleetRepository(redis, config.KILN_REDIS_PREFIX);
   const dispatcher = new Dispatcher({
@@ -208,31 +232,15 @@ function joinFleet(config: WorkerConfig, logger: Logger, redis: Redis, repo: Job
     },
     logger: logger.child({ component: 'dispatcher' }),
   });
-  const info = {
-    id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    host: hostname(),
-    pid: process.pid,
-    pools: config.KILN_WORKER_POOLS,
-    concurrency: config.KILN_WORKER_CONCURRENCY,
-    prefetch: config.KILN_WORKER_PREFETCH,
-    startedAt: new Date().toISOString(),
-    jobs: [],
-  };
-  const beat = () =>
-    fleet.heartbeat(info).catch((err: unknown) => logger.warn({ err }, 'could not write the fleet heartbeat'));
-  let timer: NodeJS.Timeout | undefined;
   return {
     line,
     dispatcher,
-    async join() {
-      await beat();
-      timer = setInterval(() => void beat(), 5_000).unref();
+    join() {
+      heartbeat.start();
       dispatcher.start();
     },
     async leave() {
-      clearInterval(timer);
       await dispatcher.stop();
-      await fleet.remove(info.id).catch(() => undefined);
     },
   };
 }
@@ -308,7 +316,7 @@ export function buildWorker(
   // what SIGKILLed workers of this host left behind is removed at start and every 10 minutes.
   const scratch = new ScratchRoot(tmpdir());
   const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
-  const { handler, bucket, storage, repo } = createHandler(config, logger, {
+  const { handler, bucket, storage, repo, running } = createHandler(config, logger, {
     registry,
     redis,
     publisher,
@@ -317,7 +325,8 @@ export function buildWorker(
   });
   const workers = createPoolWorkers(config, handler);
   const queues = new EncodeQueues(redis, config.KILN_REDIS_PREFIX);
-  const fleet = joinFleet(config, logger, redis, repo, queues);
+  const heartbeat = createHeartbeat(config, logger, redis, running);
+  const fleet = joinFleet(config, logger, { redis, repo, queues, heartbeat });
   config.KILN_WORKER_POOLS.forEach((pool, i) => {
     watchWorker(workers[i]!, handler, queues.for(pool), logger);
     reportToLine(workers[i]!, pool, fleet, repo, logger);
@@ -346,7 +355,7 @@ export function buildWorker(
     for (const worker of workers)
       void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
     await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
-    await fleet.join();
+    fleet.join();
   };
   // Leave the fleet, stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
   const stop = () =>

@@ -22,6 +22,7 @@ import { EncodeJobHandler } from './encode-job.handler.js';
 import { EncodeSlots } from './encode-slots.js';
 import { InputError } from './input.errors.js';
 import { LockLostError } from './run.errors.js';
+import { RunningJobs, type FinishedOutcome } from './running-jobs.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
 const TOKEN = 'run-token';
@@ -123,7 +124,12 @@ interface Harness {
   /** Every announced version of the job, in order. */
   announced: { event: string; status: JobStatus; seq: number }[];
   encode: Encode;
+  /** Set: the hls output's encode fails with it. */
+  failHls?: Error;
   movedToWait: number;
+  /** The worker's tracker of running jobs, and every job it was told finished for good. */
+  running: RunningJobs;
+  finished: [string, FinishedOutcome][];
 }
 
 const db = useRedis();
@@ -153,8 +159,11 @@ function harness(encode: Encode = halfWay): Harness {
     announced: [],
     encode,
     movedToWait: 0,
+    running: new RunningJobs(),
+    finished: [],
     handler: undefined as unknown as EncodeJobHandler,
   };
+  h.running.onFinished((id, outcome) => h.finished.push([id, outcome]));
   h.handler = new EncodeJobHandler({
     repo,
     announcer: { announce: record, announceFinal: record },
@@ -164,6 +173,7 @@ function harness(encode: Encode = halfWay): Harness {
     slots: h.slots,
     scratchDir,
     metrics: new WorkerMetrics(new Registry()),
+    running: h.running,
     logger: createLogger({ name: 'handler-spec', level: 'silent' }),
     progressIntervalMs: 0,
     threads: 1,
@@ -227,6 +237,37 @@ describe('EncodeJobHandler', () => {
     expect(h.storage.discarded).toEqual([]);
     expect(h.media.closed).toBe(1);
     expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('tells the running-jobs tracker what runs, with status and progress, and which jobs finished for good', async () => {
+    const seen: ReturnType<RunningJobs['list']>[] = [];
+    const h = harness(async (req, ctx) => {
+      req.onProgress?.({ percent: 50, fps: 100, speed: 4, etaSeconds: 1 });
+      seen.push(ctx.running.list());
+      if (req.preset.id === 'hls' && ctx.failHls) throw ctx.failHls;
+    });
+    const done = await queuedJob(h);
+    await h.handler.process(bullJob(h, done), TOKEN);
+    // Two outputs: half of the first is a quarter of the job, half of the second three quarters.
+    expect(seen).toEqual([
+      [{ id: done.id, customerId: 'acme', status: 'encoding', percent: 25, speed: 4 }],
+      [{ id: done.id, customerId: 'acme', status: 'encoding', percent: 75, speed: 4 }],
+    ]);
+    expect(h.running.list()).toEqual([]);
+    expect(h.finished).toEqual([[done.id, 'completed']]);
+
+    // A retry is not finished; the last attempt failing is.
+    h.failHls = new TranscodeStalledError('ffmpeg reported no progress', null, '');
+    const failing = await queuedJob(h);
+    await h.handler.process(bullJob(h, failing, 0, 3), TOKEN).catch(() => undefined);
+    expect(h.finished).toEqual([[done.id, 'completed']]);
+    await db.redis.set(encodeLockKey(h.prefix, failing.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, failing, 2, 3), TOKEN).catch(() => undefined);
+    expect(h.finished).toEqual([
+      [done.id, 'completed'],
+      [failing.id, 'failed'],
+    ]);
+    expect(h.running.list()).toEqual([]);
   });
 
   it('fails bad input at once, for good, without a retry', async () => {

@@ -30,6 +30,7 @@ import type { InputResolver } from './input-resolver.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { JobGoneError, LOCK_LOST_REASON, LockLostError, SlotsClosedError } from './run.errors.js';
 import { RunWatch } from './run-watch.js';
+import type { RunningJobs } from './running-jobs.js';
 import { AttemptHold, type EncodeRun, type PlannedOutput } from './encode-run.js';
 import { checkStreams, completedOutput, overall, replaceAt } from './job-outputs.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -48,6 +49,8 @@ export interface EncodeJobDeps {
   /** This process's scratch folder: downloaded inputs go in job folders under it. */
   scratchDir: string;
   metrics: WorkerMetrics;
+  /** What this worker runs now, for its fleet heartbeat. */
+  running: RunningJobs;
   logger: Logger;
   progressIntervalMs: number;
   /** ffmpeg threads per encode: cores divided by the worker's concurrency. */
@@ -85,9 +88,14 @@ export class EncodeJobHandler {
     const job = await this.deps.repo.get(bull.data.jobId);
     if (!job || !RUNNABLE.includes(job.status)) return this.skip(bull, job);
     const run = this.startRun(bull, job, token, signal);
-    const result = await this.attempt(run);
-    if (result.ok) return this.completed(run, result.job);
-    return this.failed(run, result.err, result.outputs);
+    this.deps.running.start(job);
+    try {
+      const result = await this.attempt(run);
+      if (result.ok) return await this.completed(run, result.job);
+      return await this.failed(run, result.err, result.outputs);
+    } finally {
+      this.deps.running.end(job.id);
+    }
   }
 
   /**
@@ -232,7 +240,11 @@ export class EncodeJobHandler {
     try {
       result = await source.transcode({
         ...this.encodeRequest(run, planned),
-        onProgress: (p) => reporter.report(overall(p, planned.index, count)),
+        onProgress: (p) => {
+          const progress = overall(p, planned.index, count);
+          this.deps.running.progress(run.job.id, progress);
+          reporter.report(progress);
+        },
       });
     } finally {
       await reporter.flush();
@@ -270,6 +282,7 @@ export class EncodeJobHandler {
 
   private async completed(run: EncodeRun, job: Job): Promise<void> {
     this.deps.metrics.jobs.inc({ status: 'completed' });
+    this.deps.running.finished(job.id, 'completed');
     const outputs = job.outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes }));
     run.log.info({ attempt: run.attempt, outputs }, 'job completed');
     await this.deps.announcer.announceFinal(job, JOB_EVENTS.completed);
@@ -329,6 +342,7 @@ export class EncodeJobHandler {
     this.deps.metrics.jobs.inc({ status: final ? 'failed' : 'retrying' });
     const patch = failurePatch(outcome, run, outputs, new Date());
     const res = await this.deps.repo.update(run.job.id, patch, RUNNABLE, run.token);
+    if (res.ok && final) this.deps.running.finished(run.job.id, 'failed');
     if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
     if (res.ok && final)
       await this.clearOtherRuns(run).catch((e: unknown) =>
@@ -366,6 +380,7 @@ export class EncodeJobHandler {
     );
     if (!res.ok) return;
     log.warn('job failed: stalled more often than allowed');
+    this.deps.running.finished(jobId, 'failed');
     this.deps.metrics.jobs.inc({ status: 'failed' });
     await this.deps.announcer.announceFinal(res.job, JOB_EVENTS.failed);
   }
@@ -420,7 +435,10 @@ export class EncodeJobHandler {
   private async transition(run: EncodeRun, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNABLE): Promise<void> {
     const res = await this.deps.repo.update(run.job.id, patch, onlyFrom, run.token);
     if (!res.ok) throw this.refusal(run, res);
-    if (patch.status) run.log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
+    if (patch.status) {
+      this.deps.running.status(run.job.id, patch.status);
+      run.log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
+    }
     void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
   }
 

@@ -7,10 +7,7 @@ import {
   STARTED_SCRIPT,
   TAKE_SCRIPT,
 } from './fair-queue.scripts.js';
-import type { QueueDepthSource, QueuePriority } from './queue-depth.js';
-
-/** Job priorities, highest first: within one customer, a higher one runs first. */
-export const QUEUE_PRIORITIES: readonly QueuePriority[] = ['high', 'normal', 'low'];
+import { QUEUE_PRIORITIES, type QueueDepthSource, type QueuePriority } from './queue-depth.js';
 
 /** A job handed out by {@link FairQueue.take}. */
 export interface HandedJob {

@@ -32,18 +32,39 @@ export interface FleetWorker extends FleetWorkerInfo {
   lastSeenAt: string;
 }
 
+/** A worker as the fleet view lists it: its record and how long ago it last beat. */
+export interface OnlineWorker extends FleetWorker {
+  lastSeenSecondsAgo: number;
+}
+
 /** How long a worker stays listed without a heartbeat: it beats every 5 s, so a dead one drops off within 15 s. */
 export const FLEET_STALE_AFTER_MS = 15_000;
+
+/** How far back finished jobs are kept for {@link FleetRepository.jobsPerMinute}. */
+const FINISHED_KEPT_MS = 3_600_000;
+
+/**
+ * Encode slots online per pool: the concurrency of every worker that runs the pool, summed. The
+ * one place this is counted: the scheduler, the fleet view and the gauges all use it.
+ */
+export function slotsByPool(workers: readonly FleetWorkerInfo[]): Record<string, number> {
+  const slots: Record<string, number> = {};
+  for (const w of workers) for (const pool of w.pools) slots[pool] = (slots[pool] ?? 0) + w.concurrency;
+  return slots;
+}
 
 /**
  * The registry of worker processes online: each worker writes its record with a heartbeat, and a
  * worker that stops beating (killed, frozen, cut off from Redis) drops off after
  * {@link FLEET_STALE_AFTER_MS}. The scheduler reads the encode slots online per pool from it; the
- * fleet view lists it. Two keys: a hash of records by worker id and a sorted set of last-seen times.
+ * fleet view lists it. Three keys: a hash of records by worker id, a sorted set of last-seen times
+ * and a sorted set of recently finished jobs. Times are the Redis server's clock (`TIME`), so
+ * workers on machines whose clocks disagree are judged alike; tests inject a `clock`.
  */
 export class FleetRepository {
   private readonly recordsKey: string;
   private readonly seenKey: string;
+  private readonly finishedKey: string;
 
   constructor(
     private readonly redis: Redis,
@@ -52,15 +73,18 @@ export class FleetRepository {
   ) {
     this.recordsKey = `${prefix}:fleet:workers`;
     this.seenKey = `${prefix}:fleet:seen`;
+    this.finishedKey = `${prefix}:fleet:finished`;
   }
 
-  private now(): number {
-    return (this.opts.clock ?? Date.now)();
+  private async now(): Promise<number> {
+    if (this.opts.clock) return this.opts.clock();
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   /** Records a worker as alive now, with what it runs. */
   async heartbeat(info: FleetWorkerInfo): Promise<void> {
-    const now = this.now();
+    const now = await this.now();
     const record: FleetWorker = { ...info, lastSeenAt: new Date(now).toISOString() };
     await this.redis
       .multi()
@@ -75,8 +99,9 @@ export class FleetRepository {
   }
 
   /** Every worker heard from within the stale window; the ones past it are removed on the way. */
-  async online(): Promise<FleetWorker[]> {
-    const cutoff = this.now() - (this.opts.staleAfterMs ?? FLEET_STALE_AFTER_MS);
+  async online(): Promise<OnlineWorker[]> {
+    const now = await this.now();
+    const cutoff = now - (this.opts.staleAfterMs ?? FLEET_STALE_AFTER_MS);
     const dead = await this.redis.zrangebyscore(this.seenKey, '-inf', `(${cutoff}`);
     if (dead.length > 0)
       await this.redis
@@ -87,12 +112,35 @@ export class FleetRepository {
     const ids = await this.redis.zrangebyscore(this.seenKey, cutoff, '+inf');
     if (ids.length === 0) return [];
     const raw = await this.redis.hmget(this.recordsKey, ...ids);
-    return raw.flatMap((r) => (r === null ? [] : [JSON.parse(r) as FleetWorker]));
+    return raw.flatMap((r) => {
+      if (r === null) return [];
+      const w = JSON.parse(r) as FleetWorker;
+      return [{ ...w, lastSeenSecondsAgo: Math.max(0, Math.round((now - Date.parse(w.lastSeenAt)) / 1000)) }];
+    });
   }
 
   /** Encode slots online for a pool: the concurrency of every live worker that runs it. */
   async slotsOnline(pool: string): Promise<number> {
-    const workers = await this.online();
-    return workers.filter((w) => w.pools.includes(pool)).reduce((n, w) => n + w.concurrency, 0);
+    return slotsByPool(await this.online())[pool] ?? 0;
+  }
+
+  /**
+   * Counts a job as finished (completed or failed) at `atMs` (default: now), for
+   * {@link jobsPerMinute}. Idempotent per job: recording it again moves its time. Entries older
+   * than an hour are trimmed on the way.
+   */
+  async recordFinished(jobId: string, atMs?: number): Promise<void> {
+    const now = atMs ?? (await this.now());
+    await this.redis
+      .multi()
+      .zadd(this.finishedKey, now, jobId)
+      .zremrangebyscore(this.finishedKey, '-inf', `(${now - FINISHED_KEPT_MS}`)
+      .exec();
+  }
+
+  /** Jobs finished (completed or failed) in the last 60 s, by every worker. */
+  async jobsPerMinute(): Promise<number> {
+    const now = await this.now();
+    return this.redis.zcount(this.finishedKey, now - 60_000, '+inf');
   }
 }

@@ -22,7 +22,7 @@ describe('request logs', () => {
   it('logs each request with customerId once authenticated and never an API key or admin password', async () => {
     const app = h.sibling({
       logger: createLogger({ name: 'api', level: 'info' }, sink),
-      admin: { user: 'ops', password: 'admin-pass-s3cret', queues: [h.queue] },
+      admin: { user: 'ops', password: 'admin-pass-s3cret', queues: [h.queue], fleet: h.fleet },
     });
     await request(app).get('/v1/me?x=1').set(bearer(KEY_A)).expect(200);
     await request(app).get('/v1/jobs').set('Authorization', 'Bearer guessed-key-0123456789').expect(401);

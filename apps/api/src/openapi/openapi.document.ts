@@ -549,22 +549,134 @@ function realtimePaths(): Paths {
   };
 }
 
-/** Bull Board's page, in the document only when it is mounted. */
+const NON_NEGATIVE_INT = { type: 'integer', minimum: 0 };
+
+/** The fleet view's JSON (`GET /v1/admin/fleet`), in the document only with the admin routes. */
+const fleetSchemas: Record<string, JsonSchema> = {
+  FleetWorker: {
+    type: 'object',
+    description: 'A worker process online: it wrote its heartbeat within the last 15 s (it beats every 5 s).',
+    required: ['id', 'host', 'pid', 'pools', 'concurrency', 'prefetch', 'startedAt', 'jobs', 'lastSeenAt'],
+    properties: {
+      id: { type: 'string', description: '`<host>:<pid>:<random>`, unique per process' },
+      host: { type: 'string' },
+      pid: { type: 'integer' },
+      pools: { type: 'array', items: { type: 'string' }, description: 'capability pools it runs jobs of' },
+      concurrency: { type: 'integer', minimum: 1, description: 'encodes at once (KILN_WORKER_CONCURRENCY)' },
+      prefetch: { ...NON_NEGATIVE_INT, description: 'jobs taken ahead of a free slot (KILN_WORKER_PREFETCH)' },
+      startedAt: ISO,
+      lastSeenAt: ISO,
+      lastSeenSecondsAgo: {
+        ...NON_NEGATIVE_INT,
+        description: "seconds since its last heartbeat (Redis server's clock)",
+      },
+      jobs: {
+        type: 'array',
+        description: 'the jobs it runs now, as of its last heartbeat',
+        items: {
+          type: 'object',
+          required: ['id', 'customerId', 'status', 'percent', 'speed'],
+          properties: {
+            id: { type: 'string' },
+            customerId: { type: 'string' },
+            status: { type: 'string', enum: [...JOB_STATUSES] },
+            percent: { type: 'number', minimum: 0, maximum: 100 },
+            speed: nullable('number', { description: 'media seconds per second, as ffmpeg reports it' }),
+          },
+        },
+      },
+    },
+  },
+  FleetView: {
+    type: 'object',
+    required: ['workers', 'queue', 'jobsPerMinute', 'slotsOnline'],
+    properties: {
+      workers: { type: 'array', items: ref('FleetWorker') },
+      queue: {
+        type: 'object',
+        required: ['byPriority', 'byCustomer'],
+        properties: {
+          byPriority: {
+            type: 'array',
+            description: 'Jobs waiting for a worker, one entry per priority (high, normal, low).',
+            items: {
+              type: 'object',
+              required: ['priority', 'waiting', 'oldestWaitSeconds'],
+              properties: {
+                priority: { type: 'string', enum: ['high', 'normal', 'low'] },
+                waiting: NON_NEGATIVE_INT,
+                oldestWaitSeconds: nullable('number', { description: 'null when nothing waits' }),
+              },
+            },
+          },
+          byCustomer: {
+            type: 'array',
+            description: 'Customers with jobs waiting or running, most waiting first.',
+            items: {
+              type: 'object',
+              required: ['customerId', 'waiting', 'running'],
+              properties: { customerId: { type: 'string' }, waiting: NON_NEGATIVE_INT, running: NON_NEGATIVE_INT },
+            },
+          },
+        },
+      },
+      jobsPerMinute: { ...NON_NEGATIVE_INT, description: 'jobs finished (completed or failed) in the last 60 s' },
+      slotsOnline: {
+        type: 'object',
+        additionalProperties: NON_NEGATIVE_INT,
+        description: 'encode slots online per pool: the summed concurrency of the workers online that run it',
+      },
+    },
+  },
+};
+
+/** The admin pages and the fleet's JSON, in the document only when they are mounted. */
 function adminPaths(): Paths {
+  const admin = { tags: ['operations'], security: [{ adminBasic: [] }] };
+  const html = { description: 'HTML', content: { 'text/html': {} } };
   return {
     '/admin/queues': {
       get: {
         summary: 'Bull Board (read-only), for operators',
-        tags: ['operations'],
-        security: [{ adminBasic: [] }],
-        responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '401': errorRef('Unauthorized') },
+        ...admin,
+        responses: { '200': html, '401': errorRef('Unauthorized') },
+      },
+    },
+    '/admin/fleet': {
+      get: {
+        summary: 'The live fleet page, for operators: workers, their jobs, queue depth, jobs per minute',
+        ...admin,
+        responses: { '200': html, '401': errorRef('Unauthorized') },
+      },
+    },
+    '/admin/fleet/fleet.js': {
+      get: {
+        summary: "The fleet page's script",
+        ...admin,
+        responses: {
+          '200': { description: 'JavaScript', content: { 'text/javascript': {} } },
+          '401': errorRef('Unauthorized'),
+        },
+      },
+    },
+    '/v1/admin/fleet': {
+      get: {
+        summary: 'The fleet (admin): every worker online with its jobs, queue depth, jobs per minute',
+        description:
+          'Admin credentials (HTTP basic), not an API key. Workers drop off 15 s after their last heartbeat. Answers 404 when no admin credentials are configured.',
+        ...admin,
+        responses: {
+          '200': json(ref('FleetView'), 'the fleet now'),
+          '401': errorRef('Unauthorized'),
+          '503': json(ref('Error'), 'Redis is unreachable (`redis_unavailable`); try again'),
+        },
       },
     },
   };
 }
 
 /** Shared schemas (request bodies from the routes' zod schemas), error responses and security schemes. */
-function components(): OpenApiDocument['components'] {
+function components(opts: { admin: boolean }): OpenApiDocument['components'] {
   return {
     schemas: {
       CreateJobRequest: fromZod(createJobSchema),
@@ -572,6 +684,7 @@ function components(): OpenApiDocument['components'] {
       RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
       ...wireSchemas(),
       ...responseSchemas,
+      ...(opts.admin ? fleetSchemas : {}),
     },
     responses: {
       BadRequest: json(ref('Error'), 'the request is malformed; `fields` names what to fix'),
@@ -597,7 +710,7 @@ function components(): OpenApiDocument['components'] {
 /**
  * The API's OpenAPI 3.1 document: request bodies and query parameters come from the same zod
  * schemas the routes validate with, responses are described here. `admin` adds Bull Board's page
- * when it is mounted.
+ * and the fleet view when they are mounted.
  */
 export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument {
   const paths: Paths = {
@@ -631,6 +744,6 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
       { name: 'operations', description: 'Probes, metrics and documentation' },
     ],
     paths,
-    components: components(),
+    components: components(opts),
   };
 }

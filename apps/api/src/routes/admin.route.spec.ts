@@ -17,7 +17,7 @@ describe('Bull Board at /admin/queues', () => {
   });
 
   it('asks for basic auth, refuses wrong credentials, and serves the board and its API with the right ones', async () => {
-    const app = h.sibling({ admin: { user: 'ops', password: 'correct-horse', queues: [h.queue] } });
+    const app = h.sibling({ admin: { user: 'ops', password: 'correct-horse', queues: [h.queue], fleet: h.fleet } });
     const anonymous = await request(app).get('/admin/queues');
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers['www-authenticate']).toMatch(/^Basic realm="Kiln admin"/);

@@ -5,21 +5,26 @@ import type { Queue } from 'bullmq';
 import { Router } from 'express';
 import { basicAuth } from '../middleware/basic-auth.middleware.js';
 import { adminPageCsp } from '../middleware/security-headers.middleware.js';
+import type { FleetService } from '../services/fleet.service.js';
+import { fleetRouter } from './fleet.route.js';
 
 /** Where Bull Board is mounted. */
 const ADMIN_QUEUES_PATH = '/admin/queues';
 
-/** Operator access to Bull Board: who may see it and which queues it shows. */
+/** Operator access to Bull Board and the fleet view: who may see them, which queues the board shows. */
 export interface AdminSettings {
   user: string;
   password: string;
   queues: Queue[];
+  /** The fleet view at /admin/fleet and GET /v1/admin/fleet. */
+  fleet: FleetService;
 }
 
 /**
- * Bull Board at {@link ADMIN_QUEUES_PATH} behind HTTP basic authentication. Read-only: the job
- * store, not BullMQ, is the source of truth, so retrying or removing a BullMQ entry from the board
- * would leave the job the API shows out of step; operators use the API's cancel and retry.
+ * Bull Board at {@link ADMIN_QUEUES_PATH} and the fleet view (fleet.route.ts) behind HTTP basic
+ * authentication. The board is read-only: the job store, not BullMQ, is the source of truth, so
+ * retrying or removing a BullMQ entry from the board would leave the job the API shows out of
+ * step; operators use the API's cancel and retry.
  */
 export function adminRouter(settings: AdminSettings): Router {
   const serverAdapter = new ExpressAdapter();
@@ -32,11 +37,8 @@ export function adminRouter(settings: AdminSettings): Router {
     options: { uiConfig: { boardTitle: 'Kiln queues' } },
   });
   const router = Router();
-  router.use(
-    ADMIN_QUEUES_PATH,
-    basicAuth(settings.user, settings.password, 'Kiln admin'),
-    adminPageCsp(),
-    serverAdapter.getRouter() as Router,
-  );
+  const auth = basicAuth(settings.user, settings.password, 'Kiln admin');
+  router.use(ADMIN_QUEUES_PATH, auth, adminPageCsp(), serverAdapter.getRouter() as Router);
+  router.use(fleetRouter(settings.fleet, auth));
   return router;
 }

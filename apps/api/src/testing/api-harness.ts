@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@kiln/config';
 import { bullPrefix, ENCODE_QUEUE, JobRepository, type EncodeJobData } from '@kiln/jobs';
-import { FairQueue } from '@kiln/scheduler';
+import { FairQueue, FleetRepository } from '@kiln/scheduler';
 import { startRedis, type RedisHandle, UNREACHABLE_PUSHER_ENV } from '@kiln/testing';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createApp, type ApiDeps } from '../app.js';
 import { buildApi } from '../build-api.js';
 import { apiConfigSchema } from '../config.js';
+import { FleetService } from '../services/fleet.service.js';
 
 export const KEY_A = 'key-acme-0123456789abcdef';
 export const KEY_B = 'key-globex-0123456789abcdef';
@@ -33,6 +34,8 @@ export interface ApiHarness {
   storageDir: string;
   /** Job ids the workers were told to cancel. */
   cancels: string[];
+  /** The fleet view on this Redis and prefix, for admin settings (`{user, password, queues, fleet}`). */
+  fleet: FleetService;
   /** Another app on the same Redis, prefix and directories (a second API process). */
   sibling(overrides?: Partial<ApiDeps>): Express;
   close(): Promise<void>;
@@ -79,16 +82,18 @@ export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDe
     app: { ready: async () => ({ redis: true }), ...overrides },
   });
   await built.start();
+  const line = new FairQueue(redis, prefix);
   return {
     app: built.app,
     redis,
     prefix,
     queue,
-    line: new FairQueue(redis, prefix),
+    line,
     repo: new JobRepository(redis, prefix),
     inputRoot,
     storageDir,
     cancels,
+    fleet: new FleetService({ fleet: new FleetRepository(redis, prefix), queue: line }),
     sibling: (extra = {}) => createApp({ ...built.deps, ...extra }),
     close: async () => {
       await built.stop();
