@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { jobSchema, type Job, type JobOutput, type JobProgress, type JobStatus } from './job.schema.js';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 import { JobKeys } from './job-index.keys.js';
-import { DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
+import { CREATE_SCRIPT, DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
+import { JobLimitExceededError } from './jobs.errors.js';
 import { storedOutput, withDownloadPath, type StoredJobOutput } from './output-paths.js';
 import { getPreset } from './presets.js';
 import { encodeLockKey } from './queue.js';
@@ -53,6 +54,10 @@ redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 4))
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 -- job indexes (job-index.scripts.ts): status indexes, finished index and counters follow the write
 kiln_reindex(KEYS[1], kilnOldStatus, ARGV[2])
+-- stored bytes (job-index.scripts.ts): the customer's usage follows the job's completed outputs
+for i = 4, #ARGV, 2 do
+  if ARGV[i] == 'outputs' then kiln_count_stored(KEYS[1]) break end
+end
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
@@ -83,6 +88,14 @@ export function resetOutputs(outputs: readonly Pick<JobOutput, 'name' | 'preset'
   return pendingOutputs(outputs.map((o) => ({ name: o.name, preset: o.preset })));
 }
 
+/** The limits {@link JobRepository.create} checks; null or absent = no limit. */
+export interface CreateLimits {
+  queued?: number | null;
+  storedBytes?: number | null;
+}
+
+const limitArg = (n: number | null | undefined): string => (n === null || n === undefined ? '' : String(n));
+
 export const EMPTY_PROGRESS: JobProgress = { percent: 0, fps: null, speed: null, etaSeconds: null };
 
 /**
@@ -99,6 +112,7 @@ export class JobRepository {
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 2, lua: UPDATE_SCRIPT });
+    this.redis.defineCommand('kilnJobCreate', { numberOfKeys: 4, lua: CREATE_SCRIPT });
     this.redis.defineCommand('kilnJobDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
     this.redis.defineCommand('kilnJobPage', { numberOfKeys: 1, lua: PAGE_SCRIPT });
     this.keys = new JobKeys(prefix);
@@ -112,14 +126,22 @@ export class JobRepository {
     return this.keys.customer(customerId);
   }
 
-  /** Stores a new queued job (seq 1) and indexes it under its customer. */
-  async create(input: {
-    customerId: string;
-    input: string;
-    outputs: { preset: string; name?: string | undefined }[];
-    metadata?: Record<string, string> | undefined;
-    id?: string;
-  }): Promise<Job> {
+  /**
+   * Stores a new queued job (seq 1) and indexes it under its customer. With `limits`, the job is
+   * stored only while the customer has fewer waiting jobs than `queued` and stores fewer bytes
+   * than `storedBytes` (null = no limit), checked atomically with the write; otherwise it throws
+   * {@link JobLimitExceededError} and nothing is written.
+   */
+  async create(
+    input: {
+      customerId: string;
+      input: string;
+      outputs: { preset: string; name?: string | undefined }[];
+      metadata?: Record<string, string> | undefined;
+      id?: string;
+    },
+    limits?: CreateLimits,
+  ): Promise<Job> {
     const now = this.clock();
     const job: Job = {
       id: input.id ?? randomUUID(),
@@ -137,12 +159,23 @@ export class JobRepository {
       startedAt: null,
       finishedAt: null,
     };
-    await this.redis
-      .multi()
-      .hset(this.jobKey(job.id), encode(job))
-      .zadd(this.customerIndexKey(job.customerId), now.getTime(), job.id)
-      .zadd(this.keys.status(job.customerId, 'queued'), now.getTime(), job.id)
-      .exec();
+    const res = (await (
+      this.redis as unknown as { kilnJobCreate: (...a: string[]) => Promise<[number, string?, number?]> }
+    ).kilnJobCreate(
+      this.jobKey(job.id),
+      this.customerIndexKey(job.customerId),
+      this.keys.status(job.customerId, 'queued'),
+      this.keys.usage(job.customerId),
+      job.id,
+      String(now.getTime()),
+      limitArg(limits?.queued),
+      limitArg(limits?.storedBytes),
+      ...Object.entries(encode(job)).flat(),
+    )) as [number, string?, number?];
+    if (res[0] !== 1) {
+      const limit = res[1] === 'queued' ? 'queued' : 'storedBytes';
+      throw new JobLimitExceededError(limit, limits?.[limit] ?? 0, Number(res[2] ?? 0));
+    }
     return job;
   }
 
