@@ -17,6 +17,11 @@ export function parseByteSize(text: string): number | undefined {
   return value !== null && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
+/** A byte count for people (`50 GB`), in the units {@link parseByteSize} reads (powers of 1024). */
+export function formatByteSize(n: number): string {
+  return bytes.format(n, { unitSeparator: ' ' }) ?? `${n} B`;
+}
+
 /** The message for a size {@link parseByteSize} refused. */
 export const BYTE_SIZE_FORMAT = 'must be a number of bytes, or one with a unit like 50GB or 20GiB (0 = no limit)';
 

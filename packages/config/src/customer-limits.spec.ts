@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { ApiKeyMap, apiKeys, customerLimits, limitFields, loadConfig, parseByteSize } from './index.js';
+import { ApiKeyMap, apiKeys, customerLimits, formatByteSize, limitFields, loadConfig, parseByteSize } from './index.js';
 
 const schema = z.object({ KILN_API_KEYS: apiKeys, ...limitFields });
 const load = (env: Record<string, string>) => loadConfig(schema, env);
@@ -13,6 +13,12 @@ describe('parseByteSize', () => {
     expect(parseByteSize('20GiB')).toBe(20 * 1024 ** 3);
     expect(parseByteSize('1.5 tb')).toBe(1.5 * 1024 ** 4);
     expect(parseByteSize('512KiB')).toBe(512 * 1024);
+  });
+
+  it('writes sizes back in the same units', () => {
+    expect(formatByteSize(50 * 1024 ** 3)).toBe('50 GB');
+    expect(formatByteSize(1536)).toBe('1.5 KB');
+    expect(parseByteSize(formatByteSize(20 * 1024 ** 3).replace(' ', ''))).toBe(20 * 1024 ** 3);
   });
 
   it('refuses negative, unit-less fractions and unknown units', () => {

@@ -2,7 +2,7 @@ export { ConfigError, InputRootsSyntaxError, type ConfigIssue } from './config.e
 export { isCustomerId } from './customer-id.js';
 export { isInside } from './is-inside.js';
 export { loadConfig, loadConfigOrExit } from './load-config.js';
-export { parseByteSize } from './byte-size.js';
+export { formatByteSize, parseByteSize } from './byte-size.js';
 export {
   CustomerLimits,
   customerLimits,

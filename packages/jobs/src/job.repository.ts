@@ -132,16 +132,16 @@ export class JobRepository {
    * than `storedBytes` (null = no limit), checked atomically with the write; otherwise it throws
    * {@link JobLimitExceededError} and nothing is written.
    */
-  async create(
-    input: {
-      customerId: string;
-      input: string;
-      outputs: { preset: string; name?: string | undefined }[];
-      metadata?: Record<string, string> | undefined;
-      id?: string;
-    },
-    limits?: CreateLimits,
-  ): Promise<Job> {
+  async create(input: {
+    customerId: string;
+    input: string;
+    outputs: { preset: string; name?: string | undefined }[];
+    metadata?: Record<string, string> | undefined;
+    id?: string;
+    /** The customer's limits this job must stay within; none when absent. */
+    limits?: CreateLimits | undefined;
+  }): Promise<Job> {
+    const limits = input.limits;
     const now = this.clock();
     const job: Job = {
       id: input.id ?? randomUUID(),

@@ -3,7 +3,7 @@ import { useRedis } from '@kiln/testing';
 import { describe, expect, it } from 'vitest';
 import { JobIndexBackfill } from './job-index.backfill.js';
 import { JobKeys } from './job-index.keys.js';
-import { JobRepository, resetOutputs } from './job.repository.js';
+import { JobRepository, resetOutputs, type CreateLimits } from './job.repository.js';
 import type { Job, JobOutput } from './job.schema.js';
 import { JobLimitExceededError } from './jobs.errors.js';
 import { UsageRepository } from './usage.repository.js';
@@ -20,11 +20,13 @@ describe('UsageRepository and the job store usage counters', () => {
       usage: new UsageRepository(db.redis, prefix, clock),
     };
   }
-  const create = (repo: JobRepository, customerId = 'acme', limits?: Parameters<JobRepository['create']>[1]) =>
-    repo.create(
-      { customerId, input: 'https://x/a.mp4', outputs: [{ preset: 'mp4-360p' }, { preset: 'hls-360p' }] },
+  const create = (repo: JobRepository, customerId = 'acme', limits?: CreateLimits) =>
+    repo.create({
+      customerId,
+      input: 'https://x/a.mp4',
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'hls-360p' }],
       limits,
-    );
+    });
   const completed = (o: JobOutput, sizeBytes: number): JobOutput => ({ ...o, status: 'completed', sizeBytes });
   /** Runs a job as a worker does: probing, outputs stored one by one, completed. */
   async function complete(repo: JobRepository, job: Job, sizes: number[]): Promise<void> {
