@@ -3,7 +3,7 @@ import type { JobLimitExceededError, UsageRepository } from '@kiln/jobs';
 import { QueuedJobsLimitError, StoredBytesLimitError, type CustomerLimitError } from '../http.errors.js';
 
 /** One limit and what the customer uses of it; `limit` null = none. */
-export interface UsageAgainstLimit {
+interface UsageAgainstLimit {
   used: number;
   limit: number | null;
 }
