@@ -23,9 +23,11 @@ import { presetsRouter } from './routes/presets.route.js';
 import { realtimeRouter } from './routes/realtime.route.js';
 import { statsRouter } from './routes/stats.route.js';
 import { uploadsRouter } from './routes/uploads.route.js';
+import { usageRouter } from './routes/usage.route.js';
 import type { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobService } from './services/job.service.js';
 import type { StatsService } from './services/stats.service.js';
+import type { UsageService } from './services/usage.service.js';
 
 export interface ApiDeps {
   logger: Logger;
@@ -43,6 +45,8 @@ export interface ApiDeps {
   /** Largest `POST /v1/uploads` body (KILN_MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   stats: StatsService;
+  /** Customers' usage against their limits (`GET /v1/usage`, stored-bytes checks of uploads). */
+  usage: UsageService;
   pusher: Pusher;
   publicPusher: PublicPusherSettings;
   corsOrigins: string[];
@@ -86,7 +90,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(bearerAuth(deps.apiKeys));
   v1.use(rateLimitPerKey(deps.rateLimit));
   // Before the body parsers: an upload's body is streamed to disk as sent, whatever its type.
-  v1.use('/uploads', uploadsRouter({ uploads: deps.uploads, maxBytes: deps.maxUploadBytes }));
+  v1.use('/uploads', uploadsRouter({ uploads: deps.uploads, maxBytes: deps.maxUploadBytes, usage: deps.usage }));
   v1.use(express.json({ limit: '64kb' }));
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
   v1.use('/me', meRouter(deps.publicPusher));
@@ -94,6 +98,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo, deletion: deps.deletion, queueView: deps.queueView }));
   v1.use('/presets', presetsRouter());
   v1.use('/stats', statsRouter(deps.stats));
+  v1.use('/usage', usageRouter(deps.usage));
   v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' })));
   app.use('/v1', v1);
 

@@ -1,5 +1,5 @@
 import { closeServer, type BuiltApp } from '@kiln/app-kit';
-import { pusherSettings } from '@kiln/config';
+import { customerLimits, pusherSettings } from '@kiln/config';
 import {
   cancelChannel,
   createRequestRedisConnection,
@@ -9,6 +9,7 @@ import {
   PRESET_POOLS,
   redisReady,
   TERMINAL_STATUSES,
+  UsageRepository,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
@@ -31,6 +32,7 @@ import type { JobRetentionService } from './services/job-retention.service.js';
 import { startJobRetention } from './services/job-retention.start.js';
 import { JobService } from './services/job.service.js';
 import { StatsService } from './services/stats.service.js';
+import { DEFAULT_QUEUED_RETRY_AFTER_S, UsageService } from './services/usage.service.js';
 
 /** The API built by {@link buildApi}: the server `main.ts` listens on and, once started, the Express app (for supertest). */
 export interface ApiBuild extends BuiltApp {
@@ -79,13 +81,22 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
 /**
  * Local uploads expire after KILN_UPLOAD_TTL_H, swept at start and hourly by every API process
  * (deleting is idempotent). In a bucket, an S3 lifecycle rule on `uploads/` does the same job.
+ * Either way, uploads older than that stop counting towards their customer's stored bytes.
  */
-function startUploadSweep(uploads: unknown, ttlH: number, logger: Logger): NodeJS.Timeout | undefined {
-  if (!(uploads instanceof UploadStorage) || ttlH <= 0) return undefined;
+function startUploadSweep(
+  uploads: unknown,
+  usage: UsageRepository,
+  ttlH: number,
+  logger: Logger,
+): NodeJS.Timeout | undefined {
+  if (ttlH <= 0) return undefined;
+  const removeFiles = async () => (uploads instanceof UploadStorage ? uploads.removeOlderThan(ttlH * 3_600_000) : 0);
   const sweep = () =>
-    uploads
-      .removeOlderThan(ttlH * 3_600_000)
-      .then((removed) => removed > 0 && logger.info({ removed, ttlH }, 'expired uploads removed'))
+    removeFiles()
+      .then(async (removed) => {
+        const uncounted = await usage.expireUploads(Date.now() - ttlH * 3_600_000);
+        if (removed > 0 || uncounted > 0) logger.info({ removed, uncounted, ttlH }, 'expired uploads removed');
+      })
       .catch((err: unknown) => logger.warn({ err }, 'could not sweep expired uploads'));
   void sweep();
   return setInterval(sweep, 3_600_000).unref();
@@ -122,6 +133,14 @@ function createServices(
   const { redis, storeRedis, queues, publisher } = clients;
   const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
   const scheduling = createScheduling(config, storeRedis, queues, repo, logger);
+  const usageRepo = new UsageRepository(storeRedis, config.KILN_REDIS_PREFIX);
+  const usage = new UsageService({
+    repo: usageRepo,
+    limits: customerLimits(config),
+    // Waiting helps once the customer's next queued job starts: its estimated start.
+    queuedRetryAfter: async (customerId) =>
+      (await scheduling.queueView.forCustomer(customerId, 1))[0]?.etaSeconds ?? DEFAULT_QUEUED_RETRY_AFTER_S,
+  });
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
   const bucket = createS3Bucket(config);
   const storage = createOutputStorage(config, bucket);
@@ -131,16 +150,18 @@ function createServices(
     queues,
     line: scheduling.line,
     kick: () => scheduling.dispatcher.kick(),
+    runningCap: (customerId) => usage.limitsFor(customerId).running ?? 0,
     announcer: new JobAnnouncer(publisher),
     inputPolicy: new InputPolicy(config.KILN_INPUT_ROOTS, uploads),
     logger: logger.child({ component: 'jobs' }),
     notifyCancel: notifyCancel ?? ((id) => redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id)),
     idempotency: new IdempotencyRepository(redis, config.KILN_REDIS_PREFIX),
+    usage,
   });
   // Undos of creates that answered 503 are tried again as soon as Redis is back.
   for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
   const deletion = new JobDeletionService({ repo, queues, storage, logger: logger.child({ component: 'jobs' }) });
-  return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling };
+  return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling, usage, usageRepo };
 }
 
 /** The Express app's dependencies, from the config, the clients and the services. */
@@ -164,6 +185,7 @@ function appDeps(
     uploads: services.uploads,
     maxUploadBytes: config.KILN_MAX_UPLOAD_BYTES,
     stats: new StatsService(new JobStatsRepository(redis, config.KILN_REDIS_PREFIX)),
+    usage: services.usage,
     pusher: transport.client,
     publicPusher: publicPusherSettings(config),
     corsOrigins: config.KILN_DASHBOARD_ORIGINS,
@@ -222,7 +244,7 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
     deps = { ...appDeps(config, logger, registry, clients, { ...services, fleetView }), ...overrides.app };
     app = createApp(deps);
     await mirror.start();
-    uploadSweep = startUploadSweep(services.uploads, config.KILN_UPLOAD_TTL_H, logger);
+    uploadSweep = startUploadSweep(services.uploads, services.usageRepo, config.KILN_UPLOAD_TTL_H, logger);
     // Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
     // after KILN_JOB_TTL_DAYS (0 keeps them).
     retention = await startJobRetention({

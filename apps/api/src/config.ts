@@ -1,4 +1,4 @@
-import { apiKeys, commonFields, csv, inputRoots, port, pusherFields } from '@kiln/config';
+import { apiKeys, commonFields, csv, inputRoots, limitFields, port, pusherFields } from '@kiln/config';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 import { httpTimeoutFields } from './http-server.js';
@@ -20,6 +20,8 @@ export const apiConfigSchema = z
       .max(60_000, 'must be at most 60000')
       .default(1000),
     KILN_API_KEYS: apiKeys,
+    /** Default limits per customer (KILN_LIMIT_RUNNING, _QUEUED, _STORED_BYTES); `;name=value` after a key sets its customer's. */
+    ...limitFields,
     KILN_API_PORT: port(3000),
     KILN_INPUT_ROOTS: inputRoots,
     KILN_STORAGE_DIR: z.string().default('.kiln/storage'),

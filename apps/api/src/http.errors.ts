@@ -119,3 +119,33 @@ export class TooManyRequestsError extends HttpError {
   readonly status = 429;
   readonly code = 'rate_limited';
 }
+
+/**
+ * 429 for a customer at one of its limits (see `GET /v1/usage`), distinct from the per-key
+ * `rate_limited`: the body carries which `limit` and the customer's `usage`; `Retry-After` is
+ * sent when waiting helps (`retryAfterSeconds`).
+ */
+export abstract class CustomerLimitError extends HttpError {
+  readonly status = 429;
+
+  constructor(
+    message: string,
+    /** The limit, as `GET /v1/usage` names it: `queued` or `storedBytes`. */
+    readonly limit: 'queued' | 'storedBytes',
+    /** The customer's usage against its limits, as `GET /v1/usage` shows it. */
+    readonly usage: Record<string, unknown>,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 429 `queued_jobs_limit`: the customer has as many waiting jobs as it may; retry after `Retry-After`. */
+export class QueuedJobsLimitError extends CustomerLimitError {
+  readonly code = 'queued_jobs_limit';
+}
+
+/** 429 `stored_bytes_limit`: the customer stores as many bytes as it may; waiting does not help, deleting does. */
+export class StoredBytesLimitError extends CustomerLimitError {
+  readonly code = 'stored_bytes_limit';
+}

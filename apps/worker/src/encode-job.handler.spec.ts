@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encodeLockKey, JobRepository, type EncodeJobData, type Job, type JobStatus } from '@kiln/jobs';
+import {
+  encodeLockKey,
+  JobRepository,
+  UsageRepository,
+  type EncodeJobData,
+  type Job,
+  type JobStatus,
+} from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import {
   TranscodeCancelledError,
@@ -235,6 +242,8 @@ describe('EncodeJobHandler', () => {
     expect(h.media.firstHints[0]).toMatch(/\/mp4-360p\.mp4$/);
     expect(h.storage.committed).toEqual(['mp4-360p.mp4', 'hls']);
     expect(h.storage.discarded).toEqual([]);
+    // The customer's stored bytes count both outputs once (GET /v1/usage).
+    expect((await new UsageRepository(db.redis, h.prefix).read('acme')).outputBytes).toBe(2 * 1250);
     expect(h.media.closed).toBe(1);
     expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
   });
@@ -320,6 +329,7 @@ describe('EncodeJobHandler', () => {
       outputs: [{ status: 'completed' }, { status: 'failed' }],
     });
     expect(h.storage.discarded).toEqual(['hls']);
+    expect((await new UsageRepository(db.redis, h.prefix).read('acme')).outputBytes).toBe(1250);
     expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
   });
 

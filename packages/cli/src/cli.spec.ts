@@ -53,6 +53,15 @@ describe('runCli', () => {
           error: { code: 'conflict', message: 'job is completed; only queued or running jobs can be cancelled' },
         },
       }),
+      'GET /v1/usage': () => ({
+        status: 200,
+        body: {
+          customerId: 'acme',
+          running: { used: 1, limit: 2 },
+          queued: { used: 5, limit: 1000 },
+          storedBytes: { used: 1_500_000, limit: null },
+        },
+      }),
       'GET /v1/presets': () => ({
         status: 200,
         body: {
@@ -249,6 +258,32 @@ describe('runCli', () => {
       expect(await runCli(argv, io)).toBe(2);
       expect(io.err()).toMatch(/invalid/);
       expect(api.requests).toHaveLength(0);
+    });
+  });
+
+  describe('usage', () => {
+    it('prints each limit with what is used of it, sizes readable and exact, none for no limit', async () => {
+      const io = memoryIo(env());
+      expect(await runCli(['usage'], io)).toBe(0);
+      expect(api.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`)).toEqual([
+        'GET /v1/usage Bearer env-key',
+      ]);
+      const lines = io.out().trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^USAGE\s+USED\s+LIMIT$/);
+      expect(lines[1]).toMatch(/^running jobs\s+1\s+2$/);
+      expect(lines[2]).toMatch(/^queued jobs\s+5\s+1000$/);
+      expect(lines[3]).toMatch(/^stored bytes\s+1\.5 MB \(1500000\)\s+none$/);
+    });
+
+    it("prints the API's usage as one JSON document with --json", async () => {
+      const io = memoryIo(env());
+      expect(await runCli(['usage', '--json'], io)).toBe(0);
+      expect(JSON.parse(io.out())).toEqual({
+        customerId: 'acme',
+        running: { used: 1, limit: 2 },
+        queued: { used: 5, limit: 1000 },
+        storedBytes: { used: 1_500_000, limit: null },
+      });
     });
   });
 

@@ -9,6 +9,7 @@ import { jobsCommand } from './commands/jobs.command.js';
 import { presetsCommand } from './commands/presets.command.js';
 import { retryCommand } from './commands/retry.command.js';
 import { submitCommand } from './commands/submit.command.js';
+import { usageCommand } from './commands/usage.command.js';
 import { watchCommand } from './commands/watch.command.js';
 import { renderError } from './error-render.js';
 import { collect, DEFAULT_API_URL, parseLimit, parseStatus, resolveGlobalOptions } from './global-options.js';
@@ -120,6 +121,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .command('presets')
     .description('list output presets')
     .action(run((ctx) => presetsCommand(ctx)));
+
+  program
+    .command('usage')
+    .description('show running and queued jobs and stored bytes against your limits')
+    .action(run((ctx) => usageCommand(ctx)));
 
   return program;
 }

@@ -113,6 +113,30 @@ describe('ApiClient.stats', () => {
   });
 });
 
+describe('ApiClient.usage', () => {
+  it('reads /v1/usage with the key and refuses a body that is not usage', async () => {
+    const usage = {
+      customerId: 'acme',
+      running: { used: 1, limit: 2 },
+      queued: { used: 0, limit: 1000 },
+      storedBytes: { used: 123, limit: null },
+    };
+    const urls: string[] = [];
+    let body: unknown = usage;
+    const fetch: FetchFn = async (url, init) => {
+      urls.push(`${url} ${new Headers(init?.headers).get('Authorization')}`);
+      return new Response(JSON.stringify(body), { status: 200 });
+    };
+    const api = new ApiClient({ baseUrl: 'http://api.test', apiKey: 'k1', fetch });
+    expect(await api.usage()).toEqual(usage);
+    expect(urls).toEqual(['http://api.test/v1/usage Bearer k1']);
+    body = { ...usage, storedBytes: { used: -1, limit: null } };
+    await expect(api.usage()).rejects.toMatchObject({ status: 502 });
+    body = { customerId: 'acme', running: { used: 0 } };
+    await expect(api.usage()).rejects.toMatchObject({ status: 502 });
+  });
+});
+
 describe('ApiClient.getJob', () => {
   const record = {
     id: 'j1',

@@ -3,11 +3,13 @@ import {
   meSchema,
   statsSchema,
   uploadSchema,
+  usageSchema,
   type Me,
   type OutputRequest,
   type Preset,
   type Stats,
   type Upload,
+  type Usage,
 } from './api.schema.js';
 import { isJob } from './job.guard.js';
 import type { Job, JobPage, JobStatus } from './job.schema.js';
@@ -133,6 +135,13 @@ export class ApiClient {
   async stats(signal?: AbortSignal): Promise<Stats> {
     const body = statsSchema.safeParse(await this.#json('GET', '/v1/stats', undefined, signal));
     if (!body.success) throw unexpected('/v1/stats');
+    return body.data;
+  }
+
+  /** `GET /v1/usage`: the customer's running and waiting jobs and stored bytes against its limits. */
+  async usage(signal?: AbortSignal): Promise<Usage> {
+    const body = usageSchema.safeParse(await this.#json('GET', '/v1/usage', undefined, signal));
+    if (!body.success) throw unexpected('/v1/usage');
     return body.data;
   }
 

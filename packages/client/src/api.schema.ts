@@ -19,6 +19,25 @@ export const meSchema = z.object({
 });
 export type Me = z.infer<typeof meSchema>;
 
+/** One limit of `GET /v1/usage` and what the customer uses of it; `limit` null = none. */
+const usageAgainstLimitSchema = z.object({
+  used: z.int().check(z.minimum(0)),
+  limit: z.nullable(z.int().check(z.minimum(1))),
+});
+export type UsageAgainstLimit = z.infer<typeof usageAgainstLimitSchema>;
+
+/**
+ * `GET /v1/usage`: the customer's usage against its limits. `running`: jobs probing, encoding or
+ * storing; `queued`: jobs waiting; `storedBytes`: bytes of completed outputs plus uploads.
+ */
+export const usageSchema = z.object({
+  customerId: z.string(),
+  running: usageAgainstLimitSchema,
+  queued: usageAgainstLimitSchema,
+  storedBytes: usageAgainstLimitSchema,
+});
+export type Usage = z.infer<typeof usageSchema>;
+
 /** One entry of `GET /v1/presets`. */
 export interface Preset {
   id: string;

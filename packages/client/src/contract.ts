@@ -5,4 +5,12 @@
 export * from './job.schema.js';
 export * from './job-events.js';
 export * from './job.guard.js';
-export { meSchema, pusherSettingsSchema, type Me, type PusherSettings } from './api.schema.js';
+export {
+  meSchema,
+  pusherSettingsSchema,
+  usageSchema,
+  type Me,
+  type PusherSettings,
+  type Usage,
+  type UsageAgainstLimit,
+} from './api.schema.js';

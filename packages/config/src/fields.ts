@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCustomerId } from './customer-id.js';
+import { mergeCustomerLimits, parseKeyLimits, type LimitOverrides } from './customer-limits.js';
 
 /** A TCP port; 0 where `allowZero` (meaning "pick a free one"). */
 export const port = (fallback: number, allowZero = false) =>
@@ -51,44 +52,66 @@ export const redisPrefix = z
   .regex(/^[A-Za-z0-9_{}:-]{1,64}$/, 'use letters, digits, "_", "-", ":" or hash-tag braces')
   .default('kiln');
 
-/** Customer API keys: `customerId:key,customerId:key`. */
 /** Customer ids the storage layout uses for itself: `<storage>/uploads/…` holds every customer's uploads. */
 const RESERVED_CUSTOMER_IDS = new Set(['uploads']);
 
+/**
+ * The parsed KILN_API_KEYS: a map of API key → customer id (what authentication reads), and the
+ * limits the entries set per customer (`limits`, which `customerLimits` turns into a `CustomerLimits`).
+ */
+export class ApiKeyMap extends Map<string, string> {
+  constructor(
+    entries: Iterable<readonly [string, string]>,
+    /** Limits set after the keys, by customer id; customers without any are not listed. */
+    readonly limits: ReadonlyMap<string, LimitOverrides> = new Map(),
+  ) {
+    super(entries);
+  }
+}
+
+/** One `customerId:key[;name=value…]` entry, or a message naming what is wrong with it. */
+function parseKeyEntry(entry: string): { customerId: string; key: string; limits: LimitOverrides } | { error: string } {
+  const [head = '', ...pairs] = entry.split(';');
+  const sep = head.indexOf(':');
+  const customerId = sep > 0 ? head.slice(0, sep) : '';
+  const key = sep > 0 ? head.slice(sep + 1) : '';
+  if (!isCustomerId(customerId) || key.length < 16)
+    return {
+      error: `entry ${JSON.stringify(entry.slice(0, 24))}… must be customerId:key with an id of [A-Za-z0-9_-] and a key of at least 16 characters`,
+    };
+  if (RESERVED_CUSTOMER_IDS.has(customerId.toLowerCase()))
+    return {
+      error: `customer id ${JSON.stringify(customerId)} is reserved (storage keeps uploads under that name); pick another`,
+    };
+  const parsed = parseKeyLimits(pairs);
+  if ('error' in parsed) return { error: `customer ${JSON.stringify(customerId)}: ${parsed.error}` };
+  return { customerId, key, limits: parsed.limits };
+}
+
+/**
+ * Customer API keys: `customerId:key,customerId:key`, each key optionally followed by the
+ * customer's limits: `acme:KEY;running=2;queued=100;stored=50GB`. Parses into an {@link ApiKeyMap}.
+ */
 export const apiKeys = z.string({ error: 'is required: customerId:key,customerId:key' }).transform((s, ctx) => {
   const byKey = new Map<string, string>();
+  const limits = new Map<string, LimitOverrides>();
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
   for (const entry of s
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
-    const sep = entry.indexOf(':');
-    const customerId = sep > 0 ? entry.slice(0, sep) : '';
-    const key = sep > 0 ? entry.slice(sep + 1) : '';
-    if (!isCustomerId(customerId) || key.length < 16) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `entry ${JSON.stringify(entry.slice(0, 24))}… must be customerId:key with an id of [A-Za-z0-9_-] and a key of at least 16 characters`,
-      });
-      return z.NEVER;
-    }
-    if (RESERVED_CUSTOMER_IDS.has(customerId.toLowerCase())) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `customer id ${JSON.stringify(customerId)} is reserved (storage keeps uploads under that name); pick another`,
-      });
-      return z.NEVER;
-    }
-    if (byKey.has(key)) {
-      ctx.addIssue({ code: 'custom', message: 'the same key is given twice' });
-      return z.NEVER;
-    }
-    byKey.set(key, customerId);
+    const parsed = parseKeyEntry(entry);
+    if ('error' in parsed) return fail(parsed.error);
+    if (byKey.has(parsed.key)) return fail('the same key is given twice');
+    const conflict = mergeCustomerLimits(limits, parsed.customerId, parsed.limits);
+    if (conflict) return fail(conflict);
+    byKey.set(parsed.key, parsed.customerId);
   }
-  if (byKey.size === 0) {
-    ctx.addIssue({ code: 'custom', message: 'needs at least one customerId:key' });
-    return z.NEVER;
-  }
-  return byKey;
+  if (byKey.size === 0) return fail('needs at least one customerId:key');
+  return new ApiKeyMap(byKey, limits);
 });
 
 /** The Pusher app every publisher talks to and whose webhooks are verified. */

@@ -2,7 +2,16 @@ export { ConfigError, InputRootsSyntaxError, type ConfigIssue } from './config.e
 export { isCustomerId } from './customer-id.js';
 export { isInside } from './is-inside.js';
 export { loadConfig, loadConfigOrExit } from './load-config.js';
+export { formatByteSize, parseByteSize } from './byte-size.js';
 export {
+  CustomerLimits,
+  customerLimits,
+  limitFields,
+  type LimitOverrides,
+  type LimitValues,
+} from './customer-limits.js';
+export {
+  ApiKeyMap,
   apiKeys,
   bool,
   commonFields,

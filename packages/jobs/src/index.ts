@@ -9,11 +9,12 @@ export {
   EMPTY_PROGRESS,
   JobRepository,
   resetOutputs,
+  type CreateLimits,
   type JobPatch,
   type RunState,
   type UpdateResult,
 } from './job.repository.js';
-export { InvalidCursorError } from './jobs.errors.js';
+export { InvalidCursorError, JobLimitExceededError } from './jobs.errors.js';
 export { directoryEntryFile, HLS_MASTER_FILE, outputDownloadPath, THUMBNAIL_FILE_PATTERN } from './output-paths.js';
 export {
   createRedisConnection,
@@ -25,3 +26,4 @@ export { FinishedJobsRepository } from './finished-jobs.repository.js';
 export { JobIndexBackfill, JOB_INDEX_VERSION, type BackfillResult } from './job-index.backfill.js';
 export { JobKeys } from './job-index.keys.js';
 export { JobStatsRepository, type JobCounters } from './job-stats.repository.js';
+export { UsageRepository, type CustomerUsage } from './usage.repository.js';

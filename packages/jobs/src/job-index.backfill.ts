@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { JobKeys } from './job-index.keys.js';
 import { BACKFILL_SCRIPT } from './job-index.scripts.js';
 
-/** Version of the index layout; the backfill runs once per store until this is recorded. */
-export const JOB_INDEX_VERSION = '1';
+/** Version of the index layout; the backfill runs once per store until this is recorded (2: stored-bytes usage). */
+export const JOB_INDEX_VERSION = '2';
 const BATCH = 500;
 
 /** What one backfill did. */

@@ -3,7 +3,8 @@ import type { JobStatus } from './job.schema.js';
 /**
  * The Redis layout of the job store, in one place: the job hashes, each customer's index of all
  * its jobs and one per status (all scored by creation ms), the index of finished jobs (scored by
- * `finishedAt` ms) that retention sweeps, and each customer's encode-speed counters. The Lua in
+ * `finishedAt` ms) that retention sweeps, each customer's encode-speed counters and stored-bytes
+ * usage, and the ledger of stored uploads (see `UsageRepository`). The Lua in
  * `job-index.scripts.ts` derives the same names from a job's key, so change both together.
  */
 export class JobKeys {
@@ -27,6 +28,24 @@ export class JobKeys {
   /** `<prefix>:customer:<id>:stats`: `speedSum` and `speedCount` over the customer's completed jobs. */
   stats(customerId: string): string {
     return `${this.prefix}:customer:${customerId}:stats`;
+  }
+
+  /**
+   * `<prefix>:customer:<id>:usage`: `outputBytes` (the completed outputs of the customer's jobs)
+   * and `uploadBytes` (its stored uploads), kept by the job store's scripts and the upload ledger.
+   */
+  usage(customerId: string): string {
+    return `${this.prefix}:customer:${customerId}:usage`;
+  }
+
+  /** `<prefix>:uploads:stored`: every counted upload as `<customerId>/<uploadId>`, scored by when it was stored (ms). */
+  uploads(): string {
+    return `${this.prefix}:uploads:stored`;
+  }
+
+  /** `<prefix>:uploads:sizes`: the bytes each counted upload (`<customerId>/<uploadId>`) added to its customer's usage. */
+  uploadSizes(): string {
+    return `${this.prefix}:uploads:sizes`;
   }
 
   /** `<prefix>:jobs:finished`: every completed, failed or cancelled job, scored by `finishedAt` ms. */

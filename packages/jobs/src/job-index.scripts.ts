@@ -1,6 +1,25 @@
 import { JOB_STATUSES, TERMINAL_STATUSES } from './job.schema.js';
 
 /**
+ * Lua helpers for the per-customer usage counters (`<prefix>:customer:<id>:usage`, see
+ * `JobKeys.usage`): `kiln_add_usage(key, field, delta)` adds a whole number of bytes and never
+ * leaves the counter below 0 (a counter that would go negative is a bug elsewhere, not a credit).
+ * `kiln_stored(key)` reads outputs + uploads.
+ */
+export const USAGE_FUNCTIONS_LUA = `
+local function kiln_add_usage(usageKey, field, delta)
+  if delta == 0 then return end
+  local v = redis.call('HINCRBY', usageKey, field, string.format('%d', delta))
+  if v < 0 then redis.call('HSET', usageKey, field, 0) end
+end
+
+local function kiln_stored(usageKey)
+  local u = redis.call('HMGET', usageKey, 'outputBytes', 'uploadBytes')
+  return (tonumber(u[1]) or 0) + (tonumber(u[2]) or 0)
+end
+`;
+
+/**
  * Lua helpers every job-store script that changes a job starts with. They derive the index keys
  * from the job's key (`<prefix>:job:<id>`, see {@link JobKeys}), so the scripts need no extra
  * KEYS/ARGV; with a hash-tagged prefix (`{kiln}`) every key lands in one cluster slot.
@@ -9,8 +28,11 @@ import { JOB_STATUSES, TERMINAL_STATUSES } from './job.schema.js';
  *   `old` to that of its current status, keeps the finished index (for retention) and the
  *   customer's speed counters (for stats) in step. Cheap no-op when the status did not change.
  * - `kiln_unindex(jobKey, customerId)`: takes a job out of every index before it is deleted.
+ * - `kiln_count_stored(jobKey)`: after a write of `outputs`, brings the customer's `outputBytes`
+ *   in line with the job's completed outputs (see {@link USAGE_FUNCTIONS_LUA}).
  */
 export const INDEX_FUNCTIONS_LUA = `
+${USAGE_FUNCTIONS_LUA}
 local KILN_STATUSES = { ${JOB_STATUSES.map((s) => `'${s}'`).join(', ')} }
 local KILN_TERMINAL = { ${TERMINAL_STATUSES.map((s) => `${s} = true`).join(', ')} }
 
@@ -78,6 +100,42 @@ local function kiln_split(jobKey)
   return prefix, string.sub(jobKey, #prefix + 6)
 end
 
+-- Bytes a job's outputs hold in storage: the sizes of its completed outputs (a directory
+-- output's size is the sum of its files). A new attempt or a retry resets them to pending.
+local function kiln_output_bytes(jobKey)
+  local raw = redis.call('HGET', jobKey, 'outputs')
+  local total = 0
+  if not raw then return 0 end
+  local ok, outs = pcall(cjson.decode, raw)
+  if not ok or type(outs) ~= 'table' then return 0 end
+  for _, o in ipairs(outs) do
+    if type(o) == 'table' and o.status == 'completed' and type(o.sizeBytes) == 'number' and o.sizeBytes > 0 then
+      total = total + o.sizeBytes
+    end
+  end
+  return total
+end
+
+-- The job keeps what it added to its customer's outputBytes (storedBytes), so a change of its
+-- outputs adds the difference and a delete takes back exactly what was added, once.
+local function kiln_count_stored(jobKey)
+  local prefix = kiln_split(jobKey)
+  local customer = redis.call('HGET', jobKey, 'customerId')
+  if not customer then return end
+  local now = kiln_output_bytes(jobKey)
+  local before = tonumber(redis.call('HGET', jobKey, 'storedBytes') or '0') or 0
+  if now == before then return end
+  kiln_add_usage(prefix .. ':customer:' .. customer .. ':usage', 'outputBytes', now - before)
+  if now == 0 then redis.call('HDEL', jobKey, 'storedBytes') else redis.call('HSET', jobKey, 'storedBytes', string.format('%d', now)) end
+end
+
+local function kiln_uncount_stored(jobKey, prefix, customer)
+  local before = tonumber(redis.call('HGET', jobKey, 'storedBytes') or '0') or 0
+  if before == 0 then return end
+  kiln_add_usage(prefix .. ':customer:' .. customer .. ':usage', 'outputBytes', -before)
+  redis.call('HDEL', jobKey, 'storedBytes')
+end
+
 local function kiln_reindex(jobKey, old, nowIso)
   local new = redis.call('HGET', jobKey, 'status')
   if not new or new == old then return end
@@ -103,6 +161,7 @@ local function kiln_unindex(jobKey, customerId)
   local customer = redis.call('HGET', jobKey, 'customerId') or customerId
   local base = prefix .. ':customer:' .. customer .. ':jobs'
   if redis.call('HGET', jobKey, 'status') == 'completed' then kiln_uncount_speed(jobKey, prefix .. ':customer:' .. customer .. ':stats') end
+  kiln_uncount_stored(jobKey, prefix, customer)
   redis.call('ZREM', base, id)
   for _, s in ipairs(KILN_STATUSES) do redis.call('ZREM', base .. ':' .. s, id) end
   redis.call('ZREM', prefix .. ':jobs:finished', id)
@@ -171,7 +230,7 @@ return { more, out }
 `;
 
 /**
- * Brings the indexes of some of a customer's jobs in line with the jobs as they are now:
+ * Brings the indexes (and stored-bytes usage) of some of a customer's jobs in line with the jobs as they are now:
  * idempotent, atomic per batch, safe beside live writes (see `JobIndexBackfill`). ARGV: prefix,
  * customer id, job ids... Returns how many of the ids were jobs.
  */
@@ -200,7 +259,30 @@ for i = 3, #ARGV do
       redis.call('ZREM', finished, id)
     end
     if status == 'completed' and not f[4] then kiln_count_speed(jobKey, prefix .. ':customer:' .. customer .. ':stats') end
+    kiln_count_stored(jobKey)
   end
 end
 return n
+`;
+
+/**
+ * Stores a new queued job and indexes it, unless its customer is at a limit. KEYS: job, customer
+ * index, customer's queued index, customer's usage. ARGV: job id, score (creation ms), queued
+ * limit ('' = none), stored-bytes limit ('' = none), then the job's field/value pairs. Returns
+ * {1} when stored, else {0, limit name, what the customer uses of it}. Checked and written in one
+ * script, so parallel creates never take a customer past a limit.
+ */
+export const CREATE_SCRIPT = `${USAGE_FUNCTIONS_LUA}
+if ARGV[3] ~= '' then
+  local queued = redis.call('ZCARD', KEYS[3])
+  if queued >= tonumber(ARGV[3]) then return {0, 'queued', queued} end
+end
+if ARGV[4] ~= '' then
+  local stored = kiln_stored(KEYS[4])
+  if stored >= tonumber(ARGV[4]) then return {0, 'storedBytes', stored} end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return {1}
 `;

@@ -10,7 +10,8 @@ import {
 } from './job.schema.js';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 import { JobKeys } from './job-index.keys.js';
-import { DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
+import { CREATE_SCRIPT, DELETE_SCRIPT, INDEX_FUNCTIONS_LUA, PAGE_SCRIPT } from './job-index.scripts.js';
+import { JobLimitExceededError } from './jobs.errors.js';
 import { storedOutput, withDownloadPath, type StoredJobOutput } from './output-paths.js';
 import { DEFAULT_POOL, getPreset, jobPool } from './presets.js';
 import { bullPrefix, ENCODE_QUEUE, encodeQueueName } from './queue.js';
@@ -69,6 +70,10 @@ redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2], unpack(ARGV, 5))
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 -- job indexes (job-index.scripts.ts): status indexes, finished index and counters follow the write
 kiln_reindex(KEYS[1], kilnOldStatus, ARGV[2])
+-- stored bytes (job-index.scripts.ts): the customer's usage follows the job's completed outputs
+for i = 4, #ARGV, 2 do
+  if ARGV[i] == 'outputs' then kiln_count_stored(KEYS[1]) break end
+end
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
@@ -104,6 +109,14 @@ export function resetOutputs(outputs: readonly Pick<JobOutput, 'name' | 'preset'
   return pendingOutputs(outputs.map((o) => ({ name: o.name, preset: o.preset })));
 }
 
+/** The limits {@link JobRepository.create} checks; null or absent = no limit. */
+export interface CreateLimits {
+  queued?: number | null;
+  storedBytes?: number | null;
+}
+
+const limitArg = (n: number | null | undefined): string => (n === null || n === undefined ? '' : String(n));
+
 export const EMPTY_PROGRESS: JobProgress = { percent: 0, fps: null, speed: null, etaSeconds: null };
 
 /**
@@ -121,6 +134,7 @@ export class JobRepository {
   ) {
     this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
     this.redis.defineCommand('kilnJobRunState', { numberOfKeys: 1, lua: RUN_STATE_SCRIPT });
+    this.redis.defineCommand('kilnJobCreate', { numberOfKeys: 4, lua: CREATE_SCRIPT });
     this.redis.defineCommand('kilnJobDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
     this.redis.defineCommand('kilnJobPage', { numberOfKeys: 1, lua: PAGE_SCRIPT });
     this.keys = new JobKeys(prefix);
@@ -134,7 +148,12 @@ export class JobRepository {
     return this.keys.customer(customerId);
   }
 
-  /** Stores a new queued job (seq 1) and indexes it under its customer. */
+  /**
+   * Stores a new queued job (seq 1) and indexes it under its customer. With `limits`, the job is
+   * stored only while the customer has fewer waiting jobs than `queued` and stores fewer bytes
+   * than `storedBytes` (null = no limit), checked atomically with the write; otherwise it throws
+   * {@link JobLimitExceededError} and nothing is written.
+   */
   async create(input: {
     customerId: string;
     input: string;
@@ -142,7 +161,10 @@ export class JobRepository {
     metadata?: Record<string, string> | undefined;
     priority?: JobPriority | undefined;
     id?: string;
+    /** The customer's limits this job must stay within; none when absent. */
+    limits?: CreateLimits | undefined;
   }): Promise<Job> {
+    const limits = input.limits;
     const now = this.clock();
     const pool = jobPool(input.outputs.map((o) => o.preset)) ?? DEFAULT_POOL;
     const job: Job = {
@@ -163,13 +185,24 @@ export class JobRepository {
       startedAt: null,
       finishedAt: null,
     };
-    await this.redis
-      .multi()
-      // \`queue\`: the BullMQ queue of its pool, whose lock fences the runs' writes (not part of the JSON).
-      .hset(this.jobKey(job.id), { ...encode(job), bullQueue: encodeQueueName(pool) })
-      .zadd(this.customerIndexKey(job.customerId), now.getTime(), job.id)
-      .zadd(this.keys.status(job.customerId, 'queued'), now.getTime(), job.id)
-      .exec();
+    const res = (await (
+      this.redis as unknown as { kilnJobCreate: (...a: string[]) => Promise<[number, string?, number?]> }
+    ).kilnJobCreate(
+      this.jobKey(job.id),
+      this.customerIndexKey(job.customerId),
+      this.keys.status(job.customerId, 'queued'),
+      this.keys.usage(job.customerId),
+      job.id,
+      String(now.getTime()),
+      limitArg(limits?.queued),
+      limitArg(limits?.storedBytes),
+      // `bullQueue`: the BullMQ queue of its pool, whose lock fences the runs' writes (not in the JSON).
+      ...Object.entries({ ...encode(job), bullQueue: encodeQueueName(pool) }).flat(),
+    )) as [number, string?, number?];
+    if (res[0] !== 1) {
+      const limit = res[1] === 'queued' ? 'queued' : 'storedBytes';
+      throw new JobLimitExceededError(limit, limits?.[limit] ?? 0, Number(res[2] ?? 0));
+    }
     return job;
   }
 

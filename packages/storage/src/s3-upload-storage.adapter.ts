@@ -24,6 +24,11 @@ export class S3UploadStorage implements UploadStore {
     return (await this.bucket.size(this.keyOf(customerId, uploadId))) !== null;
   }
 
+  async remove(customerId: string, uploadId: string): Promise<void> {
+    if (!isUploadRef(customerId, uploadId)) return;
+    await this.bucket.delete([this.keyOf(customerId, uploadId)]);
+  }
+
   /** See {@link UploadStore.save}; an empty body is deleted again after its (empty) PUT. */
   async save(customerId: string, source: Readable, maxBytes: number): Promise<{ id: string; sizeBytes: number }> {
     const id = randomUUID();

@@ -54,6 +54,37 @@ describe('S3UploadStorage', () => {
     await expect(uploads.save('acme', Readable.from([]), 1000)).rejects.toThrow(EmptyUploadError);
     expect(await bucket.list('')).toEqual([]);
   });
+
+  it("removes one upload of the customer's, leaving the others, and ignores one that is not there", async () => {
+    const a = await uploads.save('acme', Readable.from([Buffer.from('a')]), 1024);
+    const b = await uploads.save('acme', Readable.from([Buffer.from('b')]), 1024);
+    await uploads.remove('globex', a.id);
+    await uploads.remove('acme', '../x');
+    expect(await uploads.exists('acme', a.id)).toBe(true);
+    await uploads.remove('acme', a.id);
+    await uploads.remove('acme', a.id);
+    expect(await bucket.list('')).toEqual([`uploads/acme/${b.id}`]);
+  });
+});
+
+describe('UploadStorage.remove', () => {
+  it("removes one upload of the customer's, leaving the others, and ignores one that is not there", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kiln-uploads-'));
+    try {
+      const store = new UploadStorage(dir);
+      const a = await store.save('acme', Readable.from([Buffer.from('a')]), 1024);
+      const b = await store.save('acme', Readable.from([Buffer.from('b')]), 1024);
+      await store.remove('globex', a.id);
+      await store.remove('acme', '../x');
+      expect(await store.exists('acme', a.id)).toBe(true);
+      await store.remove('acme', a.id);
+      await store.remove('acme', a.id);
+      expect(await store.exists('acme', a.id)).toBe(false);
+      expect(await store.exists('acme', b.id)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('UploadStorage.removeOlderThan', () => {

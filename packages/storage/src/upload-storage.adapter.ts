@@ -39,6 +39,11 @@ export class UploadStorage implements UploadStore {
     }
   }
 
+  async remove(customerId: string, uploadId: string): Promise<void> {
+    if (!isUploadRef(customerId, uploadId)) return;
+    await rm(this.pathOf(customerId, uploadId), { force: true });
+  }
+
   /** See {@link UploadStore.save}; a partial file is removed. */
   async save(customerId: string, source: Readable, maxBytes: number): Promise<{ id: string; sizeBytes: number }> {
     const id = randomUUID();

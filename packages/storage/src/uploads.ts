@@ -61,4 +61,6 @@ export interface UploadStore {
    * still answer on the same connection.
    */
   save(customerId: string, source: Readable, maxBytes: number): Promise<{ id: string; sizeBytes: number }>;
+  /** Removes an upload; nothing when there is none. */
+  remove(customerId: string, uploadId: string): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { KilnError } from '@kiln/errors';
 import { isRedisUnavailableError } from '@kiln/jobs';
 import { UploadAbortedError } from '@kiln/storage';
 import {
+  CustomerLimitError,
   HttpError,
   RedisUnavailableError,
   ServiceUnavailableError,
@@ -46,12 +47,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (err instanceof ZodError) err = validationErrorFrom(err);
     if (isRedisUnavailableError(err)) err = new RedisUnavailableError();
-    if (err instanceof ServiceUnavailableError && err.retryAfterSeconds !== undefined)
+    if (
+      (err instanceof ServiceUnavailableError || err instanceof CustomerLimitError) &&
+      err.retryAfterSeconds !== undefined
+    )
       res.set('Retry-After', String(err.retryAfterSeconds));
     const status = err instanceof KilnError ? statusOf(err) : undefined;
     if (err instanceof KilnError && status !== undefined) {
       const fields: FieldIssue[] | undefined = err instanceof HttpError ? err.fields : undefined;
-      return sendError(res, status, err.code, err.message, fields ? { fields } : undefined);
+      const details = err instanceof CustomerLimitError ? { limit: err.limit, usage: err.usage } : undefined;
+      return sendError(res, status, err.code, err.message, fields ? { fields } : details);
     }
     if ((err as { type?: string }).type === 'entity.parse.failed')
       return sendError(res, 400, 'invalid_json', 'body is not valid JSON', {

@@ -5,6 +5,7 @@ import {
   jobSchema,
   jobSummarySchema,
   meSchema,
+  usageSchema,
 } from '@kiln/client/contract';
 import { createJobSchema, JOB_STATUSES, PRESET_IDS } from '@kiln/jobs';
 import { z } from 'zod';
@@ -87,6 +88,7 @@ function wireSchemas(): Record<string, JsonSchema> {
   registry.add(jobSummarySchema, { id: 'JobSummary' });
   registry.add(jobEventPayloadSchema, { id: 'JobEvent' });
   registry.add(meSchema, { id: 'Me' });
+  registry.add(usageSchema, { id: 'Usage' });
   const { schemas } = z.toJSONSchema(registry, {
     target: 'draft-2020-12',
     uri: (id) => `#/components/schemas/${id}`,
@@ -122,9 +124,28 @@ const responseSchemas: Record<string, JsonSchema> = {
         properties: {
           code: {
             type: 'string',
-            examples: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'rate_limited', 'redis_unavailable'],
+            examples: [
+              'invalid_request',
+              'unauthorized',
+              'not_found',
+              'conflict',
+              'rate_limited',
+              'queued_jobs_limit',
+              'stored_bytes_limit',
+              'redis_unavailable',
+            ],
           },
           message: { type: 'string' },
+          limit: {
+            enum: ['queued', 'storedBytes'],
+            description:
+              'With `queued_jobs_limit` and `stored_bytes_limit`: the limit reached, as GET /v1/usage names it.',
+          },
+          usage: {
+            type: 'object',
+            description:
+              "With `queued_jobs_limit` and `stored_bytes_limit`: the customer's usage against its limits, as GET /v1/usage shows it (without `customerId`).",
+          },
           fields: {
             type: 'array',
             description: 'What was wrong, per field (`outputs.0.preset`, `query.status`, `Idempotency-Key`, `(body)`).',
@@ -227,6 +248,20 @@ const responseSchemas: Record<string, JsonSchema> = {
 const bearer = [{ bearerAuth: [] }];
 const jobIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const rateLimited = { '401': errorRef('Unauthorized'), '429': errorRef('RateLimited') };
+/** A 429 of a route that also checks the customer's limits: `rate_limited`, or the limit's own code. */
+const limited = (codes: string) => ({
+  '401': errorRef('Unauthorized'),
+  '429': json(
+    ref('Error'),
+    `\`rate_limited\` (too many requests for this API key), or the customer is at a limit (see GET /v1/usage): ${codes}. \`Retry-After\` comes with \`rate_limited\` and \`queued_jobs_limit\`, not with \`stored_bytes_limit\` (waiting does not help: delete finished jobs)`,
+    {
+      'Retry-After': {
+        schema: { type: 'integer' },
+        description: 'seconds to wait before retrying, when waiting helps',
+      },
+    },
+  ),
+});
 
 type Paths = OpenApiDocument['paths'];
 
@@ -326,7 +361,9 @@ function jobCollectionPaths(): Paths {
           '400': errorRef('BadRequest'),
           '409': errorRef('Conflict'),
           '413': errorRef('TooLarge'),
-          ...rateLimited,
+          ...limited(
+            '`queued_jobs_limit` (as many jobs waiting as allowed) or `stored_bytes_limit` (stored bytes at or over the limit)',
+          ),
           '503': json(
             ref('Error'),
             'Redis or the queue is unavailable (`redis_unavailable`, with `Retry-After`); no job was created, retry',
@@ -495,6 +532,16 @@ function presetAndStatsPaths(): Paths {
         responses: { '200': json(ref('Stats'), 'the figures'), ...rateLimited },
       },
     },
+    '/v1/usage': {
+      get: {
+        summary: "The customer's usage against its limits",
+        description:
+          'Jobs running (probing, encoding, storing), jobs waiting (queued) and bytes stored (completed outputs of its jobs plus its uploads), each with its limit (null = none; KILN_LIMIT_* or the limits after its key in KILN_API_KEYS). Counters, not a scan.',
+        tags: ['account'],
+        security: bearer,
+        responses: { '200': json(ref('Usage'), 'usage and limits'), ...rateLimited },
+      },
+    },
   };
 }
 
@@ -505,7 +552,7 @@ function uploadPaths(): Paths {
       post: {
         summary: 'Upload an input file',
         description:
-          'The raw request body (any content type) is stored; use the returned `input` (`upload://<id>`) in POST /v1/jobs. At most KILN_MAX_UPLOAD_BYTES.',
+          "The raw request body (any content type) is stored; use the returned `input` (`upload://<id>`) in POST /v1/jobs. At most KILN_MAX_UPLOAD_BYTES, and it counts towards the customer's stored bytes until it expires (KILN_UPLOAD_TTL_H).",
         tags: ['jobs'],
         security: bearer,
         requestBody: {
@@ -516,7 +563,7 @@ function uploadPaths(): Paths {
           '201': json(ref('Upload'), 'stored'),
           '400': errorRef('BadRequest'),
           '413': errorRef('TooLarge'),
-          ...rateLimited,
+          ...limited('`stored_bytes_limit` (the upload does not fit in the stored-bytes limit; nothing is kept)'),
         },
       },
     },

@@ -111,6 +111,18 @@ describe('OpenAPI document and docs page', () => {
     expect(JobSummary!.properties.outputs!.items!.properties).toHaveProperty('fileCount');
   });
 
+  it('documents GET /v1/usage and the limits’ 429 codes apart from rate_limited', async () => {
+    const spec = (await request(h.app).get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>>;
+      components: { schemas: Record<string, { required?: string[] }> };
+    };
+    expect(spec.paths['/v1/usage']!.get!.responses['200']).toBeDefined();
+    expect(spec.components.schemas.Usage!.required).toEqual(['customerId', 'running', 'queued', 'storedBytes']);
+    const jobs429 = spec.paths['/v1/jobs']!.post!.responses['429']!.description!;
+    expect(jobs429).toMatch(/rate_limited.*queued_jobs_limit.*stored_bytes_limit/);
+    expect(spec.paths['/v1/uploads']!.post!.responses['429']!.description).toContain('stored_bytes_limit');
+  });
+
   it('serves /docs without auth as a self-contained page its own CSP allows', async () => {
     const res = await request(h.app).get('/docs');
     expect(res.status).toBe(200);

@@ -6,48 +6,9 @@ import { startRedis, waitFor, type RedisHandle } from '@kiln/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, KEY_B, startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { postChunked } from '../testing/post-chunked.js';
 
 const MAX = 64 * 1024;
-
-/** Sends `chunks` as a chunked body (no Content-Length), as a streaming client does. */
-function postChunked(
-  server: http.Server,
-  chunks: Buffer[],
-): Promise<{ status: number; body: { error?: { code: string } } }> {
-  const { port } = server.address() as AddressInfo;
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = http.request(
-      {
-        port,
-        method: 'POST',
-        path: '/v1/uploads',
-        headers: { ...bearer(), 'content-type': 'video/mp4', 'transfer-encoding': 'chunked' },
-      },
-      (res) => {
-        answered = true;
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { error?: { code: string } } }),
-        );
-      },
-    );
-    // The server may answer 413 and close before every chunk went out: stop sending then.
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    const write = (i: number): void => {
-      if (i === chunks.length || answered) {
-        req.end();
-        return;
-      }
-      if (req.destroyed) return;
-      req.write(chunks[i]!, () => setImmediate(() => write(i + 1)));
-    };
-    write(0);
-  });
-}
 
 describe('POST /v1/uploads', () => {
   let redisServer: RedisHandle;

@@ -6,6 +6,7 @@ import {
   EMPTY_PROGRESS,
   isRedisUnavailableError,
   JOB_EVENTS,
+  JobLimitExceededError,
   resetOutputs,
   eventForStatus,
   type CreateJobRequest,
@@ -30,6 +31,7 @@ import { validationErrorFrom } from '../middleware/error.middleware.js';
 import { Compensations } from './compensations.js';
 import type { IdempotencyRecord, IdempotencyRepository } from './idempotency.repository.js';
 import type { InputPolicy } from './input-policy.js';
+import type { UsageService } from './usage.service.js';
 
 /** How long a replay waits for the first request with its key to store the job. */
 const REPLAY_WAIT_MS = 1_000;
@@ -71,6 +73,8 @@ export interface JobServiceDeps {
   clock?: () => number;
   /** Undoes the writes of creates that answered 503 (main.ts retries them when Redis is back). */
   compensations?: Compensations;
+  /** The customers' limits a create must stay within (429 past one); none without it. */
+  usage?: UsageService;
 }
 
 /** Creating and reading jobs on behalf of one customer. */
@@ -86,6 +90,7 @@ export class JobService {
   private readonly notifyCancel: (jobId: string) => Promise<unknown>;
   private readonly idempotency: IdempotencyRepository;
   private readonly clock: () => number;
+  private readonly usage: UsageService | undefined;
   /** Undoes the writes of creates that answered 503 (retried when Redis is back). */
   readonly compensations: Compensations;
 
@@ -102,6 +107,7 @@ export class JobService {
     this.idempotency = deps.idempotency;
     this.clock = deps.clock ?? Date.now;
     this.compensations = deps.compensations ?? new Compensations(deps.logger);
+    this.usage = deps.usage;
   }
 
   /**
@@ -122,13 +128,15 @@ export class JobService {
   /**
    * Stores the job, announces `job.created` (gated; sent before the job is queued, so a worker's
    * first event cannot reach the channel ahead of it), and queues it. When Redis fails on the way
-   * (a 503 for the client), what was written is undone, also if it lands later.
+   * (a 503 for the client), what was written is undone, also if it lands later. A customer at
+   * its queued or stored-bytes limit gets a 429 and nothing is written.
    */
   async create(customerId: string, request: CreateJobRequest, id: string = randomUUID()): Promise<Job> {
     let job: Job;
     try {
       job = await this.repo.create({
         customerId,
+        limits: this.usage?.limitsFor(customerId),
         input: request.input,
         outputs: request.outputs,
         metadata: request.metadata,
@@ -136,6 +144,7 @@ export class JobService {
         id,
       });
     } catch (err) {
+      if (err instanceof JobLimitExceededError && this.usage) throw await this.usage.refusal(customerId, err);
       // The client is told nothing was created, yet a hung Redis runs the write when it wakes up.
       void this.compensations.run(`record:${id}`, () => this.repo.delete(customerId, id));
       throw unavailable(err);

@@ -42,7 +42,12 @@ export interface ApiHarness {
 }
 
 /** The config of a harness API: acme (two keys) and globex, no rate limit, a 1 MiB upload limit. */
-function harnessConfig(redisUrl: string, prefix: string, dirs: { inputRoot: string; storageDir: string }) {
+function harnessConfig(
+  redisUrl: string,
+  prefix: string,
+  dirs: { inputRoot: string; storageDir: string },
+  env: Record<string, string>,
+) {
   return loadConfig(apiConfigSchema, {
     REDIS_URL: redisUrl,
     KILN_REDIS_PREFIX: prefix,
@@ -59,6 +64,7 @@ function harnessConfig(redisUrl: string, prefix: string, dirs: { inputRoot: stri
     ...UNREACHABLE_PUSHER_ENV,
     KILN_PUSHER_WS_HOST: 'ws.example',
     KILN_PUSHER_WS_PORT: '6001',
+    ...env,
   });
 }
 
@@ -66,17 +72,21 @@ function harnessConfig(redisUrl: string, prefix: string, dirs: { inputRoot: stri
  * Builds the API with `buildApi`, as `main.ts` does, on `redisUrl` under a fresh `test-<uuid>`
  * prefix, with acme (two keys) and globex as customers. Only the logger (silent), the cancel
  * notice (recorded in `cancels`) and readiness (Redis only: there is no Pusher) are replaced;
- * `overrides` replace further dependencies of the app. The harness's own Redis connection, queue
+ * `overrides` replace further dependencies of the app, `env` variables of its config. The harness's own Redis connection, queue
  * and repository are for tests to look at and arrange state with.
  */
-export async function startApiHarness(redisUrl: string, overrides: Partial<ApiDeps> = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  redisUrl: string,
+  overrides: Partial<ApiDeps> = {},
+  env: Record<string, string> = {},
+): Promise<ApiHarness> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const prefix = `test-${randomUUID()}`;
   const inputRoot = await mkdtemp(path.join(tmpdir(), 'kiln-api-in-'));
   const storageDir = await mkdtemp(path.join(tmpdir(), 'kiln-api-st-'));
   const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
   const cancels: string[] = [];
-  const built = buildApi(harnessConfig(redisUrl, prefix, { inputRoot, storageDir }), {
+  const built = buildApi(harnessConfig(redisUrl, prefix, { inputRoot, storageDir }, env), {
     logger: pino({ level: 'silent' }),
     notifyCancel: async (id) => cancels.push(id),
     app: { ready: async () => ({ redis: true }), ...overrides },
@@ -114,12 +124,12 @@ export const bearer = (key = KEY_A) => ({ Authorization: `Bearer ${key}` });
  * For a `describe` block: starts a Redis and an API harness before its tests and stops both after
  * them. Returns a getter for the harness (it exists only once the tests run).
  */
-export function useApiHarness(overrides: Partial<ApiDeps> = {}): () => ApiHarness {
+export function useApiHarness(overrides: Partial<ApiDeps> = {}, env: Record<string, string> = {}): () => ApiHarness {
   let server: RedisHandle | undefined;
   let harness: ApiHarness | undefined;
   beforeAll(async () => {
     server = await startRedis();
-    harness = await startApiHarness(server.url, overrides);
+    harness = await startApiHarness(server.url, overrides, env);
   });
   afterAll(async () => {
     await harness?.close();
