@@ -9,6 +9,7 @@ import {
   JobRepository,
   JobStatsRepository,
   redisReady,
+  redisTarget,
   type EncodeJobData,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
@@ -54,10 +55,10 @@ export interface ApiOverrides {
 function connect(config: ApiConfig, logger: Logger, registry: Registry) {
   // The connections requests use fail fast (503) instead of queueing commands while Redis is away.
   const redisOptions = { commandTimeoutMs: config.KILN_REDIS_COMMAND_TIMEOUT_MS };
-  const redis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
+  const redis = createRequestRedisConnection(redisTarget(config), redisOptions);
   // The job store gets a connection of its own: an ioredis pipeline copies every script defined on
   // its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
-  const storeRedis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
+  const storeRedis = createRequestRedisConnection(redisTarget(config), redisOptions);
   for (const connection of [redis, storeRedis]) connection.on('error', (err) => logger.warn({ err }, 'redis error'));
   const queue = new Queue<EncodeJobData>(ENCODE_QUEUE, {
     connection: redis,
@@ -66,7 +67,7 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
   });
   const { transport, mirror, publisher } = createPresenceGatedPublisher({
     redis,
-    redisUrl: config.REDIS_URL,
+    redisTarget: redisTarget(config),
     prefix: config.KILN_REDIS_PREFIX,
     settings: pusherSettings(config),
     registry,

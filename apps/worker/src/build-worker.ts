@@ -9,7 +9,9 @@ import {
   createRedisConnection,
   ENCODE_QUEUE,
   JobRepository,
+  redisTarget,
   type EncodeJobData,
+  type RedisClient,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
@@ -18,7 +20,6 @@ import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/rea
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Queue, Worker } from 'bullmq';
 import express from 'express';
-import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { WorkerConfig } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
@@ -111,10 +112,10 @@ function createHttpSide(registry: Registry, readiness: Readiness, running: () =>
 }
 
 /** The realtime side of a worker: the occupancy mirror, the gated publisher and the readiness checks. */
-function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: Redis) {
+function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: RedisClient) {
   const { transport, mirror, publisher } = createPresenceGatedPublisher({
     redis,
-    redisUrl: config.REDIS_URL,
+    redisTarget: redisTarget(config),
     prefix: config.KILN_REDIS_PREFIX,
     settings: pusherSettings(config),
     registry,
@@ -129,7 +130,13 @@ function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registr
 function createHandler(
   config: WorkerConfig,
   logger: Logger,
-  parts: { registry: Registry; redis: Redis; publisher: GatedPublisher; slots: EncodeSlots; scratch: ScratchRoot },
+  parts: {
+    registry: Registry;
+    redis: RedisClient;
+    publisher: GatedPublisher;
+    slots: EncodeSlots;
+    scratch: ScratchRoot;
+  },
 ) {
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
   const bucket = createS3Bucket(config);
@@ -195,7 +202,7 @@ export function buildWorker(
 ): WorkerBuild {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const redis = createRedisConnection(config.REDIS_URL);
+  const redis = createRedisConnection(redisTarget(config));
   redis.on('error', (err) => logger.warn({ err }, 'redis error'));
   const { mirror, readiness, publisher } = connectRealtime(config, logger, registry, redis);
   // Downloaded inputs and (with S3) encodes in progress live in this process's own scratch folder;
@@ -204,7 +211,7 @@ export function buildWorker(
   const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
   const { handler, bucket, storage } = createHandler(config, logger, { registry, redis, publisher, slots, scratch });
   const worker = new Worker<EncodeJobData>(ENCODE_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
-    connection: createRedisConnection(config.REDIS_URL),
+    connection: createRedisConnection(redisTarget(config)),
     prefix: bullPrefix(config.KILN_REDIS_PREFIX),
     // Prefetched jobs fetch and probe their inputs while every encode slot is busy.
     concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
@@ -221,7 +228,7 @@ export function buildWorker(
   // Cancels come from the API on any machine; the worker running the job aborts its ffmpeg. A lost
   // message is caught by the run's own once-a-second look at the job (RunWatch). Named so an
   // operator can find it in CLIENT LIST.
-  const cancels = createRedisConnection(config.REDIS_URL, { connectionName: 'kiln-worker-cancels' });
+  const cancels = createRedisConnection(redisTarget(config), { connectionName: 'kiln-worker-cancels' });
   cancels.on('message', (_channel: string, jobId: string) => {
     if (worker.cancelJob(jobId, 'cancelled by the customer'))
       logger.info({ jobId }, 'cancel received; stopping ffmpeg');

@@ -172,8 +172,9 @@ return { more, out }
 
 /**
  * Brings the indexes of some of a customer's jobs in line with the jobs as they are now:
- * idempotent, atomic per batch, safe beside live writes (see `JobIndexBackfill`). ARGV: prefix,
- * customer id, job ids... Returns how many of the ids were jobs.
+ * idempotent, atomic per batch, safe beside live writes (see `JobIndexBackfill`). KEYS[1]: the
+ * customer's index of jobs (declared so a cluster runs the script on the node of the prefix's
+ * slot); ARGV: prefix, customer id, job ids... Returns how many of the ids were jobs.
  */
 export const BACKFILL_SCRIPT = `${INDEX_FUNCTIONS_LUA}
 local prefix, customer = ARGV[1], ARGV[2]
