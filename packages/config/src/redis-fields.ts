@@ -14,6 +14,7 @@ export function redisUrls(value: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** REDIS_URL: a redis:// or rediss:// URL, or (cluster) a comma-separated list of them. */
 export const redisUrl = z
   .string()
   .refine(
@@ -32,7 +33,7 @@ export const redisPrefix = z
  * Whether every key starting with `prefix` hashes to one cluster slot: the prefix holds a hash
  * tag, a `{` followed later by a `}` with something between (Redis hashes only the first one).
  */
-export function hasHashTag(prefix: string): boolean {
+function hasHashTag(prefix: string): boolean {
   const open = prefix.indexOf('{');
   const close = open === -1 ? -1 : prefix.indexOf('}', open + 1);
   return close > open + 1;
