@@ -16,7 +16,9 @@ export interface TestStack {
   dashboardUrl: string;
   workerMetricsUrls: string[];
   customers: TestCustomer[];
+  /** REDIS_URL: one URL, or on a cluster the seed list (connect with `new Cluster(...)`). */
   redisUrl: string;
+  /** The key prefix every app uses (hash-tagged on a cluster). */
   prefix: string;
   inputRoot: string;
   storageDir: string;
@@ -29,20 +31,37 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startTestStack}. */
+export interface TestStackOptions {
+  customers?: string[];
+  workers?: number;
+  dashboard?: boolean;
+  env?: Record<string, string>;
+  /**
+   * A Redis the test owns (to stop, restart, or a Redis Cluster: `cluster: true` sets
+   * KILN_REDIS_CLUSTER and `url` is the seed list). Default: `startRedis()`, stopped with the stack.
+   */
+  redis?: { url: string; cluster?: boolean };
+}
+
+/** The test's own Redis, or one from `startRedis()` with its stop. */
+async function stackRedis(given: TestStackOptions['redis']) {
+  if (given) return { url: given.url, cluster: given.cluster ?? false, stop: async () => undefined };
+  return { ...(await startRedis()), cluster: false };
+}
+
 /**
  * Starts the real stack for a whole-stack test: Redis, soketi (its webhooks aimed at our
  * webhooks app), a recording proxy between our publishers and soketi (so tests count real Pusher
  * HTTP calls), and the api, webhooks and worker apps as processes with their own key prefix.
  */
-export async function startTestStack(
-  opts: { customers?: string[]; workers?: number; dashboard?: boolean; env?: Record<string, string> } = {},
-): Promise<TestStack> {
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
   try {
-    const redis = await startRedis();
+    const redis = await stackRedis(opts.redis);
     cleanups.push(() => redis.stop());
     const [apiPort, webhooksPort, dashboardPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
     const soketi = await startSoketi({ webhookUrl: `http://127.0.0.1:${webhooksPort}/pusher/webhooks` });
@@ -57,9 +76,11 @@ export async function startTestStack(
       id,
       key: `key_${id}_${randomBytes(16).toString('hex')}`,
     }));
-    const prefix = `test-${randomUUID()}`;
+    // On a cluster the apps would give the prefix a hash tag themselves; the test reads keys under it too.
+    const prefix = redis.cluster ? `{test-${randomUUID()}}` : `test-${randomUUID()}`;
     const env: Record<string, string> = {
       REDIS_URL: redis.url,
+      KILN_REDIS_CLUSTER: String(redis.cluster),
       KILN_REDIS_PREFIX: prefix,
       ...soketi.pusherEnv(),
       // Publishers reach Pusher through the recorder; browsers and pusher-js clients go straight to soketi.

@@ -10,13 +10,14 @@ import {
   redisReady,
   TERMINAL_STATUSES,
   UsageRepository,
+  redisTarget,
+  type RedisClient,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
 import { Dispatcher, FairQueue, FleetRepository, QueueView } from '@kiln/scheduler';
 import { createOutputStorage, createS3Bucket, S3UploadStorage, UploadStorage } from '@kiln/storage';
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp, type ApiDeps } from './app.js';
 import type { ApiConfig } from './config.js';
@@ -58,17 +59,17 @@ export interface ApiOverrides {
 function connect(config: ApiConfig, logger: Logger, registry: Registry) {
   // The connections requests use fail fast (503) instead of queueing commands while Redis is away.
   const redisOptions = { commandTimeoutMs: config.KILN_REDIS_COMMAND_TIMEOUT_MS };
-  const redis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
+  const redis = createRequestRedisConnection(redisTarget(config), redisOptions);
   // The job store gets a connection of its own: an ioredis pipeline copies every script defined on
   // its connection, and BullMQ defines dozens on the queue's, which made each MULTI of a create slow.
-  const storeRedis = createRequestRedisConnection(config.REDIS_URL, redisOptions);
+  const storeRedis = createRequestRedisConnection(redisTarget(config), redisOptions);
   for (const connection of [redis, storeRedis]) connection.on('error', (err) => logger.warn({ err }, 'redis error'));
   // One BullMQ queue per pool, all made now so the admin board lists every one.
   const queues = new EncodeQueues(redis, config.KILN_REDIS_PREFIX);
   for (const pool of PRESET_POOLS) queues.for(pool);
   const { transport, mirror, publisher } = createPresenceGatedPublisher({
     redis,
-    redisUrl: config.REDIS_URL,
+    redisTarget: redisTarget(config),
     prefix: config.KILN_REDIS_PREFIX,
     settings: pusherSettings(config),
     registry,
@@ -107,7 +108,13 @@ function startUploadSweep(
  * hands jobs to the pools' BullMQ queues (kicked after every create; the workers' own timers do
  * the rest) and the view of where queued jobs stand.
  */
-function createScheduling(config: ApiConfig, redis: Redis, queues: EncodeQueues, repo: JobRepository, logger: Logger) {
+function createScheduling(
+  config: ApiConfig,
+  redis: RedisClient,
+  queues: EncodeQueues,
+  repo: JobRepository,
+  logger: Logger,
+) {
   const line = new FairQueue(redis, config.KILN_REDIS_PREFIX);
   const fleet = new FleetRepository(redis, config.KILN_REDIS_PREFIX);
   const dispatcher = new Dispatcher({

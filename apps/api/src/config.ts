@@ -1,4 +1,13 @@
-import { apiKeys, commonFields, csv, inputRoots, limitFields, port, pusherFields } from '@kiln/config';
+import {
+  apiKeys,
+  commonFields,
+  csv,
+  inputRoots,
+  limitFields,
+  port,
+  pusherFields,
+  withRedisCluster,
+} from '@kiln/config';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 import { httpTimeoutFields } from './http-server.js';
@@ -88,5 +97,6 @@ export const apiConfigSchema = z
         message: 'set both KILN_ADMIN_USER and KILN_ADMIN_PASSWORD to enable /admin/queues, or neither',
       });
     }
-  });
+  })
+  .transform(withRedisCluster);
 export type ApiConfig = z.output<typeof apiConfigSchema>;

@@ -1,6 +1,6 @@
 import type { Logger } from '@kiln/logger';
 import { FleetRepository, type QueueDepthSource } from '@kiln/scheduler';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 import type { Registry } from 'prom-client';
 import { FleetMetrics } from './services/fleet-metrics.js';
 import { FleetService } from './services/fleet.service.js';
@@ -11,7 +11,7 @@ import { FleetService } from './services/fleet.service.js';
  * `/metrics`). `queue` says how many jobs wait; the registry of workers is read on `redis`.
  */
 export function createFleetView(opts: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   queue: QueueDepthSource;
   registry: Registry;

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { closeServer, type BuiltApp } from '@kiln/app-kit';
 import { pusherSettings } from '@kiln/config';
-import { createRedisConnection, CUSTOMER_CHANNEL_PREFIX } from '@kiln/jobs';
+import { createRedisConnection, CUSTOMER_CHANNEL_PREFIX, redisTarget } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import {
   GatedPublisher,
@@ -37,7 +37,7 @@ export function buildWebhooks(
 ): WebhooksBuild {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const redis = createRedisConnection(config.REDIS_URL);
+  const redis = createRedisConnection(redisTarget(config));
   redis.on('error', (err) => logger.warn({ err }, 'redis error'));
   const occupancyRepo = new OccupancyRepository(redis, config.KILN_REDIS_PREFIX);
   const realtimeMetrics = new RealtimeMetrics(registry);

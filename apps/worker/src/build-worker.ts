@@ -11,7 +11,9 @@ import {
   encodeQueueName,
   JobRepository,
   TERMINAL_STATUSES,
+  redisTarget,
   type EncodeJobData,
+  type RedisClient,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
@@ -21,7 +23,6 @@ import { Dispatcher, FairQueue, FleetRepository } from '@kiln/scheduler';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Worker, type Job as BullJob, type Queue } from 'bullmq';
 import express from 'express';
-import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { WorkerConfig } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
@@ -117,10 +118,10 @@ function createHttpSide(registry: Registry, readiness: Readiness, running: () =>
 }
 
 /** The realtime side of a worker: the occupancy mirror, the gated publisher and the readiness checks. */
-function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: Redis) {
+function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: RedisClient) {
   const { transport, mirror, publisher } = createPresenceGatedPublisher({
     redis,
-    redisUrl: config.REDIS_URL,
+    redisTarget: redisTarget(config),
     prefix: config.KILN_REDIS_PREFIX,
     settings: pusherSettings(config),
     registry,
@@ -135,7 +136,13 @@ function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registr
 function createHandler(
   config: WorkerConfig,
   logger: Logger,
-  parts: { registry: Registry; redis: Redis; publisher: GatedPublisher; slots: EncodeSlots; scratch: ScratchRoot },
+  parts: {
+    registry: Registry;
+    redis: RedisClient;
+    publisher: GatedPublisher;
+    slots: EncodeSlots;
+    scratch: ScratchRoot;
+  },
 ) {
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
   const bucket = createS3Bucket(config);
@@ -169,7 +176,12 @@ function createHandler(
 /**
  * This worker's record in the fleet registry, beating with the jobs it runs. Pools: KILN_WORKER_POOLS.
  */
-function createHeartbeat(config: WorkerConfig, logger: Logger, redis: Redis, running: RunningJobs): FleetHeartbeat {
+function createHeartbeat(
+  config: WorkerConfig,
+  logger: Logger,
+  redis: RedisClient,
+  running: RunningJobs,
+): FleetHeartbeat {
   return new FleetHeartbeat({
     fleet: new FleetRepository(redis, config.KILN_REDIS_PREFIX),
     running,
@@ -216,7 +228,7 @@ function scheduleHandover(
 function joinFleet(
   config: WorkerConfig,
   logger: Logger,
-  parts: { redis: Redis; repo: JobRepository; queues: EncodeQueues; heartbeat: FleetHeartbeat },
+  parts: { redis: RedisClient; repo: JobRepository; queues: EncodeQueues; heartbeat: FleetHeartbeat },
 ) {
   const { redis, repo, queues, heartbeat } = parts;
   const line = new FairQueue(redis, config.KILN_REDIS_PREFIX);
@@ -284,7 +296,7 @@ function createPoolWorkers(config: WorkerConfig, handler: EncodeJobHandler): Wor
   return config.KILN_WORKER_POOLS.map(
     (pool) =>
       new Worker<EncodeJobData>(encodeQueueName(pool), (job, token, signal) => handler.process(job, token, signal), {
-        connection: createRedisConnection(config.REDIS_URL),
+        connection: createRedisConnection(redisTarget(config)),
         prefix: bullPrefix(config.KILN_REDIS_PREFIX),
         // Prefetched jobs fetch and probe their inputs while every encode slot is busy.
         concurrency: config.KILN_WORKER_CONCURRENCY + config.KILN_WORKER_PREFETCH,
@@ -309,7 +321,7 @@ export function buildWorker(
 ): WorkerBuild {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const redis = createRedisConnection(config.REDIS_URL);
+  const redis = createRedisConnection(redisTarget(config));
   redis.on('error', (err) => logger.warn({ err }, 'redis error'));
   const { mirror, readiness, publisher } = connectRealtime(config, logger, registry, redis);
   // Downloaded inputs and (with S3) encodes in progress live in this process's own scratch folder;
@@ -334,7 +346,7 @@ export function buildWorker(
   // Cancels come from the API on any machine; the worker running the job aborts its ffmpeg. A lost
   // message is caught by the run's own once-a-second look at the job (RunWatch). Named so an
   // operator can find it in CLIENT LIST.
-  const cancels = createRedisConnection(config.REDIS_URL, { connectionName: 'kiln-worker-cancels' });
+  const cancels = createRedisConnection(redisTarget(config), { connectionName: 'kiln-worker-cancels' });
   cancels.on('message', (_channel: string, jobId: string) => {
     if (workers.some((w) => w.cancelJob(jobId, 'cancelled by the customer')))
       logger.info({ jobId }, 'cancel received; stopping ffmpeg');

@@ -1,4 +1,4 @@
-import { commonFields, csv, inputRoots, port, positiveInt, pusherFields } from '@kiln/config';
+import { commonFields, csv, inputRoots, port, positiveInt, pusherFields, withRedisCluster } from '@kiln/config';
 import { PRESET_POOLS } from '@kiln/jobs';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
@@ -73,5 +73,6 @@ export const workerConfigSchema = z
     /** KILN_S3_*: with KILN_S3_BUCKET set, outputs and uploads are in that bucket instead of KILN_STORAGE_DIR. */
     ...s3Fields,
   })
-  .superRefine(checkS3Config);
+  .superRefine(checkS3Config)
+  .transform(withRedisCluster);
 export type WorkerConfig = z.output<typeof workerConfigSchema>;

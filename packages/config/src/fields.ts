@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isCustomerId } from './customer-id.js';
 import { mergeCustomerLimits, parseKeyLimits, type LimitOverrides } from './customer-limits.js';
+import { redisPrefix, redisUrl } from './redis-fields.js';
 
 /** A TCP port; 0 where `allowZero` (meaning "pick a free one"). */
 export const port = (fallback: number, allowZero = false) =>
@@ -41,17 +42,7 @@ export const logLevel = z
   })
   .default('info');
 
-export const redisUrl = z
-  .string()
-  .refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL')
-  .default('redis://127.0.0.1:6379');
-
-/** Prefix of every Redis key Kiln writes (BullMQ's included); lets several farms share one Redis. */
-export const redisPrefix = z
-  .string()
-  .regex(/^[A-Za-z0-9_{}:-]{1,64}$/, 'use letters, digits, "_", "-", ":" or hash-tag braces')
-  .default('kiln');
-
+/** Customer API keys: `customerId:key,customerId:key`. */
 /** Customer ids the storage layout uses for itself: `<storage>/uploads/…` holds every customer's uploads. */
 const RESERVED_CUSTOMER_IDS = new Set(['uploads']);
 
@@ -157,9 +148,14 @@ export function pusherSettings(c: {
   };
 }
 
-/** Variables every Kiln app shares. */
+/**
+ * Variables every Kiln app shares. A schema holding them ends with `.transform(withRedisCluster)`
+ * (the rule between REDIS_URL, KILN_REDIS_CLUSTER and KILN_REDIS_PREFIX).
+ */
 export const commonFields = {
   REDIS_URL: redisUrl,
+  /** Whether REDIS_URL names the seed nodes of a Redis Cluster rather than one Redis. */
+  KILN_REDIS_CLUSTER: bool(false),
   KILN_REDIS_PREFIX: redisPrefix,
   KILN_LOG_LEVEL: logLevel,
 };

@@ -21,8 +21,7 @@ export {
   positiveInt,
   pusherFields,
   pusherSettings,
-  redisPrefix,
-  redisUrl,
   type PusherSettings,
 } from './fields.js';
+export { redisPrefix, redisUrl, redisUrls, withRedisCluster } from './redis-fields.js';
 export { INPUT_FILE_REFUSED, InputRoots, inputRoots } from './input-roots.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { JobKeys } from './job-index.keys.js';
 
 /**
@@ -9,7 +9,7 @@ export class FinishedJobsRepository {
   private readonly keys: JobKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new JobKeys(prefix);

@@ -20,7 +20,11 @@ export {
   createRedisConnection,
   createRequestRedisConnection,
   isRedisUnavailableError,
+  redisNodes,
   redisReady,
+  redisTarget,
+  type RedisClient,
+  type RedisTarget,
 } from './redis-connection.js';
 export { FinishedJobsRepository } from './finished-jobs.repository.js';
 export { JobIndexBackfill, JOB_INDEX_VERSION, type BackfillResult } from './job-index.backfill.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { redisNodes, type RedisClient } from './redis-connection.js';
 import { JobKeys } from './job-index.keys.js';
 import { BACKFILL_SCRIPT } from './job-index.scripts.js';
 
@@ -26,12 +26,14 @@ export class JobIndexBackfill {
   private readonly keys: JobKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly onBatch: (progress: { customerId: string; jobs: number }) => void = () => undefined,
   ) {
     this.keys = new JobKeys(prefix);
-    this.redis.defineCommand('kilnJobIndexBackfill', { numberOfKeys: 0, lua: BACKFILL_SCRIPT });
+    // The customer's index is the script's one key: on a cluster it sends the script to the node
+    // holding that slot, which holds every key of the prefix (it carries a hash tag).
+    this.redis.defineCommand('kilnJobIndexBackfill', { numberOfKeys: 1, lua: BACKFILL_SCRIPT });
   }
 
   /** Runs the backfill unless the store is already indexed. */
@@ -47,24 +49,27 @@ export class JobIndexBackfill {
     return result;
   }
 
-  /** Every customer with an index of jobs (a one-time SCAN, COUNT-bounded steps). */
+  /** Every customer with an index of jobs (a one-time SCAN of every node, COUNT-bounded steps). */
   private async *customers(): AsyncGenerator<string> {
     const head = this.keys.customer('');
     const suffix = head.slice(head.lastIndexOf(':'));
     const start = head.slice(0, head.length - suffix.length);
     const seen = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${start}*${suffix}`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const customerId = key.slice(start.length, key.length - suffix.length);
-        // SCAN may return a key twice; customer ids never contain ':'.
-        if (customerId.includes(':') || seen.has(customerId)) continue;
-        seen.add(customerId);
-        yield customerId;
-      }
-    } while (cursor !== '0');
+    // SCAN reads one node: on a cluster, each master is scanned for its part of the keys.
+    for (const node of redisNodes(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${start}*${suffix}`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          const customerId = key.slice(start.length, key.length - suffix.length);
+          // SCAN may return a key twice; customer ids never contain ':'.
+          if (customerId.includes(':') || seen.has(customerId)) continue;
+          seen.add(customerId);
+          yield customerId;
+        }
+      } while (cursor !== '0');
+    }
   }
 
   private async backfillCustomer(customerId: string): Promise<number> {
@@ -81,7 +86,7 @@ export class JobIndexBackfill {
       const rows = await this.redis.zrangebyscore(index, from, '+inf', 'WITHSCORES', 'LIMIT', skip, BATCH);
       if (rows.length === 0) break;
       const ids = rows.filter((_, i) => i % 2 === 0);
-      jobs += Number(await script(this.prefix, customerId, ...ids));
+      jobs += Number(await script(index, this.prefix, customerId, ...ids));
       this.onBatch({ customerId, jobs });
       const last = rows[rows.length - 1]!;
       const tied = rows.filter((v, i) => i % 2 === 1 && v === last).length;

@@ -230,9 +230,10 @@ return { more, out }
 `;
 
 /**
- * Brings the indexes (and stored-bytes usage) of some of a customer's jobs in line with the jobs as they are now:
- * idempotent, atomic per batch, safe beside live writes (see `JobIndexBackfill`). ARGV: prefix,
- * customer id, job ids... Returns how many of the ids were jobs.
+ * Brings the indexes (and stored-bytes usage) of some of a customer's jobs in line with the jobs
+ * as they are now: idempotent, atomic per batch, safe beside live writes (see `JobIndexBackfill`).
+ * KEYS[1]: the customer's index of jobs (declared so a cluster runs the script on the node of the
+ * prefix's slot); ARGV: prefix, customer id, job ids... Returns how many of the ids were jobs.
  */
 export const BACKFILL_SCRIPT = `${INDEX_FUNCTIONS_LUA}
 local prefix, customer = ARGV[1], ARGV[2]

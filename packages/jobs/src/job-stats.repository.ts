@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { JobKeys } from './job-index.keys.js';
 import { JOB_STATUSES, type JobStatus } from './job.schema.js';
 
@@ -22,7 +22,7 @@ export class JobStatsRepository {
   private readonly keys: JobKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new JobKeys(prefix);

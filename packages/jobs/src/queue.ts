@@ -1,5 +1,5 @@
 import { Queue, type DefaultJobOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { EncodeJobData } from './job.schema.js';
 
 import { DEFAULT_POOL } from './presets.js';
@@ -49,7 +49,7 @@ export class EncodeQueues {
   private readonly queues = new Map<string, Queue<EncodeJobData>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly redisPrefix: string,
   ) {}
 

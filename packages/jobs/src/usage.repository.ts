@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { JobKeys } from './job-index.keys.js';
 import { ACTIVE_STATUSES } from './job.schema.js';
 import { ADD_UPLOAD_SCRIPT, REMOVE_UPLOADS_SCRIPT } from './usage.scripts.js';
@@ -34,7 +34,7 @@ export class UsageRepository {
   private readonly keys: JobKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly clock: () => number = Date.now,
   ) {

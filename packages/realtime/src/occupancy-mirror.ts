@@ -1,5 +1,5 @@
 import type { Logger } from '@kiln/logger';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 import type { OccupancyGate } from './occupancy-gate.js';
 import type { OccupancyRepository } from './occupancy.repository.js';
 
@@ -10,7 +10,7 @@ export type GateSource = 'memory' | 'redis';
 export interface OccupancyMirrorDeps {
   repo: OccupancyRepository;
   /** A connection of its own: once subscribed, it can run no other command. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   logger: Logger;
   /** How often the whole set is re-read even while subscribed (default 30 s). */
   refreshIntervalMs?: number;
@@ -34,7 +34,7 @@ export class OccupancyMirror implements OccupancyGate {
   readonly decisions = { memory: 0, redis: 0 };
 
   private readonly repo: OccupancyRepository;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly logger: Logger;
   private readonly refreshIntervalMs: number;
 

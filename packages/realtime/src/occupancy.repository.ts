@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 
 export type OccupancyEventName = 'channel_occupied' | 'channel_vacated';
 export type ApplyResult = 'applied' | 'stale' | 'duplicate';
@@ -37,7 +37,7 @@ return 'applied'
  */
 export class OccupancyRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** How long a channel's last-applied record is kept; older webhooks than this are not expected. */
     private readonly recordTtlSeconds = 24 * 3600,

@@ -1,6 +1,5 @@
-import { createRedisConnection } from '@kiln/jobs';
+import { createRedisConnection, type RedisClient, type RedisTarget } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { GatedPublisher, type GatedPublisherOptions } from './gated-publisher.js';
 import { OccupancyMirror } from './occupancy-mirror.js';
@@ -24,8 +23,9 @@ export interface PresenceGatedPublishing {
  * jobs (the API, workers) builds it this way; the mirror still has to be started.
  */
 export function createPresenceGatedPublisher(deps: {
-  redis: Redis;
-  redisUrl: string;
+  redis: RedisClient;
+  /** Where the mirror's subscriber connects (REDIS_URL and KILN_REDIS_CLUSTER). */
+  redisTarget: RedisTarget;
   prefix: string;
   settings: PusherSettings;
   registry: Registry;
@@ -36,7 +36,7 @@ export function createPresenceGatedPublisher(deps: {
   const transport = new PusherTransport(deps.settings, metrics);
   const mirror = new OccupancyMirror({
     repo: new OccupancyRepository(deps.redis, deps.prefix),
-    subscriber: createRedisConnection(deps.redisUrl),
+    subscriber: createRedisConnection(deps.redisTarget),
     logger: deps.logger.child({ component: 'occupancy-mirror' }),
   });
   const publisher = new GatedPublisher({

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_JOB_OPTIONS, type EncodeJobData } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 import type { FairQueue } from './fair-queue.js';
 import type { FleetRepository, FleetWorker } from './fleet.repository.js';
 
 /** What a {@link Dispatcher} works with. */
 export interface DispatcherDeps {
   /** For the lock that lets one dispatcher at a time hand jobs out. */
-  redis: Redis;
+  redis: RedisClient;
   line: FairQueue;
   fleet: FleetRepository;
   /** The BullMQ queue of a pool. */

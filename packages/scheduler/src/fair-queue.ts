@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 import {
   ENQUEUE_SCRIPT,
   FORGET_SCRIPT,
@@ -47,7 +47,7 @@ export class FairQueue implements QueueDepthSource {
   private readonly scripts: Record<'enqueue' | 'take' | 'forget' | 'started' | 'reprioritize' | 'line', ScriptRunner>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly clock: () => number = Date.now,
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 
 /** A job a worker process is running now, as the fleet view shows it. */
 export interface FleetJob {
@@ -67,7 +67,7 @@ export class FleetRepository {
   private readonly finishedKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly opts: { staleAfterMs?: number; clock?: () => number } = {},
   ) {

@@ -36,6 +36,8 @@ export interface SpawnRedisServerOptions {
   startTimeoutMs?: number;
   /** Sent to it by the kernel if the supervisor dies (SIGTERM lets it flush its AOF first). */
   dieWithParent?: NodeJS.Signals;
+  /** More `redis-server` arguments, after Kiln's (a test's cluster node: `--cluster-enabled yes`). */
+  extraArgs?: readonly string[];
 }
 
 /** Whether `redis-server` (or `command`) is an executable file on PATH. */
@@ -98,6 +100,7 @@ async function startOnce(
     '--appendonly', opts.appendOnly ? 'yes' : 'no', '--save', '', '--daemonize', 'no',
     // BullMQ needs noeviction: an evicted job key is a silently lost job.
     '--maxmemory-policy', 'noeviction',
+    ...(opts.extraArgs ?? []),
   ];
   const child = new ManagedChild('redis', command, args, {
     cwd: opts.dir,

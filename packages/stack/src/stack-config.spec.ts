@@ -32,6 +32,12 @@ describe('loadStackConfig', () => {
     expect(() => loadStackConfig({ PUSHER_KEY: 'k' })).toThrow(/^PUSHER_APP_ID, PUSHER_SECRET: must be set too/);
   });
 
+  it('refuses cluster mode without REDIS_URL, and takes it with the seed nodes', () => {
+    expect(() => loadStackConfig({ KILN_REDIS_CLUSTER: 'true' })).toThrow(/KILN_REDIS_CLUSTER: needs REDIS_URL/);
+    const seeds = 'redis://10.0.0.1:7000,redis://10.0.0.2:7000';
+    expect(loadStackConfig({ KILN_REDIS_CLUSTER: 'true', REDIS_URL: seeds })).toMatchObject({ REDIS_URL: seeds });
+  });
+
   it('uses the configured Pusher app when all three are set', () => {
     const config = loadStackConfig({ PUSHER_APP_ID: '1', PUSHER_KEY: 'k', PUSHER_SECRET: 's' });
     expect(wantsEmbeddedPusher(config)).toBe(false);

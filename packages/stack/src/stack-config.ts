@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, port, positiveInt } from '@kiln/config';
+import { bool, ConfigError, loadConfig, port, positiveInt } from '@kiln/config';
 import { z } from 'zod';
 import { StackStartError } from './stack.errors.js';
 
@@ -32,6 +32,8 @@ const stackConfigSchema = z
     KILN_EMBEDDED_SOKETI_PORT: port(EMBEDDED_SOKETI_PORT),
     KILN_EMBEDDED_SOKETI_METRICS_PORT: port(EMBEDDED_SOKETI_METRICS_PORT),
     REDIS_URL: text,
+    // Passed to the apps as it is; read here only to refuse a cluster without its seed nodes.
+    KILN_REDIS_CLUSTER: bool(false),
     PUSHER_APP_ID: text,
     PUSHER_KEY: text,
     PUSHER_SECRET: text,
@@ -54,6 +56,12 @@ const stackConfigSchema = z
         code: 'custom',
         path: ['KILN_API_PORT, KILN_WEBHOOKS_PORT and KILN_DASHBOARD_PORT'],
         message: `must differ (got ${APP_PORTS.map((name) => c[name]).join(', ')})`,
+      });
+    if (c.KILN_REDIS_CLUSTER && !c.REDIS_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KILN_REDIS_CLUSTER'],
+        message: "needs REDIS_URL (the cluster's seed nodes): the Redis npm start runs itself is not a cluster",
       });
     const set = PUSHER_APP.filter((name) => c[name]);
     if (set.length > 0 && set.length < PUSHER_APP.length)

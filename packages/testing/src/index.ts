@@ -9,6 +9,7 @@ export { startApp, type AppHandle, type AppName, type StartAppOptions } from './
 export { startProcess, type ProcessHandle, type StartProcessOptions } from './start-process.js';
 export { ProcessNotHealthyError } from './testing.errors.js';
 export { startRedis, type RedisHandle, type StartRedisOptions } from './start-redis.js';
+export { startRedisCluster, type RedisClusterHandle, type StartRedisClusterOptions } from './start-redis-cluster.js';
 export { useRedis, type UsedRedis } from './use-redis.js';
 export { startSoketi, type SoketiHandle } from './start-soketi.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';

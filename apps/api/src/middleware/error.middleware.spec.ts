@@ -1,8 +1,7 @@
-import { createRequestRedisConnection, JobRepository } from '@kiln/jobs';
+import { createRequestRedisConnection, JobRepository, type RedisClient } from '@kiln/jobs';
 import { EmptyUploadError, UploadAbortedError } from '@kiln/storage';
 import { getFreePort } from '@kiln/testing';
 import express from 'express';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { errorHandler } from './error.middleware.js';
 import { redisRateLimitStore } from './rate-limit.middleware.js';
 
 describe('errorHandler with Redis unavailable', () => {
-  let dead: Redis;
+  let dead: RedisClient;
   const harness = useApiHarness();
   beforeAll(async () => {
     // Nothing listens on this port: every command fails as it does while Redis is away.

@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { createRequestRedisConnection, redisReady, type RedisClient } from '@kiln/jobs';
+import { startRedisCluster, type RedisClusterHandle } from '@kiln/testing';
+import express from 'express';
 import request from 'supertest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, KEY_A, KEY_A2, KEY_B, type ApiHarness, useApiHarness } from '../testing/api-harness.js';
-import { redisRateLimitStore } from './rate-limit.middleware.js';
+import { rateLimitPerKey, redisRateLimitStore } from './rate-limit.middleware.js';
 
 describe('rate limit per API key', () => {
   let h: ApiHarness;
@@ -48,5 +52,39 @@ describe('rate limit per API key', () => {
     }
     const off = limited(0);
     for (let i = 0; i < 5; i++) expect((await request(off).get('/v1/me').set(bearer(KEY_B))).status).toBe(200);
+  });
+});
+
+describe('rate limit per API key on a Redis Cluster', () => {
+  let cluster: RedisClusterHandle;
+  let redis: RedisClient;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    redis = createRequestRedisConnection({ url: cluster.url, cluster: true }, { commandTimeoutMs: 1000 });
+    await redisReady(redis);
+  }, 30_000);
+  afterAll(async () => {
+    await redis?.quit();
+    await cluster?.stop();
+  });
+
+  it("counts on the prefix's node: its scripts are loaded where the EVALSHA is sent", async () => {
+    // SCRIPT LOAD names no key; loaded on one node picked at random, the EVALSHA routed by its
+    // key would find no script there (NOSCRIPT) and the request would fail. Four API processes
+    // (each its own store, loading the scripts itself) share one budget.
+    const prefix = `{test-${randomUUID()}}`;
+    const apps = Array.from({ length: 4 }, () => {
+      const app = express();
+      app.use((req, _res, next) => {
+        req.apiKeyId = 'key-one';
+        next();
+      });
+      app.use(rateLimitPerKey({ perMinute: 4, store: redisRateLimitStore(redis, prefix) }));
+      app.get('/', (_req, res) => void res.json({ ok: true }));
+      return app;
+    });
+    const statuses: number[] = [];
+    for (const app of [...apps, apps[0]!]) statuses.push((await request(app).get('/')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
   });
 });

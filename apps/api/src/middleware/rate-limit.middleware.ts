@@ -1,18 +1,31 @@
 import type { RequestHandler } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
+import { redisNodes, type RedisClient } from '@kiln/jobs';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { TooManyRequestsError } from '../http.errors.js';
 
 const WINDOW_MS = 60_000;
 
 /**
+ * SCRIPT LOAD names no key, so a cluster would load the script on one node picked at random and
+ * the EVALSHA that follows (routed by its key) would find nothing: it goes to every node that
+ * holds keys (on one Redis: that one). All load the same script, so each answers the same SHA.
+ */
+async function loadEverywhere(redis: RedisClient, args: string[]): Promise<unknown> {
+  const [sha] = await Promise.all(redisNodes(redis).map((node) => node.call('SCRIPT', ...args)));
+  return sha;
+}
+
+/**
  * The counters of {@link rateLimitPerKey} in Redis under `<prefix>:ratelimit:`, so every API
  * process draws from the same budget. One store per limiter (express-rate-limit insists).
  */
-export function redisRateLimitStore(redis: Redis, prefix: string): Store {
+export function redisRateLimitStore(redis: RedisClient, prefix: string): Store {
   const store = new RedisStore({
-    sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+    sendCommand: (command: string, ...args: string[]) =>
+      (command.toUpperCase() === 'SCRIPT'
+        ? loadEverywhere(redis, args)
+        : redis.call(command, ...args)) as Promise<RedisReply>,
     prefix: `${prefix}:ratelimit:`,
   });
   // The store loads its scripts once; a load that failed (Redis away at that moment) would fail

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 
 /** What an `Idempotency-Key` points at: the job it created and the body that created it. */
 export interface IdempotencyRecord {
@@ -31,7 +31,7 @@ return 0
  */
 export class IdempotencyRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds = IDEMPOTENCY_TTL_SECONDS,
   ) {}

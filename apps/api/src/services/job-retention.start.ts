@@ -1,6 +1,6 @@
 import { FinishedJobsRepository, JobIndexBackfill, JobKeys, type JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kiln/jobs';
 import type { JobDeletionService } from './job-deletion.service.js';
 import { JobRetentionService } from './job-retention.service.js';
 import { RedisLock } from './redis-lock.js';
@@ -14,7 +14,7 @@ const LOCK_TTL_MS = 120_000;
  * a single GET on every later start), then the retention sweep, now and periodically.
  */
 export async function startJobRetention(opts: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   repo: JobRepository;
   deletion: JobDeletionService;
