@@ -32,6 +32,7 @@ import { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobRetentionService } from './services/job-retention.service.js';
 import { startJobRetention } from './services/job-retention.start.js';
 import { JobService } from './services/job.service.js';
+import { QueueWatch } from './services/queue-watch.js';
 import { StatsService } from './services/stats.service.js';
 import { DEFAULT_QUEUED_RETRY_AFTER_S, UsageService } from './services/usage.service.js';
 
@@ -74,6 +75,7 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
     settings: pusherSettings(config),
     registry,
     logger,
+    options: { progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS },
   });
   const readiness = new Readiness({ redis: [redis, storeRedis], pusher: transport });
   return { redis, storeRedis, queues, transport, mirror, publisher, readiness };
@@ -168,7 +170,16 @@ function createServices(
   // Undos of creates that answered 503 are tried again as soon as Redis is back.
   for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
   const deletion = new JobDeletionService({ repo, queues, storage, logger: logger.child({ component: 'jobs' }) });
-  return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling, usage, usageRepo };
+  const queueWatch = new QueueWatch({
+    redis: storeRedis,
+    line: scheduling.line,
+    view: scheduling.queueView,
+    gate: clients.mirror,
+    publisher,
+    logger: logger.child({ component: 'queue-watch' }),
+    intervalMs: config.KILN_PROGRESS_INTERVAL_MS,
+  });
+  return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling, usage, usageRepo, queueWatch };
 }
 
 /** The Express app's dependencies, from the config, the clients and the services. */
@@ -251,6 +262,7 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
     deps = { ...appDeps(config, logger, registry, clients, { ...services, fleetView }), ...overrides.app };
     app = createApp(deps);
     await mirror.start();
+    services.queueWatch.start();
     uploadSweep = startUploadSweep(services.uploads, services.usageRepo, config.KILN_UPLOAD_TTL_H, logger);
     // Indexes of jobs stored before they existed are filled in (once), then finished jobs expire
     // after KILN_JOB_TTL_DAYS (0 keeps them).
@@ -270,6 +282,7 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
       await retention?.stop();
       await closeServer(server);
       await services.dispatcher.stop();
+      await services.queueWatch.stop();
       await publisher.flush();
       await queues.close();
       await mirror.stop();

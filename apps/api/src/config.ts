@@ -5,6 +5,7 @@ import {
   inputRoots,
   limitFields,
   port,
+  positiveInt,
   pusherFields,
   withRedisCluster,
 } from '@kiln/config';
@@ -32,6 +33,8 @@ export const apiConfigSchema = z
     /** Default limits per customer (KILN_LIMIT_RUNNING, _QUEUED, _STORED_BYTES); `;name=value` after a key sets its customer's. */
     ...limitFields,
     KILN_API_PORT: port(3000),
+    /** Live queue places (`queue.updated`) go to a watched channel at most once per this interval. */
+    KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
     KILN_INPUT_ROOTS: inputRoots,
     KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
     KILN_DASHBOARD_ORIGINS: csv.default(['http://127.0.0.1:3002', 'http://localhost:3002']),

@@ -11,6 +11,11 @@ export const JOB_EVENTS = {
 export type JobEventName = (typeof JOB_EVENTS)[keyof typeof JOB_EVENTS];
 /** Every `job.*` event name, for binding them all on a channel. */
 export const JOB_EVENT_NAMES: readonly JobEventName[] = Object.values(JOB_EVENTS);
+/**
+ * Where the customer's queued jobs stand now (their first 50 by place): sent while the channel is
+ * watched, when the line changed, at most once per progress interval. See `queueEventPayloadSchema`.
+ */
+export const QUEUE_EVENT = 'queue.updated';
 /** Sent on a channel when its presence gate opens: events before it were dropped, so re-read. */
 export const SYNC_EVENT = 'sync';
 

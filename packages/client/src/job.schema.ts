@@ -132,6 +132,21 @@ export const jobQueueSchema = z.object({
 });
 export type JobQueue = z.infer<typeof jobQueueSchema>;
 
+/** One queued job's place, as a `queue.updated` event lists it. */
+export const queuedPlaceSchema = z.extend(jobQueueSchema, { id: jobId });
+export type QueuedPlace = z.infer<typeof queuedPlaceSchema>;
+
+/** Payload of a `queue.updated` event: the customer's first queued jobs by place (at most 50: under 10 KB). */
+export const queueEventPayloadSchema = z
+  .object({ jobs: z.array(queuedPlaceSchema).check(z.maxLength(50)), at: isoDateTime })
+  .check(
+    z.meta({
+      description:
+        "Data of the `queue.updated` event on `private-customer-<customerId>`: the places of the customer's first 50 queued jobs (a job not listed keeps the `queue` of its last read). Sent only while the channel is watched and the line changed, at most once per progress interval.",
+    }),
+  );
+export type QueueEventPayload = z.infer<typeof queueEventPayloadSchema>;
+
 /** The public JSON of a job, as the API returns it (events carry its summary: {@link jobSummarySchema}). */
 export const jobSchema = z.object({
   id: jobId,

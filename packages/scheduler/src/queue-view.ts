@@ -1,12 +1,7 @@
-import type { JobQueue } from '@kiln/jobs';
+import type { JobQueue, QueuedPlace } from '@kiln/jobs';
 import type { FairQueue } from './fair-queue.js';
 import type { FleetRepository, FleetWorker } from './fleet.repository.js';
 import { positionInLine, startTimes, type Throughput } from './queue-estimate.js';
-
-/** One queued job's place, as a live queue event lists it. */
-export interface QueuedPlace extends JobQueue {
-  id: string;
-}
 
 /**
  * Where queued jobs stand: their place in the fair-share line (see {@link positionInLine}) and
