@@ -71,7 +71,7 @@ redis.call('HINCRBY', KEYS[1], 'seq', 1)
 -- job indexes (job-index.scripts.ts): status indexes, finished index and counters follow the write
 kiln_reindex(KEYS[1], kilnOldStatus, ARGV[2])
 -- stored bytes (job-index.scripts.ts): the customer's usage follows the job's completed outputs
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   if ARGV[i] == 'outputs' then kiln_count_stored(KEYS[1]) break end
 end
 return {1, redis.call('HGETALL', KEYS[1])}
