@@ -1,7 +1,7 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bullPrefix } from '@kiln/jobs';
+import { bullPrefix, type Job } from '@kiln/jobs';
 import { channelsOf, makeClip, startRedisCluster, waitFor, type RedisClusterHandle } from '@kiln/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,43 @@ describe('the whole stack on a Redis Cluster', () => {
     } finally {
       watcher.disconnect();
     }
+  });
+
+  it('runs jobs in fair-share order on the cluster, as their queue places said', async () => {
+    // Both workers busy with a long acme job each; then both customers queue short ones.
+    const longClip = path.join(stack.inputRoot, 'long.mp4');
+    await copyFile(await makeClip({ seconds: 60, width: 640, height: 480, audio: false }), longClip);
+    const long = await submitJobs(api(acme), pathToFileURL(longClip).href, 2);
+    for (const id of long)
+      await waitFor(async () => (await api(acme)<Job>('GET', `/v1/jobs/${id}`)).body.status === 'encoding', {
+        timeoutMs: 60_000,
+        message: `long job ${id} to encode`,
+      });
+    const acmeIds = await submitJobs(api(acme), clipUrl, 3);
+    const globexIds = await submitJobs(api(globex), clipUrl, 2);
+    const place = new Map<string, { customer: string; position: number }>();
+    for (const [customer, ids] of [
+      ['acme', acmeIds],
+      ['globex', globexIds],
+    ] as const)
+      for (const id of ids) {
+        const job = (await api(customer === 'acme' ? acme : globex)<Job>('GET', `/v1/jobs/${id}`)).body;
+        expect(job.status).toBe('queued');
+        place.set(id, { customer, position: job.queue!.position });
+      }
+    // acme already runs two jobs: globex goes first, then they alternate until globex has none left.
+    const byPlace = [...place.entries()].sort((a, b) => a[1].position - b[1].position);
+    expect(byPlace.map(([, p]) => p.position)).toEqual([1, 2, 3, 4, 5]);
+    expect(byPlace.map(([, p]) => p.customer)).toEqual(['globex', 'acme', 'globex', 'acme', 'acme']);
+    for (const id of long) await api(acme)('POST', `/v1/jobs/${id}/cancel`);
+    const acmeDone = await waitForFinalJobs(stack.apiUrl, stack.customers[acme]!.key, acmeIds, { timeoutMs: 60_000 });
+    const globexDone = await waitForFinalJobs(stack.apiUrl, stack.customers[globex]!.key, globexIds, {
+      timeoutMs: 60_000,
+    });
+    const started = (id: string) => Date.parse((acmeDone.get(id) ?? globexDone.get(id))!.startedAt!);
+    // Two workers may start the two next jobs at the same moment, in either order.
+    for (let k = 1; k < byPlace.length; k++)
+      expect(started(byPlace[k - 1]![0])).toBeLessThanOrEqual(started(byPlace[k]![0]) + 500);
   });
 
   it("keeps every key of Kiln's and BullMQ's in the prefix's one hash slot", async () => {

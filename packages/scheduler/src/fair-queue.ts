@@ -52,10 +52,12 @@ export class FairQueue implements QueueDepthSource {
     private readonly clock: () => number = Date.now,
   ) {
     this.keyPrefix = `${prefix}:sched`;
+    // Every script names one key of the scheduler's (it touches only keys under the prefix): on a
+    // Redis Cluster that sends it to the node of the prefix's hash slot.
     const define = (name: string, lua: string): ScriptRunner => {
-      redis.defineCommand(name, { numberOfKeys: 0, lua });
+      redis.defineCommand(name, { numberOfKeys: 1, lua });
       const r = redis as unknown as Record<string, ScriptRunner>;
-      return (...args) => r[name]!(this.keyPrefix, ...args);
+      return (...args) => r[name]!(`${this.keyPrefix}:version`, this.keyPrefix, ...args);
     };
     this.scripts = {
       enqueue: define('kilnSchedEnqueue', ENQUEUE_SCRIPT),
