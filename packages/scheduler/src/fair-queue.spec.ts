@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { useRedis } from '@kiln/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnRedisServer } from '@kiln/stack';
+import { useRedis, waitFor } from '@kiln/testing';
+import { Redis } from 'ioredis';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FairQueue } from './fair-queue.js';
@@ -145,5 +150,42 @@ describe('FairQueue', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('FairQueue across a Redis restart with AOF', () => {
+  it('keeps the line, the virtual times and the running places when Redis is killed and restarted', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kiln-fq-aof-'));
+    let server = await spawnRedisServer({ dir, appendOnly: true });
+    const port = server.port;
+    let redis = new Redis(server.url);
+    const prefix = `test-${randomUUID()}`;
+    try {
+      let q = new FairQueue(redis, prefix);
+      const add = (c: string, id: string) =>
+        q.enqueue({ jobId: id, customerId: c, pool: 'cpu', priority: 'normal', runningCap: 1 });
+      for (const id of ['a1', 'a2', 'a3']) await add('a', id);
+      for (const id of ['b1', 'b2']) await add('b', id);
+      expect((await q.take('cpu', 1)).map((j) => j.jobId)).toEqual(['a1']);
+      // appendfsync everysec: ask for the write to be on disk, then kill Redis without a clean shutdown.
+      await redis.call('BGREWRITEAOF');
+      await waitFor(async () => !String(await redis.info('persistence')).includes('aof_rewrite_in_progress:1'), {
+        timeoutMs: 10_000,
+      });
+      redis.disconnect();
+      await server.child.stop({ signal: 'SIGKILL' });
+      server = await spawnRedisServer({ dir, appendOnly: true, port });
+      redis = new Redis(server.url);
+      q = new FairQueue(redis, prefix);
+      expect(await q.runningOf('a')).toEqual(['a1']);
+      // a is at its cap of 1: b's jobs go first, then a's once a1 is done.
+      expect((await q.take('cpu', 5)).map((j) => j.jobId)).toEqual(['b1']);
+      expect(await q.forget('a1')).toBe(true);
+      expect((await q.take('cpu', 5)).map((j) => j.jobId)).toEqual(['a2']);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
