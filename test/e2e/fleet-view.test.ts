@@ -1,7 +1,7 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Job } from '@kiln/jobs';
+import { PRESET_POOLS, type Job } from '@kiln/jobs';
 import { makeClip, waitFor } from '@kiln/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,11 +75,11 @@ describe('the fleet view: workers online with their jobs, and a SIGKILLed worker
     });
     const view = await fleet();
     for (const w of view.workers) {
-      expect(w).toMatchObject({ pools: ['cpu'], concurrency: 1, prefetch: 0, jobs: [] });
+      expect(w).toMatchObject({ pools: [...PRESET_POOLS], concurrency: 1, prefetch: 0, jobs: [] });
       expect(w.id).toMatch(new RegExp(`^${w.host}:${w.pid}:[0-9a-f]{8}$`));
       expect(w.lastSeenSecondsAgo).toBeLessThanOrEqual(15);
     }
-    expect(view.slotsOnline).toEqual({ cpu: 2 });
+    expect(view.slotsOnline).toEqual({ cpu: 2, av1: 2 });
     expect(await readMetric(`${stack.apiUrl}/metrics`, 'kiln_workers_online')).toBe(2);
     expect(await readMetric(`${stack.apiUrl}/metrics`, 'kiln_encode_slots_online', { pool: 'cpu' })).toBe(2);
     expect((await fetch(`${stack.apiUrl}/v1/admin/fleet`)).status).toBe(401);
@@ -162,6 +162,6 @@ describe('the fleet view: workers online with their jobs, and a SIGKILLed worker
 
     expect(await pidsOnline()).toEqual([survivor.child.pid!]);
     expect(await readMetric(`${stack.apiUrl}/metrics`, 'kiln_workers_online')).toBe(1);
-    expect((await fleet()).slotsOnline).toEqual({ cpu: 1 });
+    expect((await fleet()).slotsOnline).toEqual({ cpu: 1, av1: 1 });
   });
 });

@@ -8,14 +8,13 @@ import {
   JobStatsRepository,
   PRESET_POOLS,
   redisReady,
-  TERMINAL_STATUSES,
   UsageRepository,
   redisTarget,
   type RedisClient,
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
-import { Dispatcher, FairQueue, FleetRepository, QueueView } from '@kiln/scheduler';
+import { createScheduling, QueueView } from '@kiln/scheduler';
 import { createOutputStorage, createS3Bucket, S3UploadStorage, UploadStorage } from '@kiln/storage';
 import type { Express } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -110,25 +109,19 @@ function startUploadSweep(
  * hands jobs to the pools' BullMQ queues (kicked after every create; the workers' own timers do
  * the rest) and the view of where queued jobs stand.
  */
-function createScheduling(
+function createApiScheduling(
   config: ApiConfig,
   redis: RedisClient,
   queues: EncodeQueues,
   repo: JobRepository,
   logger: Logger,
 ) {
-  const line = new FairQueue(redis, config.KILN_REDIS_PREFIX);
-  const fleet = new FleetRepository(redis, config.KILN_REDIS_PREFIX);
-  const dispatcher = new Dispatcher({
+  const { line, fleet, dispatcher } = createScheduling({
     redis,
-    line,
-    fleet,
-    bullQueue: (pool) => queues.for(pool),
-    isFinished: async (id) => {
-      const job = await repo.get(id);
-      return !job || TERMINAL_STATUSES.includes(job.status);
-    },
-    logger: logger.child({ component: 'dispatcher' }),
+    prefix: config.KILN_REDIS_PREFIX,
+    queues,
+    repo,
+    logger,
   });
   return { line, fleet, dispatcher, queueView: new QueueView({ line, fleet }) };
 }
@@ -141,7 +134,7 @@ function createServices(
 ) {
   const { redis, storeRedis, queues, publisher } = clients;
   const repo = new JobRepository(storeRedis, config.KILN_REDIS_PREFIX);
-  const scheduling = createScheduling(config, storeRedis, queues, repo, logger);
+  const scheduling = createApiScheduling(config, storeRedis, queues, repo, logger);
   const usageRepo = new UsageRepository(storeRedis, config.KILN_REDIS_PREFIX);
   const usage = new UsageService({
     repo: usageRepo,

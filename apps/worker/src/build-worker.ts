@@ -19,7 +19,7 @@ import { createLogger, type Logger } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
 import type { GatedPublisher } from '@kiln/realtime';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
-import { Dispatcher, FairQueue, FleetRepository } from '@kiln/scheduler';
+import { createScheduling, FleetRepository } from '@kiln/scheduler';
 import { createOutputStorage, createS3Bucket } from '@kiln/storage';
 import { Worker, type Job as BullJob, type Queue } from 'bullmq';
 import express from 'express';
@@ -231,19 +231,7 @@ function joinFleet(
   parts: { redis: RedisClient; repo: JobRepository; queues: EncodeQueues; heartbeat: FleetHeartbeat },
 ) {
   const { redis, repo, queues, heartbeat } = parts;
-  const line = new FairQueue(redis, config.KILN_REDIS_PREFIX);
-  const fleet = new FleetRepository(redis, config.KILN_REDIS_PREFIX);
-  const dispatcher = new Dispatcher({
-    redis,
-    line,
-    fleet,
-    bullQueue: (pool) => queues.for(pool),
-    isFinished: async (id) => {
-      const job = await repo.get(id);
-      return !job || TERMINAL_STATUSES.includes(job.status);
-    },
-    logger: logger.child({ component: 'dispatcher' }),
-  });
+  const { line, dispatcher } = createScheduling({ redis, prefix: config.KILN_REDIS_PREFIX, queues, repo, logger });
   return {
     line,
     dispatcher,

@@ -87,6 +87,16 @@ export class OccupancyMirror implements OccupancyGate {
     return this.members.has(channel);
   }
 
+  /**
+   * The occupied channels starting with `prefix`, from memory: what a publisher that works per
+   * watched channel iterates (nobody watching costs nothing). Undefined when the mirror is not
+   * trusted (the caller then asks Redis channel by channel).
+   */
+  occupiedWithPrefix(prefix: string): string[] | undefined {
+    if (!this.trusted) return undefined;
+    return [...this.members].filter((channel) => channel.startsWith(prefix));
+  }
+
   async stop(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);

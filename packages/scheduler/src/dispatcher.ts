@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_JOB_OPTIONS, type EncodeJobData } from '@kiln/jobs';
+import {
+  DEFAULT_JOB_OPTIONS,
+  TERMINAL_STATUSES,
+  type EncodeJobData,
+  type EncodeQueues,
+  type JobRepository,
+  type RedisClient,
+} from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { Queue } from 'bullmq';
-import type { RedisClient } from '@kiln/jobs';
-import type { FairQueue } from './fair-queue.js';
-import type { FleetRepository, FleetWorker } from './fleet.repository.js';
+import { FairQueue } from './fair-queue.js';
+import { FleetRepository, type FleetWorker } from './fleet.repository.js';
 
 /** What a {@link Dispatcher} works with. */
 export interface DispatcherDeps {
@@ -168,4 +174,32 @@ export class Dispatcher {
 /** The pools some live worker runs. */
 function poolsOf(workers: FleetWorker[]): string[] {
   return [...new Set(workers.flatMap((w) => w.pools))];
+}
+
+/**
+ * The scheduling parts every process wires the same way on one connection: the fair queue, the
+ * fleet registry and a dispatcher handing jobs to `queues` (a job counts as finished when its
+ * record is gone or in a final status).
+ */
+export function createScheduling(deps: {
+  redis: RedisClient;
+  prefix: string;
+  queues: EncodeQueues;
+  repo: JobRepository;
+  logger: Logger;
+}): { line: FairQueue; fleet: FleetRepository; dispatcher: Dispatcher } {
+  const line = new FairQueue(deps.redis, deps.prefix);
+  const fleet = new FleetRepository(deps.redis, deps.prefix);
+  const dispatcher = new Dispatcher({
+    redis: deps.redis,
+    line,
+    fleet,
+    bullQueue: (pool) => deps.queues.for(pool),
+    isFinished: async (id) => {
+      const job = await deps.repo.get(id);
+      return !job || TERMINAL_STATUSES.includes(job.status);
+    },
+    logger: deps.logger.child({ component: 'dispatcher' }),
+  });
+  return { line, fleet, dispatcher };
 }

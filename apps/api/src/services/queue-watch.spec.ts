@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QUEUE_EVENT, queueEventPayloadSchema, type QueueEventPayload } from '@kiln/jobs';
 import { GatedPublisher, RealtimeMetrics, type BatchSink, type OutgoingEvent } from '@kiln/realtime';
 import { FairQueue, FleetRepository, QueueView } from '@kiln/scheduler';
-import { useRedis, waitFor } from '@kiln/testing';
+import { countRedisCommands, useRedis, waitFor } from '@kiln/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -31,8 +31,12 @@ describe('QueueWatch', () => {
     });
     const sent: OutgoingEvent[] = [];
     const sink: BatchSink = { triggerBatch: async (batch) => void sent.push(...batch) };
-    // Only acme's channel is watched.
-    const gate = { isOccupied: async (channel: string) => channel === 'private-customer-acme' };
+    // Only acme's channel is watched (and globex's, in a test that needs it).
+    const watched = new Set(['private-customer-acme']);
+    const gate = {
+      isOccupied: async (channel: string) => watched.has(channel),
+      occupiedWithPrefix: (prefix: string) => [...watched].filter((c) => c.startsWith(prefix)),
+    };
     const publisher = new GatedPublisher({ gate, sink, metrics: new RealtimeMetrics(new Registry()), logger: silent });
     const watch = () =>
       new QueueWatch({
@@ -50,7 +54,7 @@ describe('QueueWatch', () => {
           line.enqueue({ jobId: `${customerId}-${i}`, customerId, pool: 'cpu', priority: 'normal', runningCap: 0 }),
         ),
       );
-    return { line, sent, publisher, watch, enqueue };
+    return { line, sent, publisher, watch, enqueue, watched };
   }
 
   it("sends a watched customer's places, under 10 KB however long its queue, and nothing to an unwatched one", async () => {
@@ -85,5 +89,37 @@ describe('QueueWatch', () => {
     await waitFor(async () => sent.length === 2, { timeoutMs: 5_000 });
     const last = queueEventPayloadSchema.parse(JSON.parse(sent[1]!.data as string));
     expect(last.jobs.map((j) => j.position)).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe('QueueWatch with nobody watching', () => {
+  const db = useRedis();
+
+  it('costs no Redis command at all', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const line = new FairQueue(db.redis, prefix);
+    await line.enqueue({ jobId: 'j1', customerId: 'acme', pool: 'cpu', priority: 'normal', runningCap: 0 });
+    const silent = pino({ level: 'silent' });
+    const gate = { isOccupied: async () => false, occupiedWithPrefix: () => [] };
+    const watch = new QueueWatch({
+      redis: db.redis,
+      line,
+      view: new QueueView({ line, fleet: new FleetRepository(db.redis, prefix) }),
+      gate,
+      publisher: new GatedPublisher({
+        gate,
+        sink: { triggerBatch: async () => undefined },
+        metrics: new RealtimeMetrics(new Registry()),
+        logger: silent,
+      }),
+      logger: silent,
+      intervalMs: 200,
+    });
+    let sent: number | undefined;
+    const counted = await countRedisCommands(db.redis, async () => {
+      sent = await watch.tick();
+    });
+    expect(sent).toBe(0);
+    expect(counted.total).toBe(0);
   });
 });

@@ -1,4 +1,11 @@
-import { customerChannel, QUEUE_EVENT, type QueueEventPayload, type RedisClient } from '@kiln/jobs';
+import {
+  CUSTOMER_CHANNEL_PREFIX,
+  customerChannel,
+  customerIdFromChannel,
+  QUEUE_EVENT,
+  type QueueEventPayload,
+  type RedisClient,
+} from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { GatedPublisher, OccupancyGate } from '@kiln/realtime';
 import type { FairQueue, QueueView } from '@kiln/scheduler';
@@ -11,7 +18,8 @@ export interface QueueWatchDeps {
   redis: RedisClient;
   line: FairQueue;
   view: QueueView;
-  gate: OccupancyGate;
+  /** The presence gate, which also lists the watched channels from memory (the occupancy mirror). */
+  gate: OccupancyGate & { occupiedWithPrefix(prefix: string): string[] | undefined };
   publisher: GatedPublisher;
   logger: Logger;
   intervalMs: number;
@@ -50,6 +58,9 @@ export class QueueWatch {
 
   /** One look: sends the places of every watched customer with jobs in line, if the line changed. */
   async tick(): Promise<number> {
+    // Nobody watching any customer channel: not even a Redis read.
+    const watched = this.deps.gate.occupiedWithPrefix(CUSTOMER_CHANNEL_PREFIX);
+    if (watched?.length === 0) return 0;
     const version = await this.deps.line.version();
     if (version === this.lastVersion) return 0;
     const lock = await this.deps.redis.set(
@@ -62,20 +73,22 @@ export class QueueWatch {
     if (lock !== 'OK') return 0;
     this.lastVersion = version;
     let sent = 0;
-    for (const customerId of await this.customersInLine()) {
+    const customers = watched
+      ? watched.flatMap((channel) => customerIdFromChannel(channel) ?? [])
+      : await this.customersInLine();
+    for (const customerId of customers) {
       const channel = customerChannel(customerId);
-      if (!(await this.deps.gate.isOccupied(channel))) continue;
-      const payload: QueueEventPayload = {
-        jobs: await this.deps.view.forCustomer(customerId, PLACES_PER_EVENT),
-        at: new Date().toISOString(),
-      };
+      if (!watched && !(await this.deps.gate.isOccupied(channel))) continue;
+      const jobs = await this.deps.view.forCustomer(customerId, PLACES_PER_EVENT);
+      if (jobs.length === 0) continue;
+      const payload: QueueEventPayload = { jobs, at: new Date().toISOString() };
       void this.deps.publisher.publish(channel, QUEUE_EVENT, payload, { key: `queue:${customerId}`, kind: 'progress' });
       sent++;
     }
     return sent;
   }
 
-  /** Customers with jobs waiting or handed out and not yet started. */
+  /** Customers with jobs waiting or handed out and not yet started (when the mirror cannot say who watches). */
   private async customersInLine(): Promise<string[]> {
     const customers = new Set((await this.deps.line.byCustomer()).map((c) => c.customerId));
     for (const pool of await this.deps.line.pools())
