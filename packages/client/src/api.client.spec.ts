@@ -142,6 +142,8 @@ describe('ApiClient.getJob', () => {
     id: 'j1',
     customerId: 'acme',
     status: 'completed',
+    priority: 'normal',
+    pool: 'cpu',
     input: 'file:///a.mp4',
     metadata: {},
     progress: { percent: 100, fps: null, speed: null, etaSeconds: 0 },
