@@ -24,8 +24,12 @@ describe('live queue places in the dashboard (one worker, one encode at a time)'
   let input: { long: string; medium: string; short: string };
   const api = () => apiClient(stack.apiUrl, stack.customers[0]!.key);
   const get = async (id: string) => (await api()<Job>('GET', `/v1/jobs/${id}`)).body;
-  const create = async (file: string, presets: string[]) => {
-    const res = await api()<Job>('POST', '/v1/jobs', { input: file, outputs: presets.map((preset) => ({ preset })) });
+  const create = async (file: string, presets: string[], priority: Job['priority'] = 'normal') => {
+    const res = await api()<Job>('POST', '/v1/jobs', {
+      input: file,
+      outputs: presets.map((preset) => ({ preset })),
+      priority,
+    });
     expect(res.status).toBe(202);
     return res.body.id;
   };
@@ -117,7 +121,8 @@ describe('live queue places in the dashboard (one worker, one encode at a time)'
     await waitFor(async () => (await get(first)).status !== 'queued', { timeoutMs: STEP_TIMEOUT_MS });
     const second = await create(input.medium, ['mp4-720p']);
     const third = await create(input.medium, ['mp4-720p']);
-    const fourth = await create(input.short, ['mp4-360p']);
+    // Low: still behind the customer's other jobs, and the row says so with a tag.
+    const fourth = await create(input.short, ['mp4-360p'], 'low');
 
     // The place the API gives, derived rather than guessed (3 while the first job runs).
     const queue = (await get(fourth)).queue;
@@ -133,6 +138,11 @@ describe('live queue places in the dashboard (one worker, one encode at a time)'
       { timeout: STEP_TIMEOUT_MS },
     );
     await screenshot(page, 'queue-places-waiting');
+    const tag = (id: string) =>
+      page.locator(`[data-testid="job-row"][data-job-id="${id}"] [data-testid="job-priority"]`);
+    expect(await tag(fourth).textContent()).toBe('low');
+    expect(await tag(fourth).isVisible()).toBe(true);
+    expect(await tag(second).isHidden()).toBe(true);
     const readsBefore = reads.length;
     const framesBefore = queueFrames();
 
