@@ -169,6 +169,17 @@ describe('kiln CLI against the whole stack', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('priority on a finished job exits 1 with the 409 message, having changed nothing', async () => {
+    const before = (await api()<Job>('GET', `/v1/jobs/${ids.completed}`)).body;
+    const run = await kiln(['priority', ids.completed!, 'high'], env());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('HTTP 409');
+    expect(run.stderr).toContain("only a queued job's priority can change");
+    expect(run.stdout).toBe('');
+    const after = (await api()<Job>('GET', `/v1/jobs/${ids.completed}`)).body;
+    expect(after).toMatchObject({ priority: before.priority, seq: before.seq });
+  });
+
   it('submit of a local file uploads it and encodes the upload', async () => {
     const run = await kilnWatching(['--json', 'submit', path.basename(clipPath), '--preset', 'mp4-360p', '--watch'], {
       cwd: path.dirname(clipPath),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
+import { jobsTable } from './commands/jobs.command.js';
 import { job, memoryIo, startFakeApi, type SeenRequest } from './fake-api.test-helper.js';
 
 describe('runCli', () => {
@@ -53,6 +54,22 @@ describe('runCli', () => {
           error: { code: 'conflict', message: 'job is completed; only queued or running jobs can be cancelled' },
         },
       }),
+      'PATCH /v1/jobs/:id': (req) => {
+        const { priority } = JSON.parse(req.body.toString()) as { priority: 'high' | 'normal' | 'low' };
+        if (req.path === '/v1/jobs/job_running')
+          return {
+            status: 409,
+            body: { error: { code: 'conflict', message: "job is encoding; only a queued job's priority can change" } },
+          };
+        return {
+          status: 200,
+          body: job({
+            id: 'job_q',
+            priority,
+            queue: { position: 2, etaSeconds: 90, pool: 'cpu', reason: null },
+          }),
+        };
+      },
       'GET /v1/usage': () => ({
         status: 200,
         body: {
@@ -239,6 +256,18 @@ describe('runCli', () => {
       expect(io.err()).toContain('kiln jobs --cursor c2');
     });
 
+    it('adds an IN LINE column with the place of queued jobs when the page has any', () => {
+      const lines = jobsTable([
+        job({ id: 'job_q', queue: { position: 3, etaSeconds: 130, pool: 'cpu', reason: null } }),
+        job({ id: 'job_r', status: 'encoding' }),
+      ])
+        .trimEnd()
+        .split('\n');
+      expect(lines[0]).toMatch(/^ID\s+STATUS\s+PROGRESS\s+CREATED\s+OUTPUTS\s+IN LINE$/);
+      expect(lines[1]).toMatch(/^job_q\s+queued\s+0%.*\s3rd in line · ~2 min$/);
+      expect(lines[2]).toMatch(/^job_r\s+encoding\s+0%\s+\S+ \S+\s+mp4-360p$/);
+    });
+
     it('sends --status and --limit as query parameters and prints the page as JSON with --json', async () => {
       const io = memoryIo(env());
       expect(await runCli(['jobs', '--status', 'failed', '--limit', '5', '--json'], io)).toBe(0);
@@ -258,6 +287,29 @@ describe('runCli', () => {
       expect(await runCli(argv, io)).toBe(2);
       expect(io.err()).toMatch(/invalid/);
       expect(api.requests).toHaveLength(0);
+    });
+  });
+
+  describe('priority', () => {
+    it('sends the new priority with PATCH and prints it with the place in line', async () => {
+      const io = memoryIo(env());
+      expect(await runCli(['priority', 'job_q', 'high'], io)).toBe(0);
+      expect(jobRequests().map((r) => `${r.method} ${r.path}`)).toEqual(['PATCH /v1/jobs/job_q']);
+      expect(bodyOf(jobRequests()[0])).toEqual({ priority: 'high' });
+      expect(io.out()).toBe('Job job_q priority high (2nd in line · ~2 min)\n');
+    });
+
+    it('refuses a priority that is not high, normal or low before any request', async () => {
+      const io = memoryIo(env());
+      expect(await runCli(['priority', 'job_q', 'urgent'], io)).toBe(2);
+      expect(io.err()).toMatch(/high, normal, low/);
+      expect(api.requests).toHaveLength(0);
+    });
+
+    it("exits 1 with the API's message when the job already left the line", async () => {
+      const io = memoryIo(env());
+      expect(await runCli(['priority', 'job_running', 'low'], io)).toBe(1);
+      expect(io.err()).toContain("only a queued job's priority can change");
     });
   });
 

@@ -1,5 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { ApiClient } from '@kiln/client';
+import { Argument, Command, CommanderError } from 'commander';
+import { ApiClient, JOB_PRIORITIES, type JobPriority } from '@kiln/client';
 import { nodeUpload } from './node-upload.transport.js';
 import type { JobStatus } from '@kiln/client';
 import type { CliIo, CommandContext } from './cli-context.js';
@@ -7,6 +7,7 @@ import { cancelCommand } from './commands/cancel.command.js';
 import { deleteCommand } from './commands/delete.command.js';
 import { jobsCommand } from './commands/jobs.command.js';
 import { presetsCommand } from './commands/presets.command.js';
+import { priorityCommand } from './commands/priority.command.js';
 import { retryCommand } from './commands/retry.command.js';
 import { submitCommand } from './commands/submit.command.js';
 import { usageCommand } from './commands/usage.command.js';
@@ -40,6 +41,40 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/** Wraps a command's function into a commander action that runs it with the resolved context. */
+type Runner = <A extends unknown[]>(
+  fn: (ctx: CommandContext, ...args: A) => Promise<number>,
+) => (...args: [...A, Command]) => Promise<void>;
+
+/** The commands that act on one existing job: cancel, delete, retry, priority. */
+function addJobActions(program: Command, run: Runner): void {
+  program
+    .command('cancel')
+    .description('cancel a queued or running job')
+    .argument('<id>', 'job id')
+    .action(run((ctx, id: string) => cancelCommand(ctx, id)));
+
+  program
+    .command('delete')
+    .description('delete a finished job and its outputs')
+    .argument('<id>', 'job id')
+    .action(run((ctx, id: string) => deleteCommand(ctx, id)));
+
+  program
+    .command('retry')
+    .description('requeue a failed or cancelled job')
+    .argument('<id>', 'job id')
+    .option('--watch', 'follow the new run until it ends')
+    .action(run((ctx, id: string, opts: { watch?: boolean }) => retryCommand(ctx, id, opts)));
+
+  program
+    .command('priority')
+    .description("change a queued job's priority among your own waiting jobs")
+    .argument('<id>', 'job id')
+    .addArgument(new Argument('<priority>', 'the new priority').choices(JOB_PRIORITIES))
+    .action(run((ctx, id: string, priority: JobPriority) => priorityCommand(ctx, id, priority)));
+}
+
 /** The commander program: global options, subcommands, and output routed through `io`. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('kiln')
@@ -64,7 +99,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       }),
     };
   };
-  const run =
+  const run: Runner =
     <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) =>
     async (...args: [...A, Command]) => {
       const cmd = args[args.length - 1] as Command;
@@ -98,24 +133,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<id>', 'job id')
     .action(run((ctx, id: string) => watchCommand(ctx, id)));
 
-  program
-    .command('cancel')
-    .description('cancel a queued or running job')
-    .argument('<id>', 'job id')
-    .action(run((ctx, id: string) => cancelCommand(ctx, id)));
-
-  program
-    .command('delete')
-    .description('delete a finished job and its outputs')
-    .argument('<id>', 'job id')
-    .action(run((ctx, id: string) => deleteCommand(ctx, id)));
-
-  program
-    .command('retry')
-    .description('requeue a failed or cancelled job')
-    .argument('<id>', 'job id')
-    .option('--watch', 'follow the new run until it ends')
-    .action(run((ctx, id: string, opts: { watch?: boolean }) => retryCommand(ctx, id, opts)));
+  addJobActions(program, run);
 
   program
     .command('presets')

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { jobsTable } from './commands/jobs.command.js';
 import { job } from './fake-api.test-helper.js';
-import { PlainProgressLines } from './progress-bar.js';
+import { Writable } from 'node:stream';
+import { PlainProgressLines, TerminalProgressBar } from './progress-bar.js';
 import {
   formatBytes,
   formatDuration,
@@ -85,6 +86,61 @@ describe('PlainProgressLines', () => {
       'encoding 10% | 100 fps | 2.0x | ETA 0:01',
       'encoding 70% | 100 fps | 2.0x | ETA 0:01',
     ]);
+  });
+});
+
+describe('places in line', () => {
+  const place = (position: number, etaSeconds: number | null, reason: string | null = null) => ({
+    position,
+    etaSeconds,
+    pool: 'cpu',
+    reason,
+  });
+
+  it('prints each new place or reason as a line, and a new estimate alone at most once per second', () => {
+    let now = 0;
+    let out = '';
+    const lines = new PlainProgressLines({ write: (s: string) => (out += s) }, () => now);
+    lines.showPlace(place(3, 130));
+    now = 100;
+    lines.showPlace(place(3, 125));
+    now = 200;
+    lines.showPlace(place(2, 70));
+    now = 300;
+    lines.showPlace(place(2, 70));
+    now = 1300;
+    lines.showPlace(place(2, 30));
+    now = 1400;
+    lines.showPlace(place(2, 30, 'no worker that runs the "av1" pool is online'));
+    expect(out.trimEnd().split('\n')).toEqual([
+      'queued · 3rd in line · ~2 min',
+      'queued · 2nd in line · ~1 min',
+      'queued · 2nd in line · ~30 s',
+      'queued · 2nd in line · ~30 s · waiting: no worker that runs the "av1" pool is online',
+    ]);
+  });
+
+  it('holds the terminal line with the place while queued, and gives it to the bar once the job starts', () => {
+    let out = '';
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        out += chunk.toString();
+        done();
+      },
+    });
+    const bar = new TerminalProgressBar(stream);
+    bar.update(job({ status: 'queued' }));
+    bar.showPlace(place(2, null));
+    bar.update(job({ status: 'queued', seq: 2 }));
+    bar.showPlace(place(1, 40));
+    expect(out).toBe('\r\u001b[2K queued\r\u001b[2K queued · 2nd in line\r\u001b[2K queued · next in line · ~40 s');
+    bar.update(job({ status: 'probing', seq: 3 }));
+    // The place line is erased before the bar draws; a late place does not overwrite the bar.
+    expect(out).toContain('queued · next in line · ~40 s\r\u001b[2K');
+    const before = out.length;
+    bar.showPlace(place(1, 10));
+    expect(out.slice(before)).not.toContain('in line');
+    bar.stop();
   });
 });
 

@@ -144,6 +144,29 @@ describe('kiln submit --watch (in-process, fake API, fake channel)', () => {
     expect(io.err()).toBe('');
   });
 
+  it('shows the place in line from the read and from queue.updated before the progress starts', async () => {
+    const queue = (position: number, etaSeconds: number | null) => ({
+      position,
+      etaSeconds,
+      pool: 'cpu',
+      reason: null,
+    });
+    afterCreate = job({ id: 'job_new', queue: queue(3, null) });
+    const rt = fakeRealtime('subscribe');
+    const io = memoryIo(env(), { connectRealtime: rt.connect });
+    const run = runCli(['submit', 'file:///in/clip.mp4', '--preset', 'mp4-360p', '--watch'], io);
+    await until(() => io.out().includes('queued · 3rd in line'));
+    const h = rt.state.handlers!;
+    h.onQueueEvent({ at: '2026-01-01T00:00:01.000Z', jobs: [{ id: 'job_new', ...queue(1, 40) }] });
+    await until(() => io.out().includes('queued · next in line · ~40 s'));
+    h.onJobEvent('job.progress', event(job({ id: 'job_new', seq: 2, status: 'probing' })));
+    h.onJobEvent('job.completed', event(completed(5)));
+    expect(await run).toBe(0);
+    const out = io.out();
+    expect(out.indexOf('queued · 3rd in line')).toBeLessThan(out.indexOf('queued · next in line · ~40 s'));
+    expect(out.indexOf('queued · next in line · ~40 s')).toBeLessThan(out.indexOf('probing 0%'));
+  });
+
   it("exits 1 with the job's error message when it fails", async () => {
     const rt = fakeRealtime('subscribe');
     const io = memoryIo(env(), { connectRealtime: rt.connect });

@@ -10,6 +10,7 @@ const event = (j: Job) => ({ id: j.id, seq: j.seq, status: j.status, job: j });
 /** A watcher whose `GET /v1/jobs/:id` answers from a list the test controls. */
 function setup(answers: (Job | Error)[] = [], opts: { fallbackPollMs?: number; safetyPollMs?: number } = {}) {
   const seen: JobSummary[] = [];
+  const places: string[] = [];
   let reads = 0;
   let inFlight = 0;
   let maxInFlight = 0;
@@ -27,9 +28,10 @@ function setup(answers: (Job | Error)[] = [], opts: { fallbackPollMs?: number; s
       return current;
     },
     onChange: (j) => seen.push(j),
+    onPlace: (p, j) => places.push(`${j.id}@${p.position}`),
     ...opts,
   });
-  return { watcher, seen, reads: () => reads, maxInFlight: () => maxInFlight };
+  return { watcher, seen, places, reads: () => reads, maxInFlight: () => maxInFlight };
 }
 
 describe('JobWatcher', () => {
@@ -101,6 +103,33 @@ describe('JobWatcher', () => {
     expect(seen.at(-1)).toEqual(full);
     // An older full record read late cannot replace the newer summary either.
     expect(watcher.latest('job_1')?.seq).toBe(5);
+  });
+
+  it('reports the place in line from the read and from queue.updated, only while the job is queued', async () => {
+    const queue = (position: number) => ({ position, etaSeconds: null, pool: 'cpu', reason: null });
+    const places = (at: string, ...list: [string, number][]) => ({
+      at,
+      jobs: list.map(([id, position]) => ({ id, ...queue(position) })),
+    });
+    const { watcher, places: told } = setup([job({ seq: 1, queue: queue(3) })], {
+      fallbackPollMs: 60_000,
+      safetyPollMs: 60_000,
+    });
+    const done = watcher.follow('job_1', job({ seq: 1 }));
+    await tick(20);
+    watcher.onQueueEvent(places('2026-01-01T00:00:01.000Z', ['job_1', 2], ['other', 1]));
+    watcher.onQueueEvent({ at: 'soon', jobs: 'none' });
+    watcher.onQueueEvent(places('2026-01-01T00:00:02.000Z', ['job_1', 2]));
+    watcher.onQueueEvent(places('2026-01-01T00:00:03.000Z', ['job_1', 1]));
+    expect(watcher.placeOf('job_1')?.position).toBe(1);
+    watcher.onJobEvent('job.progress', event(job({ seq: 2, status: 'encoding' })));
+    // Sent before the job started, delivered after: no place for a job that left the line.
+    watcher.onQueueEvent(places('2026-01-01T00:00:04.000Z', ['job_1', 1]));
+    expect(told).toEqual(['job_1@3', 'job_1@2', 'job_1@1']);
+    expect(watcher.placeOf('job_1')).toBeUndefined();
+    watcher.onJobEvent('job.completed', event(job({ seq: 3, status: 'completed' })));
+    watcher.stop();
+    void done.catch(() => undefined);
   });
 
   it('ignores events of other jobs and payloads that are not jobs', async () => {

@@ -4,8 +4,10 @@ import {
   isTerminal,
   jobFromEvent,
   JobStore,
+  queueFromEvent,
   type Job,
   type JobEventName,
+  type JobQueue,
   type JobSummary,
   type RealtimeHandlers,
 } from '@kiln/client';
@@ -21,6 +23,11 @@ export interface JobWatcherOptions {
    * event's summary, or the API's full record (also for the same seq, once its details are read).
    */
   onChange(job: JobSummary): void;
+  /**
+   * Called while the followed job is queued whenever its place in line changed: from a read
+   * (`queue` of `GET /v1/jobs/:id`) or a `queue.updated` event, the latest of either.
+   */
+  onPlace?(place: JobQueue, job: JobSummary): void;
   /** Re-read period while live updates are unavailable (refused, disconnected, never came up). */
   fallbackPollMs?: number;
   /**
@@ -52,7 +59,7 @@ export class JobWatcher implements RealtimeHandlers {
   #stopped = false;
 
   constructor(opts: JobWatcherOptions) {
-    this.#opts = { fallbackPollMs: 2000, safetyPollMs: 30_000, ...opts };
+    this.#opts = { fallbackPollMs: 2000, safetyPollMs: 30_000, onPlace: () => undefined, ...opts };
   }
 
   /** The live connection's state, and why it is down when it is. */
@@ -63,6 +70,11 @@ export class JobWatcher implements RealtimeHandlers {
   /** The newest version seen of a job (an event's summary or the API's record). */
   latest(id: string): JobSummary | undefined {
     return this.#versions.get(id);
+  }
+
+  /** Where a queued job stands in line, as last read or told by `queue.updated`. */
+  placeOf(id: string): JobQueue | undefined {
+    return this.#versions.placeOf(id);
   }
 
   /** How many `job.*` events arrived for a job (duplicates included), by event name. */
@@ -111,6 +123,7 @@ export class JobWatcher implements RealtimeHandlers {
     if (initial !== undefined) this.#versions.apply(initial);
     const known = this.#versions.get(id);
     if (known !== undefined) this.#changed(known);
+    this.#placeChanged();
     if (!this.#stopped) this.#read();
     return done;
   }
@@ -130,6 +143,14 @@ export class JobWatcher implements RealtimeHandlers {
     this.#eventCounts.set(job.id, counts);
     const outcome = this.#versions.apply(job);
     if (job.id === this.#target && (outcome === 'inserted' || outcome === 'updated')) this.#changed(job);
+  }
+
+  /** `queue.updated`: the followed job's new place, if it is listed and still queued. */
+  onQueueEvent(payload: unknown): void {
+    const event = queueFromEvent(payload);
+    if (event === undefined || this.#stopped) return;
+    const changed = this.#versions.applyQueue(event);
+    if (this.#target !== undefined && changed.includes(this.#target)) this.#placeChanged();
   }
 
   onSync(): void {
@@ -172,6 +193,14 @@ export class JobWatcher implements RealtimeHandlers {
     this.#read();
   }
 
+  #placeChanged(): void {
+    const id = this.#target;
+    if (id === undefined || this.#stopped) return;
+    const place = this.#versions.placeOf(id);
+    const job = this.#versions.get(id);
+    if (place !== undefined && job !== undefined) this.#opts.onPlace(place, job);
+  }
+
   /** The followed job ended by an event, and its full record is still to be read. */
   #awaitingDetails(): boolean {
     const job = this.#target === undefined ? undefined : this.#versions.get(this.#target);
@@ -194,8 +223,9 @@ export class JobWatcher implements RealtimeHandlers {
         this.#readAgain = false;
         try {
           const job = await this.#opts.getJob(id);
-          const outcome = this.#versions.apply(job);
+          const { outcome, placeChanged } = this.#versions.applyJob(job);
           if (outcome === 'inserted' || outcome === 'updated') this.#changed(job);
+          if (placeChanged) this.#placeChanged();
         } catch (err) {
           if (!isTransient(err)) {
             this.stop();

@@ -68,6 +68,12 @@ function route(req: Received): { status: number; body?: unknown; headers?: Recor
   if (req.method === 'POST' && path === '/v1/uploads')
     return { status: 201, body: { id: 'u1', sizeBytes: req.body.length, input: 'upload://u1' } };
   if (req.method === 'DELETE' && path === '/v1/jobs/a') return { status: 204 };
+  if (req.method === 'PATCH' && path === '/v1/jobs/a') {
+    const body = JSON.parse(req.body) as { priority: Job['priority'] };
+    if (body.priority === 'low')
+      return { status: 409, body: { error: { code: 'conflict', message: 'job is encoding' } } };
+    return { status: 200, body: { ...job('a', 4), priority: body.priority } };
+  }
   if (req.method === 'GET' && path === '/v1/jobs/a/outputs/mp4')
     return { status: 200, body: 'bytes', headers: { 'Content-Disposition': 'attachment; filename="a-mp4.mp4"' } };
   return { status: 502, body: '<html>bad gateway</html>' };
@@ -168,6 +174,22 @@ describe('ApiClient over real HTTP', () => {
     const download = await api.download('/v1/jobs/a/outputs/mp4', 'output');
     expect(download.fileName).toBe('a-mp4.mp4');
     expect(await download.blob.text()).toBe('bytes');
+  });
+
+  it("changes a job's priority with PATCH and a JSON body, and reports a refusal as an ApiError", async () => {
+    const api = new ApiClient({ baseUrl, apiKey: 'k1' });
+    const changed = await api.setPriority('a', 'high');
+    expect(changed).toMatchObject({ id: 'a', seq: 4, priority: 'high' });
+    expect(received[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/v1/jobs/a',
+      contentType: 'application/json',
+      authorization: 'Bearer k1',
+    });
+    expect(JSON.parse(received[0]!.body)).toEqual({ priority: 'high' });
+    const err = await api.setPriority('a', 'low').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 409, code: 'conflict' });
   });
 
   it('reports an API that cannot be reached as status 0, naming its URL', async () => {

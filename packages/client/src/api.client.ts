@@ -12,7 +12,7 @@ import {
   type Usage,
 } from './api.schema.js';
 import { isJob } from './job.guard.js';
-import type { Job, JobPage, JobStatus } from './job.schema.js';
+import type { Job, JobPage, JobPriority, JobStatus } from './job.schema.js';
 import { fetchUpload, type FetchFn, type UploadFn, type UploadProgress } from './upload.transport.js';
 
 /** How to reach the API. */
@@ -115,6 +115,11 @@ export class ApiClient {
   /** `POST /v1/jobs/:id/retry`: requeues a failed or cancelled job. */
   async retryJob(id: string): Promise<Job> {
     return this.#job('POST', `/v1/jobs/${encodeURIComponent(id)}/retry`);
+  }
+
+  /** `PATCH /v1/jobs/:id {priority}`: changes a queued job's priority; 409 once a worker has it. */
+  async setPriority(id: string, priority: JobPriority): Promise<Job> {
+    return this.#job('PATCH', `/v1/jobs/${encodeURIComponent(id)}`, { priority });
   }
 
   /** `DELETE /v1/jobs/:id`: deletes a finished job and its outputs; 409 while it is queued or running. */

@@ -212,3 +212,92 @@ describe('JobStore, as the CLI follows a job', () => {
     );
   });
 });
+
+describe('JobStore, places in line', () => {
+  const queued = (id: string, seq: number, queue?: Job['queue']): Job => ({
+    ...job(id, seq),
+    status: 'queued',
+    ...(queue ? { queue } : {}),
+  });
+  const place = (position: number, etaSeconds: number | null = null) => ({
+    position,
+    etaSeconds,
+    pool: 'cpu',
+    reason: null,
+  });
+  const event = (at: string, ...jobs: [string, number][]) => ({
+    at,
+    jobs: jobs.map(([id, position]) => ({ id, ...place(position) })),
+  });
+
+  it('takes the place from a read, and a re-read of the same seq moves it', () => {
+    const store = new JobStore();
+    expect(store.applyMany([queued('a', 1, place(3, 120))])).toEqual(['a']);
+    expect(store.placeOf('a')).toEqual(place(3, 120));
+    // Same seq, new place: not a new version, but the row must be redrawn.
+    expect(store.applyJob(queued('a', 1, place(2, 60)))).toEqual({ outcome: 'duplicate', placeChanged: true });
+    expect(store.applyMany([queued('a', 1, place(2, 60))])).toEqual([]);
+    expect(store.placeOf('a')).toEqual(place(2, 60));
+  });
+
+  it('keeps the place across an event summary of the still queued job, and drops it once the job moves on', () => {
+    const store = new JobStore();
+    store.apply(queued('a', 1, place(2)));
+    const { input: _i, metadata: _m, queue: _q, ...summary } = queued('a', 2);
+    expect(store.applyJob(summary)).toEqual({ outcome: 'updated', placeChanged: false });
+    expect(store.placeOf('a')).toEqual(place(2));
+    expect(store.applyJob({ ...summary, seq: 3, status: 'probing' })).toEqual({
+      outcome: 'updated',
+      placeChanged: true,
+    });
+    expect(store.placeOf('a')).toBeUndefined();
+    // A late queue event that still lists it, or a stale read, cannot bring the place back.
+    expect(store.applyQueue(event('2026-01-01T00:00:01.000Z', ['a', 1]))).toEqual([]);
+    expect(store.applyJob(queued('a', 1, place(1)))).toEqual({ outcome: 'stale', placeChanged: false });
+    expect(store.placeOf('a')).toBeUndefined();
+  });
+
+  it('moves places live from queue.updated and reports only the queued jobs that changed', () => {
+    const store = new JobStore();
+    store.applyMany([queued('a', 1, place(1)), queued('b', 1, place(2)), queued('c', 1, place(3))]);
+    expect(store.applyQueue(event('2026-01-01T00:00:01.000Z', ['a', 1], ['b', 1], ['c', 2]))).toEqual(['b', 'c']);
+    expect([store.placeOf('a'), store.placeOf('b'), store.placeOf('c')].map((p) => p?.position)).toEqual([1, 1, 2]);
+    // Not listed: keeps the place of its last read or event.
+    expect(store.applyQueue(event('2026-01-01T00:00:02.000Z', ['b', 1]))).toEqual([]);
+    expect(store.placeOf('c')?.position).toBe(2);
+  });
+
+  it('ignores a queue event older than one already taken', () => {
+    const store = new JobStore();
+    store.apply(queued('a', 1, place(3)));
+    expect(store.applyQueue(event('2026-01-01T00:00:05.000Z', ['a', 2]))).toEqual(['a']);
+    expect(store.applyQueue(event('2026-01-01T00:00:04.000Z', ['a', 3]))).toEqual([]);
+    expect(store.placeOf('a')?.position).toBe(2);
+  });
+
+  it('keeps the place of a job it does not know yet for when the job arrives, until a later event stops listing it', () => {
+    const store = new JobStore();
+    expect(store.applyQueue(event('2026-01-01T00:00:01.000Z', ['x', 4]))).toEqual([]);
+    expect(store.placeOf('x')).toBeUndefined();
+    const { input: _i, metadata: _m, queue: _q, ...summary } = queued('x', 1);
+    store.apply(summary);
+    expect(store.placeOf('x')?.position).toBe(4);
+    store.applyQueue(event('2026-01-01T00:00:02.000Z', ['y', 1]));
+    expect(store.applyQueue(event('2026-01-01T00:00:03.000Z'))).toEqual([]);
+    store.apply({ ...summary, id: 'y' });
+    expect(store.placeOf('y')).toBeUndefined();
+    expect(store.placeOf('x')?.position).toBe(4);
+  });
+
+  it('forgets places with the job and on clear', () => {
+    const store = new JobStore();
+    store.apply(queued('a', 1, place(1)));
+    store.remove('a');
+    store.apply(queued('a', 1));
+    expect(store.placeOf('a')).toBeUndefined();
+    store.apply(queued('b', 1, place(1)));
+    store.clear();
+    store.apply(queued('b', 1));
+    expect(store.placeOf('b')).toBeUndefined();
+  });
+});

@@ -1,4 +1,11 @@
-import { jobSchema, jobSummarySchema, type Job, type JobSummary } from './job.schema.js';
+import {
+  jobSchema,
+  jobSummarySchema,
+  queueEventPayloadSchema,
+  type Job,
+  type JobSummary,
+  type QueueEventPayload,
+} from './job.schema.js';
 
 /**
  * Whether a value from the network is a job summary (an event's, or the API's record, which is
@@ -19,6 +26,15 @@ export function jobFromEvent(payload: unknown): JobSummary | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
   const job = (payload as { job?: unknown }).job;
   return isJobSummary(job) ? job : undefined;
+}
+
+/**
+ * The payload of a `queue.updated` event, checked against its schema; undefined when it is not one
+ * (a client drops it, like a malformed job event).
+ */
+export function queueFromEvent(payload: unknown): QueueEventPayload | undefined {
+  const parsed = queueEventPayloadSchema.safeParse(payload);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** What offering a version of a job to a store did: kept it, or ignored it as not newer. */

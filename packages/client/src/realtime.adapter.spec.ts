@@ -7,6 +7,7 @@ import { connectRealtime, type RealtimeConnection, type RealtimeHandlers } from 
 interface Seen {
   subscribed: number;
   events: { name: string; payload: unknown }[];
+  queue: unknown[];
   syncs: unknown[];
   states: string[];
   errors: string[];
@@ -14,12 +15,13 @@ interface Seen {
 }
 
 function recorder(): { seen: Seen; handlers: RealtimeHandlers } {
-  const seen: Seen = { subscribed: 0, events: [], syncs: [], states: [], errors: [], unavailable: [] };
+  const seen: Seen = { subscribed: 0, events: [], queue: [], syncs: [], states: [], errors: [], unavailable: [] };
   return {
     seen,
     handlers: {
       onSubscribed: () => seen.subscribed++,
       onJobEvent: (name, payload) => seen.events.push({ name, payload }),
+      onQueueEvent: (payload) => seen.queue.push(payload),
       onSync: (payload) => seen.syncs.push(payload),
       onConnectionState: (state) => seen.states.push(state),
       onSubscriptionError: (detail) => seen.errors.push(detail),
@@ -73,10 +75,16 @@ describe('connectRealtime against a real soketi', () => {
 
     const payload = { id: 'j1', seq: 2, status: 'encoding', job: { id: 'j1' } };
     await server.trigger(me.channel, 'job.progress', payload);
+    const places = {
+      jobs: [{ id: 'j2', position: 1, etaSeconds: 30, pool: 'cpu', reason: null }],
+      at: '2026-01-01T00:00:00.000Z',
+    };
+    await server.trigger(me.channel, 'queue.updated', places);
     await server.trigger(me.channel, 'sync', { at: '2026-01-01T00:00:00.000Z' });
     await server.trigger(me.channel, 'not.kiln', {});
     await waitFor(() => seen.syncs.length === 1, { timeoutMs: 10_000 });
     expect(seen.events).toEqual([{ name: 'job.progress', payload }]);
+    expect(seen.queue).toEqual([places]);
 
     connection.close();
     await server.trigger(me.channel, 'job.completed', payload);

@@ -1,12 +1,17 @@
 import PusherModule from 'pusher-js';
 import type { ChannelAuth } from './api.client.js';
 import type { Me } from './api.schema.js';
-import { JOB_EVENT_NAMES, SYNC_EVENT, type JobEventName } from './job-events.js';
+import { JOB_EVENT_NAMES, QUEUE_EVENT, SYNC_EVENT, type JobEventName } from './job-events.js';
 
 /** What a page or a program reacts to on the customer's channel and the connection; every handler is optional. */
 export interface RealtimeHandlers {
   /** A `job.*` event; its payload is untrusted: read it with `jobFromEvent`. */
   onJobEvent?(name: JobEventName, payload: unknown): void;
+  /**
+   * `queue.updated`: where the customer's first queued jobs stand now. Its payload is untrusted:
+   * read it with `queueFromEvent` and hand it to `JobStore.applyQueue`.
+   */
+  onQueueEvent?(payload: unknown): void;
   /** `sync`: the presence gate just opened, so events before it were dropped; re-read. */
   onSync?(payload?: unknown): void;
   /** Subscribed (first time, or again after a reconnect): re-read. */
@@ -121,6 +126,10 @@ export function connectRealtime(me: Me, auth: ChannelAuthorization, handlers: Re
       name,
       guard((payload: unknown) => handlers.onJobEvent?.(name, payload)),
     );
+  channel.bind(
+    QUEUE_EVENT,
+    guard((payload: unknown) => handlers.onQueueEvent?.(payload)),
+  );
   channel.bind(
     SYNC_EVENT,
     guard((payload: unknown) => handlers.onSync?.(payload)),

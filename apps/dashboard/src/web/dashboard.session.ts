@@ -3,6 +3,7 @@ import {
   connectRealtime,
   jobFromEvent,
   JobStore,
+  queueFromEvent,
   type ApiClient,
   type Me,
   type RealtimeConnection,
@@ -116,6 +117,7 @@ export class DashboardSession {
         // A summary carries everything a row shows; only a minimal one (no outputs) needs the record.
         if (job.truncated === true && outcome !== 'stale') void this.#readJob(job.id);
       },
+      onQueueEvent: (payload) => this.#onQueueEvent(payload),
       onSync: () => {
         this.views.log.add({ name: 'sync' });
         void this.#loader.request();
@@ -232,12 +234,24 @@ export class DashboardSession {
     try {
       const job = await this.api.getJob(id, this.#abort.signal);
       if (this.#closed) return;
-      const outcome = this.#store.apply(job);
-      if (outcome === 'inserted' || outcome === 'updated') this.#scheduleRender();
+      const { outcome, placeChanged } = this.#store.applyJob(job);
+      if (outcome === 'inserted' || outcome === 'updated' || placeChanged) this.#scheduleRender();
     } catch (err) {
       // Deleted meanwhile: the next snapshot drops it. Anything else is shown like a failed snapshot.
       if (!(err instanceof ApiError && err.status === 404)) this.#failed('snapshot', `Could not load job ${id}`, err);
     }
+  }
+
+  /** `queue.updated`: queued rows show their new place; no read, the event carries it. */
+  #onQueueEvent(payload: unknown): void {
+    const event = queueFromEvent(payload);
+    if (event === undefined) {
+      this.views.log.add({ name: 'queue.updated', note: 'malformed' });
+      return;
+    }
+    const changed = this.#store.applyQueue(event);
+    this.views.log.add({ name: 'queue.updated', note: changed.length === 0 ? 'unchanged' : undefined });
+    if (changed.length > 0) this.#scheduleRender();
   }
 
   async #readStats(): Promise<void> {
@@ -266,7 +280,7 @@ export class DashboardSession {
     if (this.#frame !== 0 || this.#closed) return;
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
-      this.views.table.render(this.#store.newestFirst());
+      this.views.table.render(this.#store.newestFirst(), (id) => this.#store.placeOf(id));
     });
   }
 

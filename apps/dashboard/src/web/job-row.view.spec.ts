@@ -1,6 +1,6 @@
 import { toJobSummary, type Job } from '@kiln/jobs';
 import { describe, expect, it } from 'vitest';
-import { outputCell } from './job-row.view.js';
+import { outputCell, placeText } from './job-row.view.js';
 
 const sha = `sha256:${'ab'.repeat(32)}`;
 const completed: Job = {
@@ -108,5 +108,19 @@ describe('outputCell', () => {
       fileName: 'late.mp4',
       detail: 'failed',
     });
+  });
+});
+
+describe('placeText', () => {
+  const place = { position: 3, etaSeconds: 120, pool: 'cpu', reason: null };
+
+  it("shows a queued job's place with the shared formatter", () => {
+    expect(placeText('queued', place)).toBe('3rd in line · ~2 min');
+    expect(placeText('queued', { ...place, position: 1, etaSeconds: null })).toBe('next in line');
+  });
+
+  it('shows nothing once the job left the line or while its place is unknown', () => {
+    expect(placeText('encoding', place)).toBe('');
+    expect(placeText('queued', undefined)).toBe('');
   });
 });

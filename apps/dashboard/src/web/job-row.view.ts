@@ -1,6 +1,6 @@
 import { el, setText } from './dom.js';
 import { formatBytes, formatCreated, formatEta, formatFps, formatSpeed, percentOf, shortId } from './format.js';
-import type { JobOutputSummary, JobSummary as Job } from '@kiln/client';
+import { formatQueuePlace, type JobOutputSummary, type JobQueue, type JobSummary as Job } from '@kiln/client';
 
 const ACTIVE = new Set(['probing', 'encoding', 'storing']);
 
@@ -17,15 +17,23 @@ function actionsFor(status: string): JobAction[] {
 
 const ACTION_LABELS: Record<JobAction, string> = { cancel: 'Cancel', retry: 'Retry', delete: 'Delete' };
 
+/** What a queued row says about its place in line (the one formatter the CLI uses too); empty otherwise. */
+export function placeText(status: string, place: JobQueue | undefined): string {
+  return status === 'queued' && place !== undefined ? formatQueuePlace(place) : '';
+}
+
 /**
  * One keyed table row. `update` touches the DOM only when the job's seq changed, and within the
  * row rebuilds the outputs and error cells only when their content did, so a stream of progress
- * events costs a few text writes and never replaces a link the user is about to click.
+ * events costs a few text writes and never replaces a link the user is about to click. A queued
+ * job's place in line moves without its seq: it is one text written in place when it changes.
  */
 export class JobRowView {
   readonly el: HTMLTableRowElement;
   readonly #created = el('td', { class: 'created' });
   readonly #badge = el('span', { class: 'badge', 'data-testid': 'job-status' });
+  readonly #priority = el('span', { class: 'tag', 'data-testid': 'job-priority', hidden: '' });
+  readonly #place = el('div', { class: 'queue-place muted', 'data-testid': 'job-queue', hidden: '' });
   readonly #bar = el('div', {
     class: 'bar',
     'data-testid': 'job-progress',
@@ -49,6 +57,7 @@ export class JobRowView {
   constructor(
     job: Job,
     private readonly urlOf: (path: string) => string,
+    place?: JobQueue,
   ) {
     this.#bar.append(this.#fill);
     this.el = el(
@@ -56,7 +65,7 @@ export class JobRowView {
       { 'data-testid': 'job-row', 'data-job-id': job.id },
       el('td', { class: 'id', title: job.id }, el('code', {}, shortId(job.id))),
       this.#created,
-      el('td', {}, this.#badge),
+      el('td', { class: 'status' }, this.#badge, this.#priority, this.#place),
       el('td', {}, el('div', { class: 'progress-cell' }, this.#bar, this.#percent)),
       this.#fps,
       this.#speed,
@@ -65,11 +74,15 @@ export class JobRowView {
       this.#error,
       this.#actions,
     );
-    this.update(job);
+    this.update(job, place);
   }
 
-  /** Shows `job` if it is a different version from the one shown; returns whether it was. */
-  update(job: Job): boolean {
+  /**
+   * Shows `job` and its place in line; returns whether the job was a different version from the
+   * one shown (the place is compared on its own: it changes while the version stays).
+   */
+  update(job: Job, place?: JobQueue): boolean {
+    this.#showPlace(placeText(job.status, place));
     if (job.seq === this.#seq) return false;
     this.#seq = job.seq;
     this.el.dataset['seq'] = String(job.seq);
@@ -79,6 +92,7 @@ export class JobRowView {
       this.#badge.className = `badge status-${status}`;
     }
     setText(this.#badge, status);
+    this.#showPriority(job.priority);
     setText(this.#created, formatCreated(job.createdAt));
     this.#created.title = job.createdAt;
 
@@ -142,6 +156,24 @@ export class JobRowView {
       );
     }
     return true;
+  }
+
+  /** A small tag for a priority other than normal. */
+  #showPriority(priority: string | undefined): void {
+    const shown = priority !== undefined && priority !== 'normal' ? priority : '';
+    if (this.#priority.dataset['priority'] === shown) return;
+    this.#priority.dataset['priority'] = shown;
+    this.#priority.className = shown ? `tag priority-${shown}` : 'tag';
+    this.#priority.title = shown ? `${shown} priority` : '';
+    setText(this.#priority, shown);
+    this.#priority.hidden = shown === '';
+  }
+
+  #showPlace(text: string): void {
+    if (this.#place.textContent === text) return;
+    this.#place.textContent = text;
+    this.#place.title = text;
+    this.#place.hidden = text === '';
   }
 
   #output(o: JobOutputSummary): HTMLElement {

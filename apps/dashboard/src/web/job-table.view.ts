@@ -1,6 +1,6 @@
 import { byTestId, setText } from './dom.js';
 import { JobRowView, type JobAction } from './job-row.view.js';
-import type { JobSummary as Job } from '@kiln/client';
+import type { JobQueue, JobSummary as Job } from '@kiln/client';
 
 /** Rows added to the DOM per "show more" click. */
 const PAGE_ROWS = 200;
@@ -26,6 +26,7 @@ export class JobTableView {
   readonly #more: HTMLButtonElement;
   #limit = PAGE_ROWS;
   #last: readonly Job[] = [];
+  #placeOf: (id: string) => JobQueue | undefined = () => undefined;
 
   private readonly urlOf: (path: string) => string;
 
@@ -37,7 +38,7 @@ export class JobTableView {
     this.#more = byTestId<HTMLButtonElement>('show-more', root);
     this.#more.addEventListener('click', () => {
       this.#limit += PAGE_ROWS;
-      this.render(this.#last);
+      this.render(this.#last, this.#placeOf);
     });
     // One listener for every download link and row button, present and future.
     this.#tbody.addEventListener('click', (e) => {
@@ -55,9 +56,10 @@ export class JobTableView {
     });
   }
 
-  /** Shows `jobs` (already newest first). */
-  render(jobs: readonly Job[]): void {
+  /** Shows `jobs` (already newest first) and, for queued ones, their place in line. */
+  render(jobs: readonly Job[], placeOf: (id: string) => JobQueue | undefined = () => undefined): void {
     this.#last = jobs;
+    this.#placeOf = placeOf;
     const visible = jobs.length > this.#limit ? jobs.slice(0, this.#limit) : jobs;
     const keep = new Set<string>();
     for (const job of visible) keep.add(job.id);
@@ -71,10 +73,10 @@ export class JobTableView {
     for (const job of visible) {
       let row = this.#rows.get(job.id);
       if (row === undefined) {
-        row = new JobRowView(job, this.urlOf);
+        row = new JobRowView(job, this.urlOf, placeOf(job.id));
         this.#rows.set(job.id, row);
       } else {
-        row.update(job);
+        row.update(job, placeOf(job.id));
       }
       if (row.el === cursor) cursor = cursor.nextElementSibling;
       else this.#tbody.insertBefore(row.el, cursor);

@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '@kiln/client';
+import { formatQueuePlace, type Job, type JobStatus } from '@kiln/client';
 import { writeJson, type CommandContext } from '../cli-context.js';
 import { formatBytes, formatPercent, formatTimestamp } from '../progress-format.js';
 import { renderTable } from '../table.js';
@@ -29,14 +29,19 @@ export async function jobsCommand(ctx: CommandContext, opts: JobsOptions): Promi
   return 0;
 }
 
-/** The `kiln jobs` table: id, status, progress, created, and each output with its size once done. */
+/**
+ * The `kiln jobs` table: id, status, progress, created, and each output with its size once done;
+ * when the page has queued jobs with a place in line, an `IN LINE` column (`3rd in line · ~2 min`).
+ */
 export function jobsTable(jobs: readonly Job[]): string {
+  const inLine = jobs.some((job) => job.status === 'queued' && job.queue !== undefined);
   const rows = jobs.map((job) => [
     job.id,
     job.status,
     job.status === 'completed' ? '100%' : formatPercent(job.progress.percent),
     formatTimestamp(job.createdAt),
     job.outputs.map((o) => (o.status === 'completed' ? `${o.name} (${formatBytes(o.sizeBytes)})` : o.name)).join(', '),
+    ...(inLine ? [job.status === 'queued' && job.queue !== undefined ? formatQueuePlace(job.queue) : ''] : []),
   ]);
-  return renderTable(['ID', 'STATUS', 'PROGRESS', 'CREATED', 'OUTPUTS'], rows);
+  return renderTable(['ID', 'STATUS', 'PROGRESS', 'CREATED', 'OUTPUTS', ...(inLine ? ['IN LINE'] : [])], rows);
 }

@@ -33,7 +33,11 @@ export async function watchJob(
   announce: (job: Job) => string | undefined,
 ): Promise<number> {
   const reporter = reporterFor(ctx);
-  const watcher = new JobWatcher({ getJob: (id) => ctx.api.getJob(id), onChange: (job) => reporter.update(job) });
+  const watcher = new JobWatcher({
+    getJob: (id) => ctx.api.getJob(id),
+    onChange: (job) => reporter.update(job),
+    onPlace: (place) => reporter.showPlace(place),
+  });
   let connection: RealtimeConnection | undefined;
   let removeInterrupt: (() => void) | undefined;
   let jobId: string | undefined;
