@@ -72,7 +72,10 @@ export function jobsRouter(deps: {
     const request = await deps.jobs.parse(req.body, customerId);
     if (key === undefined) {
       const job = await deps.jobs.create(customerId, request);
-      res.status(202).location(`/v1/jobs/${job.id}`).json(job);
+      res
+        .status(202)
+        .location(`/v1/jobs/${job.id}`)
+        .json(await withPlace(job));
       return;
     }
     // A replay answers like the first request did (202, same job id), with the job as it is now.
@@ -81,7 +84,10 @@ export function jobsRouter(deps: {
       fingerprint: fingerprintOf(req.body),
     });
     if (replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(202).location(`/v1/jobs/${job.id}`).json(job);
+    res
+      .status(202)
+      .location(`/v1/jobs/${job.id}`)
+      .json(await withPlace(job));
   });
 
   router.get('/', async (req, res) => {
@@ -121,7 +127,7 @@ export function jobsRouter(deps: {
   });
 
   router.post('/:id/retry', async (req, res) => {
-    res.status(202).json(await deps.jobs.retry(customerOf(req), req.params.id));
+    res.status(202).json(await withPlace(await deps.jobs.retry(customerOf(req), req.params.id)));
   });
 
   return router;

@@ -12,6 +12,8 @@ import type { FairQueue, QueueView } from '@kiln/scheduler';
 
 /** How many queued jobs a `queue.updated` event lists (≈ 130 bytes each: well under 10 KB). */
 const PLACES_PER_EVENT = 50;
+/** Places are sent again after this many intervals even when the line did not move: ETAs age while a long job runs. */
+const REFRESH_INTERVALS = 10;
 
 /** What a {@link QueueWatch} works with. */
 export interface QueueWatchDeps {
@@ -27,7 +29,7 @@ export interface QueueWatchDeps {
 
 /**
  * Tells watched customers where their queued jobs stand: every interval, when the line changed
- * since the last look, each customer with jobs in line whose channel is occupied gets a
+ * since the last look (and every {@link REFRESH_INTERVALS} intervals anyway, as ETAs age), each customer with jobs in line whose channel is occupied gets a
  * `queue.updated` event with the places of its first {@link PLACES_PER_EVENT} queued jobs. One
  * API process does it per interval (a Redis lock), unwatched channels cost nothing (the gate is
  * read first, from memory), and the publisher's progress coalescing keeps it to one event per
@@ -36,6 +38,7 @@ export interface QueueWatchDeps {
 export class QueueWatch {
   private timer: NodeJS.Timeout | undefined;
   private lastVersion: string | undefined;
+  private lastSentAt = 0;
   private running: Promise<void> | undefined;
 
   constructor(private readonly deps: QueueWatchDeps) {}
@@ -62,7 +65,8 @@ export class QueueWatch {
     const watched = this.deps.gate.occupiedWithPrefix(CUSTOMER_CHANNEL_PREFIX);
     if (watched?.length === 0) return 0;
     const version = await this.deps.line.version();
-    if (version === this.lastVersion) return 0;
+    const stale = Date.now() - this.lastSentAt >= REFRESH_INTERVALS * this.deps.intervalMs;
+    if (version === this.lastVersion && !stale) return 0;
     const lock = await this.deps.redis.set(
       `${this.deps.line.keyPrefix}:queue-watch`,
       '1',
@@ -72,6 +76,7 @@ export class QueueWatch {
     );
     if (lock !== 'OK') return 0;
     this.lastVersion = version;
+    this.lastSentAt = Date.now();
     let sent = 0;
     const customers = watched
       ? watched.flatMap((channel) => customerIdFromChannel(channel) ?? [])
