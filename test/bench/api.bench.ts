@@ -45,7 +45,8 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
   const stack = await startTestStack({
     customers: ['bench'],
     workers: 0,
-    env: { KILN_LOG_LEVEL: 'warn', KILN_RATE_LIMIT_PER_MIN: '0' },
+    // No worker takes the jobs: without KILN_LIMIT_QUEUED=0 every create past the 1,000th is a 429.
+    env: { KILN_LOG_LEVEL: 'warn', KILN_RATE_LIMIT_PER_MIN: '0', KILN_LIMIT_QUEUED: '0' },
   });
   try {
     const body = JSON.stringify({
