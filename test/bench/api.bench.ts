@@ -7,6 +7,7 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startTestStack } from '../support/stack-harness.js';
+import { compareCreatePaths } from './create-path.js';
 import { printTable, writeSection } from './results.js';
 
 const CONNECTIONS = 50;
@@ -44,7 +45,8 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
   const stack = await startTestStack({
     customers: ['bench'],
     workers: 0,
-    env: { KILN_LOG_LEVEL: 'warn', KILN_RATE_LIMIT_PER_MIN: '0' },
+    // No worker takes the jobs: without KILN_LIMIT_QUEUED=0 every create past the 1,000th is a 429.
+    env: { KILN_LOG_LEVEL: 'warn', KILN_RATE_LIMIT_PER_MIN: '0', KILN_LIMIT_QUEUED: '0' },
   });
   try {
     const body = JSON.stringify({
@@ -88,6 +90,11 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
     await queue.close();
     await redis.quit();
 
+    // Fair share on (the fair queue and a dispatcher kick) against off (BullMQ add, as before
+    // issue 11): the create path past HTTP, in this process, taking turns.
+    const input = pathToFileURL(path.join(stack.inputRoot, 'in.mp4')).href;
+    const fairShare = await compareCreatePaths(stack.redisUrl, input);
+
     // What any HTTP API pays on this machine before its own work: node:http alone, and Express.
     const httpFloor = await floorJobsPerSec('http', body);
     const expressFloor = await floorJobsPerSec('express', body);
@@ -107,7 +114,15 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
         expressJsonNoWork: expressFloor,
         kilnVsExpressFloor: +(jobsPerSec / expressFloor.jobsPerSec).toFixed(3),
       },
-      targets: { atLeastHalfOfCeiling: jobsPerSec >= 0.5 * ceilingJobsPerSec, p99Under100Ms: result.latency.p99 < 100 },
+      fairShare: {
+        what: 'job record + fair queue enqueue + dispatcher kick (on) vs job record + BullMQ add (off), 50 in flight, in-process, 3 × 5 s each, alternating',
+        ...fairShare,
+      },
+      targets: {
+        atLeastHalfOfCeiling: jobsPerSec >= 0.5 * ceilingJobsPerSec,
+        p99Under100Ms: result.latency.p99 < 100,
+        fairShareAtLeast90PercentOfOff: fairShare.ratio >= 0.9,
+      },
     };
     printTable('api: POST /v1/jobs', [
       {
@@ -120,6 +135,20 @@ export async function runApiBench(): Promise<Record<string, unknown>> {
       {
         run: 'BullMQ add, one process (ceiling)',
         'jobs/s': figures.ceilingJobsPerSec,
+        'p50 ms': '-',
+        'p99 ms': '-',
+        'non-2xx': 0,
+      },
+      {
+        run: 'create path, fair share on (in-process)',
+        'jobs/s': fairShare.onJobsPerSec,
+        'p50 ms': '-',
+        'p99 ms': '-',
+        'non-2xx': 0,
+      },
+      {
+        run: `create path, fair share off (ratio on/off ${fairShare.ratio})`,
+        'jobs/s': fairShare.offJobsPerSec,
         'p50 ms': '-',
         'p99 ms': '-',
         'non-2xx': 0,

@@ -2,6 +2,7 @@ import { runApiBench } from './api.bench.js';
 import { runEncodingBench } from './encoding.bench.js';
 import { runJobIndexBench } from './job-index.bench.js';
 import { runRealtimeBench } from './realtime.bench.js';
+import { runSchedulingBench } from './scheduling.bench.js';
 import { RESULTS_FILE } from './results.js';
 
 /** `npm run bench`: every benchmark section in one run; figures go to test/bench/results/latest.json. */
@@ -10,6 +11,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   encoding: runEncodingBench,
   api: runApiBench,
   jobs: runJobIndexBench,
+  scheduling: runSchedulingBench,
 };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {
