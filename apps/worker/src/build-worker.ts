@@ -264,13 +264,13 @@ function reportToLine(
     if (record?.status === 'completed' && job.processedOn && job.finishedOn)
       await parts.line.recordRun(pool, (job.finishedOn - job.processedOn) / 1000);
   };
-  worker.on(
-    'completed',
-    (job) =>
-      void ended(job)
-        .catch(warn(job.data.jobId))
-        .finally(() => parts.dispatcher.kick()),
-  );
+  worker.on('completed', (job) => {
+    // The slot is free in BullMQ already: hand the next job out now, and again once the line knows.
+    parts.dispatcher.kick();
+    void ended(job)
+      .catch(warn(job.data.jobId))
+      .finally(() => parts.dispatcher.kick());
+  });
   worker.on('failed', (job) => {
     if (job)
       void ended(job)
