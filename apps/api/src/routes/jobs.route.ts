@@ -39,6 +39,25 @@ export const patchJobSchema = z.strictObject({
 /** How many queued jobs of a page get their place in line (one read of the customer's line). */
 const PLACES_PER_PAGE = 100;
 
+/** Adds their place in line to queued jobs; jobs not queued (or without a view) go out as stored. */
+function placesIn(queueView: QueueView | undefined) {
+  const withPlace = async (job: Job): Promise<Job> => {
+    const queue = job.status === 'queued' ? await queueView?.forJob(job) : undefined;
+    return queue ? { ...job, queue } : job;
+  };
+  const withPlaces = async (customerId: string, jobs: Job[]): Promise<Job[]> => {
+    if (!queueView || !jobs.some((j) => j.status === 'queued')) return jobs;
+    const places = new Map((await queueView.forCustomer(customerId, PLACES_PER_PAGE)).map((p) => [p.id, p]));
+    return jobs.map((job) => {
+      const place = job.status === 'queued' ? places.get(job.id) : undefined;
+      if (!place) return job;
+      const { id: _id, ...queue } = place;
+      return { ...job, queue };
+    });
+  };
+  return { withPlace, withPlaces };
+}
+
 /** `/v1/jobs`: create, list, read, change, cancel, retry and delete a customer's jobs. */
 export function jobsRouter(deps: {
   jobs: JobService;
@@ -47,24 +66,7 @@ export function jobsRouter(deps: {
   queueView?: QueueView | undefined;
 }): Router {
   const router = Router();
-  // A queued job's place in line; jobs not queued (or without a view) go out as stored.
-  const withPlace = async (job: Job): Promise<Job> => {
-    const queue = job.status === 'queued' ? await deps.queueView?.forJob(job) : undefined;
-    return queue ? { ...job, queue } : job;
-  };
-  const withPlaces = async (customerId: string, jobs: Job[]): Promise<Job[]> => {
-    if (!deps.queueView || !jobs.some((j) => j.status === 'queued')) return jobs;
-    const places = new Map((await deps.queueView.forCustomer(customerId, PLACES_PER_PAGE)).map((p) => [p.id, p]));
-    return jobs.map((job) => {
-      const place = job.status === 'queued' ? places.get(job.id) : undefined;
-      return place
-        ? {
-            ...job,
-            queue: { position: place.position, etaSeconds: place.etaSeconds, pool: place.pool, reason: place.reason },
-          }
-        : job;
-    });
-  };
+  const { withPlace, withPlaces } = placesIn(deps.queueView);
 
   router.post('/', async (req, res) => {
     const customerId = customerOf(req);
