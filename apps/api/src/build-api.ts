@@ -1,5 +1,5 @@
 import { closeServer, type BuiltApp } from '@kiln/app-kit';
-import { customerLimits, pusherSettings } from '@kiln/config';
+import { customerLimits } from '@kiln/config';
 import {
   cancelChannel,
   createRequestRedisConnection,
@@ -69,12 +69,9 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
   for (const pool of PRESET_POOLS) queues.for(pool);
   const { transport, mirror, publisher } = createPresenceGatedPublisher({
     redis,
-    redisTarget: redisTarget(config),
-    prefix: config.KILN_REDIS_PREFIX,
-    settings: pusherSettings(config),
+    config,
     registry,
     logger,
-    options: { progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS },
   });
   const readiness = new Readiness({ redis: [redis, storeRedis], pusher: transport });
   return { redis, storeRedis, queues, transport, mirror, publisher, readiness };

@@ -2,7 +2,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { closeServer, healthRouter, notFoundHandler, readOnlyMethods, type BuiltApp } from '@kiln/app-kit';
-import { pusherSettings } from '@kiln/config';
 import {
   bullPrefix,
   cancelChannel,
@@ -121,12 +120,9 @@ function createHttpSide(registry: Registry, readiness: Readiness, running: () =>
 function connectRealtime(config: WorkerConfig, logger: Logger, registry: Registry, redis: RedisClient) {
   const { transport, mirror, publisher } = createPresenceGatedPublisher({
     redis,
-    redisTarget: redisTarget(config),
-    prefix: config.KILN_REDIS_PREFIX,
-    settings: pusherSettings(config),
+    config,
     registry,
     logger,
-    options: { progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS },
   });
   const readiness = new Readiness({ redis: [redis], pusher: transport });
   return { mirror, readiness, publisher };
