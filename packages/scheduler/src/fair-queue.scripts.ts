@@ -184,7 +184,7 @@ return 1
 
 /**
  * What a position needs, read in one step: ARGV = prefix, pool, customerId, how many of the
- * customer's waiting jobs to list. Returns {vclock, handed count, the customer's running count,
+ * customer's waiting jobs to list. Returns {handed count, the customer's running count,
  * its cap, its virtual time, {ids…}, {cust, vt, waiting, …} of every ready customer}.
  */
 export const LINE_SCRIPT = `${COMMON}
@@ -200,7 +200,6 @@ end
 local mine = redis.call('ZRANGE', pk .. ':c:' .. cust, 0, limit - 1)
 local vt = redis.call('ZSCORE', pk .. ':ready', cust) or vtOf(pool, cust)
 return {
-  redis.call('GET', pk .. ':vclock') or '0',
   redis.call('ZCARD', pk .. ':handed'),
   redis.call('SCARD', P .. ':running:' .. cust),
   redis.call('HGET', P .. ':cap', cust) or '0',

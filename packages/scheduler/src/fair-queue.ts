@@ -138,8 +138,7 @@ export class FairQueue implements QueueDepthSource {
 
   /** A customer's place in a pool's line, with its first `limit` waiting jobs. */
   async line(pool: string, customerId: string, limit: number): Promise<Line> {
-    const [vclock, handed, running, cap, vt, mine, others] = (await this.scripts.line(pool, customerId, limit)) as [
-      string,
+    const [handed, running, cap, vt, mine, others] = (await this.scripts.line(pool, customerId, limit)) as [
       number,
       number,
       string,
@@ -147,7 +146,6 @@ export class FairQueue implements QueueDepthSource {
       string[],
       (string | number)[],
     ];
-    void vclock;
     const list: Line['others'] = [];
     for (let i = 0; i + 2 < others.length; i += 3)
       list.push({ customerId: String(others[i]), vt: Number(others[i + 1]), waiting: Number(others[i + 2]) });
