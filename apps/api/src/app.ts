@@ -48,6 +48,8 @@ export interface ApiDeps {
   /** Customers' usage against their limits (`GET /v1/usage`, stored-bytes checks of uploads). */
   usage: UsageService;
   pusher: Pusher;
+  /** Opens a channel's gate at once on a successful authorization (a lease until the webhook confirms it). */
+  openGate?: ((channel: string) => Promise<unknown>) | undefined;
   publicPusher: PublicPusherSettings;
   corsOrigins: string[];
   /** Requests per minute per API key on `/v1` (0 = off), counted in `store` (Redis: shared by every API process). */
@@ -99,7 +101,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/presets', presetsRouter());
   v1.use('/stats', statsRouter(deps.stats));
   v1.use('/usage', usageRouter(deps.usage));
-  v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' })));
+  v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' }), deps.openGate));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

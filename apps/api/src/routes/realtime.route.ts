@@ -15,11 +15,17 @@ export const realtimeAuthBodySchema = z.object({
 
 /**
  * `POST /v1/realtime/auth`: Pusher private-channel authorization. A customer is authorized for
- * its own channel only; anything else is a 403, logged.
+ * its own channel only; anything else is a 403, logged. A granted channel's gate opens at once
+ * (`onAuthorized`), so the watcher's first events neither wait for nor depend on Pusher's occupied
+ * webhook; if that fails (Redis away), the authorization still stands and the webhook opens it.
  */
-export function realtimeRouter(pusher: Pusher, logger: Logger): Router {
+export function realtimeRouter(
+  pusher: Pusher,
+  logger: Logger,
+  onAuthorized?: (channel: string) => Promise<unknown>,
+): Router {
   const router = Router();
-  router.post('/auth', (req, res) => {
+  router.post('/auth', async (req, res) => {
     const body = realtimeAuthBodySchema.safeParse(req.body ?? {});
     if (!body.success) throw validationErrorFrom(body.error);
     const customerId = customerOf(req);
@@ -28,6 +34,9 @@ export function realtimeRouter(pusher: Pusher, logger: Logger): Router {
       logger.warn({ customerId, channel: body.data.channel_name }, 'channel authorization refused');
       throw new ForbiddenError(`you may subscribe to ${own} only`);
     }
+    await onAuthorized?.(own).catch((err: unknown) =>
+      logger.warn({ err, channel: own }, 'could not open the gate on authorization; the occupied webhook will'),
+    );
     res.json(pusher.authorizeChannel(body.data.socket_id, own));
   });
   return router;
