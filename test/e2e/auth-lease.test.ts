@@ -5,7 +5,7 @@ import type { Job } from '@kiln/jobs';
 import { makeClip, startApp, waitFor } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectCustomerClient } from '../support/pusher-client.js';
+import { connectCustomerClient, subscribeAs } from '../support/pusher-client.js';
 import { apiClient, readMetric, startTestStack, type TestStack } from '../support/stack-harness.js';
 
 /**
@@ -50,23 +50,31 @@ describe('authorization leases and the vacated delay on the real stack', () => {
           intervalMs: 100,
           message: 'the job to be encoding',
         });
+        // One watcher of the customer's channel, one of the job's own channel.
         const watcher = await connectCustomerClient(stack.apiUrl, stack.customers[0]!.key);
+        const me = (await acme<{ pusher: Parameters<typeof subscribeAs>[2] }>('GET', '/v1/me')).body;
+        const jobWatcher = subscribeAs(stack.apiUrl, stack.customers[0]!.key, me.pusher, `private-job-${id}`);
         try {
-          await watcher.subscribed;
-          const ofJob = (name: string) => watcher.events.filter((e) => e.name === name && e.data.id === id);
-          await waitFor(() => ofJob('job.progress').length >= 2, {
-            timeoutMs: 30_000,
-            message: 'progress of the running job to reach the new watcher',
-          });
+          await Promise.all([watcher.subscribed, jobWatcher.subscribed]);
+          for (const w of [watcher, jobWatcher]) {
+            const ofJob = (name: string) => w.events.filter((e) => e.name === name && e.data.id === id);
+            await waitFor(() => ofJob('job.progress').length >= 2, {
+              timeoutMs: 30_000,
+              message: `progress of the running job to reach the new watcher of ${w.channel}`,
+            });
+          }
           expect((await acme<Job>('POST', `/v1/jobs/${id}/cancel`)).status).toBe(200);
-          await waitFor(() => ofJob('job.cancelled').length === 1, {
-            timeoutMs: 15_000,
-            message: 'the cancel to reach the watcher',
-          });
-          // No webhook could have opened it: the lease did.
+          for (const w of [watcher, jobWatcher])
+            await waitFor(() => w.events.some((e) => e.name === 'job.cancelled' && e.data.id === id), {
+              timeoutMs: 15_000,
+              message: `the cancel to reach the watcher of ${w.channel}`,
+            });
+          // No webhook could have opened them: the leases did.
           expect(await member('private-customer-acme')).toBe(false);
+          expect(await member(`private-job-${id}`)).toBe(false);
         } finally {
           watcher.disconnect();
+          jobWatcher.disconnect();
         }
       } finally {
         stack.apps.webhooks = await startApp('webhooks', { env: stack.env, port });
