@@ -1,3 +1,4 @@
+import type { WebhookDeliveryRepository, WebhookEndpointRepository, WebhookQueue } from '@kiln/customer-webhooks';
 import type { JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { QueueView } from '@kiln/scheduler';
@@ -15,6 +16,7 @@ import { securityHeaders } from './middleware/security-headers.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi.document.js';
 import { adminRouter, type AdminSettings } from './routes/admin.route.js';
 import { healthRouter, notFoundHandler } from '@kiln/app-kit';
+import { deliveriesRouter, jobDeliveriesRouter } from './routes/deliveries.route.js';
 import { jobsRouter } from './routes/jobs.route.js';
 import { meRouter, type PublicPusherSettings } from './routes/me.route.js';
 import { openApiRouter } from './routes/openapi.route.js';
@@ -24,6 +26,7 @@ import { realtimeRouter } from './routes/realtime.route.js';
 import { statsRouter } from './routes/stats.route.js';
 import { uploadsRouter } from './routes/uploads.route.js';
 import { usageRouter } from './routes/usage.route.js';
+import { webhookEndpointsRouter } from './routes/webhook-endpoints.route.js';
 import type { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobService } from './services/job.service.js';
 import type { StatsService } from './services/stats.service.js';
@@ -55,6 +58,19 @@ export interface ApiDeps {
   /** Bull Board at /admin/queues and the fleet view; not mounted at all without it. */
   admin?: AdminSettings | undefined;
   ready: () => Promise<Record<string, boolean>>;
+  /** Customer webhooks: endpoints, deliveries and the queue replays go to. */
+  webhooks: WebhookDeps;
+}
+
+/** What the webhook routes work with. */
+export interface WebhookDeps {
+  endpoints: WebhookEndpointRepository;
+  deliveries: WebhookDeliveryRepository;
+  queue: Pick<WebhookQueue, 'add'>;
+  /** KILN_WEBHOOK_ALLOW_HOSTS: private receivers that may be registered (IP hosts are checked at creation). */
+  allowHosts: readonly string[];
+  /** KILN_WEBHOOK_SECRET_OVERLAP_H in ms: how long a rotated-out secret keeps signing. */
+  secretOverlapMs: number;
 }
 
 /** Builds the API's Express app without listening: `main.ts` listens, tests use supertest. */
@@ -95,6 +111,10 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
   v1.use('/me', meRouter(deps.publicPusher));
   v1.use('/jobs/:id/outputs', outputsRouter({ repo: deps.repo, storage: deps.storage }));
+  const { webhooks } = deps;
+  v1.use('/jobs/:id/deliveries', jobDeliveriesRouter({ ...webhooks, repo: deps.repo }));
+  v1.use('/deliveries', deliveriesRouter({ ...webhooks, repo: deps.repo }));
+  v1.use('/webhook-endpoints', webhookEndpointsRouter(webhooks));
   v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo, deletion: deps.deletion, queueView: deps.queueView }));
   v1.use('/presets', presetsRouter());
   v1.use('/stats', statsRouter(deps.stats));

@@ -11,6 +11,7 @@ import { createJobSchema, JOB_STATUSES, PRESET_IDS } from '@kiln/jobs';
 import { z } from 'zod';
 import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH, patchJobSchema } from '../routes/jobs.route.js';
 import { realtimeAuthBodySchema } from '../routes/realtime.route.js';
+import { webhookPaths, webhookSchemas } from './webhooks.openapi.js';
 
 /** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as is). */
 export type JsonSchema = Record<string, unknown>;
@@ -730,6 +731,7 @@ function components(opts: { admin: boolean }): OpenApiDocument['components'] {
       PatchJobRequest: fromZod(patchJobSchema),
       RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
       ...wireSchemas(),
+      ...webhookSchemas(),
       ...responseSchemas,
       ...(opts.admin ? fleetSchemas : {}),
     },
@@ -769,6 +771,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     ...presetAndStatsPaths(),
     ...uploadPaths(),
     ...realtimePaths(),
+    ...webhookPaths(),
     ...(opts.admin ? adminPaths() : {}),
   };
   return {
@@ -787,6 +790,11 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         name: 'realtime',
         description:
           "Live job events over Pusher Channels: each carries the job's summary (components/schemas/JobEvent), never its files; read details from GET /v1/jobs/{id}",
+      },
+      {
+        name: 'webhooks',
+        description:
+          'Signed webhooks (Standard Webhooks) for job.completed, job.failed, job.cancelled and output.completed, each carrying the whole job; see docs/webhooks.md',
       },
       { name: 'operations', description: 'Probes, metrics and documentation' },
     ],
