@@ -63,7 +63,7 @@ export interface ApiDeps {
 }
 
 /** What the webhook routes work with. */
-export interface WebhookDeps {
+interface WebhookDeps {
   endpoints: WebhookEndpointRepository;
   deliveries: WebhookDeliveryRepository;
   queue: Pick<WebhookQueue, 'add'>;

@@ -13,8 +13,7 @@ describe('WebhookEndpointRepository', () => {
     let t = start;
     return () => (t += 1000);
   };
-  const fresh = (clock = ticking()) =>
-    new WebhookEndpointRepository(db.redis, `test-${randomUUID()}`, clock);
+  const fresh = (clock = ticking()) => new WebhookEndpointRepository(db.redis, `test-${randomUUID()}`, clock);
   const input = { url: 'https://hooks.example/in', events: ['job.completed' as const], description: null };
 
   it("keeps each customer's endpoints apart and refuses one past the cap", async () => {
