@@ -12,6 +12,19 @@ import {
   type Usage,
 } from './api.schema.js';
 import { isJob } from './job.guard.js';
+import {
+  createdWebhookEndpointSchema,
+  replayedDeliverySchema,
+  rotatedSecretSchema,
+  webhookDeliveryListSchema,
+  webhookEndpointListSchema,
+  webhookEndpointSchema,
+  type CreatedWebhookEndpoint,
+  type RotatedSecret,
+  type WebhookDeliveryView,
+  type WebhookEndpointView,
+  type WebhookEventType,
+} from './webhooks.schema.js';
 import type { Job, JobPage, JobPriority, JobStatus } from './job.schema.js';
 import { fetchUpload, type FetchFn, type UploadFn, type UploadProgress } from './upload.transport.js';
 
@@ -150,6 +163,60 @@ export class ApiClient {
     return body.data;
   }
 
+  /** `GET /v1/webhook-endpoints`: the customer's webhook endpoints (no secrets). */
+  async listWebhookEndpoints(signal?: AbortSignal): Promise<WebhookEndpointView[]> {
+    return this.#parsed(webhookEndpointListSchema, 'GET', '/v1/webhook-endpoints', undefined, signal).then(
+      (b) => b.endpoints,
+    );
+  }
+
+  /** `GET /v1/webhook-endpoints/:id`. */
+  async getWebhookEndpoint(id: string, signal?: AbortSignal): Promise<WebhookEndpointView> {
+    return this.#parsed(
+      webhookEndpointSchema,
+      'GET',
+      `/v1/webhook-endpoints/${encodeURIComponent(id)}`,
+      undefined,
+      signal,
+    );
+  }
+
+  /** `POST /v1/webhook-endpoints`: a new endpoint (all events by default) and its secret, which is shown only now. */
+  async createWebhookEndpoint(input: {
+    url: string;
+    events?: WebhookEventType[];
+    description?: string;
+  }): Promise<CreatedWebhookEndpoint> {
+    return this.#parsed(createdWebhookEndpointSchema, 'POST', '/v1/webhook-endpoints', input);
+  }
+
+  /** `DELETE /v1/webhook-endpoints/:id`. */
+  async deleteWebhookEndpoint(id: string): Promise<void> {
+    await this.#fetchOk(`/v1/webhook-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** `POST /v1/webhook-endpoints/:id/rotate-secret`: a new secret; the old one keeps signing until `previousSecretExpiresAt`. */
+  async rotateWebhookSecret(id: string): Promise<RotatedSecret> {
+    return this.#parsed(rotatedSecretSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/rotate-secret`);
+  }
+
+  /** `POST /v1/webhook-endpoints/:id/enable`: re-enables an endpoint that was disabled. */
+  async enableWebhookEndpoint(id: string): Promise<WebhookEndpointView> {
+    return this.#parsed(webhookEndpointSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/enable`);
+  }
+
+  /** `GET /v1/jobs/:id/deliveries`: every webhook delivery of the job, with every attempt. */
+  async listDeliveries(jobId: string, signal?: AbortSignal): Promise<WebhookDeliveryView[]> {
+    const path = `/v1/jobs/${encodeURIComponent(jobId)}/deliveries`;
+    return this.#parsed(webhookDeliveryListSchema, 'GET', path, undefined, signal).then((b) => b.deliveries);
+  }
+
+  /** `POST /v1/deliveries/:id/replay`: sends a delivery again (same `webhook-id`, a new series of attempts). */
+  async replayDelivery(id: string): Promise<WebhookDeliveryView> {
+    const path = `/v1/deliveries/${encodeURIComponent(id)}/replay`;
+    return this.#parsed(replayedDeliverySchema, 'POST', path).then((b) => b.delivery);
+  }
+
   /**
    * `POST /v1/realtime/auth`: signs a private-channel subscription for pusher-js. The API allows
    * the key's own channel only (403 otherwise).
@@ -209,6 +276,18 @@ export class ApiClient {
     const job = await this.#json(method, path, body, signal);
     if (!isJob(job)) throw unexpected(path);
     return job;
+  }
+
+  async #parsed<T>(
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const parsed = schema.safeParse(await this.#json(method, path, body, signal));
+    if (!parsed.success) throw unexpected(path);
+    return parsed.data;
   }
 
   async #json(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {

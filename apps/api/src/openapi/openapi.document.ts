@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH, patchJobSchema } from '../routes/jobs.route.js';
 import { realtimeAuthBodySchema, viewerTokenBodySchema } from '../routes/realtime.route.js';
 import { signedUrlBodySchema } from '../routes/signed-urls.route.js';
+import { webhookPaths, webhookSchemas } from './webhooks.openapi.js';
 
 /** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as is). */
 export type JsonSchema = Record<string, unknown>;
@@ -831,6 +832,7 @@ function components(opts: { admin: boolean }): OpenApiDocument['components'] {
       SignedUrlRequest: fromZod(signedUrlBodySchema),
       ViewerTokenRequest: fromZod(viewerTokenBodySchema),
       ...wireSchemas(),
+      ...webhookSchemas(),
       ...responseSchemas,
       ...(opts.admin ? fleetSchemas : {}),
     },
@@ -876,6 +878,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     ...uploadPaths(),
     ...realtimePaths(),
     ...signedAccessPaths(),
+    ...webhookPaths(),
     ...(opts.admin ? adminPaths() : {}),
   };
   return {
@@ -894,6 +897,11 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         name: 'realtime',
         description:
           "Live job events over Pusher Channels: each carries the job's summary (components/schemas/JobEvent), never its files; read details from GET /v1/jobs/{id}",
+      },
+      {
+        name: 'webhooks',
+        description:
+          'Signed webhooks (Standard Webhooks) for job.completed, job.failed, job.cancelled and output.completed, each carrying the whole job; see docs/webhooks.md',
       },
       { name: 'operations', description: 'Probes, metrics and documentation' },
     ],
