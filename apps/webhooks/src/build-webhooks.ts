@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { closeServer, type BuiltApp } from '@kiln/app-kit';
 import { pusherSettings } from '@kiln/config';
-import { createRedisConnection, CUSTOMER_CHANNEL_PREFIX, redisTarget } from '@kiln/jobs';
+import { createRedisConnection, KILN_CHANNEL_PREFIXES, redisTarget } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import {
   GatedPublisher,
@@ -56,13 +56,14 @@ export function buildWebhooks(
     metrics,
     logger: logger.child({ component: 'occupancy' }),
     replayWindowMs: config.KILN_PUSHER_REPLAY_WINDOW_S * 1000,
+    vacatedDelayMs: config.KILN_VACATED_DELAY_MS,
   });
   const readiness = new Readiness({ redis: [redis], pusher: transport });
   const reconciler = new OccupancyReconciler({
     lister: transport,
     repo: occupancyRepo,
     apply: (events) => occupancy.applyAll(events, 'repair'),
-    prefix: CUSTOMER_CHANNEL_PREFIX,
+    prefixes: KILN_CHANNEL_PREFIXES,
     logger: logger.child({ component: 'reconciler' }),
   });
   const app = createApp({
@@ -83,6 +84,7 @@ export function buildWebhooks(
       (stopping ??= (async () => {
         await closeServer(server);
         await reconciler.stop();
+        await occupancy.flushDeferred();
         await publisher.flush();
         await redis.quit().catch(() => undefined);
       })()),

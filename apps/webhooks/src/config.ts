@@ -10,6 +10,16 @@ export const webhooksConfigSchema = z
     KILN_WEBHOOKS_PORT: port(3001),
     /** How often the occupied set is repaired from Pusher's channel list. */
     KILN_RECONCILE_INTERVAL_S: positiveInt(60, 86_400),
+    /**
+     * A channel_vacated webhook is applied this long after it arrives, so a channel re-occupied
+     * meanwhile (a page reload) never closes: hosted Pusher delays vacated by 3 s itself, soketi does not.
+     */
+    KILN_VACATED_DELAY_MS: z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 (apply at once) or more')
+      .max(60_000, 'must be at most 60000')
+      .default(3000),
     /** Signed webhooks older than this are counted as stale and change nothing (replays). */
     KILN_PUSHER_REPLAY_WINDOW_S: z.coerce
       .number({ error: 'must be a number of seconds' })

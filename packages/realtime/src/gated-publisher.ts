@@ -106,10 +106,28 @@ export class GatedPublisher {
 
   /** Hands one event over; resolves with what became of it. */
   publish(channel: string, name: string, data: unknown, options: PublishOptions = {}): Promise<PublishOutcome> {
-    const kind = options.kind ?? 'state';
-    const key = options.key ?? channel;
     const json = this.fitted(channel, name, data, options.fallback);
     if (json === undefined) return Promise.resolve('failed');
+    return this.enqueue(channel, options.key ?? channel, name, json, options.kind ?? 'state');
+  }
+
+  /**
+   * Hands one event over for several channels (a job's customer and job channels), serialized
+   * once; each channel has its own key and gate. Resolves with what became of each.
+   */
+  publishToEach(
+    targets: readonly { channel: string; key: string }[],
+    name: string,
+    data: unknown,
+    options: Omit<PublishOptions, 'key'> = {},
+  ): Promise<PublishOutcome[]> {
+    const json = this.fitted(targets.map((t) => t.channel).join(','), name, data, options.fallback);
+    if (json === undefined) return Promise.resolve(targets.map(() => 'failed' as const));
+    const kind = options.kind ?? 'state';
+    return Promise.all(targets.map((t) => this.enqueue(t.channel, t.key, name, json, kind)));
+  }
+
+  private enqueue(channel: string, key: string, name: string, json: string, kind: EventKind): Promise<PublishOutcome> {
     return new Promise<PublishOutcome>((resolve) => {
       if (kind === 'progress') {
         const pending = this.pendingProgress.get(key);

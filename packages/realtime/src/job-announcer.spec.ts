@@ -17,11 +17,12 @@ class RecordingSink implements BatchSink {
   }
 }
 
-function setup() {
+/** Only the customer's channel is watched unless the test says otherwise. */
+function setup(occupied: (channel: string) => boolean = (c) => c.startsWith('private-customer-')) {
   const metrics = new RealtimeMetrics(new Registry());
   const sink = new RecordingSink();
   const publisher = new GatedPublisher({
-    gate: { isOccupied: async () => true },
+    gate: { isOccupied: async (channel) => occupied(channel) },
     sink,
     metrics,
     logger: pino({ level: 'silent' }),
@@ -201,5 +202,35 @@ describe('JobAnnouncer', () => {
       job: { id: huge.id, seq: huge.seq, status: 'completed', outputs: [], truncated: true },
     });
     expect(await count('fallback')).toBe(1);
+  });
+
+  it("sends a job's events to its job channel only while that one is watched, in order", async () => {
+    const job = worstCaseJob('queued', () => 'pending');
+    const { announcer, publisher, sink } = setup((c) => c === `private-job-${JOB_ID}`);
+    expect(await announcer.announce(job, 'job.created')).toBe('published');
+    await announcer.announce({ ...job, status: 'encoding', seq: job.seq + 1 }, 'job.progress', true);
+    await announcer.announce({ ...job, status: 'completed', seq: job.seq + 2 }, 'job.completed');
+    await publisher.flush();
+    expect(sink.events.map((e) => [e.channel, e.name])).toEqual([
+      [`private-job-${JOB_ID}`, 'job.created'],
+      [`private-job-${JOB_ID}`, 'job.progress'],
+      [`private-job-${JOB_ID}`, 'job.completed'],
+    ]);
+  });
+
+  it('sends to both channels when both are watched, and to neither when nobody watches', async () => {
+    const job = worstCaseJob('encoding', () => 'encoding');
+    const both = setup(() => true);
+    expect(await both.announcer.announce(job, 'job.progress', true)).toBe('published');
+    await both.publisher.flush();
+    expect(both.sink.events.map((e) => e.channel).sort()).toEqual([
+      `private-customer-${job.customerId}`,
+      `private-job-${JOB_ID}`,
+    ]);
+    expect(both.sink.events[0]!.data).toBe(both.sink.events[1]!.data);
+    const none = setup(() => false);
+    expect(await none.announcer.announce(job, 'job.completed')).toBe('gated');
+    await none.publisher.flush();
+    expect(none.sink.events).toEqual([]);
   });
 });

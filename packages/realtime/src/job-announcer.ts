@@ -1,7 +1,17 @@
-import { customerChannel, jobEventPayload, minimalJobEventPayload, type Job, type JobEventName } from '@kiln/jobs';
+import {
+  customerChannel,
+  jobChannel,
+  jobEventPayload,
+  minimalJobEventPayload,
+  type Job,
+  type JobEventName,
+} from '@kiln/jobs';
 import type { GatedPublisher, PublishOutcome } from './gated-publisher.js';
 
-/** Announces changes to a job on its customer's channel, through the gate. */
+/**
+ * Announces changes to a job on its customer's channel and on its own job channel (a viewer of
+ * that job alone), each through its own gate: nobody watching either costs no Pusher call.
+ */
 export class JobAnnouncer {
   constructor(
     private readonly publisher: GatedPublisher,
@@ -15,12 +25,17 @@ export class JobAnnouncer {
    * out as its minimal summary (logged and counted) rather than not at all. `progressOnly` marks
    * an update that changed nothing but progress numbers: it may be coalesced with the next one.
    */
-  announce(job: Job, event: JobEventName, progressOnly = false): Promise<PublishOutcome> {
-    return this.publisher.publish(customerChannel(job.customerId), event, jobEventPayload(job), {
-      key: job.id,
+  async announce(job: Job, event: JobEventName, progressOnly = false): Promise<PublishOutcome> {
+    // Two keys: progress coalesces per channel, and each channel keeps the job's events in order.
+    const targets = [
+      { channel: customerChannel(job.customerId), key: job.id },
+      { channel: jobChannel(job.id), key: `job:${job.id}` },
+    ];
+    const outcomes = await this.publisher.publishToEach(targets, event, jobEventPayload(job), {
       kind: progressOnly ? 'progress' : 'state',
       fallback: () => minimalJobEventPayload(job),
     });
+    return combined(outcomes);
   }
 
   /**
@@ -58,4 +73,10 @@ export class JobAnnouncer {
       clearTimeout(timer);
     }
   }
+}
+
+/** One outcome for an event sent to several channels: a failure anywhere, else the most that happened. */
+function combined(outcomes: PublishOutcome[]): PublishOutcome {
+  for (const o of ['failed', 'published', 'coalesced'] as const) if (outcomes.includes(o)) return o;
+  return 'gated';
 }

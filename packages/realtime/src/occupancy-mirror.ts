@@ -17,7 +17,8 @@ export interface OccupancyMirrorDeps {
 }
 
 /**
- * A publisher's in-memory copy of the occupied set, so a gate decision costs no Redis round trip.
+ * A publisher's in-memory copy of the occupied set and of the authorization leases, so a gate
+ * decision costs no Redis round trip.
  * It subscribes to the webhooks app's change messages, then reads the whole set (changes that
  * arrive during that read are replayed on top of it, so none is lost), and re-reads it on every
  * reconnect and periodically. While the subscription is down it is not trusted and decisions fall
@@ -25,6 +26,8 @@ export interface OccupancyMirrorDeps {
  */
 export class OccupancyMirror implements OccupancyGate {
   private readonly members = new Set<string>();
+  /** Channels opened by an authorization, not yet confirmed or closed: channel → when the lease ends. */
+  private readonly leases = new Map<string, number>();
   private trusted = false;
   private refreshing: Promise<void> | undefined;
   private duringRefresh: string[] | undefined;
@@ -74,7 +77,7 @@ export class OccupancyMirror implements OccupancyGate {
   async isOccupied(channel: string): Promise<boolean> {
     if (this.trusted) {
       this.decisions.memory++;
-      return this.members.has(channel);
+      return this.has(channel);
     }
     this.decisions.redis++;
     return this.repo.isOccupied(channel);
@@ -84,7 +87,17 @@ export class OccupancyMirror implements OccupancyGate {
   peek(channel: string): boolean | undefined {
     if (!this.trusted) return undefined;
     this.decisions.memory++;
-    return this.members.has(channel);
+    return this.has(channel);
+  }
+
+  /** Occupied per the webhooks, or leased by an authorization whose lease has not ended. */
+  private has(channel: string): boolean {
+    if (this.members.has(channel)) return true;
+    const leaseEnd = this.leases.get(channel);
+    if (leaseEnd === undefined) return false;
+    if (leaseEnd > Date.now()) return true;
+    this.leases.delete(channel);
+    return false;
   }
 
   /**
@@ -94,7 +107,9 @@ export class OccupancyMirror implements OccupancyGate {
    */
   occupiedWithPrefix(prefix: string): string[] | undefined {
     if (!this.trusted) return undefined;
-    return [...this.members].filter((channel) => channel.startsWith(prefix));
+    const now = Date.now();
+    const leased = [...this.leases].filter(([c, end]) => end > now && !this.members.has(c)).map(([c]) => c);
+    return [...this.members, ...leased].filter((channel) => channel.startsWith(prefix));
   }
 
   async stop(): Promise<void> {
@@ -122,10 +137,12 @@ export class OccupancyMirror implements OccupancyGate {
     this.refreshing ??= (async () => {
       this.duringRefresh = [];
       try {
-        const all = await this.repo.members();
+        const { members, leases } = await this.repo.snapshot();
         const replay = this.duringRefresh;
         this.members.clear();
-        for (const c of all) this.members.add(c);
+        for (const c of members) this.members.add(c);
+        this.leases.clear();
+        for (const [c, end] of leases) this.leases.set(c, end);
         for (const m of replay) this.onChange(m);
       } finally {
         this.duringRefresh = undefined;
@@ -137,10 +154,12 @@ export class OccupancyMirror implements OccupancyGate {
 
   private onChange(message: string): void {
     this.duringRefresh?.push(message);
-    const space = message.indexOf(' ');
-    const state = message.slice(0, space);
-    const channel = message.slice(space + 1);
+    const [state, ...rest] = message.split(' ');
+    const channel = rest.at(-1) ?? '';
+    // The webhook (or repair) confirms or closes a lease; a lease that outlives a vacate is re-announced after it.
+    if (state === 'occupied' || state === 'vacated') this.leases.delete(channel);
     if (state === 'occupied') this.members.add(channel);
     else if (state === 'vacated') this.members.delete(channel);
+    else if (state === 'leased' && rest.length === 2) this.leases.set(channel, Number(rest[0]));
   }
 }

@@ -18,8 +18,8 @@ export interface OccupancyReconcilerDeps {
   repo: OccupancyRepository;
   /** Applies repair events (the webhooks app routes them through its service, so `sync` goes out). */
   apply: (events: OccupancyEvent[]) => Promise<unknown>;
-  /** Only channels under this prefix are compared (customer channels). */
-  prefix: string;
+  /** Only channels under these prefixes are compared (customer and job channels). */
+  prefixes: readonly string[];
   logger: Logger;
   /** Stamps repair events with the time the read started. */
   now?: () => number;
@@ -38,7 +38,7 @@ export class OccupancyReconciler {
   private readonly lister: ChannelLister;
   private readonly repo: OccupancyRepository;
   private readonly apply: (events: OccupancyEvent[]) => Promise<unknown>;
-  private readonly prefix: string;
+  private readonly prefixes: readonly string[];
   private readonly logger: Logger;
   private readonly now: () => number;
 
@@ -46,18 +46,28 @@ export class OccupancyReconciler {
     this.lister = deps.lister;
     this.repo = deps.repo;
     this.apply = deps.apply;
-    this.prefix = deps.prefix;
+    this.prefixes = deps.prefixes;
     this.logger = deps.logger;
     this.now = deps.now ?? Date.now;
   }
 
-  /** One pass: read Pusher's channels and the set, then fix the differences both ways. */
+  /**
+   * One pass: read Pusher's channels and the set, then fix the differences both ways. A channel
+   * opened by an authorization lease counts as stored: Pusher listing it confirms it, Pusher not
+   * listing it closes it (unless the lease was granted after the read began: the script keeps it).
+   */
   async reconcileOnce(): Promise<RepairResult> {
     const readAt = this.now();
-    const [live, stored] = await Promise.all([this.lister.occupiedChannels(this.prefix), this.repo.members()]);
+    const [lists, stored] = await Promise.all([
+      Promise.all(this.prefixes.map((prefix) => this.lister.occupiedChannels(prefix))),
+      this.repo.snapshot(readAt),
+    ]);
+    const live = lists.flat();
     const liveSet = new Set(live);
-    const storedSet = new Set(stored.filter((c) => c.startsWith(this.prefix)));
-    const opened = live.filter((c) => !storedSet.has(c));
+    const inScope = (c: string) => this.prefixes.some((prefix) => c.startsWith(prefix));
+    const members = new Set(stored.members);
+    const storedSet = new Set([...stored.members, ...stored.leases.keys()].filter(inScope));
+    const opened = live.filter((c) => !members.has(c));
     const closed = [...storedSet].filter((c) => !liveSet.has(c));
     const events: OccupancyEvent[] = [
       ...opened.map((channel) => ({ name: 'channel_occupied' as const, channel, timeMs: readAt })),

@@ -14,6 +14,8 @@ export interface PresenceGatedPublishing {
   transport: PusherTransport;
   mirror: OccupancyMirror;
   publisher: GatedPublisher;
+  /** The occupied set in Redis (the API opens authorization leases on it). */
+  occupancy: OccupancyRepository;
 }
 
 /** What a publishing app's config holds for it: Redis, the key prefix, the Pusher app and the progress interval. */
@@ -36,8 +38,9 @@ export function createPresenceGatedPublisher(deps: {
   const { config } = deps;
   const metrics = new RealtimeMetrics(deps.registry);
   const transport = new PusherTransport(pusherSettings(config), metrics);
+  const occupancy = new OccupancyRepository(deps.redis, config.KILN_REDIS_PREFIX);
   const mirror = new OccupancyMirror({
-    repo: new OccupancyRepository(deps.redis, config.KILN_REDIS_PREFIX),
+    repo: occupancy,
     subscriber: createRedisConnection(redisTarget(config)),
     logger: deps.logger.child({ component: 'occupancy-mirror' }),
   });
@@ -49,5 +52,5 @@ export function createPresenceGatedPublisher(deps: {
     metrics,
     logger: deps.logger.child({ component: 'publisher' }),
   });
-  return { metrics, transport, mirror, publisher };
+  return { metrics, transport, mirror, publisher, occupancy };
 }

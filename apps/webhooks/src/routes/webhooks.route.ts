@@ -41,6 +41,7 @@ export function webhooksRouter(deps: {
       applied: results.filter((r) => r === 'applied').length,
       stale: results.filter((r) => r === 'stale').length,
       duplicate: results.filter((r) => r === 'duplicate').length,
+      deferred: results.filter((r) => r === 'deferred').length,
       ignored: verified.ignored + results.filter((r) => r === 'ignored').length,
     });
   });
