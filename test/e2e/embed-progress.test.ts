@@ -54,9 +54,10 @@ function elementState(page: Page): Promise<ElementState> {
     return {
       status: el.getAttribute('status'),
       label: root.querySelector('[part="status"]')!.textContent ?? '',
-      message: root.querySelector<HTMLElement>('[part="message"]')!.hidden === true
-        ? ''
-        : (root.querySelector('[part="message"]')!.textContent ?? ''),
+      message:
+        root.querySelector<HTMLElement>('[part="message"]')!.hidden === true
+          ? ''
+          : (root.querySelector('[part="message"]')!.textContent ?? ''),
       videoHidden: video.hidden === true,
       engine: video.dataset['engine'],
       currentTime: video.currentTime,
@@ -70,9 +71,16 @@ const pageEvents = (page: Page) =>
   page.evaluate(() => (window as unknown as { __kilnEvents: PageEvent[] }).__kilnEvents);
 
 /** Every Pusher frame the page's WebSockets receive, and every header-carrying request it sends. */
-function recordPage(page: Page): { frames: Frame[]; authHeaders: string[] } {
+function recordPage(page: Page): { frames: Frame[]; authHeaders: string[]; errors: string[]; urls: string[] } {
   const frames: Frame[] = [];
   const authHeaders: string[] = [];
+  const urls: string[] = [];
+  // What the page logged as errors: the first thing to read when the element shows nothing.
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
   page.on('websocket', (ws) =>
     ws.on('framereceived', (f) => {
       const msg = JSON.parse(String(f.payload)) as { event: string; channel?: string; data?: string };
@@ -86,10 +94,11 @@ function recordPage(page: Page): { frames: Frame[]; authHeaders: string[] } {
     }),
   );
   page.on('request', (r) => {
+    urls.push(r.url());
     const auth = r.headers()['authorization'];
     if (auth !== undefined) authHeaders.push(auth);
   });
-  return { frames, authHeaders };
+  return { frames, authHeaders, errors, urls };
 }
 
 describe('<kiln-progress> on a customer page, with a viewer token only', () => {
@@ -143,7 +152,11 @@ describe('<kiln-progress> on a customer page, with a viewer token only', () => {
             (f) => f.event === 'pusher_internal:subscription_succeeded' && f.channel === viewer.channel,
           ) && (await elementState(page)).status === 'queued',
         { timeoutMs: 20_000, message: 'the element to subscribe to its job channel and show the queued job' },
-      );
+      ).catch(async (err: Error) => {
+        throw new Error(
+          `${err.message}; element: ${JSON.stringify(await elementState(page))}; page errors: ${seen.errors.join(' | ')}`,
+        );
+      });
       expect((await elementState(page)).label).toBe('Waiting to start');
 
       await stack.addWorker({ KILN_WORKER_CONCURRENCY: '2' });
@@ -163,6 +176,10 @@ describe('<kiln-progress> on a customer page, with a viewer token only', () => {
       expect(state!.message).toBe('');
       expect(state!.src).toMatch(new RegExp(`^(${stack.apiUrl}/play/|blob:)`));
       expect(['hls.js', 'native']).toContain(state!.engine);
+      // hls.js (its own chunk of the embed bundle) is fetched only when the browser cannot play HLS itself.
+      const hlsChunk = seen.urls.some((u) => new RegExp(`^${stack.apiUrl}/embed/hls-[^/]+\\.js$`).test(u));
+      expect(hlsChunk).toBe(state!.engine === 'hls.js');
+      expect(seen.urls.filter((u) => u.startsWith(`${stack.apiUrl}/play/`)).length).toBeGreaterThan(0);
 
       const events = await pageEvents(page);
       expect(events.every((e) => e.jobId === watched.id)).toBe(true);

@@ -4,7 +4,7 @@ import { KILN_PROGRESS_HTML } from './kiln-progress.styles.js';
 import { playableOutput, progressView, type Playable } from './progress-view.js';
 import { attachPlayer, type AttachedPlayer } from './video-player.adapter.js';
 
-/** `detail` of the `kiln-progress` event: sent on every change of the job (status or progress). */
+/** `detail` of the `kiln-progress` event: sent once for every change of the job (a new `seq`: status or progress). */
 export interface KilnProgressDetail {
   jobId: string;
   status: JobSummary['status'];
@@ -44,6 +44,7 @@ export class KilnProgressElement extends HTMLElement {
   #rewire = false;
   #retriedUrl: string | undefined;
   #wiredJob: string | null = null;
+  #emittedSeq = -1;
 
   constructor() {
     super();
@@ -121,6 +122,7 @@ export class KilnProgressElement extends HTMLElement {
   #reset(): void {
     this.#announced.clear();
     this.#retriedUrl = undefined;
+    this.#emittedSeq = -1;
     this.removeAttribute('status');
     this.#part('status').textContent = 'Loading…';
     this.#part('eta').textContent = '';
@@ -147,7 +149,9 @@ export class KilnProgressElement extends HTMLElement {
       etaSeconds: job.progress.etaSeconds,
       job,
     };
-    this.#emit('kiln-progress', detail);
+    // The read after an event of the same seq adds details (signed URLs), not a change: one event per seq.
+    if (job.seq > this.#emittedSeq) this.#emit('kiln-progress', detail);
+    this.#emittedSeq = Math.max(this.#emittedSeq, job.seq);
     if (job.status === 'failed' && this.#once('failed'))
       this.#emit<KilnDoneDetail>('kiln-failed', { jobId: job.id, job, ...(job.error ? { error: job.error } : {}) });
     if (job.status === 'completed') this.#completed(job);

@@ -4,7 +4,9 @@
  */
 import { defineKilnProgress, KilnProgressElement } from './kiln-progress.element.js';
 
-KilnProgressElement.defaultApi = new URL('..', import.meta.url).href.replace(/\/+$/, '');
+// Not `new URL('..', import.meta.url)`: bundlers take that form for an asset to emit.
+const scriptUrl = import.meta.url;
+KilnProgressElement.defaultApi = new URL('..', scriptUrl).href.replace(/\/+$/, '');
 defineKilnProgress();
 
 export { KilnProgressElement };

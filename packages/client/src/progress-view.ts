@@ -88,8 +88,7 @@ export function hasPlayableType(job: JobSummary): boolean {
 }
 
 function signedUrlOf(output: JobOutputSummary): { url: string; expiresAt: string | null } | undefined {
-  // Read defensively: the field is on reads with ?signed=true only, never in events.
-  const o = output as { signedUrl?: unknown; signedUrlExpiresAt?: unknown };
-  if (typeof o.signedUrl !== 'string' || o.signedUrl.length === 0) return undefined;
-  return { url: o.signedUrl, expiresAt: typeof o.signedUrlExpiresAt === 'string' ? o.signedUrlExpiresAt : null };
+  // Only reads with ?signed=true carry it, never events.
+  if (output.signedUrl === undefined || output.signedUrl.length === 0) return undefined;
+  return { url: output.signedUrl, expiresAt: output.signedUrlExpiresAt ?? null };
 }
