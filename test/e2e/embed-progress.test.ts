@@ -278,11 +278,18 @@ describe('<kiln-progress> on a customer page, with a viewer token only', () => {
     }
   });
 
-  it('says a refused token has expired, tells the page, and re-wires when the page sets a fresh one', async () => {
+  it('says an expired token has expired, tells the page, and re-wires when the page sets a fresh one', async () => {
     const page = await browser.newPage();
     try {
-      // A token the API refuses (401), as an expired one is.
-      await page.goto(site.watchUrl(watched.id, `${viewer.token}x`));
+      const short = await acme()<ViewerToken>('POST', '/v1/realtime/viewer-tokens', {
+        jobId: watched.id,
+        ttlSeconds: 1,
+      });
+      expect(short.status).toBe(201);
+      const expiresAt = Date.parse(short.body.expiresAt);
+      // Token expiry is whole seconds: a second past expiresAt it is refused whatever the rounding.
+      await waitFor(() => Date.now() > expiresAt + 1000, { timeoutMs: 10_000, message: 'the short token to expire' });
+      await page.goto(site.watchUrl(watched.id, short.body.token));
       await waitFor(async () => (await pageEvents(page)).some((e) => e.type === 'kiln-token-expired'), {
         timeoutMs: 20_000,
         message: 'kiln-token-expired',
