@@ -42,7 +42,8 @@ export class KilnProgressElement extends HTMLElement {
   #playing: string | undefined;
   #announced = new Set<string>();
   #rewire = false;
-  #retriedUrl: string | undefined;
+  /** A failed player was given a fresh signed URL once; cleared when it plays again. */
+  #retried = false;
   #wiredJob: string | null = null;
   #emittedSeq = -1;
 
@@ -52,6 +53,7 @@ export class KilnProgressElement extends HTMLElement {
     this.#root.innerHTML = KILN_PROGRESS_HTML;
     const video = this.#video;
     video.addEventListener('error', () => this.#playerFailed('the video could not be loaded'));
+    video.addEventListener('playing', () => (this.#retried = false));
   }
 
   /** The viewer token; setting it re-wires the element (the answer to `kiln-token-expired`). */
@@ -73,7 +75,8 @@ export class KilnProgressElement extends HTMLElement {
   }
 
   disconnectedCallback(): void {
-    this.#unwire();
+    this.#closeSession();
+    this.#stopPlayer();
   }
 
   attributeChangedCallback(_name: string, previous: string | null, next: string | null): void {
@@ -91,10 +94,12 @@ export class KilnProgressElement extends HTMLElement {
   }
 
   #wire(): void {
-    this.#unwire();
+    this.#closeSession();
     const jobId = this.getAttribute('job');
     const jobChanged = this.#wiredJob !== jobId;
     this.#wiredJob = jobId;
+    // A fresh token for the same job keeps the video playing; another job starts over.
+    if (jobChanged) this.#stopPlayer();
     const token = this.getAttribute('token');
     const api = this.getAttribute('api') ?? KilnProgressElement.defaultApi;
     if (jobChanged) this.#reset();
@@ -111,17 +116,22 @@ export class KilnProgressElement extends HTMLElement {
     void session.start();
   }
 
-  #unwire(): void {
+  #closeSession(): void {
     this.#session?.close();
     this.#session = undefined;
-    this.#player?.destroy();
+  }
+
+  #stopPlayer(): void {
+    const player = this.#player;
+    // Cleared first: detaching the source must not read as a failure of the player.
     this.#player = undefined;
     this.#playing = undefined;
+    player?.destroy();
   }
 
   #reset(): void {
     this.#announced.clear();
-    this.#retriedUrl = undefined;
+    this.#retried = false;
     this.#emittedSeq = -1;
     this.removeAttribute('status');
     this.#part('status').textContent = 'Loading…';
@@ -171,8 +181,8 @@ export class KilnProgressElement extends HTMLElement {
     const session = this.#session;
     if (session === undefined) return;
     const url = new URL(playable.url, `${session.apiUrl}/`).href;
-    if (this.#playing === url) return;
-    this.#player?.destroy();
+    // One player per job: later reads bring new signed URLs for the same output, which plays on.
+    if (this.#playing !== undefined) return;
     this.#playing = url;
     const video = this.#video;
     video.muted = this.hasAttribute('muted');
@@ -180,7 +190,7 @@ export class KilnProgressElement extends HTMLElement {
     video.hidden = false;
     try {
       const player = await attachPlayer(video, playable.kind, url, (message) => this.#playerFailed(message));
-      if (this.#playing !== url || this.#session !== session) return player.destroy();
+      if (this.#playing !== url) return player.destroy();
       this.#player = player;
       video.dataset['engine'] = player.engine;
       if (video.autoplay) video.play().catch(() => undefined);
@@ -193,9 +203,9 @@ export class KilnProgressElement extends HTMLElement {
   #playerFailed(message: string): void {
     const session = this.#session;
     if (session === undefined || this.#playing === undefined) return;
-    if (this.#retriedUrl !== this.#playing) {
-      this.#retriedUrl = this.#playing;
-      this.#playing = undefined;
+    if (!this.#retried) {
+      this.#retried = true;
+      this.#stopPlayer();
       void session.reread().then(() => {
         const job = session.job;
         const playable = job ? playableOutput(job) : undefined;
