@@ -1,13 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CUSTOMER_CHANNEL_PREFIX,
-  customerChannel,
-  JOB_EVENTS,
-  jobEventPayload,
-  toJobSummary,
-  type Job,
-  type JobStatus,
-} from '@kiln/jobs';
+import { CUSTOMER_CHANNEL_PREFIX, customerChannel, jobEventPayload, toJobSummary, type Job } from '@kiln/jobs';
 import { GatedPublisher, OccupancyMirror, OccupancyRepository, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
 import { getFreePort, startApp, startRedis, startSoketi, waitFor } from '@kiln/testing';
 import { Redis } from 'ioredis';
@@ -15,13 +7,12 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import Pusher from 'pusher';
 import { PusherClient } from '../support/pusher-js.js';
+import { compareJobChannel } from './job-channel.bench.js';
+import { CUSTOMERS, lifecycle, newJob, PROGRESS_PER_SECOND, SECONDS } from './job-lifecycle.js';
 import { printTable, writeSection } from './results.js';
 
-const CUSTOMERS = 20;
 const JOBS = 200;
 const WATCHED = 2;
-const PROGRESS_PER_SECOND = 4;
-const SECONDS = 10;
 const GATE_DECISIONS = 20_000;
 
 type Variant = 'ungated' | 'seed' | 'kiln';
@@ -36,53 +27,6 @@ function countingRedis(url: string): { redis: Redis; count: () => number } {
     return original(cmd);
   }) as typeof redis.sendCommand;
   return { redis, count: () => n };
-}
-
-/** One simulated job's life: created, probing, encoding, 40 progress updates, storing, completed. */
-function* lifecycle(job: Job): Generator<{ at: number; event: string; job: Job; progress: boolean }> {
-  const step = (patch: Partial<Job>) => (job = { ...job, ...patch, seq: job.seq + 1 });
-  yield { at: 0, event: JOB_EVENTS.created, job, progress: false };
-  yield { at: 0, event: JOB_EVENTS.progress, job: step({ status: 'probing' }), progress: false };
-  yield { at: 0, event: JOB_EVENTS.progress, job: step({ status: 'encoding' }), progress: false };
-  const n = PROGRESS_PER_SECOND * SECONDS;
-  for (let i = 1; i <= n; i++) {
-    const percent = Math.round((i / n) * 1000) / 10;
-    yield {
-      at: (i * 1000) / PROGRESS_PER_SECOND,
-      event: JOB_EVENTS.progress,
-      job: step({ progress: { percent, fps: 100, speed: 4, etaSeconds: (n - i) / PROGRESS_PER_SECOND } }),
-      progress: true,
-    };
-  }
-  yield { at: SECONDS * 1000, event: JOB_EVENTS.progress, job: step({ status: 'storing' }), progress: false };
-  yield {
-    at: SECONDS * 1000,
-    event: JOB_EVENTS.completed,
-    job: step({ status: 'completed' as JobStatus }),
-    progress: false,
-  };
-}
-
-function newJob(i: number): Job {
-  const now = new Date().toISOString();
-  return {
-    id: `job-${i}`,
-    customerId: `c${i % CUSTOMERS}`,
-    status: 'queued',
-    priority: 'normal',
-    pool: 'cpu',
-    input: 'file:///bench/in.mp4',
-    metadata: {},
-    progress: { percent: 0, fps: null, speed: null, etaSeconds: null },
-    outputs: [],
-    error: null,
-    attempts: 1,
-    seq: 1,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    finishedAt: null,
-  };
 }
 
 /**
@@ -173,6 +117,8 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
     }
 
     const gate = await gateDecisionRates(redisServer.url, prefix);
+    for (const c of clients) c.disconnect();
+    const jobChannel = await compareJobChannel({ redisUrl: redisServer.url, prefix, soketi, server });
     const rows = (['ungated', 'seed', 'kiln'] as Variant[]).map((v) => ({
       variant: v,
       'pusher requests': results[v].requests,
@@ -217,6 +163,15 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
         ungated: results.ungated.lossless,
         seed: results.seed.lossless,
         kiln: results.kiln.lossless,
+      },
+      jobChannel: {
+        workload: '100 jobs of one customer encoding, one end user watching one job',
+        ...jobChannel,
+        targets: {
+          onlyThatJobThroughJobChannel: jobChannel['job channel'].eventsOfOtherJobs === 0,
+          noRedisPerEvent: jobChannel['job channel'].gateDecisions.redis === 0,
+          watcherExact: jobChannel['job channel'].watcherExact && jobChannel['customer channel'].watcherExact,
+        },
       },
       targets: {
         requestsAtMostTenthOfSeed: results.kiln.requests * 10 <= results.seed.requests,

@@ -54,6 +54,8 @@ export interface ApiDeps {
   /** Customers' usage against their limits (`GET /v1/usage`, stored-bytes checks of uploads). */
   usage: UsageService;
   pusher: Pusher;
+  /** Opens a channel's gate at once on a successful authorization (a lease until the webhook confirms it). */
+  openGate?: ((channel: string) => Promise<unknown>) | undefined;
   publicPusher: PublicPusherSettings;
   corsOrigins: string[];
   /** Mints and verifies signed output URLs' and viewer tokens' JWTs (KILN_SIGNING_SECRET). */
@@ -107,7 +109,10 @@ export function createApp(deps: ApiDeps): Express {
       repo: deps.repo,
       tokens: deps.tokens,
       logger: deps.logger.child({ component: 'realtime-auth' }),
-      onAuthorized: deps.onChannelAuthorized,
+      onAuthorized: async (channel) => {
+        await deps.openGate?.(channel);
+        await deps.onChannelAuthorized?.(channel);
+      },
     }),
   );
   app.use('/v1', v1);

@@ -68,14 +68,14 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
   // One BullMQ queue per pool, all made now so the admin board lists every one.
   const queues = new EncodeQueues(redis, config.KILN_REDIS_PREFIX);
   for (const pool of PRESET_POOLS) queues.for(pool);
-  const { transport, mirror, publisher } = createPresenceGatedPublisher({
+  const { transport, mirror, publisher, occupancy } = createPresenceGatedPublisher({
     redis,
     config,
     registry,
     logger,
   });
   const readiness = new Readiness({ redis: [redis, storeRedis], pusher: transport });
-  return { redis, storeRedis, queues, transport, mirror, publisher, readiness };
+  return { redis, storeRedis, queues, transport, mirror, publisher, occupancy, readiness };
 }
 
 /**
@@ -190,7 +190,7 @@ function appDeps(
   clients: ReturnType<typeof connect>,
   services: ReturnType<typeof createServices> & { fleetView: FleetService },
 ): ApiDeps {
-  const { redis, queues, transport, readiness } = clients;
+  const { redis, queues, transport, readiness, occupancy } = clients;
   return {
     logger,
     registry,
@@ -205,6 +205,7 @@ function appDeps(
     stats: new StatsService(new JobStatsRepository(redis, config.KILN_REDIS_PREFIX)),
     usage: services.usage,
     pusher: transport.client,
+    openGate: (channel) => occupancy.lease(channel, config.KILN_REALTIME_AUTH_LEASE_S * 1000),
     publicPusher: publicPusherSettings(config),
     corsOrigins: config.KILN_DASHBOARD_ORIGINS,
     tokens: signedTokens(config, logger),

@@ -35,6 +35,11 @@ export const apiConfigSchema = z
     KILN_API_PORT: port(3000),
     /** Live queue places (`queue.updated`) go to a watched channel at most once per this interval. */
     KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
+    /**
+     * A successful channel authorization opens that channel's gate for this long, until Pusher's
+     * occupied webhook or the repair confirms or closes it (default: two repair intervals).
+     */
+    KILN_REALTIME_AUTH_LEASE_S: positiveInt(120, 3600),
     KILN_INPUT_ROOTS: inputRoots,
     KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
     KILN_DASHBOARD_ORIGINS: csv.default(['http://127.0.0.1:3002', 'http://localhost:3002']),
