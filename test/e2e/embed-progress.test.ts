@@ -2,7 +2,7 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Job } from '@kiln/jobs';
-import { makeClip, waitFor } from '@kiln/testing';
+import { makeClip, makeCorruptFile, waitFor } from '@kiln/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../support/browser.js';
@@ -309,6 +309,37 @@ describe('<kiln-progress> on a customer page, with a viewer token only', () => {
         { timeoutMs: 20_000, message: 'the element to show the completed job and its player with the fresh token' },
       );
       expect((await pageEvents(page)).filter((e) => e.type === 'kiln-completed')).toHaveLength(1);
+    } finally {
+      await page.close();
+    }
+  });
+  it('shows why a job failed and tells the page once (kiln-failed)', async () => {
+    if (stack.workerMetricsUrls.length === 0) await stack.addWorker();
+    const corrupt = path.join(stack.inputRoot, 'corrupt.mp4');
+    await copyFile(await makeCorruptFile(), corrupt);
+    const created = await acme()<Job>('POST', '/v1/jobs', {
+      input: pathToFileURL(corrupt).href,
+      outputs: [{ preset: 'mp4-360p' }],
+    });
+    expect(created.status).toBe(202);
+    const minted = await acme()<ViewerToken>('POST', '/v1/realtime/viewer-tokens', { jobId: created.body.id });
+    const page = await browser.newPage();
+    try {
+      await page.goto(site.watchUrl(created.body.id, minted.body.token));
+      await waitFor(async () => (await elementState(page)).status === 'failed', {
+        timeoutMs: 60_000,
+        message: 'the element to show the failed job',
+      });
+      const truth = (await acme()<Job>('GET', `/v1/jobs/${created.body.id}`)).body;
+      const state = await elementState(page);
+      expect(state.label).toBe('Failed');
+      expect(state.message).toBe(truth.error!.message);
+      expect(state.videoHidden).toBe(true);
+      const events = await pageEvents(page);
+      expect(events.filter((e) => e.type === 'kiln-failed')).toEqual([
+        expect.objectContaining({ jobId: created.body.id, status: undefined }),
+      ]);
+      expect(events.some((e) => e.type === 'kiln-completed')).toBe(false);
     } finally {
       await page.close();
     }
