@@ -340,6 +340,23 @@ describe('<kiln-progress> on a customer page, with a viewer token only', () => {
         expect.objectContaining({ jobId: created.body.id, status: undefined }),
       ]);
       expect(events.some((e) => e.type === 'kiln-completed')).toBe(false);
+
+      // A viewer arriving after the end sees the same, also once the subscription that follows the read succeeded.
+      const late = await browser.newPage();
+      try {
+        const seen = recordPage(late);
+        await late.goto(site.watchUrl(created.body.id, minted.body.token));
+        await waitFor(
+          async () =>
+            seen.frames.some(
+              (f) => f.event === 'pusher_internal:subscription_succeeded' && f.channel === minted.body.channel,
+            ) && (await pageEvents(late)).some((e) => e.type === 'kiln-failed'),
+          { timeoutMs: 20_000, message: 'the late page to subscribe and show the failure' },
+        );
+        expect((await elementState(late)).message).toBe(truth.error!.message);
+      } finally {
+        await late.close();
+      }
     } finally {
       await page.close();
     }

@@ -159,7 +159,7 @@ export class JobWatchSession {
   }
 
   #problem(problem: WatchProblem | undefined): void {
-    if (this.#closed) return;
+    if (this.#closed || (problem === undefined && this.#problemKind === undefined)) return;
     this.#problemKind = problem?.kind;
     this.#handlers.onProblem(problem);
   }

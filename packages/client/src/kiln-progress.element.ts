@@ -46,6 +46,8 @@ export class KilnProgressElement extends HTMLElement {
   #retried = false;
   #wiredJob: string | null = null;
   #emittedSeq = -1;
+  #noticeText: string | undefined;
+  #jobError: string | null = null;
 
   constructor() {
     super();
@@ -104,10 +106,10 @@ export class KilnProgressElement extends HTMLElement {
     const api = this.getAttribute('api') ?? KilnProgressElement.defaultApi;
     if (jobChanged) this.#reset();
     if (!jobId || !token || !api) {
-      this.#message(`Missing ${!jobId ? 'job' : !token ? 'token' : 'api'} attribute.`);
+      this.#notice(`Missing ${!jobId ? 'job' : !token ? 'token' : 'api'} attribute.`);
       return;
     }
-    this.#message(undefined);
+    this.#notice(undefined);
     const session = new JobWatchSession(
       { api, jobId, token },
       { onJob: (job) => this.#render(job), onProblem: (p) => this.#problem(p) },
@@ -133,6 +135,7 @@ export class KilnProgressElement extends HTMLElement {
     this.#announced.clear();
     this.#retried = false;
     this.#emittedSeq = -1;
+    this.#jobError = null;
     this.removeAttribute('status');
     this.#part('status').textContent = 'Loading…';
     this.#part('eta').textContent = '';
@@ -151,7 +154,8 @@ export class KilnProgressElement extends HTMLElement {
     const bar = this.#part('bar');
     if (view.percent === null) bar.removeAttribute('aria-valuenow');
     else bar.setAttribute('aria-valuenow', String(view.percent));
-    if (view.error !== null) this.#message(view.error);
+    this.#jobError = view.error;
+    this.#showMessage();
     const detail: KilnProgressDetail = {
       jobId: job.id,
       status: job.status,
@@ -195,7 +199,7 @@ export class KilnProgressElement extends HTMLElement {
       video.dataset['engine'] = player.engine;
       if (video.autoplay) video.play().catch(() => undefined);
     } catch (err) {
-      this.#message(`Cannot play this video: ${err instanceof Error ? err.message : String(err)}`);
+      this.#notice(`Cannot play this video: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -213,15 +217,22 @@ export class KilnProgressElement extends HTMLElement {
       });
       return;
     }
-    this.#message(`The video could not be played (${message}).`);
+    this.#notice(`The video could not be played (${message}).`);
   }
 
   #problem(problem: WatchProblem | undefined): void {
-    this.#message(problem?.message);
+    this.#notice(problem?.message);
     if (problem?.kind === 'token-expired') this.#emit('kiln-token-expired', { jobId: this.getAttribute('job') });
   }
 
-  #message(text: string | undefined): void {
+  /** What went wrong around the job (token, network, player); shown over the job's own error. */
+  #notice(text: string | undefined): void {
+    this.#noticeText = text;
+    this.#showMessage();
+  }
+
+  #showMessage(): void {
+    const text = this.#noticeText ?? this.#jobError ?? undefined;
     const el = this.#part('message');
     el.textContent = text ?? '';
     el.hidden = text === undefined;
