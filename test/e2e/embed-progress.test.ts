@@ -67,14 +67,26 @@ function elementState(page: Page): Promise<ElementState> {
   });
 }
 
+/** The hls.js chunk of the embed bundle, as the API serves it. */
+const hlsChunkUrl = (apiUrl: string) => new RegExp(`^${apiUrl}/embed/hls-[^/]+\\.js$`);
+
 const pageEvents = (page: Page) =>
   page.evaluate(() => (window as unknown as { __kilnEvents: PageEvent[] }).__kilnEvents);
 
 /** Every Pusher frame the page's WebSockets receive, and every header-carrying request it sends. */
-function recordPage(page: Page): { frames: Frame[]; authHeaders: string[]; errors: string[]; urls: string[] } {
+interface PageRecord {
+  frames: Frame[];
+  /** Every Authorization header the page sent. */
+  authHeaders: string[];
+  errors: string[];
+  /** Every request the page made, and whether it carried an Authorization header. */
+  requests: { url: string; auth: boolean }[];
+}
+
+function recordPage(page: Page): PageRecord {
   const frames: Frame[] = [];
   const authHeaders: string[] = [];
-  const urls: string[] = [];
+  const requests: PageRecord['requests'] = [];
   // What the page logged as errors: the first thing to read when the element shows nothing.
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
@@ -94,11 +106,11 @@ function recordPage(page: Page): { frames: Frame[]; authHeaders: string[]; error
     }),
   );
   page.on('request', (r) => {
-    urls.push(r.url());
     const auth = r.headers()['authorization'];
+    requests.push({ url: r.url(), auth: auth !== undefined });
     if (auth !== undefined) authHeaders.push(auth);
   });
-  return { frames, authHeaders, errors, urls };
+  return { frames, authHeaders, errors, requests };
 }
 
 describe('<kiln-progress> on a customer page, with a viewer token only', () => {
@@ -177,9 +189,9 @@ describe('<kiln-progress> on a customer page, with a viewer token only', () => {
       expect(state!.src).toMatch(new RegExp(`^(${stack.apiUrl}/play/|blob:)`));
       expect(['hls.js', 'native']).toContain(state!.engine);
       // hls.js (its own chunk of the embed bundle) is fetched only when the browser cannot play HLS itself.
-      const hlsChunk = seen.urls.some((u) => new RegExp(`^${stack.apiUrl}/embed/hls-[^/]+\\.js$`).test(u));
+      const hlsChunk = seen.requests.some((r) => hlsChunkUrl(stack.apiUrl).test(r.url));
       expect(hlsChunk).toBe(state!.engine === 'hls.js');
-      expect(seen.urls.filter((u) => u.startsWith(`${stack.apiUrl}/play/`)).length).toBeGreaterThan(0);
+      expect(seen.requests.filter((r) => r.url.startsWith(`${stack.apiUrl}/play/`)).length).toBeGreaterThan(0);
 
       const events = await pageEvents(page);
       expect(events.every((e) => e.jobId === watched.id)).toBe(true);
@@ -357,6 +369,47 @@ describe('<kiln-progress> on a customer page, with a viewer token only', () => {
       } finally {
         await late.close();
       }
+    } finally {
+      await page.close();
+    }
+  });
+  it('plays HLS with hls.js, fetched from the API only then, where the browser has no native HLS', async () => {
+    if (stack.workerMetricsUrls.length === 0) await stack.addWorker();
+    await waitFor(async () => (await acme()<Job>('GET', `/v1/jobs/${watched.id}`)).body.status === 'completed', {
+      timeoutMs: 150_000,
+      message: 'the watched job to complete',
+    });
+    const minted = await acme()<ViewerToken>('POST', '/v1/realtime/viewer-tokens', { jobId: watched.id });
+    const page = await browser.newPage();
+    try {
+      // This Chromium plays HLS itself; answer as Firefox or an older Chrome would.
+      await page.addInitScript(() => {
+        const canPlayType = HTMLMediaElement.prototype.canPlayType;
+        HTMLMediaElement.prototype.canPlayType = function (type: string) {
+          return /mpegurl/i.test(type) ? '' : canPlayType.call(this, type);
+        };
+      });
+      const seen = recordPage(page);
+      await page.goto(site.watchUrl(watched.id, minted.body.token));
+      let state: ElementState | undefined;
+      await waitFor(
+        async () => {
+          state = await elementState(page);
+          return state.currentTime > 0.5 || state.ended || state.message !== '';
+        },
+        { timeoutMs: 60_000, message: 'hls.js to play the HLS output' },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; element: ${JSON.stringify(state)}; page errors: ${seen.errors.join(' | ')}`);
+      });
+      expect(state!.message).toBe('');
+      expect(state!.engine).toBe('hls.js');
+      expect(state!.src).toMatch(/^blob:/);
+      expect(seen.requests.filter((r) => hlsChunkUrl(stack.apiUrl).test(r.url))).toHaveLength(1);
+      // Master, media playlist and segments, all from the signed URL's path, none with a header.
+      const played = seen.requests.filter((r) => r.url.startsWith(`${stack.apiUrl}/play/`));
+      expect(played.some((r) => r.url.endsWith('.m3u8'))).toBe(true);
+      expect(played.some((r) => r.url.endsWith('.ts'))).toBe(true);
+      expect(played.filter((r) => r.auth)).toEqual([]);
     } finally {
       await page.close();
     }
