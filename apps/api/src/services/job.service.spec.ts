@@ -114,7 +114,7 @@ describe('JobService.create and retry', () => {
   it("sends job.created before the job reaches the queue, so a worker's first event cannot overtake it", async () => {
     const prefix = `test-${randomUUID()}`;
     const steps: string[] = [];
-    // A watched channel whose Pusher answers after 50 ms: plenty of time for a worker to start.
+    // A watched customer channel whose Pusher answers after 50 ms: plenty of time for a worker to start.
     const metrics = new RealtimeMetrics(new Registry());
     const slowSink: BatchSink = {
       triggerBatch: async (batch) => {
@@ -126,7 +126,12 @@ describe('JobService.create and retry', () => {
       },
     };
     const announcer = new JobAnnouncer(
-      new GatedPublisher({ gate: { isOccupied: async () => true }, sink: slowSink, metrics, logger: silent }),
+      new GatedPublisher({
+        gate: { isOccupied: async (channel) => channel.startsWith('private-customer-') },
+        sink: slowSink,
+        metrics,
+        logger: silent,
+      }),
     );
     // The real line, noting when a job joined it.
     const line = new (class extends FairQueue {
