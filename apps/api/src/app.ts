@@ -16,6 +16,7 @@ import { requestLogger } from './middleware/request-log.middleware.js';
 import { securityHeaders } from './middleware/security-headers.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi.document.js';
 import { adminRouter, type AdminSettings } from './routes/admin.route.js';
+import { embedRouter } from './routes/embed.route.js';
 import { healthRouter, notFoundHandler } from '@kiln/app-kit';
 import { deliveriesRouter, jobDeliveriesRouter } from './routes/deliveries.route.js';
 import { jobsRouter } from './routes/jobs.route.js';
@@ -93,6 +94,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(securityHeaders());
   app.use(healthRouter({ registry: deps.registry, ready: deps.ready }));
   app.use(openApiRouter(buildOpenApiDocument({ admin: deps.admin !== undefined })));
+  app.use('/embed', embedRouter());
   if (deps.admin) app.use(adminRouter(deps.admin));
   // Without admin credentials the admin routes are absent, also under /v1 (whose bearer auth would answer 401).
   else app.use('/v1/admin', notFoundHandler);

@@ -110,9 +110,14 @@ export class ApiClient {
     };
   }
 
-  /** `GET /v1/jobs/:id`: the job's full record (events carry only its summary). */
-  async getJob(id: string, signal?: AbortSignal): Promise<Job> {
-    return this.#job('GET', `/v1/jobs/${encodeURIComponent(id)}`, undefined, signal);
+  /**
+   * `GET /v1/jobs/:id`: the job's full record (events carry only its summary). With `signed`, each
+   * completed output also carries `signedUrl` and `signedUrlExpiresAt` (`?signed=true`): a URL that
+   * plays with no header, in a plain `<video>` or hls.js.
+   */
+  async getJob(id: string, signal?: AbortSignal, opts: { signed?: boolean } = {}): Promise<Job> {
+    const query = opts.signed === true ? '?signed=true' : '';
+    return this.#job('GET', `/v1/jobs/${encodeURIComponent(id)}${query}`, undefined, signal);
   }
 
   /** `POST /v1/jobs`: queues a job; resolves with it (status `queued`). */

@@ -12,6 +12,21 @@ export {
 export { ApiError, apiErrorFrom, readApiError, type ApiErrorBody, type FieldError } from './api-error.js';
 export { isStats, type HourCount, type OutputRequest, type Preset, type Stats, type Upload } from './api.schema.js';
 export { JobStore } from './job-store.js';
+export {
+  JobWatchSession,
+  problemFrom,
+  type JobWatchHandlers,
+  type JobWatchOptions,
+  type WatchProblem,
+} from './job-watch.session.js';
+export {
+  hasPlayableType,
+  playableOutput,
+  progressView,
+  type Playable,
+  type PlayableKind,
+  type ProgressView,
+} from './progress-view.js';
 export { formatPlaceInLine, formatQueuePlace, formatWait, ordinal } from './queue-place-format.js';
 export { QueuePlaces } from './queue-places.js';
 export {
