@@ -14,6 +14,19 @@ import {
 import { isJob } from './job.guard.js';
 import type { Job, JobPage, JobPriority, JobStatus } from './job.schema.js';
 import { fetchUpload, type FetchFn, type UploadFn, type UploadProgress } from './upload.transport.js';
+import {
+  createdWebhookEndpointSchema,
+  rotatedSecretSchema,
+  signedUrlSchema,
+  webhookDeliverySchema,
+  webhookEndpointSchema,
+  type CreatedWebhookEndpoint,
+  type NewWebhookEndpoint,
+  type RotatedSecret,
+  type SignedUrl,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+} from './webhooks.schema.js';
 
 /** How to reach the API. */
 export interface ApiClientOptions {
@@ -203,6 +216,83 @@ export class ApiClient {
   async download(path: string, fallbackName: string): Promise<Download> {
     const res = await this.#fetchOk(path, {});
     return { blob: await res.blob(), fileName: fileNameFrom(res.headers.get('Content-Disposition')) ?? fallbackName };
+  }
+
+  /**
+   * `POST /v1/jobs/:id/outputs/:name/url`: a URL of a completed output that plays with no headers
+   * (a plain `<video>`, hls.js, a link handed to someone) until it expires.
+   */
+  async signedOutputUrl(jobId: string, outputName: string, ttlSeconds?: number): Promise<SignedUrl> {
+    const path = `/v1/jobs/${encodeURIComponent(jobId)}/outputs/${encodeURIComponent(outputName)}/url`;
+    return this.#parsed(signedUrlSchema, 'POST', path, ttlSeconds === undefined ? {} : { ttlSeconds });
+  }
+
+  /** `GET /v1/jobs/:id/deliveries`: every webhook delivery of the job's events, with their attempts. */
+  async listDeliveries(jobId: string, signal?: AbortSignal): Promise<WebhookDelivery[]> {
+    const path = `/v1/jobs/${encodeURIComponent(jobId)}/deliveries`;
+    const body = (await this.#json('GET', path, undefined, signal)) as { deliveries?: unknown } | null;
+    if (!Array.isArray(body?.deliveries)) throw unexpected(path);
+    return body.deliveries.flatMap((d) => {
+      const parsed = webhookDeliverySchema.safeParse(d);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  /** `POST /v1/deliveries/:id/replay`: sends the event again (same `webhook-id`, a new series of attempts). */
+  async replayDelivery(deliveryId: string): Promise<WebhookDelivery> {
+    const path = `/v1/deliveries/${encodeURIComponent(deliveryId)}/replay`;
+    const body = (await this.#json('POST', path)) as { delivery?: unknown } | null;
+    const parsed = webhookDeliverySchema.safeParse(body?.delivery);
+    if (!parsed.success) throw unexpected(path);
+    return parsed.data;
+  }
+
+  /** `GET /v1/webhook-endpoints`: the customer's endpoints (no secrets). */
+  async listWebhookEndpoints(signal?: AbortSignal): Promise<WebhookEndpoint[]> {
+    const body = (await this.#json('GET', '/v1/webhook-endpoints', undefined, signal)) as {
+      endpoints?: unknown;
+    } | null;
+    if (!Array.isArray(body?.endpoints)) throw unexpected('/v1/webhook-endpoints');
+    return body.endpoints.flatMap((e) => {
+      const parsed = webhookEndpointSchema.safeParse(e);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  /** `GET /v1/webhook-endpoints/:id`. */
+  async getWebhookEndpoint(id: string): Promise<WebhookEndpoint> {
+    return this.#parsed(webhookEndpointSchema, 'GET', `/v1/webhook-endpoints/${encodeURIComponent(id)}`);
+  }
+
+  /** `POST /v1/webhook-endpoints`: the new endpoint with its `whsec_` secret, which no later read returns. */
+  async createWebhookEndpoint(endpoint: NewWebhookEndpoint): Promise<CreatedWebhookEndpoint> {
+    return this.#parsed(createdWebhookEndpointSchema, 'POST', '/v1/webhook-endpoints', endpoint);
+  }
+
+  /** `DELETE /v1/webhook-endpoints/:id`. */
+  async deleteWebhookEndpoint(id: string): Promise<void> {
+    await this.#fetchOk(`/v1/webhook-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** `POST /v1/webhook-endpoints/:id/rotate-secret`: a new secret; the previous one also signs until it expires. */
+  async rotateWebhookSecret(id: string): Promise<RotatedSecret> {
+    return this.#parsed(rotatedSecretSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/rotate-secret`);
+  }
+
+  /** `POST /v1/webhook-endpoints/:id/enable`: re-enables an endpoint Kiln disabled. */
+  async enableWebhookEndpoint(id: string): Promise<WebhookEndpoint> {
+    return this.#parsed(webhookEndpointSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/enable`);
+  }
+
+  async #parsed<T>(
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const parsed = schema.safeParse(await this.#json(method, path, body));
+    if (!parsed.success) throw unexpected(path);
+    return parsed.data;
   }
 
   async #job(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Job> {
