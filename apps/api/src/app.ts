@@ -4,10 +4,11 @@ import type { QueueView } from '@kiln/scheduler';
 import type { OutputStorage, UploadStore } from '@kiln/storage';
 import cors from 'cors';
 import type { Store } from 'express-rate-limit';
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type Pusher from 'pusher';
 import { bearerAuth } from './middleware/auth.middleware.js';
+import { viewerRouteOf, viewerScope } from './middleware/viewer-scope.middleware.js';
 import { errorHandler } from './middleware/error.middleware.js';
 import { rateLimitPerKey } from './middleware/rate-limit.middleware.js';
 import { requestLogger } from './middleware/request-log.middleware.js';
@@ -19,6 +20,8 @@ import { jobsRouter } from './routes/jobs.route.js';
 import { meRouter, type PublicPusherSettings } from './routes/me.route.js';
 import { openApiRouter } from './routes/openapi.route.js';
 import { outputsRouter } from './routes/outputs.route.js';
+import { playRouter } from './routes/play.route.js';
+import { signedUrlsRouter } from './routes/signed-urls.route.js';
 import { presetsRouter } from './routes/presets.route.js';
 import { realtimeRouter } from './routes/realtime.route.js';
 import { statsRouter } from './routes/stats.route.js';
@@ -26,6 +29,8 @@ import { uploadsRouter } from './routes/uploads.route.js';
 import { usageRouter } from './routes/usage.route.js';
 import type { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobService } from './services/job.service.js';
+import type { SignedTokensService } from './services/signed-tokens.service.js';
+import { SignedUrlService } from './services/signed-urls.service.js';
 import type { StatsService } from './services/stats.service.js';
 import type { UsageService } from './services/usage.service.js';
 
@@ -50,6 +55,12 @@ export interface ApiDeps {
   pusher: Pusher;
   publicPusher: PublicPusherSettings;
   corsOrigins: string[];
+  /** Mints and verifies signed output URLs' and viewer tokens' JWTs (KILN_SIGNING_SECRET). */
+  tokens: SignedTokensService;
+  /** KILN_PUBLIC_URL: the origin of signed URLs; undefined = the request's. */
+  publicUrl?: string | undefined;
+  /** Called after each successful `POST /v1/realtime/auth` with the channel authorized. */
+  onChannelAuthorized?: ((channel: string) => void | Promise<void>) | undefined;
   /** Requests per minute per API key on `/v1` (0 = off), counted in `store` (Redis: shared by every API process). */
   rateLimit: { perMinute: number; store: Store };
   /** Bull Board at /admin/queues and the fleet view; not mounted at all without it. */
@@ -71,38 +82,65 @@ export function createApp(deps: ApiDeps): Express {
   else app.use('/v1/admin', notFoundHandler);
 
   const v1 = express.Router();
-  v1.use(
-    cors({
-      origin: deps.corsOrigins,
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-      exposedHeaders: [
-        'Content-Disposition',
-        'Location',
-        'Retry-After',
-        'RateLimit',
-        'RateLimit-Policy',
-        'Idempotent-Replayed',
-        'X-Request-Id',
-      ],
-      maxAge: 600,
-    }),
-  );
-  v1.use(bearerAuth(deps.apiKeys));
+  v1.use(v1Cors(deps.corsOrigins));
+  v1.use(bearerAuth(deps.apiKeys, deps.tokens));
+  v1.use(viewerScope());
   v1.use(rateLimitPerKey(deps.rateLimit));
   // Before the body parsers: an upload's body is streamed to disk as sent, whatever its type.
   v1.use('/uploads', uploadsRouter({ uploads: deps.uploads, maxBytes: deps.maxUploadBytes, usage: deps.usage }));
   v1.use(express.json({ limit: '64kb' }));
   v1.use(express.urlencoded({ extended: false, limit: '4kb' }));
   v1.use('/me', meRouter(deps.publicPusher));
+  const signedUrls = new SignedUrlService(deps.tokens, deps.publicUrl);
+  v1.use('/jobs/:id/outputs', signedUrlsRouter({ repo: deps.repo, signedUrls }));
   v1.use('/jobs/:id/outputs', outputsRouter({ repo: deps.repo, storage: deps.storage }));
-  v1.use('/jobs', jobsRouter({ jobs: deps.jobs, repo: deps.repo, deletion: deps.deletion, queueView: deps.queueView }));
+  v1.use('/jobs', jobsRouter({ ...deps, signedUrls }));
   v1.use('/presets', presetsRouter());
   v1.use('/stats', statsRouter(deps.stats));
   v1.use('/usage', usageRouter(deps.usage));
-  v1.use('/realtime', realtimeRouter(deps.pusher, deps.logger.child({ component: 'realtime-auth' })));
+  v1.use(
+    '/realtime',
+    realtimeRouter({
+      pusher: deps.pusher,
+      repo: deps.repo,
+      tokens: deps.tokens,
+      logger: deps.logger.child({ component: 'realtime-auth' }),
+      onAuthorized: deps.onChannelAuthorized,
+    }),
+  );
   app.use('/v1', v1);
+  app.use('/play', playRouter({ tokens: deps.tokens, repo: deps.repo, storage: deps.storage }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** Response headers of `/v1` a browser page may read. */
+const EXPOSED_HEADERS = [
+  'Content-Disposition',
+  'Location',
+  'Retry-After',
+  'RateLimit',
+  'RateLimit-Policy',
+  'Idempotent-Replayed',
+  'X-Request-Id',
+];
+
+/**
+ * CORS of `/v1`: the dashboard's origins (KILN_DASHBOARD_ORIGINS), except on the routes a viewer
+ * token may call, which answer any origin: customers' pages live on their own origins, and these
+ * routes take a bearer token (no cookies), so another origin gains nothing without one.
+ */
+function v1Cors(origins: string[]): RequestHandler {
+  return cors((req, callback) => {
+    const r = req as Request;
+    const method = r.method === 'OPTIONS' ? (r.get('Access-Control-Request-Method') ?? '') : r.method;
+    callback(null, {
+      origin: viewerRouteOf(method.toUpperCase(), r.path) ? '*' : origins,
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      exposedHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    });
+  });
 }

@@ -32,6 +32,7 @@ import type { JobRetentionService } from './services/job-retention.service.js';
 import { startJobRetention } from './services/job-retention.start.js';
 import { JobService } from './services/job.service.js';
 import { QueueWatch } from './services/queue-watch.js';
+import { randomSigningSecret, SignedTokensService } from './services/signed-tokens.service.js';
 import { StatsService } from './services/stats.service.js';
 import { DEFAULT_QUEUED_RETRY_AFTER_S, UsageService } from './services/usage.service.js';
 
@@ -172,6 +173,15 @@ function createServices(
   return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling, usage, usageRepo, queueWatch };
 }
 
+/** The token service on KILN_SIGNING_SECRET, or on a secret of this process alone (with a warning) without it. */
+function signedTokens(config: ApiConfig, logger: Logger): SignedTokensService {
+  if (config.KILN_SIGNING_SECRET) return new SignedTokensService(config.KILN_SIGNING_SECRET);
+  logger.warn(
+    'KILN_SIGNING_SECRET is not set: signed URLs and viewer tokens use a random secret of this process, so they stop working when it restarts and are refused by any other API process',
+  );
+  return new SignedTokensService(randomSigningSecret());
+}
+
 /** The Express app's dependencies, from the config, the clients and the services. */
 function appDeps(
   config: ApiConfig,
@@ -197,6 +207,8 @@ function appDeps(
     pusher: transport.client,
     publicPusher: publicPusherSettings(config),
     corsOrigins: config.KILN_DASHBOARD_ORIGINS,
+    tokens: signedTokens(config, logger),
+    publicUrl: config.KILN_PUBLIC_URL,
     rateLimit: {
       perMinute: config.KILN_RATE_LIMIT_PER_MIN,
       store: redisRateLimitStore(redis, config.KILN_REDIS_PREFIX),

@@ -68,6 +68,14 @@ export const apiConfigSchema = z
       .min(1, 'must be at least 1')
       .max(Number.MAX_SAFE_INTEGER)
       .default(DEFAULT_MAX_UPLOAD_BYTES),
+    /** HMAC key of signed output URLs and viewer tokens; unset, each API process makes up its own (and warns). */
+    KILN_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').max(4096).optional(),
+    /** The origin signed URLs start with (a proxy's); unset, the request's protocol and host. */
+    KILN_PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .refine((u) => !/[?#]/.test(u), 'must not have a query or a fragment')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
     /** Bull Board at /admin/queues is mounted only when both are set. */
     KILN_ADMIN_USER: z
       .string()

@@ -48,6 +48,24 @@ export class ForbiddenError extends HttpError {
   readonly code = 'forbidden';
 }
 
+/** 403 `signed_url_invalid`: a `/play` token that is forged, of another kind, or for a job finished again since. */
+export class SignedUrlInvalidError extends HttpError {
+  readonly status = 403;
+  readonly code = 'signed_url_invalid';
+}
+
+/** 403 `signed_url_expired`: a genuine `/play` token past its expiry; ask the customer's backend for a new URL. */
+export class SignedUrlExpiredError extends HttpError {
+  readonly status = 403;
+  readonly code = 'signed_url_expired';
+}
+
+/** 403 `viewer_token_scope`: a viewer token used on a route (or channel) it does not grant. */
+export class ViewerTokenScopeError extends HttpError {
+  readonly status = 403;
+  readonly code = 'viewer_token_scope';
+}
+
 /** 404: `what` does not exist for this customer. */
 export class NotFoundError extends HttpError {
   readonly status = 404;

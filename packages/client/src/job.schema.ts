@@ -87,6 +87,15 @@ export const jobOutputSchema = z.object({
       examples: ['/v1/jobs/job_2x9k/outputs/mp4-720p', '/v1/jobs/job_2x9k/outputs/hls/master.m3u8'],
     }),
   ),
+  signedUrl: z.optional(
+    z.string().check(
+      z.meta({
+        description:
+          'Only on `GET /v1/jobs/{id}?signed=true` of a completed job: a URL that plays this output with no credentials (`<video src>`, hls.js) until `signedUrlExpiresAt`: `<origin>/play/<token>/<entry file>`.',
+      }),
+    ),
+  ),
+  signedUrlExpiresAt: z.optional(isoDateTime),
   files: z.optional(
     z.array(outputFileSchema).check(
       z.meta({

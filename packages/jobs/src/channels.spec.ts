@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { customerChannel, isKilnChannel } from './channels.js';
+import { customerChannel, isKilnChannel, jobChannel, jobIdFromChannel } from './channels.js';
 
 describe('isKilnChannel', () => {
   it('knows customer and job channels, nothing else, and never a bare prefix', () => {
@@ -29,5 +29,13 @@ describe('isKilnChannel', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('jobChannel', () => {
+  it('names a job channel and reads the job id back, and nothing from other channels', () => {
+    expect(jobChannel('job_1')).toBe('private-job-job_1');
+    expect(jobIdFromChannel(jobChannel('job_1'))).toBe('job_1');
+    for (const channel of ['private-job-', 'private-customer-acme', 'job_1']) expect(jobIdFromChannel(channel)).toBeUndefined();
   });
 });

@@ -16,6 +16,18 @@ export function customerIdFromChannel(channel: string): string | undefined {
 /** A job's own channel (`private-job-<jobId>`), for viewers of one job. */
 export const JOB_CHANNEL_PREFIX = 'private-job-';
 
+/** The private Pusher channel of one job, which a viewer token for that job may subscribe to. */
+export function jobChannel(jobId: string): string {
+  return `${JOB_CHANNEL_PREFIX}${jobId}`;
+}
+
+/** The job id of a job channel, or undefined for any other channel. */
+export function jobIdFromChannel(channel: string): string | undefined {
+  if (!channel.startsWith(JOB_CHANNEL_PREFIX)) return undefined;
+  const id = channel.slice(JOB_CHANNEL_PREFIX.length);
+  return id.length > 0 ? id : undefined;
+}
+
 /** Prefixes of every channel Kiln publishes to; webhooks about any other channel are ignored. */
 export const KILN_CHANNEL_PREFIXES: readonly string[] = [CUSTOMER_CHANNEL_PREFIX, JOB_CHANNEL_PREFIX];
 

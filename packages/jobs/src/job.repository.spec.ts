@@ -83,6 +83,13 @@ describe('JobRepository', () => {
     expect(await repo.getForCustomer('acme', job.id)).not.toBeNull();
   });
 
+  it('names the owner of a job with ownerOf, and null for an unknown one', async () => {
+    const repo = fresh();
+    const job = await newJob(repo, 'acme');
+    expect(await repo.ownerOf(job.id)).toBe('acme');
+    expect(await repo.ownerOf('job_unknown')).toBeNull();
+  });
+
   it('lists newest first with cursor pages and a status filter', async () => {
     let t = Date.parse('2026-01-01T00:00:00Z');
     const repo = new JobRepository(db.redis, `test-${randomUUID()}`, () => new Date((t += 1000)));

@@ -212,6 +212,11 @@ export class JobRepository {
     return Object.keys(raw).length === 0 ? null : decode(raw);
   }
 
+  /** The customer a job belongs to, or null for an unknown job: one HGET, for ownership checks that need nothing else. */
+  async ownerOf(id: string): Promise<string | null> {
+    return (await this.redis.hget(this.jobKey(id), 'customerId')) || null;
+  }
+
   /** A job by id when it belongs to the customer; null otherwise (callers answer 404 either way). */
   async getForCustomer(customerId: string, id: string): Promise<Job | null> {
     const job = await this.get(id);

@@ -8,6 +8,7 @@ const parts = {
   redisUrl: 'redis://127.0.0.1:6379',
   pusherEnv: { PUSHER_KEY: 'gen' },
   newKey: () => 'k1',
+  newSecret: () => 's'.repeat(43),
 };
 
 describe('appEnv', () => {
@@ -27,7 +28,18 @@ describe('appEnv', () => {
       KILN_API_PORT: '3000',
       KILN_API_URL: 'http://127.0.0.1:3000',
       KILN_DASHBOARD_ORIGINS: 'http://127.0.0.1:3002,http://localhost:3002',
+      KILN_SIGNING_SECRET: 's'.repeat(43),
     });
+  });
+
+  it('makes one signing secret per run, 32 random bytes by default, unless KILN_SIGNING_SECRET is set', () => {
+    const generated = appEnv({}, loadStackConfig({}), { ...parts, newSecret: undefined }).env.KILN_SIGNING_SECRET!;
+    expect(generated).toMatch(/^[\w-]{43}$/);
+    expect(appEnv({}, loadStackConfig({}), { ...parts, newSecret: undefined }).env.KILN_SIGNING_SECRET).not.toBe(
+      generated,
+    );
+    const set = { KILN_SIGNING_SECRET: 'an-operator-secret-of-at-least-32-chars' };
+    expect(appEnv(set, loadStackConfig(set), parts).env.KILN_SIGNING_SECRET).toBe(set.KILN_SIGNING_SECRET);
   });
 
   it('keeps what the operator set: customers, roots, storage, URLs; the first root is the shared one', () => {

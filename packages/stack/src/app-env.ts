@@ -25,12 +25,16 @@ export interface AppEnvParts {
   pusherEnv: Record<string, string>;
   /** Makes the demo key (default 16 random bytes in hex); tests pass a fixed one. */
   newKey?: () => string;
+  /** Makes the signing secret when KILN_SIGNING_SECRET is unset (default 32 random bytes, base64url); tests pass a fixed one. */
+  newSecret?: () => string;
 }
 
 /**
  * The env of the stack's apps (ARCHITECTURE §2): what the launcher was given, plus Redis and
  * Pusher as provided, a demo customer when KILN_API_KEYS is unset, inputs and storage under
  * `.kiln/` when unset, the ports, and the API and dashboard URLs each app needs of the others.
+ * Without KILN_SIGNING_SECRET, one is made for this run and given to every app: signed URLs and
+ * viewer tokens then work across the stack's API processes (until the next `npm start`).
  */
 export function appEnv(env: NodeJS.ProcessEnv, config: StackConfig, parts: AppEnvParts): AppEnv {
   const kiln = (dir: string) => path.join(parts.cwd, '.kiln', dir);
@@ -52,6 +56,8 @@ export function appEnv(env: NodeJS.ProcessEnv, config: StackConfig, parts: AppEn
       KILN_WEBHOOKS_PORT: String(config.KILN_WEBHOOKS_PORT),
       KILN_DASHBOARD_PORT: String(dashboard),
       KILN_API_URL: config.KILN_API_URL ?? apiUrl,
+      KILN_SIGNING_SECRET:
+        config.KILN_SIGNING_SECRET ?? (parts.newSecret ?? (() => randomBytes(32).toString('base64url')))(),
       KILN_DASHBOARD_ORIGINS:
         config.KILN_DASHBOARD_ORIGINS ?? `http://127.0.0.1:${dashboard},http://localhost:${dashboard}`,
     },

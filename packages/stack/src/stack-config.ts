@@ -45,6 +45,7 @@ const stackConfigSchema = z
     KILN_STORAGE_DIR: text,
     KILN_API_URL: text,
     KILN_DASHBOARD_ORIGINS: text,
+    KILN_SIGNING_SECRET: text,
     KILN_WORKER_METRICS_PORT: text,
     KILN_S3_BUCKET: text,
     KILN_S3_PREFIX: text,

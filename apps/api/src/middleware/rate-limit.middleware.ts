@@ -41,7 +41,8 @@ export function redisRateLimitStore(redis: RedisClient, prefix: string): Store {
 
 /**
  * At most `perMinute` requests per API key per minute (fixed window); 0 turns the limit off. Runs
- * after authentication, so it counts by key (a customer with two keys has two budgets). Over the
+ * after authentication, so it counts by key (a customer with two keys has two budgets), and by
+ * viewer token for requests made with one (each token its own budget, apart from the keys'). Over the
  * limit: 429 with `Retry-After` and the usual JSON error.
  */
 export function rateLimitPerKey(opts: { perMinute: number; store: Store }): RequestHandler {
@@ -52,13 +53,15 @@ export function rateLimitPerKey(opts: { perMinute: number; store: Store }): Requ
     store: opts.store,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    // Unauthenticated requests never get here (auth runs first); the fallback is never a shared bucket.
-    keyGenerator: (req) => req.apiKeyId ?? `customer:${req.customerId ?? 'unknown'}`,
-    handler: (_req, res, next) => {
+    // Unauthenticated requests never get here (auth runs first). A viewer token has a bucket of its
+    // own: an end user holding one can spend its own budget, never its customer's API keys'.
+    keyGenerator: (req) =>
+      req.apiKeyId ?? (req.viewer ? `viewer:${req.viewer.id}` : `customer:${req.customerId ?? 'unknown'}`),
+    handler: (req, res, next) => {
       const retryAfter = res.getHeader('Retry-After');
       next(
         new TooManyRequestsError(
-          `rate limit of ${opts.perMinute} requests per minute per API key reached; retry in ${String(retryAfter ?? 60)} s`,
+          `rate limit of ${opts.perMinute} requests per minute per ${req.viewer ? 'viewer token' : 'API key'} reached; retry in ${String(retryAfter ?? 60)} s`,
         ),
       );
     },

@@ -10,7 +10,8 @@ import {
 import { createJobSchema, JOB_STATUSES, PRESET_IDS } from '@kiln/jobs';
 import { z } from 'zod';
 import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH, patchJobSchema } from '../routes/jobs.route.js';
-import { realtimeAuthBodySchema } from '../routes/realtime.route.js';
+import { realtimeAuthBodySchema, viewerTokenBodySchema } from '../routes/realtime.route.js';
+import { signedUrlBodySchema } from '../routes/signed-urls.route.js';
 
 /** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as is). */
 export type JsonSchema = Record<string, unknown>;
@@ -133,6 +134,9 @@ const responseSchemas: Record<string, JsonSchema> = {
               'queued_jobs_limit',
               'stored_bytes_limit',
               'redis_unavailable',
+              'signed_url_invalid',
+              'signed_url_expired',
+              'viewer_token_scope',
             ],
           },
           message: { type: 'string' },
@@ -227,6 +231,23 @@ const responseSchemas: Record<string, JsonSchema> = {
         examples: ['upload://0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11'],
         description: 'Use as a job\'s "input".',
       },
+    },
+  },
+  SignedUrl: {
+    type: 'object',
+    required: ['url', 'expiresAt'],
+    properties: {
+      url: { type: 'string', description: '`<origin>/play/<token>/<entry file>`: plays with no credentials' },
+      expiresAt: ISO,
+    },
+  },
+  ViewerToken: {
+    type: 'object',
+    required: ['token', 'channel', 'expiresAt'],
+    properties: {
+      token: { type: 'string', description: 'A bearer token for the viewer routes; hand it to the end user' },
+      channel: { type: 'string', examples: ['private-job-0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11', 'private-customer-acme'] },
+      expiresAt: ISO,
     },
   },
   RealtimeAuth: {
@@ -390,8 +411,18 @@ function jobPaths(): Paths {
         summary: 'Read a job',
         tags: ['jobs'],
         security: bearer,
-        parameters: [jobIdParam],
-        responses: { '200': json(ref('Job'), 'the job'), '404': errorRef('NotFound'), ...rateLimited },
+        description:
+          'With a viewer token: a job token reads its own job only (any other is a 404). `signed=true` adds `signedUrl` and `signedUrlExpiresAt` (an hour) to each output of a completed job.',
+        parameters: [
+          jobIdParam,
+          { name: 'signed', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } },
+        ],
+        responses: {
+          '200': json(ref('Job'), 'the job'),
+          '400': errorRef('BadRequest'),
+          '404': errorRef('NotFound'),
+          ...rateLimited,
+        },
       },
       patch: {
         summary: "Change a queued job's priority",
@@ -575,7 +606,9 @@ function realtimePaths(): Paths {
   return {
     '/v1/realtime/auth': {
       post: {
-        summary: "Authorize a pusher-js client for the customer's private channel",
+        summary: "Authorize a pusher-js client for the customer's channel or one of its jobs' channels",
+        description:
+          'An API key: `private-customer-<own id>` and `private-job-<id>` of its own jobs. A viewer token: its own channel only (403 `viewer_token_scope` otherwise).',
         tags: ['realtime'],
         security: bearer,
         requestBody: {
@@ -589,6 +622,71 @@ function realtimePaths(): Paths {
           '200': json(ref('RealtimeAuth'), 'the channel signature'),
           '400': errorRef('BadRequest'),
           '403': errorRef('Forbidden'),
+          ...rateLimited,
+        },
+      },
+    },
+  };
+}
+
+/** Signed output URLs, `/play`, and viewer tokens: access without an API key. */
+function signedAccessPaths(): Paths {
+  return {
+    '/v1/jobs/{id}/outputs/{name}/url': {
+      post: {
+        summary: 'A signed URL that plays an output without credentials',
+        description:
+          "`<origin>/play/<token>/<entry file>` (origin: KILN_PUBLIC_URL, else the request's), valid for `ttlSeconds` (default 3600, at most 604800). It stops working when the job is retried and finishes again. Only for a completed job (409 otherwise).",
+        tags: ['jobs'],
+        security: bearer,
+        parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: false, content: { 'application/json': { schema: ref('SignedUrlRequest') } } },
+        responses: {
+          '200': json(ref('SignedUrl'), 'the URL and its expiry'),
+          '400': errorRef('BadRequest'),
+          '403': json(ref('Error'), '`viewer_token_scope`: viewer tokens cannot sign URLs'),
+          '404': errorRef('NotFound'),
+          '409': errorRef('Conflict'),
+          ...rateLimited,
+        },
+      },
+    },
+    '/play/{token}/{file}': {
+      get: {
+        summary: 'Play a signed output URL (no credentials)',
+        description:
+          "The file output's name, or any file of the directory output (an HLS master's relative URIs land here under the same token). CORS for any origin; Range, `ETag` and `If-None-Match` as on `/v1/jobs/{id}/outputs/{name}`.",
+        tags: ['jobs'],
+        parameters: [
+          { name: 'token', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'file', in: 'path', required: true, schema: { type: 'string' }, description: 'may contain `/`' },
+        ],
+        responses: {
+          '200': { description: 'the file', content: { 'application/octet-stream': {} } },
+          '206': { description: 'the requested range' },
+          '304': { description: "unchanged: `If-None-Match` matched the `ETag` (the file's sha256)" },
+          '403': json(
+            ref('Error'),
+            '`signed_url_expired`, or `signed_url_invalid` (forged, not a playback token, or the job finished again since)',
+          ),
+          '404': errorRef('NotFound'),
+          '416': { description: 'the range starts past the end of the file (`Content-Range: bytes */<size>`)' },
+        },
+      },
+    },
+    '/v1/realtime/viewer-tokens': {
+      post: {
+        summary: "A viewer token for a customer's end user",
+        description:
+          "API keys only. With `jobId` (one of the customer's jobs, else 404) the token reads that job (`GET /v1/jobs/{id}`, its outputs) and authorizes `private-job-<jobId>`; without, it reads the customer's jobs (`GET /v1/jobs` too) and authorizes `private-customer-<id>`. Both read `GET /v1/me`. Anything else with it: 403 `viewer_token_scope`. `ttlSeconds`: default 3600, at most 86400. Requests with a token count in a rate-limit bucket of that token, never its customer's keys'.",
+        tags: ['realtime'],
+        security: bearer,
+        requestBody: { required: false, content: { 'application/json': { schema: ref('ViewerTokenRequest') } } },
+        responses: {
+          '201': json(ref('ViewerToken'), 'the token, its channel and expiry'),
+          '400': errorRef('BadRequest'),
+          '403': json(ref('Error'), '`viewer_token_scope`: a viewer token cannot mint viewer tokens'),
+          '404': errorRef('NotFound'),
           ...rateLimited,
         },
       },
@@ -729,6 +827,8 @@ function components(opts: { admin: boolean }): OpenApiDocument['components'] {
       CreateJobRequest: fromZod(createJobSchema),
       PatchJobRequest: fromZod(patchJobSchema),
       RealtimeAuthRequest: fromZod(realtimeAuthBodySchema),
+      SignedUrlRequest: fromZod(signedUrlBodySchema),
+      ViewerTokenRequest: fromZod(viewerTokenBodySchema),
       ...wireSchemas(),
       ...responseSchemas,
       ...(opts.admin ? fleetSchemas : {}),
@@ -748,7 +848,12 @@ function components(opts: { admin: boolean }): OpenApiDocument['components'] {
       }),
     },
     securitySchemes: {
-      bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from KILN_API_KEYS' },
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'An API key from KILN_API_KEYS, or on the viewer routes a viewer token from POST /v1/realtime/viewer-tokens',
+      },
       adminBasic: { type: 'http', scheme: 'basic', description: 'KILN_ADMIN_USER / KILN_ADMIN_PASSWORD' },
     },
   };
@@ -769,6 +874,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     ...presetAndStatsPaths(),
     ...uploadPaths(),
     ...realtimePaths(),
+    ...signedAccessPaths(),
     ...(opts.admin ? adminPaths() : {}),
   };
   return {

@@ -8,6 +8,7 @@ import { validationErrorFrom } from '../middleware/error.middleware.js';
 import { fingerprintOf } from '../services/canonical-json.js';
 import type { JobDeletionService } from '../services/job-deletion.service.js';
 import type { JobService } from '../services/job.service.js';
+import type { SignedUrlService } from '../services/signed-urls.service.js';
 
 /** Longest `Idempotency-Key` accepted (a UUID needs 36). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -30,6 +31,11 @@ function idempotencyKeyOf(req: Request): string | undefined {
   }
   return key;
 }
+
+/** Query of `GET /v1/jobs/:id` (also the OpenAPI parameters): `signed=true` adds signed URLs to completed outputs. */
+export const getJobQuerySchema = z.object({
+  signed: z.enum(['true', 'false'], { error: 'signed must be true or false' }).optional(),
+});
 
 /** Body of `PATCH /v1/jobs/:id` (also the OpenAPI schema). */
 export const patchJobSchema = z.strictObject({
@@ -64,6 +70,7 @@ export function jobsRouter(deps: {
   repo: JobRepository;
   deletion: JobDeletionService;
   queueView?: QueueView | undefined;
+  signedUrls: SignedUrlService;
 }): Router {
   const router = Router();
   const { withPlace, withPlaces } = placesIn(deps.queueView);
@@ -107,9 +114,12 @@ export function jobsRouter(deps: {
   });
 
   router.get('/:id', async (req, res) => {
+    const q = getJobQuerySchema.safeParse(req.query);
+    if (!q.success) throw validationErrorFrom(q.error, 'query');
     const job = await deps.repo.getForCustomer(customerOf(req), req.params.id);
     if (!job) throw new NotFoundError('job');
-    res.json(await withPlace(job));
+    const read = await withPlace(job);
+    res.json(q.data.signed === 'true' ? await deps.signedUrls.withSignedUrls(read, deps.signedUrls.originFor(req)) : read);
   });
 
   router.patch('/:id', async (req, res) => {
