@@ -121,7 +121,7 @@ export class JobDetailView {
       this.#facts.replaceChildren(...factItems(jobFacts(job)));
       this.#input.replaceChildren(...factItems(inputFacts(job)));
     }
-    this.#renderOutputs(job.outputs);
+    this.#renderOutputs(job.outputs, job.status === 'completed');
   }
 
   /** Shows the job's deliveries, or why they could not be read. */
@@ -150,7 +150,8 @@ export class JobDetailView {
     for (const key of ['jobId', 'status', 'seq']) delete this.root.dataset[key];
   }
 
-  #renderOutputs(outputs: readonly JobOutput[]): void {
+  /** Players come once the whole job is completed: the API signs URLs of completed jobs only. */
+  #renderOutputs(outputs: readonly JobOutput[], jobCompleted: boolean): void {
     const keep = new Set(outputs.map((o) => o.name));
     for (const [name, card] of this.#cards) {
       if (keep.has(name)) continue;
@@ -158,18 +159,19 @@ export class JobDetailView {
       this.#cards.delete(name);
     }
     const cards = outputs.map((o) => {
-      const key = JSON.stringify([o.status, o.downloadPath, o.sizeBytes, o.checksum, o.files?.length]);
+      const playable = jobCompleted && o.status === 'completed';
+      const key = JSON.stringify([o.status, playable, o.downloadPath, o.sizeBytes, o.checksum, o.files?.length]);
       const card = this.#cards.get(o.name);
       if (card?.key === key) return card.el;
       card?.player?.destroy();
-      const fresh = this.#outputCard(o, key);
+      const fresh = this.#outputCard(o, key, playable);
       this.#cards.set(o.name, fresh);
       return fresh.el;
     });
     this.#outputs.replaceChildren(...cards);
   }
 
-  #outputCard(o: JobOutput, key: string): OutputCard {
+  #outputCard(o: JobOutput, key: string, playable: boolean): OutputCard {
     const body = el('div', { class: 'output-body' });
     const card: OutputCard = {
       key,
@@ -186,7 +188,9 @@ export class JobDetailView {
         body,
       ),
     };
-    if (o.status !== 'completed') return card;
+    if (o.status === 'completed' && !playable)
+      body.append(el('p', { class: 'muted small' }, 'Plays once the job completes.'));
+    if (!playable) return card;
     body.append(el('p', { class: 'muted small' }, 'Signing a URL…'));
     this.handlers.signedUrl(o).then(
       (signed) => {
