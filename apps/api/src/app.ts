@@ -1,3 +1,4 @@
+import type { WebhookDeliveryRepository, WebhookEndpointRepository, WebhookQueue } from '@kiln/customer-webhooks';
 import type { JobRepository } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
 import type { QueueView } from '@kiln/scheduler';
@@ -16,6 +17,7 @@ import { securityHeaders } from './middleware/security-headers.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi.document.js';
 import { adminRouter, type AdminSettings } from './routes/admin.route.js';
 import { healthRouter, notFoundHandler } from '@kiln/app-kit';
+import { deliveriesRouter, jobDeliveriesRouter } from './routes/deliveries.route.js';
 import { jobsRouter } from './routes/jobs.route.js';
 import { meRouter, type PublicPusherSettings } from './routes/me.route.js';
 import { openApiRouter } from './routes/openapi.route.js';
@@ -27,6 +29,7 @@ import { realtimeRouter } from './routes/realtime.route.js';
 import { statsRouter } from './routes/stats.route.js';
 import { uploadsRouter } from './routes/uploads.route.js';
 import { usageRouter } from './routes/usage.route.js';
+import { webhookEndpointsRouter } from './routes/webhook-endpoints.route.js';
 import type { JobDeletionService } from './services/job-deletion.service.js';
 import type { JobService } from './services/job.service.js';
 import type { SignedTokensService } from './services/signed-tokens.service.js';
@@ -66,6 +69,19 @@ export interface ApiDeps {
   /** Bull Board at /admin/queues and the fleet view; not mounted at all without it. */
   admin?: AdminSettings | undefined;
   ready: () => Promise<Record<string, boolean>>;
+  /** Customer webhooks: endpoints, deliveries and the queue replays go to. */
+  webhooks: WebhookDeps;
+}
+
+/** What the webhook routes work with. */
+export interface WebhookDeps {
+  endpoints: WebhookEndpointRepository;
+  deliveries: WebhookDeliveryRepository;
+  queue: Pick<WebhookQueue, 'add'>;
+  /** KILN_WEBHOOK_ALLOW_HOSTS: private receivers that may be registered (IP hosts are checked at creation). */
+  allowHosts: readonly string[];
+  /** KILN_WEBHOOK_SECRET_OVERLAP_H in ms: how long a rotated-out secret keeps signing. */
+  secretOverlapMs: number;
 }
 
 /** Builds the API's Express app without listening: `main.ts` listens, tests use supertest. */
@@ -94,6 +110,10 @@ export function createApp(deps: ApiDeps): Express {
   const signedUrls = new SignedUrlService(deps.tokens, deps.publicUrl);
   v1.use('/jobs/:id/outputs', signedUrlsRouter({ repo: deps.repo, signedUrls }));
   v1.use('/jobs/:id/outputs', outputsRouter({ repo: deps.repo, storage: deps.storage }));
+  const { webhooks } = deps;
+  v1.use('/jobs/:id/deliveries', jobDeliveriesRouter({ ...webhooks, repo: deps.repo }));
+  v1.use('/deliveries', deliveriesRouter({ ...webhooks, repo: deps.repo }));
+  v1.use('/webhook-endpoints', webhookEndpointsRouter(webhooks));
   v1.use('/jobs', jobsRouter({ ...deps, signedUrls }));
   v1.use('/presets', presetsRouter());
   v1.use('/stats', statsRouter(deps.stats));

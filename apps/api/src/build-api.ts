@@ -12,6 +12,12 @@ import {
   redisTarget,
   type RedisClient,
 } from '@kiln/jobs';
+import {
+  WebhookDeliveryRepository,
+  WebhookEmitter,
+  WebhookEndpointRepository,
+  WebhookQueue,
+} from '@kiln/customer-webhooks';
 import { createLogger, type Logger } from '@kiln/logger';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
 import { createScheduling, QueueView } from '@kiln/scheduler';
@@ -75,7 +81,8 @@ function connect(config: ApiConfig, logger: Logger, registry: Registry) {
     logger,
   });
   const readiness = new Readiness({ redis: [redis, storeRedis], pusher: transport });
-  return { redis, storeRedis, queues, transport, mirror, publisher, readiness };
+  const webhookQueue = new WebhookQueue(redis, config.KILN_REDIS_PREFIX);
+  return { redis, storeRedis, queues, transport, mirror, publisher, readiness, webhookQueue };
 }
 
 /**
@@ -145,6 +152,13 @@ function createServices(
   const bucket = createS3Bucket(config);
   const storage = createOutputStorage(config, bucket);
   const uploads = bucket ? new S3UploadStorage(bucket) : new UploadStorage(config.KILN_STORAGE_DIR);
+  const webhooks = {
+    endpoints: new WebhookEndpointRepository(storeRedis, config.KILN_REDIS_PREFIX),
+    deliveries: new WebhookDeliveryRepository(storeRedis, config.KILN_REDIS_PREFIX),
+    queue: clients.webhookQueue,
+    allowHosts: config.KILN_WEBHOOK_ALLOW_HOSTS,
+    secretOverlapMs: config.KILN_WEBHOOK_SECRET_OVERLAP_H * 3_600_000,
+  };
   const jobs = new JobService({
     repo,
     queues,
@@ -157,6 +171,7 @@ function createServices(
     notifyCancel: notifyCancel ?? ((id) => redis.publish(cancelChannel(config.KILN_REDIS_PREFIX), id)),
     idempotency: new IdempotencyRepository(redis, config.KILN_REDIS_PREFIX),
     usage,
+    webhooks: new WebhookEmitter(webhooks),
   });
   // Undos of creates that answered 503 are tried again as soon as Redis is back.
   for (const connection of [redis, storeRedis]) connection.on('ready', () => void jobs.compensations.retry());
@@ -170,7 +185,7 @@ function createServices(
     logger: logger.child({ component: 'queue-watch' }),
     intervalMs: config.KILN_PROGRESS_INTERVAL_MS,
   });
-  return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling, usage, usageRepo, queueWatch };
+  return { repo, bucket, storage, uploads, jobs, deletion, ...scheduling, usage, usageRepo, queueWatch, webhooks };
 }
 
 /** The token service on KILN_SIGNING_SECRET, or on a secret of this process alone (with a warning) without it. */
@@ -223,6 +238,7 @@ function appDeps(
           }
         : undefined,
     ready: () => readiness.check(),
+    webhooks: services.webhooks,
   };
 }
 
@@ -287,6 +303,7 @@ export function buildApi(config: ApiConfig, overrides: ApiOverrides = {}): ApiBu
       await services.queueWatch.stop();
       await publisher.flush();
       await queues.close();
+      await clients.webhookQueue.close();
       await mirror.stop();
       await Promise.all([redis.quit().catch(() => undefined), storeRedis.quit().catch(() => undefined)]);
       services.bucket?.destroy();

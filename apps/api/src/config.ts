@@ -9,6 +9,7 @@ import {
   pusherFields,
   withRedisCluster,
 } from '@kiln/config';
+import { isValidAllowEntry } from '@kiln/address-policy';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
 import { httpTimeoutFields } from './http-server.js';
@@ -36,6 +37,15 @@ export const apiConfigSchema = z
     /** Live queue places (`queue.updated`) go to a watched channel at most once per this interval. */
     KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
     KILN_INPUT_ROOTS: inputRoots,
+    /** Private webhook receivers that may be registered and contacted (same form as KILN_INPUT_ALLOW_HOSTS). */
+    KILN_WEBHOOK_ALLOW_HOSTS: csv
+      .default([])
+      .refine(
+        (hosts) => hosts.every(isValidAllowEntry),
+        'must be comma-separated host names, IP addresses or CIDR ranges',
+      ),
+    /** After a secret rotation, the old secret keeps signing deliveries (beside the new one) this many hours. */
+    KILN_WEBHOOK_SECRET_OVERLAP_H: positiveInt(24, 24 * 30),
     KILN_STORAGE_DIR: z.string().default('.kiln/storage'),
     KILN_DASHBOARD_ORIGINS: csv.default(['http://127.0.0.1:3002', 'http://localhost:3002']),
     /** What browsers connect to when it differs from what the API publishes to (containers, proxies). */

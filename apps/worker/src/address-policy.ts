@@ -1,101 +1,23 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { AddressAllowlist, isHostName, normalizeHost, systemLookup, type LookupAll } from '@kiln/address-policy';
 import { InputError, InputUnavailableError } from './input.errors.js';
-
-type Ip = ipaddr.IPv4 | ipaddr.IPv6;
-
-/** Resolves a host name to every address it has (dns.lookup with `all: true`). */
-export type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
-
-const systemLookup: LookupAll = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
-
-/** An entry of KILN_INPUT_ALLOW_HOSTS: a host name, or an address range (a single IP is a /32 or /128). */
-type AllowEntry = { kind: 'host'; name: string } | { kind: 'range'; range: [Ip, number] };
-
-const HOST_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
-
-function parseAllowEntry(entry: string): AllowEntry | null {
-  const e = entry.trim().toLowerCase();
-  if (ipaddr.isValidCIDR(e)) return { kind: 'range', range: ipaddr.parseCIDR(e) };
-  if (isIP(e)) {
-    const ip = ipaddr.parse(e);
-    return { kind: 'range', range: [ip, ip.kind() === 'ipv4' ? 32 : 128] };
-  }
-  const name = normalizeHost(e);
-  // An all-digit last label is a mistyped IP (10.0.0.300), not a host name.
-  return HOST_NAME.test(name) && !/(^|\.)\d+$/.test(name) ? { kind: 'host', name } : null;
-}
-
-/** Whether `entry` is a valid KILN_INPUT_ALLOW_HOSTS entry (host name, IP address or CIDR range). */
-export function isValidAllowEntry(entry: string): boolean {
-  return parseAllowEntry(entry) !== null;
-}
-
-/** Lower case, no IPv6 brackets, no trailing dot: the form host names are compared in. */
-function normalizeHost(host: string): string {
-  const h = host.toLowerCase();
-  const bare = h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-  return bare.endsWith('.') ? bare.slice(0, -1) : bare;
-}
-
-/** An IPv4 address hidden in an IPv6 one (`::ffff:a.b.c.d`, `::ffff:0:a.b.c.d`), as IPv4. */
-function unwrap(ip: Ip): Ip {
-  if (ip.kind() === 'ipv6') {
-    const v6 = ip as ipaddr.IPv6;
-    const range = v6.range();
-    if (range === 'ipv4Mapped' || range === 'rfc6145') return ipaddr.IPv4.parse(v6.toIPv4Address().toString());
-  }
-  return ip;
-}
-
-/**
- * Why a connection to `address` is refused, or null for a public unicast address. Everything
- * ipaddr.js does not call `unicast` is refused: loopback, private, link-local (cloud metadata at
- * 169.254.169.254), unique-local, CGNAT, multicast, broadcast, unspecified, reserved, and IPv6
- * transition prefixes (NAT64, 6to4, Teredo) that could tunnel to any of those.
- */
-export function addressRefusal(address: string): string | null {
-  if (!isIP(address)) return 'not an IP address';
-  const ip = unwrap(ipaddr.parse(address));
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).parts.slice(0, 6).every((p) => p === 0)) {
-    // Deprecated IPv4-compatible form (::a.b.c.d): ipaddr.js calls it unicast, but it names an IPv4 host.
-    return 'an IPv4-compatible IPv6 address';
-  }
-  const range = ip.range();
-  return range === 'unicast' ? null : `a ${range} address`;
-}
 
 /**
  * Decides which hosts an `http(s)://` input may be fetched from (SSRF protection): the host is
  * resolved once, every address is checked, and the caller connects to exactly those addresses,
  * so a second DNS answer (rebinding) cannot point the connection elsewhere. Operators and tests
- * permit specific private hosts with an allowlist of host names, IPs and CIDR ranges.
+ * permit specific private hosts with an allowlist of host names, IPs and CIDR ranges
+ * (see {@link AddressAllowlist}, shared with the webhook sender).
  */
 export class AddressPolicy {
-  private readonly hosts = new Set<string>();
-  private readonly ranges: Array<[Ip, number]> = [];
+  private readonly allowlist: AddressAllowlist;
 
   constructor(
     allow: readonly string[] = [],
     private readonly lookup: LookupAll = systemLookup,
   ) {
-    for (const entry of allow) {
-      const parsed = parseAllowEntry(entry);
-      if (!parsed)
-        throw new RangeError(
-          `invalid allowlist entry ${JSON.stringify(entry)}: use a host name, an IP address or a CIDR range`,
-        );
-      if (parsed.kind === 'host') this.hosts.add(parsed.name);
-      else this.ranges.push(parsed.range);
-    }
-  }
-
-  /** Whether the allowlist covers this address (IPv4-mapped IPv6 matches its IPv4 form). */
-  private allowlisted(address: string): boolean {
-    const ip = unwrap(ipaddr.parse(address));
-    return this.ranges.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits));
+    this.allowlist = new AddressAllowlist(allow);
   }
 
   /**
@@ -105,14 +27,11 @@ export class AddressPolicy {
   async resolve(host: string): Promise<LookupAddress[]> {
     const name = normalizeHost(host);
     if (isIP(name)) {
-      const family = isIP(name);
-      if (!this.allowlisted(name)) {
-        const why = addressRefusal(name);
-        if (why) throw new InputError('input_forbidden', `inputs may not be fetched from ${name}: it is ${why}`);
-      }
-      return [{ address: name, family }];
+      const why = this.allowlist.refusal(name, [name]);
+      if (why) throw new InputError('input_forbidden', `inputs may not be fetched from ${name}: ${why}`);
+      return [{ address: name, family: isIP(name) }];
     }
-    if (!HOST_NAME.test(name)) throw new InputError('invalid_input', 'the input URL has an invalid host name');
+    if (!isHostName(name)) throw new InputError('invalid_input', 'the input URL has an invalid host name');
     let addresses: LookupAddress[];
     try {
       addresses = await this.lookup(name);
@@ -128,12 +47,11 @@ export class AddressPolicy {
     }
     if (addresses.length === 0)
       throw new InputError('input_download_failed', `the input host ${name} does not resolve`);
-    if (this.hosts.has(name)) return addresses;
-    for (const { address } of addresses) {
-      if (this.allowlisted(address)) continue;
-      const why = addressRefusal(address);
-      if (why) throw new InputError('input_forbidden', `inputs may not be fetched from ${name}: it resolves to ${why}`);
-    }
+    const why = this.allowlist.refusal(
+      name,
+      addresses.map((a) => a.address),
+    );
+    if (why) throw new InputError('input_forbidden', `inputs may not be fetched from ${name}: ${why}`);
     return addresses;
   }
 }

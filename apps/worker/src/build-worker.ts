@@ -16,6 +16,7 @@ import {
 } from '@kiln/jobs';
 import { createLogger, type Logger } from '@kiln/logger';
 import { FfmpegMediaAdapter, minimalEnv } from '@kiln/media';
+import type { WebhookEmitter } from '@kiln/customer-webhooks';
 import type { GatedPublisher } from '@kiln/realtime';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
 import { createScheduling, FleetRepository } from '@kiln/scheduler';
@@ -36,6 +37,7 @@ import { ScratchRoot } from './scratch-root.js';
 /** Stalls (a worker died or froze holding the job) after which BullMQ fails the job instead of handing it on. */
 const MAX_STALLED_COUNT = 2;
 import { WorkerMetrics } from './worker-metrics.js';
+import { createWebhookDeliveries } from './webhook-delivery.worker.js';
 
 /** The worker built by {@link buildWorker}: its metrics server, the BullMQ workers and what tests look at. */
 export interface WorkerBuild extends BuiltApp {
@@ -138,6 +140,7 @@ function createHandler(
     publisher: GatedPublisher;
     slots: EncodeSlots;
     scratch: ScratchRoot;
+    webhooks: WebhookEmitter;
   },
 ) {
   // With KILN_S3_BUCKET, outputs and uploads share one S3 client; otherwise both are under KILN_STORAGE_DIR.
@@ -165,6 +168,7 @@ function createHandler(
     logger,
     progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
     threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
+    webhooks: parts.webhooks,
   });
   return { handler, bucket, storage, repo, running };
 }
@@ -312,12 +316,14 @@ export function buildWorker(
   // what SIGKILLed workers of this host left behind is removed at start and every 10 minutes.
   const scratch = new ScratchRoot(tmpdir());
   const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
+  const webhooks = createWebhookDeliveries(config, { redis, registry, logger });
   const { handler, bucket, storage, repo, running } = createHandler(config, logger, {
     registry,
     redis,
     publisher,
     slots,
     scratch,
+    webhooks: webhooks.emitter,
   });
   const workers = createPoolWorkers(config, handler);
   const queues = new EncodeQueues(redis, config.KILN_REDIS_PREFIX);
@@ -351,6 +357,7 @@ export function buildWorker(
     for (const worker of workers)
       void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
     await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
+    webhooks.start();
     fleet.join();
   };
   // Leave the fleet, stop taking jobs, let running ones finish (handing them back after the grace), then close everything.
@@ -362,6 +369,8 @@ export function buildWorker(
       const handover = scheduleHandover(config, logger, { slots, handler, workers });
       await Promise.all(workers.map((w) => w.close()));
       clearTimeout(handover);
+      // After the encodes: their last events queue deliveries; attempts under way finish.
+      await webhooks.stop();
       await cancels.quit().catch(() => undefined);
       await queues.close();
       await publisher.flush();

@@ -1,8 +1,14 @@
 import { commonFields, csv, inputRoots, port, positiveInt, pusherFields, withRedisCluster } from '@kiln/config';
+import { DEFAULT_RETRY_BASE_MS } from '@kiln/customer-webhooks';
 import { PRESET_POOLS } from '@kiln/jobs';
 import { checkS3Config, s3Fields } from '@kiln/storage';
 import { z } from 'zod';
-import { isValidAllowEntry } from './address-policy.js';
+import { isValidAllowEntry } from '@kiln/address-policy';
+
+/** A comma-separated allowlist of private hosts (host names, IP addresses, CIDR ranges). */
+const allowHosts = csv
+  .default([])
+  .refine((hosts) => hosts.every(isValidAllowEntry), 'must be comma-separated host names, IP addresses or CIDR ranges');
 
 /** Everything a worker reads from the environment (see README, "Configuration"). */
 export const workerConfigSchema = z
@@ -13,12 +19,17 @@ export const workerConfigSchema = z
     KILN_INPUT_ROOTS: inputRoots,
     KILN_MAX_INPUT_BYTES: positiveInt(10 * 1024 ** 3),
     KILN_INPUT_TIMEOUT_S: positiveInt(30, 3600),
-    KILN_INPUT_ALLOW_HOSTS: csv
-      .default([])
-      .refine(
-        (hosts) => hosts.every(isValidAllowEntry),
-        'must be comma-separated host names, IP addresses or CIDR ranges',
-      ),
+    KILN_INPUT_ALLOW_HOSTS: allowHosts,
+    /** Private webhook receivers that may be contacted anyway (same form as KILN_INPUT_ALLOW_HOSTS). */
+    KILN_WEBHOOK_ALLOW_HOSTS: allowHosts,
+    /** How long a webhook delivery is retried, in hours. */
+    KILN_WEBHOOK_RETRY_H: positiveInt(24, 24 * 30),
+    /** The wait before a delivery's first retry; each next one doubles (with jitter). */
+    KILN_WEBHOOK_RETRY_BASE_MS: positiveInt(DEFAULT_RETRY_BASE_MS, 3_600_000),
+    /** Limit for one delivery attempt: DNS, connect and the receiver's whole answer. */
+    KILN_WEBHOOK_TIMEOUT_MS: positiveInt(10_000, 120_000),
+    /** An endpoint whose deliveries all failed for this many hours is disabled. */
+    KILN_WEBHOOK_DISABLE_AFTER_H: positiveInt(72, 24 * 365),
     KILN_WORKER_CONCURRENCY: positiveInt(1, 64),
     /**
      * Jobs a process takes beyond its concurrency, to fetch and probe their inputs while every

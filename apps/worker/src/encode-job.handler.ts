@@ -18,6 +18,7 @@ import {
   type JobStatus,
   type UpdateResult,
 } from '@kiln/jobs';
+import type { WebhookEmitter, WebhookEventType } from '@kiln/customer-webhooks';
 import type { Logger } from '@kiln/logger';
 import type { FirstEncode, MediaAdapter, MediaSource, TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
@@ -55,6 +56,8 @@ export interface EncodeJobDeps {
   progressIntervalMs: number;
   /** ffmpeg threads per encode: cores divided by the worker's concurrency. */
   threads: number;
+  /** Customer webhooks: `output.completed`, `job.completed` and `job.failed` are emitted here. */
+  webhooks?: Pick<WebhookEmitter, 'emit'>;
 }
 
 const RUNNABLE: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
@@ -218,7 +221,8 @@ export class EncodeJobHandler {
     // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
     const stored = await scratch.commit(() => this.assertOwner(run));
     const done = replaceAt(outputs, index, completedOutput(out, preset, result, stored));
-    await this.transition(run, { outputs: done }, [last ? 'storing' : 'encoding']);
+    const job = await this.transition(run, { outputs: done }, [last ? 'storing' : 'encoding']);
+    await this.emitWebhook('output.completed', job, run.log, job.outputs[index]);
     return done;
   }
 
@@ -285,6 +289,7 @@ export class EncodeJobHandler {
     this.deps.running.finished(job.id, 'completed');
     const outputs = job.outputs.map((o) => ({ name: o.name, sizeBytes: o.sizeBytes }));
     run.log.info({ attempt: run.attempt, outputs }, 'job completed');
+    await this.emitWebhook('job.completed', job, run.log);
     await this.deps.announcer.announceFinal(job, JOB_EVENTS.completed);
   }
 
@@ -343,6 +348,7 @@ export class EncodeJobHandler {
     const patch = failurePatch(outcome, run, outputs, new Date());
     const res = await this.deps.repo.update(run.job.id, patch, RUNNABLE, run.token);
     if (res.ok && final) this.deps.running.finished(run.job.id, 'failed');
+    if (res.ok && final) await this.emitWebhook('job.failed', res.job, run.log);
     if (res.ok) await this.deps.announcer.announceFinal(res.job, final ? JOB_EVENTS.failed : JOB_EVENTS.progress);
     if (res.ok && final)
       await this.clearOtherRuns(run).catch((e: unknown) =>
@@ -382,7 +388,20 @@ export class EncodeJobHandler {
     log.warn('job failed: stalled more often than allowed');
     this.deps.running.finished(jobId, 'failed');
     this.deps.metrics.jobs.inc({ status: 'failed' });
+    await this.emitWebhook('job.failed', res.job, log);
     await this.deps.announcer.announceFinal(res.job, JOB_EVENTS.failed);
+  }
+
+  /**
+   * Emits a customer webhook event (stored and queued before the job's final announcement and its
+   * BullMQ acknowledgement). A failure to queue it is logged, never fails the encode.
+   */
+  private async emitWebhook(type: WebhookEventType, job: Job, log: Logger, output?: JobOutput): Promise<void> {
+    try {
+      await this.deps.webhooks?.emit(type, job, output);
+    } catch (err) {
+      log.warn({ err, event: type }, 'could not queue the webhook deliveries of an event');
+    }
   }
 
   /**
@@ -432,7 +451,7 @@ export class EncodeJobHandler {
    * announcement is not waited for: the publisher keeps each job's events in order, and a slow or
    * failing Pusher must not slow the encode (the job store is the truth clients re-sync from).
    */
-  private async transition(run: EncodeRun, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNABLE): Promise<void> {
+  private async transition(run: EncodeRun, patch: JobPatch, onlyFrom: readonly JobStatus[] = RUNNABLE): Promise<Job> {
     const res = await this.deps.repo.update(run.job.id, patch, onlyFrom, run.token);
     if (!res.ok) throw this.refusal(run, res);
     if (patch.status) {
@@ -440,6 +459,7 @@ export class EncodeJobHandler {
       run.log.debug({ status: patch.status, seq: res.job.seq }, 'job status');
     }
     void this.deps.announcer.announce(res.job, JOB_EVENTS.progress);
+    return res.job;
   }
 
   /** Why a write of the run was refused, as the error that stops it. */

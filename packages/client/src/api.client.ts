@@ -9,24 +9,26 @@ import {
   type Preset,
   type Stats,
   type Upload,
+  signedUrlSchema,
+  type SignedUrl,
   type Usage,
 } from './api.schema.js';
 import { isJob } from './job.guard.js';
-import type { Job, JobPage, JobPriority, JobStatus } from './job.schema.js';
-import { fetchUpload, type FetchFn, type UploadFn, type UploadProgress } from './upload.transport.js';
 import {
   createdWebhookEndpointSchema,
+  replayedDeliverySchema,
   rotatedSecretSchema,
-  signedUrlSchema,
-  webhookDeliverySchema,
+  webhookDeliveryListSchema,
+  webhookEndpointListSchema,
   webhookEndpointSchema,
   type CreatedWebhookEndpoint,
-  type NewWebhookEndpoint,
   type RotatedSecret,
-  type SignedUrl,
-  type WebhookDelivery,
-  type WebhookEndpoint,
+  type WebhookDeliveryView,
+  type WebhookEndpointView,
+  type WebhookEventType,
 } from './webhooks.schema.js';
+import type { Job, JobPage, JobPriority, JobStatus } from './job.schema.js';
+import { fetchUpload, type FetchFn, type UploadFn, type UploadProgress } from './upload.transport.js';
 
 /** How to reach the API. */
 export interface ApiClientOptions {
@@ -163,6 +165,60 @@ export class ApiClient {
     return body.data;
   }
 
+  /** `GET /v1/webhook-endpoints`: the customer's webhook endpoints (no secrets). */
+  async listWebhookEndpoints(signal?: AbortSignal): Promise<WebhookEndpointView[]> {
+    return this.#parsed(webhookEndpointListSchema, 'GET', '/v1/webhook-endpoints', undefined, signal).then(
+      (b) => b.endpoints,
+    );
+  }
+
+  /** `GET /v1/webhook-endpoints/:id`. */
+  async getWebhookEndpoint(id: string, signal?: AbortSignal): Promise<WebhookEndpointView> {
+    return this.#parsed(
+      webhookEndpointSchema,
+      'GET',
+      `/v1/webhook-endpoints/${encodeURIComponent(id)}`,
+      undefined,
+      signal,
+    );
+  }
+
+  /** `POST /v1/webhook-endpoints`: a new endpoint (all events by default) and its secret, which is shown only now. */
+  async createWebhookEndpoint(input: {
+    url: string;
+    events?: WebhookEventType[];
+    description?: string;
+  }): Promise<CreatedWebhookEndpoint> {
+    return this.#parsed(createdWebhookEndpointSchema, 'POST', '/v1/webhook-endpoints', input);
+  }
+
+  /** `DELETE /v1/webhook-endpoints/:id`. */
+  async deleteWebhookEndpoint(id: string): Promise<void> {
+    await this.#fetchOk(`/v1/webhook-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** `POST /v1/webhook-endpoints/:id/rotate-secret`: a new secret; the old one keeps signing until `previousSecretExpiresAt`. */
+  async rotateWebhookSecret(id: string): Promise<RotatedSecret> {
+    return this.#parsed(rotatedSecretSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/rotate-secret`);
+  }
+
+  /** `POST /v1/webhook-endpoints/:id/enable`: re-enables an endpoint that was disabled. */
+  async enableWebhookEndpoint(id: string): Promise<WebhookEndpointView> {
+    return this.#parsed(webhookEndpointSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/enable`);
+  }
+
+  /** `GET /v1/jobs/:id/deliveries`: every webhook delivery of the job, with every attempt. */
+  async listDeliveries(jobId: string, signal?: AbortSignal): Promise<WebhookDeliveryView[]> {
+    const path = `/v1/jobs/${encodeURIComponent(jobId)}/deliveries`;
+    return this.#parsed(webhookDeliveryListSchema, 'GET', path, undefined, signal).then((b) => b.deliveries);
+  }
+
+  /** `POST /v1/deliveries/:id/replay`: sends a delivery again (same `webhook-id`, a new series of attempts). */
+  async replayDelivery(id: string): Promise<WebhookDeliveryView> {
+    const path = `/v1/deliveries/${encodeURIComponent(id)}/replay`;
+    return this.#parsed(replayedDeliverySchema, 'POST', path).then((b) => b.delivery);
+  }
+
   /**
    * `POST /v1/realtime/auth`: signs a private-channel subscription for pusher-js. The API allows
    * the key's own channel only (403 otherwise).
@@ -227,61 +283,10 @@ export class ApiClient {
     return this.#parsed(signedUrlSchema, 'POST', path, ttlSeconds === undefined ? {} : { ttlSeconds });
   }
 
-  /** `GET /v1/jobs/:id/deliveries`: every webhook delivery of the job's events, with their attempts. */
-  async listDeliveries(jobId: string, signal?: AbortSignal): Promise<WebhookDelivery[]> {
-    const path = `/v1/jobs/${encodeURIComponent(jobId)}/deliveries`;
-    const body = (await this.#json('GET', path, undefined, signal)) as { deliveries?: unknown } | null;
-    if (!Array.isArray(body?.deliveries)) throw unexpected(path);
-    return body.deliveries.flatMap((d) => {
-      const parsed = webhookDeliverySchema.safeParse(d);
-      return parsed.success ? [parsed.data] : [];
-    });
-  }
-
-  /** `POST /v1/deliveries/:id/replay`: sends the event again (same `webhook-id`, a new series of attempts). */
-  async replayDelivery(deliveryId: string): Promise<WebhookDelivery> {
-    const path = `/v1/deliveries/${encodeURIComponent(deliveryId)}/replay`;
-    const body = (await this.#json('POST', path)) as { delivery?: unknown } | null;
-    const parsed = webhookDeliverySchema.safeParse(body?.delivery);
-    if (!parsed.success) throw unexpected(path);
-    return parsed.data;
-  }
-
-  /** `GET /v1/webhook-endpoints`: the customer's endpoints (no secrets). */
-  async listWebhookEndpoints(signal?: AbortSignal): Promise<WebhookEndpoint[]> {
-    const body = (await this.#json('GET', '/v1/webhook-endpoints', undefined, signal)) as {
-      endpoints?: unknown;
-    } | null;
-    if (!Array.isArray(body?.endpoints)) throw unexpected('/v1/webhook-endpoints');
-    return body.endpoints.flatMap((e) => {
-      const parsed = webhookEndpointSchema.safeParse(e);
-      return parsed.success ? [parsed.data] : [];
-    });
-  }
-
-  /** `GET /v1/webhook-endpoints/:id`. */
-  async getWebhookEndpoint(id: string): Promise<WebhookEndpoint> {
-    return this.#parsed(webhookEndpointSchema, 'GET', `/v1/webhook-endpoints/${encodeURIComponent(id)}`);
-  }
-
-  /** `POST /v1/webhook-endpoints`: the new endpoint with its `whsec_` secret, which no later read returns. */
-  async createWebhookEndpoint(endpoint: NewWebhookEndpoint): Promise<CreatedWebhookEndpoint> {
-    return this.#parsed(createdWebhookEndpointSchema, 'POST', '/v1/webhook-endpoints', endpoint);
-  }
-
-  /** `DELETE /v1/webhook-endpoints/:id`. */
-  async deleteWebhookEndpoint(id: string): Promise<void> {
-    await this.#fetchOk(`/v1/webhook-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE' });
-  }
-
-  /** `POST /v1/webhook-endpoints/:id/rotate-secret`: a new secret; the previous one also signs until it expires. */
-  async rotateWebhookSecret(id: string): Promise<RotatedSecret> {
-    return this.#parsed(rotatedSecretSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/rotate-secret`);
-  }
-
-  /** `POST /v1/webhook-endpoints/:id/enable`: re-enables an endpoint Kiln disabled. */
-  async enableWebhookEndpoint(id: string): Promise<WebhookEndpoint> {
-    return this.#parsed(webhookEndpointSchema, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/enable`);
+  async #job(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Job> {
+    const job = await this.#json(method, path, body, signal);
+    if (!isJob(job)) throw unexpected(path);
+    return job;
   }
 
   async #parsed<T>(
@@ -289,16 +294,11 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
+    signal?: AbortSignal,
   ): Promise<T> {
-    const parsed = schema.safeParse(await this.#json(method, path, body));
+    const parsed = schema.safeParse(await this.#json(method, path, body, signal));
     if (!parsed.success) throw unexpected(path);
     return parsed.data;
-  }
-
-  async #job(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Job> {
-    const job = await this.#json(method, path, body, signal);
-    if (!isJob(job)) throw unexpected(path);
-    return job;
   }
 
   async #json(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {

@@ -14,3 +14,4 @@ export {
   type Usage,
   type UsageAgainstLimit,
 } from './api.schema.js';
+export * from './webhooks.schema.js';

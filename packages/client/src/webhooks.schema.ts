@@ -1,65 +1,67 @@
 import * as z from 'zod/mini';
 
+/** The events a webhook endpoint may subscribe to (all of them by default). */
+export const WEBHOOK_EVENT_TYPES = ['job.completed', 'job.failed', 'job.cancelled', 'output.completed'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+const iso = z.string().check(z.meta({ format: 'date-time' }));
+
 /**
- * The shapes of customer webhooks on the wire: endpoints (`/v1/webhook-endpoints`) and the
- * deliveries of a job's events (`GET /v1/jobs/:id/deliveries`). Unknown extra fields are kept.
+ * A customer's webhook endpoint as the API shows it (never its secret after creation). A disabled
+ * endpoint says why in `disabledReason`; `previousSecretExpiresAt` is when the secret before the
+ * last rotation stops signing (null without a rotation).
  */
-
-const isoDateTime = z.string().check(z.meta({ format: 'date-time' }));
-
-/** One webhook endpoint; its secret is never listed (only creation and rotation return one). */
 export const webhookEndpointSchema = z.object({
   id: z.string(),
   url: z.string(),
-  events: z.array(z.string()),
-  description: z.optional(z.nullable(z.string())),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+  description: z.nullable(z.string()),
   status: z.enum(['enabled', 'disabled']),
-  /** Why Kiln disabled it (failing for days); only while disabled. */
-  disabledReason: z.optional(z.nullable(z.string())),
-  createdAt: isoDateTime,
+  disabledReason: z.nullable(z.string()),
+  createdAt: iso,
+  previousSecretExpiresAt: z.nullable(iso),
 });
-export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
+export type WebhookEndpointView = z.infer<typeof webhookEndpointSchema>;
 
-/** `POST /v1/webhook-endpoints`: the endpoint and its `whsec_` secret, shown this once. */
+/** `POST /v1/webhook-endpoints`: the endpoint and its `whsec_` signing secret, shown only here. */
 export const createdWebhookEndpointSchema = z.extend(webhookEndpointSchema, { secret: z.string() });
 export type CreatedWebhookEndpoint = z.infer<typeof createdWebhookEndpointSchema>;
 
-/** `POST /v1/webhook-endpoints/:id/rotate-secret`: the new secret; the old one signs too until it expires. */
-export const rotatedSecretSchema = z.object({ secret: z.string(), previousSecretExpiresAt: isoDateTime });
+/** `GET /v1/webhook-endpoints`. */
+export const webhookEndpointListSchema = z.object({ endpoints: z.array(webhookEndpointSchema) });
+
+/** `POST /v1/webhook-endpoints/:id/rotate-secret`: the new secret; the old one signs too until `previousSecretExpiresAt`. */
+export const rotatedSecretSchema = z.object({ secret: z.string(), previousSecretExpiresAt: iso });
 export type RotatedSecret = z.infer<typeof rotatedSecretSchema>;
 
-/** One try to deliver an event: the receiver's status code (null when none came back) and how long it took. */
-export const deliveryAttemptSchema = z.object({
-  at: isoDateTime,
+/** One try at a delivery: the receiver's status (null: no answer), its duration and why it failed (null: a 2xx). */
+export const webhookAttemptSchema = z.object({
+  at: iso,
   statusCode: z.nullable(z.int()),
   durationMs: z.number(),
   error: z.nullable(z.string()),
 });
-export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+export type WebhookAttemptView = z.infer<typeof webhookAttemptSchema>;
 
-/** One event of a job sent to one endpoint, with every attempt so far. */
+/**
+ * One event sent to one endpoint, with every attempt. `webhookId` is the `webhook-id` header,
+ * the same on retries and replays; `nextAttemptAt` is set while another try is scheduled.
+ */
 export const webhookDeliverySchema = z.object({
   id: z.string(),
   endpointId: z.string(),
   url: z.string(),
-  eventType: z.string(),
-  /** The `webhook-id` header: the same for every attempt and replay, so receivers can drop repeats. */
+  eventType: z.enum(WEBHOOK_EVENT_TYPES),
   webhookId: z.string(),
   status: z.enum(['pending', 'succeeded', 'failed']),
-  attempts: z.array(deliveryAttemptSchema),
-  nextAttemptAt: z.nullable(isoDateTime),
-  createdAt: isoDateTime,
+  attempts: z.array(webhookAttemptSchema),
+  nextAttemptAt: z.nullable(iso),
+  createdAt: iso,
 });
-export type WebhookDelivery = z.infer<typeof webhookDeliverySchema>;
+export type WebhookDeliveryView = z.infer<typeof webhookDeliverySchema>;
 
-/** `POST /v1/jobs/:id/outputs/:name/url`: a URL that plays without headers until `expiresAt`. */
-export const signedUrlSchema = z.object({ url: z.string(), expiresAt: isoDateTime });
-export type SignedUrl = z.infer<typeof signedUrlSchema>;
+/** `GET /v1/jobs/:id/deliveries`. */
+export const webhookDeliveryListSchema = z.object({ deliveries: z.array(webhookDeliverySchema) });
 
-/** What `POST /v1/webhook-endpoints` takes. */
-export interface NewWebhookEndpoint {
-  url: string;
-  /** Event types to send; all of them when left out. */
-  events?: string[];
-  description?: string;
-}
+/** `POST /v1/deliveries/:id/replay`. */
+export const replayedDeliverySchema = z.object({ delivery: webhookDeliverySchema });

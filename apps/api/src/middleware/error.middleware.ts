@@ -3,6 +3,7 @@ import type { Logger } from '@kiln/logger';
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { KilnError } from '@kiln/errors';
+import { EndpointLimitError } from '@kiln/customer-webhooks';
 import { isRedisUnavailableError } from '@kiln/jobs';
 import { UploadAbortedError } from '@kiln/storage';
 import {
@@ -15,8 +16,12 @@ import {
 } from '../http.errors.js';
 
 /** Errors of the packages that reach the client as they are, with their own code and message. */
-const DOMAIN_STATUS: ReadonlyMap<abstract new (...args: never[]) => KilnError, number> = new Map([
+const DOMAIN_STATUS: ReadonlyMap<abstract new (...args: never[]) => KilnError, number> = new Map<
+  abstract new (...args: never[]) => KilnError,
+  number
+>([
   [UploadAbortedError, 400],
+  [EndpointLimitError, 409],
 ]);
 
 /** The status of a Kiln error the API answers with, or undefined for one that is a 500. */

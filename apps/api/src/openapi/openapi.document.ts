@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { listJobsQuerySchema, MAX_IDEMPOTENCY_KEY_LENGTH, patchJobSchema } from '../routes/jobs.route.js';
 import { realtimeAuthBodySchema, viewerTokenBodySchema } from '../routes/realtime.route.js';
 import { signedUrlBodySchema } from '../routes/signed-urls.route.js';
+import { webhookPaths, webhookSchemas } from './webhooks.openapi.js';
 
 /** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as is). */
 export type JsonSchema = Record<string, unknown>;
@@ -246,7 +247,10 @@ const responseSchemas: Record<string, JsonSchema> = {
     required: ['token', 'channel', 'expiresAt'],
     properties: {
       token: { type: 'string', description: 'A bearer token for the viewer routes; hand it to the end user' },
-      channel: { type: 'string', examples: ['private-job-0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11', 'private-customer-acme'] },
+      channel: {
+        type: 'string',
+        examples: ['private-job-0b5c7c1e-9d1f-4c39-9a7e-3f1f7f0e2a11', 'private-customer-acme'],
+      },
       expiresAt: ISO,
     },
   },
@@ -830,6 +834,7 @@ function components(opts: { admin: boolean }): OpenApiDocument['components'] {
       SignedUrlRequest: fromZod(signedUrlBodySchema),
       ViewerTokenRequest: fromZod(viewerTokenBodySchema),
       ...wireSchemas(),
+      ...webhookSchemas(),
       ...responseSchemas,
       ...(opts.admin ? fleetSchemas : {}),
     },
@@ -875,6 +880,7 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
     ...uploadPaths(),
     ...realtimePaths(),
     ...signedAccessPaths(),
+    ...webhookPaths(),
     ...(opts.admin ? adminPaths() : {}),
   };
   return {
@@ -893,6 +899,11 @@ export function buildOpenApiDocument(opts: { admin: boolean }): OpenApiDocument 
         name: 'realtime',
         description:
           "Live job events over Pusher Channels: each carries the job's summary (components/schemas/JobEvent), never its files; read details from GET /v1/jobs/{id}",
+      },
+      {
+        name: 'webhooks',
+        description:
+          'Signed webhooks (Standard Webhooks) for job.completed, job.failed, job.cancelled and output.completed, each carrying the whole job; see docs/webhooks.md',
       },
       { name: 'operations', description: 'Probes, metrics and documentation' },
     ],

@@ -15,6 +15,7 @@ import {
   type JobPriority,
   type JobRepository,
 } from '@kiln/jobs';
+import type { WebhookEmitter, WebhookEventType } from '@kiln/customer-webhooks';
 import type { Logger } from '@kiln/logger';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { FairQueue } from '@kiln/scheduler';
@@ -75,6 +76,8 @@ export interface JobServiceDeps {
   compensations?: Compensations;
   /** The customers' limits a create must stay within (429 past one); none without it. */
   usage?: UsageService;
+  /** Customer webhooks: `job.cancelled` (and `job.failed` of an abandoned retry) are emitted here. */
+  webhooks?: Pick<WebhookEmitter, 'emit'>;
 }
 
 /** Creating and reading jobs on behalf of one customer. */
@@ -91,6 +94,7 @@ export class JobService {
   private readonly idempotency: IdempotencyRepository;
   private readonly clock: () => number;
   private readonly usage: UsageService | undefined;
+  private readonly webhooks: Pick<WebhookEmitter, 'emit'> | undefined;
   /** Undoes the writes of creates that answered 503 (retried when Redis is back). */
   readonly compensations: Compensations;
 
@@ -108,6 +112,16 @@ export class JobService {
     this.clock = deps.clock ?? Date.now;
     this.compensations = deps.compensations ?? new Compensations(deps.logger);
     this.usage = deps.usage;
+    this.webhooks = deps.webhooks;
+  }
+
+  /** Emits a customer webhook event; a failure to queue it is logged, the request still succeeds. */
+  private async emitWebhook(type: WebhookEventType, job: Job): Promise<void> {
+    try {
+      await this.webhooks?.emit(type, job);
+    } catch (err) {
+      this.logger.warn({ err, jobId: job.id, event: type }, 'could not queue the webhook deliveries of an event');
+    }
   }
 
   /**
@@ -287,6 +301,7 @@ export class JobService {
     await this.notifyCancel(id);
     this.kick();
     void this.announcer.announce(res.job, JOB_EVENTS.cancelled);
+    await this.emitWebhook('job.cancelled', res.job);
     return res.job;
   }
 
@@ -363,5 +378,6 @@ export class JobService {
       ['queued'],
     );
     if (res.ok) void this.announcer.announce(res.job, JOB_EVENTS.failed);
+    if (res.ok) await this.emitWebhook('job.failed', res.job);
   }
 }

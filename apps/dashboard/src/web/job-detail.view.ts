@@ -1,4 +1,4 @@
-import type { Job, JobOutput, SignedUrl, WebhookDelivery } from '@kiln/client';
+import type { Job, JobOutput, SignedUrl, WebhookDeliveryView } from '@kiln/client';
 import { el, setText } from './dom.js';
 import { formatEta, formatFps, formatSpeed, percentOf } from './format.js';
 import { routeHash } from './hash-route.js';
@@ -125,7 +125,7 @@ export class JobDetailView {
   }
 
   /** Shows the job's deliveries, or why they could not be read. */
-  renderDeliveries(deliveries: readonly WebhookDelivery[] | string): void {
+  renderDeliveries(deliveries: readonly WebhookDeliveryView[] | string): void {
     if (typeof deliveries === 'string') {
       setText(this.#deliveriesNote, deliveries);
       return;
@@ -228,7 +228,7 @@ function factItems(facts: readonly Fact[]): HTMLElement[] {
   return facts.flatMap((f) => [el('dt', {}, f.label), el('dd', {}, f.value)]);
 }
 
-function deliveryRow(d: WebhookDelivery): HTMLTableRowElement {
+function deliveryRow(d: WebhookDeliveryView): HTMLTableRowElement {
   const attempts = el(
     'ol',
     { class: 'attempts' },

@@ -1,8 +1,8 @@
-import { ApiError, type ApiClient, type NewWebhookEndpoint, type WebhookEndpoint } from '@kiln/client';
+import { ApiError, type ApiClient, type WebhookEndpointView } from '@kiln/client';
 import { copyWithFeedback } from './clipboard.js';
 import { formatTimestamp } from './job-detail.format.js';
 import { SnapshotLoader } from './snapshot-loader.js';
-import type { EndpointAction, WebhookEndpointsView } from './webhook-endpoints.view.js';
+import type { EndpointAction, NewWebhookEndpoint, WebhookEndpointsView } from './webhook-endpoints.view.js';
 
 /**
  * Drives the webhook endpoints page for one signed-in session: lists the endpoints when the page
@@ -47,7 +47,7 @@ export class WebhookEndpointsController {
   }
 
   /** One row button: rotate (the new secret shown once), delete (confirmed first), enable. */
-  async act(action: EndpointAction, endpoint: WebhookEndpoint, button: HTMLButtonElement): Promise<void> {
+  async act(action: EndpointAction, endpoint: WebhookEndpointView, button: HTMLButtonElement): Promise<void> {
     if (action === 'delete' && !window.confirm(`Delete the webhook endpoint ${endpoint.url}? It gets no more events.`))
       return;
     button.disabled = true;

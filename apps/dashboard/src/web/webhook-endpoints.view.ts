@@ -1,7 +1,10 @@
-import type { NewWebhookEndpoint, WebhookEndpoint } from '@kiln/client';
+import { WEBHOOK_EVENT_TYPES, type ApiClient, type WebhookEndpointView } from '@kiln/client';
 import { el, setText } from './dom.js';
 import { formatTimestamp } from './job-detail.format.js';
-import { endpointEventsText, endpointFormProblem, eventsToRequest, WEBHOOK_EVENT_TYPES } from './webhooks.format.js';
+import { endpointEventsText, endpointFormProblem, eventsToRequest } from './webhooks.format.js';
+
+/** What the form sends to `POST /v1/webhook-endpoints`. */
+export type NewWebhookEndpoint = Parameters<ApiClient['createWebhookEndpoint']>[0];
 
 /** A button of an endpoint's row. */
 export type EndpointAction = 'rotate' | 'delete' | 'enable';
@@ -9,7 +12,7 @@ export type EndpointAction = 'rotate' | 'delete' | 'enable';
 /** What the page's form and buttons ask for. */
 export interface WebhookEndpointsHandlers {
   create(endpoint: NewWebhookEndpoint): Promise<void>;
-  act(action: EndpointAction, endpoint: WebhookEndpoint, button: HTMLButtonElement): void;
+  act(action: EndpointAction, endpoint: WebhookEndpointView, button: HTMLButtonElement): void;
   copy(text: string, button: HTMLButtonElement): void;
 }
 
@@ -45,7 +48,7 @@ export class WebhookEndpointsView {
     el('input', { type: 'checkbox', value: type, checked: '', 'data-testid': `endpoint-event-${type}` }),
   );
   readonly #submit = el('button', { type: 'submit', 'data-testid': 'endpoint-add' }, 'Add endpoint');
-  #shown: readonly WebhookEndpoint[] = [];
+  #shown: readonly WebhookEndpointView[] = [];
 
   constructor(
     root: HTMLElement,
@@ -107,7 +110,7 @@ export class WebhookEndpointsView {
   }
 
   /** Lists the endpoints. */
-  render(endpoints: readonly WebhookEndpoint[]): void {
+  render(endpoints: readonly WebhookEndpointView[]): void {
     this.#shown = endpoints;
     this.#rows.replaceChildren(...endpoints.map(endpointRow));
     this.#empty.hidden = endpoints.length > 0;
@@ -174,7 +177,7 @@ export class WebhookEndpointsView {
   }
 }
 
-function endpointRow(e: WebhookEndpoint): HTMLTableRowElement {
+function endpointRow(e: WebhookEndpointView): HTMLTableRowElement {
   const button = (action: EndpointAction, label: string) =>
     el(
       'button',

@@ -1,4 +1,4 @@
-import type { WebhookDelivery } from '@kiln/client';
+import { WEBHOOK_EVENT_TYPES, type WebhookDeliveryView } from '@kiln/client';
 import { describe, expect, it } from 'vitest';
 import {
   attemptText,
@@ -6,10 +6,9 @@ import {
   endpointEventsText,
   endpointFormProblem,
   eventsToRequest,
-  WEBHOOK_EVENT_TYPES,
 } from './webhooks.format.js';
 
-const delivery = (over: Partial<WebhookDelivery> = {}): WebhookDelivery => ({
+const delivery = (over: Partial<WebhookDeliveryView> = {}): WebhookDeliveryView => ({
   id: 'd1',
   endpointId: 'e1',
   url: 'https://hooks.example.com',

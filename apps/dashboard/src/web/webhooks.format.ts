@@ -1,30 +1,33 @@
-import type { DeliveryAttempt, WebhookDelivery, WebhookEndpoint } from '@kiln/client';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type WebhookAttemptView,
+  type WebhookDeliveryView,
+  type WebhookEndpointView,
+  type WebhookEventType,
+} from '@kiln/client';
 import { formatTimestamp } from './job-detail.format.js';
 
-/** The event types an endpoint can subscribe to (CONTRACTS: Standard Webhooks events Kiln sends). */
-export const WEBHOOK_EVENT_TYPES = ['job.completed', 'job.failed', 'job.cancelled', 'output.completed'] as const;
-
 /** One attempt in words: "200 in 35 ms", "timeout after 10000 ms", with its time. */
-export function attemptText(a: DeliveryAttempt): string {
+export function attemptText(a: WebhookAttemptView): string {
   const outcome = a.statusCode !== null ? `HTTP ${a.statusCode}` : (a.error ?? 'no answer');
   const error = a.statusCode !== null && a.error !== null ? ` (${a.error})` : '';
   return `${formatTimestamp(a.at)}: ${outcome}${error} in ${Math.round(a.durationMs)} ms`;
 }
 
 /** A delivery's status line: its outcome, how many attempts, and when the next one is due. */
-export function deliveryStatusText(d: WebhookDelivery): string {
+export function deliveryStatusText(d: WebhookDeliveryView): string {
   const attempts = `${d.attempts.length} attempt${d.attempts.length === 1 ? '' : 's'}`;
   const next = d.status === 'pending' && d.nextAttemptAt !== null ? ` · next ${formatTimestamp(d.nextAttemptAt)}` : '';
   return `${d.status} · ${attempts}${next}`;
 }
 
 /** The events an endpoint gets, in words ("all events" when it names none). */
-export function endpointEventsText(e: Pick<WebhookEndpoint, 'events'>): string {
+export function endpointEventsText(e: Pick<WebhookEndpointView, 'events'>): string {
   return e.events.length === 0 ? 'all events' : e.events.join(', ');
 }
 
 /** What the form's checkboxes ask for: every type checked means all (an empty list lets new types in too). */
-export function eventsToRequest(checked: readonly string[]): string[] | undefined {
+export function eventsToRequest(checked: readonly string[]): WebhookEventType[] | undefined {
   const known = WEBHOOK_EVENT_TYPES.filter((t) => checked.includes(t));
   return known.length === WEBHOOK_EVENT_TYPES.length ? undefined : known;
 }

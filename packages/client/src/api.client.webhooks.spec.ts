@@ -36,15 +36,17 @@ const delivery = {
   createdAt: '2026-12-01T00:00:00.000Z',
 };
 
-describe('ApiClient webhooks and signed URLs', () => {
-  it('lists deliveries of a job, leaving out records that are not deliveries', async () => {
+describe('ApiClient webhooks (as the dashboard uses them) and signed URLs', () => {
+  it('lists deliveries of a job; a list that is not one is refused', async () => {
     const seen: Seen[] = [];
     const api = new ApiClient({
       baseUrl: 'http://api.test',
       apiKey: 'k',
-      fetch: answering({ deliveries: [delivery, { id: 1 }] }, seen),
+      fetch: answering({ deliveries: [delivery] }, seen),
     });
     expect(await api.listDeliveries('j/1')).toEqual([delivery]);
+    const bad = new ApiClient({ baseUrl: 'http://api.test', fetch: answering({ deliveries: [{ id: 1 }] }, []) });
+    await expect(bad.listDeliveries('j1')).rejects.toBeInstanceOf(ApiError);
     expect(seen[0]).toMatchObject({ method: 'GET', url: 'http://api.test/v1/jobs/j%2F1/deliveries' });
   });
 
@@ -63,8 +65,11 @@ describe('ApiClient webhooks and signed URLs', () => {
       id: 'we_1',
       url: 'https://h.example.com',
       events: ['job.completed'],
+      description: null,
       status: 'enabled',
+      disabledReason: null,
       createdAt: '2026-12-01T00:00:00.000Z',
+      previousSecretExpiresAt: null,
     };
     const seen: Seen[] = [];
     const api = new ApiClient({

@@ -1,0 +1,9 @@
+export {
+  AddressAllowlist,
+  addressRefusal,
+  isHostName,
+  isValidAllowEntry,
+  normalizeHost,
+  systemLookup,
+  type LookupAll,
+} from './address-allowlist.js';
