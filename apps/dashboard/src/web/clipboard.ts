@@ -2,7 +2,7 @@
  * Copies text to the clipboard: the async Clipboard API where the page may use it (a secure
  * context: https or localhost), else the older copy command on a selected, hidden textarea.
  */
-export async function copyText(text: string): Promise<boolean> {
+async function copyText(text: string): Promise<boolean> {
   if (navigator.clipboard?.writeText !== undefined && window.isSecureContext) {
     try {
       await navigator.clipboard.writeText(text);

@@ -30,7 +30,7 @@ const STATS_SETTLE_MS = 2_000;
 export type NoticeSource = 'snapshot' | 'realtime' | 'download' | 'action';
 
 /** Whatever shows one job in detail: told the job's newest version after every change the session applies. */
-export interface JobWatcher {
+interface JobWatcher {
   /** The job watched, if any. */
   readonly jobId: string | undefined;
   update(job: JobSummary): void;
