@@ -9,9 +9,9 @@ import { launchChromium, screenshot } from '../support/browser.js';
 import {
   openHlsPlayer,
   startHlsPageServer,
+  waitForHlsState as until,
   type HlsPageServer,
   type HlsPlayer,
-  type HlsPlayerState,
 } from '../support/hls-player.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
 
@@ -29,32 +29,6 @@ describe('HLS output played by hls.js in headless Chromium', () => {
   const players: HlsPlayer[] = [];
   let pages: HlsPageServer;
   const key = () => stack.customers[0]!.key;
-
-  /**
-   * Waits until `done` holds for the player's state, failing at once (with what hls.js said) on a
-   * fatal error or any network error: on loopback a failed playlist or fragment request is a wrong
-   * URL or a refused request (hls.js would retry it, and fail over between levels, for minutes).
-   */
-  async function until(
-    player: HlsPlayer,
-    what: string,
-    done: (s: HlsPlayerState) => boolean,
-    timeoutMs = 60_000,
-  ): Promise<HlsPlayerState> {
-    let last: HlsPlayerState | undefined;
-    const broken = (s: HlsPlayerState) => s.errors.filter((e) => e.fatal || e.type === 'networkError');
-    await waitFor(
-      async () => {
-        last = await player.state();
-        return done(last) || broken(last).length > 0;
-      },
-      { timeoutMs, intervalMs: 100, message: what },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; player state: ${JSON.stringify(last)}`);
-    });
-    expect(broken(last!), `hls.js errors while waiting for ${what}`).toEqual([]);
-    return last!;
-  }
 
   beforeAll(async () => {
     // The player page has an origin of its own, allowed by the API's CORS as a dashboard's is.

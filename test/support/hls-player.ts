@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { waitFor } from '@kiln/testing';
 import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** What the page records of one hls.js player, read with {@link HlsPlayer.state}. */
 export interface HlsPlayerState {
@@ -67,12 +69,13 @@ export async function startHlsPageServer(): Promise<HlsPageServer> {
 
 /**
  * Opens the page of a {@link startHlsPageServer} and starts playing `src` in a muted `<video>`
- * with hls.js. hls.js fetches with XHR, so `xhrSetup` adds the `Authorization` header a plain
- * player cannot send; the requests are cross-origin, as a customer's player page makes them.
+ * with hls.js. hls.js fetches with XHR, so with an `apiKey` `xhrSetup` adds the `Authorization`
+ * header a plain player cannot send; without one (a signed URL) the page never holds a key and
+ * sends no header. The requests are cross-origin, as a customer's player page makes them.
  */
 export async function openHlsPlayer(
   browser: Browser,
-  opts: { pageOrigin: string; src: string; apiKey: string },
+  opts: { pageOrigin: string; src: string; apiKey?: string | undefined },
 ): Promise<HlsPlayer> {
   const page = await browser.newPage();
   await page.goto(`${opts.pageOrigin}/`);
@@ -104,7 +107,9 @@ export async function openHlsPlayer(
       document.body.append(video);
       const state: (typeof w)['__state'] = { levels: [], switched: [], levelsLoaded: [], fragments: [], errors: [] };
       const hls = new Hls({
-        xhrSetup: (xhr: XMLHttpRequest) => xhr.setRequestHeader('Authorization', `Bearer ${apiKey}`),
+        ...(apiKey === null
+          ? {}
+          : { xhrSetup: (xhr: XMLHttpRequest) => xhr.setRequestHeader('Authorization', `Bearer ${apiKey}`) }),
         // The test picks levels itself; the player size must not cap them.
         capLevelToPlayerSize: false,
       });
@@ -138,7 +143,7 @@ export async function openHlsPlayer(
       hls.attachMedia(video);
       Object.assign(w, { __hls: hls, __video: video, __state: state });
     },
-    { src: opts.src, apiKey: opts.apiKey },
+    { src: opts.src, apiKey: opts.apiKey ?? null },
   );
 
   return {
@@ -178,4 +183,30 @@ export async function openHlsPlayer(
       }, level),
     close: () => page.close(),
   };
+}
+
+/**
+ * Waits until `done` holds for the player's state, failing at once (with what hls.js said) on a
+ * fatal error or any network error: on loopback a failed playlist or fragment request is a wrong
+ * URL or a refused request (hls.js would retry it, and fail over between levels, for minutes).
+ */
+export async function waitForHlsState(
+  player: HlsPlayer,
+  what: string,
+  done: (s: HlsPlayerState) => boolean,
+  timeoutMs = 60_000,
+): Promise<HlsPlayerState> {
+  let last: HlsPlayerState | undefined;
+  const broken = (s: HlsPlayerState) => s.errors.filter((e) => e.fatal || e.type === 'networkError');
+  await waitFor(
+    async () => {
+      last = await player.state();
+      return done(last) || broken(last).length > 0;
+    },
+    { timeoutMs, intervalMs: 100, message: what },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; player state: ${JSON.stringify(last)}`);
+  });
+  expect(broken(last!), `hls.js errors while waiting for ${what}`).toEqual([]);
+  return last!;
 }

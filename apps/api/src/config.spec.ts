@@ -35,6 +35,21 @@ describe('apiConfigSchema', () => {
     ).toMatchObject({ KILN_ADMIN_USER: 'ops', KILN_ADMIN_PASSWORD: 'long-enough' });
   });
 
+  it('takes a signing secret of 32 characters or more and a public URL without its trailing slash', () => {
+    const c = loadConfig(apiConfigSchema, {
+      ...base,
+      KILN_SIGNING_SECRET: 's'.repeat(32),
+      KILN_PUBLIC_URL: 'https://media.example.com/',
+    });
+    expect(c).toMatchObject({ KILN_SIGNING_SECRET: 's'.repeat(32), KILN_PUBLIC_URL: 'https://media.example.com' });
+    expect(loadConfig(apiConfigSchema, base).KILN_SIGNING_SECRET).toBeUndefined();
+    expect(() => loadConfig(apiConfigSchema, { ...base, KILN_SIGNING_SECRET: 'short' })).toThrow(
+      /KILN_SIGNING_SECRET: must be at least 32/,
+    );
+    for (const url of ['ftp://media.example.com', 'media.example.com', 'https://x.example/?a=1'])
+      expect(() => loadConfig(apiConfigSchema, { ...base, KILN_PUBLIC_URL: url }), url).toThrow(/KILN_PUBLIC_URL/);
+  });
+
   it('reads per-customer KILN_INPUT_ROOTS and refuses roots for customers without a key', () => {
     const c = loadConfig(apiConfigSchema, { ...base, KILN_INPUT_ROOTS: '/srv/shared,acme=/srv/acme' });
     expect(c.KILN_INPUT_ROOTS.rootsFor('acme')).toEqual(['/srv/acme', '/srv/shared']);

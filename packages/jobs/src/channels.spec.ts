@@ -36,6 +36,7 @@ describe('jobChannel', () => {
   it('names a job channel and reads the job id back, and nothing from other channels', () => {
     expect(jobChannel('job_1')).toBe('private-job-job_1');
     expect(jobIdFromChannel(jobChannel('job_1'))).toBe('job_1');
-    for (const channel of ['private-job-', 'private-customer-acme', 'job_1']) expect(jobIdFromChannel(channel)).toBeUndefined();
+    for (const channel of ['private-job-', 'private-customer-acme', 'job_1'])
+      expect(jobIdFromChannel(channel)).toBeUndefined();
   });
 });

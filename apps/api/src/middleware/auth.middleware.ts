@@ -45,7 +45,9 @@ export function bearerAuth(keys: ReadonlyMap<string, string>, tokens: SignedToke
     } catch (err) {
       if (!(err instanceof TokenRejectedError)) throw err;
       throw new UnauthorizedError(
-        err.reason === 'expired' ? 'viewer token expired: ask for a new one' : 'unknown API key or invalid viewer token',
+        err.reason === 'expired'
+          ? 'viewer token expired: ask for a new one'
+          : 'unknown API key or invalid viewer token',
       );
     }
     req.customerId = req.viewer.customerId;

@@ -28,6 +28,7 @@ describe('request logs', () => {
     await request(app).get('/v1/jobs').set('Authorization', 'Bearer guessed-key-0123456789').expect(401);
     await request(app).get('/admin/queues').auth('ops', 'admin-pass-s3cret').expect(200);
     await request(app).get('/healthz').expect(200);
+    await request(app).get('/play/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhY21lIn0.c2lnbmF0dXJl/master.m3u8').expect(403);
     await new Promise((r) => setImmediate(r));
 
     const all = lines.join('\n');
@@ -57,6 +58,9 @@ describe('request logs', () => {
     expect(denied?.customerId).toBeUndefined();
     expect(entries.find((e) => e.req?.url === '/admin/queues')?.req?.headers.authorization).toBe('[redacted]');
     expect(entries.some((e) => e.req?.url === '/healthz')).toBe(false);
+    // A signed URL's token is a credential: logged as a placeholder.
+    expect(all).not.toContain('c2lnbmF0dXJl');
+    expect(entries.find((e) => e.req?.url === '/play/[token]/master.m3u8')?.res?.statusCode).toBe(403);
   });
 
   it('writes no request lines above info, and still gives every response an X-Request-Id', async () => {

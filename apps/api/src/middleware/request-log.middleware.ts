@@ -23,6 +23,7 @@ const LOGGED_HEADERS = [
  * allowlist of headers is logged, and the URL without its query string, so a client that puts
  * its key somewhere unusual (`X-Api-Key`, `?api_key=`) does not leak it either. Lines of
  * authenticated requests carry `customerId`; each request gets an id, also sent as `X-Request-Id`.
+ * The token of a signed URL (`/play/<token>/...`) is written as `[token]`.
  *
  * Request lines are written at `info`. When the logger's level is above that, pino-http is not
  * installed at all: it builds three child loggers per request even when it writes nothing, which
@@ -53,7 +54,7 @@ export function requestLogger(logger: Logger): RequestHandler {
       }) => ({
         id: req.id,
         method: req.method,
-        url: String(req.url ?? '').split('?')[0],
+        url: loggedUrl(String(req.url ?? '')),
         headers: {
           ...Object.fromEntries(
             LOGGED_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]]),
@@ -66,6 +67,11 @@ export function requestLogger(logger: Logger): RequestHandler {
     },
     autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]!) },
   });
+}
+
+/** A request's URL as logged: without its query string, and a signed URL's token (a credential until it expires) left out. */
+function loggedUrl(url: string): string {
+  return url.split('?')[0]!.replace(/^\/play\/[^/]+/, '/play/[token]');
 }
 
 function newRequestId(res: { setHeader(name: string, value: string): unknown }): string {

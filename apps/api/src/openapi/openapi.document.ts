@@ -272,6 +272,7 @@ const responseSchemas: Record<string, JsonSchema> = {
 
 const bearer = [{ bearerAuth: [] }];
 const jobIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const signedQueryParam = { name: 'signed', in: 'query', required: false, schema: { enum: ['true', 'false'] } };
 const rateLimited = { '401': errorRef('Unauthorized'), '429': errorRef('RateLimited') };
 /** A 429 of a route that also checks the customer's limits: `rate_limited`, or the limit's own code. */
 const limited = (codes: string) => ({
@@ -417,10 +418,7 @@ function jobPaths(): Paths {
         security: bearer,
         description:
           'With a viewer token: a job token reads its own job only (any other is a 404). `signed=true` adds `signedUrl` and `signedUrlExpiresAt` (an hour) to each output of a completed job.',
-        parameters: [
-          jobIdParam,
-          { name: 'signed', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } },
-        ],
+        parameters: [jobIdParam, signedQueryParam],
         responses: {
           '200': json(ref('Job'), 'the job'),
           '400': errorRef('BadRequest'),

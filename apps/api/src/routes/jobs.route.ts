@@ -32,8 +32,8 @@ function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-/** Query of `GET /v1/jobs/:id` (also the OpenAPI parameters): `signed=true` adds signed URLs to completed outputs. */
-export const getJobQuerySchema = z.object({
+/** Query of `GET /v1/jobs/:id`: `signed=true` adds signed URLs to completed outputs. */
+const getJobQuerySchema = z.object({
   signed: z.enum(['true', 'false'], { error: 'signed must be true or false' }).optional(),
 });
 
@@ -119,7 +119,9 @@ export function jobsRouter(deps: {
     const job = await deps.repo.getForCustomer(customerOf(req), req.params.id);
     if (!job) throw new NotFoundError('job');
     const read = await withPlace(job);
-    res.json(q.data.signed === 'true' ? await deps.signedUrls.withSignedUrls(read, deps.signedUrls.originFor(req)) : read);
+    res.json(
+      q.data.signed === 'true' ? await deps.signedUrls.withSignedUrls(read, deps.signedUrls.originFor(req)) : read,
+    );
   });
 
   router.patch('/:id', async (req, res) => {

@@ -79,7 +79,12 @@ export interface StoredFile {
  * client's cached copy gets a 304, and a resumed download whose `If-Range` no longer matches (the
  * job was retried) gets the whole new file instead of a slice of it.
  */
-export async function sendStoredFile(storage: OutputStorage, req: Request, res: Response, stored: StoredFile): Promise<void> {
+export async function sendStoredFile(
+  storage: OutputStorage,
+  req: Request,
+  res: Response,
+  stored: StoredFile,
+): Promise<void> {
   const { ref, file, type, validators, downloadName } = stored;
   const found = await storage.stat(ref, file);
   if (!found) throw new NotFoundError('output file');

@@ -15,9 +15,9 @@ export const realtimeAuthBodySchema = z.object({
 });
 
 /** A viewer token's life when the request names none: an hour, long enough for a typical encode to be watched. */
-export const DEFAULT_VIEWER_TOKEN_TTL_S = 3600;
+const DEFAULT_VIEWER_TOKEN_TTL_S = 3600;
 /** The longest life a viewer token may be given: a day. */
-export const MAX_VIEWER_TOKEN_TTL_S = 24 * 3600;
+const MAX_VIEWER_TOKEN_TTL_S = 24 * 3600;
 
 /** Body of `POST /v1/realtime/viewer-tokens` (also the OpenAPI schema). */
 export const viewerTokenBodySchema = z.object({

@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../http.errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 import { validationErrorFrom } from '../middleware/error.middleware.js';
-import { DEFAULT_SIGNED_URL_TTL_S, MAX_SIGNED_URL_TTL_S, type SignedUrlService } from '../services/signed-urls.service.js';
+import {
+  DEFAULT_SIGNED_URL_TTL_S,
+  MAX_SIGNED_URL_TTL_S,
+  type SignedUrlService,
+} from '../services/signed-urls.service.js';
 import { completedOutput } from './output-files.js';
 
 /** Body of `POST /v1/jobs/:id/outputs/:name/url` (also the OpenAPI schema). */

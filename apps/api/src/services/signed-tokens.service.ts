@@ -49,7 +49,10 @@ export class SignedTokensService {
   }
 
   /** A playback token for one output, valid for `ttlSeconds` from now. */
-  async mintPlayback(grant: Omit<PlaybackGrant, 'expiresAt'>, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+  async mintPlayback(
+    grant: Omit<PlaybackGrant, 'expiresAt'>,
+    ttlSeconds: number,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = this.expiry(ttlSeconds);
     const token = await this.sign(
       { job: grant.jobId, out: grant.output, fin: grant.finishedAt },
@@ -104,7 +107,10 @@ export class SignedTokensService {
       .sign(this.key);
   }
 
-  private async verify(token: string, audience: string): Promise<JWTPayload & { job?: unknown; out?: unknown; fin?: unknown }> {
+  private async verify(
+    token: string,
+    audience: string,
+  ): Promise<JWTPayload & { job?: unknown; out?: unknown; fin?: unknown }> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: [ALGORITHM],

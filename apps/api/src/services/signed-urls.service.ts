@@ -42,8 +42,9 @@ export class SignedUrlService {
   ) {}
 
   /** Where signed URLs made for this request start: KILN_PUBLIC_URL, else its protocol and host. */
-  originFor(req: { protocol: string; get(name: string): string | undefined }): string {
-    return this.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  originFor(req: { protocol: string; host: string | undefined }): string {
+    // Express's `host` and `protocol` honour X-Forwarded-* from a trusted (loopback) proxy.
+    return this.publicUrl ?? `${req.protocol}://${req.host ?? 'localhost'}`;
   }
 
   /** A signed URL of a completed output of a completed job (the caller checked both). */
