@@ -74,7 +74,7 @@ export interface ApiDeps {
 }
 
 /** What the webhook routes work with. */
-export interface WebhookDeps {
+interface WebhookDeps {
   endpoints: WebhookEndpointRepository;
   deliveries: WebhookDeliveryRepository;
   queue: Pick<WebhookQueue, 'add'>;

@@ -15,7 +15,7 @@ import type { WebhookMetrics } from './webhook-metrics.js';
 import type { SendResult, WebhookSender } from './webhook-sender.js';
 
 /** The delivery rules from the worker's config (KILN_WEBHOOK_*). */
-export interface DeliveryRules {
+interface DeliveryRules {
   /** KILN_WEBHOOK_RETRY_H in ms: no try is made later than this after a series began. */
   retryWindowMs: number;
   /** KILN_WEBHOOK_RETRY_BASE_MS: the wait before the first retry. */

@@ -1,8 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
-/** How an attempt at a webhook delivery ended, the label of `kiln_webhook_deliveries_total`. */
-export type DeliveryOutcome = 'succeeded' | 'failed' | 'retrying' | 'refused';
-
 /** `kiln_webhook_deliveries_total{outcome}` and `kiln_webhook_delivery_duration_seconds` on the worker's registry. */
 export class WebhookMetrics {
   readonly deliveries: Counter<'outcome'>;

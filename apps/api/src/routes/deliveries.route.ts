@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError } from '../http.errors.js';
 import { customerOf } from '../middleware/auth.middleware.js';
 
 /** A delivery as the API shows it: without its stored body, customer and series bookkeeping. */
-export function deliveryView(d: WebhookDelivery) {
+function deliveryView(d: WebhookDelivery) {
   return {
     id: d.id,
     endpointId: d.endpointId,

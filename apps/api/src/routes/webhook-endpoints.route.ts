@@ -33,7 +33,7 @@ export const createWebhookEndpointSchema = z.strictObject({
 });
 
 /** An endpoint as the API shows it: never its secrets, nor its failure streak. */
-export function endpointView(e: WebhookEndpoint) {
+function endpointView(e: WebhookEndpoint) {
   return {
     id: e.id,
     url: e.url,
