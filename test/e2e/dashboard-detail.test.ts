@@ -1,20 +1,13 @@
 import { copyFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Job } from '@kiln/jobs';
-import { listenOnLoopback, makeClip, waitFor } from '@kiln/testing';
+import { makeClip, waitFor } from '@kiln/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../support/browser.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
-
-/** One webhook request as the receiver saw it. */
-interface Received {
-  webhookId: string;
-  type: string;
-  jobId: string | undefined;
-}
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 interface Delivery {
   id: string;
@@ -32,26 +25,19 @@ interface Endpoint {
   secret?: string;
 }
 
-/** A loopback webhook receiver answering 200 to everything and recording what came. */
-async function startReceiver(): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const payload = JSON.parse(body) as { type: string; data?: { job?: { id?: string } } };
-      received.push({ webhookId: String(req.headers['webhook-id']), type: payload.type, jobId: payload.data?.job?.id });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  return { url: `${await listenOnLoopback(server)}/hooks/kiln`, received, server };
+const HOOK_PATH = '/hooks/kiln';
+
+/** The job event a receiver got: its `webhook-id`, type and job. */
+function eventOf(r: ReceivedWebhook): { webhookId: string; type: string; jobId: string | undefined } {
+  const payload = JSON.parse(r.body) as { type: string; data?: { job?: { id?: string } } };
+  return { webhookId: String(r.headers['webhook-id']), type: payload.type, jobId: payload.data?.job?.id };
 }
 
 describe('dashboard job detail and webhook endpoints in headless Chromium', () => {
   let stack: TestStack;
   let browser: Browser;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
+  let hookUrl: string;
   let clipUrl: string;
   const contexts: BrowserContext[] = [];
 
@@ -63,8 +49,9 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
         env: { KILN_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', KILN_SIGNING_SECRET: 'x'.repeat(40) },
       }),
       launchChromium(),
-      startReceiver(),
+      startWebhookReceiver(),
     ]);
+    hookUrl = `${receiver.url}${HOOK_PATH}`;
     const clip = path.join(stack.inputRoot, 'detail.mp4');
     await copyFile(await makeClip({ seconds: 2, width: 320, height: 240, audio: true }), clip);
     clipUrl = pathToFileURL(clip).href;
@@ -72,8 +59,7 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
-    receiver?.server.closeAllConnections();
-    receiver?.server.close();
+    await receiver?.stop();
     await stack?.stop();
   });
 
@@ -108,7 +94,7 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
 
   it("opens a completed job's detail: its MP4 plays from a signed URL, its delivery is listed and replayed", async () => {
     const endpoint = await api()<Endpoint>('POST', '/v1/webhook-endpoints', {
-      url: receiver.url,
+      url: hookUrl,
       events: ['job.completed'],
     });
     expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
@@ -127,9 +113,16 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
       },
     );
     expect(job!.status).toBe('completed');
-    await waitFor(() => receiver.received.some((r) => r.jobId === id && r.type === 'job.completed'), {
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      () =>
+        receiver
+          .at(HOOK_PATH)
+          .map(eventOf)
+          .some((e) => e.jobId === id && e.type === 'job.completed'),
+      {
+        timeoutMs: 30_000,
+      },
+    );
     await waitFor(async () => (await deliveriesOf(id)).some((d) => d.status === 'succeeded'), { timeoutMs: 30_000 });
 
     // From the list, the job's id opens its detail at a URL of its own.
@@ -182,12 +175,13 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     // The delivery to the receiver is listed; replaying it sends the same webhook-id again.
     const row = detail.locator('[data-testid="delivery-row"][data-event-type="job.completed"]');
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('succeeded');
-    expect(await row.textContent()).toContain(receiver.url);
-    const webhookId = receiver.received.find((r) => r.jobId === id && r.type === 'job.completed')!.webhookId;
-    const sentBefore = receiver.received.filter((r) => r.webhookId === webhookId).length;
+    expect(await row.textContent()).toContain(hookUrl);
+    const sent = () => receiver.at(HOOK_PATH).map(eventOf);
+    const webhookId = sent().find((e) => e.jobId === id && e.type === 'job.completed')!.webhookId;
+    const sentBefore = sent().filter((e) => e.webhookId === webhookId).length;
     const attemptsBefore = Number(await row.getAttribute('data-attempts'));
     await row.getByTestId('delivery-replay').click();
-    await waitFor(() => receiver.received.filter((r) => r.webhookId === webhookId).length > sentBefore, {
+    await waitFor(() => sent().filter((e) => e.webhookId === webhookId).length > sentBefore, {
       timeoutMs: 30_000,
     });
     await expect
@@ -213,7 +207,7 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     await page.getByTestId('nav-webhooks').click();
     const view = page.getByTestId('webhooks-view');
     await expect.poll(() => view.isVisible()).toBe(true);
-    const url = `${receiver.url}?from=page`;
+    const url = `${hookUrl}?from=page`;
     await view.getByTestId('endpoint-url').fill(url);
     await view.getByTestId('endpoint-event-output.completed').uncheck();
     await view.getByTestId('endpoint-add').click();
