@@ -2,7 +2,9 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Job } from '@kiln/jobs';
+import { WebhookEndpointRepository } from '@kiln/customer-webhooks';
 import { makeClip, waitFor } from '@kiln/testing';
+import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../support/browser.js';
@@ -202,7 +204,7 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     expect(await cspViolations(page)).toEqual([]);
   });
 
-  it('adds a webhook endpoint from its page and shows the secret once, then rotates and deletes it', async () => {
+  it('adds a webhook endpoint from its page with its secret shown once, re-enables, rotates and deletes it', async () => {
     const page = await signIn();
     await page.getByTestId('nav-webhooks').click();
     const view = page.getByTestId('webhooks-view');
@@ -235,6 +237,26 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     await page.reload();
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await page.content()).not.toContain(secret);
+
+    // An endpoint the worker's disable-after rule turned off shows why, and Enable turns it back on.
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const endpoints = new WebhookEndpointRepository(redis, stack.prefix);
+      await endpoints.recordAttempt(endpoint, { ok: false, error: 'HTTP 500', at: 1_000 }, 1);
+      const verdict = await endpoints.recordAttempt(endpoint, { ok: false, error: 'HTTP 500', at: 2_000 }, 1);
+      expect(verdict.disable).toContain('HTTP 500');
+    } finally {
+      redis.disconnect();
+    }
+    await page.reload();
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('disabled');
+    expect(await row.getByTestId('endpoint-disabled-reason').textContent()).toContain('last error: HTTP 500');
+    await row.getByTestId('endpoint-enable').click();
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('enabled');
+    expect(await row.getByTestId('endpoint-disabled-reason').count()).toBe(0);
+    expect(
+      (await api()<Endpoint & { status: string }>('GET', `/v1/webhook-endpoints/${endpoint.id}`)).body.status,
+    ).toBe('enabled');
 
     // Rotating shows the new secret once; deleting asks first.
     await row.getByTestId('endpoint-rotate').click();
