@@ -62,10 +62,23 @@ describe('signed output URLs: POST /v1/jobs/:id/outputs/:name/url and GET /play/
     expect(Date.parse(week.body.expiresAt as string) - Date.now()).toBeGreaterThan(604700_000);
   });
 
-  it('starts URLs with KILN_PUBLIC_URL when set', async () => {
+  it('starts URLs with KILN_PUBLIC_URL when set, else with what a loopback proxy forwarded', async () => {
     const proxied = harness().sibling({ publicUrl: 'https://media.example.com/kiln' });
     const res = await request(proxied).post(`/v1/jobs/${job.id}/outputs/hls/url`).set(bearer());
     expect(res.body.url).toMatch(/^https:\/\/media\.example\.com\/kiln\/play\/[^/]+\/master\.m3u8$/);
+    const forwarded = await request(app)
+      .post(`/v1/jobs/${job.id}/outputs/hls/url`)
+      .set(bearer())
+      .set('X-Forwarded-Proto', 'https')
+      .set('X-Forwarded-Host', 'edge.example.net');
+    expect(forwarded.body.url).toMatch(/^https:\/\/edge\.example\.net\/play\//);
+  });
+
+  it('plays a URL signed by another API process with the same KILN_SIGNING_SECRET, not with another secret', async () => {
+    const path = await signed('mp4-360p');
+    expect((await request(harness().sibling({ tokens: new SignedTokensService(SECRET) })).get(path)).status).toBe(200);
+    const stranger = harness().sibling({ tokens: new SignedTokensService('z'.repeat(40)) });
+    expect((await request(stranger).get(path)).body.error.code).toBe('signed_url_invalid');
   });
 
   it('answers 400 naming ttlSeconds, 404 for unknown jobs and outputs, 409 for a job not completed', async () => {
