@@ -1,7 +1,13 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CreatedWebhookEndpoint, Job, JobOutput, WebhookDeliveryView } from '@kiln/client';
+import {
+  ApiClient,
+  type CreatedWebhookEndpoint,
+  type Job,
+  type JobOutput,
+  type WebhookDeliveryView,
+} from '@kiln/client';
 import { makeClip, makeCorruptFile, waitFor } from '@kiln/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +143,11 @@ describe('customer webhooks (Standard Webhooks): signed, retried, replayable del
     ]);
     expectListMatches(list, receiver.at('/acme'));
     expect(new Set(list.map((d) => d.webhookId)).size).toBe(3);
+    // @kiln/client reads the same through its schemas (the dashboard's way in).
+    const client = new ApiClient({ baseUrl: stack.apiUrl, apiKey: stack.customers[0]!.key });
+    expect(await client.listDeliveries(job.id)).toEqual(list);
+    const { secret: _secret, ...shown } = endpoint;
+    expect(await client.listWebhookEndpoints()).toEqual([shown]);
     expect(
       await readMetric(stack.workerMetricsUrls[0]!, 'kiln_webhook_deliveries_total', { outcome: 'succeeded' }),
     ).toBeGreaterThanOrEqual(5);
@@ -179,9 +190,9 @@ describe('customer webhooks (Standard Webhooks): signed, retried, replayable del
     expect(verify(endpoint.secret, first!).data.job.id).toBe(job.id);
     expect(verify(rotated.body.secret, first!).data.job.id).toBe(job.id);
 
-    const replay = await as(2)<{ delivery: WebhookDeliveryView }>('POST', `/v1/deliveries/${delivery!.id}/replay`);
-    expect(replay.status).toBe(202);
-    expect(replay.body.delivery).toMatchObject({ id: delivery!.id, webhookId: delivery!.webhookId, status: 'pending' });
+    const client = new ApiClient({ baseUrl: stack.apiUrl, apiKey: stack.customers[2]!.key });
+    const replay = await client.replayDelivery(delivery!.id);
+    expect(replay).toMatchObject({ id: delivery!.id, webhookId: delivery!.webhookId, status: 'pending' });
     await waitFor(() => receiver.at('/rotate').length === 2, { timeoutMs: 30_000, message: 'the replayed delivery' });
     const again = receiver.at('/rotate')[1]!;
     expect(again.headers['webhook-id']).toBe(delivery!.webhookId);

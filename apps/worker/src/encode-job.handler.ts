@@ -110,7 +110,11 @@ export class EncodeJobHandler {
     this.deps.logger
       .child({ jobId: bull.data.jobId })
       .info({ status: job?.status }, 'job is no longer runnable; skipped');
-    if (job) await this.deps.announcer.announceFinal(job, eventForStatus(job.status));
+    if (!job) return;
+    // Its webhook too: the same event makes the same deliveries, so one already queued is not made twice.
+    if (job.status === 'completed' || job.status === 'failed')
+      await this.emitWebhook(`job.${job.status}`, job, this.deps.logger.child({ jobId: job.id }));
+    await this.deps.announcer.announceFinal(job, eventForStatus(job.status));
   }
 
   /** Every step of one attempt; whatever happens, everything it held is let go before it returns. */

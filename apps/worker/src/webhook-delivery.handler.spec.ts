@@ -81,7 +81,7 @@ describe('WebhookDeliveryHandler', () => {
       seriesStartedAt: iso,
       body: '{}',
     };
-    await parts.deliveries.create(delivery);
+    await parts.deliveries.createOnce(delivery);
     const bull = (attemptsMade: number) =>
       ({ id: `${delivery.id}-0`, data: { deliveryId: delivery.id }, attemptsMade }) as BullJob<WebhookJobData>;
     return { delivery, bull };

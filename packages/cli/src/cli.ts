@@ -12,6 +12,14 @@ import { retryCommand } from './commands/retry.command.js';
 import { submitCommand } from './commands/submit.command.js';
 import { usageCommand } from './commands/usage.command.js';
 import { watchCommand } from './commands/watch.command.js';
+import {
+  deliveriesCommand,
+  replayCommand,
+  webhooksAddCommand,
+  webhooksListCommand,
+  webhooksRemoveCommand,
+  webhooksRotateCommand,
+} from './commands/webhooks.command.js';
 import { renderError } from './error-render.js';
 import { collect, DEFAULT_API_URL, parseLimit, parseStatus, resolveGlobalOptions } from './global-options.js';
 
@@ -75,6 +83,44 @@ function addJobActions(program: Command, run: Runner): void {
     .action(run((ctx, id: string, priority: JobPriority) => priorityCommand(ctx, id, priority)));
 }
 
+/** `kiln webhooks add|list|rm|rotate`, `kiln deliveries <jobId>` and `kiln replay <deliveryId>`. */
+function addWebhookCommands(program: Command, run: Runner): void {
+  const webhooks = program.command('webhooks').description('manage webhook endpoints (signed job events to your URL)');
+  webhooks
+    .command('add')
+    .description('add an endpoint and print its signing secret (shown only once)')
+    .argument('<url>', 'http(s):// URL the events are POSTed to')
+    .option('--event <type>', 'an event to send (repeat; default all four)', collect, [] as string[])
+    .option('--description <text>', 'a note for yourself')
+    .action(
+      run((ctx, url: string, opts: { event: string[]; description?: string }) => webhooksAddCommand(ctx, url, opts)),
+    );
+  webhooks
+    .command('list')
+    .description('list endpoints')
+    .action(run((ctx) => webhooksListCommand(ctx)));
+  webhooks
+    .command('rm')
+    .description('delete an endpoint')
+    .argument('<id>', 'endpoint id')
+    .action(run((ctx, id: string) => webhooksRemoveCommand(ctx, id)));
+  webhooks
+    .command('rotate')
+    .description("rotate an endpoint's signing secret (the old one signs too for a while)")
+    .argument('<id>', 'endpoint id')
+    .action(run((ctx, id: string) => webhooksRotateCommand(ctx, id)));
+  program
+    .command('deliveries')
+    .description("list a job's webhook deliveries and their attempts")
+    .argument('<jobId>', 'job id')
+    .action(run((ctx, id: string) => deliveriesCommand(ctx, id)));
+  program
+    .command('replay')
+    .description('send a webhook delivery again (same webhook-id)')
+    .argument('<deliveryId>', 'delivery id')
+    .action(run((ctx, id: string) => replayCommand(ctx, id)));
+}
+
 /** The commander program: global options, subcommands, and output routed through `io`. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('kiln')
@@ -134,6 +180,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .action(run((ctx, id: string) => watchCommand(ctx, id)));
 
   addJobActions(program, run);
+  addWebhookCommands(program, run);
 
   program
     .command('presets')

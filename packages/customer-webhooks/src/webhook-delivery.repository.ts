@@ -47,15 +47,18 @@ export class WebhookDeliveryRepository {
     this.keys = new WebhookKeys(prefix);
   }
 
-  /** Stores a new delivery and lists it under its job. */
-  async create(delivery: WebhookDelivery): Promise<void> {
+  /** Stores a new delivery and lists it under its job; false (nothing written) when one with its id exists. */
+  async createOnce(delivery: WebhookDelivery): Promise<boolean> {
+    const key = this.keys.delivery(delivery.id);
+    const made = await this.redis.set(key, JSON.stringify(delivery), 'EX', DELIVERY_TTL_S, 'NX');
+    if (made !== 'OK') return false;
     const index = this.keys.jobDeliveries(delivery.jobId);
     await this.redis
       .multi()
-      .set(this.keys.delivery(delivery.id), JSON.stringify(delivery), 'EX', DELIVERY_TTL_S)
       .zadd(index, Date.parse(delivery.createdAt), delivery.id)
       .expire(index, DELIVERY_TTL_S)
       .exec();
+    return true;
   }
 
   /** The delivery, or null when it does not exist (never made, or expired). */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Job, JobOutput } from '@kiln/jobs';
 import type { WebhookDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 import type { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
@@ -8,7 +8,7 @@ import type { WebhookQueue } from './webhook.queue.js';
 /** What a {@link WebhookEmitter} works with. */
 export interface WebhookEmitterDeps {
   endpoints: Pick<WebhookEndpointRepository, 'list'>;
-  deliveries: Pick<WebhookDeliveryRepository, 'create'>;
+  deliveries: Pick<WebhookDeliveryRepository, 'createOnce'>;
   queue: Pick<WebhookQueue, 'add'>;
   /** Default `Date.now`. */
   clock?: () => number;
@@ -18,6 +18,9 @@ export interface WebhookEmitterDeps {
  * Turns a job event into deliveries: one per enabled endpoint of the job's customer subscribed to
  * the event, each stored (pending) and queued. Independent of the realtime gate: it runs whether
  * or not anyone watches. Each delivery gets its own `webhook-id`, kept on retries and replays.
+ * Ids derive from the event (job, type, the job record's `seq`, output) and the endpoint, so
+ * emitting the same event again (a worker that died before acknowledging its job, and the next
+ * one finishing the announcement) makes no second delivery.
  */
 export class WebhookEmitter {
   private readonly clock: () => number;
@@ -36,14 +39,18 @@ export class WebhookEmitter {
     const body = JSON.stringify(webhookPayload(type, job, now, output));
     const made: WebhookDelivery[] = [];
     for (const endpoint of endpoints) {
+      const hash = createHash('sha256')
+        .update(JSON.stringify([job.id, type, job.seq, output?.name ?? null, endpoint.id]))
+        .digest('hex')
+        .slice(0, 32);
       const delivery: WebhookDelivery = {
-        id: `dlv_${randomUUID()}`,
+        id: `dlv_${hash}`,
         customerId: job.customerId,
         jobId: job.id,
         endpointId: endpoint.id,
         url: endpoint.url,
         eventType: type,
-        webhookId: `msg_${randomUUID().replaceAll('-', '')}`,
+        webhookId: `msg_${hash}`,
         status: 'pending',
         attempts: [],
         nextAttemptAt: now.toISOString(),
@@ -52,7 +59,7 @@ export class WebhookEmitter {
         seriesStartedAt: now.toISOString(),
         body,
       };
-      await this.deps.deliveries.create(delivery);
+      if (!(await this.deps.deliveries.createOnce(delivery))) continue;
       await this.deps.queue.add(delivery);
       made.push(delivery);
     }
