@@ -87,6 +87,7 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     return page;
   }
 
+  const sent = () => receiver.at(HOOK_PATH).map(eventOf);
   const cspViolations = (page: Page) => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
   const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
 
@@ -94,12 +95,23 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     return (await api()<{ deliveries: Delivery[] }>('GET', `/v1/jobs/${jobId}/deliveries`)).body.deliveries;
   }
 
-  it("opens a completed job's detail: its MP4 plays from a signed URL, its delivery is listed and replayed", async () => {
+  it('follows a job live in its detail view; completed, its MP4 plays from a signed URL, its delivery is replayed', async () => {
     const endpoint = await api()<Endpoint>('POST', '/v1/webhook-endpoints', {
       url: hookUrl,
       events: ['job.completed'],
     });
     expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
+    const page = await signIn();
+    // Every status and percent the detail view shows, from before the job exists.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __detail: string[] }).__detail = seen;
+      new MutationObserver(() => {
+        const root = document.querySelector<HTMLElement>('[data-testid="job-detail"]');
+        const bar = document.querySelector<HTMLElement>('[data-testid="detail-progress"]');
+        if (root?.dataset['status']) seen.push(`${root.dataset['status']} ${bar?.dataset['percent'] ?? ''}`);
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-status', 'data-percent'] });
+    });
     const created = await api()<Job>('POST', '/v1/jobs', {
       input: clipUrl,
       outputs: [{ preset: 'mp4-360p' }, { preset: 'hls' }, { preset: 'thumbnails' }],
@@ -107,34 +119,23 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     });
     expect(created.status).toBe(202);
     const id = created.body.id;
-    let job: Job | undefined;
-    await waitFor(
-      async () => ['completed', 'failed'].includes((job = (await api()<Job>('GET', `/v1/jobs/${id}`)).body).status),
-      {
-        timeoutMs: 90_000,
-      },
-    );
-    expect(job!.status).toBe('completed');
-    await waitFor(
-      () =>
-        receiver
-          .at(HOOK_PATH)
-          .map(eventOf)
-          .some((e) => e.jobId === id && e.type === 'job.completed'),
-      {
-        timeoutMs: 30_000,
-      },
-    );
-    await waitFor(async () => (await deliveriesOf(id)).some((d) => d.status === 'succeeded'), { timeoutMs: 30_000 });
 
-    // From the list, the job's id opens its detail at a URL of its own.
-    const page = await signIn();
+    // From the list, the job's id opens its detail at a URL of its own, while the job still runs.
     await page.locator(`[data-testid="job-row"][data-job-id="${id}"] [data-testid="job-open"]`).click();
     expect(new URL(page.url()).hash).toBe(`#/jobs/${id}`);
     const detail = page.getByTestId('job-detail');
-    await expect.poll(() => detail.getAttribute('data-status'), { timeout: 10_000 }).toBe('completed');
+    await expect.poll(() => detail.getAttribute('data-status'), { timeout: 90_000 }).toBe('completed');
+    const seen = await page.evaluate(() => (window as unknown as { __detail: string[] }).__detail);
+    expect(
+      seen.some((s) => !s.startsWith('completed')),
+      JSON.stringify(seen),
+    ).toBe(true);
+    expect(seen.at(-1)).toBe('completed 100');
     expect(await page.getByTestId('list-view').isHidden()).toBe(true);
     expect(await detail.getByTestId('detail-input').textContent()).toContain('detail view');
+    const job = (await api()<Job>('GET', `/v1/jobs/${id}`)).body;
+    expect(job.status).toBe('completed');
+    await expect.poll(() => detail.getAttribute('data-seq'), { timeout: 10_000 }).toBe(String(job.seq));
 
     // The MP4 plays in the page's own <video> from a signed /play/ URL (no key, no header).
     const mp4 = detail.locator('[data-testid="detail-output"][data-output-name="mp4-360p"]');
@@ -166,7 +167,7 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
 
     // Every thumbnail of the job's record is shown, loaded through the same kind of signed URL.
     const thumbnails = detail.getByTestId('output-thumbnail');
-    const files = job!.outputs.find((o) => o.name === 'thumbnails')!.files!;
+    const files = job.outputs.find((o) => o.name === 'thumbnails')!.files!;
     await expect.poll(() => thumbnails.count(), { timeout: 10_000 }).toBe(files.length);
     await expect
       .poll(() => thumbnails.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)), {
@@ -174,11 +175,12 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
       })
       .toBe(true);
 
-    // The delivery to the receiver is listed; replaying it sends the same webhook-id again.
+    // The delivery to the receiver is listed (the view watches the list after the job ends);
+    // replaying it sends the same webhook-id again.
+    await waitFor(() => sent().some((e) => e.jobId === id && e.type === 'job.completed'), { timeoutMs: 30_000 });
     const row = detail.locator('[data-testid="delivery-row"][data-event-type="job.completed"]');
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('succeeded');
     expect(await row.textContent()).toContain(hookUrl);
-    const sent = () => receiver.at(HOOK_PATH).map(eventOf);
     const webhookId = sent().find((e) => e.jobId === id && e.type === 'job.completed')!.webhookId;
     const sentBefore = sent().filter((e) => e.webhookId === webhookId).length;
     const attemptsBefore = Number(await row.getAttribute('data-attempts'));

@@ -85,10 +85,8 @@ export class JobDetailController {
     if (summary.id !== this.#jobId || this.#job === undefined) return;
     const merged = mergeSummary(this.#job, summary);
     if (merged === undefined) return;
-    this.#job = merged.job;
-    this.view.render(merged.job);
+    this.#show(merged.job);
     if (merged.reread) void this.#record.request();
-    if (isTerminal(merged.job.status)) this.#watchDeliveries();
   }
 
   /** A signed URL of one of the shown job's outputs. */
@@ -129,13 +127,22 @@ export class JobDetailController {
     if (id !== this.#jobId) return;
     // A newer event may have overtaken the read: keep whichever has the higher seq.
     if (this.#job !== undefined && this.#job.seq > job.seq) return;
-    const first = this.#job === undefined;
-    this.#job = job;
     this.view.showError(undefined);
+    this.#show(job);
+  }
+
+  /**
+   * Shows a newer version of the job. When it has just ended (seen ending here, or read already
+   * ended a moment ago), its webhooks are still being sent: the deliveries are watched for a while.
+   */
+  #show(job: Job): void {
+    const before = this.#job;
+    this.#job = job;
     this.view.render(job);
-    // A job that ended a moment ago may still be sending its webhooks.
-    if (first && job.finishedAt !== null && Date.now() - Date.parse(job.finishedAt) < DELIVERIES_WATCH_MS)
-      this.#watchDeliveries(Date.parse(job.finishedAt) + DELIVERIES_WATCH_MS);
+    if (!isTerminal(job.status) || (before !== undefined && isTerminal(before.status))) return;
+    const finished = job.finishedAt === null ? Date.now() : Date.parse(job.finishedAt);
+    if (before !== undefined) this.#watchDeliveries();
+    else if (Date.now() - finished < DELIVERIES_WATCH_MS) this.#watchDeliveries(finished + DELIVERIES_WATCH_MS);
   }
 
   async #readDeliveries(): Promise<void> {
