@@ -9,6 +9,8 @@ import {
   type Preset,
   type Stats,
   type Upload,
+  signedUrlSchema,
+  type SignedUrl,
   type Usage,
 } from './api.schema.js';
 import { isJob } from './job.guard.js';
@@ -275,6 +277,15 @@ export class ApiClient {
   async download(path: string, fallbackName: string): Promise<Download> {
     const res = await this.#fetchOk(path, {});
     return { blob: await res.blob(), fileName: fileNameFrom(res.headers.get('Content-Disposition')) ?? fallbackName };
+  }
+
+  /**
+   * `POST /v1/jobs/:id/outputs/:name/url`: a URL of a completed output that plays with no headers
+   * (a plain `<video>`, hls.js, a link handed to someone) until it expires.
+   */
+  async signedOutputUrl(jobId: string, outputName: string, ttlSeconds?: number): Promise<SignedUrl> {
+    const path = `/v1/jobs/${encodeURIComponent(jobId)}/outputs/${encodeURIComponent(outputName)}/url`;
+    return this.#parsed(signedUrlSchema, 'POST', path, ttlSeconds === undefined ? {} : { ttlSeconds });
   }
 
   async #job(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Job> {

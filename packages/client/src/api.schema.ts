@@ -90,3 +90,10 @@ export type Stats = z.infer<typeof statsSchema>;
 export function isStats(value: unknown): value is Stats {
   return statsSchema.safeParse(value).success;
 }
+
+/** `POST /v1/jobs/:id/outputs/:name/url`: a URL that plays one output with no headers until `expiresAt`. */
+export const signedUrlSchema = z.object({
+  url: z.string(),
+  expiresAt: z.string().check(z.meta({ format: 'date-time' })),
+});
+export type SignedUrl = z.infer<typeof signedUrlSchema>;

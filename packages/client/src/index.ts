@@ -10,7 +10,15 @@ export {
   type ListJobsQuery,
 } from './api.client.js';
 export { ApiError, apiErrorFrom, readApiError, type ApiErrorBody, type FieldError } from './api-error.js';
-export { isStats, type HourCount, type OutputRequest, type Preset, type Stats, type Upload } from './api.schema.js';
+export {
+  isStats,
+  type HourCount,
+  type OutputRequest,
+  type Preset,
+  type SignedUrl,
+  type Stats,
+  type Upload,
+} from './api.schema.js';
 export { JobStore } from './job-store.js';
 export {
   JobWatchSession,

@@ -7,13 +7,16 @@ import { createLogger } from '@kiln/logger';
 import { z } from 'zod';
 import { createDashboardServer } from './server.js';
 
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an http(s):// URL');
+
 /** The dashboard server's variables. */
 export const dashboardConfigSchema = z.object({
   KILN_DASHBOARD_PORT: port(3002),
-  KILN_API_URL: z
-    .string()
-    .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an http(s):// URL')
-    .default('http://127.0.0.1:3000'),
+  KILN_API_URL: httpUrl.default('http://127.0.0.1:3000'),
+  /** The API's KILN_PUBLIC_URL, when set: its signed URLs start there, so the page's CSP must allow it. */
+  KILN_PUBLIC_URL: httpUrl.optional(),
   KILN_LOG_LEVEL: logLevel,
 });
 export type DashboardConfig = z.output<typeof dashboardConfigSchema>;
@@ -34,6 +37,7 @@ export function buildDashboard(
   const server = createDashboardServer({
     webRoot,
     apiUrl: config.KILN_API_URL,
+    ...(config.KILN_PUBLIC_URL !== undefined ? { publicUrl: config.KILN_PUBLIC_URL } : {}),
     logger: logger.child({ component: 'http' }),
   });
   let stopping: Promise<void> | undefined;

@@ -60,6 +60,26 @@ describe('createDashboardServer', () => {
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toMatch(/connect-src 'self' http:\/\/api\.example\.test:3000 ws: wss:/);
+    // Players and thumbnails of the job detail view load from the API's signed URLs; hls.js from blob: (MSE).
+    expect(csp).toContain("media-src 'self' blob: http://api.example.test:3000;");
+    expect(csp).toContain("img-src 'self' blob: http://api.example.test:3000;");
+  });
+
+  it("allows media from the API's public URL when signed URLs point there", async () => {
+    const other = createDashboardServer({
+      webRoot: join(dir, 'web'),
+      apiUrl: 'http://api.example.test:3000',
+      publicUrl: 'https://media.example.test/kiln',
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const res = await get((other.address() as AddressInfo).port, '/');
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("media-src 'self' blob: http://api.example.test:3000 https://media.example.test;");
+      expect(csp).toContain("connect-src 'self' http://api.example.test:3000 https://media.example.test ws: wss:");
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
   });
 
   it('serves hashed assets with their content type and an immutable cache', async () => {

@@ -10,20 +10,24 @@ export interface DashboardServerOptions {
   webRoot: string;
   /** The API's public base URL, handed to the page as `/config.json` and allowed by the CSP. */
   apiUrl: string;
+  /** Where the API's signed URLs point when that is not `apiUrl` (the API's KILN_PUBLIC_URL): allowed for media too. */
+  publicUrl?: string;
   logger?: Logger;
 }
 
 /**
- * The Content-Security-Policy of the page: scripts, styles and images from this server only, XHR
- * and fetch to this server and the API, and WebSockets to any host because the Pusher host comes
- * from `/v1/me` at run time.
+ * The Content-Security-Policy of the page: scripts and styles from this server only, XHR and
+ * fetch to this server and the API, WebSockets to any host because the Pusher host comes from
+ * `/v1/me` at run time, and media and images (players and thumbnails of the job detail view)
+ * from the API's signed URLs; `blob:` media because hls.js plays through MediaSource.
  */
-function contentSecurityPolicy(apiUrl: string): string {
-  const api = new URL(apiUrl).origin;
+function contentSecurityPolicy(apiUrl: string, publicUrl: string | undefined): string {
+  const api = [...new Set([apiUrl, publicUrl ?? apiUrl].map((u) => new URL(u).origin))].join(' ');
   return [
     "default-src 'self'",
     `connect-src 'self' ${api} ws: wss:`,
-    "img-src 'self' blob:",
+    `img-src 'self' blob: ${api}`,
+    `media-src 'self' blob: ${api}`,
     "style-src 'self'",
     "script-src 'self'",
     "object-src 'none'",
@@ -34,9 +38,9 @@ function contentSecurityPolicy(apiUrl: string): string {
 }
 
 /** The page's security headers, on every answer. */
-function securityHeaders(apiUrl: string): RequestHandler {
+function securityHeaders(apiUrl: string, publicUrl: string | undefined): RequestHandler {
   const headers = {
-    'Content-Security-Policy': contentSecurityPolicy(apiUrl),
+    'Content-Security-Policy': contentSecurityPolicy(apiUrl, publicUrl),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
@@ -58,7 +62,7 @@ export function createDashboardServer(options: DashboardServerOptions): Server {
   const assets = resolve(webRoot, 'assets') + sep;
   const app = express();
   app.disable('x-powered-by');
-  app.use(securityHeaders(options.apiUrl));
+  app.use(securityHeaders(options.apiUrl, options.publicUrl));
   app.use(readOnlyMethods);
   app.use(healthRouter({}));
   app.get('/config.json', (_req, res) => {

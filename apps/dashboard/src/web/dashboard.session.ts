@@ -5,6 +5,7 @@ import {
   JobStore,
   queueFromEvent,
   type ApiClient,
+  type JobSummary,
   type Me,
   type RealtimeConnection,
   type UploadProgress,
@@ -28,12 +29,21 @@ const STATS_SETTLE_MS = 2_000;
 /** What a notice is about; each source replaces only its own message. */
 export type NoticeSource = 'snapshot' | 'realtime' | 'download' | 'action';
 
+/** Whatever shows one job in detail: told the job's newest version after every change the session applies. */
+interface JobWatcher {
+  /** The job watched, if any. */
+  readonly jobId: string | undefined;
+  update(job: JobSummary): void;
+}
+
 /** The parts of the page a session drives. */
 export interface SessionViews {
   table: JobTableView;
   log: EventLogView;
   form: NewJobFormView;
   stats: ThroughputChartView;
+  /** The job detail view, fed from the same store as the table (events, snapshots after `sync`). */
+  detail?: JobWatcher;
   setLinkState(state: LinkState): void;
   /** A message above the table, one per source; undefined clears that source's message. */
   notice(source: NoticeSource, message: string | undefined): void;
@@ -281,6 +291,9 @@ export class DashboardSession {
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
       this.views.table.render(this.#store.newestFirst(), (id) => this.#store.placeOf(id));
+      const watched = this.views.detail?.jobId;
+      const job = watched === undefined ? undefined : this.#store.get(watched);
+      if (job !== undefined) this.views.detail?.update(job);
     });
   }
 

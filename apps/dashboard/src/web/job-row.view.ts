@@ -1,5 +1,6 @@
 import { el, setText } from './dom.js';
 import { formatBytes, formatCreated, formatEta, formatFps, formatSpeed, percentOf, shortId } from './format.js';
+import { routeHash } from './hash-route.js';
 import { formatQueuePlace, type JobOutputSummary, type JobQueue, type JobSummary as Job } from '@kiln/client';
 
 const ACTIVE = new Set(['probing', 'encoding', 'storing']);
@@ -63,7 +64,15 @@ export class JobRowView {
     this.el = el(
       'tr',
       { 'data-testid': 'job-row', 'data-job-id': job.id },
-      el('td', { class: 'id', title: job.id }, el('code', {}, shortId(job.id))),
+      el(
+        'td',
+        { class: 'id', title: job.id },
+        el(
+          'a',
+          { href: routeHash({ view: 'job', id: job.id }), 'data-testid': 'job-open' },
+          el('code', {}, shortId(job.id)),
+        ),
+      ),
       this.#created,
       el('td', { class: 'status' }, this.#badge, this.#priority, this.#place),
       el('td', {}, el('div', { class: 'progress-cell' }, this.#bar, this.#percent)),

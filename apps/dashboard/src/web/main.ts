@@ -5,9 +5,14 @@ import type { LinkState } from './connection-state.js';
 import { DashboardSession, type NoticeSource, type SessionViews } from './dashboard.session.js';
 import { byTestId, el, setText } from './dom.js';
 import { EventLogView } from './event-log.view.js';
+import { JobDetailController } from './job-detail.controller.js';
+import { JobDetailView } from './job-detail.view.js';
 import { JobTableView } from './job-table.view.js';
 import { FALLBACK_PRESETS, NewJobFormView } from './new-job-form.view.js';
+import { PageRoutes } from './page-routes.js';
 import { ThroughputChartView } from './throughput-chart.view.js';
+import { WebhookEndpointsController } from './webhook-endpoints.controller.js';
+import { WebhookEndpointsView } from './webhook-endpoints.view.js';
 
 const KEY_STORAGE = 'kiln.apiKey';
 
@@ -53,6 +58,31 @@ function findChrome(): PageChrome {
 /** The views a session fills; the page keeps them across sign-ins. */
 type PageViews = Pick<SessionViews, 'table' | 'log' | 'form' | 'stats'>;
 
+/** The controllers of one signed-in session's detail and webhooks pages. */
+interface SessionPages {
+  detail: JobDetailController;
+  webhooks: WebhookEndpointsController;
+}
+
+/** The detail and webhooks views; their buttons act on the signed-in session's controllers. */
+function createPageViews(current: () => SessionPages | undefined): {
+  detail: JobDetailView;
+  webhooks: WebhookEndpointsView;
+} {
+  const detail = new JobDetailView(byTestId('job-detail'), {
+    signedUrl: (output) => current()?.detail.signedUrl(output) ?? Promise.reject(new ApiError(401, 'Signed out.')),
+    replay: (id, button) => void current()?.detail.replay(id, button),
+    refreshDeliveries: () => current()?.detail.refreshDeliveries(),
+    copy: (text, button) => current()?.detail.copy(text, button),
+  });
+  const webhooks = new WebhookEndpointsView(byTestId('webhooks-view'), {
+    create: (endpoint) => current()?.webhooks.create(endpoint) ?? Promise.reject(new ApiError(401, 'Signed out.')),
+    act: (action, endpoint, button) => void current()?.webhooks.act(action, endpoint, button),
+    copy: (text, button) => current()?.webhooks.copy(text, button),
+  });
+  return { detail, webhooks };
+}
+
 /** Makes the views; their buttons act on whichever session is signed in when they are used. */
 function createViews(apiUrl: string, current: () => DashboardSession | undefined): PageViews {
   const table = new JobTableView(byTestId('jobs'), {
@@ -78,14 +108,28 @@ function createViews(apiUrl: string, current: () => DashboardSession | undefined
 /** The page's state: signed out, or signed in with one API key and the session that key runs. */
 class DashboardPage {
   private session: DashboardSession | undefined;
+  private pages: SessionPages | undefined;
   private readonly notices = new Map<NoticeSource, string>();
   private readonly views: PageViews;
+  private readonly pageViews: { detail: JobDetailView; webhooks: WebhookEndpointsView };
+  readonly routes: PageRoutes;
 
   constructor(
     private readonly apiUrl: string,
     private readonly chrome: PageChrome,
   ) {
     this.views = createViews(apiUrl, () => this.session);
+    this.pageViews = createPageViews(() => this.pages);
+    this.routes = new PageRoutes({
+      list: byTestId('list-view'),
+      detail: byTestId('job-detail'),
+      webhooks: byTestId('webhooks-view'),
+      nav: [...document.querySelectorAll<HTMLAnchorElement>('nav.views a')],
+      openJob: (id) => this.pages?.detail.open(id),
+      closeJob: () => this.pages?.detail.close(),
+      openWebhooks: () => void this.pages?.webhooks.open(),
+      closeWebhooks: () => this.pages?.webhooks.close(),
+    });
   }
 
   setLinkState(state: LinkState): void {
@@ -104,8 +148,12 @@ class DashboardPage {
   }
 
   signOut(message?: string): void {
+    this.routes.reset();
     this.session?.close();
     this.session = undefined;
+    this.pages = undefined;
+    this.pageViews.detail.clear();
+    this.pageViews.webhooks.clear();
     sessionStorage.removeItem(KEY_STORAGE);
     this.views.table.clear();
     this.views.log.clear();
@@ -125,6 +173,7 @@ class DashboardPage {
     const api = new ApiClient({ baseUrl: this.apiUrl, apiKey: key, upload: xhrUpload });
     try {
       const me = await api.me();
+      this.routes.reset();
       this.session?.close();
       sessionStorage.setItem(KEY_STORAGE, key);
       this.showApp(me);
@@ -147,11 +196,18 @@ class DashboardPage {
   }
 
   private startSession(api: ApiClient, me: Me): void {
+    const onUnauthorized = () => this.signOut('The API key is no longer accepted (401). Sign in again.');
+    const pages: SessionPages = {
+      detail: new JobDetailController(api, this.pageViews.detail, onUnauthorized),
+      webhooks: new WebhookEndpointsController(api, this.pageViews.webhooks, onUnauthorized),
+    };
+    this.pages = pages;
     this.session = new DashboardSession({
       api,
       me,
       views: {
         ...this.views,
+        detail: pages.detail,
         setLinkState: (state) => this.setLinkState(state),
         notice: (source, message) => {
           if (message === undefined) this.notices.delete(source);
@@ -159,9 +215,10 @@ class DashboardPage {
           this.showNotices();
         },
       },
-      onUnauthorized: () => this.signOut('The API key is no longer accepted (401). Sign in again.'),
+      onUnauthorized,
     });
     this.session.start();
+    this.routes.apply();
   }
 
   private showNotices(): void {

@@ -1,0 +1,126 @@
+import { isTerminal, type Job, type JobOutput, type JobSummary, type OutputFile } from '@kiln/client';
+import { formatBytes } from './format.js';
+
+/** One labelled value of a detail list (`<dt>`/`<dd>`). */
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+/** What a job record becomes when a newer summary (an event's) is merged into it. */
+export interface MergedJob {
+  job: Job;
+  /** The summary lacks something the view needs (files of a finished directory output, a cut record): read the job. */
+  reread: boolean;
+}
+
+/**
+ * Merges a newer summary into the job's full record by `seq`: undefined when the summary is not
+ * newer (an equal seq keeps the record, which has the details). The summary's fields win; what
+ * only the record has (`input`, `metadata`, each output's `files` while its status is unchanged)
+ * is kept from it.
+ */
+export function mergeSummary(record: Job, summary: JobSummary): MergedJob | undefined {
+  if (summary.seq <= record.seq) return undefined;
+  const { truncated, outputs: summaryOutputs, ...fields } = summary;
+  const before = new Map(record.outputs.map((o) => [o.name, o]));
+  let missingFiles = false;
+  const outputs = summaryOutputs.map(({ fileCount, ...o }): JobOutput => {
+    const prev = before.get(o.name);
+    if (prev?.files !== undefined && prev.status === o.status) return { ...o, files: prev.files };
+    if (o.status === 'completed' && fileCount !== undefined) missingFiles = true;
+    return o;
+  });
+  const job: Job = {
+    ...record,
+    ...fields,
+    outputs: truncated === true ? record.outputs : outputs,
+    input: record.input,
+    metadata: record.metadata,
+  };
+  const finished = isTerminal(summary.status) && summary.status !== record.status;
+  return { job, reread: truncated === true || missingFiles || finished };
+}
+
+/** How the detail view shows a completed output. */
+export type OutputMedia = 'video' | 'hls' | 'audio' | 'images' | 'none';
+
+/** The player an output gets, from its content type: hls.js for HLS, `<video>` for MP4/WebM, images for thumbnails. */
+export function outputMedia(output: Pick<JobOutput, 'contentType'>): OutputMedia {
+  const type = output.contentType.toLowerCase();
+  if (type === 'application/vnd.apple.mpegurl' || type === 'application/x-mpegurl') return 'hls';
+  if (type.startsWith('video/')) return 'video';
+  if (type.startsWith('audio/')) return 'audio';
+  if (type.startsWith('image/')) return 'images';
+  return 'none';
+}
+
+const IMAGE_FILE = /\.(jpe?g|png|webp|gif|avif)$/i;
+
+/**
+ * The URLs of a thumbnails output's images, each resolved against the output's signed URL (which
+ * names its entry file, so every file of the output inherits its token). Without `files` (a
+ * summary), the entry file alone.
+ */
+export function thumbnailUrls(signedUrl: string, files: readonly OutputFile[] | undefined): string[] {
+  const images = (files ?? []).filter((f) => IMAGE_FILE.test(f.path));
+  if (images.length === 0) return [signedUrl];
+  return images.map((f) => new URL(f.path.split('/').map(encodeURIComponent).join('/'), signedUrl).href);
+}
+
+/** "1:02:03.4" style duration, or an em dash. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const sec = s.toFixed(1).padStart(4, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/** A timestamp as the browser's locale writes it, or an em dash. */
+export function formatTimestamp(iso: string | null): string {
+  if (iso === null) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** The job's state facts: status, priority, pool, attempts, timestamps, error. */
+export function jobFacts(job: Job): Fact[] {
+  const facts: Fact[] = [
+    { label: 'Status', value: job.status },
+    { label: 'Priority', value: job.priority },
+    { label: 'Pool', value: job.pool },
+    { label: 'Attempts', value: String(job.attempts) },
+    { label: 'Created', value: formatTimestamp(job.createdAt) },
+    { label: 'Started', value: formatTimestamp(job.startedAt) },
+    { label: 'Finished', value: formatTimestamp(job.finishedAt) },
+    { label: 'Updated', value: formatTimestamp(job.updatedAt) },
+  ];
+  if (job.error !== null) facts.push({ label: 'Error', value: `${job.error.message} (${job.error.code})` });
+  return facts;
+}
+
+/**
+ * What the job's record says about its input: where it came from, how long it is (the duration
+ * its outputs were encoded from) and the job's metadata. The record carries no ffprobe report.
+ */
+export function inputFacts(job: Job): Fact[] {
+  const durations = job.outputs.map((o) => o.durationSeconds).filter((d): d is number => typeof d === 'number');
+  const facts: Fact[] = [{ label: 'Source', value: job.input }];
+  if (durations.length > 0) facts.push({ label: 'Duration', value: formatDuration(Math.max(...durations)) });
+  for (const [key, value] of Object.entries(job.metadata)) facts.push({ label: `metadata.${key}`, value });
+  return facts;
+}
+
+/** One output's facts in a line: status, dimensions, size, bit rate, duration, files. */
+export function outputDetail(o: JobOutput): string {
+  const parts: string[] = [o.status, o.preset];
+  if (o.width !== null && o.height !== null) parts.push(`${o.width}×${o.height}`);
+  const size = formatBytes(o.sizeBytes);
+  if (size) parts.push(size);
+  if (typeof o.bitrateKbps === 'number') parts.push(`${o.bitrateKbps.toLocaleString('en-US')} kbit/s`);
+  if (typeof o.durationSeconds === 'number') parts.push(formatDuration(o.durationSeconds));
+  if (o.files !== undefined) parts.push(`${o.files.length} file${o.files.length === 1 ? '' : 's'}`);
+  return parts.join(' · ');
+}
