@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createLogger } from '@kiln/logger';
 import { GatedPublisher, OccupancyRepository, RealtimeMetrics, RedisOccupancyGate } from '@kiln/realtime';
 import { useRedis, waitFor } from '@kiln/testing';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { OccupancyMetrics } from './occupancy-metrics.js';
@@ -21,13 +21,13 @@ describe('OccupancyService', () => {
       gate: new RedisOccupancyGate(occupancy),
       sink: { triggerBatch: async (events) => void synced.push(...events.map((e) => e.channel)) },
       metrics: new RealtimeMetrics(registry),
-      logger: pino({ level: 'silent' }),
+      logger: createLogger({ name: 'test', level: 'silent' }),
     });
     const service = new OccupancyService({
       occupancy,
       publisher,
       metrics: new OccupancyMetrics(registry),
-      logger: pino({ level: 'silent' }),
+      logger: createLogger({ name: 'test', level: 'silent' }),
       vacatedDelayMs,
     });
     return { occupancy, service, synced };
