@@ -4,7 +4,6 @@ import {
   JobAnnouncer,
   OccupancyMirror,
   OccupancyRepository,
-  PusherTransport,
   RealtimeMetrics,
   type BatchSink,
 } from '@kiln/realtime';
@@ -13,8 +12,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type Pusher from 'pusher';
-import { PusherClient } from '../support/pusher-js.js';
 import { lifecycle, newJob } from './job-lifecycle.js';
+import { authorizedClient, soketiTransport } from './soketi-parts.js';
 import { printTable } from './results.js';
 
 const JOBS = 100;
@@ -82,18 +81,7 @@ async function runWatch(ctx: JobChannelBenchContext, watch: Watch): Promise<Watc
   const sent: { channel: string; jobId: string }[] = [];
   let pusherRequests = 0;
   const metrics = new RealtimeMetrics(new Registry());
-  const transport = new PusherTransport(
-    {
-      appId: ctx.soketi.appId,
-      key: ctx.soketi.key,
-      secret: ctx.soketi.secret,
-      cluster: 'mt1',
-      host: '127.0.0.1',
-      port: ctx.soketi.port,
-      useTLS: false,
-    },
-    metrics,
-  );
+  const transport = soketiTransport(ctx.soketi, metrics);
   const sink: BatchSink = {
     async triggerBatch(events) {
       pusherRequests++;
@@ -149,22 +137,7 @@ async function playJobs(announcer: JobAnnouncer): Promise<Job> {
 
 /** The end user's pusher-js client on `channel`, keeping the newest summary of the watched job it received. */
 function watcherOn(ctx: JobChannelBenchContext, channel: string) {
-  const client = new PusherClient(ctx.soketi.key, {
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: ctx.soketi.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    channelAuthorization: {
-      endpoint: '/unused',
-      transport: 'ajax',
-      customHandler: (
-        p: { socketId: string; channelName: string },
-        cb: (err: Error | null, data: { auth: string }) => void,
-      ) => cb(null, ctx.server.authorizeChannel(p.socketId, p.channelName)),
-    },
-  });
+  const client = authorizedClient(ctx.soketi, ctx.server);
   let newest: Job | undefined;
   client.subscribe(channel).bind_global((name: string, data: { job?: Job }) => {
     if (!name.startsWith('job.') || data.job?.id !== WATCHED_JOB) return;

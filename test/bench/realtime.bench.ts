@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { CUSTOMER_CHANNEL_PREFIX, customerChannel, jobEventPayload, toJobSummary, type Job } from '@kiln/jobs';
-import { GatedPublisher, OccupancyMirror, OccupancyRepository, PusherTransport, RealtimeMetrics } from '@kiln/realtime';
+import { GatedPublisher, OccupancyMirror, OccupancyRepository, RealtimeMetrics } from '@kiln/realtime';
 import { getFreePort, startApp, startRedis, startSoketi, waitFor } from '@kiln/testing';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import Pusher from 'pusher';
-import { PusherClient } from '../support/pusher-js.js';
 import { compareJobChannel } from './job-channel.bench.js';
 import { CUSTOMERS, lifecycle, newJob, PROGRESS_PER_SECOND, SECONDS } from './job-lifecycle.js';
+import { authorizedClient, soketiTransport } from './soketi-parts.js';
 import { printTable, writeSection } from './results.js';
 
 const JOBS = 200;
@@ -58,29 +58,14 @@ export async function runRealtimeBench(): Promise<Record<string, unknown>> {
     port: String(soketi.port),
     useTLS: false,
   });
-  const clients: PusherClient[] = [];
+  const clients: ReturnType<typeof authorizedClient>[] = [];
   try {
     // Two watching customers, connected and authorized like the dashboard.
     const views = new Map<string, Map<string, Job>>();
     const received = { n: 0 };
     for (let c = 0; c < WATCHED; c++) {
       const channel = customerChannel(`c${c}`);
-      const client = new PusherClient(soketi.key, {
-        cluster: 'mt1',
-        wsHost: '127.0.0.1',
-        wsPort: soketi.port,
-        forceTLS: false,
-        enabledTransports: ['ws'],
-        disableStats: true,
-        channelAuthorization: {
-          endpoint: '/unused',
-          transport: 'ajax',
-          customHandler: (
-            p: { socketId: string; channelName: string },
-            cb: (err: Error | null, data: { auth: string }) => void,
-          ) => cb(null, server.authorizeChannel(p.socketId, p.channelName)),
-        },
-      });
+      const client = authorizedClient(soketi, server);
       clients.push(client);
       const sub = client.subscribe(channel);
       sub.bind_global((name: string, data: { job?: Job }) => {
@@ -209,18 +194,7 @@ async function runVariant(
 }> {
   const registry = new Registry();
   const metrics = new RealtimeMetrics(registry);
-  const transport = new PusherTransport(
-    {
-      appId: ctx.soketi.appId,
-      key: ctx.soketi.key,
-      secret: ctx.soketi.secret,
-      cluster: 'mt1',
-      host: '127.0.0.1',
-      port: ctx.soketi.port,
-      useTLS: false,
-    },
-    metrics,
-  );
+  const transport = soketiTransport(ctx.soketi, metrics);
   const watched = new Set([...ctx.views.keys()]);
   let requests = 0;
   let unwatchedRequests = 0;
