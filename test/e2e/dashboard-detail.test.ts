@@ -136,6 +136,14 @@ describe('dashboard job detail and webhook endpoints in headless Chromium', () =
     const job = (await api()<Job>('GET', `/v1/jobs/${id}`)).body;
     expect(job.status).toBe('completed');
     await expect.poll(() => detail.getAttribute('data-seq'), { timeout: 10_000 }).toBe(String(job.seq));
+    // The worker's probe of the input, from the record (no event carries it).
+    expect(job.inputProbe).toMatchObject({
+      video: { codec: 'h264', width: 320, height: 240 },
+      audio: { codec: 'aac' },
+    });
+    const input = await detail.getByTestId('detail-input').textContent();
+    expect(input).toContain('h264 · 320×240 · 25 fps');
+    expect(input).toContain('aac · mono · 48 kHz');
 
     // The MP4 plays in the page's own <video> from a signed /play/ URL (no key, no header).
     const mp4 = detail.locator('[data-testid="detail-output"][data-output-name="mp4-360p"]');

@@ -12,6 +12,7 @@ import {
 } from '@kiln/jobs';
 import { createLogger } from '@kiln/logger';
 import {
+  FfmpegMediaAdapter,
   TranscodeCancelledError,
   TranscodeStalledError,
   type FirstEncode,
@@ -21,7 +22,7 @@ import {
   type TranscodeResult,
 } from '@kiln/media';
 import type { OutputRef, ScratchOptions, ScratchOutput } from '@kiln/storage';
-import { useRedis } from '@kiln/testing';
+import { makeClip, useRedis } from '@kiln/testing';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,8 +69,9 @@ class CountingSlots extends EncodeSlots {
 /** What an encode of the fake media does; by default it reports half way and succeeds. */
 type Encode = (req: SourceEncode, ctx: Harness) => Promise<void>;
 
-/** A plain media toolkit: every input probes as {@link INFO}; encodes do what the test says. */
+/** A plain media toolkit: every input probes as `info` ({@link INFO} unless a test sets it); encodes do what the test says. */
 class FakeMedia {
+  info: MediaInfo = INFO;
   firstHints: (string | undefined)[] = [];
   closed = 0;
   openError: Error | undefined;
@@ -80,7 +82,7 @@ class FakeMedia {
     this.firstHints.push(first?.output);
     if (this.openError) throw this.openError;
     return {
-      info: INFO,
+      info: this.info,
       transcode: async (req): Promise<TranscodeResult> => {
         await this.ctx().encode(req, this.ctx());
         return { durationSeconds: 10, width: 640, height: 360, elapsedSeconds: 1 };
@@ -312,6 +314,36 @@ describe('EncodeJobHandler', () => {
     });
     expect(h.storage.discarded.sort()).toEqual(['hls', 'mp4-360p.mp4']);
     expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it("stores the input's probe with the move to encoding, and a retry's probe replaces it", async () => {
+    const h = harness(async (req, ctx) => {
+      if (ctx.media.info === INFO) throw new TranscodeStalledError('ffmpeg reported no progress', null, '');
+    });
+    const job = await queuedJob(h);
+    expect(job.inputProbe).toBeNull();
+    await h.handler.process(bullJob(h, job, 0, 3), TOKEN).catch(() => undefined);
+    expect((await h.repo.get(job.id))!).toMatchObject({
+      status: 'queued',
+      inputProbe: { sizeBytes: 1000, video: { codec: 'h264', width: 640, height: 360, bitrateKbps: null } },
+    });
+
+    // The second attempt probes a real clip (ffprobe of a lavfi file) and overwrites the first probe.
+    const clip = await makeClip({ seconds: 2, width: 320, height: 240 });
+    h.media.info = await new FfmpegMediaAdapter().probe(clip);
+    await h.handler.process(bullJob(h, job, 1, 3), TOKEN);
+    const done = (await h.repo.get(job.id))!;
+    expect(done.status).toBe('completed');
+    const probe = done.inputProbe!;
+    expect(probe.durationSeconds).toBeCloseTo(2, 1);
+    expect(probe).toMatchObject({
+      container: expect.stringContaining('mp4'),
+      sizeBytes: expect.any(Number),
+      video: { codec: 'h264', width: 320, height: 240, fps: 25, pixelFormat: 'yuv420p' },
+      audio: { codec: 'aac', channels: 1, sampleRate: 48_000 },
+    });
+    expect(probe.video!.bitrateKbps).toBeGreaterThan(0);
+    expect(probe.audio!.bitrateKbps).toBeGreaterThan(0);
   });
 
   it('fails the job for good when the last attempt fails, keeping the outputs already stored', async () => {

@@ -27,6 +27,7 @@ import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { classifyFailure, failurePatch, type FailureOutcome } from './classify-failure.js';
 import { SlotClaim, type EncodeSlots } from './encode-slots.js';
 import { InputError } from './input.errors.js';
+import { inputProbeOf } from './input-probe.js';
 import type { InputResolver } from './input-resolver.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { JobGoneError, LOCK_LOST_REASON, LockLostError, SlotsClosedError } from './run.errors.js';
@@ -159,7 +160,8 @@ export class EncodeJobHandler {
       await this.waitForSlot(run, hold.slot);
       await this.begin(run);
     }
-    await this.transition(run, { status: 'encoding' }, ['probing']);
+    // The probe rides on the move to encoding: no extra write, and a retry's probe replaces the last one.
+    await this.transition(run, { status: 'encoding', inputProbe: inputProbeOf(hold.source.info) }, ['probing']);
     return hold.source;
   }
 

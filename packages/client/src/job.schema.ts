@@ -156,6 +156,48 @@ export const queueEventPayloadSchema = z
   );
 export type QueueEventPayload = z.infer<typeof queueEventPayloadSchema>;
 
+/** Longest string an input probe keeps (codec, container and pixel format names are far shorter). */
+export const PROBE_TEXT_MAX = 64;
+const probeText = z.string().check(z.maxLength(PROBE_TEXT_MAX));
+const kbps = z.nullable(z.number().check(z.minimum(0), z.meta({ description: 'kilobits per second (1000 bit/s)' })));
+
+/** The input's first video stream, as ffprobe reported it. */
+const inputProbeVideoSchema = z.object({
+  codec: probeText,
+  /** Coded size in pixels, before rotation. */
+  width: z.int(),
+  height: z.int(),
+  fps: z.nullable(z.number()),
+  pixelFormat: z.nullable(probeText),
+  bitrateKbps: kbps,
+});
+
+/** The input's first audio stream, as ffprobe reported it. */
+const inputProbeAudioSchema = z.object({
+  codec: probeText,
+  channels: z.nullable(z.int()),
+  sampleRate: z.nullable(z.int().check(z.meta({ description: 'Hz' }))),
+  bitrateKbps: kbps,
+});
+
+/** What the worker's ffprobe found in the input: a few hundred bytes, only on reads from the API. */
+export const inputProbeSchema = z
+  .object({
+    durationSeconds: z.number().check(z.minimum(0)),
+    sizeBytes: z.nullable(z.number().check(z.minimum(0))),
+    /** ffprobe's demuxer name(s), e.g. `mov,mp4,m4a,3gp,3g2,mj2`. */
+    container: z.nullable(probeText),
+    video: z.nullable(inputProbeVideoSchema),
+    audio: z.nullable(inputProbeAudioSchema),
+  })
+  .check(
+    z.meta({
+      description:
+        "The input as the worker's ffprobe found it, stored when the probe succeeds (a retry probes again and replaces it). Null until then; absent on jobs stored before it existed. Only on `GET /v1/jobs/{id}` and list reads, never in events.",
+    }),
+  );
+export type InputProbe = z.infer<typeof inputProbeSchema>;
+
 /** The public JSON of a job, as the API returns it (events carry its summary: {@link jobSummarySchema}). */
 export const jobSchema = z.object({
   id: jobId,
@@ -167,6 +209,8 @@ export const jobSchema = z.object({
   /** Only while queued, and only on reads from the API (never in events). */
   queue: z.optional(jobQueueSchema),
   input: z.string(),
+  // Optional only because jobs stored before it existed lack it.
+  inputProbe: z.optional(z.nullable(inputProbeSchema)),
   metadata: z.record(z.string(), z.string()),
   progress: jobProgressSchema,
   outputs: z.array(jobOutputSchema),
@@ -200,11 +244,11 @@ export type JobOutputSummary = z.infer<typeof jobOutputSummarySchema>;
 /**
  * What every `job.*` event carries: everything a list row shows (dashboard, `kiln jobs`), and
  * nothing whose size grows with the job. Left out: `input` and `metadata` (up to 2 KB each, shown
- * by no list), and each output's `files`. A full {@link Job} is a JobSummary too, so clients keep
+ * by no list), `inputProbe` (detail only), and each output's `files`. A full {@link Job} is a JobSummary too, so clients keep
  * either in one place; details come from `GET /v1/jobs/:id`.
  */
 export const jobSummarySchema = z
-  .extend(z.omit(jobSchema, { input: true, metadata: true }), {
+  .extend(z.omit(jobSchema, { input: true, inputProbe: true, metadata: true }), {
     outputs: z.array(jobOutputSummarySchema).check(z.maxLength(10)),
     error: z.nullable(
       z.object({ code: z.string(), message: z.string().check(z.meta({ description: 'at most 1 KB as JSON' })) }),
@@ -221,7 +265,7 @@ export const jobSummarySchema = z
   .check(
     z.meta({
       description:
-        "What every `job.*` event carries: the job as a list row shows it. Not in it: `input`, `metadata` and each output's `files` (`fileCount` says how many); the error message is cut to 1 KB (ending in `…`). Read the job from GET /v1/jobs/{id} for details.",
+        "What every `job.*` event carries: the job as a list row shows it. Not in it: `input`, `inputProbe`, `metadata` and each output's `files` (`fileCount` says how many); the error message is cut to 1 KB (ending in `…`). Read the job from GET /v1/jobs/{id} for details.",
     }),
   );
 export type JobSummary = z.infer<typeof jobSummarySchema>;

@@ -18,6 +18,13 @@ const job: Job = {
   priority: 'normal',
   pool: 'cpu',
   input: 'file:///srv/in.mp4',
+  inputProbe: {
+    durationSeconds: 8,
+    sizeBytes: 123456,
+    container: 'mov,mp4,m4a,3gp,3g2,mj2',
+    video: { codec: 'h264', width: 1280, height: 720, fps: 25, pixelFormat: 'yuv420p', bitrateKbps: 1200 },
+    audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitrateKbps: 128 },
+  },
   metadata: { title: 'x' },
   progress: { percent: 100, fps: 25, speed: 3.1, etaSeconds: 0 },
   outputs: [
@@ -62,14 +69,15 @@ const job: Job = {
 };
 
 describe('toJobSummary', () => {
-  it('keeps everything a list row shows and leaves out files, input and metadata', () => {
+  it('keeps everything a list row shows and leaves out files, input, its probe and metadata', () => {
     const summary = toJobSummary(job);
     expect(summary).not.toHaveProperty('input');
+    expect(summary).not.toHaveProperty('inputProbe');
     expect(summary).not.toHaveProperty('metadata');
     expect(summary.outputs[0]).not.toHaveProperty('files');
     const { files, ...hls } = job.outputs[0]!;
     expect(summary.outputs).toEqual([{ ...hls, fileCount: files!.length }, job.outputs[1]]);
-    const { input: _input, metadata: _metadata, outputs: _outputs, ...rest } = job;
+    const { input: _input, inputProbe: _probe, metadata: _metadata, outputs: _outputs, ...rest } = job;
     expect(summary).toMatchObject(rest);
     expect(jobEventPayload(job)).toEqual({ id: 'j1', seq: 9, status: 'completed', job: summary });
   });

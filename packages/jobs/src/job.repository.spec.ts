@@ -45,6 +45,24 @@ describe('JobRepository', () => {
     expect(raw.map((o) => 'downloadPath' in o)).toEqual([false, false]);
   });
 
+  it("stores the input's probe as written and reads a record from before it as not probed", async () => {
+    const prefix = `test-${randomUUID()}`;
+    const repo = new JobRepository(db.redis, prefix);
+    const job = await newJob(repo);
+    const inputProbe = {
+      durationSeconds: 2,
+      sizeBytes: 50_000,
+      container: 'mov,mp4,m4a,3gp,3g2,mj2',
+      video: { codec: 'h264', width: 320, height: 240, fps: 25, pixelFormat: 'yuv420p', bitrateKbps: 150 },
+      audio: null,
+    };
+    const res = await repo.update(job.id, { status: 'encoding', inputProbe });
+    expect(res.ok && res.job.inputProbe).toEqual(inputProbe);
+    expect((await repo.get(job.id))!.inputProbe).toEqual(inputProbe);
+    await db.redis.hdel(`${prefix}:job:${job.id}`, 'inputProbe');
+    expect((await repo.get(job.id))!.inputProbe).toBeNull();
+  });
+
   it('bumps seq on every update and returns the stored job', async () => {
     const repo = fresh();
     const job = await newJob(repo);

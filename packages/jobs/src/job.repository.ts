@@ -18,7 +18,10 @@ import { bullPrefix, ENCODE_QUEUE, encodeQueueName } from './queue.js';
 
 /** Fields a writer may change; `seq` and `updatedAt` are maintained by the store. */
 export type JobPatch = Partial<
-  Pick<Job, 'status' | 'priority' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt'>
+  Pick<
+    Job,
+    'status' | 'priority' | 'progress' | 'outputs' | 'error' | 'attempts' | 'startedAt' | 'finishedAt' | 'inputProbe'
+  >
 >;
 
 /**
@@ -82,7 +85,7 @@ const RUN_STATE_SCRIPT = `${LOCK_KEY_LUA}
 return {redis.call('HGET', KEYS[1], 'status'), redis.call('GET', kiln_lock_key(KEYS[1], ARGV[1]))}
 `;
 
-const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error']);
+const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe']);
 
 /** A new job's outputs, one per requested preset, all pending. */
 function pendingOutputs(requests: { preset: string; name?: string | undefined }[]): JobOutput[] {
@@ -174,6 +177,7 @@ export class JobRepository {
       priority: input.priority ?? 'normal',
       pool,
       input: input.input,
+      inputProbe: null,
       metadata: input.metadata ?? {},
       progress: EMPTY_PROGRESS,
       outputs: pendingOutputs(input.outputs),
@@ -352,6 +356,7 @@ function decode(raw: Record<string, string>): Job {
     priority: raw.priority || 'normal',
     pool: raw.pool || DEFAULT_POOL,
     input: raw.input ?? '',
+    inputProbe: parse(raw.inputProbe, null),
     metadata: parse(raw.metadata, {}),
     progress: parse(raw.progress, EMPTY_PROGRESS),
     outputs: (parse(raw.outputs, []) as StoredJobOutput[]).map((o) => withDownloadPath(raw.id ?? '', o)),

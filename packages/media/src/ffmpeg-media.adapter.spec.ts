@@ -130,8 +130,10 @@ describe('probe', () => {
       rotation: 0,
       frameCount: 50,
       streamDurationSeconds: 2,
+      pixelFormat: 'yuv420p',
+      bitRate: expect.any(Number),
     });
-    expect(info.audio).toEqual({ codec: 'aac', channels: 1, sampleRate: 44100 });
+    expect(info.audio).toEqual({ codec: 'aac', channels: 1, sampleRate: 44100, bitRate: expect.any(Number) });
     expect(info.transcodable).toBe(true);
   });
 

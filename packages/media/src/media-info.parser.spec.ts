@@ -16,8 +16,8 @@ describe('parseFfprobeJson', () => {
     const info = parseFfprobeJson({
       format: { format_name: 'mov,mp4', duration: '12.5', size: '1000', bit_rate: '640' },
       streams: [
-        h264(),
-        { codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000' },
+        h264({ pix_fmt: 'yuv420p', bit_rate: '500000' }),
+        { codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000', bit_rate: '128000' },
         { codec_type: 'audio', codec_name: 'ac3', channels: 6 },
       ],
     });
@@ -36,8 +36,10 @@ describe('parseFfprobeJson', () => {
         rotation: 0,
         frameCount: null,
         streamDurationSeconds: null,
+        pixelFormat: 'yuv420p',
+        bitRate: 500000,
       },
-      audio: { codec: 'aac', channels: 2, sampleRate: 48000 },
+      audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitRate: 128000 },
       transcodable: true,
     });
   });

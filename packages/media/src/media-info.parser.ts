@@ -19,6 +19,8 @@ export interface FfprobeStream {
   nb_frames?: string;
   channels?: number;
   sample_rate?: string;
+  pix_fmt?: string;
+  bit_rate?: string;
   disposition?: Record<string, number>;
   tags?: Record<string, string>;
   side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
@@ -65,11 +67,18 @@ function videoInfo(s: FfprobeStream): VideoStreamInfo {
     rotation,
     frameCount: frameCountOf(s),
     streamDurationSeconds: streamDuration(s) || null,
+    pixelFormat: s.pix_fmt ?? null,
+    bitRate: positive(s.bit_rate) ?? null,
   };
 }
 
 function audioInfo(s: FfprobeStream): AudioStreamInfo {
-  return { codec: s.codec_name ?? 'unknown', channels: s.channels ?? 0, sampleRate: positive(s.sample_rate) ?? 0 };
+  return {
+    codec: s.codec_name ?? 'unknown',
+    channels: s.channels ?? 0,
+    sampleRate: positive(s.sample_rate) ?? 0,
+    bitRate: positive(s.bit_rate) ?? null,
+  };
 }
 
 /** Display-matrix rotation (ffmpeg ≥ 5), else the legacy `rotate` tag; snapped to quarter turns. */

@@ -18,6 +18,10 @@ export interface VideoStreamInfo {
   frameCount?: number | null;
   /** The stream's own duration in seconds, or null when the container gives none. */
   streamDurationSeconds?: number | null;
+  /** ffprobe's pixel format, e.g. `yuv420p`, or null when it does not say. */
+  pixelFormat?: string | null;
+  /** The stream's own bit rate in bit/s, or null when the container does not say (Matroska, WebM). */
+  bitRate?: number | null;
 }
 
 /** The first audio stream of a file. */
@@ -26,6 +30,8 @@ export interface AudioStreamInfo {
   codec: string;
   channels: number;
   sampleRate: number;
+  /** The stream's own bit rate in bit/s, or null when the container does not say. */
+  bitRate?: number | null;
 }
 
 /**

@@ -1,6 +1,14 @@
-import type { Job, JobOutput, JobSummary } from '@kiln/client';
+import type { InputProbe, Job, JobOutput, JobSummary } from '@kiln/client';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, inputFacts, jobFacts, mergeSummary, outputMedia, thumbnailUrls } from './job-detail.format.js';
+import {
+  formatDuration,
+  inputFacts,
+  jobFacts,
+  mergeSummary,
+  outputMedia,
+  probeFacts,
+  thumbnailUrls,
+} from './job-detail.format.js';
 
 const sha = `sha256:${'ab'.repeat(32)}`;
 const thumbs = (status: JobOutput['status'], files?: JobOutput['files']): JobOutput => ({
@@ -95,6 +103,17 @@ describe('mergeSummary', () => {
     expect(merged.job.outputs[0]!.status).toBe('completed');
   });
 
+  it('asks for the record once the job moves past probing (the probe is in no event), and keeps its probe meanwhile', () => {
+    const inputProbe: InputProbe = { durationSeconds: 2, sizeBytes: null, container: null, video: null, audio: null };
+    const probing = record({ status: 'probing', inputProbe });
+    const merged = mergeSummary(probing, summaryOf(record({ seq: 6, status: 'encoding' })))!;
+    expect(merged.reread).toBe(true);
+    expect(merged.job.inputProbe).toEqual(inputProbe);
+    expect(mergeSummary(record({ status: 'queued' }), summaryOf(record({ seq: 6, status: 'probing' })))!.reread).toBe(
+      false,
+    );
+  });
+
   it('keeps the outputs of the record when the summary is a truncated one, and re-reads', () => {
     const job = record();
     const minimal: JobSummary = { ...summaryOf(record({ seq: 9 })), outputs: [], truncated: true };
@@ -145,9 +164,51 @@ describe('facts', () => {
     const done = record({ outputs: [mp4('completed')] });
     expect(inputFacts(done)).toEqual([
       { label: 'Source', value: 'file:///srv/in.mp4' },
+      { label: 'Probe', value: 'not probed yet' },
       { label: 'Duration', value: '0:12.5' },
       { label: 'metadata.title', value: 'Intro' },
     ]);
+    expect(inputFacts(record({ inputProbe: null, metadata: {} }))).toEqual([
+      { label: 'Source', value: 'file:///srv/in.mp4' },
+      { label: 'Probe', value: 'not probed yet' },
+    ]);
+  });
+
+  it("shows the input's probe: duration, container, size and each stream with its bit rate", () => {
+    const inputProbe: InputProbe = {
+      durationSeconds: 2.0213,
+      sizeBytes: 52_000,
+      container: 'mov,mp4,m4a,3gp,3g2,mj2',
+      video: { codec: 'h264', width: 320, height: 240, fps: 30000 / 1001, pixelFormat: 'yuv420p', bitrateKbps: 1450 },
+      audio: { codec: 'aac', channels: 2, sampleRate: 44_100, bitrateKbps: 64 },
+    };
+    expect(inputFacts(record({ inputProbe, metadata: {} }))).toEqual([
+      { label: 'Source', value: 'file:///srv/in.mp4' },
+      { label: 'Duration', value: '0:02.0' },
+      { label: 'Container', value: 'mov,mp4,m4a,3gp,3g2,mj2' },
+      { label: 'Size', value: '51 KB' },
+      { label: 'Video', value: 'h264 · 320×240 · 29.97 fps · yuv420p · 1,450 kbit/s' },
+      { label: 'Audio', value: 'aac · stereo · 44.1 kHz · 64 kbit/s' },
+    ]);
+    const sparse = {
+      ...inputProbe,
+      sizeBytes: null,
+      container: null,
+      video: { ...inputProbe.video!, fps: null, pixelFormat: null, bitrateKbps: null },
+      audio: null,
+    };
+    expect(probeFacts(sparse)).toEqual([
+      { label: 'Duration', value: '0:02.0' },
+      { label: 'Video', value: 'h264 · 320×240' },
+      { label: 'Audio', value: 'none' },
+    ]);
+    expect(
+      probeFacts({
+        ...sparse,
+        video: null,
+        audio: { codec: 'opus', channels: 6, sampleRate: 48_000, bitrateKbps: null },
+      }),
+    ).toContainEqual({ label: 'Audio', value: 'opus · 6 ch · 48 kHz' });
   });
 
   it('formats durations with hours only when needed', () => {

@@ -1,4 +1,12 @@
-import { isTerminal, type Job, type JobOutput, type JobSummary, type OutputFile } from '@kiln/client';
+import {
+  isTerminal,
+  type InputProbe,
+  type Job,
+  type JobOutput,
+  type JobStatus,
+  type JobSummary,
+  type OutputFile,
+} from '@kiln/client';
 import { formatBytes } from './format.js';
 
 /** One labelled value of a detail list (`<dt>`/`<dd>`). */
@@ -14,11 +22,14 @@ export interface MergedJob {
   reread: boolean;
 }
 
+const BEFORE_PROBE = new Set<JobStatus>(['queued', 'probing']);
+const AFTER_PROBE = new Set<JobStatus>(['encoding', 'storing']);
+
 /**
  * Merges a newer summary into the job's full record by `seq`: undefined when the summary is not
  * newer (an equal seq keeps the record, which has the details). The summary's fields win; what
- * only the record has (`input`, `metadata`, each output's `files` while its status is unchanged)
- * is kept from it.
+ * only the record has (`input`, `inputProbe`, `metadata`, each output's `files` while its status
+ * is unchanged) is kept from it, and `reread` asks for the record when that changed.
  */
 export function mergeSummary(record: Job, summary: JobSummary): MergedJob | undefined {
   if (summary.seq <= record.seq) return undefined;
@@ -39,7 +50,9 @@ export function mergeSummary(record: Job, summary: JobSummary): MergedJob | unde
     metadata: record.metadata,
   };
   const finished = isTerminal(summary.status) && summary.status !== record.status;
-  return { job, reread: truncated === true || missingFiles || finished };
+  // The probe (every attempt's own) is stored with the move to encoding, and no event carries it.
+  const probed = BEFORE_PROBE.has(record.status) && AFTER_PROBE.has(summary.status);
+  return { job, reread: truncated === true || missingFiles || finished || probed };
 }
 
 /** How the detail view shows a completed output. */
@@ -102,15 +115,52 @@ export function jobFacts(job: Job): Fact[] {
 }
 
 /**
- * What the job's record says about its input: where it came from, how long it is (the duration
- * its outputs were encoded from) and the job's metadata. The record carries no ffprobe report.
+ * What the job's record says about its input: where it came from, what the worker's ffprobe found
+ * in it (duration, container, size, each stream), or "not probed yet" with the duration its
+ * outputs were encoded from, and the job's metadata.
  */
 export function inputFacts(job: Job): Fact[] {
-  const durations = job.outputs.map((o) => o.durationSeconds).filter((d): d is number => typeof d === 'number');
   const facts: Fact[] = [{ label: 'Source', value: job.input }];
-  if (durations.length > 0) facts.push({ label: 'Duration', value: formatDuration(Math.max(...durations)) });
+  const probe = job.inputProbe;
+  if (probe) facts.push(...probeFacts(probe));
+  else {
+    facts.push({ label: 'Probe', value: 'not probed yet' });
+    const durations = job.outputs.map((o) => o.durationSeconds).filter((d): d is number => typeof d === 'number');
+    if (durations.length > 0) facts.push({ label: 'Duration', value: formatDuration(Math.max(...durations)) });
+  }
   for (const [key, value] of Object.entries(job.metadata)) facts.push({ label: `metadata.${key}`, value });
   return facts;
+}
+
+/** The input's probe as facts: duration, container, size, then a line per stream ("none" when absent). */
+export function probeFacts(probe: InputProbe): Fact[] {
+  const facts: Fact[] = [{ label: 'Duration', value: formatDuration(probe.durationSeconds) }];
+  if (probe.container !== null) facts.push({ label: 'Container', value: probe.container });
+  const size = formatBytes(probe.sizeBytes);
+  if (size) facts.push({ label: 'Size', value: size });
+  facts.push({ label: 'Video', value: probe.video ? videoLine(probe.video) : 'none' });
+  facts.push({ label: 'Audio', value: probe.audio ? audioLine(probe.audio) : 'none' });
+  return facts;
+}
+
+function videoLine(v: NonNullable<InputProbe['video']>): string {
+  const parts = [v.codec, `${v.width}×${v.height}`];
+  if (v.fps !== null) parts.push(`${Number(v.fps.toFixed(3))} fps`);
+  if (v.pixelFormat !== null) parts.push(v.pixelFormat);
+  if (v.bitrateKbps !== null) parts.push(formatKbps(v.bitrateKbps));
+  return parts.join(' · ');
+}
+
+function audioLine(a: NonNullable<InputProbe['audio']>): string {
+  const parts = [a.codec];
+  if (a.channels !== null) parts.push(a.channels === 1 ? 'mono' : a.channels === 2 ? 'stereo' : `${a.channels} ch`);
+  if (a.sampleRate !== null) parts.push(`${Number((a.sampleRate / 1000).toFixed(3))} kHz`);
+  if (a.bitrateKbps !== null) parts.push(formatKbps(a.bitrateKbps));
+  return parts.join(' · ');
+}
+
+function formatKbps(kbps: number): string {
+  return `${Math.round(kbps).toLocaleString('en-US')} kbit/s`;
 }
 
 /** One output's facts in a line: status, dimensions, size, bit rate, duration, files. */
@@ -119,7 +169,7 @@ export function outputDetail(o: JobOutput): string {
   if (o.width !== null && o.height !== null) parts.push(`${o.width}×${o.height}`);
   const size = formatBytes(o.sizeBytes);
   if (size) parts.push(size);
-  if (typeof o.bitrateKbps === 'number') parts.push(`${o.bitrateKbps.toLocaleString('en-US')} kbit/s`);
+  if (typeof o.bitrateKbps === 'number') parts.push(formatKbps(o.bitrateKbps));
   if (typeof o.durationSeconds === 'number') parts.push(formatDuration(o.durationSeconds));
   if (o.files !== undefined) parts.push(`${o.files.length} file${o.files.length === 1 ? '' : 's'}`);
   return parts.join(' · ');
