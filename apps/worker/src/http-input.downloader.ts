@@ -2,8 +2,9 @@ import type { LookupAddress } from 'node:dns';
 import { createWriteStream } from 'node:fs';
 import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { pinnedLookup, requestHostname } from '@kiln/address-policy';
 import { ByteCounter } from '@kiln/storage';
 import type { AddressPolicy } from './address-policy.js';
 import { InputCancelledError, InputError, InputUnavailableError } from './input.errors.js';
@@ -152,20 +153,8 @@ function request(
   stop: AbortSignal,
   reason: () => unknown,
 ): Promise<IncomingMessage> {
-  // Node asks this instead of DNS; it answers only with the addresses the policy checked.
-  const lookup = ((_hostname, options, callback) => {
-    const fit =
-      options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
-    if (options.all) return callback(null, fit);
-    const first = fit[0];
-    if (first) return callback(null, first.address, first.family);
-    callback(
-      Object.assign(new Error(`no IPv${String(options.family)} address for ${url.hostname}`), { code: 'ENOTFOUND' }),
-      '',
-      0,
-    );
-  }) as LookupFunction;
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const lookup = pinnedLookup(addresses, url.hostname);
+  const hostname = requestHostname(url);
   return new Promise((resolve, reject) => {
     if (stop.aborted) return reject(reason());
     const req = (url.protocol === 'https:' ? https : http).request({

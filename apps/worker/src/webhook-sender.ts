@@ -1,8 +1,16 @@
 import type { LookupAddress } from 'node:dns';
 import http, { STATUS_CODES } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { AddressAllowlist, isHostName, normalizeHost, systemLookup, type LookupAll } from '@kiln/address-policy';
+import { isIP } from 'node:net';
+import {
+  AddressAllowlist,
+  isHostName,
+  normalizeHost,
+  pinnedLookup,
+  requestHostname,
+  systemLookup,
+  type LookupAll,
+} from '@kiln/address-policy';
 
 /** What one attempt got: the receiver's status (null: none), how long it took, and why it failed (null: a 2xx). */
 export interface SendResult {
@@ -106,16 +114,8 @@ function post(
   headers: Record<string, string>,
   stop: AbortSignal,
 ): Promise<number> {
-  // Node asks this instead of DNS; it answers only with the addresses the policy checked.
-  const lookup = ((_hostname, options, callback) => {
-    const fit =
-      options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
-    if (options.all) return callback(null, fit);
-    const first = fit[0];
-    if (first) return callback(null, first.address, first.family);
-    callback(Object.assign(new Error(`no address for ${url.hostname}`), { code: 'ENOTFOUND' }), '', 0);
-  }) as LookupFunction;
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const lookup = pinnedLookup(addresses, url.hostname);
+  const hostname = requestHostname(url);
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? https : http).request({
       hostname,

@@ -7,3 +7,4 @@ export {
   systemLookup,
   type LookupAll,
 } from './address-allowlist.js';
+export { pinnedLookup, requestHostname } from './pinned-lookup.js';
