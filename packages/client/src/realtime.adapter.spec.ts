@@ -1,5 +1,6 @@
-import { startSoketi, waitFor, type SoketiHandle } from '@kiln/testing';
-import Pusher from 'pusher';
+import { waitFor, type SoketiHandle } from '@kiln/testing';
+import type Pusher from 'pusher';
+import { startSoketiServer } from './soketi-server.test-helper.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Me } from './api.schema.js';
 import { connectRealtime, type RealtimeConnection, type RealtimeHandlers } from './realtime.adapter.js';
@@ -37,20 +38,7 @@ describe('connectRealtime against a real soketi', () => {
   const open: RealtimeConnection[] = [];
 
   beforeAll(async () => {
-    soketi = await startSoketi({});
-    server = new Pusher({
-      appId: soketi.appId,
-      key: soketi.key,
-      secret: soketi.secret,
-      host: '127.0.0.1',
-      port: String(soketi.port),
-      useTLS: false,
-    });
-    me = {
-      customerId: 'acme',
-      channel: 'private-customer-acme',
-      pusher: { key: soketi.key, cluster: 'mt1', wsHost: '127.0.0.1', wsPort: soketi.port, forceTLS: false },
-    };
+    ({ soketi, server, me } = await startSoketiServer('private-customer-acme'));
   });
   afterAll(async () => {
     for (const c of open) c.close();
