@@ -78,6 +78,7 @@ export class GatedPublisher {
   private queue: Entry[] = [];
   private readonly pendingProgress = new Map<string, Entry>();
   private readonly lastProgressAt = new Map<string, number>();
+  private lastSweepAt = 0;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly idleWaiters: (() => void)[] = [];
@@ -273,7 +274,20 @@ export class GatedPublisher {
       batch.push(e);
     }
     this.queue = [...keep, ...this.queue];
+    this.forgetOldProgressTimes(now);
     return batch;
+  }
+
+  /**
+   * Drops progress times older than the interval, at most once per interval: they hold nothing
+   * back any more, and a worker running for weeks meets millions of jobs (two keys each, with
+   * job channels), whose times would otherwise stay for the life of the process.
+   */
+  private forgetOldProgressTimes(now: number): void {
+    if (now - this.lastSweepAt < this.progressIntervalMs) return;
+    this.lastSweepAt = now;
+    for (const [key, at] of this.lastProgressAt)
+      if (at + this.progressIntervalMs <= now) this.lastProgressAt.delete(key);
   }
 
   /**
