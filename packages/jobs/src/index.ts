@@ -5,6 +5,7 @@ export * from './job-summary.js';
 export { compareJobVersions, isFullJob, type VersionOutcome } from '@kiln/client/contract';
 export * from './presets.js';
 export * from './queue.js';
+export { ChunkPlanRepository, type ChunkCommit, type StoredChunkPlan } from './chunk-plan.repository.js';
 export {
   EMPTY_PROGRESS,
   JobRepository,

@@ -85,6 +85,27 @@ const RUN_STATE_SCRIPT = `${LOCK_KEY_LUA}
 return {redis.call('HGET', KEYS[1], 'status'), redis.call('GET', kiln_lock_key(KEYS[1], ARGV[1]))}
 `;
 
+// Writes a progress only when it is ahead of the stored one (ARGV[1] statuses, ARGV[2] progress JSON,
+// ARGV[3] its percent, ARGV[4] now): several workers encoding chunks of one job report at once, and
+// a late report must not move the job's progress back.
+const ADVANCE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local cur = redis.call('HGET', KEYS[1], 'status')
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do
+  if s == cur then allowed = true end
+end
+if not allowed then return {0, cur} end
+local old = redis.call('HGET', KEYS[1], 'progress')
+if old then
+  local ok, p = pcall(cjson.decode, old)
+  if ok and type(p) == 'table' and tonumber(p.percent) and tonumber(p.percent) >= tonumber(ARGV[3]) then return {2} end
+end
+redis.call('HSET', KEYS[1], 'progress', ARGV[2], 'updatedAt', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'seq', 1)
+return {1, redis.call('HGETALL', KEYS[1])}
+`;
+
 const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe']);
 
 /** A new job's outputs, one per requested preset, all pending. */
@@ -137,6 +158,7 @@ export class JobRepository {
   ) {
     this.redis.defineCommand('kilnJobUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
     this.redis.defineCommand('kilnJobRunState', { numberOfKeys: 1, lua: RUN_STATE_SCRIPT });
+    this.redis.defineCommand('kilnJobAdvance', { numberOfKeys: 1, lua: ADVANCE_SCRIPT });
     this.redis.defineCommand('kilnJobCreate', { numberOfKeys: 4, lua: CREATE_SCRIPT });
     this.redis.defineCommand('kilnJobDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
     this.redis.defineCommand('kilnJobPage', { numberOfKeys: 1, lua: PAGE_SCRIPT });
@@ -254,6 +276,31 @@ export class JobRepository {
     if (res[0] === -1) return { ok: false, reason: 'not_found' };
     if (res[0] === -2) return { ok: false, reason: 'fenced' };
     if (res[0] === 0) return { ok: false, reason: 'status', current: res[1] as JobStatus };
+    return { ok: true, job: decode(pairsToRecord(res[1] as string[])) };
+  }
+
+  /**
+   * Stores `progress` only when its percent is above the stored one and the job's status is one of
+   * `onlyFrom`: for writers that report at once and out of order (the workers encoding chunks of
+   * one job), so the job's progress never goes back. `behind`: a newer progress is stored already.
+   */
+  async advanceProgress(
+    id: string,
+    progress: JobProgress,
+    onlyFrom: readonly JobStatus[],
+  ): Promise<UpdateResult | { ok: false; reason: 'behind' }> {
+    const res = (await (
+      this.redis as unknown as { kilnJobAdvance: (...a: string[]) => Promise<unknown[]> }
+    ).kilnJobAdvance(
+      this.jobKey(id),
+      onlyFrom.join(','),
+      JSON.stringify(progress),
+      String(progress.percent),
+      this.clock().toISOString(),
+    )) as [number, unknown];
+    if (res[0] === -1) return { ok: false, reason: 'not_found' };
+    if (res[0] === 0) return { ok: false, reason: 'status', current: res[1] as JobStatus };
+    if (res[0] === 2) return { ok: false, reason: 'behind' };
     return { ok: true, job: decode(pairsToRecord(res[1] as string[])) };
   }
 

@@ -92,4 +92,9 @@ export type CreateJobRequest = z.infer<typeof createJobSchema>;
 export interface EncodeJobData {
   jobId: string;
   customerId: string;
+  /**
+   * Set once the job's encode was split into chunks (BullMQ children): the next run of this BullMQ
+   * job stitches the chunks of plan `planId` instead of starting over.
+   */
+  chunked?: { planId: string } | undefined;
 }

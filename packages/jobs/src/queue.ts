@@ -36,6 +36,31 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/**
+ * The BullMQ queue of chunk encodes (split-and-stitch): every worker takes them, whatever its
+ * pools, since chunks are H.264 (the default pool's encoder). Each is a child of its job's encode
+ * job (a BullMQ flow), which stitches once every chunk is done.
+ */
+export const CHUNK_QUEUE = 'encode-chunk';
+
+/** Payload of a chunk encode: the job, the plan the chunk belongs to, and the chunk's place in it. */
+export interface ChunkJobData {
+  jobId: string;
+  customerId: string;
+  planId: string;
+  index: number;
+}
+
+/** The BullMQ id of a chunk encode: one per chunk of a plan, so adding it twice adds it once. */
+export function chunkJobId(jobId: string, planId: string, index: number): string {
+  return `${jobId}.${planId}.${index}`;
+}
+
+/** The key of BullMQ's lock on a chunk encode, which fences the chunk's commit. */
+export function chunkLockKey(redisPrefix: string, bullJobId: string): string {
+  return `${bullPrefix(redisPrefix)}:${CHUNK_QUEUE}:${bullJobId}:lock`;
+}
+
 /** Redis pub/sub channel on which the API tells every worker to stop a job (message: the job id). */
 export function cancelChannel(redisPrefix: string): string {
   return `${redisPrefix}:jobs:cancel`;

@@ -21,3 +21,4 @@ export { EmptyUploadError, UnsafeStoragePathError, UploadAbortedError, UploadToo
 export { UploadStorage } from './upload-storage.adapter.js';
 export { isUploadInput, parseUploadInput, uploadInput, uploadKey, uploadPath, type UploadStore } from './uploads.js';
 export { type ScratchOptions, type ScratchOutput, type StoredOutput } from './scratch-output.js';
+export { createChunkStore, LocalChunkStore, S3ChunkStore, type ChunkFileRef, type ChunkStore } from './chunk-store.js';
