@@ -5,6 +5,9 @@ import { closeServer, healthRouter, notFoundHandler, readOnlyMethods, type Built
 import {
   bullPrefix,
   cancelChannel,
+  CHUNK_QUEUE,
+  ChunkPlanRepository,
+  type ChunkJobData,
   createRedisConnection,
   EncodeQueues,
   encodeQueueName,
@@ -20,12 +23,15 @@ import type { WebhookEmitter } from '@kiln/customer-webhooks';
 import type { GatedPublisher } from '@kiln/realtime';
 import { createPresenceGatedPublisher, JobAnnouncer, Readiness } from '@kiln/realtime';
 import { createScheduling, FleetRepository } from '@kiln/scheduler';
-import { createOutputStorage, createS3Bucket } from '@kiln/storage';
-import { Worker, type Job as BullJob, type Queue } from 'bullmq';
+import { createChunkStore, createOutputStorage, createS3Bucket, type S3Bucket } from '@kiln/storage';
+import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import express from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { WorkerConfig } from './config.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
+import { ChunkJobHandler } from './chunk-job.handler.js';
+import { FfmpegChunkMedia } from './chunk-media.adapter.js';
+import { ChunkedEncode } from './chunked-encode.js';
 import { EncodeSlots } from './encode-slots.js';
 import { FleetHeartbeat, fleetIdentity } from './fleet-heartbeat.js';
 import { InputResolver } from './input-resolver.js';
@@ -43,13 +49,15 @@ import { createWebhookDeliveries } from './webhook-delivery.worker.js';
 export interface WorkerBuild extends BuiltApp {
   /** One BullMQ worker per pool it runs (KILN_WORKER_POOLS), sharing the encode slots. */
   workers: Worker<EncodeJobData>[];
+  /** The BullMQ worker of chunk encodes (split and stitch), sharing the same slots. */
+  chunkWorker: Worker<ChunkJobData>;
   /** Where outputs go, for the ready line: `local` or `s3` and the bucket's name. */
   storage: { kind: 'local' | 's3'; bucket: string | undefined };
 }
 
-/** ffmpeg behind the input limits (KILN_MAX_INPUT_*) and the sandbox. */
-function createMedia(config: WorkerConfig): LimitedMediaAdapter {
-  const ffmpeg = new FfmpegMediaAdapter({
+/** ffmpeg with the worker's watchdog, budget and sandbox settings. */
+function createFfmpeg(config: WorkerConfig): FfmpegMediaAdapter {
+  return new FfmpegMediaAdapter({
     ffmpegPath: config.FFMPEG_PATH,
     ffprobePath: config.FFPROBE_PATH,
     stallTimeoutMs: config.KILN_FFMPEG_STALL_S * 1000,
@@ -59,6 +67,10 @@ function createMedia(config: WorkerConfig): LimitedMediaAdapter {
     // ffmpeg and ffprobe see PATH, locale and time zone only: none of this process's secrets.
     sandbox: { env: minimalEnv(process.env), maxMemoryMb: config.KILN_FFMPEG_MAX_MEMORY_MB },
   });
+}
+
+/** ffmpeg behind the input limits (KILN_MAX_INPUT_*). */
+function createMedia(config: WorkerConfig, ffmpeg: FfmpegMediaAdapter): LimitedMediaAdapter {
   return new LimitedMediaAdapter(ffmpeg, {
     maxSeconds: config.KILN_MAX_INPUT_SECONDS,
     maxPixels: config.KILN_MAX_INPUT_PIXELS,
@@ -148,10 +160,14 @@ function createHandler(
   const storage = createOutputStorage(config, bucket, path.join(parts.scratch.dir, 'outputs'));
   const repo = new JobRepository(parts.redis, config.KILN_REDIS_PREFIX);
   const running = new RunningJobs();
+  const announcer = new JobAnnouncer(parts.publisher);
+  const threads = Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY));
+  const ffmpeg = createFfmpeg(config);
+  const chunks = createChunking(config, logger, { ...parts, repo, announcer, bucket, threads, running, ffmpeg });
   const handler = new EncodeJobHandler({
     repo,
-    announcer: new JobAnnouncer(parts.publisher),
-    media: createMedia(config),
+    announcer,
+    media: createMedia(config, ffmpeg),
     storage,
     inputs: new InputResolver({
       roots: config.KILN_INPUT_ROOTS,
@@ -167,10 +183,85 @@ function createHandler(
     running,
     logger,
     progressIntervalMs: config.KILN_PROGRESS_INTERVAL_MS,
-    threads: Math.max(1, Math.floor(availableParallelism() / config.KILN_WORKER_CONCURRENCY)),
+    threads,
     webhooks: parts.webhooks,
+    chunking: chunks.chunking,
   });
-  return { handler, bucket, storage, repo, running };
+  return { handler, bucket, storage, repo, running, chunks };
+}
+
+/**
+ * Split-and-stitch (KILN_CHUNK_MIN_S, KILN_CHUNK_SECONDS): the plans in Redis, the chunk files
+ * beside the outputs, the chunk queue, its handler and the job's side of it.
+ */
+function createChunking(
+  config: WorkerConfig,
+  logger: Logger,
+  parts: {
+    redis: RedisClient;
+    repo: JobRepository;
+    announcer: JobAnnouncer;
+    slots: EncodeSlots;
+    scratch: ScratchRoot;
+    bucket: S3Bucket | undefined;
+    threads: number;
+    running: RunningJobs;
+    ffmpeg: FfmpegMediaAdapter;
+  },
+) {
+  const plans = new ChunkPlanRepository(parts.redis, config.KILN_REDIS_PREFIX);
+  const store = createChunkStore(config.KILN_STORAGE_DIR, parts.bucket);
+  const media = new FfmpegChunkMedia(parts.ffmpeg, config.KILN_MAX_INPUT_PIXELS);
+  const queue = new Queue<ChunkJobData>(CHUNK_QUEUE, {
+    connection: parts.redis,
+    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+  });
+  const common = { plans, store, media, announcer: parts.announcer, threads: parts.threads };
+  const progressIntervalMs = config.KILN_PROGRESS_INTERVAL_MS;
+  const chunking = new ChunkedEncode({
+    ...common,
+    repo: parts.repo,
+    queue,
+    minSeconds: config.KILN_CHUNK_MIN_S,
+    chunkSeconds: config.KILN_CHUNK_SECONDS,
+    progressIntervalMs,
+    logger,
+  });
+  const handler = new ChunkJobHandler({
+    ...common,
+    repo: parts.repo,
+    running: parts.running,
+    slots: parts.slots,
+    scratchDir: parts.scratch.dir,
+    redisPrefix: config.KILN_REDIS_PREFIX,
+    progressIntervalMs,
+    logger: logger.child({ component: 'chunks' }),
+  });
+  return { chunking, handler, queue };
+}
+
+/**
+ * The BullMQ worker of chunk encodes. It takes as many chunks as the process has encode slots
+ * (no prefetch): a chunk waiting here for a slot is one another idle worker could have run.
+ */
+function createChunkWorker(config: WorkerConfig, handler: ChunkJobHandler, logger: Logger): Worker<ChunkJobData> {
+  const worker = new Worker<ChunkJobData>(CHUNK_QUEUE, (job, token, signal) => handler.process(job, token, signal), {
+    connection: createRedisConnection(redisTarget(config)),
+    prefix: bullPrefix(config.KILN_REDIS_PREFIX),
+    concurrency: config.KILN_WORKER_CONCURRENCY,
+    lockDuration: config.KILN_WORKER_STALLED_S * 1000,
+    stalledInterval: config.KILN_WORKER_STALLED_S * 1000,
+    maxStalledCount: MAX_STALLED_COUNT,
+    autorun: false,
+  });
+  worker.on('error', (err) => logger.error({ err }, 'chunk worker error'));
+  worker.on('stalled', (jobId: string) =>
+    logger.warn({ jobId }, 'chunk stalled (its worker died or froze); handed to another worker'),
+  );
+  worker.on('lockRenewalFailed', (jobIds: string[]) => {
+    for (const jobId of jobIds) worker.cancelJob(jobId, LOCK_LOST_REASON);
+  });
+  return worker;
 }
 
 /**
@@ -201,7 +292,7 @@ function createHeartbeat(
 function scheduleHandover(
   config: WorkerConfig,
   logger: Logger,
-  parts: { slots: EncodeSlots; handler: EncodeJobHandler; workers: Worker<EncodeJobData>[] },
+  parts: { slots: EncodeSlots; handler: EncodeJobHandler; chunks: ChunkJobHandler; workers: Worker[] },
 ): NodeJS.Timeout {
   return setTimeout(() => {
     // A job whose encode is done may still be announcing its final event: that is not a handover.
@@ -216,6 +307,7 @@ function scheduleHandover(
         'grace period over; no encode running, finishing final announcements',
       );
     parts.handler.beginHandover();
+    parts.chunks.beginHandover();
     for (const worker of parts.workers) worker.cancelAllJobs('worker shutting down');
   }, config.KILN_SHUTDOWN_GRACE_S * 1000);
 }
@@ -317,7 +409,7 @@ export function buildWorker(
   const scratch = new ScratchRoot(tmpdir());
   const slots = new EncodeSlots(config.KILN_WORKER_CONCURRENCY);
   const webhooks = createWebhookDeliveries(config, { redis, registry, logger });
-  const { handler, bucket, storage, repo, running } = createHandler(config, logger, {
+  const { handler, bucket, storage, repo, running, chunks } = createHandler(config, logger, {
     registry,
     redis,
     publisher,
@@ -326,6 +418,7 @@ export function buildWorker(
     webhooks: webhooks.emitter,
   });
   const workers = createPoolWorkers(config, handler);
+  const chunkWorker = createChunkWorker(config, chunks.handler, logger);
   const queues = new EncodeQueues(redis, config.KILN_REDIS_PREFIX);
   const heartbeat = createHeartbeat(config, logger, redis, running);
   const fleet = joinFleet(config, logger, { redis, repo, queues, heartbeat });
@@ -338,13 +431,17 @@ export function buildWorker(
   // operator can find it in CLIENT LIST.
   const cancels = createRedisConnection(redisTarget(config), { connectionName: 'kiln-worker-cancels' });
   cancels.on('message', (_channel: string, jobId: string) => {
-    if (workers.some((w) => w.cancelJob(jobId, 'cancelled by the customer')))
-      logger.info({ jobId }, 'cancel received; stopping ffmpeg');
+    const whole = workers.some((w) => w.cancelJob(jobId, 'cancelled by the customer'));
+    if (chunks.handler.cancel(jobId) || whole) logger.info({ jobId }, 'cancel received; stopping ffmpeg');
   });
 
   let stopping: Promise<void> | undefined;
   let scratchSweep: NodeJS.Timeout | undefined;
-  const server = createHttpSide(registry, readiness, () => !stopping && workers.every((w) => w.isRunning()));
+  const server = createHttpSide(
+    registry,
+    readiness,
+    () => !stopping && workers.every((w) => w.isRunning()) && chunkWorker.isRunning(),
+  );
   const start = async () => {
     await mirror.start();
     await scratch.prepare().then(logSwept(logger));
@@ -354,7 +451,7 @@ export function buildWorker(
         .then(logSwept(logger))
         .catch((err: unknown) => logger.warn({ err }, 'could not sweep scratch folders'));
     }, 600_000).unref();
-    for (const worker of workers)
+    for (const worker of [...workers, chunkWorker])
       void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped running'));
     await cancels.subscribe(cancelChannel(config.KILN_REDIS_PREFIX));
     webhooks.start();
@@ -366,13 +463,15 @@ export function buildWorker(
       await fleet.leave();
       // Jobs waiting for an encode slot go back to the queue now; running encodes get the grace.
       slots.close();
-      const handover = scheduleHandover(config, logger, { slots, handler, workers });
-      await Promise.all(workers.map((w) => w.close()));
+      const all = [...workers, chunkWorker];
+      const handover = scheduleHandover(config, logger, { slots, handler, chunks: chunks.handler, workers: all });
+      await Promise.all(all.map((w) => w.close()));
       clearTimeout(handover);
       // After the encodes: their last events queue deliveries; attempts under way finish.
       await webhooks.stop();
       await cancels.quit().catch(() => undefined);
       await queues.close();
+      await chunks.queue.close();
       await publisher.flush();
       await mirror.stop();
       clearInterval(scratchSweep);
@@ -381,5 +480,5 @@ export function buildWorker(
       await redis.quit().catch(() => undefined);
       bucket?.destroy();
     })());
-  return { server, workers, storage: { kind: storage.kind, bucket: bucket?.name }, start, stop };
+  return { server, workers, chunkWorker, storage: { kind: storage.kind, bucket: bucket?.name }, start, stop };
 }

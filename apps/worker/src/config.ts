@@ -54,6 +54,13 @@ export const workerConfigSchema = z
     /** A job whose worker stopped renewing its lock for this long is handed to another worker. */
     KILN_WORKER_STALLED_S: positiveInt(30, 3600),
     KILN_PROGRESS_INTERVAL_MS: positiveInt(1000, 60_000),
+    /**
+     * Inputs longer than this many seconds are encoded in chunks by the whole fleet (split and
+     * stitch) for their H.264 outputs; shorter ones whole, by one worker.
+     */
+    KILN_CHUNK_MIN_S: positiveInt(120, 7 * 24 * 3600),
+    /** The length chunks are cut to, about (HLS: rounded to whole segments). */
+    KILN_CHUNK_SECONDS: positiveInt(20, 3600),
     KILN_FFMPEG_STALL_S: positiveInt(120, 3600),
     /** Inputs longer, larger per frame (width × height) or faster are refused at probe time. */
     KILN_MAX_INPUT_SECONDS: positiveInt(6 * 3600),

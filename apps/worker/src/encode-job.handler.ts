@@ -14,6 +14,7 @@ import {
   type Job,
   type JobOutput,
   type JobPatch,
+  type JobProgress,
   type JobRepository,
   type JobStatus,
   type UpdateResult,
@@ -23,7 +24,7 @@ import type { Logger } from '@kiln/logger';
 import type { FirstEncode, MediaAdapter, MediaSource, TranscodeResult } from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { OutputStorage } from '@kiln/storage';
-import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
+import { UnrecoverableError, WaitingChildrenError, WaitingError, type Job as BullJob } from 'bullmq';
 import { classifyFailure, failurePatch, type FailureOutcome } from './classify-failure.js';
 import { SlotClaim, type EncodeSlots } from './encode-slots.js';
 import { InputError } from './input.errors.js';
@@ -34,6 +35,7 @@ import { JobGoneError, LOCK_LOST_REASON, LockLostError, SlotsClosedError } from 
 import { RunWatch } from './run-watch.js';
 import type { RunningJobs } from './running-jobs.js';
 import { AttemptHold, type EncodeRun, type PlannedOutput } from './encode-run.js';
+import type { ChunkedEncode, Split, StitchState } from './chunked-encode.js';
 import { checkStreams, completedOutput, overall, replaceAt } from './job-outputs.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -59,6 +61,8 @@ export interface EncodeJobDeps {
   threads: number;
   /** Customer webhooks: `output.completed`, `job.completed` and `job.failed` are emitted here. */
   webhooks?: Pick<WebhookEmitter, 'emit'>;
+  /** Split-and-stitch for long inputs; without it every job is encoded whole. */
+  chunking?: ChunkedEncode;
 }
 
 const RUNNABLE: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
@@ -66,7 +70,14 @@ const RUNNABLE: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
 /** How often a run checks its job's status and lock (a cancel whose message was lost stops within this). */
 const RUN_CHECK_MS = 1000;
 
-type AttemptResult = { ok: true; job: Job } | { ok: false; err: unknown; outputs: JobOutput[] };
+/** Where a chunked job's encode stands when its run waits for its chunks: the plan, and times chunks were sent out again. */
+type ChunkWait = NonNullable<EncodeJobData['chunked']> & { rounds: number };
+
+type AttemptResult =
+  { ok: true; job: Job } | { ok: true; waitFor: ChunkWait } | { ok: false; err: unknown; outputs: JobOutput[] };
+
+/** How an output's encode reports progress: to the job as usual, only ever forward, or to a chunked job's plan. */
+type ProgressSink = 'store' | 'advance' | ((p: JobProgress) => void);
 
 /**
  * Runs one encode job in small steps: prepare (record, slot, input, probe), encode and store each
@@ -94,12 +105,35 @@ export class EncodeJobHandler {
     const run = this.startRun(bull, job, token, signal);
     this.deps.running.start(job);
     try {
-      const result = await this.attempt(run);
+      const chunked = bull.data.chunked;
+      const result = chunked ? await this.stitchAttempt(run, { rounds: 0, ...chunked }) : await this.attempt(run);
+      if (result.ok && 'waitFor' in result) return await this.awaitChunks(run, result.waitFor, signal);
       if (result.ok) return await this.completed(run, result.job);
-      return await this.failed(run, result.err, result.outputs);
+      await this.failed(run, result.err, result.outputs);
+      // Stopped (a cancel) with chunks sent out: BullMQ ends the job once they are (their runs skip).
+      if (run.children) await this.awaitChildren(run);
     } finally {
       this.deps.running.end(job.id);
     }
+  }
+
+  /**
+   * The job's chunks are out: its BullMQ job waits for them (a flow's parent), holding no worker,
+   * and BullMQ runs it again to stitch once every chunk is done; if they already are, now.
+   */
+  private async awaitChunks(run: EncodeRun, wait: ChunkWait, signal?: AbortSignal): Promise<void> {
+    await run.bull.updateData({ ...run.bull.data, chunked: wait });
+    if (await this.awaitChildren(run)) return;
+    run.log.info({ planId: wait.planId }, 'every chunk is done already; stitching now');
+    return this.process(run.bull, run.token, signal);
+  }
+
+  /** Moves the job's BullMQ job to wait for its children (throwing what tells BullMQ so); false when none is left. */
+  private async awaitChildren(run: EncodeRun): Promise<boolean> {
+    if (!run.token) return false;
+    if (!(await run.bull.moveToWaitingChildren(run.token))) return false;
+    run.log.info('waiting for the chunks');
+    throw new WaitingChildrenError();
   }
 
   /**
@@ -112,6 +146,7 @@ export class EncodeJobHandler {
       .child({ jobId: bull.data.jobId })
       .info({ status: job?.status }, 'job is no longer runnable; skipped');
     if (!job) return;
+    await this.discardChunks(job, this.deps.logger.child({ jobId: job.id }));
     // Its webhook too: the same event makes the same deliveries, so one already queued is not made twice.
     if (job.status === 'completed' || job.status === 'failed')
       await this.emitWebhook(`job.${job.status}`, job, this.deps.logger.child({ jobId: job.id }));
@@ -123,7 +158,16 @@ export class EncodeJobHandler {
     const hold = new AttemptHold(new SlotClaim(this.deps.slots), resetOutputs(run.job.outputs));
     try {
       const source = await this.prepare(run, hold);
-      for (const planned of hold.plan) hold.outputs = await this.makeOutput(run, source, planned, hold.outputs);
+      const split = await this.split(run, hold, source);
+      const whole = split ? hold.plan.filter((p) => !split.chunked.includes(p)) : hold.plan;
+      for (const planned of whole) {
+        const sink = split ? this.deps.chunking!.progressFor(split, run, planned.index) : 'store';
+        hold.outputs = await this.makeOutput(run, planned, hold.outputs, {
+          last: !split && planned === hold.plan.at(-1),
+          encode: () => this.encode(run, source, planned, sink),
+        });
+      }
+      if (split) return { ok: true, waitFor: { planId: split.planId, rounds: 0 } };
       return { ok: true, job: await this.finish(run) };
     } catch (err) {
       return { ok: false, err, outputs: hold.outputs };
@@ -148,6 +192,7 @@ export class EncodeJobHandler {
       workDir: hold.workDir,
       signal: run.watch.signal,
     });
+    hold.input = input.path;
     hold.plan = await this.plan(run);
     const first = hold.slot.held && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
@@ -165,10 +210,11 @@ export class EncodeJobHandler {
     return hold.source;
   }
 
-  /** A scratch output for each of the job's outputs, in its run's own folder. */
-  private plan(run: EncodeRun): Promise<PlannedOutput[]> {
-    return Promise.all(
+  /** A scratch output for each of the job's outputs (those `only` keeps), in its run's own folder. */
+  private async plan(run: EncodeRun, only: (out: JobOutput) => boolean = () => true): Promise<PlannedOutput[]> {
+    const planned = await Promise.all(
       run.job.outputs.map(async (out, index) => {
+        if (!only(out)) return null;
         const preset = getPreset(out.preset);
         if (!preset) throw new InputError('invalid_input', `unknown preset ${out.preset}`);
         const ref = { customerId: run.job.customerId, jobId: run.job.id, name: outputFileName(out.name, preset) };
@@ -179,6 +225,75 @@ export class EncodeJobHandler {
         return { index, preset, scratch };
       }),
     );
+    return planned.filter((p): p is PlannedOutput => p !== null);
+  }
+
+  /** Splits the job into chunks when its input is long and an output is chunkable; null: encode it whole. */
+  private async split(run: EncodeRun, hold: AttemptHold, source: MediaSource): Promise<Split | null> {
+    const chunking = this.deps.chunking;
+    if (!chunking || !hold.input) return null;
+    const chunked = chunking.chunkable(hold.plan, source.info);
+    if (chunked.length === 0) return null;
+    return chunking.split(run, hold.input, source.info, chunked, hold.plan.length - chunked.length);
+  }
+
+  /**
+   * The second run of a chunked job, once its chunks are done: each chunked output is stitched
+   * from them and stored, and the job completes. Chunks that never arrived are sent out again (a
+   * few times); a chunk that could not be made, or a plan that is gone, makes the run encode
+   * those outputs whole instead: a job never ends with a broken file.
+   */
+  private async stitchAttempt(run: EncodeRun, wait: ChunkWait): Promise<AttemptResult> {
+    const hold = new AttemptHold(new SlotClaim(this.deps.slots), run.job.outputs);
+    try {
+      const chunking = this.deps.chunking;
+      if (!chunking) throw new Error('this worker cannot stitch a chunked job: chunking is not set up');
+      if (run.job.status !== 'encoding') await this.transition(run, { status: 'encoding', error: null });
+      const state = await chunking.stitchState(run.job.id, wait.planId, wait.rounds);
+      if (state.kind === 'rerun') {
+        run.log.warn({ missing: state.missing }, 'chunks never arrived; sending them out again');
+        await chunking.sendOut(run, wait.planId, state.missing, wait.rounds + 1);
+        return { ok: true, waitFor: { ...wait, rounds: wait.rounds + 1 } };
+      }
+      hold.workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-stitch-'));
+      hold.plan = await this.plan(run, (out) => out.status !== 'completed');
+      if (state.kind === 'whole') await this.wholeInstead(run, hold, wait.planId, state);
+      else
+        for (const planned of hold.plan)
+          hold.outputs = await this.makeOutput(run, planned, hold.outputs, {
+            last: planned === hold.plan.at(-1),
+            encode: () => chunking.stitch(run, state, planned, hold.workDir!),
+          });
+      return { ok: true, job: await this.finish(run) };
+    } catch (err) {
+      return { ok: false, err, outputs: hold.outputs };
+    } finally {
+      run.watch.close();
+      await hold.close();
+    }
+  }
+
+  /** A chunked job's outputs encoded whole after all, from the stored input (or the job's input again). */
+  private async wholeInstead(
+    run: EncodeRun,
+    hold: AttemptHold,
+    planId: string,
+    state: Extract<StitchState, { kind: 'whole' }>,
+  ): Promise<void> {
+    run.log.warn({ reason: state.reason }, 'the chunked encode falls back to a whole encode');
+    const { job } = run;
+    const ctx = { customerId: job.customerId, jobId: job.id, workDir: hold.workDir!, signal: run.watch.signal };
+    const input =
+      (await this.deps.chunking!.source(run, planId, hold.workDir!)) ??
+      (await this.deps.inputs.resolve(job.input, ctx)).path;
+    await this.waitForSlot(run, hold.slot);
+    hold.source = await this.deps.media.open(input);
+    const source = hold.source;
+    for (const planned of hold.plan)
+      hold.outputs = await this.makeOutput(run, planned, hold.outputs, {
+        last: planned === hold.plan.at(-1),
+        encode: () => this.encode(run, source, planned, 'advance'),
+      });
   }
 
   /** The job is probing: this attempt's number, a clean slate of progress and outputs. */
@@ -214,15 +329,15 @@ export class EncodeJobHandler {
    */
   private async makeOutput(
     run: EncodeRun,
-    source: MediaSource,
     planned: PlannedOutput,
     outputs: JobOutput[],
+    how: { last: boolean; encode: () => Promise<TranscodeResult> },
   ): Promise<JobOutput[]> {
     const { index, preset, scratch } = planned;
-    const last = index === outputs.length - 1;
+    const { last } = how;
     const out = { ...outputs[index]!, status: 'encoding' as const };
     await this.transition(run, { outputs: replaceAt(outputs, index, out) }, ['encoding']);
-    const result = await this.encode(run, source, planned, outputs.length);
+    const result = await how.encode();
     if (last) await this.transition(run, { status: 'storing' }, ['encoding']);
     // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
     const stored = await scratch.commit(() => this.assertOwner(run));
@@ -232,18 +347,27 @@ export class EncodeJobHandler {
     return done;
   }
 
-  /** Runs one output's encode, writing its progress (mapped onto the whole job) as it goes. */
+  /**
+   * Runs one output's encode, writing its progress as it goes: mapped onto the whole job (`store`),
+   * the same but never backwards (`advance`: a chunked job encoded whole after all), or handed to
+   * a chunked job's plan.
+   */
   private async encode(
     run: EncodeRun,
     source: MediaSource,
     planned: PlannedOutput,
-    count: number,
+    sink: ProgressSink,
   ): Promise<TranscodeResult> {
-    const reporter = new ProgressReporter(async (progress) => {
-      const res = await this.deps.repo.update(run.job.id, { progress }, ['encoding'], run.token);
+    const count = run.job.outputs.length;
+    const reporter = new ProgressReporter(async (progress: JobProgress) => {
+      if (typeof sink === 'function') return sink(progress);
+      const res =
+        sink === 'advance'
+          ? await this.deps.repo.advanceProgress(run.job.id, progress, ['encoding'])
+          : await this.deps.repo.update(run.job.id, { progress }, ['encoding'], run.token);
       if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
       // A refused progress write stops the run at once: the job was cancelled, or another run owns it.
-      else run.watch.end(res.reason === 'fenced' ? 'lock_lost' : 'cancelled');
+      else if (res.reason !== 'behind') run.watch.end(res.reason === 'fenced' ? 'lock_lost' : 'cancelled');
     }, this.deps.progressIntervalMs);
     const t0 = performance.now();
     let result: TranscodeResult;
@@ -287,7 +411,15 @@ export class EncodeJobHandler {
       run.token,
     );
     if (!done.ok) throw this.refusal(run, done);
+    await this.discardChunks(done.job, run.log);
     return done.job;
+  }
+
+  /** Removes a chunked job's plan and files once it ended; a failure is logged (they expire with the plan). */
+  private async discardChunks(job: Job, log: Logger): Promise<void> {
+    await this.deps.chunking
+      ?.discard(job, log)
+      .catch((err: unknown) => log.warn({ err }, 'could not remove the chunks of the job'));
   }
 
   private async completed(run: EncodeRun, job: Job): Promise<void> {
@@ -360,6 +492,7 @@ export class EncodeJobHandler {
       await this.clearOtherRuns(run).catch((e: unknown) =>
         run.log.warn({ err: e }, 'could not remove scratch files of earlier runs'),
       );
+    if (res.ok && final) await this.discardChunks(res.job, run.log);
     if (!res.ok && res.reason === 'fenced') run.log.warn('run lost its lock on the job while failing; nothing written');
     // Bad input fails for good even with attempts left: BullMQ must not try it again.
     throw final ? new UnrecoverableError(outcome.error.message) : err;

@@ -23,6 +23,8 @@ export interface EncodeRun {
   maxAttempts: number;
   watch: RunWatch;
   log: Logger;
+  /** Set once this run added chunk children to the job's BullMQ job: it must wait for them before it ends. */
+  children?: boolean;
 }
 
 /** One output of a run: its place in the job, its preset, and where ffmpeg writes it. */
@@ -39,6 +41,8 @@ export interface PlannedOutput {
  */
 export class AttemptHold {
   workDir: string | undefined;
+  /** The local input file, once resolved. */
+  input: string | undefined;
   plan: PlannedOutput[] = [];
   source: MediaSource | undefined;
 

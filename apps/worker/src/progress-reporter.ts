@@ -5,20 +5,20 @@ import type { JobProgress } from '@kiln/jobs';
  * overlap, and `flush()` writes the last pending value so the final progress is never lost.
  * (Writing on every ffmpeg callback floods Redis and the event stream: BullMQ #2186.)
  */
-export class ProgressReporter {
-  private pending: JobProgress | undefined;
+export class ProgressReporter<T = JobProgress> {
+  private pending: T | undefined;
   private lastWriteAt = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly write: (p: JobProgress) => Promise<void>,
+    private readonly write: (p: T) => Promise<void>,
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Records the newest progress; writes now if the interval has passed, else soon after. */
-  report(progress: JobProgress): void {
+  report(progress: T): void {
     this.pending = progress;
     const wait = this.lastWriteAt + this.intervalMs - this.now();
     if (wait <= 0) this.drain();

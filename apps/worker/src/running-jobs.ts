@@ -11,10 +11,14 @@ export type FinishedOutcome = 'completed' | 'failed';
  */
 export class RunningJobs {
   private readonly jobs = new Map<string, FleetJob>();
+  /** Runs of each job on this worker (a chunked job's chunks may run here side by side). */
+  private readonly runs = new Map<string, number>();
   private readonly listeners: ((jobId: string, outcome: FinishedOutcome) => void)[] = [];
 
-  /** A run of the job began on this worker. */
+  /** A run of the job (or of a chunk of it) began on this worker. */
   start(job: { id: string; customerId: string; status: JobStatus }): void {
+    this.runs.set(job.id, (this.runs.get(job.id) ?? 0) + 1);
+    if (this.jobs.has(job.id)) return;
     this.jobs.set(job.id, { id: job.id, customerId: job.customerId, status: job.status, percent: 0, speed: null });
   }
 
@@ -37,8 +41,14 @@ export class RunningJobs {
     for (const listener of this.listeners) listener(jobId, outcome);
   }
 
-  /** The run ended, however it ended: the job is no longer listed. */
+  /** A run ended, however it ended: the job is no longer listed once its last run here ended. */
   end(jobId: string): void {
+    const runs = (this.runs.get(jobId) ?? 1) - 1;
+    if (runs > 0) {
+      this.runs.set(jobId, runs);
+      return;
+    }
+    this.runs.delete(jobId);
     this.jobs.delete(jobId);
   }
 

@@ -1,5 +1,8 @@
-import { probe } from './ffprobe.adapter.js';
+import { parseScan, scanArgs, type FrameScan } from './chunk-args.js';
+import { probe, runProbeTool } from './ffprobe.adapter.js';
+import { MediaProbeError } from './media.errors.js';
 import {
+  runFfmpeg,
   startEarlyTranscode,
   transcode,
   type EarlyTranscode,
@@ -10,6 +13,9 @@ import {
 import { encodeBudgetMs, type EncodeBudget } from './encode-limits.js';
 import type { MediaInfo } from './media-info.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
+
+const SCAN_TIMEOUT_MS = 600_000;
+const SCAN_MAX_BYTES = 512 * 1024 * 1024;
 
 /** One encode of an open {@link MediaSource}: a transcode request without the input and its probe result. */
 export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media'>;
@@ -85,6 +91,39 @@ export class FfmpegMediaAdapter implements MediaAdapter {
   /** Encodes with the configured ffmpeg; fields set in `opts` win over the adapter's defaults. */
   transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
     return transcode(this.withDefaults(opts, opts.media.durationSeconds));
+  }
+
+  /**
+   * Runs ffmpeg with arguments built elsewhere (a chunk's encode, a stitch) under the adapter's
+   * limits and watch; `opts.media`'s duration sizes its budget. See {@link runFfmpeg}.
+   */
+  runArgs(args: string[], opts: TranscodeOptions): Promise<TranscodeResult> {
+    return runFfmpeg(args, this.withDefaults(opts, opts.media.durationSeconds));
+  }
+
+  /**
+   * Lists the presentation time of every video frame of a local file (demuxing only, no decode):
+   * what chunk plans are cut from. Rejects with {@link MediaProbeError} when ffprobe cannot.
+   */
+  async scanFrames(input: string, signal?: AbortSignal): Promise<FrameScan> {
+    const res = await runProbeTool(scanArgs(input, this.options.maxPixels), {
+      ffprobePath: this.options.ffprobePath,
+      sandbox: this.sandbox,
+      signal,
+      // Demuxing hours of video takes a while; its listing is about 20 bytes a frame.
+      timeoutMs: SCAN_TIMEOUT_MS,
+      maxOutputBytes: SCAN_MAX_BYTES,
+    });
+    if (res.timedOut || res.code !== 0)
+      throw new MediaProbeError(
+        res.timedOut ? 'listing the frames took too long' : res.stderr.trim().slice(-300) || 'ffprobe failed',
+        input,
+      );
+    try {
+      return parseScan(res.stdout);
+    } catch (err) {
+      throw new MediaProbeError(err instanceof Error ? err.message : String(err), input);
+    }
   }
 
   /**

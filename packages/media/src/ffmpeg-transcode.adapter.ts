@@ -113,14 +113,24 @@ function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): FrameSize
 }
 
 function run(opts: TranscodeOptions): Promise<TranscodeResult> {
-  if (opts.signal?.aborted)
-    return Promise.reject(new TranscodeCancelledError('the encode was cancelled before it started', null, ''));
   let args: string[];
   try {
     args = buildTranscodeArgs(opts);
   } catch (err) {
     return Promise.reject(err);
   }
+  return runFfmpeg(args, opts);
+}
+
+/**
+ * Runs ffmpeg with arguments built elsewhere (chunk encodes, stitches) under the same watch as
+ * {@link transcode}: sandbox and limits (by `preset` and `media`'s duration), progress, stall
+ * watchdog, budget and cancel. `args` must print `-progress pipe:1`; `preset` and `media` also
+ * give the result's frame size.
+ */
+export function runFfmpeg(args: string[], opts: TranscodeOptions): Promise<TranscodeResult> {
+  if (opts.signal?.aborted)
+    return Promise.reject(new TranscodeCancelledError('the encode was cancelled before it started', null, ''));
   const sandbox = opts.sandbox ?? defaultSandbox;
   const limits = processLimits(opts, opts.media.durationSeconds, opts.budgetMs);
   return sandbox.wrappers().then((wrappers) => {

@@ -140,14 +140,31 @@ async function checkFile(path: string): Promise<number> {
   return size;
 }
 
-interface RunResult {
+/** How an ffprobe run ended: its exit code, what it printed, and whether it ran out of time. */
+export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
   timedOut: boolean;
 }
 
-async function run(tool: string, args: string[], opts: ProbeOptions): Promise<RunResult> {
+/**
+ * Runs ffprobe with `args` in the sandbox, killed after `opts.timeoutMs` (default 30 s) or on
+ * abort; stdout is kept up to `maxOutputBytes` (default 16 MiB), past which ffprobe is killed.
+ */
+export async function runProbeTool(
+  args: string[],
+  opts: ProbeOptions & { maxOutputBytes?: number | undefined },
+): Promise<RunResult> {
+  return run(opts.ffprobePath ?? 'ffprobe', args, opts);
+}
+
+async function run(
+  tool: string,
+  args: string[],
+  opts: ProbeOptions & { maxOutputBytes?: number | undefined },
+): Promise<RunResult> {
+  const maxOutput = opts.maxOutputBytes ?? MAX_JSON_BYTES;
   const sandbox = opts.sandbox ?? defaultSandbox;
   const wrappers = await sandbox.wrappers();
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -181,7 +198,7 @@ async function run(tool: string, args: string[], opts: ProbeOptions): Promise<Ru
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (b: Buffer) => {
       outBytes += b.length;
-      if (outBytes <= MAX_JSON_BYTES) out.push(b);
+      if (outBytes <= maxOutput) out.push(b);
       else child.kill('SIGKILL');
     });
     child.stderr.setEncoding('utf8').on('data', (s: string) => err.push(s));
@@ -189,7 +206,7 @@ async function run(tool: string, args: string[], opts: ProbeOptions): Promise<Ru
       finish(() => reject(new MediaToolError(`could not run ${tool}: ${e.message}`, { cause: e }))),
     );
     child.on('close', (code) => {
-      if (outBytes > MAX_JSON_BYTES)
+      if (outBytes > maxOutput)
         return finish(() => resolve({ code: code ?? 1, stdout: '', stderr: 'ffprobe output too large', timedOut }));
       finish(() => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: err.toString(), timedOut }));
     });

@@ -15,6 +15,7 @@ export {
   computeOutputSize,
   outputTooSmall,
   videoFilter,
+  hlsRungs,
   type FrameSize,
   type TranscodeArgsInput,
 } from './transcode-args.js';
@@ -48,3 +49,20 @@ export {
   type SandboxWrappers,
 } from './media-sandbox.js';
 export { cpuSecondsFor, encodeBudgetMs, outputFileLimitBytes, type EncodeBudget } from './encode-limits.js';
+export { ChunkFrameMismatchError } from './media.errors.js';
+export {
+  alignedChunkSeconds,
+  buildAudioArgs,
+  buildChunkArgs,
+  buildStitchHlsArgs,
+  buildStitchMp4Args,
+  chunkRenditions,
+  concatList,
+  isChunkable,
+  planChunks,
+  type ChunkRendition,
+  type FrameScan,
+  type MediaChunk,
+  videoStartSeconds,
+} from './chunk-args.js';
+export { setMasterBandwidths } from './hls-master.js';

@@ -79,3 +79,12 @@ export class MediaFrameTooLargeError extends MediaProbeError {
     );
   }
 }
+
+/**
+ * A chunk's encode did not hold exactly the frames it was cut to (a decoder dropped or added
+ * some): stitching it would shift every frame after it, so the job's chunked outputs are encoded
+ * whole instead.
+ */
+export class ChunkFrameMismatchError extends KilnError {
+  readonly code = 'chunk_frame_mismatch';
+}
