@@ -20,12 +20,13 @@ export async function countFrames(file: string): Promise<number> {
       '-show_entries',
       'stream=nb_read_packets',
       '-of',
-      'csv=p=0',
+      'json',
       file,
     ],
     BIG,
   );
-  return Number(stdout.trim().split('\n')[0]);
+  const json = JSON.parse(stdout) as { streams?: { nb_read_packets?: string }[] };
+  return Number(json.streams?.[0]?.nb_read_packets);
 }
 
 /**
