@@ -60,8 +60,9 @@ const MAX_RERUNS = 2;
 
 /**
  * Split-and-stitch for long inputs, the job's own run's side of it. `split`: the input's frames
- * are cut into chunks, the input is stored where every worker can read it, the audio is encoded
- * once, and one BullMQ child per chunk is added to the job's encode job (a flow). The job's run
+ * are cut into chunks, the input is stored where every worker can read it, one BullMQ child per
+ * chunk is added to the job's encode job (a flow), and the audio is encoded once, by this run,
+ * while other workers encode the chunks. The job's run
  * then waits for its children without holding a worker; BullMQ runs it again once they are all
  * done, and `stitch` joins each output from its chunks and the audio, without encoding again.
  */
@@ -94,9 +95,12 @@ export class ChunkedEncode {
       if (stored) await this.discard(run.job, run.log);
       const plan = await this.cut(run, input, info, chunked, whole);
       if (!plan) return null;
-      // The plan is stored once its inputs are: a plan found in Redis always has them.
+      // The plan is stored once the input is: a plan found in Redis always has its source.
       const planId = randomUUID();
-      await this.storeInputs(run, planId, input, plan);
+      await this.deps.store.put(
+        { customerId: run.job.customerId, jobId: run.job.id, planId, name: SOURCE_FILE },
+        input,
+      );
       stored = await this.deps.plans.create(run.job.id, { id: planId, fingerprint, plan: JSON.stringify(plan) });
     }
     const plan = JSON.parse(stored.plan) as ChunkPlan;
@@ -112,6 +116,8 @@ export class ChunkedEncode {
       plan.chunks.map((c) => c.index).filter((i) => !done.has(i)),
       0,
     );
+    // The chunks are out; the audio (what a run that died left of it too) is encoded meanwhile.
+    await this.storeAudio(run, stored.id, input, plan);
     return { planId: stored.id, plan, createdAtMs: stored.createdAtMs, chunked };
   }
 
@@ -141,11 +147,12 @@ export class ChunkedEncode {
     return { ...cut, presets, media: info, durationSeconds, units: durationSeconds * (1 + whole) };
   }
 
-  /** The input every chunk reads, and the audio each bit rate needs (encoded once, by this run). */
-  private async storeInputs(run: EncodeRun, planId: string, input: string, plan: ChunkPlan): Promise<void> {
+  /** The audio each bit rate of the plan needs, encoded once for the whole input (those not stored yet). */
+  private async storeAudio(run: EncodeRun, planId: string, input: string, plan: ChunkPlan): Promise<void> {
     const base = { customerId: run.job.customerId, jobId: run.job.id, planId };
-    await this.deps.store.put({ ...base, name: SOURCE_FILE }, input);
     for (const kbps of this.deps.media.audioBitrates(presetsOf(plan), plan.media)) {
+      if (await this.deps.store.has({ ...base, name: audioFileName(kbps) })) continue;
+      const t0 = performance.now();
       const output = path.join(path.dirname(input), `audio-${kbps}-${randomUUID()}.m4a`);
       await this.deps.media.encodeAudio({
         input,
@@ -157,6 +164,7 @@ export class ChunkedEncode {
         signal: run.watch.signal,
       });
       await this.deps.store.put({ ...base, name: audioFileName(kbps) }, output, { move: true });
+      run.log.info({ planId, kbps, audioSeconds: Math.round(performance.now() - t0) / 1000 }, 'audio encoded');
     }
   }
 

@@ -29,6 +29,8 @@ describe('LocalChunkStore', () => {
     await store.put({ ...base, name: 'c00001-run/r0.mp4' }, file, { move: true });
     expect(await readdir(work)).toEqual([]);
     expect(await store.fetch({ ...base, name: 'c00001-run/missing.mp4' })).toBeNull();
+    expect(await store.has({ ...base, name: 'c00001-run/r0.mp4' })).toBe(true);
+    expect(await store.has({ ...base, name: 'c00001-run/missing.mp4' })).toBe(false);
   });
 
   it('removes one run folder, then the whole plan and its .chunks folder', async () => {

@@ -1,6 +1,6 @@
 import { access, copyFile, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { refSegments } from './output-storage.js';
 import type { S3Bucket } from './s3-bucket.adapter.js';
 
@@ -31,6 +31,8 @@ export interface ChunkStore {
    * `workDir`. Null when it is missing.
    */
   fetch(ref: ChunkFileRef, workDir: string, signal?: AbortSignal): Promise<string | null>;
+  /** Whether `ref` is stored (a file put whole; never one half written). */
+  has(ref: ChunkFileRef): Promise<boolean>;
   /** Removes one file or folder of a plan (a chunk run's files that lost the race); missing is fine. */
   remove(ref: ChunkFileRef): Promise<void>;
   /** Removes every file of a plan; missing is fine. */
@@ -75,7 +77,8 @@ export class LocalChunkStore implements ChunkStore {
           () => false,
         )
       : false;
-    if (!moved) await copyFile(localFile, temp);
+    // A copy-on-write clone where the file system has them (btrfs, XFS): no bytes copied.
+    if (!moved) await copyFile(localFile, temp, constants.COPYFILE_FICLONE);
     await rename(temp, dest);
     if (opts.move && !moved) await rm(localFile, { force: true });
   }
@@ -88,6 +91,10 @@ export class LocalChunkStore implements ChunkStore {
     } catch {
       return null;
     }
+  }
+
+  async has(ref: ChunkFileRef): Promise<boolean> {
+    return (await this.fetch(ref)) !== null;
   }
 
   async remove(ref: ChunkFileRef): Promise<void> {
@@ -122,6 +129,10 @@ export class S3ChunkStore implements ChunkStore {
     await mkdir(path.dirname(dest), { recursive: true });
     await rm(dest, { force: true });
     return (await this.bucket.download(this.keyOf(ref, ref.name), dest, signal)) === null ? null : dest;
+  }
+
+  async has(ref: ChunkFileRef): Promise<boolean> {
+    return (await this.bucket.size(this.keyOf(ref, ref.name))) !== null;
   }
 
   async remove(ref: ChunkFileRef): Promise<void> {
