@@ -1,4 +1,5 @@
 import { runApiBench } from './api.bench.js';
+import { runChunkedBench } from './chunked.bench.js';
 import { runEncodingBench } from './encoding.bench.js';
 import { runJobIndexBench } from './job-index.bench.js';
 import { runRealtimeBench } from './realtime.bench.js';
@@ -12,6 +13,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   api: runApiBench,
   jobs: runJobIndexBench,
   scheduling: runSchedulingBench,
+  chunked: runChunkedBench,
 };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {

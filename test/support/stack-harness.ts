@@ -26,8 +26,11 @@ export interface TestStack {
   recorder: Awaited<ReturnType<typeof startPusherRecorder>>;
   apps: Record<string, AppHandle>;
   env: Record<string, string>;
-  /** Starts one more worker process (for fleet, failure and scheduling tests), with `env` on top of the stack's. */
-  addWorker(env?: Record<string, string>): Promise<{ app: AppHandle; metricsUrl: string }>;
+  /**
+   * Starts one more worker process (for fleet, failure and scheduling tests), with `env` on top of
+   * the stack's; `cpus` pins it to those cores (`taskset -c`, see startApp).
+   */
+  addWorker(env?: Record<string, string>, opts?: { cpus?: string }): Promise<{ app: AppHandle; metricsUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -107,11 +110,12 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     apps.api = await startApp('api', { env, port: apiPort });
     cleanups.push(() => apps.api!.stop());
     const workerMetricsUrls: string[] = [];
-    const addWorker = async (extra: Record<string, string> = {}) => {
+    const addWorker = async (extra: Record<string, string> = {}, pin: { cpus?: string } = {}) => {
       const metricsPort = await getFreePort();
       const app = await startApp('worker', {
         env: { ...env, ...extra, KILN_WORKER_METRICS_PORT: String(metricsPort) },
         port: metricsPort,
+        ...(pin.cpus !== undefined ? { cpus: pin.cpus } : {}),
       });
       const n = workerMetricsUrls.length;
       apps[`worker${n}`] = app;

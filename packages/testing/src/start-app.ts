@@ -24,6 +24,11 @@ export interface StartAppOptions {
   /** A health URL to poll instead of waiting for the app's IPC ready message. */
   healthUrl?: string;
   timeoutMs?: number;
+  /**
+   * Pins the process (and every ffmpeg it spawns) to these CPUs, a `taskset -c` list such as
+   * `0` or `0,1`; the app then sees only these cores (`os.availableParallelism()`). Linux only.
+   */
+  cpus?: string;
 }
 
 const PORT_VARIABLE: Record<AppName, string> = {
@@ -55,7 +60,11 @@ export async function startApp(name: AppName, opts: StartAppOptions): Promise<Ap
     env[variable] = String(port);
   }
   const tee = process.env.KILN_TEST_APP_LOGS ? process.stderr : undefined;
-  const handle = await startProcess(name, process.execPath, [appEntry(root, name)], {
+  const [command, args] =
+    opts.cpus !== undefined
+      ? ['taskset', ['-c', opts.cpus, process.execPath, appEntry(root, name)]]
+      : [process.execPath, [appEntry(root, name)]];
+  const handle = await startProcess(name, command, args, {
     env,
     cwd: root,
     ...(opts.healthUrl !== undefined ? { healthUrl: opts.healthUrl } : {}),
