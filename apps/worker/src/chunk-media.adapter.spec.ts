@@ -22,7 +22,12 @@ afterAll(async () => {
 });
 
 /** An input made by ffmpeg from lavfi sources (12 fps, with a sine track), `extra` options before the file. */
-async function makeInput(name: string, seconds: number, video: string[], opts: { size?: string } = {}): Promise<string> {
+async function makeInput(
+  name: string,
+  seconds: number,
+  video: string[],
+  opts: { size?: string } = {},
+): Promise<string> {
   const file = path.join(dir, name);
   const size = opts.size ?? '160x120';
   await run('ffmpeg', [
@@ -145,8 +150,20 @@ describe('FfmpegChunkMedia', () => {
     const out = outputs['mp4-360p']!;
     await expectWhole(out, input);
     const times = async (file: string) =>
-      (await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]))
-        .stdout.trim()
+      (
+        await run('ffprobe', [
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'packet=pts_time',
+          '-of',
+          'csv=p=0',
+          file,
+        ])
+      ).stdout
+        .trim()
         .split('\n')
         .map(Number)
         .sort((a, b) => a - b);
@@ -156,9 +173,14 @@ describe('FfmpegChunkMedia', () => {
   });
 
   it('rotated and anamorphic inputs come out at the size of the whole encode', { timeout: 120_000 }, async () => {
-    const plain = await makeInput('anamorphic.mp4', 45, ['-vf', 'setsar=4/3', '-c:v', 'libx264', '-preset', 'ultrafast'], {
-      size: '320x240',
-    });
+    const plain = await makeInput(
+      'anamorphic.mp4',
+      45,
+      ['-vf', 'setsar=4/3', '-c:v', 'libx264', '-preset', 'ultrafast'],
+      {
+        size: '320x240',
+      },
+    );
     const rotated = path.join(dir, 'rotated.mp4');
     await run('ffmpeg', ['-v', 'error', '-y', '-i', plain, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
     for (const input of [plain, rotated]) {
@@ -172,23 +194,27 @@ describe('FfmpegChunkMedia', () => {
     }
   });
 
-  it('HLS: a ladder assembled from the chunks, segments on chunk boundaries, a real BANDWIDTH', { timeout: 120_000 }, async () => {
-    const input = await makeInput('ladder.mp4', 60, ['-c:v', 'libx264', '-preset', 'ultrafast'], { size: '854x480' });
-    const { plan, outputs } = await chunked(input, ['hls'], 18);
-    // 18 s rounds to whole 4 s segments: 20 s chunks.
-    expect(plan.chunks.map((c) => c.startSeconds)).toEqual([0, 20, 40]);
-    const dirOf = outputs.hls!;
-    const master = await readFile(path.join(dirOf, 'master.m3u8'), 'utf8');
-    const bandwidths = [...master.matchAll(/BANDWIDTH=(\d+)/g)].map((m) => Number(m[1]));
-    expect(bandwidths).toHaveLength(2);
-    for (const [i, rung] of ['v0', 'v1'].entries()) {
-      const playlist = await readFile(path.join(dirOf, rung, 'index.m3u8'), 'utf8');
-      const durations = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
-      expect(durations).toHaveLength(15);
-      for (const d of durations) expect(d).toBeCloseTo(4, 1);
-      expect(await countFrames(path.join(dirOf, rung, 'index.m3u8'))).toBe(await countFrames(input));
-      // The peak segment bit rate, not the muxer's guess from a copied stream.
-      expect(bandwidths[i]).toBeGreaterThan(64_000);
-    }
-  });
+  it(
+    'HLS: a ladder assembled from the chunks, segments on chunk boundaries, a real BANDWIDTH',
+    { timeout: 120_000 },
+    async () => {
+      const input = await makeInput('ladder.mp4', 60, ['-c:v', 'libx264', '-preset', 'ultrafast'], { size: '854x480' });
+      const { plan, outputs } = await chunked(input, ['hls'], 18);
+      // 18 s rounds to whole 4 s segments: 20 s chunks.
+      expect(plan.chunks.map((c) => c.startSeconds)).toEqual([0, 20, 40]);
+      const dirOf = outputs.hls!;
+      const master = await readFile(path.join(dirOf, 'master.m3u8'), 'utf8');
+      const bandwidths = [...master.matchAll(/BANDWIDTH=(\d+)/g)].map((m) => Number(m[1]));
+      expect(bandwidths).toHaveLength(2);
+      for (const [i, rung] of ['v0', 'v1'].entries()) {
+        const playlist = await readFile(path.join(dirOf, rung, 'index.m3u8'), 'utf8');
+        const durations = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+        expect(durations).toHaveLength(15);
+        for (const d of durations) expect(d).toBeCloseTo(4, 1);
+        expect(await countFrames(path.join(dirOf, rung, 'index.m3u8'))).toBe(await countFrames(input));
+        // The peak segment bit rate, not the muxer's guess from a copied stream.
+        expect(bandwidths[i]).toBeGreaterThan(64_000);
+      }
+    },
+  );
 });
