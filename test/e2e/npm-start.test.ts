@@ -78,7 +78,14 @@ describe('a fresh clone: npm install, npm start with nothing configured, curl an
   }, 60_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    // Only while npm still runs (a test that failed midway): its process group is then still ours.
+    if (child && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group ended meanwhile
+      }
+    }
     if (clone) await rm(clone, { recursive: true, force: true });
   });
 

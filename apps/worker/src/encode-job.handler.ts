@@ -110,8 +110,9 @@ export class EncodeJobHandler {
       if (result.ok && 'waitFor' in result) return await this.awaitChunks(run, result.waitFor, signal);
       if (result.ok) return await this.completed(run, result.job);
       await this.failed(run, result.err, result.outputs);
-      // Stopped (a cancel) with chunks sent out: BullMQ ends the job once they are (their runs skip).
-      if (run.children) await this.awaitChildren(run);
+      // Stopped (a cancel) with chunks sent out: BullMQ runs the job again once they are done
+      // (their runs skip), and that run removes them; when none is left to wait for, now.
+      if (run.children && !(await this.awaitChildren(run))) await this.discardChunks(run.job, run.log);
     } finally {
       this.deps.running.end(job.id);
     }
