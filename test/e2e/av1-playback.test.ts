@@ -17,8 +17,10 @@ import {
 
 /** AV1 Main profile, level 3.1 (720p), 8 bit, with AAC-LC: what mp4-av1-720p writes. */
 const AV1_MP4 = 'video/mp4; codecs="av01.0.05M.08, mp4a.40.2"';
+/** The same AV1 with Opus in WebM: what webm-av1-720p writes. */
+const AV1_WEBM = 'video/webm; codecs="av01.0.05M.08, opus"';
 
-describe('mp4-av1-720p on a real worker, played by a plain <video> in headless Chromium', () => {
+describe('mp4-av1-720p and webm-av1-720p on a real worker, played by a plain <video> in headless Chromium', () => {
   let stack: TestStack;
   let browser: Browser;
   let pages: VideoPageServer | undefined;
@@ -32,7 +34,7 @@ describe('mp4-av1-720p on a real worker, played by a plain <video> in headless C
     const api = apiClient(stack.apiUrl, stack.customers[0]!.key);
     const created = await api<Job>('POST', '/v1/jobs', {
       input: pathToFileURL(input).href,
-      outputs: [{ preset: 'mp4-av1-720p' }],
+      outputs: [{ preset: 'mp4-av1-720p' }, { preset: 'webm-av1-720p' }],
     });
     expect(created.status).toBe(202);
     await waitFor(
@@ -52,7 +54,7 @@ describe('mp4-av1-720p on a real worker, played by a plain <video> in headless C
     await stack?.stop();
   });
 
-  it('completes an AV1 MP4 of 1280x720 with audio, stored under the output name', async () => {
+  it('completes an AV1 MP4 and an AV1 WebM of 1280x720 with audio, stored under the output names', async () => {
     expect(job.status, JSON.stringify(job.error)).toBe('completed');
     expect(job.outputs[0]).toMatchObject({ preset: 'mp4-av1-720p', status: 'completed', width: 1280, height: 720 });
     const probe = await ffprobeJson(path.join(stack.storageDir, 'acme', job.id, `${job.outputs[0]!.name}.mp4`));
@@ -60,32 +62,46 @@ describe('mp4-av1-720p on a real worker, played by a plain <video> in headless C
       ['video', 'av1'],
       ['audio', 'aac'],
     ]);
+    expect(job.outputs[1]).toMatchObject({ preset: 'webm-av1-720p', status: 'completed', width: 1280, height: 720 });
+    const webm = await ffprobeJson(path.join(stack.storageDir, 'acme', job.id, `${job.outputs[1]!.name}.webm`));
+    expect(webm.format.format_name).toContain('webm');
+    expect(webm.streams.map((s) => [s.codec_type, s.codec_name])).toEqual([
+      ['video', 'av1'],
+      ['audio', 'opus'],
+    ]);
   });
 
-  it('plays to the end: Chromium presents AV1 frames at 1280x720 and reports no error', async () => {
-    expect(job.status).toBe('completed');
-    pages = await startVideoPageServer({ apiUrl: stack.apiUrl, apiKey: stack.customers[0]!.key });
-    player = await openVideoPlayer(browser, {
-      pageOrigin: pages.origin,
-      src: `/api${job.outputs[0]!.downloadPath!}`,
-      type: AV1_MP4,
-    });
-    await player.play();
-    let last: VideoPlayerState | undefined;
-    await waitFor(
-      async () => {
-        last = await player!.state();
-        return last.ended || last.error !== null;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, message: 'the AV1 video to play to its end' },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; player state: ${JSON.stringify(last)}`);
-    });
-    expect(last).toMatchObject({ error: null, ended: true, videoWidth: 1280, videoHeight: 720, canPlay: 'probably' });
-    expect(last!.currentTime).toBeGreaterThan(1.9);
-    // 2 s at 25 fps: a busy machine may drop some, a browser that cannot decode AV1 presents none.
-    expect(last!.frames).toBeGreaterThan(10);
-  });
+  it.each([
+    [0, 'MP4', AV1_MP4],
+    [1, 'WebM', AV1_WEBM],
+  ] as const)(
+    'plays to the end (output %i, %s): Chromium presents AV1 frames at 1280x720 and reports no error',
+    async (index, container, type) => {
+      expect(job.status).toBe('completed');
+      pages ??= await startVideoPageServer({ apiUrl: stack.apiUrl, apiKey: stack.customers[0]!.key });
+      await player?.close();
+      player = await openVideoPlayer(browser, {
+        pageOrigin: pages.origin,
+        src: `/api${job.outputs[index]!.downloadPath!}`,
+        type,
+      });
+      await player.play();
+      let last: VideoPlayerState | undefined;
+      await waitFor(
+        async () => {
+          last = await player!.state();
+          return last.ended || last.error !== null;
+        },
+        { timeoutMs: 30_000, intervalMs: 100, message: `the AV1 ${container} to play to its end` },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; player state: ${JSON.stringify(last)}`);
+      });
+      expect(last).toMatchObject({ error: null, ended: true, videoWidth: 1280, videoHeight: 720, canPlay: 'probably' });
+      expect(last!.currentTime).toBeGreaterThan(1.9);
+      // 2 s at 25 fps: a busy machine may drop some, a browser that cannot decode AV1 presents none.
+      expect(last!.frames).toBeGreaterThan(10);
+    },
+  );
 
   it('fails a job whose picture is too small for AV1 at once, without retrying, naming the limit', async () => {
     const input = path.join(stack.inputRoot, 'strip.mp4');

@@ -5,7 +5,7 @@ import { InputError } from './input.errors.js';
 
 /**
  * Refuses, as bad input, a probe result without the streams the presets need, with a picture too
- * small for a preset's encoder (AV1 needs 64 pixels a side), or without a measurable duration.
+ * small for a preset's encoder (AV1 needs 64 pixels a side, HEVC 16), or without a measurable duration.
  */
 export function checkStreams(media: MediaInfo, presets: readonly Preset[]): void {
   const video = presets.filter(needsVideo);

@@ -14,8 +14,40 @@ describe('presets and their pools', () => {
     expect(PRESET_IDS).toContain('mp4-av1-720p');
   });
 
+  it('puts every AV1 preset, MP4 and WebM, in pool av1', () => {
+    const av1 = ['mp4-av1-1080p', 'mp4-av1-720p', 'webm-av1-1080p', 'webm-av1-720p'];
+    expect(PRESET_IDS.filter((id) => getPreset(id)!.pool === 'av1')).toEqual(av1);
+    expect(getPreset('mp4-av1-1080p')).toMatchObject({ kind: 'mp4', video: { codec: 'av1', height: 1080 } });
+    for (const id of ['webm-av1-1080p', 'webm-av1-720p'])
+      expect(getPreset(id)).toMatchObject({
+        kind: 'webm',
+        extension: 'webm',
+        contentType: 'video/webm',
+        video: { codec: 'av1' },
+        audio: { codec: 'opus' },
+      });
+  });
+
+  it('has HEVC MP4 presets at 1080p and 720p, in the default pool (libx265 is in every usual ffmpeg build)', () => {
+    for (const [id, height] of [
+      ['mp4-hevc-1080p', 1080],
+      ['mp4-hevc-720p', 720],
+    ] as const)
+      expect(getPreset(id)).toMatchObject({
+        kind: 'mp4',
+        pool: DEFAULT_POOL,
+        contentType: 'video/mp4',
+        video: { codec: 'hevc', height },
+        audio: { codec: 'aac' },
+      });
+  });
+
   it('keeps every other preset in the default pool cpu', () => {
-    const others = PRESET_IDS.filter((id) => id !== 'mp4-av1-720p').map((id) => [id, getPreset(id)!.pool]);
+    const isAv1 = (id: string) => {
+      const p = getPreset(id)!;
+      return (p.kind === 'mp4' || p.kind === 'webm') && p.video.codec === 'av1';
+    };
+    const others = PRESET_IDS.filter((id) => !isAv1(id)).map((id) => [id, getPreset(id)!.pool]);
     expect(others).toEqual(others.map(([id]) => [id, DEFAULT_POOL]));
     expect(DEFAULT_POOL).toBe('cpu');
   });

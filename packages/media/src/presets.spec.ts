@@ -86,6 +86,79 @@ describe('every preset, checked with ffprobe', () => {
     await expect(encode(flat, 'mp4-av1-720p', 'av1-62.mp4')).rejects.toThrow(/at least 64/);
   });
 
+  it.each([
+    ['mp4-hevc-1080p', 1920, 1080],
+    ['mp4-hevc-720p', 1280, 720],
+  ] as const)(
+    '%s: HEVC Main tagged hvc1 (what Apple players need) + AAC in a fast-start MP4, %ix%i, same duration',
+    async (id, width, height) => {
+      const input = await makeClip({ seconds: 1, width: 1920, height: 1080 });
+      const { media, output, result } = await encode(input, id, `${id}.mp4`);
+      expect(result).toMatchObject({ width, height });
+      const out = await ffprobeJson(output);
+      expect(out.format.format_name).toContain('mp4');
+      expect(streamOf(out, 'video')).toMatchObject({
+        codec_name: 'hevc',
+        codec_tag_string: 'hvc1',
+        profile: 'Main',
+        width,
+        height,
+        pix_fmt: 'yuv420p',
+      });
+      expect(streamOf(out, 'audio')).toMatchObject({ codec_name: 'aac' });
+      expect(out.streams).toHaveLength(2);
+      expect(Math.abs(Number(out.format.duration) - media.durationSeconds)).toBeLessThan(0.1);
+      const boxes = await topLevelBoxes(output);
+      expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
+    },
+  );
+
+  it('mp4-hevc-720p: x265 takes 16x16 and refuses a side under 16, as outputTooSmall says', async () => {
+    const [square, flat] = await Promise.all([
+      makeClip({ seconds: 1, width: 16, height: 16, audio: false }),
+      makeClip({ seconds: 1, width: 64, height: 14, audio: false }),
+    ]);
+    const hevc = getPreset('mp4-hevc-720p')!;
+    expect(outputTooSmall(hevc, await probe(square))).toBeNull();
+    await expect(encode(square, 'mp4-hevc-720p', 'hevc-16.mp4')).resolves.toMatchObject({
+      result: { width: 16, height: 16 },
+    });
+    expect(outputTooSmall(hevc, await probe(flat))).toEqual({ size: { width: 64, height: 14 }, minSide: 16 });
+    await expect(encode(flat, 'mp4-hevc-720p', 'hevc-14.mp4')).rejects.toThrow();
+  });
+
+  it('mp4-av1-1080p: AV1 + AAC in a fast-start MP4 at 1920x1080', async () => {
+    const input = await makeClip({ seconds: 1, width: 1920, height: 1080 });
+    const { output, result } = await encode(input, 'mp4-av1-1080p', 'av1-1080p.mp4');
+    expect(result).toMatchObject({ width: 1920, height: 1080 });
+    const out = await ffprobeJson(output);
+    expect(streamOf(out, 'video')).toMatchObject({ codec_name: 'av1', width: 1920, height: 1080, pix_fmt: 'yuv420p' });
+    expect(streamOf(out, 'audio')).toMatchObject({ codec_name: 'aac' });
+  });
+
+  it.each([
+    ['webm-av1-1080p', 1920, 1080],
+    ['webm-av1-720p', 1280, 720],
+  ] as const)('%s: AV1 + Opus in WebM, %ix%i, same duration', async (id, width, height) => {
+    const input = await makeClip({ seconds: 1, width: 1920, height: 1080 });
+    const { media, output, result } = await encode(input, id, `${id}.webm`);
+    expect(result).toMatchObject({ width, height });
+    const out = await ffprobeJson(output);
+    expect(out.format.format_name).toContain('webm');
+    expect(streamOf(out, 'video')).toMatchObject({ codec_name: 'av1', width, height, pix_fmt: 'yuv420p' });
+    expect(streamOf(out, 'audio')).toMatchObject({ codec_name: 'opus' });
+    expect(out.streams).toHaveLength(2);
+    expect(Math.abs(Number(out.format.duration) - media.durationSeconds)).toBeLessThan(0.1);
+  });
+
+  it('webm-av1-720p: SVT-AV1 in WebM refuses a side under 64 before encoding, as in MP4', async () => {
+    const flat = await makeClip({ seconds: 1, width: 128, height: 62, audio: false });
+    expect(outputTooSmall(getPreset('webm-av1-720p')!, await probe(flat))).toEqual({
+      size: { width: 128, height: 62 },
+      minSide: 64,
+    });
+  });
+
   it('webm-720p: VP9 + Opus, never upscaled, same duration', async () => {
     const { media, output } = await encode(sd, 'webm-720p', 'sd.webm');
     const out = await probe(output);

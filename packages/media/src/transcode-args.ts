@@ -2,10 +2,12 @@ import type {
   AudioPreset,
   Av1Video,
   H264Video,
+  HevcVideo,
   HlsPreset,
   Mp4Preset,
   Preset,
   ThumbnailsPreset,
+  Vp9Video,
   WebmPreset,
 } from '@kiln/jobs';
 import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
@@ -130,6 +132,8 @@ function videoFilterArgs(req: TranscodeArgsInput): string[] {
 
 /** SVT-AV1 refuses a picture under 64 pixels on either side ("Source Width must be at least 64"). */
 const AV1_MIN_SIDE = 64;
+/** x265 refuses a picture under 16 pixels on either side ("Image size is too small"; 16x16 encodes, 16x14 does not). */
+const HEVC_MIN_SIDE = 16;
 
 /**
  * When `preset`'s video encoder cannot take the picture this input becomes (a side under its
@@ -137,17 +141,20 @@ const AV1_MIN_SIDE = 64;
  * the preset or the input has no video. The worker refuses such a job before encoding.
  */
 export function outputTooSmall(preset: Preset, media: MediaInfo): { size: FrameSize; minSide: number } | null {
-  if (preset.kind !== 'mp4' || !media.video) return null;
+  if ((preset.kind !== 'mp4' && preset.kind !== 'webm') || !media.video) return null;
   const minSide = minVideoSide(preset.video);
   const size = videoSize(media, preset.video.height);
   return Math.min(size.width, size.height) < minSide ? { size, minSide } : null;
 }
 
-function minVideoSide(video: H264Video | Av1Video): number {
+function minVideoSide(video: Mp4Preset['video'] | WebmPreset['video']): number {
   switch (video.codec) {
     case 'h264':
-      // computeOutputSize never goes under 2, which x264 takes.
+    case 'vp9':
+      // computeOutputSize never goes under 2, which x264 and libvpx take.
       return 2;
+    case 'hevc':
+      return HEVC_MIN_SIDE;
     case 'av1':
       return AV1_MIN_SIDE;
   }
@@ -190,10 +197,12 @@ function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
 }
 
 /** The encoder and its rate control for an MP4's video. */
-function mp4VideoCodecArgs(video: H264Video | Av1Video, threads: number | undefined): string[] {
+function mp4VideoCodecArgs(video: Mp4Preset['video'], threads: number | undefined): string[] {
   switch (video.codec) {
     case 'h264':
       return h264Args(video);
+    case 'hevc':
+      return hevcArgs(video, threads);
     case 'av1':
       return av1Args(video, threads);
   }
@@ -218,6 +227,34 @@ function h264Args(v: H264Video): string[] {
 }
 
 /**
+ * HEVC (libx265): CRF with a VBV peak (ffmpeg hands `-maxrate`/`-bufsize` to x265 as
+ * `vbv-maxrate`/`vbv-bufsize`), Main profile, tagged `hvc1` (the sample entry Apple's players
+ * require; ffmpeg's default `hev1` does not play in Safari or QuickTime). x265 sizes its own thread
+ * pool from the machine's cores, so the thread count goes to it as `pools`; its log follows
+ * ffmpeg's.
+ */
+function hevcArgs(v: HevcVideo, threads: number | undefined): string[] {
+  return [
+    '-c:v',
+    'libx265',
+    '-preset',
+    v.x265Preset,
+    '-crf',
+    String(v.crf),
+    '-maxrate',
+    `${v.maxrateKbps}k`,
+    '-bufsize',
+    `${v.maxrateKbps * 2}k`,
+    '-profile:v',
+    'main',
+    '-tag:v',
+    'hvc1',
+    '-x265-params',
+    ['log-level=error', ...(threads !== undefined ? [`pools=${threads}`] : [])].join(':'),
+  ];
+}
+
+/**
  * AV1 (SVT-AV1): CRF capped at the preset's peak. ffmpeg hands `-maxrate` to SVT-AV1 as its
  * capped-CRF maximum (SVT-AV1's log says `capped CRF`). No `-bufsize`: some ffmpeg versions divide
  * it by the target bit rate, which a CRF encode leaves at 0. SVT-AV1 ignores `-threads` and takes
@@ -237,13 +274,31 @@ function av1Args(v: Av1Video, threads: number | undefined): string[] {
   ];
 }
 
-/** VP9 (constrained quality, row multithreading, speed 5) + Opus. */
+/** WebM: VP9 or AV1 + Opus; the filter, timestamps and audio as in MP4. */
 function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
   const v = preset.video;
   return [
     '-map',
     '0:v:0',
     ...videoFilterArgs(req),
+    ...(v.codec === 'vp9' ? vp9Args(v) : av1Args(v, req.threads)),
+    '-pix_fmt',
+    'yuv420p',
+    ...KEEP_TIMESTAMPS,
+    '-map',
+    '0:a:0?',
+    '-c:a',
+    'libopus',
+    '-b:a',
+    `${preset.audio.bitrateKbps}k`,
+    ...stereo(req.media),
+    ...COMMON_TAIL,
+  ];
+}
+
+/** VP9 (constrained quality, row multithreading, speed 5). */
+function vp9Args(v: Vp9Video): string[] {
+  return [
     '-c:v',
     'libvpx-vp9',
     '-crf',
@@ -260,17 +315,6 @@ function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
     '5',
     '-row-mt',
     '1',
-    '-pix_fmt',
-    'yuv420p',
-    ...KEEP_TIMESTAMPS,
-    '-map',
-    '0:a:0?',
-    '-c:a',
-    'libopus',
-    '-b:a',
-    `${preset.audio.bitrateKbps}k`,
-    ...stereo(req.media),
-    ...COMMON_TAIL,
   ];
 }
 

@@ -7,6 +7,8 @@ export interface ProbeJson {
   streams: {
     codec_type: string;
     codec_name: string;
+    /** The sample entry (`hvc1`, `avc1`, `av01`), or `[0][0][0][0]` when the container has none. */
+    codec_tag_string?: string;
     width?: number;
     height?: number;
     duration?: string;
