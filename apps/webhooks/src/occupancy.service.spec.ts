@@ -3,7 +3,7 @@ import { createLogger } from '@kiln/logger';
 import { GatedPublisher, OccupancyRepository, RealtimeMetrics, RedisOccupancyGate } from '@kiln/realtime';
 import { useRedis, waitFor } from '@kiln/testing';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { OccupancyMetrics } from './occupancy-metrics.js';
 import { OccupancyService } from './occupancy.service.js';
 
@@ -11,6 +11,11 @@ const CH = 'private-customer-acme';
 
 describe('OccupancyService', () => {
   const db = useRedis();
+  /** Every test's publishers: their `sync` events are gated through Redis, which must not close under them. */
+  const publishers: GatedPublisher[] = [];
+  afterEach(async () => {
+    await Promise.all(publishers.splice(0).map((p) => p.flush()));
+  });
 
   /** A service on a fresh prefix whose `sync` events are recorded instead of sent. */
   function setup(vacatedDelayMs: number) {
@@ -23,6 +28,7 @@ describe('OccupancyService', () => {
       metrics: new RealtimeMetrics(registry),
       logger: createLogger({ name: 'test', level: 'silent' }),
     });
+    publishers.push(publisher);
     const service = new OccupancyService({
       occupancy,
       publisher,

@@ -69,6 +69,15 @@ export async function startProcess(
       child.tail(40).join('\n'),
     );
   }
+  // A process that ends, once ready, while its test still uses it says so on stderr: a later "fetch failed"
+  // then has its cause beside it (its own last words when it exited by itself, its signal otherwise).
+  void child.exited.then((exit) => {
+    if (!child.diedEarly) return;
+    const tail = exit.code !== null ? `; its last lines:\n${child.tail(20).join('\n')}` : '';
+    process.stderr.write(
+      `[${name}] pid ${child.pid} ended before stop() (code ${exit.code}, signal ${exit.signal})${tail}\n`,
+    );
+  });
   return handle;
 }
 
