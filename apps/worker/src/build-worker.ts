@@ -186,6 +186,7 @@ function createHandler(
     threads,
     webhooks: parts.webhooks,
     chunking: chunks.chunking,
+    oneDecode: config.KILN_ONE_DECODE,
   });
   return { handler, bucket, storage, repo, running, chunks };
 }

@@ -1,4 +1,4 @@
-import { commonFields, csv, inputRoots, port, positiveInt, pusherFields, withRedisCluster } from '@kiln/config';
+import { bool, commonFields, csv, inputRoots, port, positiveInt, pusherFields, withRedisCluster } from '@kiln/config';
 import { DEFAULT_RETRY_BASE_MS } from '@kiln/customer-webhooks';
 import { PRESET_POOLS } from '@kiln/jobs';
 import { checkS3Config, s3Fields } from '@kiln/storage';
@@ -61,6 +61,8 @@ export const workerConfigSchema = z
     KILN_CHUNK_MIN_S: positiveInt(120, 7 * 24 * 3600),
     /** The length chunks are cut to, about (HLS: rounded to whole segments). */
     KILN_CHUNK_SECONDS: positiveInt(20, 3600),
+    /** A job's outputs are encoded by one ffmpeg from one decode of the input (false: one ffmpeg each). */
+    KILN_ONE_DECODE: bool(true),
     KILN_FFMPEG_STALL_S: positiveInt(120, 3600),
     /** Inputs longer, larger per frame (width × height) or faster are refused at probe time. */
     KILN_MAX_INPUT_SECONDS: positiveInt(6 * 3600),

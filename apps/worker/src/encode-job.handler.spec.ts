@@ -18,7 +18,9 @@ import {
   type FirstEncode,
   type MediaInfo,
   type MediaSource,
+  TranscodeError,
   type SourceEncode,
+  type SourceGroupEncode,
   type TranscodeResult,
 } from '@kiln/media';
 import type { OutputRef, ScratchOptions, ScratchOutput } from '@kiln/storage';
@@ -44,6 +46,9 @@ const INFO: MediaInfo = {
   audio: { codec: 'aac', channels: 2, sampleRate: 48_000 },
   transcodable: true,
 };
+
+/** What a one-decode encode of the fake media does; by default it reports half way and succeeds. */
+type GroupEncode = (req: SourceGroupEncode, ctx: Harness) => Promise<void>;
 
 /** Counts every call of a release function it hands out, so a second release would show. */
 class CountingSlots extends EncodeSlots {
@@ -73,6 +78,8 @@ type Encode = (req: SourceEncode, ctx: Harness) => Promise<void>;
 class FakeMedia {
   info: MediaInfo = INFO;
   firstHints: (string | undefined)[] = [];
+  /** The presets of every one-decode encode asked for, in order. */
+  groups: string[][] = [];
   closed = 0;
   openError: Error | undefined;
 
@@ -86,6 +93,11 @@ class FakeMedia {
       transcode: async (req): Promise<TranscodeResult> => {
         await this.ctx().encode(req, this.ctx());
         return { durationSeconds: 10, width: 640, height: 360, elapsedSeconds: 1 };
+      },
+      transcodeGroup: async (req): Promise<TranscodeResult[]> => {
+        this.groups.push(req.outputs.map((o) => o.preset.id));
+        await this.ctx().encodeGroup(req, this.ctx());
+        return req.outputs.map(() => ({ durationSeconds: 10, width: 640, height: 360, elapsedSeconds: 1 }));
       },
       close: async () => {
         this.closed++;
@@ -133,6 +145,7 @@ interface Harness {
   /** Every announced version of the job, in order. */
   announced: { event: string; status: JobStatus; seq: number }[];
   encode: Encode;
+  encodeGroup: GroupEncode;
   /** Set: the hls output's encode fails with it. */
   failHls?: Error;
   movedToWait: number;
@@ -150,9 +163,17 @@ afterAll(async () => {
   await rm(scratchDir, { recursive: true, force: true });
 });
 
-const halfWay: Encode = async (req) => req.onProgress?.({ percent: 50, fps: 100, speed: 4, etaSeconds: 1 });
+const halfWay: Encode & GroupEncode = async (req: { onProgress?: SourceEncode['onProgress'] }) =>
+  req.onProgress?.({ percent: 50, fps: 100, speed: 4, etaSeconds: 1 });
 
-function harness(encode: Encode = halfWay): Harness {
+/** A harness whose handler encodes a job's outputs with one decode (KILN_ONE_DECODE). */
+function oneDecodeHarness(encodeGroup: GroupEncode = halfWay, encode: Encode = halfWay): Harness {
+  const h = harness(encode, true);
+  h.encodeGroup = encodeGroup;
+  return h;
+}
+
+function harness(encode: Encode = halfWay, oneDecode = false): Harness {
   const prefix = `test-${randomUUID()}`;
   const repo = new JobRepository(db.redis, prefix);
   const record = (job: Job, event: string) => {
@@ -167,6 +188,7 @@ function harness(encode: Encode = halfWay): Harness {
     storage: new FakeStorage(),
     announced: [],
     encode,
+    encodeGroup: halfWay,
     movedToWait: 0,
     running: new RunningJobs(),
     finished: [],
@@ -186,6 +208,7 @@ function harness(encode: Encode = halfWay): Harness {
     logger: createLogger({ name: 'handler-spec', level: 'silent' }),
     progressIntervalMs: 0,
     threads: 1,
+    oneDecode,
   });
   return h;
 }
@@ -219,7 +242,7 @@ function statusPath(h: Harness): JobStatus[] {
 }
 
 /** Waits until the run's signal aborts, then fails as a killed ffmpeg does. */
-async function untilStopped(req: SourceEncode): Promise<never> {
+async function untilStopped(req: Pick<SourceEncode, 'signal'>): Promise<never> {
   const signal = req.signal!;
   if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
   throw new TranscodeCancelledError('the encode was cancelled; ffmpeg stopped', null, '');
@@ -475,5 +498,103 @@ describe('EncodeJobHandler', () => {
     expect(await h.repo.get(job.id)).toBeNull();
     expect(h.storage.committed).toEqual([]);
     expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+});
+
+describe('EncodeJobHandler with one decode per job', () => {
+  it('encodes every output with one ffmpeg, all encoding at once with the same progress, then stores each', async () => {
+    const seen: { percent: number; statuses: string[] }[] = [];
+    const h = oneDecodeHarness(async (req, ctx) => {
+      req.onProgress?.({ percent: 50, fps: 100, speed: 4, etaSeconds: 1 });
+      const job = (await ctx.repo.get(jobId))!;
+      seen.push({ percent: ctx.running.list()[0]!.percent, statuses: job.outputs.map((o) => o.status) });
+      expect(req.outputs.map((o) => o.output)).toEqual([
+        expect.stringMatching(/\/mp4-360p\.mp4$/),
+        expect.stringMatching(/\/hls$/),
+      ]);
+    });
+    const job = await queuedJob(h);
+    const jobId = job.id;
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(h.media.groups).toEqual([['mp4-360p', 'hls']]);
+    // Both outputs advance together: half of each is half of the job.
+    expect(seen).toEqual([{ percent: 50, statuses: ['encoding', 'encoding'] }]);
+    const done = (await h.repo.get(job.id))!;
+    expect(done).toMatchObject({ status: 'completed', progress: { percent: 100 } });
+    expect(done.outputs).toMatchObject([
+      { name: 'mp4-360p', status: 'completed', sizeBytes: 1250, width: 640 },
+      { name: 'hls', status: 'completed', downloadPath: `/v1/jobs/${job.id}/outputs/hls/master.m3u8` },
+    ]);
+    expect(statusPath(h)).toEqual(['probing', 'encoding', 'storing', 'completed']);
+    expect(h.storage.committed).toEqual(['mp4-360p.mp4', 'hls']);
+    // No ffmpeg is started beside the probe for one output of a one-decode command.
+    expect(h.media.firstHints).toEqual([undefined]);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('encodes each output alone when the one-decode ffmpeg fails: the output that fails again fails alone', async () => {
+    const alone: string[] = [];
+    const h = oneDecodeHarness(
+      async () => {
+        throw new TranscodeError('ffmpeg failed with exit code 1: Error while opening encoder', 1, '');
+      },
+      async (req) => {
+        alone.push(req.preset.id);
+        if (req.preset.id === 'mp4-360p')
+          throw new TranscodeError('ffmpeg failed with exit code 1: x264 refused', 1, '');
+      },
+    );
+    const job = await queuedJob(h);
+    const err = await h.handler.process(bullJob(h, job, 2, 3), TOKEN).catch((e: unknown) => e);
+
+    expect(h.media.groups).toEqual([['mp4-360p', 'hls']]);
+    // The failing first output does not keep the second from being made and stored.
+    expect(alone).toEqual(['mp4-360p', 'hls']);
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect(await h.repo.get(job.id)).toMatchObject({
+      status: 'failed',
+      error: { message: 'ffmpeg failed with exit code 1: x264 refused' },
+      outputs: [{ status: 'failed' }, { status: 'completed' }],
+    });
+    expect(h.storage.committed).toEqual(['hls']);
+    expect({ releases: h.slots.releases, busy: h.slots.busy }).toEqual({ releases: 1, busy: 0 });
+  });
+
+  it('stops a cancelled one-decode encode without encoding any output again', async () => {
+    const alone: string[] = [];
+    const h = oneDecodeHarness(
+      async (req, ctx) => {
+        await ctx.repo.update(jobId, { status: 'cancelled' }, RUNNING);
+        req.onProgress?.({ percent: 60, fps: 100, speed: 4, etaSeconds: 1 });
+        await untilStopped(req);
+      },
+      async (req) => {
+        alone.push(req.preset.id);
+      },
+    );
+    const job = await queuedJob(h);
+    const jobId = job.id;
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'cancelled' });
+    expect(alone).toEqual([]);
+    expect(h.storage.committed).toEqual([]);
+    expect(h.storage.discarded.sort()).toEqual(['hls', 'mp4-360p.mp4']);
+  });
+
+  it('encodes a job with one video output and its audio by one ffmpeg each, the first begun beside the probe', async () => {
+    const h = oneDecodeHarness();
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'audio-aac' }],
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(h.media.groups).toEqual([]);
+    expect(h.media.firstHints[0]).toMatch(/\/mp4-360p\.mp4$/);
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'completed' });
   });
 });

@@ -21,7 +21,17 @@ import {
 } from '@kiln/jobs';
 import type { WebhookEmitter, WebhookEventType } from '@kiln/customer-webhooks';
 import type { Logger } from '@kiln/logger';
-import type { FirstEncode, MediaAdapter, MediaSource, TranscodeResult } from '@kiln/media';
+import {
+  TranscodeBudgetExceededError,
+  TranscodeCancelledError,
+  TranscodeError,
+  TranscodeStalledError,
+  type FirstEncode,
+  type MediaAdapter,
+  type MediaSource,
+  type TranscodeProgress,
+  type TranscodeResult,
+} from '@kiln/media';
 import type { JobAnnouncer } from '@kiln/realtime';
 import type { OutputStorage } from '@kiln/storage';
 import { UnrecoverableError, WaitingChildrenError, WaitingError, type Job as BullJob } from 'bullmq';
@@ -36,7 +46,7 @@ import { RunWatch } from './run-watch.js';
 import type { RunningJobs } from './running-jobs.js';
 import { AttemptHold, type EncodeRun, type PlannedOutput } from './encode-run.js';
 import type { ChunkedEncode, Split, StitchState } from './chunked-encode.js';
-import { checkStreams, completedOutput, overall, replaceAt } from './job-outputs.js';
+import { checkStreams, completedOutput, oneDecodeGroups, overall, replaceAt } from './job-outputs.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** What an {@link EncodeJobHandler} works with: the job store, the media toolkit, storage and the worker's limits. */
@@ -63,6 +73,11 @@ export interface EncodeJobDeps {
   webhooks?: Pick<WebhookEmitter, 'emit'>;
   /** Split-and-stitch for long inputs; without it every job is encoded whole. */
   chunking?: ChunkedEncode;
+  /**
+   * Encode a job's outputs with one ffmpeg that decodes the input once, where two or more need
+   * its video (KILN_ONE_DECODE); without it each output has an ffmpeg of its own.
+   */
+  oneDecode?: boolean;
 }
 
 const RUNNABLE: readonly JobStatus[] = ['queued', ...ACTIVE_STATUSES];
@@ -77,7 +92,7 @@ type AttemptResult =
   { ok: true; job: Job } | { ok: true; waitFor: ChunkWait } | { ok: false; err: unknown; outputs: JobOutput[] };
 
 /** How an output's encode reports progress: to the job as usual, only ever forward, or to a chunked job's plan. */
-type ProgressSink = 'store' | 'advance' | ((p: JobProgress) => void);
+type ProgressSink = 'store' | 'advance' | ((p: TranscodeProgress) => void);
 
 /**
  * Runs one encode job in small steps: prepare (record, slot, input, probe), encode and store each
@@ -161,12 +176,17 @@ export class EncodeJobHandler {
       const source = await this.prepare(run, hold);
       const split = await this.split(run, hold, source);
       const whole = split ? hold.plan.filter((p) => !split.chunked.includes(p)) : hold.plan;
-      for (const planned of whole) {
-        const sink = split ? this.deps.chunking!.progressFor(split, run, planned.index) : 'store';
-        hold.outputs = await this.makeOutput(run, planned, hold.outputs, {
-          last: !split && planned === hold.plan.at(-1),
-          encode: () => this.encode(run, source, planned, sink),
-        });
+      const sink = (p: PlannedOutput): ProgressSink =>
+        split ? this.deps.chunking!.progressFor(split, run, p.index) : 'store';
+      for (const group of this.deps.oneDecode ? oneDecodeGroups(whole) : whole.map((p) => [p])) {
+        const last = !split && group.includes(hold.plan.at(-1)!);
+        hold.outputs =
+          group.length === 1
+            ? await this.makeOutput(run, group[0]!, hold.outputs, {
+                last,
+                encode: () => this.encode(run, source, group[0]!, sink(group[0]!)),
+              })
+            : await this.makeGroup(run, source, group, hold, { last, sink });
       }
       if (split) return { ok: true, waitFor: { planId: split.planId, rounds: 0 } };
       return { ok: true, job: await this.finish(run) };
@@ -195,7 +215,9 @@ export class EncodeJobHandler {
     });
     hold.input = input.path;
     hold.plan = await this.plan(run);
-    const first = hold.slot.held && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
+    // The first output's ffmpeg may start beside the probe, unless it will be part of a one-decode command.
+    const alone = !this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1;
+    const first = hold.slot.held && alone && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
     const presets = hold.plan.map((p) => p.preset);
     checkStreams(hold.source.info, presets);
@@ -334,15 +356,81 @@ export class EncodeJobHandler {
     outputs: JobOutput[],
     how: { last: boolean; encode: () => Promise<TranscodeResult> },
   ): Promise<JobOutput[]> {
-    const { index, preset, scratch } = planned;
     const { last } = how;
-    const out = { ...outputs[index]!, status: 'encoding' as const };
-    await this.transition(run, { outputs: replaceAt(outputs, index, out) }, ['encoding']);
+    const encoding = replaceAt(outputs, planned.index, { ...outputs[planned.index]!, status: 'encoding' as const });
+    await this.transition(run, { outputs: encoding }, ['encoding']);
     const result = await how.encode();
     if (last) await this.transition(run, { status: 'storing' }, ['encoding']);
+    return this.storeOutput(run, planned, encoding, result, last);
+  }
+
+  /**
+   * Encodes several outputs with one ffmpeg from one decode (all `encoding` at once, with the same
+   * progress), then stores them one after another as {@link makeOutput} does. When that ffmpeg
+   * fails (not a cancel, stall or budget), each output is encoded again by itself, so an output
+   * whose encoder fails fails alone: the others are still made and stored. `hold.outputs` follows
+   * every output stored, so a failure keeps them.
+   */
+  private async makeGroup(
+    run: EncodeRun,
+    source: MediaSource,
+    group: readonly PlannedOutput[],
+    hold: AttemptHold,
+    how: { last: boolean; sink: (p: PlannedOutput) => ProgressSink },
+  ): Promise<JobOutput[]> {
+    let current = hold.outputs;
+    for (const p of group) current = replaceAt(current, p.index, { ...current[p.index]!, status: 'encoding' as const });
+    await this.transition(run, { outputs: current }, ['encoding']);
+    let results: TranscodeResult[];
+    try {
+      results = await this.encodeGroup(run, source, group, how.sink);
+    } catch (err) {
+      if (!groupFailed(err) || run.watch.signal.aborted) throw err;
+      run.log.warn({ err, outputs: group.length }, 'the one-decode encode failed; encoding its outputs one by one');
+      return this.makeEach(run, source, group, hold, how);
+    }
+    if (how.last) await this.transition(run, { status: 'storing' }, ['encoding']);
+    for (const [i, planned] of group.entries())
+      hold.outputs = await this.storeOutput(run, planned, hold.outputs, results[i]!, how.last);
+    return hold.outputs;
+  }
+
+  /** Each output of a failed one-decode encode by itself; one that fails again fails the attempt once the rest are stored. */
+  private async makeEach(
+    run: EncodeRun,
+    source: MediaSource,
+    group: readonly PlannedOutput[],
+    hold: AttemptHold,
+    how: { last: boolean; sink: (p: PlannedOutput) => ProgressSink },
+  ): Promise<JobOutput[]> {
+    let failure: unknown;
+    for (const planned of group) {
+      try {
+        hold.outputs = await this.makeOutput(run, planned, hold.outputs, {
+          last: how.last && planned === group.at(-1) && failure === undefined,
+          encode: () => this.encode(run, source, planned, how.sink(planned)),
+        });
+      } catch (err) {
+        if (!groupFailed(err) || run.watch.signal.aborted) throw err;
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return hold.outputs;
+  }
+
+  /** Stores an encoded output and records it completed (the job `storing` when `last`); emits `output.completed`. */
+  private async storeOutput(
+    run: EncodeRun,
+    planned: PlannedOutput,
+    outputs: JobOutput[],
+    result: TranscodeResult,
+    last: boolean,
+  ): Promise<JobOutput[]> {
+    const { index, preset, scratch } = planned;
     // Checksums are taken while storing (one read); a directory output has one per file, not one overall.
     const stored = await scratch.commit(() => this.assertOwner(run));
-    const done = replaceAt(outputs, index, completedOutput(out, preset, result, stored));
+    const done = replaceAt(outputs, index, completedOutput(outputs[index]!, preset, result, stored));
     const job = await this.transition(run, { outputs: done }, [last ? 'storing' : 'encoding']);
     await this.emitWebhook('output.completed', job, run.log, job.outputs[index]);
     return done;
@@ -351,7 +439,7 @@ export class EncodeJobHandler {
   /**
    * Runs one output's encode, writing its progress as it goes: mapped onto the whole job (`store`),
    * the same but never backwards (`advance`: a chunked job encoded whole after all), or handed to
-   * a chunked job's plan.
+   * a chunked job's plan (the output's own progress).
    */
   private async encode(
     run: EncodeRun,
@@ -360,32 +448,77 @@ export class EncodeJobHandler {
     sink: ProgressSink,
   ): Promise<TranscodeResult> {
     const count = run.job.outputs.length;
-    const reporter = new ProgressReporter(async (progress: JobProgress) => {
-      if (typeof sink === 'function') return sink(progress);
-      const res =
-        sink === 'advance'
-          ? await this.deps.repo.advanceProgress(run.job.id, progress, ['encoding'])
-          : await this.deps.repo.update(run.job.id, { progress }, ['encoding'], run.token);
-      if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
-      // A refused progress write stops the run at once: the job was cancelled, or another run owns it.
-      else if (res.reason !== 'behind') run.watch.end(res.reason === 'fenced' ? 'lock_lost' : 'cancelled');
-    }, this.deps.progressIntervalMs);
     const t0 = performance.now();
-    let result: TranscodeResult;
-    try {
-      result = await source.transcode({
-        ...this.encodeRequest(run, planned),
-        onProgress: (p) => {
-          const progress = overall(p, planned.index, count);
-          this.deps.running.progress(run.job.id, progress);
-          reporter.report(progress);
-        },
-      });
-    } finally {
-      await reporter.flush();
-    }
+    const result = await this.reporting(run, [{ sink, toJob: (p) => overall(p, planned.index, count) }], (onProgress) =>
+      source.transcode({ ...this.encodeRequest(run, planned), onProgress }),
+    );
     this.deps.metrics.encodeSeconds.observe({ preset: planned.preset.id }, (performance.now() - t0) / 1000);
     return result;
+  }
+
+  /**
+   * The one-decode encode of `group`: every output advances with the command's progress, so the
+   * job's percent counts each of them at that percent (outputs done before count in full). Each
+   * preset's encode time is the command's, shared out evenly.
+   */
+  private async encodeGroup(
+    run: EncodeRun,
+    source: MediaSource,
+    group: readonly PlannedOutput[],
+    sinkOf: (p: PlannedOutput) => ProgressSink,
+  ): Promise<TranscodeResult[]> {
+    const count = run.job.outputs.length;
+    const before = group[0]!.index;
+    const t0 = performance.now();
+    // Stored progress is the job's: one writer for the whole group. A chunked job's plan takes each output's.
+    const sinks = [...new Set(group.map(sinkOf))];
+    const results = await this.reporting(
+      run,
+      sinks.map((sink) => ({ sink, toJob: (p) => overall(p, before, count, group.length) })),
+      (onProgress) =>
+        source.transcodeGroup({
+          outputs: group.map((p) => ({ preset: p.preset, output: p.scratch.path })),
+          threads: this.deps.threads,
+          signal: run.watch.signal,
+          onProgress,
+        }),
+    );
+    const seconds = (performance.now() - t0) / 1000 / group.length;
+    for (const p of group) this.deps.metrics.encodeSeconds.observe({ preset: p.preset.id }, seconds);
+    return results;
+  }
+
+  /**
+   * Runs `work`, handing each progress block it reports to every sink: to the job store (mapped
+   * onto the job by `toJob`, at most once per interval) or to a chunked job's plan as it is.
+   */
+  private async reporting<T>(
+    run: EncodeRun,
+    sinks: { sink: ProgressSink; toJob: (p: TranscodeProgress) => JobProgress }[],
+    work: (onProgress: (p: TranscodeProgress) => void) => Promise<T>,
+  ): Promise<T> {
+    const reporters = sinks.map(({ sink, toJob }) => {
+      const reporter = new ProgressReporter(async (progress: TranscodeProgress) => {
+        if (typeof sink === 'function') return sink(progress);
+        const job = toJob(progress);
+        const res =
+          sink === 'advance'
+            ? await this.deps.repo.advanceProgress(run.job.id, job, ['encoding'])
+            : await this.deps.repo.update(run.job.id, { progress: job }, ['encoding'], run.token);
+        if (res.ok) void this.deps.announcer.announce(res.job, JOB_EVENTS.progress, true);
+        // A refused progress write stops the run at once: the job was cancelled, or another run owns it.
+        else if (res.reason !== 'behind') run.watch.end(res.reason === 'fenced' ? 'lock_lost' : 'cancelled');
+      }, this.deps.progressIntervalMs);
+      return { reporter, toJob };
+    });
+    try {
+      return await work((p) => {
+        this.deps.running.progress(run.job.id, reporters[0]!.toJob(p));
+        for (const r of reporters) r.reporter.report(p);
+      });
+    } finally {
+      await Promise.all(reporters.map((r) => r.reporter.flush()));
+    }
   }
 
   private encodeRequest(run: EncodeRun, planned: PlannedOutput): FirstEncode {
@@ -610,4 +743,14 @@ export class EncodeJobHandler {
     }
     return new JobGoneError(res.reason === 'status' ? `job is ${res.current}` : 'job record is missing');
   }
+}
+
+/** Whether a one-decode encode failed in ffmpeg itself (worth trying each output alone), not by a cancel, stall or budget. */
+function groupFailed(err: unknown): boolean {
+  return (
+    err instanceof TranscodeError &&
+    !(err instanceof TranscodeCancelledError) &&
+    !(err instanceof TranscodeStalledError) &&
+    !(err instanceof TranscodeBudgetExceededError)
+  );
 }

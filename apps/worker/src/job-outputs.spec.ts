@@ -2,7 +2,7 @@ import { getPreset, type Preset } from '@kiln/jobs';
 import type { MediaInfo } from '@kiln/media';
 import { describe, expect, it } from 'vitest';
 import { InputError } from './input.errors.js';
-import { checkStreams } from './job-outputs.js';
+import { checkStreams, oneDecodeGroups, overall } from './job-outputs.js';
 
 function media(width: number, height: number, audio = true): MediaInfo {
   return {
@@ -33,5 +33,33 @@ describe('checkStreams', () => {
   it('lets the same picture through for H.264, and a 64x64 one for AV1', () => {
     expect(() => checkStreams(media(200, 30), presets('mp4-360p', 'thumbnails'))).not.toThrow();
     expect(() => checkStreams(media(64, 64, false), presets('mp4-av1-720p'))).not.toThrow();
+  });
+});
+
+describe('oneDecodeGroups', () => {
+  const planned = (...ids: string[]) => presets(...ids).map((preset, index) => ({ index, preset }));
+  const ids = (groups: { preset: Preset }[][]) => groups.map((g) => g.map((p) => p.preset.id));
+
+  it('puts every output in one group when two or more need the video, audio-only ones included', () => {
+    expect(ids(oneDecodeGroups(planned('mp4-1080p', 'mp4-720p', 'audio-aac', 'thumbnails')))).toEqual([
+      ['mp4-1080p', 'mp4-720p', 'audio-aac', 'thumbnails'],
+    ]);
+    expect(ids(oneDecodeGroups(planned('hls', 'thumbnails')))).toEqual([['hls', 'thumbnails']]);
+  });
+
+  it('leaves each output alone when at most one needs the video', () => {
+    expect(ids(oneDecodeGroups(planned('mp4-720p', 'audio-aac')))).toEqual([['mp4-720p'], ['audio-aac']]);
+    expect(ids(oneDecodeGroups(planned('hls')))).toEqual([['hls']]);
+    expect(oneDecodeGroups([])).toEqual([]);
+  });
+});
+
+describe('overall', () => {
+  const p = { percent: 50, fps: null, speed: null, etaSeconds: null };
+
+  it('maps one output, or a group advancing together, onto the job', () => {
+    expect(overall(p, 1, 2).percent).toBe(75);
+    expect(overall(p, 0, 4, 4).percent).toBe(50);
+    expect(overall(p, 1, 4, 3).percent).toBe(62.5);
   });
 });

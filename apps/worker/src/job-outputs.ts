@@ -56,7 +56,21 @@ export function replaceAt<T>(list: readonly T[], index: number, value: T): T[] {
   return list.map((v, i) => (i === index ? value : v));
 }
 
-/** Progress of one output mapped onto the whole job (outputs are encoded one after another). */
-export function overall(p: JobProgress, index: number, count: number): JobProgress {
-  return { ...p, percent: Math.round(((index + p.percent / 100) / count) * 1000) / 10 };
+/**
+ * Progress of outputs mapped onto the whole job: the `size` outputs from `index` on are at
+ * `p.percent` (one output, or a one-decode command's outputs, which advance together), those
+ * before them are done, those after them not begun.
+ */
+export function overall(p: JobProgress, index: number, count: number, size = 1): JobProgress {
+  return { ...p, percent: Math.round(((index + (size * p.percent) / 100) / count) * 1000) / 10 };
+}
+
+/**
+ * How a job's outputs are encoded with one decode: all of them by one ffmpeg when two or more need
+ * the input's video (each would decode it again; an audio-only output rides along), else each by
+ * itself, which keeps the early start of a lone MP4 or WebM beside the probe.
+ */
+export function oneDecodeGroups<T extends { preset: Preset }>(planned: readonly T[]): T[][] {
+  if (planned.filter((p) => needsVideo(p.preset)).length >= 2) return [[...planned]];
+  return planned.map((p) => [p]);
 }

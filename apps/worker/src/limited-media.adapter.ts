@@ -48,6 +48,7 @@ export class LimitedMediaAdapter implements MediaAdapter {
     return {
       info: source.info,
       transcode: (req) => source.transcode(req).catch(finalBudget),
+      transcodeGroup: (req) => source.transcodeGroup(req).catch(finalBudget),
       close: () => source.close(),
     };
   }

@@ -11,6 +11,7 @@ import {
   type TranscodeResult,
 } from './ffmpeg-transcode.adapter.js';
 import { encodeBudgetMs, type EncodeBudget } from './encode-limits.js';
+import { transcodeGroup, type GroupTranscodeOptions } from './one-decode.adapter.js';
 import type { MediaInfo } from './media-info.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
 
@@ -19,6 +20,9 @@ const SCAN_MAX_BYTES = 512 * 1024 * 1024;
 
 /** One encode of an open {@link MediaSource}: a transcode request without the input and its probe result. */
 export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media'>;
+
+/** A one-decode encode of an open {@link MediaSource}: several outputs, without the input and its probe result. */
+export type SourceGroupEncode = Omit<GroupTranscodeOptions, 'input' | 'media'>;
 
 /** The encode a caller will ask an opening source for first, straight after the probe. */
 export type FirstEncode = Omit<SourceEncode, 'onProgress' | 'videoFilterScript'>;
@@ -29,6 +33,8 @@ export interface MediaSource {
   readonly info: MediaInfo;
   /** Encodes the input to one output; see {@link transcode}. */
   transcode(req: SourceEncode): Promise<TranscodeResult>;
+  /** Encodes the input to several outputs from one decode; see {@link transcodeGroup}. */
+  transcodeGroup(req: SourceGroupEncode): Promise<TranscodeResult[]>;
   /** Releases what the source holds (work begun for a first encode never asked for). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -91,6 +97,18 @@ export class FfmpegMediaAdapter implements MediaAdapter {
   /** Encodes with the configured ffmpeg; fields set in `opts` win over the adapter's defaults. */
   transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
     return transcode(this.withDefaults(opts, opts.media.durationSeconds));
+  }
+
+  /**
+   * Encodes to several outputs from one decode with the configured ffmpeg. Unless `opts` sets one,
+   * the budget is the sum of the outputs' budgets: the one command does the work of all of them.
+   */
+  transcodeGroup(opts: GroupTranscodeOptions): Promise<TranscodeResult[]> {
+    const { budget } = this.options;
+    const budgetMs =
+      opts.budgetMs ??
+      (budget ? encodeBudgetMs(opts.media.durationSeconds, budget) * Math.max(1, opts.outputs.length) : undefined);
+    return transcodeGroup(this.withDefaults({ ...opts, budgetMs }, undefined));
   }
 
   /**
@@ -188,6 +206,12 @@ class FfmpegSource implements MediaSource {
     if (!early) return this.close().then(() => this.adapter.transcode(opts));
     this.pending = null;
     return early.run(opts);
+  }
+
+  async transcodeGroup(req: SourceGroupEncode): Promise<TranscodeResult[]> {
+    // An encode begun early for one output is not what this asks for.
+    await this.close();
+    return this.adapter.transcodeGroup({ ...req, input: this.input, media: this.info });
   }
 
   async close(): Promise<void> {

@@ -84,18 +84,26 @@ const DEFAULT_MAX_DURATION_S = 6 * 3600;
  * when `media` has no video stream. Cancelled and stalled encodes settle only once ffmpeg has exited.
  */
 export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
-  // HLS and thumbnails write a directory: `output` and HLS's per-rung folders must exist.
-  if (opts.preset.kind === 'hls') {
-    for (let i = 0; i < hlsRungs(opts.media, opts.preset).length; i++)
-      await mkdir(path.join(opts.output, `v${i}`), { recursive: true });
-  } else if (opts.preset.kind === 'thumbnails') {
-    await mkdir(opts.output, { recursive: true });
-  }
+  await prepareOutput(opts.preset, opts.output, opts.media);
   return run(opts);
 }
 
-/** The frame size of the main output. */
-function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): FrameSize | null {
+/** Makes the directories an output writes into: HLS's `output` and per-rung folders, the thumbnails' `output`. */
+export async function prepareOutput(
+  preset: TranscodeOptions['preset'],
+  output: string,
+  media: MediaInfo,
+): Promise<void> {
+  if (preset.kind === 'hls') {
+    for (let i = 0; i < hlsRungs(media, preset).length; i++)
+      await mkdir(path.join(output, `v${i}`), { recursive: true });
+  } else if (preset.kind === 'thumbnails') {
+    await mkdir(output, { recursive: true });
+  }
+}
+
+/** The frame size of an output (the largest rung for HLS); null for audio or an input without video. */
+export function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): FrameSize | null {
   const video = opts.media.video;
   if (!video) return null;
   const display = { width: video.displayWidth, height: video.displayHeight };
@@ -126,13 +134,16 @@ function run(opts: TranscodeOptions): Promise<TranscodeResult> {
  * Runs ffmpeg with arguments built elsewhere (chunk encodes, stitches) under the same watch as
  * {@link transcode}: sandbox and limits (by `preset` and `media`'s duration), progress, stall
  * watchdog, budget and cancel. `args` must print `-progress pipe:1`; `preset` and `media` also
- * give the result's frame size.
+ * give the result's frame size. `limits` replaces the kernel limits derived from `opts`.
  */
-export function runFfmpeg(args: string[], opts: TranscodeOptions): Promise<TranscodeResult> {
+export function runFfmpeg(
+  args: string[],
+  opts: TranscodeOptions,
+  limits: ProcessLimits = processLimits(opts, opts.media.durationSeconds, opts.budgetMs),
+): Promise<TranscodeResult> {
   if (opts.signal?.aborted)
     return Promise.reject(new TranscodeCancelledError('the encode was cancelled before it started', null, ''));
   const sandbox = opts.sandbox ?? defaultSandbox;
-  const limits = processLimits(opts, opts.media.durationSeconds, opts.budgetMs);
   return sandbox.wrappers().then((wrappers) => {
     const started = execute(args, opts, { media: opts.media, onProgress: opts.onProgress }, wrappers, limits);
     if (opts.budgetMs !== undefined) started.setBudget(opts.budgetMs);

@@ -39,7 +39,10 @@ export {
   type MediaAdapter,
   type MediaSource,
   type SourceEncode,
+  type SourceGroupEncode,
 } from './ffmpeg-media.adapter.js';
+export { buildOneDecodeArgs, type GroupOutput, type OneDecodeArgsInput } from './one-decode-args.js';
+export { transcodeGroup, type GroupTranscodeOptions } from './one-decode.adapter.js';
 export {
   MediaSandbox,
   defaultSandbox,

@@ -10,6 +10,11 @@ export interface ProcessLimits {
   fileSizeBytes?: number | undefined;
   /** CPU seconds over all its threads (RLIMIT_CPU); past it the kernel kills it. */
   cpuSeconds?: number | undefined;
+  /**
+   * The sandbox's address-space cap counts this many processes' worth (default 1): a one-decode
+   * ffmpeg runs the encoders of several outputs, each as large as one encode's.
+   */
+  memoryShares?: number | undefined;
 }
 
 /** Settings of a {@link MediaSandbox}. */
@@ -97,7 +102,9 @@ export class MediaSandbox {
     const chain: string[] = [];
     if (wrappers.setpriv) chain.push(wrappers.setpriv, '--pdeathsig', 'KILL', '--');
     const rlimits = [
-      ...(this.maxMemoryMb > 0 ? [`--as=${this.maxMemoryMb * 1024 * 1024}`] : []),
+      ...(this.maxMemoryMb > 0
+        ? [`--as=${this.maxMemoryMb * 1024 * 1024 * Math.max(1, limits.memoryShares ?? 1)}`]
+        : []),
       ...(limits.fileSizeBytes !== undefined ? [`--fsize=${Math.ceil(limits.fileSizeBytes)}`] : []),
       ...(limits.cpuSeconds !== undefined ? [`--cpu=${Math.ceil(limits.cpuSeconds)}`] : []),
     ];

@@ -71,7 +71,14 @@ const KEEP_TIMESTAMPS = ['-fps_mode', 'vfr'];
  * fetch URLs or other files. Progress goes to stdout as `key=value` blocks.
  */
 export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
-  const head = [
+  // HLS splits the decoded video into its rungs in a filter graph of its own; the others filter per output.
+  const graph = req.preset.kind === 'hls' ? ownGraph(req) : null;
+  return [...inputArgs(req), ...(graph ? ['-filter_complex', graph.filter] : []), ...outputArgs(req, graph?.pads)];
+}
+
+/** The head of every command: logging, progress, the protocol and format allow-lists, the input. */
+export function inputArgs(req: Pick<TranscodeArgsInput, 'input' | 'maxPixels'>): string[] {
+  return [
     ...COMMON_HEAD,
     '-protocol_whitelist',
     'file,pipe',
@@ -82,12 +89,53 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
     '-i',
     `file:${req.input}`,
   ];
+}
+
+/**
+ * The filter chains an output applies to the decoded video, one per video stream it writes (an
+ * HLS rung each); none for audio. A one-decode command feeds them all from one `split`.
+ */
+export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): string[] {
+  switch (req.preset.kind) {
+    case 'mp4':
+    case 'webm':
+      return [videoFilter(req)!];
+    case 'hls':
+      return hlsRungs(req.media, req.preset).map((r) => `scale=${r.size.width}:${r.size.height},setsar=1`);
+    case 'thumbnails':
+      return [thumbnailFilter(req.media, req.preset)];
+    case 'audio':
+      return [];
+  }
+}
+
+/** HLS's own graph: the decoded video split into its rungs, pads `[v<i>]`. */
+function ownGraph(req: TranscodeArgsInput): { filter: string; pads: string[] } {
+  const branches = videoBranches(req);
+  const pads = branches.map((_, i) => `[v${i}]`);
+  return { filter: splitGraph(branches, pads, 's'), pads };
+}
+
+/** `[0:v]split=N[<tag>0]…;[<tag>0]<branch 0><pad 0>;…`: one decode feeding every branch. */
+export function splitGraph(branches: readonly string[], pads: readonly string[], tag: string): string {
+  return (
+    `[0:v]split=${branches.length}${branches.map((_, i) => `[${tag}${i}]`).join('')};` +
+    branches.map((b, i) => `[${tag}${i}]${b}${pads[i]}`).join(';')
+  );
+}
+
+/**
+ * Everything after the input (and the filter graph) that writes one output: maps, encoders and
+ * muxer, ending with the output path. `pads` are the graph's outputs carrying this output's video
+ * (as {@link videoBranches} lists them); without them an MP4, WebM or thumbnails output filters
+ * the input's first video stream itself (`-vf`).
+ */
+export function outputArgs(req: TranscodeArgsInput, pads?: readonly string[]): string[] {
   const threads = req.threads !== undefined ? ['-threads', String(req.threads)] : [];
   switch (req.preset.kind) {
     case 'mp4':
       return [
-        ...head,
-        ...mp4Args(req, req.preset),
+        ...mp4Args(req, req.preset, videoIn(req, pads)),
         ...threads,
         '-movflags',
         '+faststart',
@@ -96,23 +144,23 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
         `file:${req.output}`,
       ];
     case 'webm':
-      return [...head, ...webmArgs(req, req.preset), ...threads, '-f', 'webm', `file:${req.output}`];
+      return [...webmArgs(req, req.preset, videoIn(req, pads)), ...threads, '-f', 'webm', `file:${req.output}`];
     case 'hls':
-      return [...head, ...hlsArgs(req, req.preset), ...threads];
+      // No -threads: it stood after the output path, where ffmpeg ignores it ("Trailing option(s)"),
+      // so HLS encodes have always had x264's own thread count; a one-decode command keeps that.
+      if (!pads) throw new TypeError('an HLS output needs its filter graph pads');
+      return hlsArgs(req, req.preset, pads);
     case 'thumbnails':
-      return [...head, ...thumbnailArgs(req, req.preset), ...threads];
+      return thumbnailArgs(req, req.preset, pads?.[0]);
     case 'audio':
-      return [
-        ...head,
-        ...audioArgs(req, req.preset),
-        ...threads,
-        '-movflags',
-        '+faststart',
-        '-f',
-        'mp4',
-        `file:${req.output}`,
-      ];
+      return [...audioArgs(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
   }
+}
+
+/** An MP4 or WebM output's video: a pad of the job's graph, or the input's first video stream through its own filter. */
+function videoIn(req: TranscodeArgsInput, pads: readonly string[] | undefined): string[] {
+  // ffmpeg has already applied the rotation (autorotate) when frames reach either filter.
+  return pads?.[0] ? ['-map', pads[0]] : ['-map', '0:v:0', ...videoFilterArgs(req)];
 }
 
 /** The `-vf` filter of an MP4 or WebM encode (scale to the output size, square pixels); null for other presets. */
@@ -173,12 +221,9 @@ function stereo(media: MediaInfo): string[] {
  * MP4: the preset's video codec, yuv420p, AAC when the input has audio. The scale filter, the
  * timestamps and the audio are the same for every codec; only the encoder's own options differ.
  */
-function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset): string[] {
+function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset, video: string[]): string[] {
   return [
-    '-map',
-    '0:v:0',
-    // ffmpeg has already applied the rotation (autorotate) when frames reach this filter.
-    ...videoFilterArgs(req),
+    ...video,
     ...mp4VideoCodecArgs(preset.video, req.threads),
     '-pix_fmt',
     'yuv420p',
@@ -275,12 +320,10 @@ function av1Args(v: Av1Video, threads: number | undefined): string[] {
 }
 
 /** WebM: VP9 or AV1 + Opus; the filter, timestamps and audio as in MP4. */
-function webmArgs(req: TranscodeArgsInput, preset: WebmPreset): string[] {
+function webmArgs(req: TranscodeArgsInput, preset: WebmPreset, video: string[]): string[] {
   const v = preset.video;
   return [
-    '-map',
-    '0:v:0',
-    ...videoFilterArgs(req),
+    ...video,
     ...(v.codec === 'vp9' ? vp9Args(v) : av1Args(v, req.threads)),
     '-pix_fmt',
     'yuv420p',
@@ -336,21 +379,17 @@ export function hlsRungs(
 }
 
 /**
- * One decode split into every rung (`split` filter), H.264 with `-maxrate`/`-bufsize` per rung
- * (else the master's BANDWIDTH is the audio rate alone) and keyframes forced on segment
+ * The rungs (the graph's `pads`, one decode split into them), H.264 with `-maxrate`/`-bufsize` per
+ * rung (else the master's BANDWIDTH is the audio rate alone) and keyframes forced on segment
  * boundaries (else `-hls_time` is ignored); writes `master.m3u8` and `v<N>/index.m3u8` + segments.
  */
-function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
+function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset, pads: readonly string[]): string[] {
   const rungs = hlsRungs(req.media, preset);
-  const n = rungs.length;
-  const filter =
-    `[0:v]split=${n}${rungs.map((_, i) => `[s${i}]`).join('')};` +
-    rungs.map((r, i) => `[s${i}]scale=${r.size.width}:${r.size.height},setsar=1[v${i}]`).join(';');
   const hasAudio = req.media.audio !== null;
   const maps: string[] = [];
   const codecs: string[] = [];
   rungs.forEach((r, i) => {
-    maps.push('-map', `[v${i}]`);
+    maps.push('-map', pads[i]!);
     if (hasAudio) maps.push('-map', '0:a:0');
     codecs.push(
       `-crf:v:${i}`,
@@ -364,8 +403,6 @@ function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
   });
   const streamMap = rungs.map((_, i) => (hasAudio ? `v:${i},a:${i}` : `v:${i}`)).join(' ');
   return [
-    '-filter_complex',
-    filter,
     ...maps,
     '-c:v',
     'libx264',
@@ -399,18 +436,19 @@ function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset): string[] {
   ];
 }
 
-/** `count` frames at evenly spaced times (the middle of each 1/count of the video), scaled, as JPEG. */
-function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset): string[] {
-  const size = videoSize(req.media, preset.height);
-  const rate = preset.count / Math.max(req.media.durationSeconds, 0.001);
+/** `count` frames at evenly spaced times (the middle of each 1/count of the video), scaled. */
+function thumbnailFilter(media: MediaInfo, preset: ThumbnailsPreset): string {
+  const size = videoSize(media, preset.height);
+  const rate = preset.count / Math.max(media.durationSeconds, 0.001);
   // round=down picks the frame at or after each time; eof_action=pass keeps the last pick, which
   // the default rounding placed past the end of the video (four thumbnails instead of five).
+  return `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)}:round=down:eof_action=pass,scale=${size.width}:${size.height},setsar=1`;
+}
+
+/** The thumbnails as JPEG, from the graph's `pad` or filtered here. */
+function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset, pad: string | undefined): string[] {
   return [
-    '-map',
-    '0:v:0',
-    '-an',
-    '-vf',
-    `fps=${rate.toFixed(6)}:start_time=${(0.5 / rate).toFixed(3)}:round=down:eof_action=pass,scale=${size.width}:${size.height},setsar=1`,
+    ...(pad ? ['-map', pad, '-an'] : ['-map', '0:v:0', '-an', '-vf', thumbnailFilter(req.media, preset)]),
     '-frames:v',
     String(preset.count),
     '-q:v',
