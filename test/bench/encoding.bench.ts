@@ -9,6 +9,7 @@ import { makeClip, waitFor } from '@kiln/testing';
 import { listAllJobs } from '../support/job-listing.js';
 import { connectCustomerClient } from '../support/pusher-client.js';
 import { apiClient, startTestStack, type TestStack } from '../support/stack-harness.js';
+import { LADDER, runLadderBench } from './ladder.bench.js';
 import { printTable, writeSection } from './results.js';
 
 const SHORT_CLIPS = 40;
@@ -96,7 +97,8 @@ async function submitAndWait(stack: TestStack, key: string, inputs: string[], pr
 /**
  * The encoding benchmark: (a) ffmpeg run directly with the worker's own arguments against (b) the
  * whole Kiln path, API request to the `job.completed` event on a watching client, for a 10 s 720p
- * clip; and 40 short clips through 1 and 2 worker processes against the same commands in a loop.
+ * clip; 40 short clips through 1 and 2 worker processes against the same commands in a loop; and
+ * the four-rung MP4 ladder in one job with one decode, against its floor and the wave-1 path.
  */
 export async function runEncodingBench(): Promise<Record<string, unknown>> {
   const work = await mkdtemp(path.join(tmpdir(), 'kiln-bench-enc-'));
@@ -106,6 +108,7 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
     const small = await makeClip({ seconds: 2, width: 640, height: 360, audio: true });
 
     const long = await makeClip({ seconds: 60, width: 1280, height: 720, audio: true });
+    const ladder = await runLadderBench(work);
 
     // (b) through Kiln, one worker with concurrency 1 (ffmpeg gets every core, as in (a)). The
     // worker prefetches one job: for the fleet runs, the next clip is probed while one encodes.
@@ -197,6 +200,8 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
       twoWorkersSeconds: +fleet2.toFixed(2),
       fleetVsLoop: +(loopSeconds / Math.min(fleet1, fleet2)).toFixed(3),
       fleetVsLoopOneWorker: +(loopSeconds / fleet1).toFixed(3),
+      ladderVsFloor: ladder.ladderVsFloor,
+      ladder,
       earlyStart: {
         what: 'MediaAdapter.open + transcode, first ffmpeg beside the probe vs after it, best of 3 (10 s) and 10 (2 s)',
         clip10s720p: earlyBig,
@@ -205,6 +210,7 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
       targets: {
         overheadAtMost105: kilnSeconds / directSeconds <= 1.05,
         fleetAtLeast090: loopSeconds / Math.min(fleet1, fleet2) >= 0.9,
+        ladderAtMost105: ladder.ladderVsFloor <= 1.05,
       },
     };
     printTable('encoding', [
@@ -222,6 +228,17 @@ export async function runEncodingBench(): Promise<Record<string, unknown>> {
         run: `${SHORT_CLIPS} clips, 2 workers (prefetch ${PREFETCH})`,
         seconds: figures.twoWorkersSeconds,
         ratio: +(loopSeconds / fleet2).toFixed(3),
+      },
+      {
+        run: `ladder (${LADDER.length} MP4 rungs, 10 s 1080p): one ffmpeg direct`,
+        seconds: ladder.floorSeconds,
+        ratio: 1,
+      },
+      { run: 'ladder: Kiln, one decode per job', seconds: ladder.kilnSeconds, ratio: ladder.ladderVsFloor },
+      {
+        run: 'ladder: Kiln before (an ffmpeg per output)',
+        seconds: ladder.kilnBeforeSeconds,
+        ratio: ladder.beforeVsFloor,
       },
       { run: 'open+encode 10 s 720p, early start', seconds: earlyBig.withSeconds, ratio: 1 },
       {
