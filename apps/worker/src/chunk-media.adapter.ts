@@ -53,6 +53,7 @@ export class FfmpegChunkMedia implements ChunkMedia {
       renditions,
       threads: req.threads,
       maxPixels: this.maxPixels,
+      media: req.media,
     });
     await this.ffmpeg.runArgs(args, {
       input: req.input,

@@ -2,7 +2,7 @@ import type { HlsPreset, Preset } from '@kiln/jobs';
 import { HLS_MASTER_FILE } from '@kiln/jobs';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
-import { computeOutputSize, hlsRungs, type FrameSize } from './transcode-args.js';
+import { computeOutputSize, hlsRungs, sourceFilter, type FrameSize } from './transcode-args.js';
 
 /** The video frames of an input by presentation time: what a chunk plan is cut from. */
 export interface FrameScan {
@@ -136,12 +136,15 @@ export function buildChunkArgs(req: {
   renditions: (ChunkRendition & { output: string })[];
   threads?: number | undefined;
   maxPixels?: number | undefined;
+  /** The input's probe result: an interlaced or HDR input is deinterlaced or tone-mapped as in the whole encode. */
+  media?: MediaInfo | undefined;
 }): string[] {
   const { chunk, renditions } = req;
   const n = renditions.length;
   const trim = `trim=start_pts=${chunk.startPts}${chunk.endPts === null ? '' : `:end_pts=${chunk.endPts}`}`;
+  const source = req.media ? sourceFilter(req.media) : null;
   const filter =
-    `[0:v]${trim},setpts=PTS-STARTPTS,split=${n}${renditions.map((_, i) => `[s${i}]`).join('')};` +
+    `[0:v]${trim},setpts=PTS-STARTPTS,${source ? `${source},` : ''}split=${n}${renditions.map((_, i) => `[s${i}]`).join('')};` +
     renditions.map((r, i) => `[s${i}]scale=${r.size.width}:${r.size.height},setsar=1[v${i}]`).join(';');
   const outputs = renditions.flatMap((r, i) => [
     '-map',

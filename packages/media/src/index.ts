@@ -15,6 +15,7 @@ export {
   computeOutputSize,
   outputTooSmall,
   videoFilter,
+  sourceFilter,
   hlsRungs,
   type FrameSize,
   type TranscodeArgsInput,

@@ -12,6 +12,16 @@ const h264 = (extra: FfprobeStream = {}): FfprobeStream => ({
 });
 
 describe('parseFfprobeJson', () => {
+  it('says interlaced for a field order with a field first, and HDR by the transfer function', () => {
+    const video = (extra: FfprobeStream) => parseFfprobeJson({ streams: [h264(extra)] }).video!;
+    for (const order of ['tt', 'bb', 'tb', 'bt']) expect(video({ field_order: order }).interlaced).toBe(true);
+    for (const order of ['progressive', 'unknown', undefined])
+      expect(video(order ? { field_order: order } : {}).interlaced).toBe(false);
+    expect(video({ color_transfer: 'smpte2084' }).hdr).toBe('pq');
+    expect(video({ color_transfer: 'arib-std-b67' }).hdr).toBe('hlg');
+    for (const trc of ['bt709', 'unknown', undefined]) expect(video(trc ? { color_transfer: trc } : {}).hdr).toBe(null);
+  });
+
   it('reads format, first video and first audio stream', () => {
     const info = parseFfprobeJson({
       format: { format_name: 'mov,mp4', duration: '12.5', size: '1000', bit_rate: '640' },
@@ -38,6 +48,8 @@ describe('parseFfprobeJson', () => {
         streamDurationSeconds: null,
         pixelFormat: 'yuv420p',
         bitRate: 500000,
+        interlaced: false,
+        hdr: null,
       },
       audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitRate: 128000 },
       transcodable: true,

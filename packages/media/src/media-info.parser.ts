@@ -21,6 +21,8 @@ export interface FfprobeStream {
   sample_rate?: string;
   pix_fmt?: string;
   bit_rate?: string;
+  field_order?: string;
+  color_transfer?: string;
   disposition?: Record<string, number>;
   tags?: Record<string, string>;
   side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
@@ -69,8 +71,13 @@ function videoInfo(s: FfprobeStream): VideoStreamInfo {
     streamDurationSeconds: streamDuration(s) || null,
     pixelFormat: s.pix_fmt ?? null,
     bitRate: positive(s.bit_rate) ?? null,
+    interlaced: INTERLACED_ORDERS.includes(s.field_order ?? ''),
+    hdr: s.color_transfer === 'smpte2084' ? 'pq' : s.color_transfer === 'arib-std-b67' ? 'hlg' : null,
   };
 }
+
+/** ffprobe's field orders of interlaced video (top or bottom field first, coded and displayed). */
+const INTERLACED_ORDERS = ['tt', 'bb', 'tb', 'bt'];
 
 function audioInfo(s: FfprobeStream): AudioStreamInfo {
   return {

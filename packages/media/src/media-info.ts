@@ -22,6 +22,10 @@ export interface VideoStreamInfo {
   pixelFormat?: string | null;
   /** The stream's own bit rate in bit/s, or null when the container does not say (Matroska, WebM). */
   bitRate?: number | null;
+  /** Interlaced (ffprobe's `field_order` is `tt`, `bb`, `tb` or `bt`): outputs are deinterlaced. */
+  interlaced?: boolean;
+  /** High dynamic range by its transfer function (PQ: `smpte2084`, HLG: `arib-std-b67`), else null: HDR is tone-mapped to SDR. */
+  hdr?: 'pq' | 'hlg' | null;
 }
 
 /** The first audio stream of a file. */

@@ -1,5 +1,12 @@
 import type { Preset } from '@kiln/jobs';
-import { inputArgs, outputArgs, splitGraph, videoBranches, type TranscodeArgsInput } from './transcode-args.js';
+import {
+  inputArgs,
+  outputArgs,
+  sourceFilter,
+  splitGraph,
+  videoBranches,
+  type TranscodeArgsInput,
+} from './transcode-args.js';
 
 /** One output of a one-decode command: its preset and where it is written (a directory for HLS and thumbnails). */
 export interface GroupOutput {
@@ -14,7 +21,7 @@ export interface OneDecodeArgsInput extends Omit<TranscodeArgsInput, 'output' | 
 
 /**
  * ffmpeg arguments that write every output from one decode: the input's video is decoded once and
- * `split` into each output's filter chain (an HLS output takes one per rung), and each output then
+ * `split` (deinterlaced or tone-mapped once, when the input needs it) into each output's filter chain (an HLS output takes one per rung), and each output then
  * has exactly the maps, encoder settings and muxer of its own command ({@link buildTranscodeArgs}),
  * so its file is what that command writes. Audio is mapped per output, as in its own command.
  */
@@ -27,7 +34,7 @@ export function buildOneDecodeArgs(req: OneDecodeArgsInput): string[] {
   return [
     ...inputArgs(req),
     '-filter_complex',
-    splitGraph(all, pads.flat(), 'd'),
+    splitGraph(all, pads.flat(), 'd', sourceFilter(req.media)),
     ...req.outputs.flatMap((o, i) => outputArgs({ ...req, preset: o.preset, output: o.output }, pads[i])),
   ];
 }

@@ -2,6 +2,7 @@ import { PRESETS, type Mp4Preset } from '@kiln/jobs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MediaInfo } from './media-info.js';
+import { buildOneDecodeArgs } from './one-decode-args.js';
 import { buildTranscodeArgs, computeOutputSize, outputTooSmall, videoFilter } from './transcode-args.js';
 
 const p360 = PRESETS.get('mp4-360p') as Mp4Preset;
@@ -217,5 +218,44 @@ describe('outputTooSmall', () => {
     expect(outputTooSmall(p360, media(200, 30))).toBeNull();
     expect(outputTooSmall(PRESETS.get('thumbnails')!, media(200, 30))).toBeNull();
     expect(outputTooSmall(av1, { ...media(200, 30), video: null })).toBeNull();
+  });
+});
+
+describe('the source filter (deinterlace, HDR tone map)', () => {
+  const hls = PRESETS.get('hls')!;
+  const thumbs = PRESETS.get('thumbnails')!;
+  const DEINT = 'bwdif=mode=send_frame:parity=auto:deint=all';
+
+  it('adds nothing for progressive SDR input', () => {
+    expect(videoFilter({ preset: p720, media: media(1280, 720) })).toBe('scale=1280:720,setsar=1');
+  });
+
+  it('deinterlaces before scaling an interlaced input, once for a whole graph', () => {
+    const m = media(720, 576, true, { interlaced: true });
+    expect(videoFilter({ preset: p720, media: m })).toBe(`${DEINT},scale=720:576,setsar=1`);
+    const args = buildTranscodeArgs({ input: '/a', output: '/o', preset: hls, media: m });
+    expect(arg(args, '-filter_complex')).toMatch(new RegExp(`^\\[0:v\\]${DEINT},split=3`));
+    const thumbArgs = buildTranscodeArgs({ input: '/a', output: '/o', preset: thumbs, media: m });
+    expect(arg(thumbArgs, '-vf')).toMatch(new RegExp(`^${DEINT},fps=`));
+    const group = buildOneDecodeArgs({
+      input: '/a',
+      media: m,
+      outputs: [
+        { preset: p720, output: '/o/a.mp4' },
+        { preset: hls, output: '/o/hls' },
+      ],
+    });
+    const graph = arg(group, '-filter_complex')!;
+    expect(graph.split(DEINT)).toHaveLength(2);
+    expect(graph).toMatch(new RegExp(`^\\[0:v\\]${DEINT},split=4`));
+  });
+
+  it('tone-maps HDR (PQ or HLG) to BT.709 8-bit, after deinterlacing', () => {
+    for (const hdr of ['pq', 'hlg'] as const) {
+      const filter = videoFilter({ preset: p720, media: media(1280, 720, true, { hdr, interlaced: true }) })!;
+      expect(filter).toMatch(
+        /^bwdif=[^,]*,zscale=t=linear[^,]*,.*tonemap=tonemap=hable.*zscale=t=bt709:m=bt709.*,format=yuv420p,scale=1280:720,setsar=1$/,
+      );
+    }
   });
 });

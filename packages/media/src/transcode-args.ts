@@ -92,16 +92,17 @@ export function inputArgs(req: Pick<TranscodeArgsInput, 'input' | 'maxPixels'>):
 }
 
 /**
- * The filter chains an output applies to the decoded video, one per video stream it writes (an
- * HLS rung each); none for audio. A one-decode command feeds them all from one `split`.
+ * The filter chains an output applies to the decoded video after its {@link sourceFilter}, one per
+ * video stream it writes (an HLS rung each); none for audio. A one-decode command feeds them all
+ * from one `split`.
  */
 export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): string[] {
   switch (req.preset.kind) {
     case 'mp4':
     case 'webm':
-      return [videoFilter(req)!];
+      return [scaleFilter(videoSize(req.media, req.preset.video.height))];
     case 'hls':
-      return hlsRungs(req.media, req.preset).map((r) => `scale=${r.size.width}:${r.size.height},setsar=1`);
+      return hlsRungs(req.media, req.preset).map((r) => scaleFilter(r.size));
     case 'thumbnails':
       return [thumbnailFilter(req.media, req.preset)];
     case 'audio':
@@ -113,13 +114,21 @@ export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>)
 function ownGraph(req: TranscodeArgsInput): { filter: string; pads: string[] } {
   const branches = videoBranches(req);
   const pads = branches.map((_, i) => `[v${i}]`);
-  return { filter: splitGraph(branches, pads, 's'), pads };
+  return { filter: splitGraph(branches, pads, 's', sourceFilter(req.media)), pads };
 }
 
-/** `[0:v]split=N[<tag>0]…;[<tag>0]<branch 0><pad 0>;…`: one decode feeding every branch. */
-export function splitGraph(branches: readonly string[], pads: readonly string[], tag: string): string {
+/**
+ * `[0:v]<source>,split=N[<tag>0]…;[<tag>0]<branch 0><pad 0>;…`: one decode (deinterlaced or
+ * tone-mapped once, when `source` says) feeding every branch.
+ */
+export function splitGraph(
+  branches: readonly string[],
+  pads: readonly string[],
+  tag: string,
+  source: string | null,
+): string {
   return (
-    `[0:v]split=${branches.length}${branches.map((_, i) => `[${tag}${i}]`).join('')};` +
+    `[0:v]${source ? `${source},` : ''}split=${branches.length}${branches.map((_, i) => `[${tag}${i}]`).join('')};` +
     branches.map((b, i) => `[${tag}${i}]${b}${pads[i]}`).join(';')
   );
 }
@@ -163,10 +172,38 @@ function videoIn(req: TranscodeArgsInput, pads: readonly string[] | undefined): 
   return pads?.[0] ? ['-map', pads[0]] : ['-map', '0:v:0', ...videoFilterArgs(req)];
 }
 
-/** The `-vf` filter of an MP4 or WebM encode (scale to the output size, square pixels); null for other presets. */
+/**
+ * The `-vf` filter of an MP4 or WebM encode (the input's {@link sourceFilter}, then scale to the
+ * output size, square pixels); null for other presets.
+ */
 export function videoFilter(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): string | null {
   if (req.preset.kind !== 'mp4' && req.preset.kind !== 'webm') return null;
-  const size = videoSize(req.media, req.preset.video.height);
+  return withSource(req.media, scaleFilter(videoSize(req.media, req.preset.video.height)));
+}
+
+/**
+ * What every output's video goes through first, by what the probe says of the input: interlaced
+ * video is deinterlaced (`bwdif`, a frame per frame, so frame counts and timestamps stay), and HDR
+ * (PQ or HLG) is tone-mapped to SDR BT.709 8-bit (`zscale` to linear light, `tonemap` hable,
+ * `zscale` to BT.709), as every preset is SDR. Null when neither applies.
+ */
+export function sourceFilter(media: MediaInfo): string | null {
+  const steps: string[] = [];
+  if (media.video?.interlaced) steps.push('bwdif=mode=send_frame:parity=auto:deint=all');
+  if (media.video?.hdr)
+    steps.push(
+      'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p',
+    );
+  return steps.length > 0 ? steps.join(',') : null;
+}
+
+/** `filter` after the input's {@link sourceFilter}, if any. */
+function withSource(media: MediaInfo, filter: string): string {
+  const source = sourceFilter(media);
+  return source ? `${source},${filter}` : filter;
+}
+
+function scaleFilter(size: FrameSize): string {
   return `scale=${size.width}:${size.height},setsar=1`;
 }
 
@@ -448,7 +485,9 @@ function thumbnailFilter(media: MediaInfo, preset: ThumbnailsPreset): string {
 /** The thumbnails as JPEG, from the graph's `pad` or filtered here. */
 function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset, pad: string | undefined): string[] {
   return [
-    ...(pad ? ['-map', pad, '-an'] : ['-map', '0:v:0', '-an', '-vf', thumbnailFilter(req.media, preset)]),
+    ...(pad
+      ? ['-map', pad, '-an']
+      : ['-map', '0:v:0', '-an', '-vf', withSource(req.media, thumbnailFilter(req.media, preset))]),
     '-frames:v',
     String(preset.count),
     '-q:v',
