@@ -28,6 +28,7 @@ import { makeClip, useRedis } from '@kiln/testing';
 import { UnrecoverableError, WaitingError, type Job as BullJob } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChunkedEncode, Split } from './chunked-encode.js';
 import { EncodeJobHandler } from './encode-job.handler.js';
 import { EncodeSlots } from './encode-slots.js';
 import { InputError } from './input.errors.js';
@@ -173,7 +174,7 @@ function oneDecodeHarness(encodeGroup: GroupEncode = halfWay, encode: Encode = h
   return h;
 }
 
-function harness(encode: Encode = halfWay, oneDecode = false): Harness {
+function harness(encode: Encode = halfWay, oneDecode = false, chunking?: ChunkedEncode): Harness {
   const prefix = `test-${randomUUID()}`;
   const repo = new JobRepository(db.redis, prefix);
   const record = (job: Job, event: string) => {
@@ -209,6 +210,7 @@ function harness(encode: Encode = halfWay, oneDecode = false): Harness {
     progressIntervalMs: 0,
     threads: 1,
     oneDecode,
+    chunking,
   });
   return h;
 }
@@ -596,5 +598,30 @@ describe('EncodeJobHandler with one decode per job', () => {
     expect(h.media.groups).toEqual([]);
     expect(h.media.firstHints[0]).toMatch(/\/mp4-360p\.mp4$/);
     expect(await h.repo.get(job.id)).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('EncodeJobHandler with a job split into chunks', () => {
+  it("hands the chunk plan each whole-encoded output's own progress, not the job's", async () => {
+    const reported: number[] = [];
+    const chunking = {
+      chunkable: (plan: { preset: { id: string } }[]) => plan.filter((p) => p.preset.id === 'hls'),
+      split: async (_run: unknown, _input: string, _info: MediaInfo, chunked: Split['chunked']): Promise<Split> => ({
+        planId: 'plan-1',
+        plan: {} as Split['plan'],
+        createdAtMs: 0,
+        chunked,
+      }),
+      progressFor: () => (p: { percent: number }) => reported.push(p.percent),
+      discard: async () => undefined,
+    } as unknown as ChunkedEncode;
+    const h = harness(halfWay, false, chunking);
+    const job = await queuedJob(h);
+    // Once its whole outputs are made the run waits for its chunks, which this BullMQ stand-in cannot do.
+    await h.handler.process(bullJob(h, job), TOKEN).catch(() => undefined);
+
+    // mp4-360p, encoded whole, is half done: half of its own input, whatever its place in the job.
+    expect(reported).toEqual([50]);
+    expect(h.storage.committed).toEqual(['mp4-360p.mp4']);
   });
 });
