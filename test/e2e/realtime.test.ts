@@ -31,45 +31,51 @@ describe('realtime protocol on the real stack', () => {
     await stack?.stop();
   });
 
-  it('a watcher that joins mid-job at a random moment ends with the true final state (20 runs)', async () => {
-    const acme = apiClient(stack.apiUrl, stack.customers[0]!.key);
-    const channel = 'private-customer-acme';
-    let exact = 0;
-    for (let run = 0; run < 20; run++) {
-      await waitFor(async () => !(await occupied(channel)), {
-        timeoutMs: 5000,
-        message: 'channel to be vacated between runs',
-      });
-      const created = await acme<Job>('POST', '/v1/jobs', {
-        input: clipUrl,
-        outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-480p' }],
-        metadata: { run: String(run) },
-      });
-      expect(created.status).toBe(202);
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 900)));
-      const watcher = await connectViewClient(stack.apiUrl, stack.customers[0]!.key);
-      try {
-        let truth: Job | undefined;
-        await waitFor(
-          async () => {
-            truth = (await acme<Job>('GET', `/v1/jobs/${created.body.id}`)).body;
-            return truth.status === 'completed' || truth.status === 'failed';
-          },
-          { timeoutMs: 30_000, intervalMs: 100, message: 'job to finish' },
-        );
-        // The final event may still be in flight for a few milliseconds, and the record it makes the watcher read.
-        await waitFor(() => watcher.record(created.body.id)?.seq === truth!.seq, {
+  // Twenty encodes one after another: bounded per run (30 s each), not by the default test timeout,
+  // which a loaded machine's encodes alone can exceed.
+  it(
+    'a watcher that joins mid-job at a random moment ends with the true final state (20 runs)',
+    { timeout: 20 * 40_000 },
+    async () => {
+      const acme = apiClient(stack.apiUrl, stack.customers[0]!.key);
+      const channel = 'private-customer-acme';
+      let exact = 0;
+      for (let run = 0; run < 20; run++) {
+        await waitFor(async () => !(await occupied(channel)), {
           timeoutMs: 5000,
-          message: `run ${run}: watcher to reach seq ${truth!.seq}`,
+          message: 'channel to be vacated between runs',
         });
-        expect(watcher.view.get(created.body.id)).toEqual(truth);
-        exact++;
-      } finally {
-        watcher.disconnect();
+        const created = await acme<Job>('POST', '/v1/jobs', {
+          input: clipUrl,
+          outputs: [{ preset: 'mp4-360p' }, { preset: 'mp4-480p' }],
+          metadata: { run: String(run) },
+        });
+        expect(created.status).toBe(202);
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 900)));
+        const watcher = await connectViewClient(stack.apiUrl, stack.customers[0]!.key);
+        try {
+          let truth: Job | undefined;
+          await waitFor(
+            async () => {
+              truth = (await acme<Job>('GET', `/v1/jobs/${created.body.id}`)).body;
+              return truth.status === 'completed' || truth.status === 'failed';
+            },
+            { timeoutMs: 30_000, intervalMs: 100, message: 'job to finish' },
+          );
+          // The final event may still be in flight for a few milliseconds, and the record it makes the watcher read.
+          await waitFor(() => watcher.record(created.body.id)?.seq === truth!.seq, {
+            timeoutMs: 5000,
+            message: `run ${run}: watcher to reach seq ${truth!.seq}`,
+          });
+          expect(watcher.view.get(created.body.id)).toEqual(truth);
+          exact++;
+        } finally {
+          watcher.disconnect();
+        }
       }
-    }
-    expect(exact).toBe(20);
-  });
+      expect(exact).toBe(20);
+    },
+  );
 
   it('repairs the set when the webhooks app was down while a client subscribed, and the reverse', async () => {
     const channel = 'private-customer-globex';

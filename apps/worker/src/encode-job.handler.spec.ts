@@ -625,3 +625,52 @@ describe('EncodeJobHandler with a job split into chunks', () => {
     expect(h.storage.committed).toEqual(['mp4-360p.mp4']);
   });
 });
+
+describe('EncodeJobHandler with output settings', () => {
+  it('encodes each output by its preset as its settings change it, and skips one the input is below', async () => {
+    const asked: { id: string; height: number; crf: number }[] = [];
+    const h = harness(async (req) => {
+      const video = (req.preset as { video: { height: number; crf: number } }).video;
+      asked.push({ id: req.preset.id, height: video.height, crf: video.crf });
+    });
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [
+        { preset: 'mp4-720p', settings: { maxHeight: 240, crf: 30 } },
+        { preset: 'mp4-1080p', settings: { skipIfBelow: true } },
+      ],
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    // INFO is 640x360: under 1080, so mp4-1080p is skipped; the job still completes.
+    expect(asked).toEqual([{ id: 'mp4-720p', height: 240, crf: 30 }]);
+    const done = (await h.repo.get(job.id))!;
+    expect(done.status).toBe('completed');
+    expect(done.outputs).toMatchObject([
+      { name: 'mp4-720p', status: 'completed', settings: { maxHeight: 240, crf: 30 } },
+      { name: 'mp4-1080p', status: 'skipped', settings: { skipIfBelow: true }, downloadPath: null },
+    ]);
+    expect(h.storage.committed).toEqual(['mp4-720p.mp4']);
+    expect(h.storage.discarded).toEqual(['mp4-1080p.mp4']);
+  });
+
+  it('completes a job whose every output is skipped, having encoded nothing', async () => {
+    const asked: string[] = [];
+    const h = harness(async (req) => {
+      asked.push(req.preset.id);
+    });
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [{ preset: 'mp4-1080p', settings: { skipIfBelow: 720 } }],
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(asked).toEqual([]);
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'completed', outputs: [{ status: 'skipped' }] });
+    expect(statusPath(h)).toEqual(['probing', 'encoding', 'storing', 'completed']);
+  });
+});

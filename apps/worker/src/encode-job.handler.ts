@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ACTIVE_STATUSES,
+  applyOutputSettings,
   EMPTY_PROGRESS,
   eventForStatus,
   getPreset,
@@ -10,6 +11,7 @@ import {
   JOB_EVENTS,
   resetOutputs,
   outputFileName,
+  skipsInput,
   type EncodeJobData,
   type Job,
   type JobOutput,
@@ -28,6 +30,7 @@ import {
   TranscodeStalledError,
   type FirstEncode,
   type MediaAdapter,
+  type MediaInfo,
   type MediaSource,
   type TranscodeProgress,
   type TranscodeResult,
@@ -189,6 +192,8 @@ export class EncodeJobHandler {
             : await this.makeGroup(run, source, group, hold, { last, sink });
       }
       if (split) return { ok: true, waitFor: { planId: split.planId, rounds: 0 } };
+      // Every output skipped: nothing to encode or store.
+      if (hold.plan.length === 0) await this.transition(run, { status: 'storing' }, ['encoding']);
       return { ok: true, job: await this.finish(run) };
     } catch (err) {
       return { ok: false, err, outputs: hold.outputs };
@@ -219,8 +224,11 @@ export class EncodeJobHandler {
     const alone = !this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1;
     const first = hold.slot.held && alone && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
-    const presets = hold.plan.map((p) => p.preset);
-    checkStreams(hold.source.info, presets);
+    const skipped = await this.skipOutputs(run, hold, hold.source.info);
+    checkStreams(
+      hold.source.info,
+      hold.plan.map((p) => p.preset),
+    );
     const { durationSeconds, video, audio } = hold.source.info;
     const prefetched = !hold.slot.held;
     run.log.info({ durationSeconds, video, audio: audio !== null, attempt: run.attempt, prefetched }, 'input probed');
@@ -229,8 +237,29 @@ export class EncodeJobHandler {
       await this.begin(run);
     }
     // The probe rides on the move to encoding: no extra write, and a retry's probe replaces the last one.
-    await this.transition(run, { status: 'encoding', inputProbe: inputProbeOf(hold.source.info) }, ['probing']);
+    const patch = { status: 'encoding' as const, inputProbe: inputProbeOf(hold.source.info) };
+    await this.transition(run, skipped ? { ...patch, outputs: hold.outputs } : patch, ['probing']);
     return hold.source;
+  }
+
+  /**
+   * Takes the outputs whose `skipIfBelow` the input does not reach out of the attempt's plan, as
+   * `skipped` (written with the move to encoding); true when there were any.
+   */
+  private async skipOutputs(run: EncodeRun, hold: AttemptHold, media: MediaInfo): Promise<boolean> {
+    const shortSide = media.video ? Math.min(media.video.displayWidth, media.video.displayHeight) : 0;
+    const skipped = hold.plan.filter((p) => skipsInput(p.preset, run.job.outputs[p.index]!.settings, shortSide));
+    if (skipped.length === 0) return false;
+    for (const p of skipped) {
+      await p.scratch.discard();
+      hold.outputs = replaceAt(hold.outputs, p.index, { ...hold.outputs[p.index]!, status: 'skipped' as const });
+    }
+    hold.plan = hold.plan.filter((p) => !skipped.includes(p));
+    run.log.info(
+      { outputs: skipped.map((p) => run.job.outputs[p.index]!.name), shortSide },
+      'outputs skipped: input below skipIfBelow',
+    );
+    return true;
   }
 
   /** A scratch output for each of the job's outputs (those `only` keeps), in its run's own folder. */
@@ -238,8 +267,9 @@ export class EncodeJobHandler {
     const planned = await Promise.all(
       run.job.outputs.map(async (out, index) => {
         if (!only(out)) return null;
-        const preset = getPreset(out.preset);
-        if (!preset) throw new InputError('invalid_input', `unknown preset ${out.preset}`);
+        const known = getPreset(out.preset);
+        if (!known) throw new InputError('invalid_input', `unknown preset ${out.preset}`);
+        const preset = applyOutputSettings(known, out.settings);
         const ref = { customerId: run.job.customerId, jobId: run.job.id, name: outputFileName(out.name, preset) };
         const scratch = await this.deps.storage.scratch(ref, {
           runId: run.runId,
@@ -255,7 +285,11 @@ export class EncodeJobHandler {
   private async split(run: EncodeRun, hold: AttemptHold, source: MediaSource): Promise<Split | null> {
     const chunking = this.deps.chunking;
     if (!chunking || !hold.input) return null;
-    const chunked = chunking.chunkable(hold.plan, source.info);
+    // An output with its own settings is encoded whole: chunks are encoded by the preset as named.
+    const chunked = chunking.chunkable(
+      hold.plan.filter((p) => !run.job.outputs[p.index]!.settings),
+      source.info,
+    );
     if (chunked.length === 0) return null;
     return chunking.split(run, hold.input, source.info, chunked, hold.plan.length - chunked.length);
   }
@@ -279,7 +313,7 @@ export class EncodeJobHandler {
         return { ok: true, waitFor: { ...wait, rounds: wait.rounds + 1 } };
       }
       hold.workDir = await mkdtemp(path.join(this.deps.scratchDir, 'kiln-stitch-'));
-      hold.plan = await this.plan(run, (out) => out.status !== 'completed');
+      hold.plan = await this.plan(run, (out) => out.status !== 'completed' && out.status !== 'skipped');
       if (state.kind === 'whole') await this.wholeInstead(run, hold, wait.planId, state);
       else
         for (const planned of hold.plan)

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { JobStatus } from './job.schema.js';
+import type { JobStatus, OutputSettings } from './job.schema.js';
 
 /** What a pusher-js client needs to reach the customer's channel (`GET /v1/me`'s `pusher`). */
 export const pusherSettingsSchema = z.object({
@@ -61,6 +61,8 @@ export type Upload = z.infer<typeof uploadSchema>;
 export interface OutputRequest {
   preset: string;
   name?: string;
+  /** Changes to the preset for this output (docs/api.md, "Per-output settings"). */
+  settings?: OutputSettings;
 }
 
 const count = z.number().check(z.minimum(0));

@@ -23,8 +23,12 @@ export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/** One output's states: the job's status stays coarse, the detail is per output. */
-export const OUTPUT_STATUSES = ['pending', 'encoding', 'completed', 'failed'] as const;
+/**
+ * One output's states: the job's status stays coarse, the detail is per output. `skipped`: the
+ * output's `settings.skipIfBelow` found the input too small for it; nothing was made, and the job
+ * still completes.
+ */
+export const OUTPUT_STATUSES = ['pending', 'encoding', 'completed', 'failed', 'skipped'] as const;
 export type OutputStatus = (typeof OUTPUT_STATUSES)[number];
 
 const isoDateTime = z.string().check(z.meta({ format: 'date-time' }));
@@ -51,11 +55,33 @@ export const outputFileSchema = z.object({
 });
 export type OutputFile = z.infer<typeof outputFileSchema>;
 
+/**
+ * What a job's request changed of an output's preset (`POST /v1/jobs`' `outputs[].settings`), kept
+ * on the output as asked for. Each is optional; the preset's own value stands for any not given.
+ */
+export const outputSettingsSchema = z.object({
+  /** Bound on the picture's short side (as the preset's height), at most the preset's own. */
+  maxHeight: z.optional(z.int()),
+  /** The encoder's constant rate factor (x264/x265 0-51, SVT-AV1 and VP9 0-63). */
+  crf: z.optional(z.int()),
+  /** Peak video bit rate in kbit/s (`-maxrate`, VBV buffer twice that). */
+  peakKbps: z.optional(z.int()),
+  /** Frames per second at most: faster input is brought down to this rate. */
+  maxFps: z.optional(z.number()),
+  /** Audio bit rate in kbit/s. */
+  audioKbps: z.optional(z.int()),
+  /** Skip the output (status `skipped`) when the input's short side is under this many pixels; `true`: under the output's height bound. */
+  skipIfBelow: z.optional(z.union([z.boolean(), z.int()])),
+});
+export type OutputSettings = z.infer<typeof outputSettingsSchema>;
+
 /** One output of a job, as the API's record lists it. */
 export const jobOutputSchema = z.object({
   name: z.string(),
   /** Any string on the wire, so a client keeps working when a preset is added; the API document lists today's. */
   preset: z.string(),
+  /** Present when the request changed the preset's settings for this output. */
+  settings: z.optional(outputSettingsSchema),
   status: z.enum(OUTPUT_STATUSES),
   contentType: z.string(),
   sizeBytes: z.nullable(z.int()),

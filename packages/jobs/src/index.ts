@@ -4,6 +4,7 @@ export { outputFileName, outputNameClashes, type NamedOutput } from './output-na
 export * from './job-summary.js';
 export { compareJobVersions, isFullJob, type VersionOutcome } from '@kiln/client/contract';
 export * from './presets.js';
+export { applyOutputSettings, presetHeight, settingsIssues, skipsInput } from './output-settings.js';
 export * from './queue.js';
 export { ChunkPlanRepository, type ChunkCommit, type StoredChunkPlan } from './chunk-plan.repository.js';
 export {

@@ -7,6 +7,7 @@ import {
   type JobPriority,
   type JobProgress,
   type JobStatus,
+  type OutputSettings,
 } from './job.schema.js';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 import { JobKeys } from './job-index.keys.js';
@@ -109,10 +110,13 @@ return {1, redis.call('HGETALL', KEYS[1])}
 const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe']);
 
 /** A new job's outputs, one per requested preset, all pending. */
-function pendingOutputs(requests: { preset: string; name?: string | undefined }[]): JobOutput[] {
+function pendingOutputs(
+  requests: { preset: string; name?: string | undefined; settings?: OutputSettings | undefined }[],
+): JobOutput[] {
   return requests.map((r) => ({
     name: r.name ?? r.preset,
     preset: r.preset,
+    ...(r.settings ? { settings: r.settings } : {}),
     status: 'pending',
     contentType: getPreset(r.preset)?.contentType ?? 'application/octet-stream',
     sizeBytes: null,
@@ -129,8 +133,8 @@ function pendingOutputs(requests: { preset: string; name?: string | undefined }[
  * The outputs of a job about to run again (a new attempt, or a retry): same names and presets, all
  * pending, with nothing of the earlier run left (sizes, checksums, files, download paths).
  */
-export function resetOutputs(outputs: readonly Pick<JobOutput, 'name' | 'preset'>[]): JobOutput[] {
-  return pendingOutputs(outputs.map((o) => ({ name: o.name, preset: o.preset })));
+export function resetOutputs(outputs: readonly Pick<JobOutput, 'name' | 'preset' | 'settings'>[]): JobOutput[] {
+  return pendingOutputs(outputs.map((o) => ({ name: o.name, preset: o.preset, settings: o.settings })));
 }
 
 /** The limits {@link JobRepository.create} checks; null or absent = no limit. */
@@ -182,7 +186,7 @@ export class JobRepository {
   async create(input: {
     customerId: string;
     input: string;
-    outputs: { preset: string; name?: string | undefined }[];
+    outputs: { preset: string; name?: string | undefined; settings?: OutputSettings | undefined }[];
     metadata?: Record<string, string> | undefined;
     priority?: JobPriority | undefined;
     id?: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { outputNameClashes } from './output-names.js';
-import { jobPool, PRESET_IDS } from './presets.js';
+import { outputSettingsRequestSchema, settingsIssues } from './output-settings.js';
+import { getPreset, jobPool, PRESET_IDS } from './presets.js';
 import { JOB_PRIORITIES } from '@kiln/client/contract';
 
 // The job's wire contract (record, summary, statuses, event names) is owned by @kiln/client, which
@@ -13,6 +14,7 @@ export {
   QUEUE_EVENT,
   queueEventPayloadSchema,
   JOB_STATUSES,
+  OUTPUT_STATUSES,
   jobPrioritySchema,
   jobSchema,
   PROBE_TEXT_MAX,
@@ -30,6 +32,7 @@ export {
   type JobProgress,
   type JobStatus,
   type OutputFile,
+  type OutputSettings,
   type OutputStatus,
 } from '@kiln/client/contract';
 
@@ -44,6 +47,8 @@ export const outputRequestSchema = z.strictObject({
       iss.input === undefined ? 'preset is required' : `unknown preset; use one of: ${PRESET_IDS.join(', ')}`,
   }),
   name: outputName.optional(),
+  /** Changes to the preset for this output; each is checked against the preset. */
+  settings: outputSettingsRequestSchema.optional(),
 });
 export type OutputRequest = z.infer<typeof outputRequestSchema>;
 
@@ -85,6 +90,12 @@ export const createJobSchema = z
       });
     for (const { index, message } of outputNameClashes(body.outputs))
       ctx.addIssue({ code: 'custom', path: ['outputs', index, 'name'], message });
+    body.outputs.forEach((out, index) => {
+      const preset = getPreset(out.preset);
+      if (!preset || !out.settings) return;
+      for (const { field, message } of settingsIssues(preset, out.settings))
+        ctx.addIssue({ code: 'custom', path: ['outputs', index, 'settings', field], message });
+    });
   });
 export type CreateJobRequest = z.infer<typeof createJobSchema>;
 

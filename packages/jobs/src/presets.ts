@@ -9,6 +9,8 @@ export interface VideoRendition {
   crf: number;
   /** Peak bitrate in kbit/s, used for `-maxrate`/`-bufsize` so players can pick a rung. */
   maxrateKbps: number;
+  /** Frames per second at most (a job's output setting): faster input is brought down to this rate. */
+  maxFps?: number | undefined;
 }
 
 /**

@@ -132,6 +132,8 @@ describe('probe', () => {
       streamDurationSeconds: 2,
       pixelFormat: 'yuv420p',
       bitRate: expect.any(Number),
+      interlaced: false,
+      hdr: null,
     });
     expect(info.audio).toEqual({ codec: 'aac', channels: 1, sampleRate: 44100, bitRate: expect.any(Number) });
     expect(info.transcodable).toBe(true);

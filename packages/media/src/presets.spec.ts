@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getPreset, type Preset } from '@kiln/jobs';
+import { applyOutputSettings, getPreset, type Preset } from '@kiln/jobs';
 import { ffprobeJson, makeClip, type ProbeJson } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcode } from './ffmpeg-transcode.adapter.js';
@@ -48,6 +48,28 @@ describe('every preset, checked with ffprobe', () => {
     const result = await transcode({ input, output: join(dir, out), preset, media, threads: 2 });
     return { media, result, output: join(dir, out) };
   };
+
+  it('output settings: height bound, CRF, peak, frame-rate cap and audio rate, as ffprobe sees them', async () => {
+    const input = await makeClip({ seconds: 3, width: 1280, height: 720, fps: 50 });
+    const media = await probe(input);
+    const settings = { maxHeight: 360, crf: 30, peakKbps: 400, maxFps: 25, audioKbps: 64 };
+    const preset = applyOutputSettings(getPreset('mp4-720p')!, settings);
+    const output = join(dir, 'settings.mp4');
+    const result = await transcode({ input, output, preset, media, threads: 2 });
+    expect(result).toMatchObject({ width: 640, height: 360 });
+    const out = await ffprobeJson(output);
+    const video = streamOf(out, 'video') as Record<string, unknown>;
+    expect(video).toMatchObject({ codec_name: 'h264', width: 640, height: 360, avg_frame_rate: '25/1' });
+    expect(Number(video.nb_frames)).toBe(75);
+    // AAC's rate control lands near the asked rate; the default for mp4-720p is 128.
+    expect(Number(streamOf(out, 'audio')!.bit_rate) / 1000).toBeGreaterThan(48);
+    expect(Number(streamOf(out, 'audio')!.bit_rate) / 1000).toBeLessThan(80);
+    // The same clip at the preset's own CRF 23 is larger: CRF 30 took effect.
+    const plain = join(dir, 'settings-plain.mp4');
+    const lower = applyOutputSettings(getPreset('mp4-720p')!, { ...settings, crf: 23 });
+    await transcode({ input, output: plain, preset: lower, media, threads: 2 });
+    expect(Number((await ffprobeJson(plain)).format.size)).toBeGreaterThan(Number(out.format.size));
+  });
 
   it('mp4-av1-720p: AV1 yuv420p + AAC in a fast-start MP4, scaled down to 720p, same duration', async () => {
     const input = await makeClip({ seconds: 1, width: 1920, height: 1080 });

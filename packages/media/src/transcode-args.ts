@@ -100,9 +100,9 @@ export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>)
   switch (req.preset.kind) {
     case 'mp4':
     case 'webm':
-      return [scaleFilter(videoSize(req.media, req.preset.video.height))];
+      return [renditionFilter(req.media, req.preset.video)];
     case 'hls':
-      return hlsRungs(req.media, req.preset).map((r) => scaleFilter(r.size));
+      return hlsRungs(req.media, req.preset).map((r) => renditionFilter(req.media, r.rendition));
     case 'thumbnails':
       return [thumbnailFilter(req.media, req.preset)];
     case 'audio':
@@ -178,7 +178,17 @@ function videoIn(req: TranscodeArgsInput, pads: readonly string[] | undefined): 
  */
 export function videoFilter(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): string | null {
   if (req.preset.kind !== 'mp4' && req.preset.kind !== 'webm') return null;
-  return withSource(req.media, scaleFilter(videoSize(req.media, req.preset.video.height)));
+  return withSource(req.media, renditionFilter(req.media, req.preset.video));
+}
+
+/** Scale to a rendition's size (square pixels), after bringing faster input down to its `maxFps`. */
+function renditionFilter(media: MediaInfo, rendition: { height: number; maxFps?: number | undefined }): string {
+  const scale = scaleFilter(videoSize(media, rendition.height));
+  const fps = media.video?.fps ?? null;
+  // Only ever down: `fps` would also duplicate frames to reach a rate above the input's.
+  return rendition.maxFps !== undefined && fps !== null && fps > rendition.maxFps + 0.01
+    ? `fps=${rendition.maxFps},${scale}`
+    : scale;
 }
 
 /**

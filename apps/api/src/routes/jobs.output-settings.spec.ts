@@ -1,0 +1,44 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { bearer, useApiHarness } from '../testing/api-harness.js';
+
+describe('POST /v1/jobs output settings', () => {
+  const harness = useApiHarness();
+  const create = (outputs: object[]) =>
+    request(harness().app)
+      .post('/v1/jobs')
+      .set(bearer())
+      .send({ input: `file://${harness().inputRoot}/a.mp4`, outputs });
+
+  it('keeps the settings on the job it creates, on each output as asked', async () => {
+    const res = await create([
+      { preset: 'mp4-720p', settings: { crf: 20, maxFps: 30 } },
+      { preset: 'mp4-1080p', name: 'full', settings: { skipIfBelow: true } },
+      { preset: 'thumbnails' },
+    ]);
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.outputs.map((o: { settings?: object }) => o.settings)).toEqual([
+      { crf: 20, maxFps: 30 },
+      { skipIfBelow: true },
+      undefined,
+    ]);
+    const read = await request(harness().app).get(`/v1/jobs/${res.body.id}`).set(bearer());
+    expect(read.body.outputs[0].settings).toEqual({ crf: 20, maxFps: 30 });
+  });
+
+  it('400 naming outputs.<i>.settings.<field>, and creates no job', async () => {
+    const before = await harness().line.byCustomer();
+    const res = await create([{ preset: 'mp4-360p' }, { preset: 'mp4-720p', settings: { crf: 60, peakKbps: 5 } }]);
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields).toEqual([
+      { path: 'outputs.1.settings.peakKbps', message: 'must be at least 100' },
+      { path: 'outputs.1.settings.crf', message: 'must be at most 51 for h264' },
+    ]);
+    const wrongKind = await create([{ preset: 'thumbnails', settings: { audioKbps: 96 } }]);
+    expect(wrongKind.status).toBe(400);
+    expect(wrongKind.body.error.fields).toEqual([
+      { path: 'outputs.0.settings.audioKbps', message: expect.stringMatching(/^thumbnails has no audioKbps setting/) },
+    ]);
+    expect(await harness().line.byCustomer()).toEqual(before);
+  });
+});
