@@ -1,8 +1,8 @@
-import { getPreset, type Preset } from '@kiln/jobs';
+import { getPreset, type JobOutput, type Preset } from '@kiln/jobs';
 import type { MediaInfo } from '@kiln/media';
 import { describe, expect, it } from 'vitest';
 import { InputError } from './input.errors.js';
-import { checkStreams } from './job-outputs.js';
+import { checkStreams, completedOutput } from './job-outputs.js';
 
 function media(width: number, height: number, audio = true): MediaInfo {
   return {
@@ -33,5 +33,36 @@ describe('checkStreams', () => {
   it('lets the same picture through for H.264, and a 64x64 one for AV1', () => {
     expect(() => checkStreams(media(200, 30), presets('mp4-360p', 'thumbnails'))).not.toThrow();
     expect(() => checkStreams(media(64, 64, false), presets('mp4-av1-720p'))).not.toThrow();
+  });
+});
+
+describe('completedOutput', () => {
+  const pending = (preset: string): JobOutput => ({
+    name: preset,
+    preset,
+    status: 'encoding',
+    contentType: getPreset(preset)!.contentType,
+    sizeBytes: null,
+    durationSeconds: null,
+    width: null,
+    height: null,
+    downloadPath: null,
+  });
+  const result = { durationSeconds: 10, width: 1280, height: 720, elapsedSeconds: 4 };
+  const stored = { sizeBytes: 1_250_000, checksum: null, files: [] };
+
+  it('gives the streams (hls, cmaf) a duration and a bit rate, and thumbnails neither', () => {
+    for (const id of ['hls', 'cmaf'])
+      expect(completedOutput(pending(id), getPreset(id)!, result, stored)).toMatchObject({
+        status: 'completed',
+        durationSeconds: 10,
+        bitrateKbps: 1000,
+        width: 1280,
+        height: 720,
+      });
+    expect(completedOutput(pending('thumbnails'), getPreset('thumbnails')!, result, stored)).toMatchObject({
+      durationSeconds: null,
+      bitrateKbps: null,
+    });
   });
 });

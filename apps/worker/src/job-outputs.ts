@@ -1,4 +1,12 @@
-import { isDirectoryPreset, needsAudio, needsVideo, type JobOutput, type JobProgress, type Preset } from '@kiln/jobs';
+import {
+  isDirectoryPreset,
+  isStreamPreset,
+  needsAudio,
+  needsVideo,
+  type JobOutput,
+  type JobProgress,
+  type Preset,
+} from '@kiln/jobs';
 import { outputTooSmall, type MediaInfo, type TranscodeResult } from '@kiln/media';
 import { bitrateKbps, type StoredOutput } from '@kiln/storage';
 import { InputError } from './input.errors.js';
@@ -38,8 +46,8 @@ export function completedOutput(
   result: TranscodeResult,
   stored: StoredOutput,
 ): JobOutput {
-  // A directory output has a duration only when it is a stream (HLS), not for thumbnails.
-  const durationSeconds = !isDirectoryPreset(preset) || preset.kind === 'hls' ? result.durationSeconds : null;
+  // A directory output has a duration only when it is a stream (HLS, CMAF), not for thumbnails.
+  const durationSeconds = !isDirectoryPreset(preset) || isStreamPreset(preset) ? result.durationSeconds : null;
   return {
     ...out,
     ...stored,

@@ -76,7 +76,7 @@ const DEFAULT_GRACE_MS = 2_000;
 const DEFAULT_MAX_DURATION_S = 6 * 3600;
 
 /**
- * Encodes `input` to `output` (a file, or a directory for HLS and thumbnails, written in place: give a temporary path and rename it when
+ * Encodes `input` to `output` (a file, or a directory for HLS, CMAF and thumbnails, written in place: give a temporary path and rename it when
  * this resolves) with the arguments of {@link buildTranscodeArgs}, reporting progress as it goes.
  * ffmpeg runs as a child process without a shell, so the caller's event loop stays free. Rejects
  * with {@link TranscodeError} (exit code and the last 4 KB of stderr), {@link TranscodeCancelledError},
@@ -84,11 +84,11 @@ const DEFAULT_MAX_DURATION_S = 6 * 3600;
  * when `media` has no video stream. Cancelled and stalled encodes settle only once ffmpeg has exited.
  */
 export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
-  // HLS and thumbnails write a directory: `output` and HLS's per-rung folders must exist.
+  // HLS, CMAF and thumbnails write a directory: `output` and HLS's per-rung folders must exist.
   if (opts.preset.kind === 'hls') {
     for (let i = 0; i < hlsRungs(opts.media, opts.preset).length; i++)
       await mkdir(path.join(opts.output, `v${i}`), { recursive: true });
-  } else if (opts.preset.kind === 'thumbnails') {
+  } else if (opts.preset.kind === 'cmaf' || opts.preset.kind === 'thumbnails') {
     await mkdir(opts.output, { recursive: true });
   }
   return run(opts);
@@ -104,6 +104,7 @@ function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): FrameSize
     case 'webm':
       return computeOutputSize(display, opts.preset.video.height);
     case 'hls':
+    case 'cmaf':
       return hlsRungs(opts.media, opts.preset)[0]?.size ?? null;
     case 'thumbnails':
       return computeOutputSize(display, opts.preset.height);

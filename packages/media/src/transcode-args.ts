@@ -11,6 +11,7 @@ import type {
   WebmPreset,
 } from '@kiln/jobs';
 import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
+import { cmafArgs } from './cmaf-args.js';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
 
@@ -99,6 +100,11 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
       return [...head, ...webmArgs(req, req.preset), ...threads, '-f', 'webm', `file:${req.output}`];
     case 'hls':
       return [...head, ...hlsArgs(req, req.preset), ...threads];
+    case 'cmaf': {
+      const rungs = hlsRungs(req.media, req.preset);
+      const shared = { output: req.output, rungs, hasAudio: req.media.audio !== null, downmix: stereo(req.media) };
+      return [...head, ...cmafArgs(req.preset, { ...shared, tail: [...KEEP_TIMESTAMPS, ...COMMON_TAIL] }), ...threads];
+    }
     case 'thumbnails':
       return [...head, ...thumbnailArgs(req, req.preset), ...threads];
     case 'audio':
@@ -318,10 +324,10 @@ function vp9Args(v: Vp9Video): string[] {
   ];
 }
 
-/** The HLS rungs for an input: those not above its size, duplicates (after the no-upscale rule) dropped. */
+/** The ladder rungs (HLS, CMAF) for an input: those not above its size, duplicates (after the no-upscale rule) dropped. */
 export function hlsRungs(
   media: MediaInfo,
-  preset: HlsPreset,
+  preset: Pick<HlsPreset, 'renditions'>,
 ): { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] {
   const seen = new Set<string>();
   const rungs: { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] = [];
