@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -260,6 +260,21 @@ describe('every preset, checked with ffprobe', () => {
       expect(v.AUDIO).toBeTruthy();
     }
     expect(master.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO'))).toHaveLength(3);
+    // BANDWIDTH is the peak segment rate (HLS's definition): the rung's largest segment plus the largest audio one.
+    const peak = async (rep: number) => {
+      const sizes = await Promise.all(
+        [1, 2].map(async (n) => (await stat(join(output, `seg-${rep}-0000${n}.m4s`))).size),
+      );
+      const media = await readFile(join(output, `media_${rep}.m3u8`), 'utf8');
+      const seconds = [...media.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+      return Math.max(...sizes.map((size, i) => Math.ceil((size * 8) / seconds[i]!)));
+    };
+    const audioPeak = Math.max(await peak(3), await peak(4), await peak(5));
+    expect(variants.map((v) => Number(v.BANDWIDTH))).toEqual([
+      (await peak(0)) + audioPeak,
+      (await peak(1)) + audioPeak,
+      (await peak(2)) + audioPeak,
+    ]);
     const media0 = await readFile(join(output, 'media_0.m3u8'), 'utf8');
     expect(media0).toContain('#EXT-X-MAP:URI="init-0.mp4"');
     expect(media0).toContain('#EXT-X-ENDLIST');
