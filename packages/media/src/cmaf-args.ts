@@ -21,7 +21,10 @@ export interface CmafArgsShared {
   hasAudio: boolean;
   /** The audio downmix for this input (`-ac 2` over two channels), empty otherwise. */
   downmix: string[];
-  /** Output options every encode ends with: timestamps kept, subtitles and data dropped, the muxing queue. */
+  /**
+   * Output options every encode ends with: timestamps kept, subtitles and data dropped, the muxing
+   * queue, the thread count. They go before the manifest's path: ffmpeg ignores options after the last output.
+   */
   tail: string[];
 }
 

@@ -103,7 +103,7 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
     case 'cmaf': {
       const rungs = hlsRungs(req.media, req.preset);
       const shared = { output: req.output, rungs, hasAudio: req.media.audio !== null, downmix: stereo(req.media) };
-      return [...head, ...cmafArgs(req.preset, { ...shared, tail: [...KEEP_TIMESTAMPS, ...COMMON_TAIL] }), ...threads];
+      return [...head, ...cmafArgs(req.preset, { ...shared, tail: [...KEEP_TIMESTAMPS, ...COMMON_TAIL, ...threads] })];
     }
     case 'thumbnails':
       return [...head, ...thumbnailArgs(req, req.preset), ...threads];
