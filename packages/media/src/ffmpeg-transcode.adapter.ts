@@ -8,7 +8,7 @@ import path from 'node:path';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import { cpuSecondsFor, outputFileLimitBytes } from './encode-limits.js';
-import { setMasterBandwidths } from './hls-master.js';
+import { finishCmafPlaylists } from './cmaf-playlists.js';
 import {
   MediaToolError,
   TranscodeBudgetExceededError,
@@ -80,7 +80,7 @@ const DEFAULT_MAX_DURATION_S = 6 * 3600;
  * Encodes `input` to `output` (a file, or a directory for HLS, CMAF and thumbnails, written in place: give a temporary path and rename it when
  * this resolves) with the arguments of {@link buildTranscodeArgs}, reporting progress as it goes.
  * ffmpeg runs as a child process without a shell, so the caller's event loop stays free. A CMAF
- * output's master playlist then gets each variant's peak BANDWIDTH ({@link setMasterBandwidths}). Rejects
+ * output's playlists are then finished ({@link finishCmafPlaylists}: VOD, peak BANDWIDTHs). Rejects
  * with {@link TranscodeError} (exit code and the last 4 KB of stderr), {@link TranscodeCancelledError},
  * {@link TranscodeStalledError}, {@link MediaToolError} when ffmpeg cannot start, or a TypeError
  * when `media` has no video stream. Cancelled and stalled encodes settle only once ffmpeg has exited.
@@ -94,7 +94,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     await mkdir(opts.output, { recursive: true });
   }
   const result = await run(opts);
-  if (opts.preset.kind === 'cmaf') await setMasterBandwidths(opts.output);
+  if (opts.preset.kind === 'cmaf') await finishCmafPlaylists(opts.output);
   return result;
 }
 

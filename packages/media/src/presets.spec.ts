@@ -278,6 +278,8 @@ describe('every preset, checked with ffprobe', () => {
     const media0 = await readFile(join(output, 'media_0.m3u8'), 'utf8');
     expect(media0).toContain('#EXT-X-MAP:URI="init-0.mp4"');
     expect(media0).toContain('#EXT-X-ENDLIST');
+    expect(media0.split('\n').slice(0, 3)).toEqual(['#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-PLAYLIST-TYPE:VOD']);
+    expect(media0).not.toContain('#EXT-X-PROGRAM-DATE-TIME');
     expect([...media0.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]))).toEqual([4, 1]);
 
     const mpd = await readFile(join(output, DASH_MANIFEST_FILE), 'utf8');
