@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { waitFor } from '@kiln/testing';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { startPlayerPageServer, type PlayerPageServer } from './player-page.js';
 
 /** What the page records of one hls.js player, read with {@link HlsPlayer.state}. */
 export interface HlsPlayerState {
@@ -23,6 +21,8 @@ export interface HlsPlayerState {
   currentTime: number;
   videoHeight: number;
   paused: boolean;
+  /** The video played to its end. */
+  ended: boolean;
 }
 
 /** One hls.js player in a page of its own, playing `src` with the bearer key on every request. */
@@ -38,33 +38,12 @@ export interface HlsPlayer {
 
 const HLS_JS = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
 
-/** A loopback HTTP server for the player page: its `origin` is what the API must allow for CORS. */
-export interface HlsPageServer {
-  /** `http://127.0.0.1:<port>`; the page is at `${origin}/`. */
-  origin: string;
-  stop(): Promise<void>;
-}
+/** The server of the hls.js player page ({@link startPlayerPageServer}). */
+export type HlsPageServer = PlayerPageServer;
 
-/**
- * Serves a blank page that loads hls.js (the dist file from node_modules) from its own origin on
- * loopback. A real server rather than a Playwright-fulfilled page: Chromium's Local Network Access
- * treats a page that came from nowhere as public and refuses its requests to the loopback API.
- */
-export async function startHlsPageServer(): Promise<HlsPageServer> {
-  const script = await readFile(HLS_JS);
-  const html =
-    '<!doctype html><html><head><title>hls.js</title><script src="/hls.min.js"></script></head><body></body></html>';
-  const server = createServer((req, res) => {
-    if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    if (req.url === '/hls.min.js')
-      return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+/** Serves a blank page that loads hls.js (the dist file from node_modules); see {@link startPlayerPageServer}. */
+export function startHlsPageServer(): Promise<HlsPageServer> {
+  return startPlayerPageServer('hls.js', { '/hls.min.js': HLS_JS });
 }
 
 /**
@@ -97,7 +76,7 @@ export async function openHlsPlayer(
         Hls: HlsClass;
         __hls: HlsLike;
         __video: HTMLVideoElement;
-        __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'>;
+        __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused' | 'ended'>;
       };
       const { Hls } = w;
       if (!Hls.isSupported()) throw new Error('hls.js: MediaSource is not supported in this browser');
@@ -153,7 +132,7 @@ export async function openHlsPlayer(
         const w = window as unknown as {
           __hls: { currentLevel: number };
           __video: HTMLVideoElement;
-          __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused'>;
+          __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused' | 'ended'>;
         };
         return {
           ...structuredClone(w.__state),
@@ -161,6 +140,7 @@ export async function openHlsPlayer(
           currentTime: w.__video.currentTime,
           videoHeight: w.__video.videoHeight,
           paused: w.__video.paused,
+          ended: w.__video.ended,
         };
       }),
     // Not awaited in the page: play() settles only once media data arrives, which a broken stream never sends.

@@ -181,15 +181,20 @@ export class EncodeJobHandler {
       const whole = split ? hold.plan.filter((p) => !split.chunked.includes(p)) : hold.plan;
       const sink = (p: PlannedOutput): ProgressSink =>
         split ? this.deps.chunking!.progressFor(split, run, p.index) : 'store';
-      for (const group of this.deps.oneDecode ? oneDecodeGroups(whole) : whole.map((p) => [p])) {
-        const last = !split && group.includes(hold.plan.at(-1)!);
+      const batches = this.deps.oneDecode ? oneDecodeGroups(whole) : whole.map((p) => [p]);
+      // The job's percent counts skipped outputs and those of earlier batches as done, whatever their places in the job.
+      let done = split ? 0 : run.job.outputs.length - hold.plan.length;
+      for (const group of batches) {
+        const last = !split && group === batches.at(-1);
+        const before = done;
         hold.outputs =
           group.length === 1
             ? await this.makeOutput(run, group[0]!, hold.outputs, {
                 last,
-                encode: () => this.encode(run, source, group[0]!, sink(group[0]!)),
+                encode: () => this.encode(run, source, group[0]!, sink(group[0]!), before),
               })
-            : await this.makeGroup(run, source, group, hold, { last, sink });
+            : await this.makeGroup(run, source, group, hold, { last, sink, before });
+        done += group.length;
       }
       if (split) return { ok: true, waitFor: { planId: split.planId, rounds: 0 } };
       // Every output skipped: nothing to encode or store.
@@ -410,14 +415,14 @@ export class EncodeJobHandler {
     source: MediaSource,
     group: readonly PlannedOutput[],
     hold: AttemptHold,
-    how: { last: boolean; sink: (p: PlannedOutput) => ProgressSink },
+    how: { last: boolean; sink: (p: PlannedOutput) => ProgressSink; before: number },
   ): Promise<JobOutput[]> {
     let current = hold.outputs;
     for (const p of group) current = replaceAt(current, p.index, { ...current[p.index]!, status: 'encoding' as const });
     await this.transition(run, { outputs: current }, ['encoding']);
     let results: TranscodeResult[];
     try {
-      results = await this.encodeGroup(run, source, group, how.sink);
+      results = await this.encodeGroup(run, source, group, how.sink, how.before);
     } catch (err) {
       if (!groupFailed(err) || run.watch.signal.aborted) throw err;
       run.log.warn({ err, outputs: group.length }, 'the one-decode encode failed; encoding its outputs one by one');
@@ -435,14 +440,14 @@ export class EncodeJobHandler {
     source: MediaSource,
     group: readonly PlannedOutput[],
     hold: AttemptHold,
-    how: { last: boolean; sink: (p: PlannedOutput) => ProgressSink },
+    how: { last: boolean; sink: (p: PlannedOutput) => ProgressSink; before: number },
   ): Promise<JobOutput[]> {
     let failure: unknown;
-    for (const planned of group) {
+    for (const [i, planned] of group.entries()) {
       try {
         hold.outputs = await this.makeOutput(run, planned, hold.outputs, {
           last: how.last && planned === group.at(-1) && failure === undefined,
-          encode: () => this.encode(run, source, planned, how.sink(planned)),
+          encode: () => this.encode(run, source, planned, how.sink(planned), how.before + i),
         });
       } catch (err) {
         if (!groupFailed(err) || run.watch.signal.aborted) throw err;
@@ -480,10 +485,11 @@ export class EncodeJobHandler {
     source: MediaSource,
     planned: PlannedOutput,
     sink: ProgressSink,
+    before = planned.index,
   ): Promise<TranscodeResult> {
     const count = run.job.outputs.length;
     const t0 = performance.now();
-    const result = await this.reporting(run, [{ sink, toJob: (p) => overall(p, planned.index, count) }], (onProgress) =>
+    const result = await this.reporting(run, [{ sink, toJob: (p) => overall(p, before, count) }], (onProgress) =>
       source.transcode({ ...this.encodeRequest(run, planned), onProgress }),
     );
     this.deps.metrics.encodeSeconds.observe({ preset: planned.preset.id }, (performance.now() - t0) / 1000);
@@ -500,9 +506,9 @@ export class EncodeJobHandler {
     source: MediaSource,
     group: readonly PlannedOutput[],
     sinkOf: (p: PlannedOutput) => ProgressSink,
+    before: number,
   ): Promise<TranscodeResult[]> {
     const count = run.job.outputs.length;
-    const before = group[0]!.index;
     const t0 = performance.now();
     // Stored progress is the job's: one writer for the whole group. A chunked job's plan takes each output's.
     const sinks = [...new Set(group.map(sinkOf))];

@@ -1,8 +1,8 @@
-import { getPreset, type Preset } from '@kiln/jobs';
+import { getPreset, type JobOutput, type Preset } from '@kiln/jobs';
 import type { MediaInfo } from '@kiln/media';
 import { describe, expect, it } from 'vitest';
 import { InputError } from './input.errors.js';
-import { checkStreams, oneDecodeGroups, overall } from './job-outputs.js';
+import { checkStreams, completedOutput, oneDecodeGroups, overall } from './job-outputs.js';
 
 function media(width: number, height: number, audio = true): MediaInfo {
   return {
@@ -61,5 +61,46 @@ describe('overall', () => {
     expect(overall(p, 1, 2).percent).toBe(75);
     expect(overall(p, 0, 4, 4).percent).toBe(50);
     expect(overall(p, 1, 4, 3).percent).toBe(62.5);
+  });
+});
+
+describe('completedOutput', () => {
+  const pending = (preset: string): JobOutput => ({
+    name: preset,
+    preset,
+    status: 'encoding',
+    contentType: getPreset(preset)!.contentType,
+    sizeBytes: null,
+    durationSeconds: null,
+    width: null,
+    height: null,
+    downloadPath: null,
+  });
+  const result = { durationSeconds: 10, width: 1280, height: 720, elapsedSeconds: 4 };
+  const stored = { sizeBytes: 1_250_000, checksum: null, files: [] };
+
+  it('gives the streams (hls, cmaf) a duration and a bit rate, and thumbnails neither', () => {
+    for (const id of ['hls', 'cmaf'])
+      expect(completedOutput(pending(id), getPreset(id)!, result, stored)).toMatchObject({
+        status: 'completed',
+        durationSeconds: 10,
+        bitrateKbps: 1000,
+        width: 1280,
+        height: 720,
+      });
+    expect(completedOutput(pending('thumbnails'), getPreset('thumbnails')!, result, stored)).toMatchObject({
+      durationSeconds: null,
+      bitrateKbps: null,
+    });
+  });
+});
+
+describe('oneDecodeGroups with an output that writes its own graph', () => {
+  it('groups the others first and leaves CMAF alone after them', () => {
+    const planned = presets('mp4-720p', 'cmaf', 'mp4-360p').map((preset, index) => ({ index, preset }));
+    expect(oneDecodeGroups(planned).map((g) => g.map((p) => p.preset.id))).toEqual([
+      ['mp4-720p', 'mp4-360p'],
+      ['cmaf'],
+    ]);
   });
 });

@@ -1,4 +1,12 @@
-import { isDirectoryPreset, needsAudio, needsVideo, type JobOutput, type JobProgress, type Preset } from '@kiln/jobs';
+import {
+  isDirectoryPreset,
+  isStreamPreset,
+  needsAudio,
+  needsVideo,
+  type JobOutput,
+  type JobProgress,
+  type Preset,
+} from '@kiln/jobs';
 import { outputTooSmall, type MediaInfo, type TranscodeResult } from '@kiln/media';
 import { bitrateKbps, type StoredOutput } from '@kiln/storage';
 import { InputError } from './input.errors.js';
@@ -38,8 +46,8 @@ export function completedOutput(
   result: TranscodeResult,
   stored: StoredOutput,
 ): JobOutput {
-  // A directory output has a duration only when it is a stream (HLS), not for thumbnails.
-  const durationSeconds = !isDirectoryPreset(preset) || preset.kind === 'hls' ? result.durationSeconds : null;
+  // A directory output has a duration only when it is a stream (HLS, CMAF), not for thumbnails.
+  const durationSeconds = !isDirectoryPreset(preset) || isStreamPreset(preset) ? result.durationSeconds : null;
   return {
     ...out,
     ...stored,
@@ -65,12 +73,17 @@ export function overall(p: JobProgress, index: number, count: number, size = 1):
   return { ...p, percent: Math.round(((index + (size * p.percent) / 100) / count) * 1000) / 10 };
 }
 
+/** The kinds of output a one-decode command writes (CMAF has a filter graph of its own). */
+const JOINS_ONE_DECODE: readonly Preset['kind'][] = ['mp4', 'webm', 'hls', 'thumbnails', 'audio'];
+
 /**
- * How a job's outputs are encoded with one decode: all of them by one ffmpeg when two or more need
- * the input's video (each would decode it again; an audio-only output rides along), else each by
- * itself, which keeps the early start of a lone MP4 or WebM beside the probe.
+ * How a job's outputs are encoded with one decode: those that can be, all by one ffmpeg, when two
+ * or more of them need the input's video (each would decode it again; an audio-only output rides
+ * along), then each of the others by itself; else each by itself, which keeps the early start of a
+ * lone MP4 or WebM beside the probe. The one-decode group comes first.
  */
 export function oneDecodeGroups<T extends { preset: Preset }>(planned: readonly T[]): T[][] {
-  if (planned.filter((p) => needsVideo(p.preset)).length >= 2) return [[...planned]];
-  return planned.map((p) => [p]);
+  const joins = planned.filter((p) => JOINS_ONE_DECODE.includes(p.preset.kind));
+  if (joins.filter((p) => needsVideo(p.preset)).length < 2) return planned.map((p) => [p]);
+  return [joins, ...planned.filter((p) => !joins.includes(p)).map((p) => [p])];
 }

@@ -17,7 +17,13 @@ export {
   type UpdateResult,
 } from './job.repository.js';
 export { InvalidCursorError, JobLimitExceededError } from './jobs.errors.js';
-export { directoryEntryFile, HLS_MASTER_FILE, outputDownloadPath, THUMBNAIL_FILE_PATTERN } from './output-paths.js';
+export {
+  DASH_MANIFEST_FILE,
+  directoryEntryFile,
+  HLS_MASTER_FILE,
+  outputDownloadPath,
+  THUMBNAIL_FILE_PATTERN,
+} from './output-paths.js';
 export {
   createRedisConnection,
   createRequestRedisConnection,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { JobOutput } from './job.schema.js';
-import { directoryEntryFile, outputDownloadPath, storedOutput, withDownloadPath } from './output-paths.js';
+import {
+  DASH_MANIFEST_FILE,
+  directoryEntryFile,
+  outputDownloadPath,
+  storedOutput,
+  withDownloadPath,
+} from './output-paths.js';
 import { getPreset, isDirectoryPreset, PRESETS } from './presets.js';
 
 describe('outputDownloadPath', () => {
@@ -19,6 +25,14 @@ describe('outputDownloadPath', () => {
     expect(new URL('v0/index.m3u8', `http://api${hls}`).pathname).toBe('/v1/jobs/job_1/outputs/stream/v0/index.m3u8');
     expect(outputDownloadPath('job_1', { name: 'thumbnails' }, getPreset('thumbnails')!)).toBe(
       '/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg',
+    );
+  });
+
+  it('enters a CMAF output by its HLS master playlist, beside which its DASH manifest resolves', () => {
+    const cmaf = outputDownloadPath('job_1', { name: 'stream' }, getPreset('cmaf')!);
+    expect(cmaf).toBe('/v1/jobs/job_1/outputs/stream/master.m3u8');
+    expect(new URL(DASH_MANIFEST_FILE, `http://api${cmaf}`).pathname).toBe(
+      '/v1/jobs/job_1/outputs/stream/manifest.mpd',
     );
   });
 

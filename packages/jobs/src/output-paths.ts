@@ -1,18 +1,25 @@
 import type { JobOutput } from './job.schema.js';
-import { getPreset, isDirectoryPreset, type HlsPreset, type Preset, type ThumbnailsPreset } from './presets.js';
+import { getPreset, isDirectoryPreset, type DirectoryPreset, type Preset } from './presets.js';
 
-/** The master playlist of an HLS output, at the top of its folder (renditions are `v<N>/index.m3u8`). */
+/**
+ * The master playlist of an HLS or CMAF output, at the top of its folder (HLS renditions are
+ * `v<N>/index.m3u8`; CMAF's media playlists are `media_<N>.m3u8` beside it).
+ */
 export const HLS_MASTER_FILE = 'master.m3u8';
+
+/** The DASH manifest of a CMAF output, beside its HLS master playlist; both list the same segments. */
+export const DASH_MANIFEST_FILE = 'manifest.mpd';
 
 /** ffmpeg's image2 pattern for the files of a thumbnails output; numbering starts at 1 (`thumb-01.jpg`). */
 export const THUMBNAIL_FILE_PATTERN = 'thumb-%02d.jpg';
 
 /**
- * The file a directory output is entered by: the master playlist of HLS, the first image of
- * thumbnails (there is no listing file; the others are its siblings, named in the job's `files`).
+ * The file a directory output is entered by: the master playlist of HLS and CMAF (CMAF's DASH
+ * manifest, {@link DASH_MANIFEST_FILE}, is its sibling), the first image of thumbnails (there is no
+ * listing file; the others are its siblings, named in the job's `files`).
  */
-export function directoryEntryFile(preset: HlsPreset | ThumbnailsPreset): string {
-  return preset.kind === 'hls' ? HLS_MASTER_FILE : THUMBNAIL_FILE_PATTERN.replace('%02d', '01');
+export function directoryEntryFile(preset: DirectoryPreset): string {
+  return preset.kind === 'thumbnails' ? THUMBNAIL_FILE_PATTERN.replace('%02d', '01') : HLS_MASTER_FILE;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { OutputSettings } from '@kiln/client/contract';
 import { z } from 'zod';
-import type { HlsPreset, Preset } from './presets.js';
+import type { LadderRendition, Preset } from './presets.js';
 
 /** The settings a request may change, with their bounds (each checked against the preset by {@link settingsIssues}). */
 export const outputSettingsRequestSchema = z.strictObject({
@@ -23,6 +23,7 @@ const APPLIES: Record<Preset['kind'], readonly (keyof OutputSettings)[]> = {
   mp4: ['maxHeight', 'crf', 'peakKbps', 'maxFps', 'audioKbps', 'skipIfBelow'],
   webm: ['maxHeight', 'crf', 'peakKbps', 'maxFps', 'audioKbps', 'skipIfBelow'],
   hls: ['maxHeight', 'maxFps', 'audioKbps', 'skipIfBelow'],
+  cmaf: ['maxHeight', 'audioKbps', 'skipIfBelow'],
   thumbnails: ['maxHeight', 'skipIfBelow'],
   audio: ['audioKbps'],
 };
@@ -34,6 +35,7 @@ export function presetHeight(preset: Preset): number | null {
     case 'webm':
       return preset.video.height;
     case 'hls':
+    case 'cmaf':
       return Math.max(...preset.renditions.map((r) => r.height));
     case 'thumbnails':
       return preset.height;
@@ -65,7 +67,7 @@ export function settingsIssues(preset: Preset, settings: OutputSettings): { fiel
 
 /**
  * The preset as a job's output settings change it: a lower height bound, another CRF, peak, frame
- * rate cap or audio rate. HLS keeps the rungs at or under `maxHeight` (one rung at `maxHeight`
+ * rate cap or audio rate. HLS and CMAF keep the rungs at or under `maxHeight` (one rung at `maxHeight`
  * when none is), each with the frame rate cap and audio rate. The id and pool stay the preset's.
  */
 export function applyOutputSettings(preset: Preset, settings: OutputSettings | undefined): Preset {
@@ -86,9 +88,10 @@ export function applyOutputSettings(preset: Preset, settings: OutputSettings | u
         audio: { ...preset.audio, bitrateKbps: audioKbps ?? preset.audio.bitrateKbps },
       } as Preset;
     case 'hls':
+    case 'cmaf':
       return {
         ...preset,
-        renditions: hlsRenditions(preset, maxHeight).map((r) => ({
+        renditions: ladder(preset.renditions, maxHeight).map((r) => ({
           ...r,
           ...(maxFps !== undefined ? { maxFps } : {}),
           audioKbps: audioKbps ?? r.audioKbps,
@@ -101,11 +104,11 @@ export function applyOutputSettings(preset: Preset, settings: OutputSettings | u
   }
 }
 
-function hlsRenditions(preset: HlsPreset, maxHeight: number | undefined): HlsPreset['renditions'] {
-  if (maxHeight === undefined) return preset.renditions;
-  const kept = preset.renditions.filter((r) => r.height <= maxHeight);
+function ladder(renditions: LadderRendition[], maxHeight: number | undefined): LadderRendition[] {
+  if (maxHeight === undefined) return renditions;
+  const kept = renditions.filter((r) => r.height <= maxHeight);
   if (kept.length > 0) return kept;
-  const lowest = preset.renditions.reduce((a, b) => (a.height <= b.height ? a : b));
+  const lowest = renditions.reduce((a, b) => (a.height <= b.height ? a : b));
   return [{ ...lowest, height: maxHeight }];
 }
 

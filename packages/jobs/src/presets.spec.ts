@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POOL, getPreset, jobPool, PRESET_IDS, PRESET_POOLS } from './presets.js';
+import {
+  DEFAULT_POOL,
+  getPreset,
+  isDirectoryPreset,
+  isStreamPreset,
+  jobPool,
+  PRESET_IDS,
+  PRESET_POOLS,
+} from './presets.js';
 
 describe('presets and their pools', () => {
   it('mp4-av1-720p is an AV1 MP4 up to 720p in pool av1', () => {
@@ -40,6 +48,18 @@ describe('presets and their pools', () => {
         video: { codec: 'hevc', height },
         audio: { codec: 'aac' },
       });
+  });
+
+  it('has cmaf: the ladder, segment length and audio of hls, as a directory output that is a stream, entered by its master playlist', () => {
+    const cmaf = getPreset('cmaf')!;
+    const hls = getPreset('hls')!;
+    expect(cmaf).toMatchObject({ kind: 'cmaf', pool: DEFAULT_POOL, extension: 'm3u8', segmentSeconds: 4 });
+    if (cmaf.kind !== 'cmaf' || hls.kind !== 'hls') throw new Error('unexpected preset kinds');
+    expect(cmaf.renditions).toEqual(hls.renditions);
+    expect(cmaf.renditions.map((r) => r.height)).toEqual([720, 480, 360]);
+    expect(isDirectoryPreset(cmaf) && isStreamPreset(cmaf)).toBe(true);
+    expect(isStreamPreset(getPreset('thumbnails')!)).toBe(false);
+    expect(PRESET_IDS.indexOf('cmaf')).toBe(PRESET_IDS.indexOf('hls') + 1);
   });
 
   it('keeps every other preset in the default pool cpu', () => {

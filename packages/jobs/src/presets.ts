@@ -77,6 +77,9 @@ export interface WebmPreset extends PresetBase {
   audio: { codec: 'opus'; bitrateKbps: number };
 }
 
+/** One rung of a streaming ladder (HLS, CMAF): an H.264 rendition and the AAC rate that goes with it. */
+export type LadderRendition = VideoRendition & { audioKbps: number };
+
 /** HLS: a master playlist and several H.264 renditions, encoded from one decode. */
 export interface HlsPreset extends PresetBase {
   kind: 'hls';
@@ -84,7 +87,21 @@ export interface HlsPreset extends PresetBase {
   extension: 'm3u8';
   contentType: 'application/vnd.apple.mpegurl';
   segmentSeconds: number;
-  renditions: (VideoRendition & { audioKbps: number })[];
+  renditions: LadderRendition[];
+}
+
+/**
+ * CMAF: one set of fragmented-MP4 segments (an H.264 ladder, AAC) listed by both an HLS master
+ * playlist and a DASH manifest, from one decode and one encode: HLS players (Apple devices, hls.js)
+ * and DASH players (dash.js, ExoPlayer) stream the same files.
+ */
+export interface CmafPreset extends PresetBase {
+  kind: 'cmaf';
+  /** The output is a directory; its entry file is the HLS master playlist, the MPD is its sibling. */
+  extension: 'm3u8';
+  contentType: 'application/vnd.apple.mpegurl';
+  segmentSeconds: number;
+  renditions: LadderRendition[];
 }
 
 /** Still JPEG frames, evenly spaced over the input. */
@@ -104,11 +121,19 @@ export interface AudioPreset extends PresetBase {
   audio: { codec: 'aac'; bitrateKbps: number };
 }
 
-export type Preset = Mp4Preset | WebmPreset | HlsPreset | ThumbnailsPreset | AudioPreset;
+export type Preset = Mp4Preset | WebmPreset | HlsPreset | CmafPreset | ThumbnailsPreset | AudioPreset;
 
-/** Whether a preset writes a directory of files (HLS, thumbnails) rather than one file. */
-export function isDirectoryPreset(p: Preset): p is HlsPreset | ThumbnailsPreset {
-  return p.kind === 'hls' || p.kind === 'thumbnails';
+/** A preset whose output is a directory of files rather than one file. */
+export type DirectoryPreset = HlsPreset | CmafPreset | ThumbnailsPreset;
+
+/** Whether a preset writes a directory of files (HLS, CMAF, thumbnails) rather than one file. */
+export function isDirectoryPreset(p: Preset): p is DirectoryPreset {
+  return p.kind === 'hls' || p.kind === 'cmaf' || p.kind === 'thumbnails';
+}
+
+/** Whether a preset's output is a stream (HLS, CMAF): a directory with a duration, played rather than viewed. */
+export function isStreamPreset(p: Preset): p is HlsPreset | CmafPreset {
+  return p.kind === 'hls' || p.kind === 'cmaf';
 }
 
 /** Whether a preset needs a video stream in its input. */
@@ -198,6 +223,13 @@ const webm720: WebmPreset = {
   audio: { codec: 'opus', bitrateKbps: 96 },
 };
 
+/** The H.264 ladder of the streaming presets (HLS, CMAF), top rung first. */
+const LADDER: readonly LadderRendition[] = [
+  { height: 720, crf: 23, maxrateKbps: 3500, audioKbps: 128 },
+  { height: 480, crf: 24, maxrateKbps: 1500, audioKbps: 96 },
+  { height: 360, crf: 25, maxrateKbps: 900, audioKbps: 64 },
+];
+
 const hls: HlsPreset = {
   kind: 'hls',
   id: 'hls',
@@ -207,11 +239,19 @@ const hls: HlsPreset = {
   extension: 'm3u8',
   contentType: 'application/vnd.apple.mpegurl',
   segmentSeconds: 4,
-  renditions: [
-    { height: 720, crf: 23, maxrateKbps: 3500, audioKbps: 128 },
-    { height: 480, crf: 24, maxrateKbps: 1500, audioKbps: 96 },
-    { height: 360, crf: 25, maxrateKbps: 900, audioKbps: 64 },
-  ],
+  renditions: [...LADDER],
+};
+
+const cmaf: CmafPreset = {
+  kind: 'cmaf',
+  id: 'cmaf',
+  description:
+    'CMAF: fMP4 segments of H.264/AAC renditions at 720p, 480p and 360p (those not above the input), 4 s, listed by an HLS master playlist (master.m3u8) and a DASH manifest (manifest.mpd), from one encode',
+  pool: DEFAULT_POOL,
+  extension: 'm3u8',
+  contentType: 'application/vnd.apple.mpegurl',
+  segmentSeconds: 4,
+  renditions: [...LADDER],
 };
 
 const thumbnails: ThumbnailsPreset = {
@@ -250,6 +290,7 @@ export const PRESETS: ReadonlyMap<string, Preset> = new Map(
     webmAv1(1080, 4000, 128),
     webmAv1(720, 2000, 96),
     hls,
+    cmaf,
     thumbnails,
     audioAac,
   ].map((p) => [p.id, p] as const),

@@ -34,7 +34,10 @@ export interface MediaChunk {
 /** Seconds a chunk's encode starts reading before its first frame, so no seek can land past it (B-frame reordering). */
 const SEEK_MARGIN_S = 1;
 
-/** Whether a preset is encoded in chunks: H.264 MP4 rungs and HLS (x264 encodes cut at any frame, stitched as is). */
+/**
+ * Whether a preset is encoded in chunks: H.264 MP4 rungs and HLS (x264 encodes cut at any frame,
+ * stitched as is). CMAF is encoded whole: its stitch would need the DASH muxer's own segmenting.
+ */
 export function isChunkable(preset: Preset): boolean {
   return (preset.kind === 'mp4' && preset.video.codec === 'h264') || preset.kind === 'hls';
 }

@@ -18,7 +18,7 @@ const FILE_FLOOR_BYTES = 256 * 1024 * 1024;
 
 /**
  * The largest single file an encode of `durationSeconds` to `preset` may write (RLIMIT_FSIZE):
- * twice its peak bit rate (video `-maxrate` plus audio, every rung for HLS) over the duration, plus
+ * twice its peak bit rate (video `-maxrate` plus audio, every rung for HLS and CMAF) over the duration, plus
  * 256 MiB. Far above what a real output reaches, so it only stops a runaway that would fill the disk.
  */
 export function outputFileLimitBytes(preset: Preset, durationSeconds: number): number {
@@ -31,6 +31,7 @@ function peakKbps(preset: Preset): number {
     case 'webm':
       return preset.video.maxrateKbps + preset.audio.bitrateKbps;
     case 'hls':
+    case 'cmaf':
       return preset.renditions.reduce((sum, r) => sum + r.maxrateKbps + r.audioKbps, 0);
     case 'audio':
       return preset.audio.bitrateKbps;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import { cpuSecondsFor, outputFileLimitBytes } from './encode-limits.js';
+import { finishCmafPlaylists } from './cmaf-playlists.js';
 import {
   MediaToolError,
   TranscodeBudgetExceededError,
@@ -76,19 +77,22 @@ const DEFAULT_GRACE_MS = 2_000;
 const DEFAULT_MAX_DURATION_S = 6 * 3600;
 
 /**
- * Encodes `input` to `output` (a file, or a directory for HLS and thumbnails, written in place: give a temporary path and rename it when
+ * Encodes `input` to `output` (a file, or a directory for HLS, CMAF and thumbnails, written in place: give a temporary path and rename it when
  * this resolves) with the arguments of {@link buildTranscodeArgs}, reporting progress as it goes.
- * ffmpeg runs as a child process without a shell, so the caller's event loop stays free. Rejects
+ * ffmpeg runs as a child process without a shell, so the caller's event loop stays free. A CMAF
+ * output's playlists are then finished ({@link finishCmafPlaylists}: VOD, peak BANDWIDTHs). Rejects
  * with {@link TranscodeError} (exit code and the last 4 KB of stderr), {@link TranscodeCancelledError},
  * {@link TranscodeStalledError}, {@link MediaToolError} when ffmpeg cannot start, or a TypeError
  * when `media` has no video stream. Cancelled and stalled encodes settle only once ffmpeg has exited.
  */
 export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
   await prepareOutput(opts.preset, opts.output, opts.media);
-  return run(opts);
+  const result = await run(opts);
+  if (opts.preset.kind === 'cmaf') await finishCmafPlaylists(opts.output);
+  return result;
 }
 
-/** Makes the directories an output writes into: HLS's `output` and per-rung folders, the thumbnails' `output`. */
+/** Makes the directories an output writes into: HLS's `output` and per-rung folders, CMAF's and the thumbnails' `output`. */
 export async function prepareOutput(
   preset: TranscodeOptions['preset'],
   output: string,
@@ -97,7 +101,7 @@ export async function prepareOutput(
   if (preset.kind === 'hls') {
     for (let i = 0; i < hlsRungs(media, preset).length; i++)
       await mkdir(path.join(output, `v${i}`), { recursive: true });
-  } else if (preset.kind === 'thumbnails') {
+  } else if (preset.kind === 'cmaf' || preset.kind === 'thumbnails') {
     await mkdir(output, { recursive: true });
   }
 }
@@ -112,6 +116,7 @@ export function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): Fr
     case 'webm':
       return computeOutputSize(display, opts.preset.video.height);
     case 'hls':
+    case 'cmaf':
       return hlsRungs(opts.media, opts.preset)[0]?.size ?? null;
     case 'thumbnails':
       return computeOutputSize(display, opts.preset.height);

@@ -1,7 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyOutputSettings, getPreset, type Preset } from '@kiln/jobs';
+import { promisify } from 'node:util';
+import { applyOutputSettings, DASH_MANIFEST_FILE, getPreset, HLS_MASTER_FILE, type Preset } from '@kiln/jobs';
 import { ffprobeJson, makeClip, type ProbeJson } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcode } from './ffmpeg-transcode.adapter.js';
@@ -23,6 +25,48 @@ async function topLevelBoxes(file: string): Promise<string[]> {
 }
 
 const streamOf = (probed: ProbeJson, type: 'video' | 'audio') => probed.streams.find((s) => s.codec_type === type);
+
+/** The attributes of every `<tag ...>` element in an XML text, in document order (ffmpeg's MPD has no nesting tricks). */
+function xmlElements(xml: string, tag: string): Record<string, string>[] {
+  return [...xml.matchAll(new RegExp(`<${tag}\\s([^>]*)>`, 'g'))].map((m) =>
+    Object.fromEntries([...m[1]!.matchAll(/([\w:]+)="([^"]*)"/g)].map((a) => [a[1]!, a[2]!])),
+  );
+}
+
+/** An MPD's adaptation sets with their representations, by content type. */
+function mpdSets(mpd: string): { contentType: string; par?: string; representations: Record<string, string>[] }[] {
+  return mpd
+    .split('<AdaptationSet ')
+    .slice(1)
+    .map((block) => {
+      const set = xmlElements(`<AdaptationSet ${block}`, 'AdaptationSet')[0]!;
+      return { ...set, contentType: set.contentType!, representations: xmlElements(block, 'Representation') };
+    });
+}
+
+/** The attribute list of each `#EXT-X-STREAM-INF` line of a master playlist. */
+function streamInfs(master: string): Record<string, string>[] {
+  return master
+    .split('\n')
+    .filter((l) => l.startsWith('#EXT-X-STREAM-INF:'))
+    .map((l) =>
+      Object.fromEntries(
+        [...l.slice('#EXT-X-STREAM-INF:'.length).matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)].map((a) => [
+          a[1]!,
+          a[2]!.replace(/^"|"$/g, ''),
+        ]),
+      ),
+    );
+}
+
+/** Presentation time and keyframe flag of each video packet of a file, in decode order. */
+async function videoPackets(file: string): Promise<{ pts: number; key: boolean }[]> {
+  const { stdout } = await promisify(execFile)('ffprobe', [
+    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'json', file],
+  ]);
+  const { packets } = JSON.parse(stdout) as { packets: { pts_time: string; flags: string }[] };
+  return packets.map((p) => ({ pts: Number(p.pts_time), key: p.flags.startsWith('K') }));
+}
 
 describe('every preset, checked with ffprobe', () => {
   let dir: string;
@@ -215,6 +259,125 @@ describe('every preset, checked with ffprobe', () => {
     const { output } = await encode(sd, 'hls', 'hls-sd');
     const master = await readFile(join(output, 'master.m3u8'), 'utf8');
     expect(master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF'))).toHaveLength(2);
+  });
+
+  it('cmaf: fMP4 segments of three H.264 rungs and AAC, listed by an HLS master (CODECS, BANDWIDTH, RESOLUTION) and a static MPD', async () => {
+    const { output, result } = await encode(hd, 'cmaf', 'cmaf');
+    expect(result).toMatchObject({ width: 1280, height: 720 });
+    const files = (await readdir(output)).sort();
+    // 3 video + 3 audio representations: an init segment, a media playlist and 2 segments (4 s + 1 s) each.
+    expect(files.filter((f) => f.startsWith('init-'))).toEqual([0, 1, 2, 3, 4, 5].map((i) => `init-${i}.mp4`));
+    expect(files.filter((f) => f.endsWith('.m4s'))).toHaveLength(12);
+    expect(files.filter((f) => /^media_\d\.m3u8$/.test(f))).toHaveLength(6);
+    expect(files).toContain(HLS_MASTER_FILE);
+    expect(files).toContain(DASH_MANIFEST_FILE);
+    expect(files).toHaveLength(6 + 12 + 6 + 2);
+
+    const master = await readFile(join(output, HLS_MASTER_FILE), 'utf8');
+    const variants = streamInfs(master);
+    expect(variants.map((v) => v.RESOLUTION)).toEqual(['1280x720', '854x480', '640x360']);
+    for (const v of variants) {
+      expect(v.CODECS).toMatch(/^avc1\.64[0-9a-f]{4},mp4a\.40\.2$/);
+      expect(Number(v.BANDWIDTH)).toBeGreaterThan(100_000);
+      expect(v.AUDIO).toBeTruthy();
+    }
+    expect(master.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO'))).toHaveLength(3);
+    // BANDWIDTH is the peak segment rate (HLS's definition): the rung's largest segment plus the largest audio one.
+    const peak = async (rep: number) => {
+      const sizes = await Promise.all(
+        [1, 2].map(async (n) => (await stat(join(output, `seg-${rep}-0000${n}.m4s`))).size),
+      );
+      const media = await readFile(join(output, `media_${rep}.m3u8`), 'utf8');
+      const seconds = [...media.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+      return Math.max(...sizes.map((size, i) => Math.ceil((size * 8) / seconds[i]!)));
+    };
+    const audioPeak = Math.max(await peak(3), await peak(4), await peak(5));
+    expect(variants.map((v) => Number(v.BANDWIDTH))).toEqual([
+      (await peak(0)) + audioPeak,
+      (await peak(1)) + audioPeak,
+      (await peak(2)) + audioPeak,
+    ]);
+    const media0 = await readFile(join(output, 'media_0.m3u8'), 'utf8');
+    expect(media0).toContain('#EXT-X-MAP:URI="init-0.mp4"');
+    expect(media0).toContain('#EXT-X-ENDLIST');
+    expect(media0.split('\n').slice(0, 3)).toEqual(['#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-PLAYLIST-TYPE:VOD']);
+    expect(media0).not.toContain('#EXT-X-PROGRAM-DATE-TIME');
+    expect([...media0.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]))).toEqual([4, 1]);
+
+    const mpd = await readFile(join(output, DASH_MANIFEST_FILE), 'utf8');
+    expect(xmlElements(mpd, 'MPD')[0]).toMatchObject({ type: 'static', mediaPresentationDuration: 'PT5.0S' });
+    const [video, audio, ...rest] = mpdSets(mpd);
+    expect(rest).toEqual([]);
+    expect(video).toMatchObject({ contentType: 'video', par: '16:9' });
+    expect(video!.representations.map((r) => [r.mimeType, r.width, r.height])).toEqual([
+      ['video/mp4', '1280', '720'],
+      ['video/mp4', '854', '480'],
+      ['video/mp4', '640', '360'],
+    ]);
+    expect(audio).toMatchObject({ contentType: 'audio' });
+    expect(audio!.representations.map((r) => [r.codecs, r.bandwidth])).toEqual([
+      ['mp4a.40.2', '128000'],
+      ['mp4a.40.2', '96000'],
+      ['mp4a.40.2', '64000'],
+    ]);
+    expect(xmlElements(mpd, 'SegmentTemplate')[0]).toMatchObject({
+      initialization: 'init-$RepresentationID$.mp4',
+      media: 'seg-$RepresentationID$-$Number%05d$.m4s',
+    });
+
+    // The MPD, opened by ffmpeg's DASH demuxer: every rung decodes, at its size, for the whole duration.
+    const viaMpd = await ffprobeJson(join(output, DASH_MANIFEST_FILE));
+    expect(viaMpd.streams.map((s) => [s.codec_name, s.width ?? null, s.height ?? null])).toEqual([
+      ['h264', 1280, 720],
+      ['h264', 854, 480],
+      ['h264', 640, 360],
+      ['aac', null, null],
+      ['aac', null, null],
+      ['aac', null, null],
+    ]);
+    expect(Math.abs(Number(viaMpd.format.duration) - 5)).toBeLessThan(0.15);
+
+    // fMP4: an init segment (ftyp + moov), then fragments (moof + mdat); the second segment starts on a keyframe at 4 s.
+    expect((await topLevelBoxes(join(output, 'init-1.mp4'))).slice(0, 2)).toEqual(['ftyp', 'moov']);
+    const segment = await topLevelBoxes(join(output, 'seg-1-00002.m4s'));
+    expect(segment).toContain('moof');
+    expect(segment).toContain('mdat');
+    const joined = join(dir, 'cmaf-rung1-seg2.mp4');
+    await writeFile(
+      joined,
+      Buffer.concat([await readFile(join(output, 'init-1.mp4')), await readFile(join(output, 'seg-1-00002.m4s'))]),
+    );
+    const packets = await videoPackets(joined);
+    expect(packets[0]).toEqual({ pts: expect.closeTo(4, 1) as number, key: true });
+  });
+
+  it('cmaf keeps only the rungs not above a small input, and gives every rung one display aspect ratio', async () => {
+    const { output } = await encode(sd, 'cmaf', 'cmaf-sd');
+    const master = await readFile(join(output, HLS_MASTER_FILE), 'utf8');
+    expect(streamInfs(master).map((v) => v.RESOLUTION)).toEqual(['640x480', '480x360']);
+    expect(
+      mpdSets(await readFile(join(output, DASH_MANIFEST_FILE), 'utf8')).map((s) => s.representations.length),
+    ).toEqual([2, 2]);
+
+    // 1000x562: the rungs round to 854x480 and 640x360, three aspect ratios the DASH muxer would refuse in one set.
+    const odd = await makeClip({ seconds: 1, width: 1000, height: 562 });
+    const { output: oddOut } = await encode(odd, 'cmaf', 'cmaf-odd');
+    const [video] = mpdSets(await readFile(join(oddOut, DASH_MANIFEST_FILE), 'utf8'));
+    expect(video!.representations.map((r) => `${r.width}x${r.height}`)).toEqual(['1000x562', '854x480', '640x360']);
+    expect(video!.par).toBe('500:281');
+    expect(video!.representations[0]!.sar).toBe('1:1');
+  });
+
+  it('cmaf from an input without audio: a video-only ladder, one adaptation set, variants without an audio group', async () => {
+    const { output, result } = await encode(silent, 'cmaf', 'cmaf-silent');
+    expect(result).toMatchObject({ width: 480, height: 272 });
+    const master = await readFile(join(output, HLS_MASTER_FILE), 'utf8');
+    expect(streamInfs(master)).toEqual([expect.objectContaining({ RESOLUTION: '480x272' })]);
+    expect(master).not.toContain('TYPE=AUDIO');
+    const sets = mpdSets(await readFile(join(output, DASH_MANIFEST_FILE), 'utf8'));
+    expect(sets.map((s) => [s.contentType, s.representations.length])).toEqual([['video', 1]]);
+    const viaMpd = await ffprobeJson(join(output, DASH_MANIFEST_FILE));
+    expect(viaMpd.streams.map((s) => s.codec_name)).toEqual(['h264']);
   });
 
   it('thumbnails: five JPEGs at 360p', async () => {

@@ -11,6 +11,7 @@ import type {
   WebmPreset,
 } from '@kiln/jobs';
 import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
+import { cmafArgs } from './cmaf-args.js';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
 
@@ -105,6 +106,8 @@ export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>)
       return hlsRungs(req.media, req.preset).map((r) => renditionFilter(req.media, r.rendition));
     case 'thumbnails':
       return [thumbnailFilter(req.media, req.preset)];
+    case 'cmaf':
+      throw new TypeError('a CMAF output writes its own filter graph; it is encoded alone');
     case 'audio':
       return [];
   }
@@ -159,6 +162,18 @@ export function outputArgs(req: TranscodeArgsInput, pads?: readonly string[]): s
       // so HLS encodes have always had x264's own thread count; a one-decode command keeps that.
       if (!pads) throw new TypeError('an HLS output needs its filter graph pads');
       return hlsArgs(req, req.preset, pads);
+    case 'cmaf': {
+      // CMAF writes its own graph (every rung at the top rung's aspect, as the DASH muxer needs): never in a one-decode command.
+      const rungs = hlsRungs(req.media, req.preset);
+      const shared = {
+        output: req.output,
+        rungs,
+        hasAudio: req.media.audio !== null,
+        downmix: stereo(req.media),
+        source: sourceFilter(req.media),
+      };
+      return cmafArgs(req.preset, { ...shared, tail: [...KEEP_TIMESTAMPS, ...COMMON_TAIL, ...threads] });
+    }
     case 'thumbnails':
       return thumbnailArgs(req, req.preset, pads?.[0]);
     case 'audio':
@@ -408,10 +423,10 @@ function vp9Args(v: Vp9Video): string[] {
   ];
 }
 
-/** The HLS rungs for an input: those not above its size, duplicates (after the no-upscale rule) dropped. */
+/** The ladder rungs (HLS, CMAF) for an input: those not above its size, duplicates (after the no-upscale rule) dropped. */
 export function hlsRungs(
   media: MediaInfo,
-  preset: HlsPreset,
+  preset: Pick<HlsPreset, 'renditions'>,
 ): { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] {
   const seen = new Set<string>();
   const rungs: { size: FrameSize; rendition: HlsPreset['renditions'][number] }[] = [];

@@ -115,6 +115,43 @@ describe('S3Storage', () => {
     expect(await readdir(path.join(scratch, 'acme'))).toEqual([]);
   });
 
+  it('stores the files of a CMAF output with their media types: the MPD, playlists, init and media segments', async () => {
+    const types = new Map<string, string | undefined>();
+    class RecordingBucket extends S3Bucket {
+      override async put(key: string, body: Readable, contentType?: string): Promise<void> {
+        types.set(key.slice(key.lastIndexOf('/') + 1), contentType);
+        return super.put(key, body, contentType);
+      }
+    }
+    const options = {
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      forcePathStyle: true,
+      prefix,
+    };
+    const recording = new S3Storage(
+      new RecordingBucket(new S3Client(s3ClientConfig(options)), s3.bucket, prefix),
+      scratch,
+    );
+    const ref = { customerId: 'acme', jobId: 'job-8', name: 'cmaf' };
+    const temp = await recording.scratchPathFor(ref);
+    await mkdir(temp, { recursive: true });
+    for (const file of ['manifest.mpd', 'master.m3u8', 'media_0.m3u8', 'init-0.mp4', 'seg-0-00001.m4s'])
+      await writeFile(path.join(temp, file), file);
+    await recording.storeDir(temp, ref);
+    expect(Object.fromEntries(types)).toEqual({
+      'manifest.mpd': 'application/dash+xml',
+      'master.m3u8': 'application/vnd.apple.mpegurl',
+      'media_0.m3u8': 'application/vnd.apple.mpegurl',
+      'init-0.mp4': 'video/mp4',
+      'seg-0-00001.m4s': 'video/iso.segment',
+    });
+    recording.bucket.destroy();
+  });
+
   it('removes what it uploaded of a directory output when one file fails, and reports that failure', async () => {
     // The real bucket, with one PUT made to fail: the rest of the upload goes to s3rver.
     class FailingBucket extends S3Bucket {

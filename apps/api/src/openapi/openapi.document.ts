@@ -495,7 +495,7 @@ function outputPaths(): Paths {
       get: {
         summary: 'Download a completed output',
         description:
-          "Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end; `If-Range` with a stale `ETag` gets the whole file). `ETag` is the file's sha256 and `Last-Modified` the job's finish time; a matching `If-None-Match` gets a 304. The bytes come from the configured storage (local disk or the S3 bucket) through the API. A directory output (HLS, thumbnails) is not one file: its bare path answers 302 to its entry file (`<name>/master.m3u8`, `<name>/thumb-01.jpg`, the `downloadPath`), where the relative URIs of its playlists resolve; jobs recorded before `downloadPath` named the entry file keep working through it.",
+          "Range requests are supported (one range per request: 206 with `Content-Range`, 416 past the end; `If-Range` with a stale `ETag` gets the whole file). `ETag` is the file's sha256 and `Last-Modified` the job's finish time; a matching `If-None-Match` gets a 304. The bytes come from the configured storage (local disk or the S3 bucket) through the API. A directory output (HLS, CMAF, thumbnails) is not one file: its bare path answers 302 to its entry file (`<name>/master.m3u8`, `<name>/thumb-01.jpg`, the `downloadPath`), where the relative URIs of its playlists resolve; jobs recorded before `downloadPath` named the entry file keep working through it.",
         tags: ['jobs'],
         security: bearer,
         parameters: [jobIdParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
@@ -517,7 +517,7 @@ function outputPaths(): Paths {
       get: {
         summary: 'Download one file of a directory output',
         description:
-          "Every file listed in the output's `files`, at its path relative to the output: the HLS master playlist (`master.m3u8`, the entry file), rendition playlists and segments (`v0/index.m3u8`, `v0/seg_000.ts`), thumbnails (`thumb-01.jpg`). So an HLS player given the `downloadPath` resolves every URI of every playlist here. `Content-Type` follows the extension (`.m3u8` application/vnd.apple.mpegurl, `.ts` video/mp2t, `.m4s` video/iso.segment, `.mp4` video/mp4, `.vtt` text/vtt, `.jpg` image/jpeg, ...). A path that is not listed (including any `..`) is a 404. Range, `ETag` (the file's sha256) and `If-None-Match` work as for a whole output.",
+          "Every file listed in the output's `files`, at its path relative to the output: the HLS master playlist (`master.m3u8`, the entry file), rendition playlists and segments (`v0/index.m3u8`, `v0/seg_000.ts`), a CMAF output's DASH manifest, init and media segments (`manifest.mpd`, `init-0.mp4`, `seg-0-00001.m4s`), thumbnails (`thumb-01.jpg`). So an HLS player given the `downloadPath` resolves every URI of every playlist here. `Content-Type` follows the extension (`.m3u8` application/vnd.apple.mpegurl, `.mpd` application/dash+xml, `.ts` video/mp2t, `.m4s` video/iso.segment, `.mp4` video/mp4, `.vtt` text/vtt, `.jpg` image/jpeg, ...). A path that is not listed (including any `..`) is a 404. Range, `ETag` (the file's sha256) and `If-None-Match` work as for a whole output.",
         tags: ['jobs'],
         security: bearer,
         parameters: [

@@ -5,9 +5,10 @@ import type { ByteRange, OutputRef, OutputStorage } from '@kiln/storage';
 import type { Request, Response } from 'express';
 import { NotFoundError } from '../http.errors.js';
 
-/** Media types of the files a directory output can hold (HLS in MPEG-TS or fMP4, subtitles, images); anything else is octet-stream. */
+/** Media types of the files a directory output can hold (HLS in MPEG-TS or fMP4, DASH, subtitles, images); anything else is octet-stream. */
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
+  '.mpd': 'application/dash+xml',
   '.ts': 'video/mp2t',
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
