@@ -16,7 +16,14 @@ export {
   type UpdateResult,
 } from './job.repository.js';
 export { InvalidCursorError, JobLimitExceededError } from './jobs.errors.js';
-export { directoryEntryFile, HLS_MASTER_FILE, outputDownloadPath, THUMBNAIL_FILE_PATTERN } from './output-paths.js';
+export {
+  directoryEntryFile,
+  HLS_MASTER_FILE,
+  outputDownloadPath,
+  STORYBOARD_SPRITE_FILE,
+  STORYBOARD_VTT_FILE,
+  THUMBNAIL_FILE_PATTERN,
+} from './output-paths.js';
 export {
   createRedisConnection,
   createRequestRedisConnection,

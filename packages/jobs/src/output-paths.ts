@@ -1,5 +1,5 @@
 import type { JobOutput } from './job.schema.js';
-import { getPreset, isDirectoryPreset, type HlsPreset, type Preset, type ThumbnailsPreset } from './presets.js';
+import { getPreset, isDirectoryPreset, type DirectoryPreset, type Preset } from './presets.js';
 
 /** The master playlist of an HLS output, at the top of its folder (renditions are `v<N>/index.m3u8`). */
 export const HLS_MASTER_FILE = 'master.m3u8';
@@ -7,12 +7,26 @@ export const HLS_MASTER_FILE = 'master.m3u8';
 /** ffmpeg's image2 pattern for the files of a thumbnails output; numbering starts at 1 (`thumb-01.jpg`). */
 export const THUMBNAIL_FILE_PATTERN = 'thumb-%02d.jpg';
 
+/** The WebVTT file of a storyboard output, its entry file: its cues name {@link STORYBOARD_SPRITE_FILE} by this relative name. */
+export const STORYBOARD_VTT_FILE = 'storyboard.vtt';
+
+/** The sprite image of a storyboard output, beside its VTT file. */
+export const STORYBOARD_SPRITE_FILE = 'storyboard.jpg';
+
 /**
  * The file a directory output is entered by: the master playlist of HLS, the first image of
- * thumbnails (there is no listing file; the others are its siblings, named in the job's `files`).
+ * thumbnails (there is no listing file; the others are its siblings, named in the job's `files`),
+ * the VTT file of a storyboard (its cues name the sprite beside it).
  */
-export function directoryEntryFile(preset: HlsPreset | ThumbnailsPreset): string {
-  return preset.kind === 'hls' ? HLS_MASTER_FILE : THUMBNAIL_FILE_PATTERN.replace('%02d', '01');
+export function directoryEntryFile(preset: DirectoryPreset): string {
+  switch (preset.kind) {
+    case 'hls':
+      return HLS_MASTER_FILE;
+    case 'thumbnails':
+      return THUMBNAIL_FILE_PATTERN.replace('%02d', '01');
+    case 'storyboard':
+      return STORYBOARD_VTT_FILE;
+  }
 }
 
 /**

@@ -13,6 +13,8 @@ import type {
 import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
+import { previewArgs, previewInputArgs } from './preview-args.js';
+import { storyboardArgs } from './storyboard-args.js';
 
 /** Output frame size in pixels. */
 export interface FrameSize {
@@ -78,6 +80,7 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
     '-format_whitelist',
     INPUT_FORMAT_WHITELIST,
     ...(req.maxPixels !== undefined ? ['-max_pixels', String(req.maxPixels)] : []),
+    ...previewInputArgs(req),
     // `file:` keeps a name containing ":" (or starting with "-") from being read as a protocol or option.
     '-i',
     `file:${req.input}`,
@@ -101,6 +104,10 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
       return [...head, ...hlsArgs(req, req.preset), ...threads];
     case 'thumbnails':
       return [...head, ...thumbnailArgs(req, req.preset), ...threads];
+    case 'storyboard':
+      return [...head, ...threads, ...storyboardArgs(req, req.preset)];
+    case 'preview':
+      return [...head, ...threads, ...previewArgs(req, req.preset, videoSize(req.media, req.preset.height))];
     case 'audio':
       return [
         ...head,
