@@ -38,7 +38,8 @@ export function completedOutput(
   result: TranscodeResult,
   stored: StoredOutput,
 ): JobOutput {
-  // A directory output has a duration only when it is a stream (HLS), not for thumbnails.
+  // A directory output has a duration only when it is a stream (HLS), not for thumbnails or a
+  // storyboard; a preview's is its own (5 s at most), not the input's.
   const durationSeconds = !isDirectoryPreset(preset) || preset.kind === 'hls' ? result.durationSeconds : null;
   return {
     ...out,

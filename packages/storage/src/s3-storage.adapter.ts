@@ -26,6 +26,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.ts': 'video/mp2t',
   '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.vtt': 'text/vtt; charset=utf-8',
 };
 
 /** Files of one directory output uploaded at once. */
