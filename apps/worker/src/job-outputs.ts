@@ -46,7 +46,8 @@ export function completedOutput(
   result: TranscodeResult,
   stored: StoredOutput,
 ): JobOutput {
-  // A directory output has a duration only when it is a stream (HLS, CMAF), not for thumbnails.
+  // A directory output has a duration only when it is a stream (HLS, CMAF), not for thumbnails or a
+  // storyboard; a preview's is its own (5 s at most), not the input's.
   const durationSeconds = !isDirectoryPreset(preset) || isStreamPreset(preset) ? result.durationSeconds : null;
   return {
     ...out,

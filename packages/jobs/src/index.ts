@@ -22,6 +22,8 @@ export {
   directoryEntryFile,
   HLS_MASTER_FILE,
   outputDownloadPath,
+  STORYBOARD_SPRITE_FILE,
+  STORYBOARD_VTT_FILE,
   THUMBNAIL_FILE_PATTERN,
 } from './output-paths.js';
 export {

@@ -2,7 +2,7 @@ import { isDirectoryPreset, PRESETS, type Preset } from './presets.js';
 
 /**
  * The name an output is stored under inside its job's folder: `<name>.<ext>` for a file output,
- * `<name>` (a directory) for HLS and thumbnails. Storage keys, scratch files and checks for
+ * `<name>` (a directory) for HLS, thumbnails and storyboards. Storage keys, scratch files and checks for
  * collisions all derive from this one rule.
  */
 export function outputFileName(name: string, preset: Preset): string {

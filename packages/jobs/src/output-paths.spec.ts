@@ -26,6 +26,17 @@ describe('outputDownloadPath', () => {
     expect(outputDownloadPath('job_1', { name: 'thumbnails' }, getPreset('thumbnails')!)).toBe(
       '/v1/jobs/job_1/outputs/thumbnails/thumb-01.jpg',
     );
+    const storyboard = outputDownloadPath('job_1', { name: 'scrub' }, getPreset('storyboard')!);
+    expect(storyboard).toBe('/v1/jobs/job_1/outputs/scrub/storyboard.vtt');
+    expect(new URL('storyboard.jpg', `http://api${storyboard}`).pathname).toBe(
+      '/v1/jobs/job_1/outputs/scrub/storyboard.jpg',
+    );
+  });
+
+  it('is the output path for a preview, a single file', () => {
+    expect(outputDownloadPath('job_1', { name: 'preview' }, getPreset('preview')!)).toBe(
+      '/v1/jobs/job_1/outputs/preview',
+    );
   });
 
   it('enters a CMAF output by its HLS master playlist, beside which its DASH manifest resolves', () => {
@@ -42,7 +53,7 @@ describe('outputDownloadPath', () => {
 
   it('has an entry file for every directory preset', () => {
     for (const preset of PRESETS.values())
-      if (isDirectoryPreset(preset)) expect(directoryEntryFile(preset)).toMatch(/^[a-z0-9-]+\.(m3u8|jpg)$/);
+      if (isDirectoryPreset(preset)) expect(directoryEntryFile(preset)).toMatch(/^[a-z0-9-]+\.(m3u8|jpg|vtt)$/);
   });
 });
 

@@ -13,13 +13,28 @@ export const DASH_MANIFEST_FILE = 'manifest.mpd';
 /** ffmpeg's image2 pattern for the files of a thumbnails output; numbering starts at 1 (`thumb-01.jpg`). */
 export const THUMBNAIL_FILE_PATTERN = 'thumb-%02d.jpg';
 
+/** The WebVTT file of a storyboard output, its entry file: its cues name {@link STORYBOARD_SPRITE_FILE} by this relative name. */
+export const STORYBOARD_VTT_FILE = 'storyboard.vtt';
+
+/** The sprite image of a storyboard output, beside its VTT file. */
+export const STORYBOARD_SPRITE_FILE = 'storyboard.jpg';
+
 /**
  * The file a directory output is entered by: the master playlist of HLS and CMAF (CMAF's DASH
  * manifest, {@link DASH_MANIFEST_FILE}, is its sibling), the first image of thumbnails (there is no
- * listing file; the others are its siblings, named in the job's `files`).
+ * listing file; the others are its siblings, named in the job's `files`), the VTT file of a
+ * storyboard (its cues name the sprite beside it).
  */
 export function directoryEntryFile(preset: DirectoryPreset): string {
-  return preset.kind === 'thumbnails' ? THUMBNAIL_FILE_PATTERN.replace('%02d', '01') : HLS_MASTER_FILE;
+  switch (preset.kind) {
+    case 'hls':
+    case 'cmaf':
+      return HLS_MASTER_FILE;
+    case 'thumbnails':
+      return THUMBNAIL_FILE_PATTERN.replace('%02d', '01');
+    case 'storyboard':
+      return STORYBOARD_VTT_FILE;
+  }
 }
 
 /**

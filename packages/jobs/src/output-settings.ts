@@ -25,6 +25,8 @@ const APPLIES: Record<Preset['kind'], readonly (keyof OutputSettings)[]> = {
   hls: ['maxHeight', 'maxFps', 'audioKbps', 'skipIfBelow'],
   cmaf: ['maxHeight', 'audioKbps', 'skipIfBelow'],
   thumbnails: ['maxHeight', 'skipIfBelow'],
+  storyboard: [],
+  preview: ['maxHeight', 'skipIfBelow'],
   audio: ['audioKbps'],
 };
 
@@ -38,7 +40,9 @@ export function presetHeight(preset: Preset): number | null {
     case 'cmaf':
       return Math.max(...preset.renditions.map((r) => r.height));
     case 'thumbnails':
+    case 'preview':
       return preset.height;
+    case 'storyboard':
     case 'audio':
       return null;
   }
@@ -98,7 +102,10 @@ export function applyOutputSettings(preset: Preset, settings: OutputSettings | u
         })),
       };
     case 'thumbnails':
+    case 'preview':
       return { ...preset, height: Math.min(preset.height, maxHeight ?? Infinity) };
+    case 'storyboard':
+      return preset;
     case 'audio':
       return { ...preset, audio: { ...preset.audio, bitrateKbps: audioKbps ?? preset.audio.bitrateKbps } };
   }

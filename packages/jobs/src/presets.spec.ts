@@ -5,6 +5,8 @@ import {
   isDirectoryPreset,
   isStreamPreset,
   jobPool,
+  needsAudio,
+  needsVideo,
   PRESET_IDS,
   PRESET_POOLS,
 } from './presets.js';
@@ -81,5 +83,24 @@ describe('presets and their pools', () => {
     expect(jobPool(['mp4-av1-720p'])).toBe('av1');
     expect(jobPool(['mp4-720p', 'hls', 'thumbnails'])).toBe('cpu');
     expect(jobPool([])).toBe('cpu');
+  });
+
+  it('has a storyboard (a directory entered by its VTT) and a preview (one WebP), both from video alone, in pool cpu', () => {
+    const storyboard = getPreset('storyboard')!;
+    const preview = getPreset('preview')!;
+    expect(storyboard).toMatchObject({
+      kind: 'storyboard',
+      pool: DEFAULT_POOL,
+      extension: 'vtt',
+      contentType: 'text/vtt',
+    });
+    expect(preview).toMatchObject({
+      kind: 'preview',
+      pool: DEFAULT_POOL,
+      extension: 'webp',
+      contentType: 'image/webp',
+    });
+    expect([isDirectoryPreset(storyboard), isDirectoryPreset(preview)]).toEqual([true, false]);
+    for (const p of [storyboard, preview]) expect([needsVideo(p), needsAudio(p)]).toEqual([true, false]);
   });
 });

@@ -121,14 +121,62 @@ export interface AudioPreset extends PresetBase {
   audio: { codec: 'aac'; bitrateKbps: number };
 }
 
-export type Preset = Mp4Preset | WebmPreset | HlsPreset | CmafPreset | ThumbnailsPreset | AudioPreset;
+/**
+ * A storyboard for scrubbing previews, as Mux, JW Player and Video.js thumbnails use it: one JPEG
+ * sprite of tiles taken at evenly spaced times, and a WebVTT file whose cues name each tile's
+ * time range and place (`storyboard.jpg#xywh=x,y,w,h`). The output is a directory; the VTT is its
+ * entry file.
+ */
+export interface StoryboardPreset extends PresetBase {
+  kind: 'storyboard';
+  /** The output is a directory; this is its entry file's extension. */
+  extension: 'vtt';
+  contentType: 'text/vtt';
+  /** The longer side of a tile in pixels (the shorter follows the aspect ratio); never upscaled. */
+  tileLongSide: number;
+  /** Tiles are never closer together than this, so a short input gets fewer tiles. */
+  minIntervalSeconds: number;
+  /** At most this many tiles for inputs shorter than {@link longInputSeconds}: their interval widens instead. */
+  maxTiles: number;
+  /** Inputs at least this long get up to {@link maxTilesLong} tiles. */
+  longInputSeconds: number;
+  maxTilesLong: number;
+  /** Tiles per row of the sprite. */
+  columns: number;
+}
+
+/** A short looping animated WebP of a stretch of the input, for hover previews and listings. */
+export interface PreviewPreset extends PresetBase {
+  kind: 'preview';
+  extension: 'webp';
+  contentType: 'image/webp';
+  /** Bound of the shorter side in pixels, as the video presets' `height`; never upscaled. */
+  height: number;
+  /** The longest stretch of the input it shows. */
+  seconds: number;
+  /** Where that stretch starts, as a fraction of the input's duration (moved earlier when the input is short). */
+  startFraction: number;
+  fps: number;
+  /** libwebp's quality, 0–100. */
+  quality: number;
+}
+
+export type Preset =
+  | Mp4Preset
+  | WebmPreset
+  | HlsPreset
+  | CmafPreset
+  | ThumbnailsPreset
+  | StoryboardPreset
+  | PreviewPreset
+  | AudioPreset;
 
 /** A preset whose output is a directory of files rather than one file. */
-export type DirectoryPreset = HlsPreset | CmafPreset | ThumbnailsPreset;
+export type DirectoryPreset = HlsPreset | CmafPreset | ThumbnailsPreset | StoryboardPreset;
 
-/** Whether a preset writes a directory of files (HLS, CMAF, thumbnails) rather than one file. */
+/** Whether a preset writes a directory of files (HLS, CMAF, thumbnails, storyboard) rather than one file. */
 export function isDirectoryPreset(p: Preset): p is DirectoryPreset {
-  return p.kind === 'hls' || p.kind === 'cmaf' || p.kind === 'thumbnails';
+  return p.kind === 'hls' || p.kind === 'cmaf' || p.kind === 'thumbnails' || p.kind === 'storyboard';
 }
 
 /** Whether a preset's output is a stream (HLS, CMAF): a directory with a duration, played rather than viewed. */
@@ -265,6 +313,42 @@ const thumbnails: ThumbnailsPreset = {
   height: 360,
 };
 
+/**
+ * Tiles 256 pixels on their longer side (Mux's storyboard tiles are 256 wide), at least 2 s
+ * apart; like Mux, at most 50 tiles under 15 minutes and 100 from there on, so a long input gets
+ * a wider interval rather than a bigger sprite (10 × 10 tiles of 256x144: 2560x1440).
+ */
+const storyboard: StoryboardPreset = {
+  kind: 'storyboard',
+  id: 'storyboard',
+  description:
+    'Storyboard for scrubbing previews: a JPEG sprite of tiles 256 px on the longer side (never upscaled) at evenly spaced times, at least 2 s apart, at most 50 (100 from 15 min), and a WebVTT file of #xywh cues',
+  pool: DEFAULT_POOL,
+  extension: 'vtt',
+  contentType: 'text/vtt',
+  tileLongSide: 256,
+  minIntervalSeconds: 2,
+  maxTiles: 50,
+  longInputSeconds: 15 * 60,
+  maxTilesLong: 100,
+  columns: 10,
+};
+
+const preview: PreviewPreset = {
+  kind: 'preview',
+  id: 'preview',
+  description:
+    'Animated WebP preview: up to 5 s from 10% into the video (earlier for short inputs), 180p (320x180 for 16:9, never upscaled), 12 fps, looping',
+  pool: DEFAULT_POOL,
+  extension: 'webp',
+  contentType: 'image/webp',
+  height: 180,
+  seconds: 5,
+  startFraction: 0.1,
+  fps: 12,
+  quality: 70,
+};
+
 const audioAac: AudioPreset = {
   kind: 'audio',
   id: 'audio-aac',
@@ -292,6 +376,8 @@ export const PRESETS: ReadonlyMap<string, Preset> = new Map(
     hls,
     cmaf,
     thumbnails,
+    storyboard,
+    preview,
     audioAac,
   ].map((p) => [p.id, p] as const),
 );

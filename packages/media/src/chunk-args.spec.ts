@@ -5,6 +5,7 @@ import {
   alignedChunkSeconds,
   buildChunkArgs,
   concatList,
+  isChunkable,
   parseScan,
   planChunks,
   type FrameScan,
@@ -51,6 +52,14 @@ describe('planChunks', () => {
         },
       ),
     );
+  });
+});
+
+describe('isChunkable', () => {
+  it('chunks H.264 MP4 and HLS only: a storyboard, a preview and thumbnails are encoded whole', () => {
+    for (const id of ['mp4-720p', 'hls']) expect(isChunkable(getPreset(id)!)).toBe(true);
+    for (const id of ['storyboard', 'preview', 'thumbnails', 'webm-720p', 'mp4-av1-720p', 'audio-aac'])
+      expect(isChunkable(getPreset(id)!)).toBe(false);
   });
 });
 

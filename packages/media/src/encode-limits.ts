@@ -13,7 +13,7 @@ export function encodeBudgetMs(durationSeconds: number, budget: EncodeBudget): n
 
 /** Slack over the preset's peak rate: muxing overhead, VBV and rate-control excursions. */
 const FILE_SLACK = 2;
-/** Every output may write at least this much (short clips, headers, playlists, thumbnails). */
+/** Every output may write at least this much (short clips, headers, playlists, images). */
 const FILE_FLOOR_BYTES = 256 * 1024 * 1024;
 
 /**
@@ -36,6 +36,8 @@ function peakKbps(preset: Preset): number {
     case 'audio':
       return preset.audio.bitrateKbps;
     case 'thumbnails':
+    case 'storyboard':
+    case 'preview':
       return 0;
   }
 }

@@ -513,7 +513,7 @@ describe('startEarlyTranscode', () => {
   });
 
   it('is null for presets whose whole command needs the probe, and for a cancelled request', async () => {
-    for (const id of ['hls', 'thumbnails', 'audio-aac'])
+    for (const id of ['hls', 'thumbnails', 'storyboard', 'preview', 'audio-aac'])
       expect(
         await startEarlyTranscode({ input: av, output: clip(`early-${id}`), preset: PRESETS.get(id)! }),
       ).toBeNull();

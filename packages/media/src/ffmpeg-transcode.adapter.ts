@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import { STORYBOARD_SPRITE_FILE, STORYBOARD_VTT_FILE } from '@kiln/jobs';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import { cpuSecondsFor, outputFileLimitBytes } from './encode-limits.js';
@@ -24,6 +25,9 @@ import {
   type SandboxWrappers,
 } from './media-sandbox.js';
 import type { MediaInfo } from './media-info.js';
+import { previewDurationSeconds } from './preview-args.js';
+import { storyboardLayout } from './storyboard-args.js';
+import { storyboardVtt } from './storyboard-vtt.js';
 import {
   buildTranscodeArgs,
   computeOutputSize,
@@ -65,7 +69,7 @@ export interface TranscodeOptions extends TranscodeArgsInput {
 export interface TranscodeResult {
   /** Duration written, from ffmpeg's last reported position (the probed duration if it gave none). */
   durationSeconds: number;
-  /** Output frame size, as chosen by `computeOutputSize` (the largest rung for HLS); null for audio. */
+  /** Output frame size, as chosen by `computeOutputSize` (the largest rung for HLS, one tile for a storyboard); null for audio. */
   width: number | null;
   height: number | null;
   /** Wall-clock time the encode took. */
@@ -77,7 +81,7 @@ const DEFAULT_GRACE_MS = 2_000;
 const DEFAULT_MAX_DURATION_S = 6 * 3600;
 
 /**
- * Encodes `input` to `output` (a file, or a directory for HLS, CMAF and thumbnails, written in place: give a temporary path and rename it when
+ * Encodes `input` to `output` (a file, or a directory for HLS, CMAF, thumbnails and storyboards, written in place: give a temporary path and rename it when
  * this resolves) with the arguments of {@link buildTranscodeArgs}, reporting progress as it goes.
  * ffmpeg runs as a child process without a shell, so the caller's event loop stays free. A CMAF
  * output's playlists are then finished ({@link finishCmafPlaylists}: VOD, peak BANDWIDTHs). Rejects
@@ -89,10 +93,18 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
   await prepareOutput(opts.preset, opts.output, opts.media);
   const result = await run(opts);
   if (opts.preset.kind === 'cmaf') await finishCmafPlaylists(opts.output);
+  // The sprite exists once ffmpeg has succeeded: only then does the VTT that points into it.
+  if (opts.preset.kind === 'storyboard')
+    await writeFile(
+      path.join(opts.output, STORYBOARD_VTT_FILE),
+      storyboardVtt(storyboardLayout(opts.media, opts.preset), STORYBOARD_SPRITE_FILE),
+    );
+  if (opts.preset.kind === 'preview')
+    return { ...result, durationSeconds: previewDurationSeconds(opts.media.durationSeconds, opts.preset) };
   return result;
 }
 
-/** Makes the directories an output writes into: HLS's `output` and per-rung folders, CMAF's and the thumbnails' `output`. */
+/** Makes the directories an output writes into: HLS's `output` and per-rung folders, the `output` of CMAF, thumbnails and storyboards. */
 export async function prepareOutput(
   preset: TranscodeOptions['preset'],
   output: string,
@@ -101,7 +113,7 @@ export async function prepareOutput(
   if (preset.kind === 'hls') {
     for (let i = 0; i < hlsRungs(media, preset).length; i++)
       await mkdir(path.join(output, `v${i}`), { recursive: true });
-  } else if (preset.kind === 'cmaf' || preset.kind === 'thumbnails') {
+  } else if (preset.kind === 'cmaf' || preset.kind === 'thumbnails' || preset.kind === 'storyboard') {
     await mkdir(output, { recursive: true });
   }
 }
@@ -119,7 +131,10 @@ export function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): Fr
     case 'cmaf':
       return hlsRungs(opts.media, opts.preset)[0]?.size ?? null;
     case 'thumbnails':
+    case 'preview':
       return computeOutputSize(display, opts.preset.height);
+    case 'storyboard':
+      return storyboardLayout(opts.media, opts.preset).tile;
     case 'audio':
       return null;
   }

@@ -14,6 +14,8 @@ import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
 import { cmafArgs } from './cmaf-args.js';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
+import { previewArgs, previewInputArgs } from './preview-args.js';
+import { storyboardArgs } from './storyboard-args.js';
 
 /** Output frame size in pixels. */
 export interface FrameSize {
@@ -78,7 +80,9 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
 }
 
 /** The head of every command: logging, progress, the protocol and format allow-lists, the input. */
-export function inputArgs(req: Pick<TranscodeArgsInput, 'input' | 'maxPixels'>): string[] {
+export function inputArgs(
+  req: Pick<TranscodeArgsInput, 'input' | 'maxPixels' | 'media'> & Partial<Pick<TranscodeArgsInput, 'preset'>>,
+): string[] {
   return [
     ...COMMON_HEAD,
     '-protocol_whitelist',
@@ -86,6 +90,7 @@ export function inputArgs(req: Pick<TranscodeArgsInput, 'input' | 'maxPixels'>):
     '-format_whitelist',
     INPUT_FORMAT_WHITELIST,
     ...(req.maxPixels !== undefined ? ['-max_pixels', String(req.maxPixels)] : []),
+    ...(req.preset ? previewInputArgs({ preset: req.preset, media: req.media }) : []),
     // `file:` keeps a name containing ":" (or starting with "-") from being read as a protocol or option.
     '-i',
     `file:${req.input}`,
@@ -107,7 +112,9 @@ export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>)
     case 'thumbnails':
       return [thumbnailFilter(req.media, req.preset)];
     case 'cmaf':
-      throw new TypeError('a CMAF output writes its own filter graph; it is encoded alone');
+    case 'storyboard':
+    case 'preview':
+      throw new TypeError(`a ${req.preset.kind} output is encoded alone, not from a one-decode graph`);
     case 'audio':
       return [];
   }
@@ -176,6 +183,13 @@ export function outputArgs(req: TranscodeArgsInput, pads?: readonly string[]): s
     }
     case 'thumbnails':
       return thumbnailArgs(req, req.preset, pads?.[0]);
+    case 'storyboard':
+      return [...threads, ...withSourceVf(req.media, storyboardArgs(req, req.preset))];
+    case 'preview':
+      return [
+        ...threads,
+        ...withSourceVf(req.media, previewArgs(req, req.preset, videoSize(req.media, req.preset.height))),
+      ];
     case 'audio':
       return [...audioArgs(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
   }
@@ -220,6 +234,12 @@ export function sourceFilter(media: MediaInfo): string | null {
       'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p',
     );
   return steps.length > 0 ? steps.join(',') : null;
+}
+
+/** `args` with its `-vf` filter after the input's {@link sourceFilter}, if any. */
+function withSourceVf(media: MediaInfo, args: string[]): string[] {
+  const at = args.indexOf('-vf');
+  return at < 0 ? args : args.map((a, i) => (i === at + 1 ? withSource(media, a) : a));
 }
 
 /** `filter` after the input's {@link sourceFilter}, if any. */

@@ -28,6 +28,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.mpd': 'application/dash+xml',
   '.m4s': 'video/iso.segment',
   '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.vtt': 'text/vtt; charset=utf-8',
 };
 
 /** Files of one directory output uploaded at once. */

@@ -131,6 +131,8 @@ describe('outputMedia', () => {
     expect(outputMedia({ contentType: 'video/webm' })).toBe('video');
     expect(outputMedia({ contentType: 'audio/mp4' })).toBe('audio');
     expect(outputMedia({ contentType: 'image/jpeg' })).toBe('images');
+    expect(outputMedia({ contentType: 'image/webp' })).toBe('images');
+    expect(outputMedia({ contentType: 'text/vtt' })).toBe('images');
     expect(outputMedia({ contentType: 'application/octet-stream' })).toBe('none');
   });
 });
@@ -152,6 +154,19 @@ describe('thumbnailUrls', () => {
   });
   it('falls back to the entry file when the files are not known', () => {
     expect(thumbnailUrls(signed, undefined)).toEqual([signed]);
+    expect(thumbnailUrls('https://api.test/play/tok.en/preview.webp', undefined)).toEqual([
+      'https://api.test/play/tok.en/preview.webp',
+    ]);
+  });
+
+  it("shows a storyboard's sprite, never its VTT entry file", () => {
+    const vtt = 'https://api.test/play/tok.en/storyboard.vtt';
+    const files = [
+      { path: 'storyboard.jpg', sizeBytes: 1 },
+      { path: 'storyboard.vtt', sizeBytes: 1 },
+    ];
+    expect(thumbnailUrls(vtt, files)).toEqual(['https://api.test/play/tok.en/storyboard.jpg']);
+    expect(thumbnailUrls(vtt, undefined)).toEqual([]);
   });
 });
 

@@ -58,10 +58,15 @@ export function mergeSummary(record: Job, summary: JobSummary): MergedJob | unde
 /** How the detail view shows a completed output. */
 export type OutputMedia = 'video' | 'hls' | 'audio' | 'images' | 'none';
 
-/** The player an output gets, from its content type: hls.js for HLS, `<video>` for MP4/WebM, images for thumbnails. */
+/**
+ * The player an output gets, from its content type: hls.js for HLS, `<video>` for MP4/WebM, images
+ * for thumbnails and an animated preview, and for a storyboard (its entry file is a WebVTT file)
+ * the sprite image beside it.
+ */
 export function outputMedia(output: Pick<JobOutput, 'contentType'>): OutputMedia {
   const type = output.contentType.toLowerCase();
   if (type === 'application/vnd.apple.mpegurl' || type === 'application/x-mpegurl') return 'hls';
+  if (type === 'text/vtt') return 'images';
   if (type.startsWith('video/')) return 'video';
   if (type.startsWith('audio/')) return 'audio';
   if (type.startsWith('image/')) return 'images';
@@ -71,13 +76,14 @@ export function outputMedia(output: Pick<JobOutput, 'contentType'>): OutputMedia
 const IMAGE_FILE = /\.(jpe?g|png|webp|gif|avif)$/i;
 
 /**
- * The URLs of a thumbnails output's images, each resolved against the output's signed URL (which
- * names its entry file, so every file of the output inherits its token). Without `files` (a
- * summary), the entry file alone.
+ * The URLs of an output's images (thumbnails, a storyboard's sprite), each resolved against the
+ * output's signed URL (which names its entry file, so every file of the output inherits its
+ * token). Without `files` (a summary), the entry file alone when it is an image (a preview, the
+ * first thumbnail; not a storyboard's VTT).
  */
 export function thumbnailUrls(signedUrl: string, files: readonly OutputFile[] | undefined): string[] {
   const images = (files ?? []).filter((f) => IMAGE_FILE.test(f.path));
-  if (images.length === 0) return [signedUrl];
+  if (images.length === 0) return IMAGE_FILE.test(new URL(signedUrl).pathname) ? [signedUrl] : [];
   return images.map((f) => new URL(f.path.split('/').map(encodeURIComponent).join('/'), signedUrl).href);
 }
 
