@@ -162,14 +162,7 @@ export interface PreviewPreset extends PresetBase {
 }
 
 export type Preset =
-  | Mp4Preset
-  | WebmPreset
-  | HlsPreset
-  | CmafPreset
-  | ThumbnailsPreset
-  | StoryboardPreset
-  | PreviewPreset
-  | AudioPreset;
+  Mp4Preset | WebmPreset | HlsPreset | CmafPreset | ThumbnailsPreset | StoryboardPreset | PreviewPreset | AudioPreset;
 
 /** A preset whose output is a directory of files rather than one file. */
 export type DirectoryPreset = HlsPreset | CmafPreset | ThumbnailsPreset | StoryboardPreset;
