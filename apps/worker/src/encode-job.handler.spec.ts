@@ -674,3 +674,53 @@ describe('EncodeJobHandler with output settings', () => {
     expect(statusPath(h)).toEqual(['probing', 'encoding', 'storing', 'completed']);
   });
 });
+
+describe('EncodeJobHandler with a clip', () => {
+  it('asks every encode for the clip and starts none beside the probe', async () => {
+    const clips: unknown[] = [];
+    const h = oneDecodeHarness(
+      async (req) => {
+        clips.push(req.clip);
+      },
+      async (req) => {
+        clips.push(req.clip);
+      },
+    );
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'hls' }, { preset: 'cmaf' }],
+      clip: { startSeconds: 2, endSeconds: 5 },
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'completed', clip: { startSeconds: 2, endSeconds: 5 } });
+    // The one-decode group (mp4-360p, hls), then cmaf alone: both read the clip.
+    expect(h.media.groups).toEqual([['mp4-360p', 'hls']]);
+    expect(clips).toEqual([
+      { startSeconds: 2, endSeconds: 5 },
+      { startSeconds: 2, endSeconds: 5 },
+    ]);
+    expect(h.media.firstHints).toEqual([undefined]);
+  });
+
+  it('fails a clip that starts past the end of the input at once as clip_out_of_range', async () => {
+    const h = harness();
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [{ preset: 'mp4-360p' }],
+      clip: { startSeconds: 12, endSeconds: 20 },
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    const err = await h.handler.process(bullJob(h, job, 0, 3), TOKEN).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    // INFO's input is 10 s long.
+    expect(await h.repo.get(job.id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'clip_out_of_range', message: 'clip.startSeconds is 12; the input is only 10 s long' },
+    });
+  });
+});

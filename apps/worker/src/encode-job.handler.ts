@@ -49,7 +49,7 @@ import { RunWatch } from './run-watch.js';
 import type { RunningJobs } from './running-jobs.js';
 import { AttemptHold, type EncodeRun, type PlannedOutput } from './encode-run.js';
 import type { ChunkedEncode, Split, StitchState } from './chunked-encode.js';
-import { checkStreams, completedOutput, oneDecodeGroups, overall, replaceAt } from './job-outputs.js';
+import { checkClip, checkStreams, completedOutput, oneDecodeGroups, overall, replaceAt } from './job-outputs.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** What an {@link EncodeJobHandler} works with: the job store, the media toolkit, storage and the worker's limits. */
@@ -226,9 +226,10 @@ export class EncodeJobHandler {
     hold.input = input.path;
     hold.plan = await this.plan(run);
     // The first output's ffmpeg may start beside the probe, unless it will be part of a one-decode command.
-    const alone = !this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1;
+    const alone = (!this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1) && !run.job.clip;
     const first = hold.slot.held && alone && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
+    checkClip(run.job.clip, hold.source.info);
     const skipped = await this.skipOutputs(run, hold, hold.source.info);
     checkStreams(
       hold.source.info,
@@ -289,7 +290,8 @@ export class EncodeJobHandler {
   /** Splits the job into chunks when its input is long and an output is chunkable; null: encode it whole. */
   private async split(run: EncodeRun, hold: AttemptHold, source: MediaSource): Promise<Split | null> {
     const chunking = this.deps.chunking;
-    if (!chunking || !hold.input) return null;
+    // A clip is encoded whole: chunk plans cut the whole input.
+    if (!chunking || !hold.input || run.job.clip) return null;
     // An output with its own settings is encoded whole: chunks are encoded by the preset as named.
     const chunked = chunking.chunkable(
       hold.plan.filter((p) => !run.job.outputs[p.index]!.settings),
@@ -518,6 +520,7 @@ export class EncodeJobHandler {
       (onProgress) =>
         source.transcodeGroup({
           outputs: group.map((p) => ({ preset: p.preset, output: p.scratch.path })),
+          clip: run.job.clip,
           threads: this.deps.threads,
           signal: run.watch.signal,
           onProgress,
@@ -567,6 +570,7 @@ export class EncodeJobHandler {
       preset: planned.preset,
       threads: this.deps.threads,
       signal: run.watch.signal,
+      clip: run.job.clip,
     };
   }
 

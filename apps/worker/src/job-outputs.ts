@@ -3,6 +3,7 @@ import {
   isStreamPreset,
   needsAudio,
   needsVideo,
+  type Job,
   type JobOutput,
   type JobProgress,
   type Preset,
@@ -34,6 +35,18 @@ export function checkStreams(media: MediaInfo, presets: readonly Preset[]): void
       );
   }
   if (!(media.durationSeconds > 0)) throw new InputError('invalid_input', 'input has no measurable duration');
+}
+
+/**
+ * Refuses, as bad input (`clip_out_of_range`), a job's clip that starts at or past the end of the
+ * input as probed. An end past the input's end is fine: the clip runs to the end.
+ */
+export function checkClip(clip: Job['clip'], media: MediaInfo): void {
+  if (clip && clip.startSeconds >= media.durationSeconds)
+    throw new InputError(
+      'clip_out_of_range',
+      `clip.startSeconds is ${clip.startSeconds}; the input is only ${Math.round(media.durationSeconds * 1000) / 1000} s long`,
+    );
 }
 
 /**

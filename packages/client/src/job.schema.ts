@@ -224,6 +224,13 @@ export const inputProbeSchema = z
   );
 export type InputProbe = z.infer<typeof inputProbeSchema>;
 
+/** The part of the input a job encodes (`POST /v1/jobs`' `clip`): from `startSeconds` up to `endSeconds`. */
+export const jobClipSchema = z.object({
+  startSeconds: z.number().check(z.minimum(0)),
+  endSeconds: z.number().check(z.meta({ description: 'Past the end of the input means to its end.' })),
+});
+export type JobClip = z.infer<typeof jobClipSchema>;
+
 /** The public JSON of a job, as the API returns it (events carry its summary: {@link jobSummarySchema}). */
 export const jobSchema = z.object({
   id: jobId,
@@ -238,6 +245,8 @@ export const jobSchema = z.object({
   // Optional only because jobs stored before it existed lack it.
   inputProbe: z.optional(z.nullable(inputProbeSchema)),
   metadata: z.record(z.string(), z.string()),
+  /** Present when the job encodes only part of its input: every output is cut to it, to the frame. */
+  clip: z.optional(jobClipSchema),
   progress: jobProgressSchema,
   outputs: z.array(jobOutputSchema),
   error: z.nullable(jobErrorSchema),

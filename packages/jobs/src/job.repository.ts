@@ -4,6 +4,7 @@ import {
   jobSchema,
   type Job,
   type JobOutput,
+  type JobClip,
   type JobPriority,
   type JobProgress,
   type JobStatus,
@@ -107,7 +108,7 @@ redis.call('HINCRBY', KEYS[1], 'seq', 1)
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
-const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe']);
+const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe', 'clip']);
 
 /** A new job's outputs, one per requested preset, all pending. */
 function pendingOutputs(
@@ -189,6 +190,7 @@ export class JobRepository {
     outputs: { preset: string; name?: string | undefined; settings?: OutputSettings | undefined }[];
     metadata?: Record<string, string> | undefined;
     priority?: JobPriority | undefined;
+    clip?: JobClip | undefined;
     id?: string;
     /** The customer's limits this job must stay within; none when absent. */
     limits?: CreateLimits | undefined;
@@ -205,6 +207,7 @@ export class JobRepository {
       input: input.input,
       inputProbe: null,
       metadata: input.metadata ?? {},
+      ...(input.clip ? { clip: input.clip } : {}),
       progress: EMPTY_PROGRESS,
       outputs: pendingOutputs(input.outputs),
       error: null,
@@ -409,6 +412,7 @@ function decode(raw: Record<string, string>): Job {
     input: raw.input ?? '',
     inputProbe: parse(raw.inputProbe, null),
     metadata: parse(raw.metadata, {}),
+    clip: parse(raw.clip, undefined),
     progress: parse(raw.progress, EMPTY_PROGRESS),
     outputs: (parse(raw.outputs, []) as StoredJobOutput[]).map((o) => withDownloadPath(raw.id ?? '', o)),
     error: parse(raw.error, null),

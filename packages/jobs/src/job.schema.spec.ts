@@ -54,3 +54,27 @@ describe('presets', () => {
     expect(eventForStatus('cancelled')).toBe('job.cancelled');
   });
 });
+
+describe('createJobSchema clip', () => {
+  const ok = { input: 'file:///srv/a.mp4', outputs: [{ preset: 'mp4-720p' }] };
+  const paths = (body: unknown) =>
+    (createJobSchema.safeParse(body).error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+
+  it('takes a clip of the input and keeps it on the request', () => {
+    expect(createJobSchema.parse({ ...ok, clip: { startSeconds: 2.5, endSeconds: 10 } }).clip).toEqual({
+      startSeconds: 2.5,
+      endSeconds: 10,
+    });
+  });
+
+  it('names the field: an end not after the start, a negative start, a missing end, unknown keys', () => {
+    expect(paths({ ...ok, clip: { startSeconds: 5, endSeconds: 5 } })).toEqual([
+      'clip.endSeconds: must be after startSeconds',
+    ]);
+    expect(paths({ ...ok, clip: { startSeconds: -1, endSeconds: 5 } })).toEqual([
+      'clip.startSeconds: must be 0 or more',
+    ]);
+    expect(paths({ ...ok, clip: { startSeconds: 1 } })).toEqual(['clip.endSeconds: must be a number of seconds']);
+    expect(paths({ ...ok, clip: { startSeconds: 1, endSeconds: 2, frames: 3 } })[0]).toMatch(/^clip: /);
+  });
+});

@@ -23,6 +23,7 @@ export {
   type Job,
   type JobError,
   type InputProbe,
+  type JobClip,
   type JobEventName,
   type JobOutput,
   type JobPriority,
@@ -53,6 +54,8 @@ export const outputRequestSchema = z.strictObject({
 export type OutputRequest = z.infer<typeof outputRequestSchema>;
 
 const MAX_METADATA_BYTES = 2048;
+/** A week: far past any input Kiln accepts (KILN_MAX_INPUT_SECONDS is at most that too). */
+const MAX_CLIP_SECONDS = 7 * 24 * 3600;
 
 /** Body of `POST /v1/jobs`. */
 export const createJobSchema = z
@@ -80,6 +83,14 @@ export const createJobSchema = z
     priority: z
       .enum(JOB_PRIORITIES, { error: `priority must be one of: ${JOB_PRIORITIES.join(', ')}` })
       .default('normal'),
+    /** Encode only this part of the input, to the frame: every output starts at `startSeconds` and ends before `endSeconds`. */
+    clip: z
+      .strictObject({
+        startSeconds: z.number('must be a number of seconds').min(0, 'must be 0 or more').max(MAX_CLIP_SECONDS),
+        endSeconds: z.number('must be a number of seconds').positive('must be above 0').max(MAX_CLIP_SECONDS),
+      })
+      .refine((c) => c.endSeconds > c.startSeconds, { path: ['endSeconds'], message: 'must be after startSeconds' })
+      .optional(),
   })
   .superRefine((body, ctx) => {
     if (jobPool(body.outputs.map((o) => o.preset)) === undefined)

@@ -13,16 +13,25 @@ import {
 import { encodeBudgetMs, type EncodeBudget } from './encode-limits.js';
 import { transcodeGroup, type GroupTranscodeOptions } from './one-decode.adapter.js';
 import type { MediaInfo } from './media-info.js';
+import { clipInput, type InputRange } from './transcode-args.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
 
 const SCAN_TIMEOUT_MS = 600_000;
 const SCAN_MAX_BYTES = 512 * 1024 * 1024;
 
-/** One encode of an open {@link MediaSource}: a transcode request without the input and its probe result. */
-export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media'>;
+/** The part of an input a job encodes: from `startSeconds` to `endSeconds` (past the input's end: to its end). */
+export interface SourceClip {
+  startSeconds: number;
+  endSeconds: number;
+}
+
+/** One encode of an open {@link MediaSource}: a transcode request without the input and its probe result, perhaps of a clip of it. */
+export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media' | 'range'> & { clip?: SourceClip | undefined };
 
 /** A one-decode encode of an open {@link MediaSource}: several outputs, without the input and its probe result. */
-export type SourceGroupEncode = Omit<GroupTranscodeOptions, 'input' | 'media'>;
+export type SourceGroupEncode = Omit<GroupTranscodeOptions, 'input' | 'media' | 'range'> & {
+  clip?: SourceClip | undefined;
+};
 
 /** The encode a caller will ask an opening source for first, straight after the probe. */
 export type FirstEncode = Omit<SourceEncode, 'onProgress' | 'videoFilterScript'>;
@@ -200,9 +209,11 @@ class FfmpegSource implements MediaSource {
     private pending: { output: string; early: EarlyTranscode } | null,
   ) {}
 
-  transcode(req: SourceEncode): Promise<TranscodeResult> {
-    const opts: TranscodeOptions = { ...req, input: this.input, media: this.info };
-    const early = this.pending?.output === req.output ? this.pending.early : null;
+  async transcode(req: SourceEncode): Promise<TranscodeResult> {
+    const { clip, ...rest } = req;
+    const opts: TranscodeOptions = { ...rest, input: this.input, ...this.part(clip) };
+    // An encode begun early reads the whole input.
+    const early = this.pending?.output === req.output && !clip ? this.pending.early : null;
     if (!early) return this.close().then(() => this.adapter.transcode(opts));
     this.pending = null;
     return early.run(opts);
@@ -211,7 +222,16 @@ class FfmpegSource implements MediaSource {
   async transcodeGroup(req: SourceGroupEncode): Promise<TranscodeResult[]> {
     // An encode begun early for one output is not what this asks for.
     await this.close();
-    return this.adapter.transcodeGroup({ ...req, input: this.input, media: this.info });
+    const { clip, ...rest } = req;
+    return this.adapter.transcodeGroup({ ...rest, input: this.input, ...this.part(clip) });
+  }
+
+  /** The input as an encode reads it: whole, or the range of a clip (a TypeError when the clip starts past its end). */
+  private part(clip: SourceClip | undefined): { media: MediaInfo; range?: InputRange } {
+    if (!clip) return { media: this.info };
+    const part = clipInput(this.info, clip);
+    if (!part) throw new TypeError(`the clip starts at ${clip.startSeconds} s, past the input's end`);
+    return part;
   }
 
   async close(): Promise<void> {

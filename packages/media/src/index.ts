@@ -16,6 +16,8 @@ export {
   outputTooSmall,
   videoFilter,
   sourceFilter,
+  clipInput,
+  type InputRange,
   hlsRungs,
   type FrameSize,
   type TranscodeArgsInput,
@@ -41,6 +43,7 @@ export {
   type MediaSource,
   type SourceEncode,
   type SourceGroupEncode,
+  type SourceClip,
 } from './ffmpeg-media.adapter.js';
 export { buildOneDecodeArgs, type GroupOutput, type OneDecodeArgsInput } from './one-decode-args.js';
 export { transcodeGroup, type GroupTranscodeOptions } from './one-decode.adapter.js';

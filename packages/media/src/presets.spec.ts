@@ -106,13 +106,15 @@ describe('every preset, checked with ffprobe', () => {
     expect(video).toMatchObject({ codec_name: 'h264', width: 640, height: 360, avg_frame_rate: '25/1' });
     expect(Number(video.nb_frames)).toBe(75);
     // AAC's rate control lands near the asked rate; the default for mp4-720p is 128.
-    expect(Number(streamOf(out, 'audio')!.bit_rate) / 1000).toBeGreaterThan(48);
-    expect(Number(streamOf(out, 'audio')!.bit_rate) / 1000).toBeLessThan(80);
+    expect(Number((streamOf(out, 'audio') as Record<string, unknown>).bit_rate) / 1000).toBeGreaterThan(48);
+    expect(Number((streamOf(out, 'audio') as Record<string, unknown>).bit_rate) / 1000).toBeLessThan(80);
     // The same clip at the preset's own CRF 23 is larger: CRF 30 took effect.
     const plain = join(dir, 'settings-plain.mp4');
     const lower = applyOutputSettings(getPreset('mp4-720p')!, { ...settings, crf: 23 });
     await transcode({ input, output: plain, preset: lower, media, threads: 2 });
-    expect(Number((await ffprobeJson(plain)).format.size)).toBeGreaterThan(Number(out.format.size));
+    expect(Number(((await ffprobeJson(plain)).format as Record<string, unknown>).size)).toBeGreaterThan(
+      Number((out.format as Record<string, unknown>).size),
+    );
   });
 
   it('mp4-av1-720p: AV1 yuv420p + AAC in a fast-start MP4, scaled down to 720p, same duration', async () => {

@@ -1,4 +1,4 @@
-import type { PreviewPreset } from '@kiln/jobs';
+import type { Preset, PreviewPreset } from '@kiln/jobs';
 import type { FrameSize, TranscodeArgsInput } from './transcode-args.js';
 
 /**
@@ -21,16 +21,14 @@ export function previewDurationSeconds(durationSeconds: number, preset: PreviewP
   return Math.min(preset.seconds, d - previewStartSeconds(d, preset));
 }
 
-/** The input options of a preview: a seek to its start before the input is opened (ffmpeg then decodes from the keyframe before it only); none for other presets. */
-export function previewInputArgs(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): string[] {
-  if (req.preset.kind !== 'preview') return [];
-  const start = previewStartSeconds(req.media.durationSeconds, req.preset);
-  return start > 0 ? ['-ss', start.toFixed(3)] : [];
+/** Where a preview starts in an input of `durationSeconds` (0 for other presets): the seek before the input. */
+export function previewStart(durationSeconds: number, preset: Preset): number {
+  return preset.kind === 'preview' ? previewStartSeconds(durationSeconds, preset) : 0;
 }
 
 /**
  * An animated WebP (libwebp_anim) of up to `seconds` of the video from the seek of
- * {@link previewInputArgs}, at `fps`, scaled to `size` (the video presets' rule, `height` bounding
+ * seek before the input ({@link previewStart}), at `fps`, scaled to `size` (the video presets' rule, `height` bounding
  * the shorter side), looping for ever (the WebP muxer's default is to play once).
  */
 export function previewArgs(req: TranscodeArgsInput, preset: PreviewPreset, size: FrameSize): string[] {

@@ -14,7 +14,7 @@ import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
 import { cmafArgs } from './cmaf-args.js';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
-import { previewArgs, previewInputArgs } from './preview-args.js';
+import { previewArgs, previewStart } from './preview-args.js';
 import { storyboardArgs } from './storyboard-args.js';
 
 /** Output frame size in pixels. */
@@ -42,6 +42,33 @@ export interface TranscodeArgsInput {
   videoFilterScript?: string | undefined;
   /** The decoder refuses frames of more pixels than this (ffmpeg's `-max_pixels` input option); unset = ffmpeg's own limit. */
   maxPixels?: number | undefined;
+  /**
+   * Only this part of the input is read (a job's clip): `-ss`/`-t` before the input, which ffmpeg
+   * makes frame-accurate when it encodes (it decodes from the keyframe before and drops what is
+   * before the start). `media` is then the part's: its duration is the range's.
+   */
+  range?: InputRange | undefined;
+}
+
+/** A part of an input: from `startSeconds`, `durationSeconds` long. */
+export interface InputRange {
+  startSeconds: number;
+  durationSeconds: number;
+}
+
+/**
+ * The range a job's clip reads of an input probed as `media` (an end past the input's is its end),
+ * and the input as that range shows it (its duration). Null when the clip starts at or past the end.
+ */
+export function clipInput(
+  media: MediaInfo,
+  clip: { startSeconds: number; endSeconds: number },
+): { range: InputRange; media: MediaInfo } | null {
+  const end = Math.min(clip.endSeconds, media.durationSeconds);
+  const durationSeconds = end - clip.startSeconds;
+  if (!(durationSeconds > 0)) return null;
+  const video = media.video && { ...media.video, frameCount: null, streamDurationSeconds: null };
+  return { range: { startSeconds: clip.startSeconds, durationSeconds }, media: { ...media, durationSeconds, video } };
 }
 
 /**
@@ -81,7 +108,8 @@ export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
 
 /** The head of every command: logging, progress, the protocol and format allow-lists, the input. */
 export function inputArgs(
-  req: Pick<TranscodeArgsInput, 'input' | 'maxPixels' | 'media'> & Partial<Pick<TranscodeArgsInput, 'preset'>>,
+  req: Pick<TranscodeArgsInput, 'input' | 'maxPixels' | 'media' | 'range'> &
+    Partial<Pick<TranscodeArgsInput, 'preset'>>,
 ): string[] {
   return [
     ...COMMON_HEAD,
@@ -90,10 +118,22 @@ export function inputArgs(
     '-format_whitelist',
     INPUT_FORMAT_WHITELIST,
     ...(req.maxPixels !== undefined ? ['-max_pixels', String(req.maxPixels)] : []),
-    ...(req.preset ? previewInputArgs({ preset: req.preset, media: req.media }) : []),
+    ...seekArgs(req),
     // `file:` keeps a name containing ":" (or starting with "-") from being read as a protocol or option.
     '-i',
     `file:${req.input}`,
+  ];
+}
+
+/** The seek and length before the input: a clip's range, plus a preview's own start within it. */
+function seekArgs(
+  req: Pick<TranscodeArgsInput, 'media' | 'range'> & Partial<Pick<TranscodeArgsInput, 'preset'>>,
+): string[] {
+  const preview = req.preset ? previewStart(req.media.durationSeconds, req.preset) : 0;
+  const start = (req.range?.startSeconds ?? 0) + preview;
+  return [
+    ...(start > 0 ? ['-ss', start.toFixed(3)] : []),
+    ...(req.range ? ['-t', (req.range.durationSeconds - preview).toFixed(3)] : []),
   ];
 }
 

@@ -42,3 +42,23 @@ describe('POST /v1/jobs output settings', () => {
     expect(await harness().line.byCustomer()).toEqual(before);
   });
 });
+
+describe('POST /v1/jobs clip', () => {
+  const harness = useApiHarness();
+  const create = (clip: unknown) =>
+    request(harness().app)
+      .post('/v1/jobs')
+      .set(bearer())
+      .send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }], clip });
+
+  it('keeps the clip on the job, and refuses one that ends before it starts with a 400 naming clip.endSeconds', async () => {
+    const res = await create({ startSeconds: 1.5, endSeconds: 4 });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const read = await request(harness().app).get(`/v1/jobs/${res.body.id}`).set(bearer());
+    expect(read.body.clip).toEqual({ startSeconds: 1.5, endSeconds: 4 });
+
+    const bad = await create({ startSeconds: 4, endSeconds: 1.5 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toEqual([{ path: 'clip.endSeconds', message: 'must be after startSeconds' }]);
+  });
+});

@@ -155,6 +155,7 @@ export class JobService {
         outputs: request.outputs,
         metadata: request.metadata,
         priority: request.priority,
+        clip: request.clip,
         id,
       });
     } catch (err) {
