@@ -1,5 +1,6 @@
 import type { CmafPreset, LadderRendition } from '@kiln/jobs';
 import { DASH_MANIFEST_FILE, HLS_MASTER_FILE } from '@kiln/jobs';
+import { LADDER_X264, ladderRateArgs, segmentKeyframes } from './ladder-args.js';
 import type { FrameSize } from './transcode-args.js';
 
 /** One rung of a CMAF ladder: its output size and rendition, as `hlsRungs` picks them. */
@@ -59,30 +60,13 @@ export function cmafArgs(preset: CmafPreset, shared: CmafArgsShared): string[] {
     ...rungs.flatMap((_, i) => ['-map', `[v${i}]`]),
     ...(hasAudio ? rungs.flatMap(() => ['-map', '0:a:0']) : []),
   ];
-  const rates = rungs.flatMap((r, i) => [
-    `-crf:v:${i}`,
-    String(r.rendition.crf),
-    `-maxrate:v:${i}`,
-    `${r.rendition.maxrateKbps}k`,
-    `-bufsize:v:${i}`,
-    `${r.rendition.maxrateKbps * 2}k`,
-    ...(hasAudio ? [`-b:a:${i}`, `${r.rendition.audioKbps}k`] : []),
-  ]);
   return [
     '-filter_complex',
     filter,
     ...maps,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-profile:v',
-    'high',
-    '-pix_fmt',
-    'yuv420p',
-    ...rates,
-    '-force_key_frames',
-    `expr:gte(t,n_forced*${preset.segmentSeconds})`,
+    ...LADDER_X264,
+    ...ladderRateArgs(rungs, hasAudio),
+    ...segmentKeyframes(preset.segmentSeconds),
     ...(hasAudio ? ['-c:a', 'aac', ...shared.downmix] : []),
     ...shared.tail,
     ...dashMuxerArgs(preset, shared),

@@ -12,6 +12,7 @@ import type {
 } from '@kiln/jobs';
 import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
 import { cmafArgs } from './cmaf-args.js';
+import { LADDER_X264, ladderRateArgs, segmentKeyframes } from './ladder-args.js';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
 import { previewArgs, previewStart } from './preview-args.js';
@@ -508,35 +509,13 @@ export function hlsRungs(
 function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset, pads: readonly string[]): string[] {
   const rungs = hlsRungs(req.media, preset);
   const hasAudio = req.media.audio !== null;
-  const maps: string[] = [];
-  const codecs: string[] = [];
-  rungs.forEach((r, i) => {
-    maps.push('-map', pads[i]!);
-    if (hasAudio) maps.push('-map', '0:a:0');
-    codecs.push(
-      `-crf:v:${i}`,
-      String(r.rendition.crf),
-      `-maxrate:v:${i}`,
-      `${r.rendition.maxrateKbps}k`,
-      `-bufsize:v:${i}`,
-      `${r.rendition.maxrateKbps * 2}k`,
-    );
-    if (hasAudio) codecs.push(`-b:a:${i}`, `${r.rendition.audioKbps}k`);
-  });
+  const maps = rungs.flatMap((_, i) => ['-map', pads[i]!, ...(hasAudio ? ['-map', '0:a:0'] : [])]);
   const streamMap = rungs.map((_, i) => (hasAudio ? `v:${i},a:${i}` : `v:${i}`)).join(' ');
   return [
     ...maps,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-profile:v',
-    'high',
-    '-pix_fmt',
-    'yuv420p',
-    ...codecs,
-    '-force_key_frames',
-    `expr:gte(t,n_forced*${preset.segmentSeconds})`,
+    ...LADDER_X264,
+    ...ladderRateArgs(rungs, hasAudio),
+    ...segmentKeyframes(preset.segmentSeconds),
     ...KEEP_TIMESTAMPS,
     ...(hasAudio ? ['-c:a', 'aac', ...stereo(req.media)] : []),
     ...COMMON_TAIL,
