@@ -724,3 +724,49 @@ describe('EncodeJobHandler with a clip', () => {
     });
   });
 });
+
+describe('EncodeJobHandler with a loudness target', () => {
+  it('asks every encode, grouped or alone, for the target and starts none beside the probe', async () => {
+    const asked: unknown[] = [];
+    const h = oneDecodeHarness(
+      async (req) => {
+        asked.push(req.loudness);
+      },
+      async (req) => {
+        asked.push(req.loudness);
+      },
+    );
+    const loudness = { targetLufs: -16, truePeakDb: -1.5 };
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'hls' }, { preset: 'cmaf' }],
+      loudness,
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'completed', loudness });
+    expect(h.media.groups).toEqual([['mp4-360p', 'hls']]);
+    expect(asked).toEqual([loudness, loudness]);
+    expect(h.media.firstHints).toEqual([undefined]);
+  });
+
+  it('starts no encode beside the probe for a single output either (its audio needs the measurement first)', async () => {
+    const asked: unknown[] = [];
+    const h = harness(async (req) => {
+      asked.push(req.loudness);
+    });
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [{ preset: 'mp4-360p' }],
+      loudness: { targetLufs: -23, truePeakDb: -2 },
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(asked).toEqual([{ targetLufs: -23, truePeakDb: -2 }]);
+    expect(h.media.firstHints).toEqual([undefined]);
+  });
+});

@@ -226,7 +226,8 @@ export class EncodeJobHandler {
     hold.input = input.path;
     hold.plan = await this.plan(run);
     // The first output's ffmpeg may start beside the probe, unless it will be part of a one-decode command.
-    const alone = (!this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1) && !run.job.clip;
+    const alone =
+      (!this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1) && !run.job.clip && !run.job.loudness;
     const first = hold.slot.held && alone && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
     checkClip(run.job.clip, hold.source.info);
@@ -290,8 +291,9 @@ export class EncodeJobHandler {
   /** Splits the job into chunks when its input is long and an output is chunkable; null: encode it whole. */
   private async split(run: EncodeRun, hold: AttemptHold, source: MediaSource): Promise<Split | null> {
     const chunking = this.deps.chunking;
-    // A clip is encoded whole: chunk plans cut the whole input.
-    if (!chunking || !hold.input || run.job.clip) return null;
+    // A clip is encoded whole: chunk plans cut the whole input. So is a job normalising its loudness
+    // (its audio, encoded once for the chunks, would need the measurement carried to the stitch).
+    if (!chunking || !hold.input || run.job.clip || run.job.loudness) return null;
     // An output with its own settings is encoded whole: chunks are encoded by the preset as named.
     const chunked = chunking.chunkable(
       hold.plan.filter((p) => !run.job.outputs[p.index]!.settings),
@@ -521,6 +523,7 @@ export class EncodeJobHandler {
         source.transcodeGroup({
           outputs: group.map((p) => ({ preset: p.preset, output: p.scratch.path })),
           clip: run.job.clip,
+          loudness: run.job.loudness,
           threads: this.deps.threads,
           signal: run.watch.signal,
           onProgress,
@@ -571,6 +574,7 @@ export class EncodeJobHandler {
       threads: this.deps.threads,
       signal: run.watch.signal,
       clip: run.job.clip,
+      loudness: run.job.loudness,
     };
   }
 

@@ -231,6 +231,13 @@ export const jobClipSchema = z.object({
 });
 export type JobClip = z.infer<typeof jobClipSchema>;
 
+/** The loudness a job brings its audio to (`POST /v1/jobs`' `loudness`): two-pass `loudnorm`, EBU R128. */
+export const jobLoudnessSchema = z.object({
+  targetLufs: z.number().check(z.meta({ description: "Integrated loudness of every output's audio, LUFS." })),
+  truePeakDb: z.number().check(z.meta({ description: 'Highest true peak, dBTP.' })),
+});
+export type JobLoudness = z.infer<typeof jobLoudnessSchema>;
+
 /** The public JSON of a job, as the API returns it (events carry its summary: {@link jobSummarySchema}). */
 export const jobSchema = z.object({
   id: jobId,
@@ -247,6 +254,8 @@ export const jobSchema = z.object({
   metadata: z.record(z.string(), z.string()),
   /** Present when the job encodes only part of its input: every output is cut to it, to the frame. */
   clip: z.optional(jobClipSchema),
+  /** Present when every output's audio is normalised to a loudness. */
+  loudness: z.optional(jobLoudnessSchema),
   progress: jobProgressSchema,
   outputs: z.array(jobOutputSchema),
   error: z.nullable(jobErrorSchema),

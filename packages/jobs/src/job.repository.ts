@@ -5,6 +5,7 @@ import {
   type Job,
   type JobOutput,
   type JobClip,
+  type JobLoudness,
   type JobPriority,
   type JobProgress,
   type JobStatus,
@@ -108,7 +109,7 @@ redis.call('HINCRBY', KEYS[1], 'seq', 1)
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
-const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe', 'clip']);
+const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe', 'clip', 'loudness']);
 
 /** A new job's outputs, one per requested preset, all pending. */
 function pendingOutputs(
@@ -191,6 +192,7 @@ export class JobRepository {
     metadata?: Record<string, string> | undefined;
     priority?: JobPriority | undefined;
     clip?: JobClip | undefined;
+    loudness?: JobLoudness | undefined;
     id?: string;
     /** The customer's limits this job must stay within; none when absent. */
     limits?: CreateLimits | undefined;
@@ -208,6 +210,7 @@ export class JobRepository {
       inputProbe: null,
       metadata: input.metadata ?? {},
       ...(input.clip ? { clip: input.clip } : {}),
+      ...(input.loudness ? { loudness: input.loudness } : {}),
       progress: EMPTY_PROGRESS,
       outputs: pendingOutputs(input.outputs),
       error: null,
@@ -413,6 +416,7 @@ function decode(raw: Record<string, string>): Job {
     inputProbe: parse(raw.inputProbe, null),
     metadata: parse(raw.metadata, {}),
     clip: parse(raw.clip, undefined),
+    loudness: parse(raw.loudness, undefined),
     progress: parse(raw.progress, EMPTY_PROGRESS),
     outputs: (parse(raw.outputs, []) as StoredJobOutput[]).map((o) => withDownloadPath(raw.id ?? '', o)),
     error: parse(raw.error, null),

@@ -24,6 +24,7 @@ export {
   type JobError,
   type InputProbe,
   type JobClip,
+  type JobLoudness,
   type JobEventName,
   type JobOutput,
   type JobPriority,
@@ -90,6 +91,24 @@ export const createJobSchema = z
         endSeconds: z.number('must be a number of seconds').positive('must be above 0').max(MAX_CLIP_SECONDS),
       })
       .refine((c) => c.endSeconds > c.startSeconds, { path: ['endSeconds'], message: 'must be after startSeconds' })
+      .optional(),
+    /**
+     * Normalise every output's audio to this integrated loudness (EBU R128), in two passes: the
+     * input's audio is measured once, then each output applies one gain (or loudnorm's limiter
+     * where the gain would push the true peak past `truePeakDb`).
+     */
+    loudness: z
+      .strictObject({
+        targetLufs: z
+          .number('must be a number of LUFS, e.g. -16')
+          .min(-70, 'must be -70 LUFS or more')
+          .max(-5, 'must be -5 LUFS or less'),
+        truePeakDb: z
+          .number('must be a number of dBTP')
+          .min(-9, 'must be -9 dBTP or more')
+          .max(0, 'must be 0 dBTP or less')
+          .default(-1.5),
+      })
       .optional(),
   })
   .superRefine((body, ctx) => {

@@ -1,6 +1,7 @@
 import { parseScan, scanArgs, type FrameScan } from './chunk-args.js';
-import { probe, runProbeTool } from './ffprobe.adapter.js';
-import { MediaProbeError } from './media.errors.js';
+import { probe, runMediaTool, runProbeTool } from './ffprobe.adapter.js';
+import { parseLoudnormJson, type LoudnessPlan, type LoudnessTarget } from './loudness.js';
+import { MediaProbeError, TranscodeCancelledError, TranscodeError } from './media.errors.js';
 import {
   runFfmpeg,
   startEarlyTranscode,
@@ -13,7 +14,7 @@ import {
 import { encodeBudgetMs, type EncodeBudget } from './encode-limits.js';
 import { transcodeGroup, type GroupTranscodeOptions } from './one-decode.adapter.js';
 import type { MediaInfo } from './media-info.js';
-import { clipInput, type InputRange } from './transcode-args.js';
+import { clipInput, loudnessMeasureArgs, type InputRange } from './transcode-args.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
 
 const SCAN_TIMEOUT_MS = 600_000;
@@ -25,13 +26,18 @@ export interface SourceClip {
   endSeconds: number;
 }
 
+/** What an encode of a {@link MediaSource} reads of it: a clip, and the loudness its audio is brought to. */
+interface SourcePart {
+  clip?: SourceClip | undefined;
+  /** Two-pass `loudnorm`: the source measures its audio (of the clip) once for every encode asking for this target. */
+  loudness?: LoudnessTarget | undefined;
+}
+
 /** One encode of an open {@link MediaSource}: a transcode request without the input and its probe result, perhaps of a clip of it. */
-export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media' | 'range'> & { clip?: SourceClip | undefined };
+export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media' | 'range' | 'loudness'> & SourcePart;
 
 /** A one-decode encode of an open {@link MediaSource}: several outputs, without the input and its probe result. */
-export type SourceGroupEncode = Omit<GroupTranscodeOptions, 'input' | 'media' | 'range'> & {
-  clip?: SourceClip | undefined;
-};
+export type SourceGroupEncode = Omit<GroupTranscodeOptions, 'input' | 'media' | 'range' | 'loudness'> & SourcePart;
 
 /** The encode a caller will ask an opening source for first, straight after the probe. */
 export type FirstEncode = Omit<SourceEncode, 'onProgress' | 'videoFilterScript'>;
@@ -129,6 +135,45 @@ export class FfmpegMediaAdapter implements MediaAdapter {
   }
 
   /**
+   * The first `loudnorm` pass over the input's first audio track (of `range`, downmixed as the
+   * outputs are): its measured loudness, for the second pass every output makes. Null for an input
+   * without audio. Rejects with {@link TranscodeError} when ffmpeg cannot measure it, and with
+   * {@link TranscodeCancelledError} on abort.
+   */
+  async measureLoudness(req: {
+    input: string;
+    media: MediaInfo;
+    range?: InputRange | undefined;
+    target: LoudnessTarget;
+    signal?: AbortSignal | undefined;
+  }): Promise<LoudnessPlan | null> {
+    if (!req.media.audio) return null;
+    const args = loudnessMeasureArgs({ ...req, maxPixels: this.options.maxPixels });
+    let res: Awaited<ReturnType<typeof runMediaTool>>;
+    try {
+      res = await runMediaTool(this.options.ffmpegPath ?? 'ffmpeg', args, {
+        sandbox: this.sandbox,
+        signal: req.signal,
+        // Decoding audio runs far faster than real time: a minute, plus the input's own length at worst.
+        timeoutMs: 60_000 + Math.ceil(req.media.durationSeconds) * 1000,
+      });
+    } catch (err) {
+      if (req.signal?.aborted) throw new TranscodeCancelledError('the loudness measurement was cancelled', null, '');
+      throw err;
+    }
+    const measured = res.code === 0 && !res.timedOut ? parseLoudnormJson(res.stderr) : null;
+    if (!measured)
+      throw new TranscodeError(
+        res.timedOut
+          ? 'measuring the loudness of the audio took too long'
+          : `could not measure the loudness of the audio: ${res.stderr.trim().split('\n').at(-1) ?? 'ffmpeg failed'}`,
+        res.code,
+        res.stderr.slice(-1000),
+      );
+    return { ...req.target, measured };
+  }
+
+  /**
    * Lists the presentation time of every video frame of a local file (demuxing only, no decode):
    * what chunk plans are cut from. Rejects with {@link MediaProbeError} when ffprobe cannot.
    */
@@ -158,7 +203,8 @@ export class FfmpegMediaAdapter implements MediaAdapter {
    * either takes about as long as a short clip's probe: see {@link startEarlyTranscode}.
    */
   async open(input: string, first?: FirstEncode): Promise<MediaSource> {
-    const early = first ? await this.startEarly({ ...first, input }) : null;
+    // An encode that changes the audio's loudness needs a measurement first: it never starts early.
+    const early = first && !first.loudness ? await this.startEarly({ ...first, loudness: undefined, input }) : null;
     let info: MediaInfo;
     try {
       info = await this.probe(input);
@@ -209,11 +255,14 @@ class FfmpegSource implements MediaSource {
     private pending: { output: string; early: EarlyTranscode } | null,
   ) {}
 
+  private readonly measured = new Map<string, Promise<LoudnessPlan | null>>();
+
   async transcode(req: SourceEncode): Promise<TranscodeResult> {
-    const { clip, ...rest } = req;
-    const opts: TranscodeOptions = { ...rest, input: this.input, ...this.part(clip) };
-    // An encode begun early reads the whole input.
-    const early = this.pending?.output === req.output && !clip ? this.pending.early : null;
+    const { clip, loudness, ...rest } = req;
+    const part = this.part(clip);
+    const opts: TranscodeOptions = { ...rest, input: this.input, ...part, ...(await this.loudness(part, req)) };
+    // An encode begun early reads the whole input, with its audio as it is.
+    const early = this.pending?.output === req.output && !clip && !loudness ? this.pending.early : null;
     if (!early) return this.close().then(() => this.adapter.transcode(opts));
     this.pending = null;
     return early.run(opts);
@@ -222,8 +271,28 @@ class FfmpegSource implements MediaSource {
   async transcodeGroup(req: SourceGroupEncode): Promise<TranscodeResult[]> {
     // An encode begun early for one output is not what this asks for.
     await this.close();
-    const { clip, ...rest } = req;
-    return this.adapter.transcodeGroup({ ...rest, input: this.input, ...this.part(clip) });
+    const { clip, loudness: _target, ...rest } = req;
+    const part = this.part(clip);
+    return this.adapter.transcodeGroup({ ...rest, input: this.input, ...part, ...(await this.loudness(part, req)) });
+  }
+
+  /** The loudness plan of `req`'s target over `part` of the input, measured once per clip and target. */
+  private async loudness(
+    part: { media: MediaInfo; range?: InputRange },
+    req: SourcePart & { signal?: AbortSignal | undefined },
+  ): Promise<{ loudness?: LoudnessPlan }> {
+    const target = req.loudness;
+    if (!target) return {};
+    const key = JSON.stringify([req.clip ?? null, target.targetLufs, target.truePeakDb]);
+    let measured = this.measured.get(key);
+    if (!measured) {
+      measured = this.adapter.measureLoudness({ input: this.input, ...part, target, signal: req.signal });
+      this.measured.set(key, measured);
+      // A failed or cancelled measurement is not kept: a later encode measures again.
+      measured.catch(() => this.measured.delete(key));
+    }
+    const plan = await measured;
+    return plan ? { loudness: plan } : {};
   }
 
   /** The input as an encode reads it: whole, or the range of a clip (a TypeError when the clip starts past its end). */

@@ -159,6 +159,15 @@ export async function runProbeTool(
   return run(opts.ffprobePath ?? 'ffprobe', args, opts);
 }
 
+/** Runs `tool` (ffprobe or ffmpeg) as {@link runProbeTool} does: in the sandbox, with a timeout, cancellable. */
+export async function runMediaTool(
+  tool: string,
+  args: string[],
+  opts: ProbeOptions & { maxOutputBytes?: number | undefined },
+): Promise<RunResult> {
+  return run(tool, args, opts);
+}
+
 async function run(
   tool: string,
   args: string[],

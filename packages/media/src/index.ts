@@ -17,6 +17,7 @@ export {
   videoFilter,
   sourceFilter,
   clipInput,
+  loudnessMeasureArgs,
   type InputRange,
   hlsRungs,
   type FrameSize,
@@ -73,3 +74,10 @@ export {
   videoStartSeconds,
 } from './chunk-args.js';
 export { setMasterBandwidths } from './hls-master.js';
+export {
+  loudnessFilter,
+  parseLoudnormJson,
+  type LoudnessMeasurement,
+  type LoudnessPlan,
+  type LoudnessTarget,
+} from './loudness.js';

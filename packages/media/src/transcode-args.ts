@@ -15,6 +15,13 @@ import { cmafArgs } from './cmaf-args.js';
 import { LADDER_X264, ladderRateArgs, segmentKeyframes } from './ladder-args.js';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
+import {
+  loudnessFilter,
+  loudnessMeasureFilter,
+  loudnessSampleRate,
+  type LoudnessPlan,
+  type LoudnessTarget,
+} from './loudness.js';
 import { previewArgs, previewStart } from './preview-args.js';
 import { storyboardArgs } from './storyboard-args.js';
 
@@ -49,6 +56,11 @@ export interface TranscodeArgsInput {
    * before the start). `media` is then the part's: its duration is the range's.
    */
   range?: InputRange | undefined;
+  /**
+   * Normalise the audio's loudness to this target, by the input's measurement (the job's first
+   * `loudnorm` pass, {@link loudnessMeasureArgs}): every output's audio gets the second pass.
+   */
+  loudness?: LoudnessPlan | undefined;
 }
 
 /** A part of an input: from `startSeconds`, `durationSeconds` long. */
@@ -217,7 +229,7 @@ export function outputArgs(req: TranscodeArgsInput, pads?: readonly string[]): s
         output: req.output,
         rungs,
         hasAudio: req.media.audio !== null,
-        downmix: stereo(req.media),
+        downmix: audioTreatment(req, 'aac'),
         source: sourceFilter(req.media),
       };
       return cmafArgs(req.preset, { ...shared, tail: [...KEEP_TIMESTAMPS, ...COMMON_TAIL, ...threads] });
@@ -341,6 +353,42 @@ function stereo(media: MediaInfo): string[] {
 }
 
 /**
+ * What an output does to the input's audio before `encoder`: stereo at most (`-ac 2`), and the
+ * second `loudnorm` pass when the job normalises loudness (none for an input without audio).
+ */
+function audioTreatment(req: Pick<TranscodeArgsInput, 'media' | 'loudness'>, encoder: 'aac' | 'opus'): string[] {
+  const loudness =
+    req.loudness && req.media.audio
+      ? loudnessFilter(req.loudness, req.media, loudnessSampleRate(req.media, encoder))
+      : null;
+  return [...(loudness ? ['-af', loudness] : []), ...stereo(req.media)];
+}
+
+/**
+ * ffmpeg arguments of a job's first loudness pass: the input's first audio track (of the clip's
+ * range, downmixed as the outputs are) through `loudnorm` measuring only, to the null muxer. The
+ * measurement is printed (JSON, info level) at the end of stderr: see `parseLoudnormJson`.
+ */
+export function loudnessMeasureArgs(
+  req: Pick<TranscodeArgsInput, 'input' | 'maxPixels' | 'media' | 'range'> & { target: LoudnessTarget },
+): string[] {
+  const head = inputArgs(req);
+  head[head.indexOf('-loglevel') + 1] = 'info';
+  return [
+    ...head,
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-af',
+    loudnessMeasureFilter(req.target, req.media),
+    ...COMMON_TAIL,
+    '-f',
+    'null',
+    '-',
+  ];
+}
+
+/**
  * MP4: the preset's video codec, yuv420p, AAC when the input has audio. The scale filter, the
  * timestamps and the audio are the same for every codec; only the encoder's own options differ.
  */
@@ -359,7 +407,7 @@ function mp4Args(req: TranscodeArgsInput, preset: Mp4Preset, video: string[]): s
     'aac',
     '-b:a',
     `${preset.audio.bitrateKbps}k`,
-    ...stereo(req.media),
+    ...audioTreatment(req, 'aac'),
     ...COMMON_TAIL,
   ];
 }
@@ -457,7 +505,7 @@ function webmArgs(req: TranscodeArgsInput, preset: WebmPreset, video: string[]):
     'libopus',
     '-b:a',
     `${preset.audio.bitrateKbps}k`,
-    ...stereo(req.media),
+    ...audioTreatment(req, 'opus'),
     ...COMMON_TAIL,
   ];
 }
@@ -517,7 +565,7 @@ function hlsArgs(req: TranscodeArgsInput, preset: HlsPreset, pads: readonly stri
     ...ladderRateArgs(rungs, hasAudio),
     ...segmentKeyframes(preset.segmentSeconds),
     ...KEEP_TIMESTAMPS,
-    ...(hasAudio ? ['-c:a', 'aac', ...stereo(req.media)] : []),
+    ...(hasAudio ? ['-c:a', 'aac', ...audioTreatment(req, 'aac')] : []),
     ...COMMON_TAIL,
     '-f',
     'hls',
@@ -574,7 +622,7 @@ function audioArgs(req: TranscodeArgsInput, preset: AudioPreset): string[] {
     'aac',
     '-b:a',
     `${preset.audio.bitrateKbps}k`,
-    ...stereo(req.media),
+    ...audioTreatment(req, 'aac'),
     ...COMMON_TAIL,
   ];
 }

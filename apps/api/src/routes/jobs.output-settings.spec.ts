@@ -43,22 +43,43 @@ describe('POST /v1/jobs output settings', () => {
   });
 });
 
-describe('POST /v1/jobs clip', () => {
+describe('POST /v1/jobs clip and loudness', () => {
   const harness = useApiHarness();
-  const create = (clip: unknown) =>
+  const create = (edits: { clip?: unknown; loudness?: unknown }) =>
     request(harness().app)
       .post('/v1/jobs')
       .set(bearer())
-      .send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }], clip });
+      .send({ input: `file://${harness().inputRoot}/a.mp4`, outputs: [{ preset: 'mp4-360p' }], ...edits });
 
   it('keeps the clip on the job, and refuses one that ends before it starts with a 400 naming clip.endSeconds', async () => {
-    const res = await create({ startSeconds: 1.5, endSeconds: 4 });
+    const res = await create({ clip: { startSeconds: 1.5, endSeconds: 4 } });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const read = await request(harness().app).get(`/v1/jobs/${res.body.id}`).set(bearer());
     expect(read.body.clip).toEqual({ startSeconds: 1.5, endSeconds: 4 });
 
-    const bad = await create({ startSeconds: 4, endSeconds: 1.5 });
+    const bad = await create({ clip: { startSeconds: 4, endSeconds: 1.5 } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toEqual([{ path: 'clip.endSeconds', message: 'must be after startSeconds' }]);
+  });
+
+  it('keeps the loudness target on the job with a -1.5 dBTP peak by default, and refuses one out of range with a 400 naming the field', async () => {
+    const res = await create({ loudness: { targetLufs: -16 } });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const read = await request(harness().app).get(`/v1/jobs/${res.body.id}`).set(bearer());
+    expect(read.body.loudness).toEqual({ targetLufs: -16, truePeakDb: -1.5 });
+    const before = await harness().line.byCustomer();
+
+    const bad = await create({ loudness: { targetLufs: -80, truePeakDb: 2 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toEqual([
+      { path: 'loudness.targetLufs', message: 'must be -70 LUFS or more' },
+      { path: 'loudness.truePeakDb', message: 'must be 0 dBTP or less' },
+    ]);
+    const missing = await create({ loudness: { truePeakDb: -1 } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.fields).toEqual([
+      { path: 'loudness.targetLufs', message: 'must be a number of LUFS, e.g. -16' },
+    ]);
+    expect(await harness().line.byCustomer()).toEqual(before);
   });
 });

@@ -156,6 +156,7 @@ export class JobService {
         metadata: request.metadata,
         priority: request.priority,
         clip: request.clip,
+        loudness: request.loudness,
         id,
       });
     } catch (err) {
