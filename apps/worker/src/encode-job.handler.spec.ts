@@ -13,6 +13,7 @@ import {
 import { createLogger } from '@kiln/logger';
 import {
   FfmpegMediaAdapter,
+  MediaProbeError,
   TranscodeCancelledError,
   TranscodeStalledError,
   type FirstEncode,
@@ -83,6 +84,9 @@ class FakeMedia {
   groups: string[][] = [];
   closed = 0;
   openError: Error | undefined;
+  /** The images probed as watermarks, and what probing them throws. */
+  images: string[] = [];
+  imageError: Error | undefined;
 
   constructor(private readonly ctx: () => Harness) {}
 
@@ -104,6 +108,12 @@ class FakeMedia {
         this.closed++;
       },
     };
+  }
+
+  async probeImage(path: string): Promise<{ width: number; height: number }> {
+    this.images.push(path);
+    if (this.imageError) throw this.imageError;
+    return { width: 200, height: 100 };
   }
 }
 
@@ -149,6 +159,8 @@ interface Harness {
   encodeGroup: GroupEncode;
   /** Set: the hls output's encode fails with it. */
   failHls?: Error;
+  /** Inputs the resolver refuses, with the error it throws. */
+  refuse?: Record<string, Error>;
   movedToWait: number;
   /** The worker's tracker of running jobs, and every job it was told finished for good. */
   running: RunningJobs;
@@ -201,7 +213,15 @@ function harness(encode: Encode = halfWay, oneDecode = false, chunking?: Chunked
     announcer: { announce: record, announceFinal: record },
     media: h.media,
     storage: h.storage,
-    inputs: { resolve: async () => ({ path: '/inputs/clip.mp4', cleanup: async () => undefined }) },
+    inputs: {
+      resolve: async (input, ctx) => {
+        const refused = h.refuse?.[input];
+        if (refused) throw refused;
+        // A file:// input is read where it is; anything else lands in the run's folder.
+        const local = input.startsWith('file://') ? new URL(input).pathname : path.join(ctx.workDir, 'download');
+        return { path: local, cleanup: async () => undefined };
+      },
+    },
     slots: h.slots,
     scratchDir,
     metrics: new WorkerMetrics(new Registry()),
@@ -768,5 +788,70 @@ describe('EncodeJobHandler with a loudness target', () => {
 
     expect(asked).toEqual([{ targetLufs: -23, truePeakDb: -2 }]);
     expect(h.media.firstHints).toEqual([undefined]);
+  });
+});
+
+describe('EncodeJobHandler with a watermark', () => {
+  const mark = { corner: 'top-left' as const, widthPercent: 15, marginPercent: 3, opacity: 0.8 };
+
+  it('fetches and probes the image in the run folder and gives it to every encode, starting none beside the probe', async () => {
+    const seen: unknown[] = [];
+    const h = oneDecodeHarness(
+      async (req) => {
+        seen.push(req.watermark);
+      },
+      async (req) => {
+        seen.push(req.watermark);
+      },
+    );
+    const job = await h.repo.create({
+      customerId: 'acme',
+      input: 'file:///inputs/clip.mp4',
+      outputs: [{ preset: 'mp4-360p' }, { preset: 'thumbnails' }, { preset: 'cmaf' }],
+      watermark: { image: 'https://cdn.example/logo.png', ...mark },
+    });
+    await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'completed' });
+    expect(h.media.images).toHaveLength(1);
+    expect(h.media.images[0]).toMatch(/kiln-input-[^/]+\/watermark\/download$/);
+    const expected = {
+      ...mark,
+      image: 'https://cdn.example/logo.png',
+      path: h.media.images[0],
+      width: 200,
+      height: 100,
+    };
+    expect(h.media.groups).toEqual([['mp4-360p', 'thumbnails']]);
+    expect(seen).toEqual([expected, expected]);
+    expect(h.media.firstHints).toEqual([undefined]);
+  });
+
+  it('fails the job for good as watermark_invalid when the image is refused or is no picture', async () => {
+    const refused = harness();
+    refused.refuse = { 'file:///etc/logo.png': new InputError('input_forbidden', 'file:// input refused') };
+    const notImage = harness();
+    notImage.media.imageError = new MediaProbeError('not a PNG, JPEG or WebP image (h264 found)', '/x');
+    for (const [h, image, why] of [
+      [refused, 'file:///etc/logo.png', 'the watermark image: file:// input refused'],
+      [notImage, 'file:///inputs/logo.mp4', 'the watermark image: not a PNG, JPEG or WebP image (h264 found)'],
+    ] as const) {
+      const job = await h.repo.create({
+        customerId: 'acme',
+        input: 'file:///inputs/clip.mp4',
+        outputs: [{ preset: 'mp4-360p' }],
+        watermark: { image, ...mark },
+      });
+      await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+      const err = await h.handler.process(bullJob(h, job, 0, 3), TOKEN).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnrecoverableError);
+      expect(await h.repo.get(job.id)).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: { code: 'watermark_invalid', message: why },
+        outputs: [{ status: 'failed' }],
+      });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ACTIVE_STATUSES,
@@ -24,6 +24,7 @@ import {
 import type { WebhookEmitter, WebhookEventType } from '@kiln/customer-webhooks';
 import type { Logger } from '@kiln/logger';
 import {
+  MediaProbeError,
   TranscodeBudgetExceededError,
   TranscodeCancelledError,
   TranscodeError,
@@ -32,6 +33,7 @@ import {
   type MediaAdapter,
   type MediaInfo,
   type MediaSource,
+  type SourceEncode,
   type TranscodeProgress,
   type TranscodeResult,
 } from '@kiln/media';
@@ -57,7 +59,7 @@ export interface EncodeJobDeps {
   repo: JobRepository;
   announcer: Pick<JobAnnouncer, 'announce' | 'announceFinal'>;
   /** The media toolkit; the handler opens each input once and encodes every output from it. */
-  media: Pick<MediaAdapter, 'open'>;
+  media: Pick<MediaAdapter, 'open' | 'probeImage'>;
   /** Local disk or an S3 bucket; ffmpeg always writes to a local scratch output first. */
   storage: Pick<OutputStorage, 'scratch' | 'clearTemps'>;
   inputs: Pick<InputResolver, 'resolve'>;
@@ -224,10 +226,15 @@ export class EncodeJobHandler {
       signal: run.watch.signal,
     });
     hold.input = input.path;
+    await this.fetchWatermark(run, hold.workDir);
     hold.plan = await this.plan(run);
-    // The first output's ffmpeg may start beside the probe, unless it will be part of a one-decode command.
+    // The first output's ffmpeg may start beside the probe, unless it will be part of a one-decode
+    // command or needs the probe's result (a clip's range, the loudness measured, the watermark placed).
     const alone =
-      (!this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1) && !run.job.clip && !run.job.loudness;
+      (!this.deps.oneDecode || oneDecodeGroups(hold.plan)[0]?.length === 1) &&
+      !run.job.clip &&
+      !run.job.loudness &&
+      !run.job.watermark;
     const first = hold.slot.held && alone && hold.plan[0] ? this.encodeRequest(run, hold.plan[0]) : undefined;
     hold.source = await this.deps.media.open(input.path, first);
     checkClip(run.job.clip, hold.source.info);
@@ -247,6 +254,32 @@ export class EncodeJobHandler {
     const patch = { status: 'encoding' as const, inputProbe: inputProbeOf(hold.source.info) };
     await this.transition(run, skipped ? { ...patch, outputs: hold.outputs } : patch, ['probing']);
     return hold.source;
+  }
+
+  /**
+   * Fetches the job's watermark image beside its input (as an input is fetched: same rules) and
+   * probes it, for the run's encodes. An image that is refused, missing or not a usable picture
+   * fails the job at once (`watermark_invalid`, naming why); network trouble is retried as usual.
+   */
+  private async fetchWatermark(run: EncodeRun, workDir: string): Promise<void> {
+    const mark = run.job.watermark;
+    if (!mark) return;
+    const dir = path.join(workDir, 'watermark');
+    await mkdir(dir);
+    try {
+      const image = await this.deps.inputs.resolve(mark.image, {
+        customerId: run.job.customerId,
+        jobId: run.job.id,
+        workDir: dir,
+        signal: run.watch.signal,
+      });
+      const size = await this.deps.media.probeImage(image.path, run.watch.signal);
+      run.watermark = { ...mark, path: image.path, ...size };
+    } catch (err) {
+      if (err instanceof InputError || err instanceof MediaProbeError)
+        throw new InputError('watermark_invalid', `the watermark image: ${err.message}`);
+      throw err;
+    }
   }
 
   /**
@@ -292,8 +325,9 @@ export class EncodeJobHandler {
   private async split(run: EncodeRun, hold: AttemptHold, source: MediaSource): Promise<Split | null> {
     const chunking = this.deps.chunking;
     // A clip is encoded whole: chunk plans cut the whole input. So is a job normalising its loudness
-    // (its audio, encoded once for the chunks, would need the measurement carried to the stitch).
-    if (!chunking || !hold.input || run.job.clip || run.job.loudness) return null;
+    // (its audio, encoded once for the chunks, would need the measurement carried to the stitch),
+    // and one with a watermark (every chunk's worker would need the image).
+    if (!chunking || !hold.input || run.job.clip || run.job.loudness || run.job.watermark) return null;
     // An output with its own settings is encoded whole: chunks are encoded by the preset as named.
     const chunked = chunking.chunkable(
       hold.plan.filter((p) => !run.job.outputs[p.index]!.settings),
@@ -522,8 +556,7 @@ export class EncodeJobHandler {
       (onProgress) =>
         source.transcodeGroup({
           outputs: group.map((p) => ({ preset: p.preset, output: p.scratch.path })),
-          clip: run.job.clip,
-          loudness: run.job.loudness,
+          ...this.edits(run),
           threads: this.deps.threads,
           signal: run.watch.signal,
           onProgress,
@@ -573,9 +606,13 @@ export class EncodeJobHandler {
       preset: planned.preset,
       threads: this.deps.threads,
       signal: run.watch.signal,
-      clip: run.job.clip,
-      loudness: run.job.loudness,
+      ...this.edits(run),
     };
+  }
+
+  /** What every encode of the run applies to the input: the job's clip, loudness target and watermark. */
+  private edits(run: EncodeRun): Pick<SourceEncode, 'clip' | 'loudness' | 'watermark'> {
+    return { clip: run.job.clip, loudness: run.job.loudness, watermark: run.watermark };
   }
 
   /** Every output is stored: the job is completed, once the scratch files of earlier runs are gone. */

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { EncodeJobData, Job, JobOutput, Preset } from '@kiln/jobs';
 import type { Logger } from '@kiln/logger';
-import type { MediaSource } from '@kiln/media';
+import type { MediaSource, WatermarkImage } from '@kiln/media';
 import type { ScratchOutput } from '@kiln/storage';
 import type { Job as BullJob } from 'bullmq';
 import type { SlotClaim } from './encode-slots.js';
@@ -23,6 +23,8 @@ export interface EncodeRun {
   maxAttempts: number;
   watch: RunWatch;
   log: Logger;
+  /** The job's watermark image, fetched and probed for this run's encodes. */
+  watermark?: WatermarkImage;
   /** Set once this run added chunk children to the job's BullMQ job: it must wait for them before it ends. */
   children?: boolean;
 }

@@ -3,6 +3,7 @@ import {
   MediaProbeError,
   TranscodeBudgetExceededError,
   type FirstEncode,
+  type ImageSize,
   type MediaAdapter,
   type MediaInfo,
   type MediaSource,
@@ -34,6 +35,11 @@ export class LimitedMediaAdapter implements MediaAdapter {
   /** Encodes; a budget overrun is final. */
   transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
     return this.inner.transcode(opts).catch(finalBudget);
+  }
+
+  /** Probes a watermark image (its own limits: see the inner adapter). */
+  probeImage(path: string, signal?: AbortSignal): Promise<ImageSize> {
+    return this.inner.probeImage(path, signal);
   }
 
   /** Opens the input with the same limits: refused when over them, its encodes' budget overruns final. */

@@ -238,6 +238,23 @@ export const jobLoudnessSchema = z.object({
 });
 export type JobLoudness = z.infer<typeof jobLoudnessSchema>;
 
+/** The corners a watermark may sit in. */
+export const WATERMARK_CORNERS = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
+
+/** The image laid over every output's picture (`POST /v1/jobs`' `watermark`). */
+export const jobWatermarkSchema = z.object({
+  image: z
+    .string()
+    .check(z.meta({ description: 'The image: upload://<id>, http(s):// or file:// (PNG, JPEG or WebP).' })),
+  corner: z.enum(WATERMARK_CORNERS),
+  widthPercent: z
+    .number()
+    .check(z.meta({ description: "The image's width as a share of the picture's width, percent." })),
+  marginPercent: z.number().check(z.meta({ description: "Distance from the picture's edges, percent of its width." })),
+  opacity: z.number().check(z.meta({ description: '0 (invisible) to 1.' })),
+});
+export type JobWatermark = z.infer<typeof jobWatermarkSchema>;
+
 /** The public JSON of a job, as the API returns it (events carry its summary: {@link jobSummarySchema}). */
 export const jobSchema = z.object({
   id: jobId,
@@ -256,6 +273,8 @@ export const jobSchema = z.object({
   clip: z.optional(jobClipSchema),
   /** Present when every output's audio is normalised to a loudness. */
   loudness: z.optional(jobLoudnessSchema),
+  /** Present when every output's picture carries a watermark. */
+  watermark: z.optional(jobWatermarkSchema),
   progress: jobProgressSchema,
   outputs: z.array(jobOutputSchema),
   error: z.nullable(jobErrorSchema),

@@ -6,6 +6,7 @@ import {
   type JobOutput,
   type JobClip,
   type JobLoudness,
+  type JobWatermark,
   type JobPriority,
   type JobProgress,
   type JobStatus,
@@ -109,7 +110,16 @@ redis.call('HINCRBY', KEYS[1], 'seq', 1)
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
-const JSON_FIELDS = new Set(['metadata', 'progress', 'outputs', 'error', 'inputProbe', 'clip', 'loudness']);
+const JSON_FIELDS = new Set([
+  'metadata',
+  'progress',
+  'outputs',
+  'error',
+  'inputProbe',
+  'clip',
+  'loudness',
+  'watermark',
+]);
 
 /** A new job's outputs, one per requested preset, all pending. */
 function pendingOutputs(
@@ -193,6 +203,7 @@ export class JobRepository {
     priority?: JobPriority | undefined;
     clip?: JobClip | undefined;
     loudness?: JobLoudness | undefined;
+    watermark?: JobWatermark | undefined;
     id?: string;
     /** The customer's limits this job must stay within; none when absent. */
     limits?: CreateLimits | undefined;
@@ -211,6 +222,7 @@ export class JobRepository {
       metadata: input.metadata ?? {},
       ...(input.clip ? { clip: input.clip } : {}),
       ...(input.loudness ? { loudness: input.loudness } : {}),
+      ...(input.watermark ? { watermark: input.watermark } : {}),
       progress: EMPTY_PROGRESS,
       outputs: pendingOutputs(input.outputs),
       error: null,
@@ -417,6 +429,7 @@ function decode(raw: Record<string, string>): Job {
     metadata: parse(raw.metadata, {}),
     clip: parse(raw.clip, undefined),
     loudness: parse(raw.loudness, undefined),
+    watermark: parse(raw.watermark, undefined),
     progress: parse(raw.progress, EMPTY_PROGRESS),
     outputs: (parse(raw.outputs, []) as StoredJobOutput[]).map((o) => withDownloadPath(raw.id ?? '', o)),
     error: parse(raw.error, null),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { outputNameClashes } from './output-names.js';
 import { outputSettingsRequestSchema, settingsIssues } from './output-settings.js';
 import { getPreset, jobPool, PRESET_IDS } from './presets.js';
-import { JOB_PRIORITIES } from '@kiln/client/contract';
+import { JOB_PRIORITIES, WATERMARK_CORNERS } from '@kiln/client/contract';
 
 // The job's wire contract (record, summary, statuses, event names) is owned by @kiln/client, which
 // the dashboard, the CLI and customers' pages share; the server re-exports it for its own callers.
@@ -25,6 +25,7 @@ export {
   type InputProbe,
   type JobClip,
   type JobLoudness,
+  type JobWatermark,
   type JobEventName,
   type JobOutput,
   type JobPriority,
@@ -110,8 +111,39 @@ export const createJobSchema = z
           .default(-1.5),
       })
       .optional(),
+    /**
+     * Lay an image over every output's picture (thumbnails, storyboards and previews too), sized as
+     * a share of the picture's width so it keeps its place on every rung of a ladder.
+     */
+    watermark: z
+      .strictObject({
+        image: z
+          .string('must be the image as upload://<id>, http(s):// or file://')
+          .min(1, 'must be the image as upload://<id>, http(s):// or file://'),
+        corner: z
+          .enum(WATERMARK_CORNERS, { error: `must be one of: ${WATERMARK_CORNERS.join(', ')}` })
+          .default('bottom-right'),
+        widthPercent: z
+          .number('must be a percentage of the picture width')
+          .min(1, 'must be 1 % or more')
+          .max(100, 'must be 100 % or less')
+          .default(15),
+        marginPercent: z
+          .number('must be a percentage of the picture width')
+          .min(0, 'must be 0 % or more')
+          .max(25, 'must be 25 % or less')
+          .default(3),
+        opacity: z
+          .number('must be a number from 0 to 1')
+          .min(0, 'must be 0 or more')
+          .max(1, 'must be 1 or less')
+          .default(1),
+      })
+      .optional(),
   })
   .superRefine((body, ctx) => {
+    if (body.watermark && body.outputs.every((o) => getPreset(o.preset)?.kind === 'audio'))
+      ctx.addIssue({ code: 'custom', path: ['watermark'], message: 'no output of this job has a picture to mark' });
     if (jobPool(body.outputs.map((o) => o.preset)) === undefined)
       ctx.addIssue({
         code: 'custom',

@@ -2,7 +2,8 @@ import type { HlsPreset, Preset } from '@kiln/jobs';
 import { HLS_MASTER_FILE } from '@kiln/jobs';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
 import type { MediaInfo } from './media-info.js';
-import { computeOutputSize, hlsRungs, sourceFilter, type FrameSize } from './transcode-args.js';
+import { sourceFilter } from './source-graph.js';
+import { computeOutputSize, hlsRungs, type FrameSize } from './transcode-args.js';
 
 /** The video frames of an input by presentation time: what a chunk plan is cut from. */
 export interface FrameScan {

@@ -1,6 +1,7 @@
 import type { CmafPreset, LadderRendition } from '@kiln/jobs';
 import { DASH_MANIFEST_FILE, HLS_MASTER_FILE } from '@kiln/jobs';
 import { LADDER_X264, ladderRateArgs, segmentKeyframes } from './ladder-args.js';
+import { splitGraph, type SourceVideo } from './source-graph.js';
 import type { FrameSize } from './transcode-args.js';
 
 /** One rung of a CMAF ladder: its output size and rendition, as `hlsRungs` picks them. */
@@ -22,8 +23,8 @@ export interface CmafArgsShared {
   hasAudio: boolean;
   /** The audio downmix for this input (`-ac 2` over two channels), empty otherwise. */
   downmix: string[];
-  /** The input's deinterlace or tone map, before the split (`sourceFilter`), or null. */
-  source: string | null;
+  /** The input's deinterlace, tone map and watermark, before the split (`sourceGraph`). */
+  source: SourceVideo;
   /**
    * Output options every encode ends with: timestamps kept, subtitles and data dropped, the muxing
    * queue, the thread count. They go before the manifest's path: ffmpeg ignores options after the last output.
@@ -47,15 +48,17 @@ export function cmafArgs(preset: CmafPreset, shared: CmafArgsShared): string[] {
   const { rungs, hasAudio } = shared;
   const top = rungs[0]?.size;
   if (!top) throw new TypeError('the input has no video stream to encode');
-  const n = rungs.length;
   // The DASH muxer refuses an adaptation set whose representations differ in display aspect ratio,
   // which rounding to even sizes makes them do (854x480 beside 1280x720): every rung is given the
   // top rung's (its pixels stay square; the lower rungs' are off square by under 1%). `max` keeps
   // the ratio exact rather than approximated under 100.
   const dar = `setdar=${top.width}/${top.height}:max=100000`;
-  const filter =
-    `[0:v]${shared.source ? `${shared.source},` : ''}split=${n}${rungs.map((_, i) => `[s${i}]`).join('')};` +
-    rungs.map((r, i) => `[s${i}]scale=${r.size.width}:${r.size.height},${dar}[v${i}]`).join(';');
+  const filter = splitGraph(
+    rungs.map((r) => `scale=${r.size.width}:${r.size.height},${dar}`),
+    rungs.map((_, i) => `[v${i}]`),
+    's',
+    shared.source,
+  );
   const maps = [
     ...rungs.flatMap((_, i) => ['-map', `[v${i}]`]),
     ...(hasAudio ? rungs.flatMap(() => ['-map', '0:a:0']) : []),

@@ -16,6 +16,7 @@ import { transcodeGroup, type GroupTranscodeOptions } from './one-decode.adapter
 import type { MediaInfo } from './media-info.js';
 import { clipInput, loudnessMeasureArgs, type InputRange } from './transcode-args.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
+import { placeWatermark, WATERMARK_MAX_SIDE, type WatermarkImage } from './watermark.js';
 
 const SCAN_TIMEOUT_MS = 600_000;
 const SCAN_MAX_BYTES = 512 * 1024 * 1024;
@@ -26,18 +27,30 @@ export interface SourceClip {
   endSeconds: number;
 }
 
-/** What an encode of a {@link MediaSource} reads of it: a clip, and the loudness its audio is brought to. */
+/** What an encode of a {@link MediaSource} reads of it: a clip, the loudness its audio is brought to, the watermark on its picture. */
 interface SourcePart {
   clip?: SourceClip | undefined;
   /** Two-pass `loudnorm`: the source measures its audio (of the clip) once for every encode asking for this target. */
   loudness?: LoudnessTarget | undefined;
+  /** Laid over the picture (placed by the source on its frames), before each output's scaling. */
+  watermark?: WatermarkImage | undefined;
 }
 
+/** An image's own size, from {@link FfmpegMediaAdapter.probeImage}. */
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
+/** The image formats a watermark may be (ffprobe's decoder names). */
+const IMAGE_CODECS: ReadonlySet<string> = new Set(['png', 'mjpeg', 'webp']);
+
 /** One encode of an open {@link MediaSource}: a transcode request without the input and its probe result, perhaps of a clip of it. */
-export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media' | 'range' | 'loudness'> & SourcePart;
+export type SourceEncode = Omit<TranscodeOptions, 'input' | 'media' | 'range' | 'loudness' | 'watermark'> & SourcePart;
 
 /** A one-decode encode of an open {@link MediaSource}: several outputs, without the input and its probe result. */
-export type SourceGroupEncode = Omit<GroupTranscodeOptions, 'input' | 'media' | 'range' | 'loudness'> & SourcePart;
+export type SourceGroupEncode = Omit<GroupTranscodeOptions, 'input' | 'media' | 'range' | 'loudness' | 'watermark'> &
+  SourcePart;
 
 /** The encode a caller will ask an opening source for first, straight after the probe. */
 export type FirstEncode = Omit<SourceEncode, 'onProgress' | 'videoFilterScript'>;
@@ -66,6 +79,8 @@ export interface MediaAdapter {
    * probes (the result is the same). Close the source when done with it.
    */
   open(input: string, first?: FirstEncode): Promise<MediaSource>;
+  /** See {@link FfmpegMediaAdapter.probeImage}. */
+  probeImage(path: string, signal?: AbortSignal): Promise<ImageSize>;
 }
 
 /** Settings of {@link FfmpegMediaAdapter}; each has the default of the function it feeds. */
@@ -174,6 +189,36 @@ export class FfmpegMediaAdapter implements MediaAdapter {
   }
 
   /**
+   * The size of a still image (a watermark): PNG, JPEG or WebP, one frame, at most
+   * {@link WATERMARK_MAX_SIDE} pixels a side. Rejects with {@link MediaProbeError} naming what is
+   * wrong with it otherwise.
+   */
+  async probeImage(path: string, signal?: AbortSignal): Promise<ImageSize> {
+    const res = await runProbeTool(
+      ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', '-protocol_whitelist', 'file', `file:${path}`],
+      { ffprobePath: this.options.ffprobePath, sandbox: this.sandbox, signal, timeoutMs: this.options.probeTimeoutMs },
+    );
+    const refuse = (why: string) => new MediaProbeError(why, path);
+    if (res.timedOut) throw refuse('probing the image took too long');
+    if (res.code !== 0)
+      throw refuse(`not an image ffprobe can read: ${res.stderr.trim().slice(-200) || 'ffprobe failed'}`);
+    let streams: { codec_type?: string; codec_name?: string; width?: number; height?: number }[];
+    try {
+      streams = (JSON.parse(res.stdout) as { streams?: typeof streams }).streams ?? [];
+    } catch {
+      throw refuse('ffprobe printed no readable description of the image');
+    }
+    const image = streams[0];
+    if (streams.length !== 1 || image?.codec_type !== 'video' || !IMAGE_CODECS.has(image.codec_name ?? ''))
+      throw refuse(`not a PNG, JPEG or WebP image (${image?.codec_name ?? 'no picture'} found)`);
+    const { width = 0, height = 0 } = image;
+    if (width < 1 || height < 1) throw refuse('the image has no size');
+    if (width > WATERMARK_MAX_SIDE || height > WATERMARK_MAX_SIDE)
+      throw refuse(`the image is ${width}x${height}; at most ${WATERMARK_MAX_SIDE} pixels a side`);
+    return { width, height };
+  }
+
+  /**
    * Lists the presentation time of every video frame of a local file (demuxing only, no decode):
    * what chunk plans are cut from. Rejects with {@link MediaProbeError} when ffprobe cannot.
    */
@@ -204,7 +249,10 @@ export class FfmpegMediaAdapter implements MediaAdapter {
    */
   async open(input: string, first?: FirstEncode): Promise<MediaSource> {
     // An encode that changes the audio's loudness needs a measurement first: it never starts early.
-    const early = first && !first.loudness ? await this.startEarly({ ...first, loudness: undefined, input }) : null;
+    const early =
+      first && !first.loudness && !first.watermark
+        ? await this.startEarly({ ...first, loudness: undefined, watermark: undefined, input })
+        : null;
     let info: MediaInfo;
     try {
       info = await this.probe(input);
@@ -258,11 +306,17 @@ class FfmpegSource implements MediaSource {
   private readonly measured = new Map<string, Promise<LoudnessPlan | null>>();
 
   async transcode(req: SourceEncode): Promise<TranscodeResult> {
-    const { clip, loudness, ...rest } = req;
+    const { clip, loudness, watermark, ...rest } = req;
     const part = this.part(clip);
-    const opts: TranscodeOptions = { ...rest, input: this.input, ...part, ...(await this.loudness(part, req)) };
-    // An encode begun early reads the whole input, with its audio as it is.
-    const early = this.pending?.output === req.output && !clip && !loudness ? this.pending.early : null;
+    const opts: TranscodeOptions = {
+      ...rest,
+      input: this.input,
+      ...part,
+      ...(await this.loudness(part, req)),
+      ...this.watermark(watermark),
+    };
+    // An encode begun early reads the whole input, with its audio and picture as they are.
+    const early = this.pending?.output === req.output && !clip && !loudness && !watermark ? this.pending.early : null;
     if (!early) return this.close().then(() => this.adapter.transcode(opts));
     this.pending = null;
     return early.run(opts);
@@ -271,9 +325,21 @@ class FfmpegSource implements MediaSource {
   async transcodeGroup(req: SourceGroupEncode): Promise<TranscodeResult[]> {
     // An encode begun early for one output is not what this asks for.
     await this.close();
-    const { clip, loudness: _target, ...rest } = req;
+    const { clip, loudness: _target, watermark, ...rest } = req;
     const part = this.part(clip);
-    return this.adapter.transcodeGroup({ ...rest, input: this.input, ...part, ...(await this.loudness(part, req)) });
+    return this.adapter.transcodeGroup({
+      ...rest,
+      input: this.input,
+      ...part,
+      ...(await this.loudness(part, req)),
+      ...this.watermark(watermark),
+    });
+  }
+
+  /** The watermark placed on this input's frames (none without video). */
+  private watermark(mark: WatermarkImage | undefined) {
+    const placed = mark ? placeWatermark(mark, this.info) : null;
+    return placed ? { watermark: placed } : {};
   }
 
   /** The loudness plan of `req`'s target over `part` of the input, measured once per clip and target. */

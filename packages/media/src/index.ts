@@ -15,7 +15,6 @@ export {
   computeOutputSize,
   outputTooSmall,
   videoFilter,
-  sourceFilter,
   clipInput,
   loudnessMeasureArgs,
   type InputRange,
@@ -40,6 +39,7 @@ export {
   FfmpegMediaAdapter,
   type FfmpegMediaAdapterOptions,
   type FirstEncode,
+  type ImageSize,
   type MediaAdapter,
   type MediaSource,
   type SourceEncode,
@@ -81,3 +81,5 @@ export {
   type LoudnessPlan,
   type LoudnessTarget,
 } from './loudness.js';
+export { placeWatermark, type WatermarkCorner, type WatermarkImage, type WatermarkOverlay } from './watermark.js';
+export { sourceFilter } from './source-graph.js';

@@ -1,12 +1,6 @@
 import type { Preset } from '@kiln/jobs';
-import {
-  inputArgs,
-  outputArgs,
-  sourceFilter,
-  splitGraph,
-  videoBranches,
-  type TranscodeArgsInput,
-} from './transcode-args.js';
+import { splitGraph } from './source-graph.js';
+import { inputArgs, outputArgs, videoBranches, type TranscodeArgsInput } from './transcode-args.js';
 
 /** One output of a one-decode command: its preset and where it is written (a directory for HLS and thumbnails). */
 export interface GroupOutput {
@@ -34,7 +28,7 @@ export function buildOneDecodeArgs(req: OneDecodeArgsInput): string[] {
   return [
     ...inputArgs(req),
     '-filter_complex',
-    splitGraph(all, pads.flat(), 'd', sourceFilter(req.media)),
+    splitGraph(all, pads.flat(), 'd', req),
     ...req.outputs.flatMap((o, i) => outputArgs({ ...req, preset: o.preset, output: o.output }, pads[i])),
   ];
 }

@@ -24,6 +24,8 @@ import {
 } from './loudness.js';
 import { previewArgs, previewStart } from './preview-args.js';
 import { storyboardArgs } from './storyboard-args.js';
+import { sourceGraph, splitGraph, type SourceVideo } from './source-graph.js';
+import type { WatermarkOverlay } from './watermark.js';
 
 /** Output frame size in pixels. */
 export interface FrameSize {
@@ -61,6 +63,8 @@ export interface TranscodeArgsInput {
    * `loudnorm` pass, {@link loudnessMeasureArgs}): every output's audio gets the second pass.
    */
   loudness?: LoudnessPlan | undefined;
+  /** Lay this watermark over every frame, before each output scales the picture to its own size. */
+  watermark?: WatermarkOverlay | undefined;
 }
 
 /** A part of an input: from `startSeconds`, `durationSeconds` long. */
@@ -177,23 +181,7 @@ export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>)
 function ownGraph(req: TranscodeArgsInput): { filter: string; pads: string[] } {
   const branches = videoBranches(req);
   const pads = branches.map((_, i) => `[v${i}]`);
-  return { filter: splitGraph(branches, pads, 's', sourceFilter(req.media)), pads };
-}
-
-/**
- * `[0:v]<source>,split=N[<tag>0]…;[<tag>0]<branch 0><pad 0>;…`: one decode (deinterlaced or
- * tone-mapped once, when `source` says) feeding every branch.
- */
-export function splitGraph(
-  branches: readonly string[],
-  pads: readonly string[],
-  tag: string,
-  source: string | null,
-): string {
-  return (
-    `[0:v]${source ? `${source},` : ''}split=${branches.length}${branches.map((_, i) => `[${tag}${i}]`).join('')};` +
-    branches.map((b, i) => `[${tag}${i}]${b}${pads[i]}`).join(';')
-  );
+  return { filter: splitGraph(branches, pads, 's', req), pads };
 }
 
 /**
@@ -230,19 +218,16 @@ export function outputArgs(req: TranscodeArgsInput, pads?: readonly string[]): s
         rungs,
         hasAudio: req.media.audio !== null,
         downmix: audioTreatment(req, 'aac'),
-        source: sourceFilter(req.media),
+        source: req,
       };
       return cmafArgs(req.preset, { ...shared, tail: [...KEEP_TIMESTAMPS, ...COMMON_TAIL, ...threads] });
     }
     case 'thumbnails':
       return thumbnailArgs(req, req.preset, pads?.[0]);
     case 'storyboard':
-      return [...threads, ...withSourceVf(req.media, storyboardArgs(req, req.preset))];
+      return [...threads, ...withSourceVf(req, storyboardArgs(req, req.preset))];
     case 'preview':
-      return [
-        ...threads,
-        ...withSourceVf(req.media, previewArgs(req, req.preset, videoSize(req.media, req.preset.height))),
-      ];
+      return [...threads, ...withSourceVf(req, previewArgs(req, req.preset, videoSize(req.media, req.preset.height)))];
     case 'audio':
       return [...audioArgs(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
   }
@@ -258,9 +243,9 @@ function videoIn(req: TranscodeArgsInput, pads: readonly string[] | undefined): 
  * The `-vf` filter of an MP4 or WebM encode (the input's {@link sourceFilter}, then scale to the
  * output size, square pixels); null for other presets.
  */
-export function videoFilter(req: Pick<TranscodeArgsInput, 'preset' | 'media'>): string | null {
+export function videoFilter(req: Pick<TranscodeArgsInput, 'preset' | 'media' | 'watermark'>): string | null {
   if (req.preset.kind !== 'mp4' && req.preset.kind !== 'webm') return null;
-  return withSource(req.media, renditionFilter(req.media, req.preset.video));
+  return withSource(req, renditionFilter(req.media, req.preset.video));
 }
 
 /** Scale to a rendition's size (square pixels), after bringing faster input down to its `maxFps`. */
@@ -273,32 +258,15 @@ function renditionFilter(media: MediaInfo, rendition: { height: number; maxFps?:
     : scale;
 }
 
-/**
- * What every output's video goes through first, by what the probe says of the input: interlaced
- * video is deinterlaced (`bwdif`, a frame per frame, so frame counts and timestamps stay), and HDR
- * (PQ or HLG) is tone-mapped to SDR BT.709 8-bit (`zscale` to linear light, `tonemap` hable,
- * `zscale` to BT.709), as every preset is SDR. Null when neither applies.
- */
-export function sourceFilter(media: MediaInfo): string | null {
-  const steps: string[] = [];
-  if (media.video?.interlaced) steps.push('bwdif=mode=send_frame:parity=auto:deint=all');
-  if (media.video?.hdr)
-    steps.push(
-      'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p',
-    );
-  return steps.length > 0 ? steps.join(',') : null;
-}
-
-/** `args` with its `-vf` filter after the input's {@link sourceFilter}, if any. */
-function withSourceVf(media: MediaInfo, args: string[]): string[] {
+/** `args` with its `-vf` filter after the input's {@link sourceGraph}. */
+function withSourceVf(source: SourceVideo, args: string[]): string[] {
   const at = args.indexOf('-vf');
-  return at < 0 ? args : args.map((a, i) => (i === at + 1 ? withSource(media, a) : a));
+  return at < 0 ? args : args.map((a, i) => (i === at + 1 ? withSource(source, a) : a));
 }
 
-/** `filter` after the input's {@link sourceFilter}, if any. */
-function withSource(media: MediaInfo, filter: string): string {
-  const source = sourceFilter(media);
-  return source ? `${source},${filter}` : filter;
+/** `filter` after the input's {@link sourceGraph}. */
+function withSource(source: SourceVideo, filter: string): string {
+  return sourceGraph(source, '', filter);
 }
 
 function scaleFilter(size: FrameSize): string {
@@ -599,7 +567,7 @@ function thumbnailArgs(req: TranscodeArgsInput, preset: ThumbnailsPreset, pad: s
   return [
     ...(pad
       ? ['-map', pad, '-an']
-      : ['-map', '0:v:0', '-an', '-vf', withSource(req.media, thumbnailFilter(req.media, preset))]),
+      : ['-map', '0:v:0', '-an', '-vf', withSource(req, thumbnailFilter(req.media, preset))]),
     '-frames:v',
     String(preset.count),
     '-q:v',

@@ -43,9 +43,9 @@ describe('POST /v1/jobs output settings', () => {
   });
 });
 
-describe('POST /v1/jobs clip and loudness', () => {
+describe('POST /v1/jobs clip, loudness and watermark', () => {
   const harness = useApiHarness();
-  const create = (edits: { clip?: unknown; loudness?: unknown }) =>
+  const create = (edits: { clip?: unknown; loudness?: unknown; watermark?: unknown; outputs?: object[] }) =>
     request(harness().app)
       .post('/v1/jobs')
       .set(bearer())
@@ -79,6 +79,34 @@ describe('POST /v1/jobs clip and loudness', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.fields).toEqual([
       { path: 'loudness.targetLufs', message: 'must be a number of LUFS, e.g. -16' },
+    ]);
+    expect(await harness().line.byCustomer()).toEqual(before);
+  });
+
+  it('keeps the watermark on the job with its defaults, and refuses a bad one with a 400 naming the field', async () => {
+    const image = `file://${harness().inputRoot}/logo.png`;
+    const res = await create({ watermark: { image, corner: 'top-left' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const read = await request(harness().app).get(`/v1/jobs/${res.body.id}`).set(bearer());
+    expect(read.body.watermark).toEqual({ image, corner: 'top-left', widthPercent: 15, marginPercent: 3, opacity: 1 });
+    const before = await harness().line.byCustomer();
+
+    const outside = await create({ watermark: { image: 'file:///etc/passwd', opacity: 1.5, corner: 'middle' } });
+    expect(outside.status).toBe(400);
+    expect(outside.body.error.fields).toEqual([
+      { path: 'watermark.corner', message: 'must be one of: top-left, top-right, bottom-left, bottom-right' },
+      { path: 'watermark.opacity', message: 'must be 1 or less' },
+    ]);
+    const refused = await create({ watermark: { image: 'file:///etc/passwd' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.fields).toEqual([{ path: 'watermark.image', message: expect.any(String) }]);
+    const noUpload = await create({ watermark: { image: 'upload://0b5a3a4e-0000-4000-8000-000000000000' } });
+    expect(noUpload.body.error.fields).toEqual([
+      { path: 'watermark.image', message: 'no upload 0b5a3a4e-0000-4000-8000-000000000000 for this customer' },
+    ]);
+    const audioOnly = await create({ watermark: { image }, outputs: [{ preset: 'audio-aac' }] });
+    expect(audioOnly.body.error.fields).toEqual([
+      { path: 'watermark', message: 'no output of this job has a picture to mark' },
     ]);
     expect(await harness().line.byCustomer()).toEqual(before);
   });

@@ -135,6 +135,11 @@ export class JobService {
     const parsed = createJobSchema.safeParse(body);
     if (!parsed.success) throw validationErrorFrom(parsed.error);
     const issues = await this.inputPolicy.check(parsed.data.input, customerId);
+    // The watermark's image is fetched as an input is: the same rules, named by its own field.
+    const image = parsed.data.watermark?.image;
+    if (image !== undefined)
+      for (const issue of await this.inputPolicy.check(image, customerId))
+        issues.push({ ...issue, path: 'watermark.image' });
     if (issues.length > 0) throw new ValidationError(issues);
     return parsed.data;
   }
@@ -157,6 +162,7 @@ export class JobService {
         priority: request.priority,
         clip: request.clip,
         loudness: request.loudness,
+        watermark: request.watermark,
         id,
       });
     } catch (err) {
