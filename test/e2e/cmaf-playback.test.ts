@@ -1,6 +1,8 @@
-import { copyFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { DASH_MANIFEST_FILE, getPreset, type CmafPreset, type Job } from '@kiln/jobs';
 import { makeClip, waitFor, walkHlsPlaylists } from '@kiln/testing';
 import type { Browser } from 'playwright-core';
@@ -13,6 +15,11 @@ import { apiClient, startTestStack, type TestStack } from '../support/stack-harn
 
 /** 10 s of 720p at 12 fps: three 4 s segments per representation (4 + 4 + 2), all three rungs, cheap to encode. */
 const CLIP = { seconds: 10, width: 1280, height: 720, fps: 12, audio: true };
+/** Two subtitle streams in the input (MP4 timed text, as SubRip converts): each becomes a caption track of both manifests. */
+const SUBTITLES = [
+  { language: 'eng', srt: '1\n00:00:01,000 --> 00:00:02,000\nHello there\n' },
+  { language: 'fra', srt: '1\n00:00:06,000 --> 00:00:07,500\nBonjour\n' },
+];
 const LADDER_HEIGHTS = (getPreset('cmaf') as CmafPreset).renditions
   .map((r) => r.height)
   .filter((h) => h <= CLIP.height);
@@ -38,7 +45,15 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
       launchChromium(),
     ]);
     const input = path.join(stack.inputRoot, 'ladder.mp4');
-    await copyFile(await makeClip(CLIP), input);
+    const srts = SUBTITLES.map((_, i) => path.join(stack.inputRoot, `sub-${i}.srt`));
+    await Promise.all(SUBTITLES.map((s, i) => writeFile(srts[i]!, s.srt)));
+    await promisify(execFile)('ffmpeg', [
+      ...['-v', 'error', '-y', '-i', await makeClip(CLIP)],
+      ...srts.flatMap((f) => ['-i', f]),
+      ...['-map', '0', ...srts.flatMap((_, i) => ['-map', String(i + 1)]), '-c', 'copy', '-c:s', 'mov_text'],
+      ...SUBTITLES.flatMap((s, i) => [`-metadata:s:s:${i}`, `language=${s.language}`]),
+      input,
+    ]);
     const api = apiClient(stack.apiUrl, key());
     const created = await api<Job>('POST', '/v1/jobs', {
       input: pathToFileURL(input).href,
@@ -89,7 +104,9 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
       '.m3u8': 'application/vnd.apple.mpegurl',
       '.mp4': 'video/mp4',
       '.m4s': 'video/iso.segment',
+      '.vtt': 'text/vtt; charset=utf-8',
     });
+    expect(walk.filter((e) => e.url.endsWith('.vtt'))).toHaveLength(SUBTITLES.length);
     expect(walk.filter((e) => e.url.endsWith('.m4s'))).toHaveLength(3 * 2 * LADDER_HEIGHTS.length);
 
     const mpd = await get(outputUrl(DASH_MANIFEST_FILE));
@@ -97,7 +114,8 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
     expect(mpd.headers.get('content-type')).toBe('application/dash+xml');
     const text = await mpd.text();
     expect(text).toContain('type="static"');
-    expect(text.match(/<Representation /g)).toHaveLength(2 * LADDER_HEIGHTS.length);
+    expect(text.match(/<Representation /g)).toHaveLength(2 * LADDER_HEIGHTS.length + SUBTITLES.length);
+    expect(text.match(/<AdaptationSet contentType="text" mimeType="text\/vtt" lang="(\w+)">/g)).toHaveLength(2);
   });
 
   it('plays the HLS master to the end with hls.js (fMP4 through MSE), every rung listed', async () => {
@@ -110,8 +128,17 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
     const parsed = await waitForHlsState(player, 'the master playlist to be parsed', (s) => s.levels.length > 0);
     expect(parsed.levels.map((l) => l.height).sort((a, b) => b - a)).toEqual(LADDER_HEIGHTS);
     expect(parsed.levels.every((l) => l.bitrate > 0)).toBe(true);
+    expect(parsed.subtitleTracks).toEqual([
+      { lang: 'en', name: 'English' },
+      { lang: 'fr', name: 'French' },
+    ]);
     await player.play();
     const ended = await waitForHlsState(player, 'playback to the end', (s) => s.ended, 60_000);
+    // The default (first) track's cue, where the input has it on the video's timeline.
+    const hello = ended.cues.find((c) => c.text === 'Hello there');
+    expect(hello, JSON.stringify(ended.cues)).toMatchObject({ language: 'en' });
+    expect(hello!.start).toBeCloseTo(1, 1);
+    expect(hello!.end).toBeCloseTo(2, 1);
     expect(ended.currentTime).toBeGreaterThan(CLIP.seconds - 0.5);
     expect(ended.videoHeight).toBeGreaterThan(0);
     // Three segments of the main stream, each an fMP4 segment of the level that played.
@@ -130,6 +157,7 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
     const loaded = await waitForDashState(player, 'the MPD to be loaded', (s) => s.video.length > 0);
     expect(loaded.video.map((r) => r.height).sort((a, b) => b - a)).toEqual(LADDER_HEIGHTS);
     expect(loaded.audio).toHaveLength(LADDER_HEIGHTS.length);
+    expect(loaded.text).toEqual([{ lang: 'en' }, { lang: 'fr' }]);
     await player.play();
     const playing = await waitForDashState(
       player,

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { waitFor } from '@kiln/testing';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { startPlayerPageServer, type PlayerPageServer } from './player-page.js';
+import { startPlayerPageServer, videoTextCues, type PlayerPageServer, type TextCue } from './player-page.js';
 
 /** What the page records of one dash.js player, read with {@link DashPlayer.state}. */
 export interface DashPlayerState {
@@ -10,6 +10,10 @@ export interface DashPlayerState {
   video: { id: string; width: number; height: number; bandwidth: number }[];
   /** The audio representations' bandwidths. */
   audio: number[];
+  /** The text tracks of the MPD (their languages). */
+  text: { lang: string | null }[];
+  /** The cues dash.js has put on the video's text tracks so far. */
+  cues: TextCue[];
   /** Every QUALITY_CHANGE_RENDERED of the video: the representation id now on screen. */
   rendered: string[];
   /** Every segment dash.js loaded, in order: init or media, of which type, from which URL. */
@@ -42,7 +46,7 @@ export function startDashPageServer(): Promise<PlayerPageServer> {
   return startPlayerPageServer('dash.js', { '/dash.all.min.js': DASH_JS });
 }
 
-type PageState = Omit<DashPlayerState, 'currentTime' | 'videoHeight' | 'paused' | 'ended'>;
+type PageState = Omit<DashPlayerState, 'currentTime' | 'videoHeight' | 'paused' | 'ended' | 'cues'>;
 
 /**
  * Opens the page of a {@link startDashPageServer} and loads `src` (an MPD) into a muted `<video>`
@@ -72,6 +76,7 @@ export async function openDashPlayer(
         on(event: string, fn: (e: Record<string, unknown>) => void): void;
         initialize(video: HTMLVideoElement, src: string, autoPlay: boolean): void;
         getRepresentationsByType(type: 'video' | 'audio'): Rep[];
+        getTracksFor(type: 'text'): { lang?: string }[];
       }
       const w = window as unknown as {
         dashjs: { MediaPlayer(): { create(): PlayerLike } };
@@ -83,7 +88,7 @@ export async function openDashPlayer(
       video.muted = true;
       video.playsInline = true;
       document.body.append(video);
-      const state: PageState = { video: [], audio: [], rendered: [], segments: [], errors: [] };
+      const state: PageState = { video: [], audio: [], text: [], rendered: [], segments: [], errors: [] };
       const player = w.dashjs.MediaPlayer().create();
       player.updateSettings({
         debug: { logLevel: 1 },
@@ -98,6 +103,7 @@ export async function openDashPlayer(
           .getRepresentationsByType('video')
           .map((r) => ({ id: r.id, width: r.width, height: r.height, bandwidth: r.bandwidth }));
         state.audio = player.getRepresentationsByType('audio').map((r) => r.bandwidth);
+        state.text = player.getTracksFor('text').map((t) => ({ lang: t.lang ?? null }));
       });
       player.on('qualityChangeRendered', (e) => {
         const rep = e.newRepresentation as Rep | undefined;
@@ -119,8 +125,8 @@ export async function openDashPlayer(
 
   return {
     page,
-    state: () =>
-      page.evaluate(() => {
+    state: async () => ({
+      ...(await page.evaluate(() => {
         const w = window as unknown as { __video: HTMLVideoElement; __state: PageState };
         return {
           ...structuredClone(w.__state),
@@ -129,7 +135,9 @@ export async function openDashPlayer(
           paused: w.__video.paused,
           ended: w.__video.ended,
         };
-      }),
+      })),
+      cues: await page.evaluate(videoTextCues),
+    }),
     // Not awaited in the page: play() settles only once media data arrives, which a broken stream never sends.
     play: () =>
       page.evaluate(() => {

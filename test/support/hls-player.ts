@@ -2,12 +2,16 @@ import { createRequire } from 'node:module';
 import { waitFor } from '@kiln/testing';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { startPlayerPageServer, type PlayerPageServer } from './player-page.js';
+import { startPlayerPageServer, videoTextCues, type PlayerPageServer, type TextCue } from './player-page.js';
 
 /** What the page records of one hls.js player, read with {@link HlsPlayer.state}. */
 export interface HlsPlayerState {
   /** The levels of the parsed master, in hls.js order; empty until MANIFEST_PARSED. */
   levels: { height: number; width: number; bitrate: number; url: string }[];
+  /** The subtitle renditions of the parsed master, in hls.js order. */
+  subtitleTracks: { lang: string | null; name: string }[];
+  /** The cues hls.js has put on the video's text tracks so far. */
+  cues: TextCue[];
   /** `hls.currentLevel` (-1 before a level was chosen). */
   currentLevel: number;
   /** Every LEVEL_SWITCHED, in order. */
@@ -76,7 +80,7 @@ export async function openHlsPlayer(
         Hls: HlsClass;
         __hls: HlsLike;
         __video: HTMLVideoElement;
-        __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused' | 'ended'>;
+        __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused' | 'ended' | 'cues'>;
       };
       const { Hls } = w;
       if (!Hls.isSupported()) throw new Error('hls.js: MediaSource is not supported in this browser');
@@ -84,7 +88,14 @@ export async function openHlsPlayer(
       video.muted = true;
       video.playsInline = true;
       document.body.append(video);
-      const state: (typeof w)['__state'] = { levels: [], switched: [], levelsLoaded: [], fragments: [], errors: [] };
+      const state: (typeof w)['__state'] = {
+        levels: [],
+        subtitleTracks: [],
+        switched: [],
+        levelsLoaded: [],
+        fragments: [],
+        errors: [],
+      };
       const hls = new Hls({
         ...(apiKey === null
           ? {}
@@ -99,6 +110,10 @@ export async function openHlsPlayer(
           width: l.width,
           bitrate: l.bitrate,
           url: l.url[0]!,
+        }));
+        state.subtitleTracks = ((d.subtitleTracks ?? []) as { lang?: string; name: string }[]).map((t) => ({
+          lang: t.lang ?? null,
+          name: t.name,
         }));
       });
       hls.on(E.LEVEL_SWITCHED!, (_e, d) => void state.switched.push(d.level as number));
@@ -127,12 +142,12 @@ export async function openHlsPlayer(
 
   return {
     page,
-    state: () =>
-      page.evaluate(() => {
+    state: async () => ({
+      ...(await page.evaluate(() => {
         const w = window as unknown as {
           __hls: { currentLevel: number };
           __video: HTMLVideoElement;
-          __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused' | 'ended'>;
+          __state: Omit<HlsPlayerState, 'currentLevel' | 'currentTime' | 'videoHeight' | 'paused' | 'ended' | 'cues'>;
         };
         return {
           ...structuredClone(w.__state),
@@ -142,7 +157,9 @@ export async function openHlsPlayer(
           paused: w.__video.paused,
           ended: w.__video.ended,
         };
-      }),
+      })),
+      cues: await page.evaluate(videoTextCues),
+    }),
     // Not awaited in the page: play() settles only once media data arrives, which a broken stream never sends.
     play: () =>
       page.evaluate(() => {

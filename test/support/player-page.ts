@@ -36,3 +36,25 @@ export async function startPlayerPageServer(
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** A cue of a text track of the page's `<video>` (times in seconds of the video). */
+export interface TextCue {
+  /** The track's language, as the player set it. */
+  language: string;
+  start: number;
+  end: number;
+  text: string;
+}
+
+/**
+ * Run in a player page (`page.evaluate(videoTextCues)`): the cues the player has put on the
+ * `<video>` (`window.__video`) so far, of every text track that is not disabled.
+ */
+export function videoTextCues(): TextCue[] {
+  const video = (window as unknown as { __video: HTMLVideoElement }).__video;
+  const cues: TextCue[] = [];
+  for (const track of Array.from(video.textTracks))
+    for (const cue of Array.from(track.cues ?? []))
+      cues.push({ language: track.language, start: cue.startTime, end: cue.endTime, text: (cue as VTTCue).text });
+  return cues;
+}

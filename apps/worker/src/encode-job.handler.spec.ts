@@ -644,6 +644,25 @@ describe('EncodeJobHandler with a job split into chunks', () => {
     expect(reported).toEqual([50]);
     expect(h.storage.committed).toEqual(['mp4-360p.mp4']);
   });
+
+  it('encodes HLS whole when the input has text subtitles (its caption tracks are written beside the encode)', async () => {
+    const offered: string[][] = [];
+    const chunking = {
+      chunkable: (plan: { preset: { id: string } }[]) => {
+        offered.push(plan.map((p) => p.preset.id));
+        return plan.filter((p) => p.preset.id === 'hls');
+      },
+      discard: async () => undefined,
+    } as unknown as ChunkedEncode;
+    const h = harness(halfWay, false, chunking);
+    h.media.info = { ...INFO, subtitles: [{ index: 0, codec: 'subrip', language: 'eng', title: null }] };
+    const job = await queuedJob(h);
+    await h.handler.process(bullJob(h, job), TOKEN);
+
+    expect(offered).toEqual([['mp4-360p']]);
+    expect(await h.repo.get(job.id)).toMatchObject({ status: 'completed' });
+    expect(h.storage.committed.sort()).toEqual(['hls', 'mp4-360p.mp4']);
+  });
 });
 
 describe('EncodeJobHandler with output settings', () => {

@@ -329,8 +329,10 @@ export class EncodeJobHandler {
     // and one with a watermark (every chunk's worker would need the image).
     if (!chunking || !hold.input || run.job.clip || run.job.loudness || run.job.watermark) return null;
     // An output with its own settings is encoded whole: chunks are encoded by the preset as named.
+    // So is HLS from an input with text subtitles: its caption tracks are written beside a whole encode.
+    const captions = (source.info.subtitles?.length ?? 0) > 0;
     const chunked = chunking.chunkable(
-      hold.plan.filter((p) => !run.job.outputs[p.index]!.settings),
+      hold.plan.filter((p) => !run.job.outputs[p.index]!.settings && !(captions && p.preset.kind === 'hls')),
       source.info,
     );
     if (chunked.length === 0) return null;

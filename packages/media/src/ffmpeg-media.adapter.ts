@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { parseScan, scanArgs, type FrameScan } from './chunk-args.js';
 import { probe, runMediaTool, runProbeTool } from './ffprobe.adapter.js';
 import { parseLoudnormJson, type LoudnessPlan, type LoudnessTarget } from './loudness.js';
@@ -14,8 +16,9 @@ import {
 import { encodeBudgetMs, type EncodeBudget } from './encode-limits.js';
 import { transcodeGroup, type GroupTranscodeOptions } from './one-decode.adapter.js';
 import type { MediaInfo } from './media-info.js';
-import { clipInput, loudnessMeasureArgs, type InputRange } from './transcode-args.js';
+import { clipInput, inputArgs, loudnessMeasureArgs, type InputRange } from './transcode-args.js';
 import { MediaSandbox, type MediaSandboxOptions } from './media-sandbox.js';
+import { addCaptionTracks, CAPTIONS_DIR, captionOutputArgs, captionTracks } from './captions.js';
 import { placeWatermark, WATERMARK_MAX_SIDE, type WatermarkImage } from './watermark.js';
 
 const SCAN_TIMEOUT_MS = 600_000;
@@ -189,6 +192,37 @@ export class FfmpegMediaAdapter implements MediaAdapter {
   }
 
   /**
+   * Adds the input's text subtitles to a finished HLS or CMAF output as caption tracks: one ffmpeg
+   * that demuxes the subtitle streams alone (cut to the clip, when `opts.range` says) and converts each
+   * to a WebVTT file, then the playlists and manifests that list them ({@link addCaptionTracks}).
+   * Nothing for other presets or an input without text subtitles. Rejects as an encode does.
+   */
+  async writeCaptions(opts: TranscodeOptions): Promise<void> {
+    const { preset } = opts;
+    if (preset.kind !== 'hls' && preset.kind !== 'cmaf') return;
+    const tracks = captionTracks(opts.media);
+    if (tracks.length === 0) return;
+    await mkdir(path.join(opts.output, CAPTIONS_DIR), { recursive: true });
+    const whole = inputArgs({ ...opts, range: undefined });
+    await this.runArgs([...whole, ...captionOutputArgs(tracks, opts.output, opts.range)], {
+      ...opts,
+      onProgress: undefined,
+    });
+    // Cue time 0 is the first frame: where the first rendition's timestamps begin (MPEG-TS: 1.4 s).
+    const first = path.join(opts.output, preset.kind === 'hls' ? 'v0/index.m3u8' : 'media_0.m3u8');
+    const probed = await runProbeTool(
+      ['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0', `file:${first}`],
+      { ffprobePath: this.options.ffprobePath, sandbox: this.sandbox, signal: opts.signal },
+    );
+    const startSeconds = Number(probed.stdout.trim());
+    await addCaptionTracks(opts.output, tracks, {
+      durationSeconds: opts.media.durationSeconds,
+      startSeconds: Number.isFinite(startSeconds) && startSeconds > 0 ? startSeconds : 0,
+      dash: preset.kind === 'cmaf',
+    });
+  }
+
+  /**
    * The size of a still image (a watermark): PNG, JPEG or WebP, one frame, at most
    * {@link WATERMARK_MAX_SIDE} pixels a side. Rejects with {@link MediaProbeError} naming what is
    * wrong with it otherwise.
@@ -317,9 +351,16 @@ class FfmpegSource implements MediaSource {
     };
     // An encode begun early reads the whole input, with its audio and picture as they are.
     const early = this.pending?.output === req.output && !clip && !loudness && !watermark ? this.pending.early : null;
-    if (!early) return this.close().then(() => this.adapter.transcode(opts));
-    this.pending = null;
-    return early.run(opts);
+    let result: TranscodeResult;
+    if (early) {
+      this.pending = null;
+      result = await early.run(opts);
+    } else {
+      await this.close();
+      result = await this.adapter.transcode(opts);
+    }
+    await this.adapter.writeCaptions(opts);
+    return result;
   }
 
   async transcodeGroup(req: SourceGroupEncode): Promise<TranscodeResult[]> {
@@ -327,13 +368,16 @@ class FfmpegSource implements MediaSource {
     await this.close();
     const { clip, loudness: _target, watermark, ...rest } = req;
     const part = this.part(clip);
-    return this.adapter.transcodeGroup({
+    const opts = {
       ...rest,
       input: this.input,
       ...part,
       ...(await this.loudness(part, req)),
       ...this.watermark(watermark),
-    });
+    };
+    const results = await this.adapter.transcodeGroup(opts);
+    for (const o of opts.outputs) await this.adapter.writeCaptions({ ...opts, preset: o.preset, output: o.output });
+    return results;
   }
 
   /** The watermark placed on this input's frames (none without video). */

@@ -53,6 +53,7 @@ describe('parseFfprobeJson', () => {
       },
       audio: { codec: 'aac', channels: 2, sampleRate: 48000, bitRate: 128000 },
       transcodable: true,
+      subtitles: [],
     });
   });
 

@@ -1,4 +1,4 @@
-import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from './media-info.js';
+import type { AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo } from './media-info.js';
 
 /** The parts of `ffprobe -print_format json -show_format -show_streams` that Kiln reads. */
 export interface FfprobeJson {
@@ -49,7 +49,31 @@ export function parseFfprobeJson(json: FfprobeJson, fallbackSizeBytes = 0): Medi
     video,
     audio: a ? audioInfo(a) : null,
     transcodable: video !== null && durationSeconds > 0,
+    subtitles: textSubtitles(streams),
   };
+}
+
+/** The subtitle codecs that are text, which ffmpeg converts to WebVTT (bitmap ones, DVD and PGS, would need OCR). */
+const TEXT_SUBTITLE_CODECS: ReadonlySet<string> = new Set([
+  'subrip',
+  'srt',
+  'ass',
+  'ssa',
+  'mov_text',
+  'webvtt',
+  'text',
+]);
+
+function textSubtitles(streams: readonly FfprobeStream[]): SubtitleStreamInfo[] {
+  return streams
+    .filter((s) => s.codec_type === 'subtitle')
+    .map((s, index) => ({
+      index,
+      codec: s.codec_name ?? 'unknown',
+      language: s.tags?.['language'] ?? null,
+      title: s.tags?.['title'] ?? null,
+    }))
+    .filter((s) => TEXT_SUBTITLE_CODECS.has(s.codec));
 }
 
 function videoInfo(s: FfprobeStream): VideoStreamInfo {

@@ -38,6 +38,18 @@ export interface AudioStreamInfo {
   bitRate?: number | null;
 }
 
+/** A text subtitle stream of a file (SubRip, ASS/SSA, MP4 timed text, WebVTT): what becomes a caption track. */
+export interface SubtitleStreamInfo {
+  /** Its place among the file's subtitle streams (ffmpeg's `0:s:<index>`), bitmap ones included. */
+  index: number;
+  /** ffprobe's codec name, e.g. `subrip`, `mov_text`, `ass`, `webvtt`. */
+  codec: string;
+  /** The stream's `language` tag (ISO 639-2, e.g. `eng`), or null. */
+  language: string | null;
+  /** The stream's `title` tag, or null. */
+  title: string | null;
+}
+
 /**
  * What Kiln needs to know about a media file before encoding it. Our own shape, so callers do not
  * depend on ffprobe's JSON.
@@ -56,4 +68,6 @@ export interface MediaInfo {
   audio: AudioStreamInfo | null;
   /** True when the file can become a video: it has a video stream and a duration above zero. */
   transcodable: boolean;
+  /** Its text subtitle streams, in file order (bitmap subtitles, DVD and PGS, are not listed); absent: none. */
+  subtitles?: SubtitleStreamInfo[];
 }
