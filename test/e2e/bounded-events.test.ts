@@ -13,11 +13,11 @@ const PUSHER_LIMIT = 10_240;
 
 /**
  * A real 30-minute input, made cheap: the HLS ladder never upscales, so a tiny source gives one
- * rendition, and its segment count (one per 4 s) is what grows the record. 1800 s at 128×72 and
- * 10 fps, no audio: 450 segments + 2 playlists + the thumbnails (≈ 127 bytes of JSON each) make a
- * record of ≈ 60 KB, and the four outputs encode in about half a minute on two cores.
+ * rendition, and its segment count (one per 4 s, whatever the frame rate) is what grows the
+ * record. 1800 s at 128×72 and 4 fps, no audio: 450 segments + 2 playlists + the thumbnails
+ * (≈ 127 bytes of JSON each) make a record of ≈ 60 KB, from 7200 frames per output.
  */
-const CLIP = { seconds: 1800, width: 128, height: 72, fps: 10, audio: false } as const;
+const CLIP = { seconds: 1800, width: 128, height: 72, fps: 4, audio: false } as const;
 
 describe('bounded events: a 30-minute job whose record is far over 10 KB', () => {
   let stack: TestStack;

@@ -53,6 +53,24 @@ export type StitchState =
   | { kind: 'rerun'; plan: ChunkPlan; missing: number[] }
   | { kind: 'whole'; plan: ChunkPlan | null; reason: string };
 
+/**
+ * The least picture a chunk carries (pixels × frames of the input): a chunk costs about a
+ * worker-second of its own (a BullMQ job, an ffmpeg start, its files stored and fetched), which
+ * must stay small beside its share of the encode. 25 M is a second of 720p30 or 27 s of 320x240 at
+ * 12 fps; a 30-minute 128x72 input cut at 20 s made 90 chunks and took 83 s where one encode took 6.
+ */
+const MIN_CHUNK_PIXEL_FRAMES = 25e6;
+
+/**
+ * The length this input's chunks are cut to: `chunkSeconds` (KILN_CHUNK_SECONDS), or longer for a
+ * small or slow picture, so every chunk carries at least {@link MIN_CHUNK_PIXEL_FRAMES}.
+ */
+export function chunkSecondsFor(info: MediaInfo, chunkSeconds: number): number {
+  const v = info.video;
+  const pixelRate = v ? v.width * v.height * (v.fps ?? 25) : 0;
+  return pixelRate > 0 ? Math.max(chunkSeconds, MIN_CHUNK_PIXEL_FRAMES / pixelRate) : chunkSeconds;
+}
+
 /** A chunk's BullMQ attempts: each is retried alone, with backoff. */
 const CHUNK_ATTEMPTS = 3;
 /** Times a stitch sends chunks that never arrived (their worker died too often) out again. */
@@ -69,9 +87,14 @@ const MAX_RERUNS = 2;
 export class ChunkedEncode {
   constructor(private readonly deps: ChunkedEncodeDeps) {}
 
-  /** The outputs of a job to encode in chunks: none when the input is short or has no video. */
+  /**
+   * The outputs of a job to encode in chunks: none when the input is short, has no video, or would
+   * not make two chunks of {@link chunkSecondsFor} (a long input of a tiny picture).
+   */
   chunkable(planned: readonly PlannedOutput[], info: MediaInfo): PlannedOutput[] {
     if (!info.video || !(info.durationSeconds > this.deps.minSeconds)) return [];
+    // planChunks folds a last chunk shorter than half into the one before.
+    if (info.durationSeconds < 1.5 * chunkSecondsFor(info, this.deps.chunkSeconds)) return [];
     return planned.filter((p) => this.deps.media.isChunkable(p.preset));
   }
 
@@ -88,7 +111,7 @@ export class ChunkedEncode {
     whole: number,
   ): Promise<Split | null> {
     const presets = [...new Set(chunked.map((p) => p.preset.id))];
-    const fingerprint = fingerprintOf(run.job, info, presets, this.deps.chunkSeconds);
+    const fingerprint = fingerprintOf(run.job, info, presets, chunkSecondsFor(info, this.deps.chunkSeconds));
     const t0 = performance.now();
     let stored = await this.deps.plans.get(run.job.id);
     if (stored?.fingerprint !== fingerprint) {
@@ -133,7 +156,7 @@ export class ChunkedEncode {
     try {
       cut = await this.deps.media.plan(input, info, {
         presets: chunked.map((p) => p.preset),
-        chunkSeconds: this.deps.chunkSeconds,
+        chunkSeconds: chunkSecondsFor(info, this.deps.chunkSeconds),
         signal: run.watch.signal,
       });
     } catch (err) {
