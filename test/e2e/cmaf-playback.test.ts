@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { DASH_MANIFEST_FILE, getPreset, type CmafPreset, type Job } from '@kiln/jobs';
-import { makeClip, waitFor, walkHlsPlaylists } from '@kiln/testing';
+import { makeClip, waitFor, walkHlsPlaylists, withSubtitles } from '@kiln/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../support/browser.js';
@@ -45,15 +43,7 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
       launchChromium(),
     ]);
     const input = path.join(stack.inputRoot, 'ladder.mp4');
-    const srts = SUBTITLES.map((_, i) => path.join(stack.inputRoot, `sub-${i}.srt`));
-    await Promise.all(SUBTITLES.map((s, i) => writeFile(srts[i]!, s.srt)));
-    await promisify(execFile)('ffmpeg', [
-      ...['-v', 'error', '-y', '-i', await makeClip(CLIP)],
-      ...srts.flatMap((f) => ['-i', f]),
-      ...['-map', '0', ...srts.flatMap((_, i) => ['-map', String(i + 1)]), '-c', 'copy', '-c:s', 'mov_text'],
-      ...SUBTITLES.flatMap((s, i) => [`-metadata:s:s:${i}`, `language=${s.language}`]),
-      input,
-    ]);
+    await copyFile(await withSubtitles(await makeClip(CLIP), SUBTITLES), input);
     const api = apiClient(stack.apiUrl, key());
     const created = await api<Job>('POST', '/v1/jobs', {
       input: pathToFileURL(input).href,

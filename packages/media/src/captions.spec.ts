@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { getPreset } from '@kiln/jobs';
+import { ffprobeJson, makeClip, withSubtitles } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captionTracks, withSubtitleGroup } from './captions.js';
 import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
 import type { MediaInfo } from './media-info.js';
 import { parseFfprobeJson } from './media-info.parser.js';
-
-const run = promisify(execFile);
 
 describe('caption tracks, as named and listed', () => {
   it('takes the text subtitle streams only, keeping their place among all subtitle streams for the map', () => {
@@ -80,42 +77,12 @@ describe('captions from the input on real ffmpeg output', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kiln-captions-'));
-    input = path.join(dir, 'subtitled.mp4');
-    const en = path.join(dir, 'en.srt');
-    const fr = path.join(dir, 'fr.srt');
-    await writeFile(en, '1\n00:00:01,000 --> 00:00:02,000\nHello there\n\n2\n00:00:04,500 --> 00:00:05,500\nGoodbye\n');
-    await writeFile(fr, '1\n00:00:03,000 --> 00:00:04,000\nBonjour\n');
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=12:duration=6',
-      '-i',
-      en,
-      '-i',
-      fr,
-      '-map',
-      '0:v',
-      '-map',
-      '1',
-      '-map',
-      '2',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:s',
-      'mov_text',
-      '-metadata:s:s:0',
-      'language=eng',
-      '-metadata:s:s:1',
-      'language=fra',
-      input,
+    input = await withSubtitles(await makeClip({ seconds: 6, width: 320, height: 240, fps: 12, audio: false }), [
+      {
+        language: 'eng',
+        srt: '1\n00:00:01,000 --> 00:00:02,000\nHello there\n\n2\n00:00:04,500 --> 00:00:05,500\nGoodbye\n',
+      },
+      { language: 'fra', srt: '1\n00:00:03,000 --> 00:00:04,000\nBonjour\n' },
     ]);
   });
 
@@ -147,34 +114,18 @@ describe('captions from the input on real ffmpeg output', () => {
     expect(playlist).toMatch(/#EXTINF:6\.\d{3},\ncaptions-01\.vtt\n#EXT-X-ENDLIST/);
 
     // Cue time 0 is the video's first frame: the map names where the MPEG-TS timestamps begin.
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'format=start_time',
-      '-of',
-      'csv=p=0',
-      out('hls/v0/index.m3u8'),
-    ]);
+    const start = Number((await ffprobeJson(out('hls/v0/index.m3u8'))).format.start_time);
+
     const en = await readFile(out('hls/subs/captions-01.vtt'), 'utf8');
     expect(en.split('\n').slice(0, 2)).toEqual([
       'WEBVTT',
-      `X-TIMESTAMP-MAP=MPEGTS:${Math.round(Number(stdout) * 90_000)},LOCAL:00:00:00.000`,
+      `X-TIMESTAMP-MAP=MPEGTS:${Math.round(start * 90_000)},LOCAL:00:00:00.000`,
     ]);
-    expect(Number(stdout)).toBeGreaterThan(0);
+    expect(start).toBeGreaterThan(0);
     expect(cues(en)).toEqual(['1-2 Hello there', '4.5-5.5 Goodbye']);
     expect(cues(await readFile(out('hls/subs/captions-02.vtt'), 'utf8'))).toEqual(['3-4 Bonjour']);
     // The MP4 carries no subtitles (they are the stream outputs' sidecars).
-    const streams = await run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'stream=codec_type',
-      '-of',
-      'csv=p=0',
-      out('a.mp4'),
-    ]);
-    expect(streams.stdout.trim().split('\n')).toEqual(['video']);
+    expect((await ffprobeJson(out('a.mp4'))).streams.map((st) => st.codec_type)).toEqual(['video']);
   });
 
   it('lists them in both manifests of a CMAF output, cut to a clip', async () => {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { getPreset } from '@kiln/jobs';
+import { ffprobeJson, makeClip, makePng } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
 import type { MediaInfo } from './media-info.js';
@@ -114,19 +115,9 @@ describe('placing a watermark', () => {
 
 /** The first frame of a video or image file as 8-bit luma, with its size. */
 async function firstFrameLuma(file: string): Promise<{ width: number; height: number; luma: Buffer }> {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=width,height',
-    '-of',
-    'csv=p=0',
-    file,
-  ]);
-  // An HLS playlist lists its stream once per program too: the first line is enough.
-  const [width, height] = stdout.trim().split('\n')[0]!.split(',').map(Number) as [number, number];
+  const video = (await ffprobeJson(file)).streams.find((st) => st.codec_type === 'video')!;
+  const width = video.width!;
+  const height = video.height!;
   const raw = await run(
     'ffmpeg',
     ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
@@ -154,30 +145,16 @@ describe('a watermark on real ffmpeg output', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kiln-watermark-'));
-    input = path.join(dir, 'black.mp4');
     // A name with every character the filter graph gives a meaning to.
     const logoDir = path.join(dir, "logos, [a];b:c'd");
     await mkdir(logoDir);
     logo = path.join(logoDir, 'logo.png');
-    await Promise.all([
-      run('ffmpeg', [
-        '-v',
-        'error',
-        '-y',
-        '-f',
-        'lavfi',
-        '-i',
-        'color=c=black:size=1280x720:rate=25:duration=2',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        input,
-      ]),
-      run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=white:size=80x40', '-frames:v', '1', logo]),
+    const made = await Promise.all([
+      makeClip({ seconds: 2, width: 1280, height: 720, audio: false, color: 'black' }),
+      makePng({ width: 80, height: 40, color: 'white' }),
     ]);
+    input = made[0];
+    await copyFile(made[1], logo);
   });
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -243,19 +220,7 @@ describe('a watermark on real ffmpeg output', () => {
     await writeFile(text, 'not an image');
     await expect(media.probeImage(text)).rejects.toThrow(MediaProbeError);
     await expect(media.probeImage(input)).rejects.toThrow(/not a PNG, JPEG or WebP image \(h264 found\)/);
-    const huge = path.join(dir, 'huge.png');
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=white:size=5000x16',
-      '-frames:v',
-      '1',
-      huge,
-    ]);
+    const huge = await makePng({ width: 5000, height: 16, color: 'white' });
     await expect(media.probeImage(huge)).rejects.toThrow(/5000x16; at most 4096 pixels a side/);
   });
 });

@@ -17,7 +17,7 @@ export interface ProbeJson {
     nb_frames?: string;
     sample_rate?: string;
   }[];
-  format: { duration: string; format_name: string };
+  format: { duration: string; format_name: string; start_time?: string };
 }
 
 /** ffprobe's JSON view of a file: tests check outputs with the real ffprobe, not our adapter. */

@@ -2,7 +2,15 @@ export { getFreePort, isPortFree, ManagedChild, waitForHttp, waitForTcp, generat
 export { playlistUris, walkHlsPlaylists, type HlsFetch, type HlsWalkEntry } from './hls-walk.js';
 export { listenOnLoopback, UNREACHABLE_PUSHER_ENV } from './app-fixtures.js';
 export { ffprobeJson, type ProbeJson } from './ffprobe-json.js';
-export { makeClip, makeCorruptFile, makeGapClip, makePng, type ClipSpec } from './make-clip.js';
+export {
+  makeClip,
+  makeCorruptFile,
+  makeGapClip,
+  makePng,
+  withSubtitles,
+  type ClipSpec,
+  type SubtitleSpec,
+} from './make-clip.js';
 export { channelsOf, startPusherRecorder, type PusherRecorder, type RecordedRequest } from './pusher-recorder.js';
 export { signPusherRequest, type SignedPusherRequest } from './pusher-signature.js';
 export { startApp, type AppHandle, type AppName, type StartAppOptions } from './start-app.js';

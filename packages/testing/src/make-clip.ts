@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,8 @@ export interface ClipSpec {
   height: number;
   /** Add a 440 Hz AAC track (default true). */
   audio?: boolean;
+  /** A solid colour (ffmpeg's name, e.g. `black`) instead of the testsrc2 pattern. */
+  color?: string;
   fps?: number;
   /** Sample rate of the audio track (default 48000). */
   sampleRate?: number;
@@ -57,14 +59,16 @@ function madeOnce(name: string, args: string[]): Promise<string> {
  * is shared, so treat it as read-only (copy it to change it). Uses FFMPEG_PATH when set.
  */
 export function makeClip(spec: ClipSpec): Promise<string> {
-  const { seconds, width, height, audio = true, fps = 25, sampleRate = 48000, faststart = true } = spec;
+  const { seconds, width, height, audio = true, fps = 25, sampleRate = 48000, faststart = true, color } = spec;
   // Non-default options only add to the name, so the clips of earlier specs keep theirs.
   const id = [
     `${seconds}s-${width}x${height}-${fps}fps-${audio ? 'av' : 'v'}`,
     ...(audio && sampleRate !== 48000 ? [`${sampleRate}hz`] : []),
     ...(faststart ? [] : ['moov-last']),
+    ...(color ? [color] : []),
   ].join('-');
-  const args = ['-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`];
+  const picture = color ? `color=c=${color}:` : 'testsrc2=';
+  const args = ['-f', 'lavfi', '-i', `${picture}size=${width}x${height}:rate=${fps}:duration=${seconds}`];
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${sampleRate}:duration=${seconds}`);
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
   if (audio) args.push('-c:a', 'aac', '-b:a', '64k');
@@ -73,18 +77,56 @@ export function makeClip(spec: ClipSpec): Promise<string> {
 }
 
 /**
- * A one-frame solid red PNG, cached like {@link makeClip}. At 8192x8192 it is a few kilobytes on
- * disk and 256 MiB decoded: the picture the frame-size limits must refuse.
+ * A one-frame solid PNG (red unless `color` says), cached like {@link makeClip}. At 8192x8192 it
+ * is a few kilobytes on disk and 256 MiB decoded: the picture the frame-size limits must refuse.
  */
-export function makePng(size: { width: number; height: number }): Promise<string> {
-  const { width, height } = size;
-  return madeOnce(`red-${width}x${height}.png`, [
+export function makePng(size: { width: number; height: number; color?: string }): Promise<string> {
+  const { width, height, color = 'red' } = size;
+  return madeOnce(`${color}-${width}x${height}.png`, [
     '-f',
     'lavfi',
     '-i',
-    `color=c=red:size=${width}x${height}`,
+    `color=c=${color}:size=${width}x${height}`,
     '-frames:v',
     '1',
+  ]);
+}
+
+/** A subtitle stream to add with {@link withSubtitles}: its ISO 639-2 language and its cues as SubRip. */
+export interface SubtitleSpec {
+  language: string;
+  srt: string;
+}
+
+/**
+ * `clip` (an MP4) with a text subtitle stream per entry of `subtitles` (MP4 timed text, converted
+ * from SubRip, each with its `language` tag), its other streams copied; cached like {@link makeClip}.
+ */
+export async function withSubtitles(clip: string, subtitles: readonly SubtitleSpec[]): Promise<string> {
+  const key = createHash('sha256')
+    .update(JSON.stringify([clip, subtitles]))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = await clipDir();
+  const srts = await Promise.all(
+    subtitles.map(async (s, i) => {
+      const file = path.join(dir, `subs-${key}-${i}.srt`);
+      await writeFile(file, s.srt);
+      return file;
+    }),
+  );
+  return madeOnce(`subtitled-${key}.mp4`, [
+    '-i',
+    clip,
+    ...srts.flatMap((f) => ['-i', f]),
+    '-map',
+    '0',
+    ...srts.flatMap((_, i) => ['-map', String(i + 1)]),
+    '-c',
+    'copy',
+    '-c:s',
+    'mov_text',
+    ...subtitles.flatMap((s, i) => [`-metadata:s:s:${i}`, `language=${s.language}`]),
   ]);
 }
 
