@@ -10,6 +10,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts'],
+          // Specs share one module graph per worker instead of importing it afresh per file: on
+          // the 2-core machine the unit run took 236 s instead of 382 s (import 8 s against 82 s).
+          // Specs keep no module-level state that another file could see (no vi.mock, no globals).
+          isolate: false,
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
