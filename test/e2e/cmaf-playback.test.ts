@@ -47,7 +47,7 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
     const api = apiClient(stack.apiUrl, key());
     const created = await api<Job>('POST', '/v1/jobs', {
       input: pathToFileURL(input).href,
-      outputs: [{ preset: 'cmaf' }],
+      outputs: [{ preset: 'cmaf' }, { preset: 'captions' }],
     });
     expect(created.status).toBe(202);
     await waitFor(
@@ -77,6 +77,27 @@ describe('CMAF output: one set of fMP4 segments played through its HLS master by
       height: 720,
     });
     expect(job.outputs[0]!.durationSeconds).toBeCloseTo(CLIP.seconds, 0);
+  });
+
+  it("serves a captions output's sidecars: one WebVTT file per subtitle stream, the first its downloadPath", async () => {
+    const captions = job.outputs[1]!;
+    expect(captions).toMatchObject({
+      status: 'completed',
+      contentType: 'text/vtt',
+      downloadPath: `/v1/jobs/${job.id}/outputs/captions/captions-01.vtt`,
+    });
+    expect(captions.files!.map((f) => f.path)).toEqual(['captions-01.vtt', 'captions-02.vtt']);
+    const texts = await Promise.all(
+      captions.files!.map(async (f) => {
+        const res = await fetch(`${stack.apiUrl}/v1/jobs/${job.id}/outputs/captions/${f.path}`, {
+          headers: { authorization: `Bearer ${key()}` },
+        });
+        expect(res.headers.get('content-type')).toBe('text/vtt; charset=utf-8');
+        return res.text();
+      }),
+    );
+    expect(texts[0]).toMatch(/^WEBVTT\n[\s\S]*00:01\.000 --> 00:02\.000\nHello there/);
+    expect(texts[1]).toMatch(/00:06\.000 --> 00:07\.500\nBonjour/);
   });
 
   it('serves every file of both manifests with its media type: playlists, the MPD, init segments and fMP4 segments', async () => {

@@ -695,6 +695,28 @@ describe('EncodeJobHandler with output settings', () => {
     expect(h.storage.discarded).toEqual(['mp4-1080p.mp4']);
   });
 
+  it('skips captions of an input without text subtitles, and makes them of one with', async () => {
+    for (const subtitles of [[], [{ index: 0, codec: 'subrip', language: 'eng', title: null }]]) {
+      const asked: string[] = [];
+      const h = harness(async (req) => {
+        asked.push(req.preset.id);
+      });
+      h.media.info = { ...INFO, subtitles };
+      const job = await h.repo.create({
+        customerId: 'acme',
+        input: 'file:///inputs/clip.mp4',
+        outputs: [{ preset: 'mp4-360p' }, { preset: 'captions' }],
+      });
+      await db.redis.set(encodeLockKey(h.prefix, job.id), TOKEN, 'PX', 60_000);
+      await h.handler.process(bullJob(h, job), TOKEN);
+
+      const done = (await h.repo.get(job.id))!;
+      expect(done.status).toBe('completed');
+      expect(done.outputs[1]!.status).toBe(subtitles.length > 0 ? 'completed' : 'skipped');
+      expect(asked).toEqual(subtitles.length > 0 ? ['mp4-360p', 'captions'] : ['mp4-360p']);
+    }
+  });
+
   it('completes a job whose every output is skipped, having encoded nothing', async () => {
     const asked: string[] = [];
     const h = harness(async (req) => {

@@ -283,12 +283,18 @@ export class EncodeJobHandler {
   }
 
   /**
-   * Takes the outputs whose `skipIfBelow` the input does not reach out of the attempt's plan, as
-   * `skipped` (written with the move to encoding); true when there were any.
+   * Takes the outputs whose `skipIfBelow` the input does not reach, and `captions` of an input
+   * without text subtitles, out of the attempt's plan, as `skipped` (written with the move to
+   * encoding); true when there were any.
    */
   private async skipOutputs(run: EncodeRun, hold: AttemptHold, media: MediaInfo): Promise<boolean> {
     const shortSide = media.video ? Math.min(media.video.displayWidth, media.video.displayHeight) : 0;
-    const skipped = hold.plan.filter((p) => skipsInput(p.preset, run.job.outputs[p.index]!.settings, shortSide));
+    const noCaptions = (media.subtitles?.length ?? 0) === 0;
+    const skipped = hold.plan.filter(
+      (p) =>
+        skipsInput(p.preset, run.job.outputs[p.index]!.settings, shortSide) ||
+        (p.preset.kind === 'captions' && noCaptions),
+    );
     if (skipped.length === 0) return false;
     for (const p of skipped) {
       await p.scratch.discard();
@@ -296,8 +302,8 @@ export class EncodeJobHandler {
     }
     hold.plan = hold.plan.filter((p) => !skipped.includes(p));
     run.log.info(
-      { outputs: skipped.map((p) => run.job.outputs[p.index]!.name), shortSide },
-      'outputs skipped: input below skipIfBelow',
+      { outputs: skipped.map((p) => run.job.outputs[p.index]!.name), shortSide, subtitles: !noCaptions },
+      'outputs skipped: input below skipIfBelow, or captions of an input without text subtitles',
     );
     return true;
   }

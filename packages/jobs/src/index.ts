@@ -18,6 +18,7 @@ export {
 } from './job.repository.js';
 export { InvalidCursorError, JobLimitExceededError } from './jobs.errors.js';
 export {
+  captionFileName,
   DASH_MANIFEST_FILE,
   directoryEntryFile,
   HLS_MASTER_FILE,

@@ -19,11 +19,16 @@ export const STORYBOARD_VTT_FILE = 'storyboard.vtt';
 /** The sprite image of a storyboard output, beside its VTT file. */
 export const STORYBOARD_SPRITE_FILE = 'storyboard.jpg';
 
+/** The WebVTT files of a captions output, one per text subtitle stream of the input, numbered from 1 (`captions-01.vtt`). */
+export function captionFileName(index: number): string {
+  return `captions-${String(index + 1).padStart(2, '0')}.vtt`;
+}
+
 /**
  * The file a directory output is entered by: the master playlist of HLS and CMAF (CMAF's DASH
  * manifest, {@link DASH_MANIFEST_FILE}, is its sibling), the first image of thumbnails (there is no
  * listing file; the others are its siblings, named in the job's `files`), the VTT file of a
- * storyboard (its cues name the sprite beside it).
+ * storyboard (its cues name the sprite beside it), the first track of captions.
  */
 export function directoryEntryFile(preset: DirectoryPreset): string {
   switch (preset.kind) {
@@ -34,6 +39,8 @@ export function directoryEntryFile(preset: DirectoryPreset): string {
       return THUMBNAIL_FILE_PATTERN.replace('%02d', '01');
     case 'storyboard':
       return STORYBOARD_VTT_FILE;
+    case 'captions':
+      return captionFileName(0);
   }
 }
 

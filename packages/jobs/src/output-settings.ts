@@ -28,6 +28,7 @@ const APPLIES: Record<Preset['kind'], readonly (keyof OutputSettings)[]> = {
   storyboard: [],
   preview: ['maxHeight', 'skipIfBelow'],
   audio: ['audioKbps'],
+  captions: [],
 };
 
 /** The picture bound a preset writes at most: its height, HLS's top rung. */
@@ -44,6 +45,7 @@ export function presetHeight(preset: Preset): number | null {
       return preset.height;
     case 'storyboard':
     case 'audio':
+    case 'captions':
       return null;
   }
 }
@@ -105,6 +107,7 @@ export function applyOutputSettings(preset: Preset, settings: OutputSettings | u
     case 'preview':
       return { ...preset, height: Math.min(preset.height, maxHeight ?? Infinity) };
     case 'storyboard':
+    case 'captions':
       return preset;
     case 'audio':
       return { ...preset, audio: { ...preset.audio, bitrateKbps: audioKbps ?? preset.audio.bitrateKbps } };

@@ -161,15 +161,36 @@ export interface PreviewPreset extends PresetBase {
   quality: number;
 }
 
+/**
+ * The input's text subtitle streams as WebVTT sidecars, one file each (`captions-01.vtt`, … in the
+ * input's order), for players and editors beside any other output. The output is a directory; the
+ * first track is its entry file. An input without text subtitles skips it.
+ */
+export interface CaptionsPreset extends PresetBase {
+  kind: 'captions';
+  extension: 'vtt';
+  contentType: 'text/vtt';
+}
+
 export type Preset =
-  Mp4Preset | WebmPreset | HlsPreset | CmafPreset | ThumbnailsPreset | StoryboardPreset | PreviewPreset | AudioPreset;
+  | Mp4Preset
+  | WebmPreset
+  | HlsPreset
+  | CmafPreset
+  | ThumbnailsPreset
+  | StoryboardPreset
+  | PreviewPreset
+  | AudioPreset
+  | CaptionsPreset;
 
 /** A preset whose output is a directory of files rather than one file. */
-export type DirectoryPreset = HlsPreset | CmafPreset | ThumbnailsPreset | StoryboardPreset;
+export type DirectoryPreset = HlsPreset | CmafPreset | ThumbnailsPreset | StoryboardPreset | CaptionsPreset;
 
-/** Whether a preset writes a directory of files (HLS, CMAF, thumbnails, storyboard) rather than one file. */
+/** Whether a preset writes a directory of files (HLS, CMAF, thumbnails, storyboard, captions) rather than one file. */
 export function isDirectoryPreset(p: Preset): p is DirectoryPreset {
-  return p.kind === 'hls' || p.kind === 'cmaf' || p.kind === 'thumbnails' || p.kind === 'storyboard';
+  return (
+    p.kind === 'hls' || p.kind === 'cmaf' || p.kind === 'thumbnails' || p.kind === 'storyboard' || p.kind === 'captions'
+  );
 }
 
 /** Whether a preset's output is a stream (HLS, CMAF): a directory with a duration, played rather than viewed. */
@@ -179,7 +200,7 @@ export function isStreamPreset(p: Preset): p is HlsPreset | CmafPreset {
 
 /** Whether a preset needs a video stream in its input. */
 export function needsVideo(p: Preset): boolean {
-  return p.kind !== 'audio';
+  return p.kind !== 'audio' && p.kind !== 'captions';
 }
 
 /** Whether a preset needs an audio stream in its input. */
@@ -352,6 +373,16 @@ const audioAac: AudioPreset = {
   audio: { codec: 'aac', bitrateKbps: 128 },
 };
 
+const captions: CaptionsPreset = {
+  kind: 'captions',
+  id: 'captions',
+  description:
+    "The input's text subtitle streams (SubRip, ASS, MP4 timed text, WebVTT) as WebVTT sidecars, one file each; skipped when it has none",
+  pool: DEFAULT_POOL,
+  extension: 'vtt',
+  contentType: 'text/vtt',
+};
+
 /** Every preset by id, in the order `GET /v1/presets` lists them. */
 export const PRESETS: ReadonlyMap<string, Preset> = new Map(
   [
@@ -372,6 +403,7 @@ export const PRESETS: ReadonlyMap<string, Preset> = new Map(
     storyboard,
     preview,
     audioAac,
+    captions,
   ].map((p) => [p.id, p] as const),
 );
 

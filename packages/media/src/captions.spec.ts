@@ -151,4 +151,22 @@ describe('captions from the input on real ffmpeg output', () => {
     expect(cues(await readFile(path.join(out, 'subs/captions-02.vtt'), 'utf8'))).toEqual(['0.5-1.5 Bonjour']);
     expect(cues(await readFile(path.join(out, 'subs/captions-01.vtt'), 'utf8'))).toEqual(['2-3 Goodbye']);
   });
+
+  it('writes each track as a sidecar WebVTT file of a captions output, cut to a clip', async () => {
+    const out = path.join(dir, 'captions');
+    const source = await media.open(input);
+    const result = await source.transcode({
+      preset: getPreset('captions')!,
+      output: out,
+      clip: { startSeconds: 0.5, endSeconds: 5 },
+    });
+    await source.close();
+
+    expect(result).toMatchObject({ durationSeconds: 4.5, width: null, height: null });
+    expect(cues(await readFile(path.join(out, 'captions-01.vtt'), 'utf8'))).toEqual([
+      '0.5-1.5 Hello there',
+      '4-5 Goodbye',
+    ]);
+    expect(cues(await readFile(path.join(out, 'captions-02.vtt'), 'utf8'))).toEqual(['2.5-3.5 Bonjour']);
+  });
 });

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DASH_MANIFEST_FILE, HLS_MASTER_FILE } from '@kiln/jobs';
+import { captionFileName, DASH_MANIFEST_FILE, HLS_MASTER_FILE } from '@kiln/jobs';
 import type { MediaInfo, SubtitleStreamInfo } from './media-info.js';
 
 /** The folder of a stream output (HLS, CMAF) its caption tracks are written to. */
@@ -22,15 +22,18 @@ export interface CaptionTrack {
   name: string;
 }
 
-/** The caption tracks an input gives its stream outputs, in the input's order; empty without text subtitles. */
-export function captionTracks(media: MediaInfo): CaptionTrack[] {
+/**
+ * The caption tracks an input gives an output, in the input's order, their files in `dir` of it
+ * (a stream output's {@link CAPTIONS_DIR}; the top of a `captions` output); empty without text subtitles.
+ */
+export function captionTracks(media: MediaInfo, dir: string = CAPTIONS_DIR): CaptionTrack[] {
   return (media.subtitles ?? []).map((stream, i) => {
-    const base = `${CAPTIONS_DIR}/captions-${String(i + 1).padStart(2, '0')}`;
+    const vtt = path.posix.join(dir, captionFileName(i));
     const language = languageTag(stream.language);
     return {
       stream,
-      vtt: `${base}.vtt`,
-      playlist: `${base}.m3u8`,
+      vtt,
+      playlist: vtt.replace(/\.vtt$/, '.m3u8'),
       language,
       name: stream.title?.trim() || displayName(language) || `Captions ${i + 1}`,
     };

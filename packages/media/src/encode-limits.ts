@@ -38,6 +38,7 @@ function peakKbps(preset: Preset): number {
     case 'thumbnails':
     case 'storyboard':
     case 'preview':
+    case 'captions':
       return 0;
   }
 }

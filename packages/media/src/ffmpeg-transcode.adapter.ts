@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { STORYBOARD_SPRITE_FILE, STORYBOARD_VTT_FILE } from '@kiln/jobs';
+import { isDirectoryPreset, STORYBOARD_SPRITE_FILE, STORYBOARD_VTT_FILE } from '@kiln/jobs';
 import { FfmpegProgressParser, toTranscodeProgress, type TranscodeProgress } from './ffmpeg-progress.parser.js';
 import { TextTail, summarizeStderr } from './ffmpeg-stderr.js';
 import { cpuSecondsFor, outputFileLimitBytes } from './encode-limits.js';
@@ -101,10 +101,12 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     );
   if (opts.preset.kind === 'preview')
     return { ...result, durationSeconds: previewDurationSeconds(opts.media.durationSeconds, opts.preset) };
+  // ffmpeg's last time is the last cue's; the tracks span the input.
+  if (opts.preset.kind === 'captions') return { ...result, durationSeconds: opts.media.durationSeconds };
   return result;
 }
 
-/** Makes the directories an output writes into: HLS's `output` and per-rung folders, the `output` of CMAF, thumbnails and storyboards. */
+/** Makes the directories an output writes into: HLS's `output` and per-rung folders, the `output` of the other directory presets. */
 export async function prepareOutput(
   preset: TranscodeOptions['preset'],
   output: string,
@@ -113,7 +115,7 @@ export async function prepareOutput(
   if (preset.kind === 'hls') {
     for (let i = 0; i < hlsRungs(media, preset).length; i++)
       await mkdir(path.join(output, `v${i}`), { recursive: true });
-  } else if (preset.kind === 'cmaf' || preset.kind === 'thumbnails' || preset.kind === 'storyboard') {
+  } else if (isDirectoryPreset(preset)) {
     await mkdir(output, { recursive: true });
   }
 }
@@ -136,6 +138,7 @@ export function outputSize(opts: Pick<TranscodeOptions, 'preset' | 'media'>): Fr
     case 'storyboard':
       return storyboardLayout(opts.media, opts.preset).tile;
     case 'audio':
+    case 'captions':
       return null;
   }
 }

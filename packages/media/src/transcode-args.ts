@@ -11,6 +11,7 @@ import type {
   WebmPreset,
 } from '@kiln/jobs';
 import { HLS_MASTER_FILE, THUMBNAIL_FILE_PATTERN } from '@kiln/jobs';
+import { captionOutputArgs, captionTracks } from './captions.js';
 import { cmafArgs } from './cmaf-args.js';
 import { LADDER_X264, ladderRateArgs, segmentKeyframes } from './ladder-args.js';
 import { INPUT_FORMAT_WHITELIST } from './ffprobe.adapter.js';
@@ -120,7 +121,9 @@ const KEEP_TIMESTAMPS = ['-fps_mode', 'vfr'];
 export function buildTranscodeArgs(req: TranscodeArgsInput): string[] {
   // HLS splits the decoded video into its rungs in a filter graph of its own; the others filter per output.
   const graph = req.preset.kind === 'hls' ? ownGraph(req) : null;
-  return [...inputArgs(req), ...(graph ? ['-filter_complex', graph.filter] : []), ...outputArgs(req, graph?.pads)];
+  // Subtitles are cut to a clip on the output side (see captionOutputArgs): the input is read whole.
+  const head = inputArgs(req.preset.kind === 'captions' ? { ...req, range: undefined } : req);
+  return [...head, ...(graph ? ['-filter_complex', graph.filter] : []), ...outputArgs(req, graph?.pads)];
 }
 
 /** The head of every command: logging, progress, the protocol and format allow-lists, the input. */
@@ -171,6 +174,7 @@ export function videoBranches(req: Pick<TranscodeArgsInput, 'preset' | 'media'>)
     case 'cmaf':
     case 'storyboard':
     case 'preview':
+    case 'captions':
       throw new TypeError(`a ${req.preset.kind} output is encoded alone, not from a one-decode graph`);
     case 'audio':
       return [];
@@ -230,6 +234,11 @@ export function outputArgs(req: TranscodeArgsInput, pads?: readonly string[]): s
       return [...threads, ...withSourceVf(req, previewArgs(req, req.preset, videoSize(req.media, req.preset.height)))];
     case 'audio':
       return [...audioArgs(req, req.preset), ...threads, '-movflags', '+faststart', '-f', 'mp4', `file:${req.output}`];
+    case 'captions': {
+      const tracks = captionTracks(req.media, '');
+      if (tracks.length === 0) throw new TypeError('the input has no text subtitle stream');
+      return captionOutputArgs(tracks, req.output, req.range);
+    }
   }
 }
 

@@ -133,6 +133,7 @@ describe('outputMedia', () => {
     expect(outputMedia({ contentType: 'image/jpeg' })).toBe('images');
     expect(outputMedia({ contentType: 'image/webp' })).toBe('images');
     expect(outputMedia({ contentType: 'text/vtt' })).toBe('images');
+    expect(outputMedia({ contentType: 'text/vtt', preset: 'captions' })).toBe('none');
     expect(outputMedia({ contentType: 'application/octet-stream' })).toBe('none');
   });
 });

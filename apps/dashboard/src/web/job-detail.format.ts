@@ -61,12 +61,12 @@ export type OutputMedia = 'video' | 'hls' | 'audio' | 'images' | 'none';
 /**
  * The player an output gets, from its content type: hls.js for HLS, `<video>` for MP4/WebM, images
  * for thumbnails and an animated preview, and for a storyboard (its entry file is a WebVTT file)
- * the sprite image beside it.
+ * the sprite image beside it. Captions (WebVTT too) have nothing to show but their links.
  */
-export function outputMedia(output: Pick<JobOutput, 'contentType'>): OutputMedia {
+export function outputMedia(output: Pick<JobOutput, 'contentType'> & Partial<Pick<JobOutput, 'preset'>>): OutputMedia {
   const type = output.contentType.toLowerCase();
   if (type === 'application/vnd.apple.mpegurl' || type === 'application/x-mpegurl') return 'hls';
-  if (type === 'text/vtt') return 'images';
+  if (type === 'text/vtt') return output.preset === 'captions' ? 'none' : 'images';
   if (type.startsWith('video/')) return 'video';
   if (type.startsWith('audio/')) return 'audio';
   if (type.startsWith('image/')) return 'images';
