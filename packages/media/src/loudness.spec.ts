@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { getPreset } from '@kiln/jobs';
+import { integratedLufs } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegMediaAdapter } from './ffmpeg-media.adapter.js';
 import { loudnessFilter, parseLoudnormJson, type LoudnessPlan } from './loudness.js';
@@ -11,26 +12,6 @@ import type { MediaInfo } from './media-info.js';
 import { buildTranscodeArgs, loudnessMeasureArgs } from './transcode-args.js';
 
 const run = promisify(execFile);
-
-/** Integrated loudness (LUFS) of a file's first audio track, as ffmpeg's `ebur128` filter measures it. */
-async function integratedLufs(file: string): Promise<number> {
-  const { stderr } = await run('ffmpeg', [
-    '-hide_banner',
-    '-nostats',
-    '-i',
-    file,
-    '-map',
-    '0:a:0',
-    '-af',
-    'ebur128=framelog=verbose',
-    '-f',
-    'null',
-    '-',
-  ]);
-  const all = [...stderr.matchAll(/I:\s+(-?[\d.]+) LUFS/g)];
-  if (all.length === 0) throw new Error(`no integrated loudness in: ${stderr.slice(-300)}`);
-  return Number(all.at(-1)![1]);
-}
 
 /** The loudnorm block ffmpeg 5.1 prints at the end of a first pass (values as strings, -inf for silence). */
 const BLOCK = `[Parsed_loudnorm_0 @ 0x55d0c8a3c0c0]

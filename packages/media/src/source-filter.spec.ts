@@ -4,33 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { getPreset } from '@kiln/jobs';
-import { ffprobeJson } from '@kiln/testing';
+import { ffprobeJson, idetCounts } from '@kiln/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcode } from './ffmpeg-transcode.adapter.js';
 import { probe } from './ffprobe.adapter.js';
 import { transcodeGroup } from './one-decode.adapter.js';
 
 const run = promisify(execFile);
-
-/** ffmpeg's `idet` multi-frame verdict over a whole file: frames it calls TFF, BFF and progressive. */
-async function idet(file: string): Promise<{ tff: number; bff: number; progressive: number }> {
-  const { stderr } = await run('ffmpeg', [
-    '-hide_banner',
-    '-nostats',
-    '-i',
-    file,
-    '-map',
-    '0:v:0',
-    '-vf',
-    'idet',
-    '-f',
-    'null',
-    '-',
-  ]);
-  const m = /Multi frame detection: TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)/.exec(stderr);
-  if (!m) throw new Error(`no idet summary in: ${stderr.slice(-500)}`);
-  return { tff: Number(m[1]), bff: Number(m[2]), progressive: Number(m[3]) };
-}
 
 const colour = async (file: string) => {
   const v = (await ffprobeJson(file)).streams.find((s) => s.codec_type === 'video')! as Record<string, unknown>;
@@ -116,7 +96,7 @@ describe('inputs that need a source filter, on real ffmpeg', () => {
 
   it('deinterlaces: the full-size output is progressive by idet, every frame kept', { timeout: 120_000 }, async () => {
     const media = await probe(interlaced);
-    expect(await idet(interlaced)).toMatchObject({ progressive: 0 });
+    expect(await idetCounts(interlaced)).toMatchObject({ progressive: 0 });
     const out = path.join(dir, 'deinterlaced.mp4');
     // mp4-720p bounds the short side at 720: a 720x576 input stays full size.
     const result = await transcode({
@@ -127,7 +107,7 @@ describe('inputs that need a source filter, on real ffmpeg', () => {
       threads: 2,
     });
     expect(result).toMatchObject({ width: 720, height: 576 });
-    const verdict = await idet(out);
+    const verdict = await idetCounts(out);
     expect(verdict.tff + verdict.bff).toBe(0);
     expect(verdict.progressive).toBe(100);
     const probed = (await ffprobeJson(out)).streams.find((s) => s.codec_type === 'video') as Record<string, unknown>;

@@ -24,6 +24,13 @@ export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startS3, type S3Handle, type StartS3Options } from './start-s3.js';
 export { countRedisCommands, type CommandCount } from './redis-command-count.js';
 export { isProcessRunning } from './process-running.js';
-export { countFrames, measureSsim, streamDurations, type FrameSsim } from './media-quality.js';
+export {
+  countFrames,
+  idetCounts,
+  integratedLufs,
+  measureSsim,
+  streamDurations,
+  type FrameSsim,
+} from './media-quality.js';
 export { parseStoryboardVtt, parseVttTimestamp, type StoryboardCue } from './storyboard-vtt.js';
 export { readWebpAnimation, type WebpAnimation } from './webp-animation.js';

@@ -119,3 +119,32 @@ export async function measureSsim(a: string, b: string): Promise<{ mean: number;
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * What an analysing filter (`idet`, `ebur128`) prints over a whole file's first video (`v`) or
+ * audio (`a`) stream: ffmpeg's stderr, the file decoded through `filter` into the null muxer.
+ */
+async function filterReport(file: string, stream: 'v' | 'a', filter: string): Promise<string> {
+  const { stderr } = await run(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-i', file, '-map', `0:${stream}:0`, `-${stream}f`, filter, '-f', 'null', '-'],
+    BIG,
+  );
+  return stderr;
+}
+
+/** ffmpeg's `idet` multi-frame verdict over a whole file: frames it calls TFF, BFF and progressive. */
+export async function idetCounts(file: string): Promise<{ tff: number; bff: number; progressive: number }> {
+  const stderr = await filterReport(file, 'v', 'idet');
+  const m = /Multi frame detection: TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)/.exec(stderr);
+  if (!m) throw new Error(`no idet summary in: ${stderr.slice(-500)}`);
+  return { tff: Number(m[1]), bff: Number(m[2]), progressive: Number(m[3]) };
+}
+
+/** Integrated loudness (LUFS) of a file's first audio track, as ffmpeg's `ebur128` filter measures it. */
+export async function integratedLufs(file: string): Promise<number> {
+  const stderr = await filterReport(file, 'a', 'ebur128=framelog=verbose');
+  const all = [...stderr.matchAll(/I:\s+(-?[\d.]+) LUFS/g)];
+  if (all.length === 0) throw new Error(`no integrated loudness in: ${stderr.slice(-300)}`);
+  return Number(all.at(-1)![1]);
+}
